@@ -1,0 +1,1 @@
+"""Spark Copilot: CLI, settings, rendering, history store and the public Python API."""

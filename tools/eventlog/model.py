@@ -1,0 +1,213 @@
+"""The typed, compact profile of one Spark application (the hinge of the system).
+
+Every later stage (rules, simulator, model, cost, graph) reads an `AppProfile`;
+none re-reads the log. Its size grows with stages and executors, never with the
+number of tasks or log bytes. A metric that the log does not carry (old Spark
+versions) is `None`, which means "not measured", never zero.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class Quantiles(BaseModel):
+    """Distribution of one task metric over the tasks of a stage."""
+
+    count: int
+    sum: float
+    min: float
+    p25: float
+    median: float
+    p75: float
+    p95: float
+    max: float
+
+
+class TaskMetricDistributions(BaseModel):
+    """Per-stage distributions over successful task attempts; None = metric absent in the log."""
+
+    duration_ms: Quantiles | None = None
+    executor_run_time_ms: Quantiles | None = None
+    executor_cpu_time_ms: Quantiles | None = None
+    executor_deserialize_time_ms: Quantiles | None = None
+    jvm_gc_time_ms: Quantiles | None = None
+    result_serialization_time_ms: Quantiles | None = None
+    scheduler_delay_ms: Quantiles | None = None
+    input_bytes: Quantiles | None = None
+    input_records: Quantiles | None = None
+    output_bytes: Quantiles | None = None
+    output_records: Quantiles | None = None
+    shuffle_read_bytes: Quantiles | None = None
+    shuffle_read_records: Quantiles | None = None
+    shuffle_remote_bytes_read: Quantiles | None = None
+    shuffle_fetch_wait_ms: Quantiles | None = None
+    shuffle_write_bytes: Quantiles | None = None
+    shuffle_write_records: Quantiles | None = None
+    shuffle_write_time_ms: Quantiles | None = None
+    memory_bytes_spilled: Quantiles | None = None
+    disk_bytes_spilled: Quantiles | None = None
+    peak_execution_memory_bytes: Quantiles | None = None
+    result_size_bytes: Quantiles | None = None
+
+
+class StageProfile(BaseModel):
+    """One attempt of one stage."""
+
+    stage_id: int
+    attempt_id: int = 0
+    name: str = ""
+    details: str = ""  # call site, first lines only
+    num_tasks: int = 0  # as declared by the scheduler
+    parent_ids: list[int] = Field(default_factory=list)
+    job_ids: list[int] = Field(default_factory=list)
+    rdd_names: list[str] = Field(default_factory=list)
+    submission_time_ms: int | None = None
+    completion_time_ms: int | None = None
+    duration_ms: int | None = None  # completion - submission
+    status: str = "unknown"  # complete | failed | skipped | active | unknown
+    failure_reason: str | None = None  # first line
+    tasks_succeeded: int = 0
+    tasks_failed: int = 0
+    tasks_killed: int = 0
+    tasks_speculative: int = 0
+    task_failure_reasons: dict[str, int] = Field(default_factory=dict)  # reason class -> count
+    metrics: TaskMetricDistributions = Field(default_factory=TaskMetricDistributions)
+    duration_sample_ms: list[float] = Field(default_factory=list)  # <= 512 evenly spaced order statistics
+    task_time_by_executor_ms: dict[str, float] = Field(default_factory=dict)
+    accumulables: dict[str, float] = Field(default_factory=dict)  # named stage accumulables (final values)
+
+
+class ExecutorProfile(BaseModel):
+    executor_id: str
+    host: str = ""
+    cores: int | None = None
+    max_memory_bytes: int | None = None  # block manager storage memory
+    added_time_ms: int | None = None
+    removed_time_ms: int | None = None
+    removed_reason: str | None = None
+    resource_profile_id: int | None = None
+    task_count: int = 0
+    failed_task_count: int = 0
+    task_time_ms: float = 0.0
+    gc_time_ms: float = 0.0
+    input_bytes: float = 0.0
+    shuffle_read_bytes: float = 0.0
+    shuffle_write_bytes: float = 0.0
+    memory_bytes_spilled: float = 0.0
+    disk_bytes_spilled: float = 0.0
+    peak_jvm_heap_bytes: int | None = None
+    peak_jvm_offheap_bytes: int | None = None
+    peak_execution_memory_bytes: int | None = None  # on-heap + off-heap execution
+    peak_python_memory_bytes: int | None = None
+    peak_rss_bytes: int | None = None  # ProcessTree metrics when enabled
+
+
+class JobProfile(BaseModel):
+    job_id: int
+    submission_time_ms: int | None = None
+    completion_time_ms: int | None = None
+    duration_ms: int | None = None
+    stage_ids: list[int] = Field(default_factory=list)
+    status: str = "unknown"  # succeeded | failed | unknown
+    failure_reason: str | None = None
+    sql_execution_id: int | None = None
+    description: str | None = None
+
+
+class PlanNode(BaseModel):
+    """A physical plan operator with the final values of its SQL metrics."""
+
+    node_id: int | None = None
+    name: str
+    description: str = ""  # simpleString, truncated
+    metrics: dict[str, float] = Field(default_factory=dict)  # metric name -> final value
+
+
+class SqlExecution(BaseModel):
+    execution_id: int
+    description: str = ""
+    details: str = ""
+    physical_plan: str = ""  # text, secrets redacted, truncated to a bounded size
+    start_time_ms: int | None = None
+    end_time_ms: int | None = None
+    duration_ms: int | None = None
+    job_ids: list[int] = Field(default_factory=list)
+    nodes: list[PlanNode] = Field(default_factory=list)
+    error: str | None = None
+
+
+class StreamingProgress(BaseModel):
+    """Summary of one structured-streaming query's progress events."""
+
+    query_id: str
+    name: str | None = None
+    batches: int = 0
+    input_rows_per_second_mean: float | None = None
+    processed_rows_per_second_mean: float | None = None
+    batch_duration_ms_median: float | None = None
+    batch_duration_ms_max: float | None = None
+    trigger_interval_ms: float | None = None
+    state_rows_max: int | None = None
+    state_memory_bytes_max: int | None = None
+    sources: list[str] = Field(default_factory=list)
+    sinks: list[str] = Field(default_factory=list)
+    num_input_rows_total: int = 0
+
+
+class LogSource(BaseModel):
+    """Where the profile came from."""
+
+    path: str
+    parts: list[str] = Field(default_factory=list)
+    codec: str = "none"
+    bytes_read: int = 0  # compressed bytes on disk
+    bytes_decoded: int = 0
+    events: int = 0
+    unknown_events: int = 0
+    bad_lines: int = 0
+
+
+class AppProfile(BaseModel):
+    """Everything the analysis needs about one application attempt."""
+
+    app_id: str
+    attempt_id: str | None = None
+    app_name: str = ""
+    user: str | None = None
+    spark_version: str | None = None
+    master: str | None = None
+    start_time_ms: int | None = None
+    end_time_ms: int | None = None
+    duration_ms: int | None = None
+    complete: bool = True  # false when the log has no ApplicationEnd or was cut mid-line
+    spark_properties: dict[str, str] = Field(default_factory=dict)  # secrets redacted
+    hadoop_properties: dict[str, str] = Field(default_factory=dict)  # secrets redacted
+    system_properties: dict[str, str] = Field(default_factory=dict)  # secrets redacted
+    executors: list[ExecutorProfile] = Field(default_factory=list)  # driver excluded
+    jobs: list[JobProfile] = Field(default_factory=list)
+    stages: list[StageProfile] = Field(default_factory=list)  # one per attempt
+    sql_executions: list[SqlExecution] = Field(default_factory=list)
+    streaming: list[StreamingProgress] = Field(default_factory=list)
+    # time accounting
+    driver_time_ms: int | None = None  # wall time with no job running
+    executor_time_ms: int | None = None  # wall time with at least one job running
+    critical_path_ms: int | None = None  # longest stage chain through the DAG
+    allocated_core_ms: float | None = None  # sum over executors of cores x lifetime
+    used_core_ms: float | None = None  # sum of task run time
+    total_tasks: int = 0
+    failed_tasks: int = 0
+    killed_tasks: int = 0
+    warnings: list[str] = Field(default_factory=list)
+    source: LogSource | None = None
+
+    def property(self, key: str, default: str | None = None) -> str | None:
+        """A Spark property as set in the application (redacted values stay redacted)."""
+        return self.spark_properties.get(key, default)
+
+    def stage(self, stage_id: int, attempt_id: int | None = None) -> StageProfile | None:
+        """The given attempt of a stage, or its last attempt."""
+        matches = [s for s in self.stages if s.stage_id == stage_id]
+        if attempt_id is not None:
+            matches = [s for s in matches if s.attempt_id == attempt_id]
+        return max(matches, key=lambda s: s.attempt_id) if matches else None

@@ -1,0 +1,88 @@
+"""The typed result of a diagnostic rule: what is wrong, the numbers that show it, what to change."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+Category = Literal[
+    "skew",
+    "spill",
+    "gc_pressure",
+    "too_few_partitions",
+    "too_many_small_tasks",
+    "small_files",
+    "task_failures",
+    "executor_loss",
+    "oversized_partitions",
+    "broadcast_join_opportunity",
+    "cartesian_join",
+    "python_udf",
+    "driver_bound",
+    "idle_executors",
+    "aqe_disabled",
+    "serializer",
+    "memory_overprovisioned",
+    "memory_underprovisioned",
+    "shuffle_heavy",
+    "speculation",
+    "config",
+]
+
+
+class Severity(str, Enum):
+    info = "info"
+    low = "low"
+    moderate = "moderate"
+    severe = "severe"
+    critical = "critical"
+
+    @property
+    def rank(self) -> int:
+        return list(Severity).index(self)
+
+
+class Evidence(BaseModel):
+    """One measured number, with the threshold it crossed when there is one."""
+
+    name: str  # e.g. "max/median task duration"
+    value: float | str
+    unit: str = ""  # ms, bytes, ratio, count, ...
+    threshold: float | str | None = None
+    stage_id: int | None = None
+
+
+class ConfigChange(BaseModel):
+    key: str
+    value: str
+    current: str | None = None  # None = not set (Spark default applies)
+
+
+class Recommendation(BaseModel):
+    summary: str
+    config_changes: list[ConfigChange] = Field(default_factory=list)
+    code_change: str | None = None  # e.g. "broadcast the smaller side of the join"
+
+
+class Savings(BaseModel):
+    core_ms: float = 0.0
+    wall_ms: float = 0.0
+    method: str = ""  # how it was estimated, in a sentence
+    cost: float | None = None  # money, filled by tools.cost
+    currency: str | None = None
+
+
+class Finding(BaseModel):
+    rule_id: str
+    category: Category
+    severity: Severity
+    title: str
+    stage_ids: list[int] = Field(default_factory=list)
+    sql_execution_ids: list[int] = Field(default_factory=list)
+    executor_ids: list[str] = Field(default_factory=list)
+    evidence: list[Evidence] = Field(default_factory=list)
+    recommendation: Recommendation
+    estimated_savings: Savings = Field(default_factory=Savings)
+    doc_query: str = ""  # what to look up in the knowledge base
