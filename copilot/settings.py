@@ -44,6 +44,17 @@ class LLMSettings(BaseModel):
         return bool(self.base_url or self.api_key or os.environ.get("OPENAI_API_KEY"))
 
 
+class PricingSettings(BaseModel):
+    """Prices for `copilot cost`: a TOML file merged over tools/pricing.toml, an instance type, overrides."""
+
+    file: Path | None = None
+    instance_type: str | None = None
+    currency: str | None = None
+    price_per_core_hour: float | None = None
+    price_per_gb_hour: float | None = None
+    price_per_dbu: float | None = None
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="COPILOT_",
@@ -57,6 +68,7 @@ class Settings(BaseSettings):
     threads_path: Path | None = None  # chat checkpoints (SQLite)
     model_path: Path | None = None  # runtime model override
     llm: LLMSettings = Field(default_factory=LLMSettings)
+    pricing: PricingSettings = Field(default_factory=PricingSettings)
 
     @classmethod
     def settings_customise_sources(
