@@ -211,3 +211,14 @@ class AppProfile(BaseModel):
         if attempt_id is not None:
             matches = [s for s in matches if s.attempt_id == attempt_id]
         return max(matches, key=lambda s: s.attempt_id) if matches else None
+
+
+class LogRef(BaseModel):
+    """One application's event log found on storage; `load_profile(ref.path)` reads it."""
+
+    path: str  # local path or fsspec URL of the file or directory
+    app_key: str  # application id (attempt included) as named on storage
+    parts: list[str] = Field(default_factory=list)  # files in read order (URLs when `path` is one)
+    codec: str = "none"
+    total_bytes: int = 0
+    incomplete: bool = False  # still being written (.inprogress) by its name or status marker

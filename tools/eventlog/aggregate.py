@@ -1,0 +1,540 @@
+"""Single-pass aggregation of listener events into the state an AppProfile is built from.
+
+Lines are dispatched on their `{"Event":"..."` prefix; only the events the profile
+uses are decoded, each with its own typed Struct. TaskEnd lines are batched and
+decoded together. Anything that fails to decode or process is counted as a bad
+line with a warning, never raised.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import msgspec
+import numpy as np
+
+from tools.eventlog import events as ev
+from tools.eventlog.model import ExecutorProfile, JobProfile
+from tools.eventlog.stages import PEAK_FIELDS, StageTasks, decode_rows_per_executor, failure_class, task_row
+
+TASK_END_PREFIX = b'{"Event":"SparkListenerTaskEnd"'
+EVENT_PREFIX = b'{"Event":"'
+BATCH_SIZE = 2048
+
+SQL = "org.apache.spark.sql.execution.ui."
+STREAMING = "org.apache.spark.sql.streaming.StreamingQueryListener$"
+# Events the profile does not need: recognised, skipped without decoding.
+IGNORED_EVENTS = frozenset({
+    "SparkListenerTaskStart", "SparkListenerTaskGettingResult", "SparkListenerBlockUpdated",
+    "SparkListenerBlockManagerRemoved", "SparkListenerUnpersistRDD", "SparkListenerResourceProfileAdded",
+    "SparkListenerExecutorBlacklisted", "SparkListenerExecutorUnblacklisted", "SparkListenerNodeBlacklisted",
+    "SparkListenerNodeUnblacklisted", "SparkListenerExecutorExcluded", "SparkListenerExecutorUnexcluded",
+    "SparkListenerNodeExcluded", "SparkListenerNodeUnexcluded", "SparkListenerSpeculativeTaskSubmitted",
+    "SparkListenerUnschedulableTaskSetAdded", "SparkListenerUnschedulableTaskSetRemoved",
+    "SparkListenerExecutorBlacklistedForStage", "SparkListenerNodeBlacklistedForStage",
+    "SparkListenerExecutorExcludedForStage", "SparkListenerNodeExcludedForStage",
+    "SparkListenerMiscellaneousProcessAdded",
+    f"{SQL}SparkListenerSQLAdaptiveSQLMetricUpdates",
+    f"{STREAMING}QueryStartedEvent", f"{STREAMING}QueryTerminatedEvent", f"{STREAMING}QueryIdleEvent",
+})
+
+
+@dataclass
+class StageState:
+    stage_id: int
+    attempt_id: int
+    info: ev.StageInfo | None = None
+    submitted: bool = False
+    completed: bool = False
+    tasks: StageTasks = field(default_factory=StageTasks)
+
+
+@dataclass
+class SqlState:
+    execution_id: int
+    description: str = ""
+    details: str = ""
+    physical_plan: str = ""
+    plan_info: ev.SparkPlanInfo | None = None
+    start_time_ms: int | None = None
+    end_time_ms: int | None = None
+    error: str | None = None
+    job_ids: list[int] = field(default_factory=list)
+    extra_metrics: list[ev.PlanMetric] = field(default_factory=list)
+
+
+@dataclass
+class StreamState:
+    query_id: str
+    name: str | None = None
+    batches: int = 0
+    input_rps: list[float] = field(default_factory=list)
+    processed_rps: list[float] = field(default_factory=list)
+    batch_durations_ms: list[float] = field(default_factory=list)
+    timestamps: list[str] = field(default_factory=list)
+    state_rows_max: int | None = None
+    state_memory_max: int | None = None
+    sources: list[str] = field(default_factory=list)
+    sinks: list[str] = field(default_factory=list)
+    input_rows_total: int = 0
+
+
+class Aggregator:
+    """Consumes event lines; holds only per-stage/executor/job/SQL state."""
+
+    def __init__(self) -> None:
+        self.events = 0
+        self.unknown_events = 0
+        self.bad_lines = 0
+        self.bad_line_kinds: Counter[str] = Counter()
+        self.warnings: list[str] = []
+        self.saw_event = False
+        self.spark_version: str | None = None
+        self.app: ev.ApplicationStart | None = None
+        self.app_end_ms: int | None = None
+        self.environment: ev.EnvironmentUpdate | None = None
+        self.stages: dict[tuple[int, int], StageState] = {}
+        self.jobs: dict[int, JobProfile] = {}
+        self.job_stage_infos: dict[int, ev.StageInfo] = {}  # from JobStart (covers skipped stages)
+        self.stage_jobs: dict[int, list[int]] = {}
+        self.executors: dict[str, ExecutorProfile] = {}
+        self.executor_names: list[str] = []
+        self.executor_codes: dict[str, int] = {}
+        self.sql: dict[int, SqlState] = {}
+        self.accumulator_values: dict[int, float] = {}
+        self.streams: dict[str, StreamState] = {}
+        self.first_timestamp_ms: int | None = None
+        self.last_timestamp_ms: int | None = None
+        self.used_run_ms = 0.0
+        self._batch: list[bytes] = []
+        self._task_list_decoder = msgspec.json.Decoder(list[ev.TaskEnd])
+        self._task_decoder = msgspec.json.Decoder(ev.TaskEnd)
+        self._name_decoder = msgspec.json.Decoder(ev.EventName)
+        self._handlers = {
+            "SparkListenerLogStart": (msgspec.json.Decoder(ev.LogStart), self._log_start),
+            "SparkListenerApplicationStart": (msgspec.json.Decoder(ev.ApplicationStart), self._app_start),
+            "SparkListenerApplicationEnd": (msgspec.json.Decoder(ev.ApplicationEnd), self._app_end),
+            "SparkListenerEnvironmentUpdate": (msgspec.json.Decoder(ev.EnvironmentUpdate), self._environment),
+            "SparkListenerExecutorAdded": (msgspec.json.Decoder(ev.ExecutorAdded), self._executor_added),
+            "SparkListenerExecutorRemoved": (msgspec.json.Decoder(ev.ExecutorRemoved), self._executor_removed),
+            "SparkListenerBlockManagerAdded": (msgspec.json.Decoder(ev.BlockManagerAdded), self._block_manager_added),
+            "SparkListenerStageExecutorMetrics": (msgspec.json.Decoder(ev.StageExecutorMetrics), self._stage_executor_metrics),
+            "SparkListenerExecutorMetricsUpdate": (msgspec.json.Decoder(ev.ExecutorMetricsUpdate), self._executor_metrics_update),
+            "SparkListenerJobStart": (msgspec.json.Decoder(ev.JobStart), self._job_start),
+            "SparkListenerJobEnd": (msgspec.json.Decoder(ev.JobEnd), self._job_end),
+            "SparkListenerStageSubmitted": (msgspec.json.Decoder(ev.StageEvent), self._stage_submitted),
+            "SparkListenerStageCompleted": (msgspec.json.Decoder(ev.StageEvent), self._stage_completed),
+            f"{SQL}SparkListenerSQLExecutionStart": (msgspec.json.Decoder(ev.SqlExecutionStart), self._sql_start),
+            f"{SQL}SparkListenerSQLAdaptiveExecutionUpdate": (msgspec.json.Decoder(ev.SqlAdaptiveExecutionUpdate), self._sql_adaptive),
+            f"{SQL}SparkListenerSQLExecutionEnd": (msgspec.json.Decoder(ev.SqlExecutionEnd), self._sql_end),
+            f"{SQL}SparkListenerDriverAccumUpdates": (msgspec.json.Decoder(ev.DriverAccumUpdates), self._driver_accum_updates),
+            f"{STREAMING}QueryProgressEvent": (msgspec.json.Decoder(ev.QueryProgressEvent), self._query_progress),
+        }
+
+    # ------------------------------------------------------------ feeding
+
+    def feed(self, lines: list[bytes]) -> None:
+        """Process complete lines (without the newline)."""
+        batch = self._batch
+        handlers = self._handlers
+        for line in lines:
+            if line.startswith(TASK_END_PREFIX):
+                batch.append(line)
+                continue
+            if line.startswith(EVENT_PREFIX):
+                end = line.find(b'"', 10)
+                name = line[10:end].decode("utf-8", "replace") if end > 0 else ""
+            else:
+                if not line.strip():
+                    continue
+                name = self._event_name(line)
+                if name is None:
+                    continue
+                if name == "SparkListenerTaskEnd":
+                    batch.append(line)
+                    continue
+            self.events += 1
+            self.saw_event = True
+            handler = handlers.get(name)
+            if handler is None:
+                if name not in IGNORED_EVENTS:
+                    self.unknown_events += 1
+                continue
+            if name == "SparkListenerStageCompleted" and batch:
+                self.flush()
+            decoder, handle = handler
+            try:
+                handle(decoder.decode(line))
+            except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+                self._bad(name, exc)
+            except Exception as exc:  # noqa: BLE001 - one odd event must not stop the analysis
+                self._bad(name, exc)
+        if len(batch) >= BATCH_SIZE:
+            self.flush()
+
+    def _event_name(self, line: bytes) -> str | None:
+        try:
+            name = self._name_decoder.decode(line).event
+        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+            self._bad("line", exc)
+            return None
+        if not name:
+            self._bad("line", ValueError("no Event field"))
+            return None
+        return name
+
+    def _bad(self, kind: str, exc: Exception) -> None:
+        self.bad_lines += 1
+        self.bad_line_kinds[f"{kind.rsplit('.', 1)[-1]} ({type(exc).__name__})"] += 1
+
+    def flush(self) -> None:
+        """Decode and aggregate the pending TaskEnd lines."""
+        if not self._batch:
+            return
+        batch = self._batch.copy()
+        self._batch.clear()  # in place: feed() holds a reference to this list
+        self.events += len(batch)
+        self.saw_event = True
+        try:
+            tasks = self._task_list_decoder.decode(b"[" + b",".join(batch) + b"]")
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            tasks = []
+            for line in batch:
+                try:
+                    tasks.append(self._task_decoder.decode(line))
+                except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+                    self._bad("SparkListenerTaskEnd", exc)
+        for task in tasks:
+            try:
+                self._task_end(task)
+            except Exception as exc:  # noqa: BLE001
+                self._bad("SparkListenerTaskEnd", exc)
+
+    # ------------------------------------------------------------ tasks
+
+    def _executor_code(self, executor_id: str) -> int:
+        code = self.executor_codes.get(executor_id)
+        if code is None:
+            code = self.executor_codes[executor_id] = len(self.executor_names)
+            self.executor_names.append(executor_id)
+        return code
+
+    def _stage(self, stage_id: int, attempt_id: int) -> StageState:
+        key = (stage_id, attempt_id)
+        state = self.stages.get(key)
+        if state is None:
+            state = self.stages[key] = StageState(stage_id, attempt_id)
+        return state
+
+    def _task_end(self, task: ev.TaskEnd) -> None:
+        info = task.info
+        if info is None:
+            raise ValueError("TaskEnd without Task Info")
+        stage = self._stage(task.stage_id, task.stage_attempt_id)
+        tasks = stage.tasks
+        if info.speculative:
+            tasks.speculative += 1
+        reason = task.end_reason
+        kind = reason.reason if reason is not None else ("UnknownReason" if info.failed else "Success")
+        if kind == "Success" and not info.failed and not tasks.finalized:
+            tasks.succeeded += 1
+            tasks.rows.extend(task_row(task))
+            tasks.executor_codes.append(self._executor_code(info.executor_id))
+            return
+        # failed, killed, or late (after the stage attempt was finalized): counted directly
+        executor = self._executor(info.executor_id)
+        duration = float(info.finish_time - info.launch_time) if info.finish_time else 0.0
+        executor.task_count += 1
+        executor.task_time_ms += duration
+        tasks.late_task_time_by_executor[info.executor_id] += duration
+        if task.metrics is not None:
+            run = float(task.metrics.run_ms or 0)
+            tasks.used_run_ms += run
+            executor.gc_time_ms += float(task.metrics.gc_ms or 0)
+        if kind == "Success" and not info.failed:
+            tasks.succeeded += 1
+            stage_key = f"{task.stage_id}.{task.stage_attempt_id}"
+            self._warn_once(f"tasks of stage {stage_key} finished after the stage completed; counted, not in its distributions")
+        elif kind == "TaskKilled" or info.killed:
+            tasks.killed += 1
+            tasks.failure_reasons["TaskKilled"] += 1
+        else:
+            tasks.failed += 1
+            executor.failed_task_count += 1
+            tasks.failure_reasons[failure_class(reason)] += 1
+        if tasks.finalized:
+            tasks.task_time_by_executor[info.executor_id] = (
+                tasks.task_time_by_executor.get(info.executor_id, 0.0) + duration
+            )
+
+    def finalize_stage(self, stage: StageState) -> None:
+        rows, codes = stage.tasks.quantiles_and_sums(self.executor_names)
+        if rows is None:
+            return
+        per_executor = decode_rows_per_executor(rows, codes, len(self.executor_names))
+        for code in np.unique(codes):
+            executor = self._executor(self.executor_names[code])
+            executor.task_count += int(per_executor["task_count"][code])
+            for name in ("task_time_ms", "gc_time_ms", "input_bytes", "shuffle_read_bytes", "shuffle_write_bytes",
+                         "memory_bytes_spilled", "disk_bytes_spilled"):
+                setattr(executor, name, getattr(executor, name) + float(per_executor[name][code]))
+            for name in PEAK_FIELDS:
+                if name in per_executor and per_executor[name][code] >= 0:
+                    self._peak(executor, name, int(per_executor[name][code]))
+
+    # ------------------------------------------------------------ executors
+
+    def _executor(self, executor_id: str) -> ExecutorProfile:
+        executor = self.executors.get(executor_id)
+        if executor is None:
+            executor = self.executors[executor_id] = ExecutorProfile(executor_id=executor_id)
+        return executor
+
+    @staticmethod
+    def _peak(executor: ExecutorProfile, name: str, value: int) -> None:
+        current = getattr(executor, name)
+        if value > 0 and (current is None or value > current):
+            setattr(executor, name, value)
+
+    def _peaks(self, executor_id: str, peaks: ev.ExecutorMetricsPeaks | None) -> None:
+        if peaks is None or not executor_id:
+            return
+        executor = self._executor(executor_id)
+        self._peak(executor, "peak_jvm_heap_bytes", peaks.jvm_heap)
+        self._peak(executor, "peak_jvm_offheap_bytes", peaks.jvm_offheap)
+        self._peak(executor, "peak_execution_memory_bytes", peaks.onheap_execution + peaks.offheap_execution)
+        self._peak(executor, "peak_python_memory_bytes", peaks.python_rss)
+        self._peak(executor, "peak_rss_bytes", peaks.jvm_rss)
+
+    def _executor_added(self, e: ev.ExecutorAdded) -> None:
+        executor = self._executor(e.executor_id)
+        executor.added_time_ms = e.timestamp
+        self._seen_time(e.timestamp)
+        if e.info is not None:
+            executor.host = e.info.host or executor.host
+            executor.cores = e.info.cores
+            executor.resource_profile_id = e.info.resource_profile_id
+
+    def _executor_removed(self, e: ev.ExecutorRemoved) -> None:
+        executor = self._executor(e.executor_id)
+        executor.removed_time_ms = e.timestamp
+        executor.removed_reason = e.reason
+        self._seen_time(e.timestamp)
+
+    def _block_manager_added(self, e: ev.BlockManagerAdded) -> None:
+        if e.block_manager is None:
+            return
+        executor = self._executor(e.block_manager.executor_id)
+        executor.host = executor.host or e.block_manager.host
+        if e.max_memory is not None:
+            executor.max_memory_bytes = e.max_memory
+        if executor.added_time_ms is None and e.block_manager.executor_id == "driver":
+            executor.added_time_ms = e.timestamp
+
+    def _stage_executor_metrics(self, e: ev.StageExecutorMetrics) -> None:
+        self._peaks(e.executor_id, e.metrics)
+
+    def _executor_metrics_update(self, e: ev.ExecutorMetricsUpdate) -> None:
+        for update in e.stage_metrics:
+            self._peaks(e.executor_id, update.metrics)
+
+    # ------------------------------------------------------------ application
+
+    def _seen_time(self, timestamp: int | None) -> None:
+        if timestamp:
+            if self.first_timestamp_ms is None or timestamp < self.first_timestamp_ms:
+                self.first_timestamp_ms = timestamp
+            if self.last_timestamp_ms is None or timestamp > self.last_timestamp_ms:
+                self.last_timestamp_ms = timestamp
+
+    def _log_start(self, e: ev.LogStart) -> None:
+        self.spark_version = e.spark_version
+
+    def _app_start(self, e: ev.ApplicationStart) -> None:
+        self.app = e
+        self._seen_time(e.timestamp)
+
+    def _app_end(self, e: ev.ApplicationEnd) -> None:
+        self.app_end_ms = e.timestamp
+        self._seen_time(e.timestamp)
+
+    def _environment(self, e: ev.EnvironmentUpdate) -> None:
+        self.environment = e
+
+    # ------------------------------------------------------------ jobs and stages
+
+    def _job_start(self, e: ev.JobStart) -> None:
+        props = e.properties or {}
+        sql_id = _int_or_none(props.get("spark.sql.execution.id"))
+        description = props.get("spark.job.description") or props.get("callSite.short")
+        stage_ids = list(e.stage_ids) or [s.stage_id for s in e.stage_infos]
+        self.jobs[e.job_id] = JobProfile(
+            job_id=e.job_id, submission_time_ms=e.submission_time, stage_ids=stage_ids,
+            sql_execution_id=sql_id, description=str(description) if description is not None else None,
+        )
+        self._seen_time(e.submission_time)
+        for info in e.stage_infos:
+            self.job_stage_infos.setdefault(info.stage_id, info)
+        for stage_id in stage_ids:
+            self.stage_jobs.setdefault(stage_id, []).append(e.job_id)
+        if sql_id is not None:
+            self._sql(sql_id).job_ids.append(e.job_id)
+
+    def _job_end(self, e: ev.JobEnd) -> None:
+        job = self.jobs.get(e.job_id)
+        if job is None:
+            job = self.jobs[e.job_id] = JobProfile(job_id=e.job_id)
+        job.completion_time_ms = e.completion_time
+        self._seen_time(e.completion_time)
+        result = e.result.result if e.result is not None else ""
+        if result == "JobSucceeded":
+            job.status = "succeeded"
+        elif result:
+            job.status = "failed"
+            exception = (e.result.exception or {}) if e.result is not None else {}
+            message = exception.get("Message") if isinstance(exception, dict) else None
+            job.failure_reason = _first_line(str(message)) if message else result
+
+    def _stage_event(self, e: ev.StageEvent) -> StageState | None:
+        if e.info is None:
+            return None
+        stage = self._stage(e.info.stage_id, e.info.attempt_id)
+        stage.info = e.info
+        return stage
+
+    def _stage_submitted(self, e: ev.StageEvent) -> None:
+        stage = self._stage_event(e)
+        if stage is not None:
+            stage.submitted = True
+            self._seen_time(e.info.submission_time)
+
+    def _stage_completed(self, e: ev.StageEvent) -> None:
+        stage = self._stage_event(e)
+        if stage is None:
+            return
+        stage.completed = True
+        self._seen_time(e.info.completion_time)
+        for acc in e.info.accumulables:
+            if acc.name and not acc.name.startswith("internal."):
+                value = _float_or_none(acc.value)
+                if value is not None:
+                    self.accumulator_values[acc.id] = value
+        self.finalize_stage(stage)
+
+    # ------------------------------------------------------------ SQL and streaming
+
+    def _sql(self, execution_id: int) -> SqlState:
+        state = self.sql.get(execution_id)
+        if state is None:
+            state = self.sql[execution_id] = SqlState(execution_id)
+        return state
+
+    def _sql_start(self, e: ev.SqlExecutionStart) -> None:
+        state = self._sql(e.execution_id)
+        state.description = e.description
+        state.details = e.details
+        state.physical_plan = e.physical_plan
+        state.plan_info = e.plan_info
+        state.start_time_ms = e.time
+        self._seen_time(e.time)
+
+    def _sql_adaptive(self, e: ev.SqlAdaptiveExecutionUpdate) -> None:
+        state = self._sql(e.execution_id)
+        if e.physical_plan:
+            state.physical_plan = e.physical_plan
+        if e.plan_info is not None:
+            if state.plan_info is not None:
+                state.extra_metrics.extend(_plan_metrics(state.plan_info))
+            state.plan_info = e.plan_info
+
+    def _sql_end(self, e: ev.SqlExecutionEnd) -> None:
+        state = self._sql(e.execution_id)
+        state.end_time_ms = e.time
+        state.error = e.error
+        self._seen_time(e.time)
+
+    def _driver_accum_updates(self, e: ev.DriverAccumUpdates) -> None:
+        for pair in e.updates:
+            if len(pair) == 2 and isinstance(pair[0], int):
+                value = _float_or_none(pair[1])
+                if value is not None:
+                    self.accumulator_values[pair[0]] = value
+
+    def _query_progress(self, e: ev.QueryProgressEvent) -> None:
+        p = e.progress
+        if p is None or not p.id:
+            return
+        state = self.streams.get(p.id)
+        if state is None:
+            state = self.streams[p.id] = StreamState(p.id)
+        state.name = p.name or state.name
+        state.batches += 1
+        state.input_rows_total += p.num_input_rows
+        if p.input_rows_per_second is not None:
+            state.input_rps.append(float(p.input_rows_per_second))
+        if p.processed_rows_per_second is not None:
+            state.processed_rps.append(float(p.processed_rows_per_second))
+        if p.duration_ms and "triggerExecution" in p.duration_ms:
+            state.batch_durations_ms.append(float(p.duration_ms["triggerExecution"]))
+        if p.timestamp:
+            state.timestamps.append(p.timestamp)
+        for op in p.state_operators:
+            state.state_rows_max = max(state.state_rows_max or 0, op.rows_total)
+            state.state_memory_max = max(state.state_memory_max or 0, op.memory_used_bytes)
+        for source in p.sources:
+            if source.description and source.description not in state.sources:
+                state.sources.append(source.description)
+        if p.sink is not None and p.sink.description and p.sink.description not in state.sinks:
+            state.sinks.append(p.sink.description)
+
+    # ------------------------------------------------------------ end
+
+    def finish(self) -> None:
+        """Flush pending tasks and finalize stages still open at the end of the log."""
+        self.flush()
+        for stage in self.stages.values():
+            self.finalize_stage(stage)
+        self.used_run_ms = sum(stage.tasks.used_run_ms for stage in self.stages.values())
+        if self.bad_lines:
+            kinds = ", ".join(f"{n} {k}" for k, n in self.bad_line_kinds.most_common(5))
+            self.warnings.append(f"skipped {self.bad_lines} event line(s) that could not be decoded: {kinds}")
+
+    def _warn_once(self, message: str) -> None:
+        if message not in self.warnings and len(self.warnings) < 50:
+            self.warnings.append(message)
+
+
+def _plan_metrics(info: ev.SparkPlanInfo) -> list[ev.PlanMetric]:
+    out: list[ev.PlanMetric] = []
+    stack = [info]
+    while stack:
+        node = stack.pop()
+        out.extend(node.metrics)
+        stack.extend(node.children)
+    return out
+
+
+def _int_or_none(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _float_or_none(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value.replace(",", ""))
+        except ValueError:
+            return None
+    return None
+
+
+def _first_line(text: str) -> str:
+    return text.strip().split("\n", 1)[0][:500]

@@ -1,0 +1,149 @@
+"""`load_profile`: stream one application's event log (all parts, any codec) into an AppProfile."""
+
+from __future__ import annotations
+
+import os
+
+from tools.errors import EventLogError
+from tools.eventlog.aggregate import Aggregator
+from tools.eventlog.build import build_profile
+from tools.eventlog.codecs import MAGIC, codec_from_name, decoded_chunks, describe_foreign, sniff_codec
+from tools.eventlog.model import AppProfile, LogRef, LogSource
+from tools.eventlog.storage import filesystem, resolve
+
+
+def load_profile(path: str | os.PathLike[str], *, max_plan_chars: int = 20000) -> AppProfile:
+    """Profile the application at `path`: a file, a rolling or Databricks directory, local or fsspec URL.
+
+    Raises `EventLogError` (one line) when the input is not a readable event log.
+    """
+    ref = resolve(path)
+    agg = Aggregator()
+    source = LogSource(path=ref.path, parts=list(ref.parts))
+    codecs: list[str] = []
+    truncated_tail = False
+    for index, part in enumerate(ref.parts):
+        is_last = index == len(ref.parts) - 1
+        allow_truncated = is_last and (ref.incomplete or part.endswith(".inprogress"))
+        codec, read, decoded, cut = _read_part(part, agg, allow_truncated, first=index == 0, single=len(ref.parts) == 1)
+        codecs.append(codec)
+        source.bytes_read += read
+        source.bytes_decoded += decoded
+        if cut:
+            if is_last:
+                truncated_tail = True
+            else:
+                agg.bad_lines += 1
+                agg.bad_line_kinds["cut-off line at the end of a part"] += 1
+    agg.finish()
+    if not agg.saw_event:
+        raise EventLogError(f"{ref.path}: not a Spark event log (no listener events found)")
+    distinct = sorted(set(codecs))
+    source.codec = distinct[0] if len(distinct) == 1 else "+".join(distinct)
+    return build_profile(agg, app_key=ref.app_key, source=source, truncated_tail=truncated_tail,
+                         max_plan_chars=max_plan_chars)
+
+
+def _read_part(url: str, agg: Aggregator, allow_truncated: bool, first: bool,
+               single: bool) -> tuple[str, int, int, bool]:
+    """Feed one part's lines to `agg`; returns (codec, bytes read, bytes decoded, last line cut off)."""
+    fs, inner, _ = filesystem(url)
+    name = url
+    try:
+        stream = fs.open(inner, "rb")
+    except PermissionError as exc:
+        raise EventLogError(f"permission denied: {url}") from exc
+    except FileNotFoundError as exc:
+        raise EventLogError(f"no such file or directory: {url}") from exc
+    except IsADirectoryError as exc:
+        raise EventLogError(f"{url} is a directory, not an event log file") from exc
+    with stream:
+        head = stream.read(16)
+        if not head:
+            if single:
+                raise EventLogError(f"{url}: empty file")
+            agg.warnings.append(f"empty log part skipped: {url}")
+            return "none", 0, 0, False
+        codec = _codec(url, head)
+        stream.seek(0)
+        decoded_total = 0
+        rest = b""
+        checked = not first
+        try:
+            for chunk in decoded_chunks(stream, codec, name, allow_truncated):
+                decoded_total += len(chunk)
+                data = rest + chunk if rest else chunk
+                lines = data.split(b"\n")
+                rest = lines.pop()
+                if not checked and lines:
+                    _check_first_line(url, lines)
+                    checked = True
+                agg.feed(lines)
+        except OSError as exc:
+            raise EventLogError(f"{url}: read error: {exc}") from exc
+        cut = False
+        if rest.strip():
+            if not checked:
+                _check_first_line(url, [rest])
+            if rest.rstrip().endswith(b"}") and _is_complete_json(rest):
+                agg.feed([rest])  # last line without a newline
+            else:
+                cut = True
+        if decoded_total == 0 and single:
+            raise EventLogError(f"{url}: empty file (no data after decompression)")
+        try:
+            read = stream.tell()
+        except (OSError, ValueError):
+            read = 0
+    return codec, read, decoded_total, cut
+
+
+def _codec(url: str, head: bytes) -> str:
+    """Codec by extension, verified by magic bytes; files without a codec extension are sniffed."""
+    by_name = codec_from_name(url.rsplit("/", 1)[-1])
+    by_magic = sniff_codec(head)
+    if by_name == "none":
+        return by_magic or "none"
+    if by_magic == by_name:
+        return by_name
+    if by_magic is not None:
+        return _mismatch(url, by_name, f"the data is {by_magic}-compressed")
+    foreign = describe_foreign(head)
+    if foreign:
+        return _mismatch(url, by_name, f"the data is {foreign}")
+    if head.lstrip().startswith(b"{"):
+        return _mismatch(url, by_name, "the data is uncompressed text")
+    expected = MAGIC[by_name]
+    raise EventLogError(f"{url}: corrupt {by_name} data (missing the {by_name} magic bytes {expected[:4]!r})")
+
+
+def _mismatch(url: str, by_name: str, actual: str) -> str:
+    raise EventLogError(f"{url}: the file name says {by_name} but {actual}; rename it or recompress it")
+
+
+def _check_first_line(url: str, lines: list[bytes]) -> None:
+    """Reject foreign files early: the first non-blank line must be a JSON listener event."""
+    for line in lines:
+        stripped = line.strip()
+        if not stripped:
+            continue
+        if stripped.startswith(b'{"Event"') or (stripped.startswith(b"{") and b'"Event"' in stripped):
+            return
+        what = describe_foreign(stripped)
+        if what is None:
+            what = "JSON that is not a listener event" if _is_complete_json(stripped) else "not JSON lines"
+        raise EventLogError(f"{url}: not a Spark event log (the first line is {what})")
+    return
+
+
+def _is_complete_json(line: bytes) -> bool:
+    import msgspec
+
+    try:
+        msgspec.json.decode(line)
+    except msgspec.DecodeError:
+        return False
+    return True
+
+
+__all__ = ["LogRef", "load_profile"]

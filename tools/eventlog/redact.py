@@ -1,0 +1,67 @@
+"""Secret redaction for properties and free text (plans, descriptions, failure messages).
+
+Keys follow Spark's default `spark.redaction.regex`; like Spark, a property is
+redacted when its key *or* its value matches. Values and free text are also
+scrubbed of credentials in URLs and JDBC strings (user:pass@, password=..., ?token=...)
+and of AWS access key ids.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+REDACTED = "*********(redacted)"
+SPARK_DEFAULT_REDACTION = re.compile(r"(?i)secret|password|token|access[.]?key")
+
+_SECRET_WORD = r"(?:secret|password|passwd|pwd|token|access[._-]?key|api[._-]?key|credential)"
+# key=value, key: value, key -> value, "key": "value" where the key names a secret.
+_KEY_VALUE = re.compile(
+    r"""(?ix)
+    (?P<key>\b(?:[\w.\-]*""" + _SECRET_WORD + r"""[\w.\-]*|sig)["']?)
+    (?P<sep>\s*(?:=|:|->)\s*)
+    (?P<value>"[^"]*"|'[^']*'|[^\s;&,)\]}'"]+)
+    """
+)
+# scheme://user:password@host
+_URL_USERINFO = re.compile(r"(?P<prefix>\b[a-zA-Z][\w+.\-]*://[^/\s:@]*:)(?P<password>[^@\s/]+)(?P<at>@)")
+_AWS_ACCESS_KEY_ID = re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b")
+
+
+def redact_text(text: str) -> str:
+    """`text` with credentials in URLs, key=value pairs and AWS key ids replaced."""
+    if not text:
+        return text
+    text = _URL_USERINFO.sub(lambda m: m["prefix"] + REDACTED + m["at"], text)
+    text = _KEY_VALUE.sub(_redact_value, text)
+    return _AWS_ACCESS_KEY_ID.sub(REDACTED, text)
+
+
+def _redact_value(match: re.Match[str]) -> str:
+    value = match["value"]
+    if value == REDACTED or value.startswith(REDACTED[:9]):
+        return match[0]
+    quote = value[0] if value[:1] in ("'", '"') else ""
+    return f"{match['key']}{match['sep']}{quote}{REDACTED}{quote}"
+
+
+def redact_properties(properties: Mapping[str, object], extra_pattern: str | None = None) -> dict[str, str]:
+    """Properties with secret values replaced (key or value matching the redaction regex).
+
+    `extra_pattern` is the application's own `spark.redaction.regex`, applied in addition.
+    """
+    patterns = [SPARK_DEFAULT_REDACTION]
+    if extra_pattern:
+        try:
+            patterns.append(re.compile(extra_pattern))
+        except re.error:
+            pass
+    redacted: dict[str, str] = {}
+    for key, raw in properties.items():
+        key = str(key)
+        value = "" if raw is None else str(raw)
+        if any(p.search(key) or p.search(value) for p in patterns):
+            redacted[key] = REDACTED
+        else:
+            redacted[key] = redact_text(value)
+    return redacted
