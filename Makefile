@@ -29,7 +29,11 @@ demo: install
 	$(BIN)/copilot profile $(EXAMPLE_LOG)
 
 test: install
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest && $(MAKE) eval-gate
+
+# The default evaluation suites, offline; fails when a score drops below evals/thresholds.toml.
+eval-gate: install
+	$(BIN)/copilot eval --suite all --gate
 
 test-fast: install
 	$(BIN)/python -m pytest -m "not slow"
