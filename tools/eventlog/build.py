@@ -266,13 +266,14 @@ def _plan_nodes(info: SparkPlanInfo | None, values: dict[int, float]) -> list[Pl
     if info is None:
         return []
     nodes: list[PlanNode] = []
-    stack = [info]
+    stack: list[tuple[SparkPlanInfo, int | None]] = [(info, None)]
     while stack:  # pre-order, children left to right
-        node = stack.pop()
+        node, parent_id = stack.pop()
         metrics = {m.name: values[m.accumulator_id] for m in node.metrics if m.accumulator_id in values}
-        nodes.append(PlanNode(node_id=len(nodes), name=node.node_name,
+        node_id = len(nodes)
+        nodes.append(PlanNode(node_id=node_id, parent_id=parent_id, name=node.node_name,
                               description=redact_text(node.simple_string)[:NODE_DESCRIPTION_CHARS], metrics=metrics))
-        stack.extend(reversed(node.children))
+        stack.extend((child, node_id) for child in reversed(node.children))
     return nodes
 
 

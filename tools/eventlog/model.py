@@ -119,6 +119,7 @@ class PlanNode(BaseModel):
     """A physical plan operator with the final values of its SQL metrics."""
 
     node_id: int | None = None
+    parent_id: int | None = None  # node_id of the operator this one feeds (None for the root)
     name: str
     description: str = ""  # simpleString, truncated
     metrics: dict[str, float] = Field(default_factory=dict)  # metric name -> final value
