@@ -1,0 +1,51 @@
+"""`copilot analyze LOG... [--ask TEXT] [--table PATH] [--format terminal|md|json|html] [--out FILE]`."""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+
+import typer
+
+
+class OutputFormat(str, Enum):
+    terminal = "terminal"
+    md = "md"
+    json = "json"
+    html = "html"
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def analyze(
+        logs: list[str] = typer.Argument(..., metavar="LOG...", help="event log files, rolling-log dirs or dirs of logs"),
+        ask: str | None = typer.Option(None, "--ask", help="your question or a description of the job"),
+        table: str | None = typer.Option(None, "--table", help="a table the job reads or writes (Parquet/ORC/CSV/Delta dir)"),
+        fmt: OutputFormat = typer.Option(OutputFormat.terminal, "--format", "-f", help="terminal, md, json or html"),
+        out: Path | None = typer.Option(None, "--out", "-o", help="write the report to this file"),
+    ) -> None:
+        """Why a Spark application is slow or expensive, and exactly what to change."""
+        import sys
+        from contextlib import nullcontext
+
+        from rich.console import Console
+
+        import graph
+        from copilot.report import render
+        from copilot.settings import get_settings
+
+        err = Console(stderr=True)
+        with err.status("analyzing ...", spinner="dots") if sys.stderr.isatty() else nullcontext():
+            report = graph.analyze(logs, question=ask, table=table, settings=get_settings())
+        if fmt is OutputFormat.terminal and out is None:
+            from copilot.report.terminal import render_terminal
+
+            render_terminal(report, Console())
+            return
+        text = render(report, fmt.value)
+        if out is None:
+            typer.echo(text)
+            return
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text, encoding="utf-8")
+        err.print(f"report written to {out} ({report.path}, {len(report.findings)} findings)")

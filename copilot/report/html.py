@@ -1,0 +1,74 @@
+"""The report as one self-contained HTML file: inline CSS and SVG charts, no scripts, nothing fetched."""
+
+from __future__ import annotations
+
+from html import escape
+
+from copilot.report import svg
+from copilot.report.text import app_line, citation_text, effect_text, evidence_cells, savings_text
+from graph import units
+from graph.report import Report
+
+CSS = """
+body{font:14px/1.45 system-ui,-apple-system,Segoe UI,sans-serif;max-width:980px;margin:2em auto;padding:0 1em;color:#222}
+h1{font-size:1.5em}h2{margin-top:1.6em;border-bottom:1px solid #ddd}
+.finding{border:1px solid #ddd;border-left:6px solid #999;border-radius:4px;padding:.6em 1em;margin:1em 0}
+.critical{border-left-color:#b00}.severe{border-left-color:#e45756}.moderate{border-left-color:#f2b01e}.low{border-left-color:#4c78a8}
+pre{background:#f5f5f5;padding:.6em;overflow-x:auto}table{border-collapse:collapse}td,th{padding:2px 10px;border-bottom:1px solid #eee;text-align:right}
+.now{font-weight:bold}.muted{color:#777}svg.chart{display:block;margin:.5em 0;max-width:100%;height:auto}
+"""
+
+
+def render_html(report: Report) -> str:
+    e = escape
+    out = ['<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">',
+           f"<title>Spark Copilot: {e(report.headline or 'report')}</title><style>{CSS}</style></head><body>",
+           f"<h1>{e(report.headline or 'Spark Copilot report')}</h1>",
+           f'<p class="muted">Generated {e(report.generated_at)} · narrative: {e(report.path)} · schema {e(report.schema_version)}</p>']
+    for app in report.apps:
+        out += [f"<h2>{e(app.app_name or app.app_id)} <small class=muted>{e(app.app_id)}</small></h2>",
+                f"<p>{e(app.description)}</p><p><b>{e(app_line(app))}</b></p>"]
+    if report.narrative:
+        out.append(f"<p>{e(report.narrative)}</p>")
+    if report.question:
+        out.append(f"<blockquote>Question: {e(report.question)}</blockquote><p><b>Answer:</b> {e(report.answer)}</p>")
+    out.append("<h2>Findings, ranked by savings</h2>")
+    if not report.findings:
+        out.append("<p>No findings: nothing worth changing was detected.</p>")
+    for item in report.findings:
+        f = item.finding
+        stages = f" · stages {', '.join(map(str, f.stage_ids[:8]))}" if f.stage_ids else ""
+        out.append(f'<div class="finding {e(f.severity.value)}"><h3>{item.rank}. [{e(f.severity.value)}] {e(f.title)}'
+                   f'<small class=muted>{e(stages)}</small></h3>')
+        if item.explanation:
+            out.append(f"<p>{e(item.explanation)}</p>")
+        out.append("<ul>" + "".join(f"<li>evidence: {e(line)}</li>" for line in evidence_cells(item))
+                   + f"<li>saves: {e(savings_text(item))}</li><li>predicted effect: {e(effect_text(item.predicted_effect))}</li>"
+                   + f"<li>do: {e(f.recommendation.summary)}</li>"
+                   + (f"<li>code: {e(f.recommendation.code_change)}</li>" if f.recommendation.code_change else "") + "</ul>")
+        if item.conf_flags:
+            out.append(f"<pre>{e(chr(10).join(item.conf_flags))}</pre><pre>{e(chr(10).join(item.conf_set_lines))}</pre>")
+        if item.citations:
+            out.append("<p>Sources:</p><ul>" + "".join(f"<li>{e(citation_text(c))}</li>" for c in item.citations) + "</ul>")
+        out.append("</div>")
+    for app in report.apps:
+        charts = app.charts
+        out.append(f"<h2>Charts <small class=muted>{e(app.app_id)}</small></h2>")
+        out.append(svg.stage_timeline(charts.stage_timeline))
+        out.append(svg.utilization(charts.utilization))
+        for dist in charts.skewed_stages:
+            out.append(svg.task_distribution(dist))
+        if app.what_if:
+            out.append(svg.what_if_curve(app.what_if))
+            out.append("<table><tr><th>executors</th><th>cores each</th><th>runtime</th><th>likely range</th><th>cost</th></tr>")
+            for p in app.what_if:
+                rng = (f"{units.duration(p.runtime_low_ms)} - {units.duration(p.runtime_high_ms)}"
+                       if p.runtime_low_ms is not None and p.runtime_high_ms is not None else "")
+                cost = units.money(p.cost, app.cost.currency if app.cost else "USD") if p.cost is not None else ""
+                out.append(f'<tr class="{"now" if p.current else ""}"><td>{p.executors}{" (now)" if p.current else ""}</td>'
+                           f"<td>{p.cores_per_executor or ''}</td><td>{e(units.duration(p.runtime_ms))}</td><td>{e(rng)}</td><td>{e(cost)}</td></tr>")
+            out.append("</table>")
+    if report.caveats:
+        out.append("<h2>Caveats</h2><ul>" + "".join(f"<li>{e(c)}</li>" for c in report.caveats) + "</ul>")
+    out.append("</body></html>")
+    return "\n".join(part for part in out if part)

@@ -1,0 +1,61 @@
+"""The report as Markdown (for tickets, PRs and wikis)."""
+
+from __future__ import annotations
+
+from copilot.report.text import app_line, citation_text, effect_text, evidence_cells, savings_text
+from graph import units
+from graph.report import Report
+
+
+def render_markdown(report: Report) -> str:
+    out = [f"# Spark Copilot report: {report.headline or 'analysis'}", ""]
+    out.append(f"_Generated {report.generated_at}; narrative: {report.path}; schema {report.schema_version}._")
+    out.append("")
+    for app in report.apps:
+        out += [f"## {app.app_name or app.app_id} (`{app.app_id}`)", "", app.description, "", f"**{app_line(app)}**", ""]
+    if report.narrative:
+        out += [report.narrative, ""]
+    if report.question:
+        out += [f"> Question: {report.question}", "", f"**Answer:** {report.answer}", ""]
+    out += ["## Findings (ranked by savings)", ""]
+    if not report.findings:
+        out += ["No findings: nothing worth changing was detected.", ""]
+    for item in report.findings:
+        f = item.finding
+        stages = f" (stages {', '.join(map(str, f.stage_ids[:8]))})" if f.stage_ids else ""
+        out += [f"### {item.rank}. [{f.severity.value}] {f.title}{stages}", ""]
+        if item.explanation:
+            out += [item.explanation, ""]
+        out += [f"- evidence: {line}" for line in evidence_cells(item)]
+        out += [f"- saves: {savings_text(item)}", f"- predicted effect: {effect_text(item.predicted_effect)}",
+                f"- do: {f.recommendation.summary}"]
+        if f.recommendation.code_change:
+            out.append(f"- code: {f.recommendation.code_change}")
+        out.append("")
+        if item.conf_flags:
+            out += ["```bash", *item.conf_flags, "```", "", "```python", *item.conf_set_lines, "```", ""]
+        if item.citations:
+            out += ["Sources:", *[f"- {citation_text(c)}" for c in item.citations], ""]
+    for app in report.apps:
+        if not app.what_if:
+            continue
+        out += [f"## What if: executor count (`{app.app_id}`)", "",
+                "| executors | cores each | runtime | likely range | cost |", "|---:|---:|---:|---:|---:|"]
+        for p in app.what_if:
+            rng = (f"{units.duration(p.runtime_low_ms)} - {units.duration(p.runtime_high_ms)}"
+                   if p.runtime_low_ms is not None and p.runtime_high_ms is not None else "")
+            cost = units.money(p.cost, app.cost.currency if app.cost else "USD") if p.cost is not None else ""
+            now = " (now)" if p.current else ""
+            out.append(f"| {p.executors}{now} | {p.cores_per_executor or ''} | {units.duration(p.runtime_ms)} | {rng} | {cost} |")
+        out.append("")
+    if report.table:
+        t = report.table
+        out += ["## Table", "", f"`{t.path}`: {t.format}, {t.file_count:,} files, {units.size(t.total_bytes)}, "
+                f"median file {units.size(t.median_file_bytes)}, {t.small_files:,} small files", ""]
+    if report.caveats:
+        out += ["## Caveats", "", *[f"- {c}" for c in report.caveats], ""]
+    if report.specialists:
+        out += ["## How this was produced", ""]
+        out += [f"- **{s.name}** ({s.mode}): {s.reason}; tools: {', '.join(s.tool_calls) or 'none'}" for s in report.specialists]
+        out.append("")
+    return "\n".join(out)

@@ -1,0 +1,107 @@
+"""The report for people at a terminal (rich): summary, ranked findings with the lines to paste, what-if, caveats."""
+
+from __future__ import annotations
+
+import io
+
+from rich import box
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from copilot.report.text import app_line, citation_text, effect_text, evidence_cells, savings_text
+from graph import units
+from graph.report import Report, ReportFinding
+
+SEVERITY_STYLE = {"critical": "bold red", "severe": "red", "moderate": "yellow", "low": "cyan", "info": "dim"}
+PATH_LABEL = {"llm": "written by the LLM, verified", "llm-retry": "written by the LLM (second try), verified",
+              "template": "built-in template"}
+
+
+def render_terminal(report: Report, console: Console) -> None:
+    """Print the report to a rich console."""
+    console.print(Panel(Text(report.headline or "Analysis", style="bold"), title="Spark Copilot", subtitle=PATH_LABEL[report.path]))
+    for app in report.apps:
+        console.print(Text(f"{app.app_name or app.app_id}  ({app.app_id})", style="bold"))
+        console.print(f"  {app.description}")
+        console.print(f"  {app_line(app)}", style="dim" if not app.cost else None)
+    if report.narrative:
+        console.print()
+        console.print(report.narrative)
+    if report.question:
+        console.print(Text(f"\nYour question: {report.question}", style="italic"))
+        console.print(Panel(Text(report.answer), title="answer", title_align="left", border_style="cyan"))
+    console.print()
+    if not report.findings:
+        console.print("[green]No findings: nothing worth changing was detected.[/green]")
+    for item in report.findings:
+        console.print(_finding_panel(item))
+    for app in report.apps:
+        if app.what_if:
+            console.print(_what_if_table(app))
+    if report.table:
+        t = report.table
+        console.print(f"[bold]Table[/bold] {t.path}: {t.format}, {t.file_count:,} files, {units.size(t.total_bytes)}, "
+                      f"median file {units.size(t.median_file_bytes)}, {t.small_files:,} small files"
+                      + (f", partitioned by {', '.join(t.partition_columns)} ({t.partitions:,} partitions)" if t.partition_columns else ""))
+    if report.caveats:
+        console.print(Text("Caveats", style="bold"))
+        for caveat in report.caveats:
+            console.print(f"  - {caveat}", highlight=False)
+    ran = ", ".join(f"{s.name} ({s.mode})" for s in report.specialists)
+    if ran:
+        console.print(Text(f"Specialists: {ran}", style="dim"))
+
+
+def _finding_panel(item: ReportFinding) -> Panel:
+    f = item.finding
+    style = SEVERITY_STYLE.get(f.severity.value, "")
+    parts: list = []
+    if item.explanation:
+        parts.append(Text(item.explanation))
+    facts = Table.grid(padding=(0, 2))
+    facts.add_column(style="bold", no_wrap=True)
+    facts.add_column()
+    for line in evidence_cells(item):
+        facts.add_row("evidence", line)
+    facts.add_row("saves", savings_text(item))
+    facts.add_row("effect", effect_text(item.predicted_effect))
+    facts.add_row("do", f.recommendation.summary)
+    if f.recommendation.code_change:
+        facts.add_row("code", f.recommendation.code_change)
+    parts.append(facts)
+    if item.conf_flags:
+        paste = "\n".join(item.conf_flags) + "\n\n" + "\n".join(item.conf_set_lines)
+        parts.append(Panel(Text(paste, style="green"), title="paste", title_align="left", box=box.SIMPLE))
+    for c in item.citations:
+        parts.append(Text(f"docs: {citation_text(c)}", style="blue"))
+    stages = f" stages {', '.join(map(str, f.stage_ids[:8]))}" if f.stage_ids else ""
+    title = Text.assemble((f"#{item.rank} ", "bold"), (f"[{f.severity.value}] ", style), (f.title, "bold"), (stages, "dim"))
+    return Panel(Group(*parts), title=title, title_align="left", border_style=style or "white")
+
+
+def _what_if_table(app) -> Table:
+    table = Table(title=f"What if: executor count ({app.app_id})", box=box.SIMPLE_HEAD)
+    table.add_column("executors", justify="right")
+    table.add_column("cores each", justify="right")
+    table.add_column("runtime", justify="right")
+    table.add_column("likely range", justify="right")
+    table.add_column("cost", justify="right")
+    for p in app.what_if:
+        rng = (f"{units.duration(p.runtime_low_ms)} - {units.duration(p.runtime_high_ms)}"
+               if p.runtime_low_ms is not None and p.runtime_high_ms is not None else "")
+        cost = units.money(p.cost, app.cost.currency if app.cost else "USD") if p.cost is not None else ""
+        style = "bold" if p.current else None
+        table.add_row(f"{p.executors}{' (now)' if p.current else ''}", str(p.cores_per_executor or ""),
+                      units.duration(p.runtime_ms), rng, cost, style=style)
+    return table
+
+
+def render_terminal_text(report: Report, width: int = 110, color: bool = False) -> str:
+    """The terminal rendering captured as text (for --out and tests)."""
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=width, force_terminal=color, color_system="standard" if color else None,
+                      highlight=False)
+    render_terminal(report, console)
+    return buffer.getvalue()

@@ -1,0 +1,54 @@
+"""Small text pieces every renderer shares (savings line, effect line, citation line)."""
+
+from __future__ import annotations
+
+from graph import units
+from graph.report import AppSummary, Citation, PredictedEffect, ReportFinding
+
+
+def savings_text(item: ReportFinding) -> str:
+    s = item.finding.estimated_savings
+    parts = []
+    if s.cost:
+        parts.append(f"{units.money(s.cost, s.currency)} per run")
+    if s.core_ms:
+        parts.append(f"{units.duration(s.core_ms)} core time")
+    if s.wall_ms:
+        parts.append(f"{units.duration(s.wall_ms)} wall time")
+    return ", ".join(parts) if parts else "not estimated"
+
+
+def effect_text(effect: PredictedEffect | None) -> str:
+    if effect is None:
+        return "not predicted"
+    text = f"{units.duration(effect.runtime_before_ms)} -> {units.duration(effect.runtime_after_ms)}"
+    if effect.runtime_low_ms is not None and effect.runtime_high_ms is not None:
+        text += f" (likely {units.duration(effect.runtime_low_ms)} to {units.duration(effect.runtime_high_ms)})"
+    if effect.method:
+        text += f" [{effect.method}]"
+    return text
+
+
+def citation_text(c: Citation) -> str:
+    where = c.source + (f" > {c.heading}" if c.heading and c.heading not in c.source else "")
+    return where + (f" <{c.url}>" if c.url else "")
+
+
+def app_line(app: AppSummary) -> str:
+    parts = [f"runtime {units.duration(app.duration_ms)}", f"{app.executors} executors"]
+    if app.total_cores:
+        parts.append(f"{app.total_cores} cores")
+    parts.append(f"{app.tasks:,} tasks")
+    if app.failed_tasks:
+        parts.append(f"{app.failed_tasks:,} failed")
+    if app.core_utilization is not None:
+        parts.append(f"core utilization {units.percent(app.core_utilization)}")
+    if app.cost:
+        parts.append(f"cost {units.money(app.cost.amount, app.cost.currency)}")
+    return " | ".join(parts)
+
+
+def evidence_cells(item: ReportFinding) -> list[str]:
+    from graph.compose import evidence_line
+
+    return [evidence_line(e) for e in item.finding.evidence]

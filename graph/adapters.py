@@ -1,0 +1,154 @@
+"""Adapters from the lower packages' plain functions to the graph's typed results.
+
+Each function imports its package lazily and turns a missing or failing component
+into `ToolUnavailable` (the report then carries a caveat instead of crashing).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from graph.config import GraphConfig
+from graph.report import Citation, Cost, PredictedEffect, WhatIfPoint
+from tools.eventlog.model import AppProfile
+from tools.errors import CopilotError
+from tools.findings import Finding
+
+
+class ToolUnavailable(Exception):
+    """A lower component is missing or cannot answer; the caller records a caveat and moves on."""
+
+
+def _section(config: GraphConfig, name: str) -> Any:
+    """A settings section (e.g. `rules`, `cost`) from the caller's settings object, or None."""
+    return getattr(config.settings, name, None) if config.settings is not None else None
+
+
+def load_profiles(path: str, config: GraphConfig) -> list[AppProfile]:
+    """Every application found at `path` (a log file, a rolling-log dir or a dir of logs)."""
+    try:
+        from tools.eventlog.profile import load_profile
+        from tools.eventlog.storage import discover_applications
+    except ImportError as exc:
+        raise ToolUnavailable("the event-log engine is not installed") from exc
+    refs = discover_applications(path)
+    targets = [ref.path for ref in refs] or [path]
+    return [load_profile(target) for target in targets]
+
+
+def diagnose(profile: AppProfile, config: GraphConfig) -> list[Finding]:
+    try:
+        from tools.rules import diagnose as run_rules
+    except ImportError as exc:
+        raise ToolUnavailable("the diagnostic rules are not installed") from exc
+    return run_rules(profile, _section(config, "rules"))
+
+
+def what_if(profile: AppProfile, config: GraphConfig) -> tuple[list[WhatIfPoint], list[str]]:
+    """The simulator's executor-count curve; the interval is its error replaying the observed run."""
+    try:
+        from tools.simulate import what_if_curve
+    except ImportError as exc:
+        raise ToolUnavailable("the executor simulator is not installed") from exc
+    curve = what_if_curve(profile)
+    error = abs(curve.error_pct or 0.0) / 100
+    rate = _core_ms_rate(profile, config)
+    points = []
+    for p in curve.points:
+        points.append(WhatIfPoint(
+            executors=p.executors, cores_per_executor=p.cores, runtime_ms=p.estimated_duration_ms,
+            runtime_low_ms=p.estimated_duration_ms * (1 - error) if curve.error_pct is not None else None,
+            runtime_high_ms=p.estimated_duration_ms * (1 + error) if curve.error_pct is not None else None,
+            cost=rate * p.slots * p.estimated_duration_ms if rate is not None else None,
+            current=abs(p.factor - 1.0) < 1e-9,
+        ))
+    return points, list(curve.caveats)
+
+
+def predict(profile: AppProfile, changes: dict[str, str], config: GraphConfig) -> PredictedEffect:
+    try:
+        from models import predict_runtime
+    except ImportError as exc:
+        raise ToolUnavailable("the runtime model is not installed") from exc
+    try:
+        prediction = predict_runtime(profile, changes)
+    except CopilotError as exc:
+        raise ToolUnavailable(str(exc)) from exc
+    return PredictedEffect.model_validate(prediction, from_attributes=True)
+
+
+def pricing(config: GraphConfig):
+    """Prices from the caller's settings (`pricing` section: file, instance type, overrides), else the defaults."""
+    from tools.cost import load_pricing
+
+    section = _section(config, "pricing")
+    if section is None:
+        return load_pricing()
+    overrides = {k: getattr(section, k, None) for k in ("currency", "price_per_core_hour", "price_per_gb_hour", "price_per_dbu")}
+    return load_pricing(file=getattr(section, "file", None), instance_type=getattr(section, "instance_type", None),
+                        overrides=overrides)
+
+
+def _core_ms_rate(profile: AppProfile, config: GraphConfig) -> float | None:
+    try:
+        from tools.cost import price_per_core_ms
+    except ImportError:
+        return None
+    return price_per_core_ms(profile, pricing(config))
+
+
+def app_cost(profile: AppProfile, config: GraphConfig) -> Cost:
+    try:
+        from tools import cost
+    except ImportError as exc:
+        raise ToolUnavailable("the cost model is not installed") from exc
+    result = cost.app_cost(profile, pricing(config))
+    return Cost(amount=result.total_cost, currency=result.currency,
+                core_hours=result.allocated_core_hours + result.driver_core_hours,
+                idle_amount=result.idle_cost, method=result.pricing, assumptions=result.assumptions)
+
+
+def price_findings(findings: list[Finding], profile: AppProfile, config: GraphConfig) -> list[Finding]:
+    try:
+        from tools.cost import price_findings as price
+    except ImportError:
+        return findings
+    return price(findings, profile, pricing(config))
+
+
+def inspect_table(path: str, profile: AppProfile | None, config: GraphConfig):
+    """The layout profile of a table directory (Parquet/ORC/CSV/JSON/Delta)."""
+    try:
+        from tools.tables import inspect_table as inspect
+    except ImportError as exc:
+        raise ToolUnavailable("the table inspector is not installed") from exc
+    return inspect(path, profile, _section(config, "tables"))
+
+
+def diagnose_table(table, profile: AppProfile | None, config: GraphConfig) -> list[Finding]:
+    from tools.tables import diagnose_table as run
+
+    return run(table, profile, _section(config, "tables"))
+
+
+def search(query: str, k: int, filters: dict[str, Any] | None, config: GraphConfig) -> list[Citation]:
+    try:
+        import knowledge
+        run = knowledge.search
+    except (ImportError, AttributeError) as exc:
+        raise ToolUnavailable("the knowledge base is not installed") from exc
+    try:
+        passages = run(query, k=k, filters=filters)
+    except CopilotError as exc:
+        raise ToolUnavailable(str(exc)) from exc
+    return [
+        Citation(source=getattr(p, "title", None) or p.source, heading=p.heading_path, url=getattr(p, "url", None),
+                 excerpt=_excerpt(p.text), score=p.score)
+        for p in passages
+    ]
+
+
+def _excerpt(text: str, limit: int = 280) -> str:
+    """The passage body without its heading-path prefix, cut at a word boundary."""
+    body = " ".join(text.split())
+    return body if len(body) <= limit else body[:limit].rsplit(" ", 1)[0] + " ..."

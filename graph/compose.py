@@ -1,0 +1,270 @@
+"""Assemble the `Report` from the state (deterministic), write the template narrative, and render the evidence digest.
+
+The structure (findings, config lines, effects, what-if, citations) is always built
+here from tool results; an LLM only rewrites the narrative text, which verify checks
+against `evidence_digest`.
+"""
+
+from __future__ import annotations
+
+from graph import units
+from graph.charts import charts_for
+from graph.report import AppSummary, Report, ReportFinding
+from graph.state import AnalysisState, AppFinding
+from graph.state import Question
+from graph.tools import core_utilization, stage_summary, total_cores
+from tools.eventlog.model import AppProfile
+from tools.findings import ConfigChange, Finding
+
+# Properties Spark reads once at start-up: spark.conf.set cannot change them in a running session.
+STATIC_PREFIXES = (
+    "spark.executor.", "spark.driver.", "spark.dynamicAllocation.", "spark.memory.", "spark.serializer",
+    "spark.kryo", "spark.task.", "spark.cores.max", "spark.speculation", "spark.shuffle.service",
+    "spark.locality.", "spark.scheduler.", "spark.network.", "spark.sql.extensions", "spark.sql.catalog",
+    "spark.default.parallelism", "spark.eventLog.", "spark.yarn.", "spark.kubernetes.",
+)
+
+
+def is_static(key: str) -> bool:
+    return key.startswith(STATIC_PREFIXES)
+
+
+def conf_flags(changes: list[ConfigChange]) -> list[str]:
+    return [f"--conf {c.key}={c.value}" for c in changes]
+
+
+def conf_set_lines(changes: list[ConfigChange]) -> list[str]:
+    lines = []
+    for c in changes:
+        line = f'spark.conf.set("{c.key}", "{c.value}")'
+        lines.append(f"# {line}  -- static: pass it with --conf at submit time" if is_static(c.key) else line)
+    return lines
+
+
+def savings_key(item: AppFinding) -> tuple:
+    """Rank by money saved, then core time, then wall time, then severity."""
+    s = item.finding.estimated_savings
+    return (-(s.cost or 0.0), -s.core_ms, -s.wall_ms, -item.finding.severity.rank)
+
+
+def describe_app(profile: AppProfile) -> str:
+    """One sentence: what the application is."""
+    kind = "streaming" if profile.streaming else "SQL/DataFrame" if profile.sql_executions else "RDD/batch"
+    parts = [f"{profile.app_name or profile.app_id} is a {kind} application"]
+    if profile.spark_version:
+        parts.append(f"on Spark {profile.spark_version}")
+    if profile.master:
+        parts.append(f"({profile.master})")
+    sentence = " ".join(parts)
+    jobs, stages = len(profile.jobs), len(profile.stages)
+    return f"{sentence} that ran {jobs} jobs / {stages} stages / {profile.total_tasks:,} tasks."
+
+
+def app_summary(profile: AppProfile, state: AnalysisState, skewed: list[int]) -> AppSummary:
+    art = (state.get("artifacts") or {}).get(profile.app_id)
+    question = state.get("question") or Question()
+    asked = [stage_summary(st) for sid in question.stage_ids if (st := profile.stage(sid)) is not None]
+    return AppSummary(
+        app_id=profile.app_id, app_name=profile.app_name, log_path=profile.source.path if profile.source else "",
+        spark_version=profile.spark_version, master=profile.master, user=profile.user,
+        duration_ms=profile.duration_ms, executors=len(profile.executors), total_cores=total_cores(profile),
+        jobs=len(profile.jobs), stages=len(profile.stages), tasks=profile.total_tasks,
+        failed_tasks=profile.failed_tasks, core_utilization=core_utilization(profile),
+        description=describe_app(profile), cost=art.cost if art else None,
+        what_if=art.what_if if art else [], asked_stages=asked, charts=charts_for(profile, skewed),
+    )
+
+
+def build_report(state: AnalysisState) -> Report:
+    """The full report with the template narrative (path = template)."""
+    profiles = state.get("profiles") or []
+    ranked = sorted(state.get("findings") or [], key=savings_key)
+    citations = state.get("citations") or {}
+    artifacts = state.get("artifacts") or {}
+    findings = []
+    for rank, item in enumerate(ranked, start=1):
+        changes = item.finding.recommendation.config_changes
+        art = artifacts.get(item.app_id)
+        findings.append(ReportFinding(
+            rank=rank, app_id=item.app_id, finding=item.finding, specialist=item.specialist,
+            conf_flags=conf_flags(changes), conf_set_lines=conf_set_lines(changes),
+            predicted_effect=art.effects.get(item.key) if art else None,
+            citations=citations.get(item.key, []),
+        ))
+    apps = []
+    for profile in profiles:
+        skewed = [s for f in ranked if f.app_id == profile.app_id and f.finding.category == "skew" for s in f.finding.stage_ids]
+        apps.append(app_summary(profile, state, skewed))
+    caveats = list(dict.fromkeys(state.get("caveats") or []))
+    question = state.get("question")
+    report = Report(
+        question=question.text if question and question.text else None, apps=apps, findings=findings,
+        table=state.get("table_summary"), caveats=caveats, specialists=state.get("specialist_runs") or [],
+    )
+    return write_template(report, question)
+
+
+def write_template(report: Report, question: Question | None = None) -> Report:
+    """Fill the headline, narrative and per-finding explanations from templates (always verifiable)."""
+    report = report.model_copy(deep=True)
+    report.path = "template"
+    report.headline = template_headline(report)
+    report.narrative = template_narrative(report)
+    report.answer = template_answer(report, question) if question and question.text else ""
+    for item in report.findings:
+        item.explanation = template_explanation(item)
+    return report
+
+
+def template_headline(report: Report) -> str:
+    if not report.findings:
+        return "No significant problems found."
+    top = report.findings[0].finding
+    more = len(report.findings) - 1
+    return f"{top.title}" + (f" (+{more} more finding{'s' if more != 1 else ''})" if more else "")
+
+
+def template_narrative(report: Report) -> str:
+    parts = []
+    for app in report.apps:
+        text = f"{app.description} It ran for {units.duration(app.duration_ms)} on {app.executors} executors"
+        text += f" ({app.total_cores} cores)" if app.total_cores else ""
+        if app.core_utilization is not None:
+            text += f", keeping {units.percent(app.core_utilization)} of the allocated core time busy"
+        text += "."
+        if app.cost:
+            text += f" It cost about {units.money(app.cost.amount, app.cost.currency)}."
+        parts.append(text)
+    if report.findings:
+        severe = sum(1 for f in report.findings if f.finding.severity.rank >= 3)
+        parts.append(f"{len(report.findings)} findings, {severe} of them severe or critical; the biggest: "
+                     f"{report.findings[0].finding.title}.")
+    else:
+        parts.append("The rules found nothing worth changing.")
+    return " ".join(parts)
+
+
+def template_answer(report: Report, question: Question) -> str:
+    """A direct answer to the question from the same facts: named stages, an executor count, cost, else the top fix."""
+    parts: list[str] = []
+    for app in report.apps:
+        for st in app.asked_stages:
+            parts.append(stage_sentence(st))
+            related = [f for f in report.findings if f.app_id == app.app_id and st.stage_id in f.finding.stage_ids]
+            parts.append("Findings on this stage: " + "; ".join(f"#{f.rank} {f.finding.title}" for f in related) + "."
+                         if related else "No rule flagged this stage.")
+        missing = [sid for sid in question.stage_ids if sid not in {st.stage_id for st in app.asked_stages}]
+        if missing:
+            parts.append(f"{app.app_id} has no stage {', '.join(map(str, missing))}.")
+        if question.executors and app.what_if:
+            p = min(app.what_if, key=lambda w: abs(w.executors - question.executors))
+            parts.append(f"With {p.executors} executors the simulator predicts {units.duration(p.runtime_ms)}"
+                         + (f" ({units.duration(p.runtime_low_ms)} to {units.duration(p.runtime_high_ms)})"
+                            if p.runtime_low_ms is not None and p.runtime_high_ms is not None else "")
+                         + f" against {units.duration(app.duration_ms)} observed.")
+        if "cost" in question.topics and app.cost:
+            parts.append(f"The run cost {units.money(app.cost.amount, app.cost.currency)}"
+                         + (f", of which {units.money(app.cost.idle_amount, app.cost.currency)} paid for idle cores"
+                            if app.cost.idle_amount else "") + ".")
+    if not parts:
+        if report.findings:
+            top = report.findings[0]
+            parts.append(f"The most valuable change is #1: {top.finding.title}. {top.finding.recommendation.summary}")
+        else:
+            parts.append("Nothing in the log points to a problem the rules know about.")
+    return " ".join(parts)
+
+
+def stage_sentence(st) -> str:
+    text = f"Stage {st.stage_id} ({st.name or 'unnamed'}) ran {units.duration(st.duration_ms)} with {st.num_tasks} tasks"
+    if st.task_duration_median_ms is not None and st.task_duration_max_ms is not None:
+        text += (f"; median task {units.duration(st.task_duration_median_ms)}, slowest "
+                 f"{units.duration(st.task_duration_max_ms)}")
+    for label, value in (("input", st.input_bytes), ("shuffle read", st.shuffle_read_bytes),
+                         ("shuffle write", st.shuffle_write_bytes), ("spilled to disk", st.disk_bytes_spilled)):
+        if value:
+            text += f"; {label} {units.size(value)}"
+    if st.jvm_gc_time_ms and st.executor_run_time_ms:
+        text += f"; GC {units.duration(st.jvm_gc_time_ms)} of {units.duration(st.executor_run_time_ms)} task time"
+    if st.tasks_failed:
+        text += f"; {st.tasks_failed} failed tasks"
+    return text + "."
+
+
+def template_explanation(item: ReportFinding) -> str:
+    f = item.finding
+    shown = [evidence_line(e) for e in f.evidence[:3]]
+    text = f"{f.title}: " + "; ".join(shown) + "." if shown else f"{f.title}."
+    text += f" {f.recommendation.summary}"
+    if item.predicted_effect:
+        e = item.predicted_effect
+        text += f" Expected runtime {units.duration(e.runtime_before_ms)} -> {units.duration(e.runtime_after_ms)}"
+        if e.runtime_low_ms is not None and e.runtime_high_ms is not None:
+            text += f" ({units.duration(e.runtime_low_ms)} to {units.duration(e.runtime_high_ms)})"
+        text += "."
+    return text
+
+
+def evidence_line(e) -> str:
+    line = f"{e.name} {units.number(e.value, e.unit)}"
+    if e.threshold is not None:
+        line += f" (threshold {units.number(e.threshold, e.unit)})"
+    if e.stage_id is not None:
+        line += f" in stage {e.stage_id}"
+    return line
+
+
+def evidence_digest(report: Report) -> str:
+    """Every fact the narrative may use, as text (what the LLM sees and what verify checks against)."""
+    lines: list[str] = []
+    for app in report.apps:
+        lines.append(f"app {app.app_id} ({app.app_name}): {app.description}")
+        lines.append(f"  runtime {units.duration(app.duration_ms)} ({app.duration_ms} ms); executors {app.executors}; "
+                     f"cores {app.total_cores}; jobs {app.jobs}; stages {app.stages}; tasks {app.tasks}; "
+                     f"failed tasks {app.failed_tasks}; core utilization {units.percent(app.core_utilization)}")
+        if app.cost:
+            lines.append(f"  cost {units.money(app.cost.amount, app.cost.currency)} ({app.cost.method}); "
+                         f"core hours {app.cost.core_hours}; idle {units.money(app.cost.idle_amount, app.cost.currency)}")
+        for st in app.asked_stages:
+            lines.append(f"  asked: {stage_sentence(st)}")
+        for p in app.what_if:
+            lines.append(f"  what-if {p.executors} executors: runtime {units.duration(p.runtime_ms)}"
+                         + (f" ({units.duration(p.runtime_low_ms)} to {units.duration(p.runtime_high_ms)})"
+                            if p.runtime_low_ms is not None and p.runtime_high_ms is not None else "")
+                         + (f", cost {units.money(p.cost)}" if p.cost is not None else ""))
+    for item in report.findings:
+        f = item.finding
+        lines.append(f"finding {finding_key(item)} [{f.severity.value}] {f.title}; stages {f.stage_ids}")
+        for e in f.evidence:
+            lines.append(f"  evidence: {evidence_line(e)} (raw {e.value})")
+        lines.append(f"  recommendation: {f.recommendation.summary}")
+        if f.recommendation.code_change:
+            lines.append(f"  code change: {f.recommendation.code_change}")
+        for c in f.recommendation.config_changes:
+            lines.append(f"  config: {c.key}={c.value} (current {c.current or 'default'})")
+        s = f.estimated_savings
+        if s.core_ms or s.wall_ms or s.cost:
+            lines.append(f"  savings: {units.duration(s.core_ms)} core time, {units.duration(s.wall_ms)} wall time"
+                         + (f", {units.money(s.cost, s.currency)}" if s.cost is not None else ""))
+        if item.predicted_effect:
+            e = item.predicted_effect
+            lines.append(f"  predicted runtime {units.duration(e.runtime_before_ms)} -> {units.duration(e.runtime_after_ms)}"
+                         + (f" ({units.duration(e.runtime_low_ms)} to {units.duration(e.runtime_high_ms)})"
+                            if e.runtime_low_ms is not None and e.runtime_high_ms is not None else "")
+                         + f" by {e.method}")
+    return "\n".join(lines)
+
+
+def finding_key(item: ReportFinding | AppFinding) -> str:
+    """A short stable key the LLM uses to attach explanations: '#rank rule_id' for reports."""
+    if isinstance(item, ReportFinding):
+        return f"{item.rank}:{item.finding.rule_id}"
+    return item.key
+
+
+def finding_of(report: Report, item_key: str) -> ReportFinding | None:
+    return next((f for f in report.findings if finding_key(f) == item_key), None)
+
+
+__all__ = ["build_report", "write_template", "evidence_digest", "finding_key", "conf_flags", "conf_set_lines",
+           "is_static", "Finding"]

@@ -1,0 +1,262 @@
+"""The analysis graph's nodes: intake, route, rank, retrieve, synthesize, verify, finalize.
+
+Nodes are thin: they decide which tool to call and merge results. They are built
+by `make_nodes` over one run's configuration and LLM session.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
+from langgraph.types import Send
+
+from graph import adapters, prompts
+from graph.adapters import ToolUnavailable
+from graph.compose import build_report, evidence_digest, finding_key, finding_of
+from graph.config import GraphConfig
+from graph.llm import LLMSession, LLMUnavailable
+from graph.redact import scrub
+from graph.report import PredictedEffect, Report
+from graph.specialists import BY_NAME, SPECIALISTS
+from graph.state import AnalysisState, AppArtifacts, AppFinding, Question
+from graph.verify import verify_report
+from tools.errors import EventLogError
+from tools.eventlog.model import AppProfile
+
+TOPIC_WORDS: dict[str, tuple[str, ...]] = {
+    "skew": ("skew", "straggler", "slow task", "one task", "uneven", "hot key"),
+    "partition": ("partition", "shuffle", "spill", "parallelism", "too many tasks", "small tasks"),
+    "runtime": ("executor", "faster", "scale", "what if", "runtime", "gc", "memory", "driver", "slow"),
+    "cost": ("cost", "cheaper", "money", "price", "$", "spend", "budget", "waste"),
+    "delta": ("delta", "table", "small files", "file", "optimize", "z-order", "layout"),
+    "metadata": ("config", "setting", "aqe", "serializer", "fail", "udf", "join"),
+}
+
+
+def parse_question(text: str | None) -> Question:
+    """Stage ids, an executor count and the topics a question points at."""
+    text = scrub(text or "").strip()
+    lower = text.lower()
+    stages = [int(s) for s in re.findall(r"\bstages?\s+#?(\d+)", lower)]
+    executors = re.search(r"(\d+)\s+executors?", lower)
+    topics = [name for name, words in TOPIC_WORDS.items() if any(w in lower for w in words)]
+    return Question(text=text, stage_ids=stages, executors=int(executors.group(1)) if executors else None, topics=topics)
+
+
+def max_task_ratio(profile: AppProfile) -> float:
+    """Largest max/median task duration over stages with enough tasks to judge skew."""
+    ratios = [s.metrics.duration_ms.max / s.metrics.duration_ms.median
+              for s in profile.stages if s.metrics.duration_ms and s.metrics.duration_ms.count >= 4
+              and s.metrics.duration_ms.median > 0]
+    return max(ratios, default=0.0)
+
+
+def mentions_delta(profile: AppProfile) -> bool:
+    if "delta" in (profile.property("spark.sql.extensions") or "").lower():
+        return True
+    return any("delta" in (sql.physical_plan or "").lower() for sql in profile.sql_executions)
+
+
+def choose_specialists(profiles: list[AppProfile], question: Question, table: str | None) -> dict[str, str]:
+    """Which specialists run and why, from the profiles' signals and the question."""
+    routes = {
+        "metadata": "always: configuration, failures and plan-level issues",
+        "runtime": "always: where the wall time goes and the executor what-if",
+        "cost": "always: what the run cost and where money is wasted",
+    }
+    shuffled = sum(1 for p in profiles for s in p.stages if s.metrics.shuffle_read_bytes or s.metrics.shuffle_write_bytes)
+    if shuffled or "partition" in question.topics:
+        routes["partition"] = f"{shuffled} stage(s) shuffle data" if shuffled else "the question asks about partitioning"
+    ratio = max((max_task_ratio(p) for p in profiles), default=0.0)
+    if ratio >= 2 or "skew" in question.topics or question.stage_ids:
+        routes["skew"] = (f"slowest task runs {ratio:.1f}x the median in some stage" if ratio >= 2
+                          else "the question asks about specific stages or skew")
+    if table:
+        routes["delta"] = "a table path was given"
+    elif any(mentions_delta(p) for p in profiles):
+        routes["delta"] = "the plans read or write Delta tables"
+    elif "delta" in question.topics:
+        routes["delta"] = "the question asks about table layout"
+    return routes
+
+
+@dataclass
+class Nodes:
+    """The node functions of one run, closed over its configuration and LLM session."""
+
+    config: GraphConfig
+    session: LLMSession
+
+    # ---------------------------------------------------------------- intake / route
+    def intake(self, state: AnalysisState) -> dict:
+        profiles: list[AppProfile] = []
+        for path in state["logs"]:
+            try:
+                profiles += adapters.load_profiles(path, self.config)
+            except ToolUnavailable as exc:
+                raise EventLogError(f"cannot read {path}: {exc}") from exc
+        if not profiles:
+            raise EventLogError("no Spark application found in " + ", ".join(state["logs"]))
+        caveats = [f"{p.app_id}: {w}" for p in profiles for w in p.warnings[:3]]
+        caveats += [f"{p.app_id}: the log is incomplete (application still running or cut off); figures cover what was logged"
+                    for p in profiles if not p.complete]
+        question = state.get("question") or Question()
+        return {"profiles": profiles, "question": question, "caveats": caveats}
+
+    def route(self, state: AnalysisState) -> dict:
+        return {"routes": choose_specialists(state["profiles"], state["question"], state.get("table"))}
+
+    def fan_out(self, state: AnalysisState) -> list[Send]:
+        """One Send per chosen specialist; categories of specialists not chosen go to metadata."""
+        routes = state["routes"]
+        orphaned = sorted({c for s in SPECIALISTS if s.name not in routes for c in s.categories})
+        return [
+            Send(f"specialist_{name}", {
+                "name": name, "reason": reason, "profiles": state["profiles"], "question": state["question"],
+                "table": state.get("table"), "extra_categories": orphaned if name == "metadata" else [],
+            })
+            for name, reason in routes.items() if name in BY_NAME
+        ]
+
+    # ---------------------------------------------------------------- rank / retrieve
+    def rank(self, state: AnalysisState) -> dict:
+        """Price the findings and predict each recommendation's effect on runtime."""
+        profiles = {p.app_id: p for p in state["profiles"]}
+        findings = state.get("findings") or []
+        priced: list[AppFinding] = []
+        caveats: list[str] = []
+        for app_id, profile in profiles.items():
+            mine = [f for f in findings if f.app_id == app_id]
+            try:
+                updated = adapters.price_findings([f.finding for f in mine], profile, self.config)
+            except ToolUnavailable as exc:
+                caveats.append(str(exc))
+                updated = [f.finding for f in mine]
+            priced += [item.model_copy(update={"finding": new}) for item, new in zip(mine, updated)]
+        effects: dict[str, AppArtifacts] = {}
+        model_missing = None
+        for item in priced:
+            profile = profiles[item.app_id]
+            effect = self._effect(item, profile)
+            if isinstance(effect, str):
+                model_missing = effect
+                continue
+            if effect is not None:
+                effects.setdefault(item.app_id, AppArtifacts(app_id=item.app_id)).effects[item.key] = effect
+        if model_missing:
+            caveats.append(f"runtime model: {model_missing}; predicted effects use the rules' estimates")
+        return {"findings": [], "priced_findings": priced, "artifacts": effects, "caveats": caveats}
+
+    def _effect(self, item: AppFinding, profile: AppProfile) -> PredictedEffect | str | None:
+        changes = {c.key: c.value for c in item.finding.recommendation.config_changes}
+        if changes:
+            try:
+                return adapters.predict(profile, changes, self.config)
+            except ToolUnavailable as exc:
+                fallback = _rule_effect(item, profile)
+                return fallback if fallback is not None else str(exc)
+        return _rule_effect(item, profile)
+
+    def retrieve(self, state: AnalysisState) -> dict:
+        """Citations for each finding from the knowledge base (its doc_query, else its title)."""
+        citations: dict[str, list] = {}
+        caveats: list[str] = []
+        for item in state.get("priced_findings") or state.get("findings") or []:
+            query = item.finding.doc_query or f"{item.finding.category.replace('_', ' ')} {item.finding.title}"
+            try:
+                citations[item.key] = adapters.search(query, self.config.citations_per_finding, None, self.config)
+            except ToolUnavailable as exc:
+                caveats.append(f"citations unavailable: {exc}")
+                break
+        return {"citations": citations, "caveats": caveats}
+
+    # ---------------------------------------------------------------- synthesize / verify
+    def synthesize(self, state: AnalysisState) -> dict:
+        """Template report, then (with an LLM) the narrative rewritten by the model."""
+        base = build_report({**state, "findings": state.get("priced_findings") or state.get("findings") or []})
+        attempts = state.get("attempts", 0)
+        if not self.session.available or attempts >= 2:
+            return {"draft": base, "attempts": attempts}
+        messages = [SystemMessage(prompts.synthesize_system()),
+                    HumanMessage(prompts.synthesize_task(evidence_digest(base), base.question or ""))]
+        violations = state.get("violations") or []
+        if attempts == 1 and state.get("draft") is not None:
+            previous = state["draft"]
+            messages += [AIMessage(json.dumps({"headline": previous.headline, "summary": previous.narrative})),
+                         HumanMessage(prompts.synthesize_retry(violations))]
+        try:
+            reply = self.session.invoke(messages)
+        except LLMUnavailable:
+            return {"draft": base, "attempts": 2}
+        draft = apply_narrative(base, reply.content if isinstance(reply.content, str) else str(reply.content))
+        draft.path = "llm" if attempts == 0 else "llm-retry"
+        return {"draft": draft, "attempts": attempts + 1}
+
+    def verify(self, state: AnalysisState) -> dict:
+        draft = state["draft"]
+        if draft.path == "template":
+            return {"report": draft, "violations": []}
+        violations = draft.verify_violations + verify_report(draft)
+        if not violations:
+            return {"report": draft, "violations": []}
+        return {"violations": (state.get("violations") or []) + violations, "report": None}
+
+    def after_verify(self, state: AnalysisState) -> str:
+        if state.get("report") is not None:
+            return "done"
+        return "retry" if state.get("attempts", 0) < 2 else "template"
+
+    def template(self, state: AnalysisState) -> dict:
+        """Verify failed twice: the deterministic template report, with what was rejected noted."""
+        base = build_report({**state, "findings": state.get("priced_findings") or state.get("findings") or []})
+        base.verify_violations = list(dict.fromkeys(state.get("violations") or []))
+        base.caveats.append("the LLM narrative did not pass verification twice; this is the template report")
+        return {"report": base}
+
+
+def apply_narrative(base: Report, content: str) -> Report:
+    """Put the model's JSON narrative into a copy of the report (unparseable output yields a violation)."""
+    draft = base.model_copy(deep=True)
+    data = _json_object(content)
+    if data is None:
+        draft.headline, draft.narrative = "", scrub(content.strip())
+        draft.verify_violations = ["the answer was not the requested JSON object"]
+        return draft
+    draft.headline = scrub(str(data.get("headline") or base.headline))
+    draft.narrative = scrub(str(data.get("summary") or base.narrative))
+    if base.question:
+        draft.answer = scrub(str(data.get("answer") or base.answer))
+    explanations = data.get("findings") or {}
+    if isinstance(explanations, dict):
+        for key, text in explanations.items():
+            item = finding_of(draft, str(key))
+            if item is not None and text:
+                item.explanation = scrub(str(text))
+    return draft
+
+
+def _json_object(content: str) -> dict[str, Any] | None:
+    match = re.search(r"\{.*\}", content, re.S)
+    if not match:
+        return None
+    try:
+        data = json.loads(match.group(0))
+    except json.JSONDecodeError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _rule_effect(item: AppFinding, profile: AppProfile) -> PredictedEffect | None:
+    wall = item.finding.estimated_savings.wall_ms
+    if not wall or not profile.duration_ms:
+        return None
+    after = max(0.0, profile.duration_ms - wall)
+    return PredictedEffect(runtime_before_ms=profile.duration_ms, runtime_after_ms=after,
+                           method=item.finding.estimated_savings.method or "rule estimate")
+
+
+__all__ = ["Nodes", "parse_question", "choose_specialists", "finding_key"]

@@ -1,0 +1,293 @@
+"""The specialists' tools: read-only functions bound to one application, and their LangChain wrappers.
+
+`Toolbox` methods are plain typed functions over the lower packages (via `graph.adapters`);
+`langchain_tools()` wraps each in one line with a typed argument schema. The offline
+policy, the LLM and the chat agent all call the same methods, and every result that
+feeds the report (findings, what-if, cost, table) is recorded as it is produced.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from typing import Any, Literal
+
+from langchain_core.tools import BaseTool, StructuredTool
+from pydantic import BaseModel, Field
+
+from graph import adapters
+from graph.adapters import ToolUnavailable
+from graph.config import GraphConfig
+from graph.redact import scrub
+from graph.report import Citation, Cost, PredictedEffect, StageSummary, TableSummary, WhatIfPoint
+from tools.eventlog.model import AppProfile, StageProfile
+from tools.findings import Category, Finding
+
+
+# ----------------------------------------------------------------- argument schemas
+
+class NoArgs(BaseModel):
+    pass
+
+
+class StageArgs(BaseModel):
+    stage_id: int = Field(description="Spark stage id")
+
+
+class ConfigArgs(BaseModel):
+    prefix: str = Field("spark.", description="only properties whose key starts with this")
+
+
+class DiagnoseArgs(BaseModel):
+    categories: list[Category] | None = Field(None, description="finding categories to keep; all when omitted")
+
+
+class PredictArgs(BaseModel):
+    changes: dict[str, str] = Field(description="Spark properties to change, e.g. {'spark.executor.instances': '8'}")
+
+
+class TableArgs(BaseModel):
+    path: str = Field(description="table directory (Parquet/ORC/CSV/Delta)")
+
+
+class SearchArgs(BaseModel):
+    query: str = Field(description="what to look up in the Spark/Databricks documentation")
+    k: int = Field(3, ge=1, le=8)
+
+
+# ----------------------------------------------------------------- views of the profile
+
+class AppOverview(BaseModel):
+    app_id: str
+    app_name: str = ""
+    spark_version: str | None = None
+    master: str | None = None
+    duration_ms: int | None = None
+    executors: int = 0
+    total_cores: int | None = None
+    jobs: int = 0
+    stages: int = 0
+    tasks: int = 0
+    failed_tasks: int = 0
+    driver_time_ms: int | None = None
+    core_utilization: float | None = None
+    longest_stages: list[StageSummary] = Field(default_factory=list)
+
+
+def _sum(q: Any) -> float | None:
+    return None if q is None else q.sum
+
+
+def stage_summary(stage: StageProfile) -> StageSummary:
+    m = stage.metrics
+    return StageSummary(
+        stage_id=stage.stage_id, attempt_id=stage.attempt_id, name=stage.name[:80], status=stage.status,
+        num_tasks=stage.num_tasks, duration_ms=stage.duration_ms,
+        task_duration_median_ms=m.duration_ms.median if m.duration_ms else None,
+        task_duration_p95_ms=m.duration_ms.p95 if m.duration_ms else None,
+        task_duration_max_ms=m.duration_ms.max if m.duration_ms else None,
+        input_bytes=_sum(m.input_bytes), shuffle_read_bytes=_sum(m.shuffle_read_bytes),
+        shuffle_write_bytes=_sum(m.shuffle_write_bytes), memory_bytes_spilled=_sum(m.memory_bytes_spilled),
+        disk_bytes_spilled=_sum(m.disk_bytes_spilled), jvm_gc_time_ms=_sum(m.jvm_gc_time_ms),
+        executor_run_time_ms=_sum(m.executor_run_time_ms), tasks_failed=stage.tasks_failed,
+        failure_reason=stage.failure_reason,
+    )
+
+
+def total_cores(profile: AppProfile) -> int | None:
+    cores = [e.cores for e in profile.executors if e.cores]
+    return sum(cores) if cores else None
+
+
+def core_utilization(profile: AppProfile) -> float | None:
+    if profile.used_core_ms and profile.allocated_core_ms:
+        return min(1.0, profile.used_core_ms / profile.allocated_core_ms)
+    return None
+
+
+def app_overview(profile: AppProfile, top: int = 5) -> AppOverview:
+    longest = sorted(profile.stages, key=lambda s: s.duration_ms or 0, reverse=True)[:top]
+    return AppOverview(
+        app_id=profile.app_id, app_name=profile.app_name, spark_version=profile.spark_version,
+        master=profile.master, duration_ms=profile.duration_ms, executors=len(profile.executors),
+        total_cores=total_cores(profile), jobs=len(profile.jobs), stages=len(profile.stages),
+        tasks=profile.total_tasks, failed_tasks=profile.failed_tasks, driver_time_ms=profile.driver_time_ms,
+        core_utilization=core_utilization(profile), longest_stages=[stage_summary(s) for s in longest],
+    )
+
+
+# ----------------------------------------------------------------- the toolbox
+
+class Recorded(BaseModel):
+    """Everything the tools produced in one specialist run (what the report is built from)."""
+
+    findings: list[Finding] = Field(default_factory=list)
+    table_findings: list[Finding] = Field(default_factory=list)
+    what_if: list[WhatIfPoint] = Field(default_factory=list)
+    cost: Cost | None = None
+    table_summary: TableSummary | None = None
+    calls: list[str] = Field(default_factory=list)
+    caveats: list[str] = Field(default_factory=list)
+
+
+class Toolbox:
+    """Read-only tools bound to one application profile (and optional table path)."""
+
+    def __init__(self, profile: AppProfile | None, config: GraphConfig | None = None, table: str | None = None):
+        self.profile = profile
+        self.config = config or GraphConfig()
+        self.table = table
+        self.recorded = Recorded()
+        self._lock = threading.Lock()
+        self._tables: dict[str, Any] = {}
+
+    def _need_profile(self) -> AppProfile:
+        if self.profile is None:
+            raise ToolUnavailable("no event log is loaded")
+        return self.profile
+
+    def _record_call(self, name: str, **kwargs: Any) -> None:
+        args = ", ".join(f"{k}={v!r}" for k, v in kwargs.items() if v not in (None, {}, []))
+        with self._lock:
+            self.recorded.calls.append(f"{name}({args})")
+
+    # --- the tools -------------------------------------------------------
+    def app_overview(self) -> AppOverview:
+        """Application identity, runtime, executors, cores, utilization and the longest stages."""
+        self._record_call("app_overview")
+        return app_overview(self._need_profile())
+
+    def stage_details(self, stage_id: int) -> StageSummary:
+        """Task-time, shuffle, spill and GC figures of one stage."""
+        self._record_call("stage_details", stage_id=stage_id)
+        stage = self._need_profile().stage(stage_id)
+        if stage is None:
+            raise ToolUnavailable(f"stage {stage_id} is not in this application")
+        return stage_summary(stage)
+
+    def spark_config(self, prefix: str = "spark.") -> dict[str, str]:
+        """Spark properties the application ran with (secrets already redacted)."""
+        self._record_call("spark_config", prefix=prefix if prefix != "spark." else None)
+        props = self._need_profile().spark_properties
+        return {k: scrub(v) for k, v in sorted(props.items()) if k.startswith(prefix)}
+
+    def diagnose(self, categories: list[str] | None = None) -> list[Finding]:
+        """Findings of the diagnostic rules (with evidence and config changes), optionally by category."""
+        self._record_call("diagnose", categories=categories)
+        findings = adapters.diagnose(self._need_profile(), self.config)
+        if categories:
+            findings = [f for f in findings if f.category in categories]
+        with self._lock:
+            self.recorded.findings.extend(f for f in findings if f not in self.recorded.findings)
+        return findings
+
+    def what_if_executors(self) -> list[WhatIfPoint]:
+        """Simulated runtime of the same tasks with other executor counts."""
+        self._record_call("what_if_executors")
+        points, caveats = adapters.what_if(self._need_profile(), self.config)
+        self.recorded.what_if = points
+        self.recorded.caveats += caveats
+        return points
+
+    def predict_runtime(self, changes: dict[str, str]) -> PredictedEffect:
+        """Runtime-model prediction for the application with the given Spark properties changed."""
+        self._record_call("predict_runtime", changes=changes)
+        return adapters.predict(self._need_profile(), changes, self.config)
+
+    def app_cost(self) -> Cost:
+        """What the application cost to run (executor-hours x price)."""
+        self._record_call("app_cost")
+        cost = adapters.app_cost(self._need_profile(), self.config)
+        self.recorded.cost = cost
+        return cost
+
+    def inspect_table(self, path: str) -> TableSummary:
+        """Layout of a table: format, files, sizes, partitions."""
+        self._record_call("inspect_table", path=path)
+        table = self._table_profile(path)
+        delta = getattr(table, "delta", None)
+        summary = TableSummary(
+            path=table.path, format=table.format, file_count=table.file_count, total_bytes=table.total_bytes,
+            rows=table.rows, median_file_bytes=table.files.median_bytes, small_files=table.small_files,
+            small_file_ratio=table.small_file_ratio, partition_columns=table.partitions.columns,
+            partitions=table.partitions.count, delta_version=getattr(delta, "version", None),
+        )
+        self.recorded.table_summary = summary
+        return summary
+
+    def diagnose_table(self, path: str) -> list[Finding]:
+        """Findings about a table's layout (small files, skewed partitions, Delta maintenance)."""
+        self._record_call("diagnose_table", path=path)
+        findings = adapters.diagnose_table(self._table_profile(path), self.profile, self.config)
+        with self._lock:
+            self.recorded.table_findings = findings
+        return findings
+
+    def _table_profile(self, path: str):
+        with self._lock:
+            cached = self._tables.get(path)
+        if cached is None:
+            cached = adapters.inspect_table(path, self.profile, self.config)
+            with self._lock:
+                self._tables[path] = cached
+        return cached
+
+    def search_docs(self, query: str, k: int = 3) -> list[Citation]:
+        """Passages of Spark/Databricks documentation relevant to the query."""
+        self._record_call("search_docs", query=query)
+        return adapters.search(query, k, None, self.config)
+
+    # --- LangChain wrappers ---------------------------------------------
+    def langchain_tools(self, names: list[str] | tuple[str, ...] | None = None) -> list[BaseTool]:
+        """The named tools as LangChain tools (all by default)."""
+        specs: dict[str, tuple[Any, type[BaseModel]]] = {
+            "app_overview": (self.app_overview, NoArgs),
+            "stage_details": (self.stage_details, StageArgs),
+            "spark_config": (self.spark_config, ConfigArgs),
+            "diagnose": (self.diagnose, DiagnoseArgs),
+            "what_if_executors": (self.what_if_executors, NoArgs),
+            "predict_runtime": (self.predict_runtime, PredictArgs),
+            "app_cost": (self.app_cost, NoArgs),
+            "inspect_table": (self.inspect_table, TableArgs),
+            "diagnose_table": (self.diagnose_table, TableArgs),
+            "search_docs": (self.search_docs, SearchArgs),
+        }
+        chosen = names or list(specs)
+        return [_wrap(name, *specs[name]) for name in chosen]
+
+    def call(self, name: str, args: dict[str, Any]) -> str:
+        """Run a tool by name and return its result as JSON text for a model (errors as text, never raised)."""
+        method = getattr(self, name, None)
+        if method is None or name.startswith("_") or name in ("call", "langchain_tools"):
+            return json.dumps({"error": f"unknown tool {name}"})
+        try:
+            return to_json(method(**args))
+        except ToolUnavailable as exc:
+            return json.dumps({"error": str(exc)})
+        except TypeError as exc:
+            return json.dumps({"error": f"bad arguments for {name}: {exc}"})
+
+
+def to_json(value: Any) -> str:
+    """Compact, secret-scrubbed JSON of a tool result (pydantic models, lists, dicts)."""
+    def plain(v: Any) -> Any:
+        if isinstance(v, BaseModel):
+            return v.model_dump(mode="json", exclude_none=True, exclude_defaults=True)
+        if isinstance(v, list):
+            return [plain(x) for x in v]
+        if isinstance(v, dict):
+            return {k: plain(x) for k, x in v.items()}
+        return v
+
+    return scrub(json.dumps(plain(value), default=str))
+
+
+def _wrap(name: str, func: Any, schema: type[BaseModel]) -> BaseTool:
+    """One LangChain tool over one toolbox method (results as JSON text)."""
+    return StructuredTool.from_function(lambda **kw: to_json(func(**kw)), name=name, description=func.__doc__, args_schema=schema)
+
+
+ToolName = Literal[
+    "app_overview", "stage_details", "spark_config", "diagnose", "what_if_executors",
+    "predict_runtime", "app_cost", "inspect_table", "diagnose_table", "search_docs",
+]

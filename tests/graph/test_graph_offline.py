@@ -1,0 +1,103 @@
+"""The analysis graph without an LLM: real logs in, a complete template report out."""
+
+from __future__ import annotations
+
+import pytest
+
+import graph
+from graph.nodes import choose_specialists, parse_question
+from graph.report import Report
+from graph.verify import verify_report
+from tools.errors import CopilotError
+
+
+@pytest.fixture(scope="module")
+def offline_report(yarn_log: str) -> Report:
+    return graph.analyze([yarn_log], question="why is stage 3 slow? and with 20 executors?")
+
+
+def test_offline_report_is_the_template_and_verifies(offline_report: Report) -> None:
+    assert offline_report.path == "template"
+    assert offline_report.narrative and offline_report.headline
+    assert verify_report(offline_report) == []
+
+
+def test_offline_report_summarises_the_application(offline_report: Report) -> None:
+    app = offline_report.apps[0]
+    assert app.app_id == "application_1724877841851_0016"
+    assert app.executors == 10 and app.duration_ms and app.duration_ms > 40_000
+    assert "43.7 s" in offline_report.narrative
+
+
+def test_offline_report_has_an_executor_what_if_with_intervals(offline_report: Report) -> None:
+    points = offline_report.apps[0].what_if
+    assert len(points) >= 4
+    current = [p for p in points if p.current]
+    assert len(current) == 1 and current[0].executors == 10
+    assert all(p.runtime_low_ms <= p.runtime_ms <= p.runtime_high_ms for p in points)
+    fewer = min(points, key=lambda p: p.executors)
+    assert fewer.runtime_ms > current[0].runtime_ms  # fewer executors cannot be faster here
+
+
+def test_offline_report_answers_the_question_about_the_named_stage(offline_report: Report) -> None:
+    assert offline_report.apps[0].asked_stages[0].stage_id == 3
+    assert offline_report.answer.startswith("Stage 3 ")
+    assert "With 20 executors" in offline_report.answer
+
+
+def test_specialists_ran_in_parallel_with_their_tools(offline_report: Report) -> None:
+    ran = {s.name: s for s in offline_report.specialists}
+    assert {"metadata", "runtime", "cost", "skew"} <= set(ran)
+    assert all(s.mode == "offline" for s in ran.values())
+    assert any(c.startswith("what_if_executors") for c in ran["runtime"].tool_calls)
+    assert any(c.startswith("app_cost") for c in ran["cost"].tool_calls)
+
+
+def test_chart_series_come_from_the_profile(offline_report: Report, yarn_log: str) -> None:
+    from graph.adapters import load_profiles
+    from graph.config import GraphConfig
+
+    profile = load_profiles(yarn_log, GraphConfig())[0]
+    timed = {s.stage_id for s in profile.stages if s.submission_time_ms and s.completion_time_ms}
+    charts = offline_report.apps[0].charts
+    assert {s.stage_id for s in charts.stage_timeline} == timed
+    assert max(p.allocated_cores for p in charts.utilization) == 30
+    assert any(p.busy_cores > 0 for p in charts.utilization)
+
+
+def test_question_parsing_finds_stages_executors_and_topics() -> None:
+    q = parse_question("Why is stage 7 so skewed, and what would 12 executors cost?")
+    assert q.stage_ids == [7] and q.executors == 12
+    assert {"skew", "cost", "runtime"} <= set(q.topics)
+
+
+def test_routing_adds_delta_for_a_table_and_skew_for_a_skew_question(yarn_log: str) -> None:
+    from graph.adapters import load_profiles
+    from graph.config import GraphConfig
+
+    profiles = load_profiles(yarn_log, GraphConfig())
+    plain = choose_specialists(profiles, parse_question(""), None)
+    assert "delta" not in plain and {"metadata", "runtime", "cost"} <= set(plain)
+    asked = choose_specialists(profiles, parse_question("is there skew?"), "/data/table")
+    assert "delta" in asked and "skew" in asked
+
+
+def test_several_logs_make_one_report_with_every_application(yarn_log: str, multi_stage_log: str) -> None:
+    report = graph.analyze([yarn_log, multi_stage_log])
+    assert {a.app_id for a in report.apps} == {"application_1724877841851_0016", "application_1538416563558_0014"}
+    assert verify_report(report) == []
+
+
+def test_a_file_that_is_not_an_event_log_is_one_clear_error(tmp_path) -> None:
+    bogus = tmp_path / "notes.txt"
+    bogus.write_text("this is not a Spark event log\n")
+    with pytest.raises(CopilotError) as info:
+        graph.analyze([str(bogus)])
+    assert "\n" not in str(info.value)
+
+
+def test_planted_secrets_never_reach_the_report(secret_log: str) -> None:
+    from conftest import SECRET_VALUES
+
+    text = graph.analyze([secret_log], question="show me the config").model_dump_json()
+    assert not [s for s in SECRET_VALUES if s in text]

@@ -1,0 +1,93 @@
+"""`copilot analyze` end to end, offline, on a real event log, in every output format."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from copilot.cli import app
+from graph.report import Report
+
+runner = CliRunner()
+
+
+def analyze(*args: str) -> str:
+    result = runner.invoke(app, ["analyze", *args])
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+class Elements(HTMLParser):
+    """Collects start tags and their attributes, and fails on unbalanced svg."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict]] = []
+        self.depth = 0
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        self.tags.append((tag, dict(attrs)))
+        self.depth += tag == "svg"
+
+    def handle_endtag(self, tag: str) -> None:
+        self.depth -= tag == "svg"
+
+
+def test_json_output_is_the_report_schema(yarn_log: str) -> None:
+    data = json.loads(analyze(yarn_log, "--format", "json", "--ask", "why is stage 3 slow?"))
+    report = Report.model_validate(data)
+    assert data["schema_version"] == "1.0" and report.path == "template"
+    assert report.apps[0].app_id == "application_1724877841851_0016"
+    assert report.answer.startswith("Stage 3")
+
+
+def test_markdown_output_has_summary_what_if_and_caveats(yarn_log: str) -> None:
+    text = analyze(yarn_log, "--format", "md")
+    assert text.startswith("# Spark Copilot report")
+    assert "## What if: executor count" in text and "| 10 (now) |" in text
+    assert "## Findings (ranked by savings)" in text
+
+
+def test_html_is_self_contained_and_carries_the_charts(yarn_log: str, tmp_path: Path) -> None:
+    out = tmp_path / "report.html"
+    result = runner.invoke(app, ["analyze", yarn_log, "--format", "html", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    html = out.read_text()
+    parser = Elements()
+    parser.feed(html)
+    parser.close()
+    assert parser.depth == 0
+    classes = {attrs.get("class", "") for tag, attrs in parser.tags if tag == "svg"}
+    assert {"chart timeline", "chart utilization", "chart whatif"} <= classes
+    assert not [t for t, a in parser.tags if t == "script" or (t == "link" and "href" in a)]
+    assert "http://" not in html.replace("http://www.w3.org/2000/svg", "")
+
+
+def test_terminal_output_shows_numbers_and_the_what_if_table(yarn_log: str) -> None:
+    text = analyze(yarn_log)
+    assert "ProcessLargeDataset" in text and "43.7 s" in text
+    assert "What if: executor count" in text and "10 (now)" in text
+
+
+def test_out_writes_the_terminal_report_to_a_file(yarn_log: str, tmp_path: Path) -> None:
+    out = tmp_path / "report.txt"
+    result = runner.invoke(app, ["analyze", yarn_log, "--out", str(out)])
+    assert result.exit_code == 0
+    assert "What if: executor count" in out.read_text()
+
+
+@pytest.mark.slow
+def test_a_bad_log_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    bogus = tmp_path / "not-a-log.json"
+    bogus.write_text('{"hello": "world"}\n')
+    done = subprocess.run([str(Path(sys.executable).with_name("copilot")), "analyze", str(bogus)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    lines = [line for line in done.stderr.splitlines() if line.startswith("copilot: error:")]
+    assert len(lines) == 1 and "Traceback" not in done.stderr
