@@ -1,0 +1,104 @@
+"""`copilot table PATH [--profile LOG] [--json]`: a dataset's file layout and what to change about it."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from tools.findings import Finding
+    from tools.tables import TableReport
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def table(
+        path: Annotated[str, typer.Argument(help="Table directory or file: Delta, Parquet, ORC, CSV/JSON, local or fsspec URL.")],
+        profile_log: Annotated[str | None, typer.Option("--profile", help="Event log of an application that reads the table: its filters become Z-order candidates.")] = None,
+        json_output: Annotated[bool, typer.Option("--json", help="Print the TableProfile and findings as JSON.")] = False,
+    ) -> None:
+        """Layout statistics of a table (files, partitions, Delta log) and findings with concrete actions."""
+        from tools.tables import analyze_table
+
+        profile = None
+        if profile_log:
+            from tools.eventlog import load_profile
+
+            profile = load_profile(profile_log)
+        report = analyze_table(path, profile)
+        if json_output:
+            typer.echo(report.model_dump_json(indent=2))
+            return
+        from rich.console import Console
+
+        render_table_report(Console(), report)
+
+
+def human_bytes(value: float | None) -> str:
+    if value is None:
+        return "-"
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if abs(value) < 1024 or unit == "TiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return "-"
+
+
+def render_findings(console: Console, findings: list[Finding]) -> None:
+    """One block per finding: title, evidence, the change to make."""
+    if not findings:
+        console.print("[green]No findings.[/green]")
+        return
+    for finding in findings:
+        console.print(f"\n[bold]{finding.severity.value.upper()}[/bold] {finding.title}  [dim]({finding.rule_id})[/dim]")
+        for item in finding.evidence:
+            threshold = f" (threshold {item.threshold})" if item.threshold is not None else ""
+            console.print(f"  · {item.name}: {item.value} {item.unit}{threshold}", markup=False)
+        console.print(f"  → {finding.recommendation.summary}", markup=False)
+        for change in finding.recommendation.config_changes:
+            console.print(f"    {change.key} = {change.value}" + (f" (now {change.current})" if change.current else ""), markup=False)
+        if finding.recommendation.code_change:
+            console.print(f"    {finding.recommendation.code_change}", markup=False)
+        savings = finding.estimated_savings
+        if savings.cost is not None:
+            console.print(f"  saves ~{savings.cost:.4f} {savings.currency} per run ({savings.method})", markup=False)
+
+
+def render_table_report(console: Console, report: TableReport) -> None:
+    from rich.table import Table
+
+    t = report.table
+    console.print(f"[bold]{t.path}[/bold]  format {t.format} · {t.file_count} files · {human_bytes(t.total_bytes)}" + (f" · {t.rows} rows" if t.rows is not None else ""))
+    files = t.files
+    console.print(
+        f"file sizes: min {human_bytes(files.min_bytes)} · median {human_bytes(files.median_bytes)} · p95 {human_bytes(files.p95_bytes)} · "
+        f"max {human_bytes(files.max_bytes)} · {t.small_files} below {human_bytes(t.small_file_bytes)} ({t.small_file_ratio:.0%})"
+    )
+    parts = t.partitions
+    if parts.columns:
+        skew = f" · largest/median {parts.bytes_max_to_median:.1f}x" if parts.bytes_max_to_median else ""
+        console.print(f"partitioned by {', '.join(parts.columns)}: {parts.count} partitions · median {human_bytes(parts.bytes.median_bytes)} · max {human_bytes(parts.bytes.max_bytes)}{skew}")
+    if t.parquet:
+        pq = t.parquet
+        codecs = ", ".join(f"{codec} {count}" for codec, count in pq.codecs.items())
+        console.print(f"parquet: {pq.row_groups} row groups in {pq.files_read} footers · median row group {human_bytes(pq.row_group_bytes.median_bytes)} · codecs {codecs}")
+    if t.delta:
+        d = t.delta
+        console.print(
+            f"delta: version {d.version} · autoCompact {d.auto_compact} · optimizeWrite {d.optimize_write} · deletion vectors {d.deletion_vectors} · "
+            f"clustering {d.clustering_columns or '-'} · z-order {d.zorder_columns or '-'} · operations {d.operations}",
+            markup=False,
+        )
+    if t.columns:
+        table = Table(title="Columns", title_justify="left")
+        for column in ("name", "type", "nulls", "min", "max", "compressed"):
+            table.add_column(column, overflow="fold")
+        for c in t.columns[:30]:
+            table.add_row(c.name, c.type, "-" if c.null_count is None else str(c.null_count), (c.min_value or "-")[:30], (c.max_value or "-")[:30], human_bytes(c.compressed_bytes))
+        console.print(table)
+    for warning in t.warnings:
+        console.print(f"[yellow]warning:[/yellow] {warning}")
+    render_findings(console, report.findings)
