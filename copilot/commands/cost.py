@@ -1,0 +1,66 @@
+"""`copilot cost LOG [--instance-type NAME] [--pricing-file FILE] [--json]`: what an application cost and what its findings save."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from tools.cost import CostReport
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def cost(
+        log: Annotated[str, typer.Argument(help="Event log (file, rolling directory or URL).")],
+        instance_type: Annotated[str | None, typer.Option("--instance-type", help="Price by this instance type from the pricing file.")] = None,
+        pricing_file: Annotated[Path | None, typer.Option("--pricing-file", help="TOML file merged over the default prices.")] = None,
+        json_output: Annotated[bool, typer.Option("--json", help="Print the cost report as JSON.")] = False,
+    ) -> None:
+        """Cost of an application from its executor timeline, the idle part, and the money each finding saves."""
+        from copilot.settings import get_settings
+        from tools.cost import cost_report, load_pricing
+        from tools.eventlog import load_profile
+        from tools.rules import diagnose
+
+        settings = get_settings().pricing
+        pricing = load_pricing(
+            file=pricing_file or settings.file,
+            instance_type=instance_type or settings.instance_type,
+            overrides={
+                "currency": settings.currency,
+                "price_per_core_hour": settings.price_per_core_hour,
+                "price_per_gb_hour": settings.price_per_gb_hour,
+                "price_per_dbu": settings.price_per_dbu,
+            },
+        )
+        profile = load_profile(log)
+        report = cost_report(profile, pricing, diagnose(profile))
+        if json_output:
+            typer.echo(report.model_dump_json(indent=2))
+            return
+        from rich.console import Console
+
+        render_cost(Console(), report)
+
+
+def render_cost(console: Console, report: CostReport) -> None:
+    from copilot.commands.table import render_findings
+
+    c = report.cost
+    money = c.currency
+    console.print(f"[bold]{c.app_id}[/bold]  prices: {c.pricing}", markup=False)
+    console.print(
+        f"total {c.total_cost:.4f} {money} = executors {c.executor_cost:.4f} + driver {c.driver_cost:.4f} · "
+        f"{c.executor_count} executors · {c.allocated_core_hours:.3f} core-h allocated, {c.used_core_hours:.3f} used"
+        + (f" ({c.utilization:.0%})" if c.utilization is not None else ""),
+        markup=False,
+    )
+    console.print(f"idle allocation: {c.idle_core_hours:.3f} core-h = {c.idle_cost:.4f} {money} wasted", markup=False)
+    for assumption in c.assumptions:
+        console.print(f"[dim]assumed: {assumption}[/dim]")
+    render_findings(console, report.findings)

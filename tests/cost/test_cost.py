@@ -1,0 +1,143 @@
+"""Cost of real applications (public event logs), checked against computations made here from the profile."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from tools.cost import app_cost, cost_report, load_pricing, price_findings
+from tools.errors import ConfigurationError
+from tools.eventlog import discover_applications, load_profile
+
+HOUR_MS = 3_600_000
+YARN_LOG = "apache__spark/spark-events/application_1628109047826_1317105"  # 10 executors, 6 removed, 4g each
+LOCAL_LOG = "qubole__sparklens/local-1532512550423"  # local mode: the driver runs the tasks
+
+
+@pytest.fixture
+def unit_prices(tmp_path):
+    """1 per core-hour, nothing for memory: cost equals core-hours."""
+    path = tmp_path / "prices.toml"
+    path.write_text('currency = "EUR"\nprice_per_core_hour = 1.0\nprice_per_gb_hour = 0.0\n')
+    return load_pricing(path)
+
+
+@pytest.fixture
+def memory_prices(tmp_path):
+    path = tmp_path / "prices.toml"
+    path.write_text("price_per_core_hour = 0.0\nprice_per_gb_hour = 1.0\n")
+    return load_pricing(path)
+
+
+def test_allocated_core_time_matches_the_engines_own_accounting_on_every_fixture(eventlog_fixtures, unit_prices):
+    checked = 0
+    for ref in discover_applications(eventlog_fixtures):
+        profile = load_profile(ref.path)
+        if profile.allocated_core_ms is None:
+            continue
+        cost = app_cost(profile, unit_prices)
+        assert cost.allocated_core_hours * HOUR_MS == pytest.approx(profile.allocated_core_ms, rel=1e-9), ref.path
+        checked += 1
+    assert checked >= 20
+
+
+def test_executor_cost_is_cores_times_lifetime_at_the_core_price(eventlog_fixtures, unit_prices):
+    profile = load_profile(eventlog_fixtures / YARN_LOG)
+    end = profile.end_time_ms
+    expected = sum(e.cores * ((e.removed_time_ms or end) - e.added_time_ms) for e in profile.executors) / HOUR_MS
+    cost = app_cost(profile, unit_prices)
+    assert cost.currency == "EUR"
+    assert cost.executor_count == 10
+    assert cost.executor_cost == pytest.approx(expected)
+    assert cost.driver_cost == pytest.approx(profile.duration_ms / HOUR_MS)  # spark.driver.cores unset -> 1 core
+    assert cost.total_cost == pytest.approx(expected + profile.duration_ms / HOUR_MS)
+
+
+def test_idle_cost_is_allocated_minus_used_core_time(eventlog_fixtures, unit_prices):
+    profile = load_profile(eventlog_fixtures / YARN_LOG)
+    cost = app_cost(profile, unit_prices)
+    used = sum(e.task_time_ms for e in profile.executors) / HOUR_MS
+    assert cost.used_core_hours == pytest.approx(used)
+    assert cost.idle_cost == pytest.approx(cost.allocated_core_hours - used)
+    assert 0 < cost.utilization < 1
+
+
+def test_memory_is_charged_heap_plus_overhead_for_each_executor_lifetime(eventlog_fixtures, memory_prices):
+    profile = load_profile(eventlog_fixtures / YARN_LOG)
+    assert profile.property("spark.executor.memory") == "4g"
+    container_gb = (4096 + 0.10 * 4096) / 1024  # overhead unset: max(384 MiB, 10%)
+    lifetime_h = sum((e.removed_time_ms or profile.end_time_ms) - e.added_time_ms for e in profile.executors) / HOUR_MS
+    assert app_cost(profile, memory_prices).executor_cost == pytest.approx(container_gb * lifetime_h)
+
+
+def test_local_mode_charges_the_driver_once_as_the_executor(eventlog_fixtures, unit_prices):
+    profile = load_profile(eventlog_fixtures / LOCAL_LOG)
+    cost = app_cost(profile, unit_prices)
+    assert [e.executor_id for e in cost.executors] == ["driver"]
+    assert cost.driver_cost == 0
+    assert cost.total_cost == pytest.approx(profile.allocated_core_ms / HOUR_MS)
+
+
+def test_instance_type_price_includes_dbus_per_core():
+    pricing = load_pricing(instance_type="m5.xlarge")
+    core, gb = pricing.rates()
+    assert core == pytest.approx((0.192 + 0.69 * 0.15) / 4)
+    assert gb == 0
+
+
+def test_user_pricing_file_adds_instances_and_overrides_defaults(tmp_path):
+    path = tmp_path / "mine.toml"
+    path.write_text('currency = "CHF"\nprice_per_dbu = 0.0\n[instances.big]\ncores = 16\nmemory_gb = 64\nprice_per_hour = 1.6\n')
+    pricing = load_pricing(path, instance_type="big")
+    assert pricing.currency == "CHF"
+    assert pricing.rates() == (pytest.approx(0.1), 0.0)
+    assert "m5.xlarge" in pricing.instances  # defaults kept
+
+
+@pytest.mark.parametrize(
+    ("content", "instance", "message"),
+    [
+        ("price_per_core_hour = [", None, "not valid TOML"),
+        ("price_per_core_hour = -1", None, "bad pricing: price_per_core_hour"),
+        ("", "no-such-type", "unknown instance type 'no-such-type'"),
+    ],
+)
+def test_bad_pricing_is_one_clear_error(tmp_path, content, instance, message):
+    path = tmp_path / "bad.toml"
+    path.write_text(content)
+    with pytest.raises(ConfigurationError, match=message):
+        load_pricing(path, instance_type=instance)
+
+
+def test_findings_are_priced_from_their_core_time_savings(eventlog_fixtures, unit_prices):
+    from tools.rules import diagnose
+
+    profile = load_profile(eventlog_fixtures / YARN_LOG)
+    findings = diagnose(profile)
+    assert any(f.estimated_savings.core_ms > 0 for f in findings)
+    priced = price_findings(findings, profile, unit_prices)
+    for before, after in zip(findings, priced):
+        assert after.estimated_savings.currency == "EUR"
+        assert after.estimated_savings.cost == pytest.approx(before.estimated_savings.core_ms / HOUR_MS)  # memory is free here
+    report = cost_report(profile, unit_prices, findings)
+    costs = [f.estimated_savings.cost for f in report.findings]
+    assert costs == sorted(costs, reverse=True)
+
+
+def test_cli_cost_json_uses_pricing_from_settings(eventlog_fixtures, monkeypatch):
+    from copilot.cli import app
+
+    monkeypatch.setenv("COPILOT_PRICING__PRICE_PER_CORE_HOUR", "2.0")
+    monkeypatch.setenv("COPILOT_PRICING__PRICE_PER_GB_HOUR", "0")
+    from copilot.settings import get_settings
+
+    get_settings.cache_clear()
+    result = CliRunner().invoke(app, ["cost", str(eventlog_fixtures / YARN_LOG), "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    profile = load_profile(eventlog_fixtures / YARN_LOG)
+    expected = 2.0 * (profile.allocated_core_ms + profile.duration_ms) / HOUR_MS
+    assert data["cost"]["total_cost"] == pytest.approx(expected)
+    assert data["findings"] and data["findings"][0]["estimated_savings"]["currency"] == "USD"
