@@ -1,0 +1,60 @@
+"""The simulator on real public event logs: it knows its own error on the observed configuration."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tools.eventlog import load_profile
+from tools.simulate import simulate, what_if_curve
+
+# (path under tests/fixtures/eventlogs, layout the log implies)
+LOGS = [
+    ("apache__spark/spark-events/application_1536831636016_59384_1", "executor events"),  # YARN, 2 x 4
+    ("apache__spark/spark-events/app-20161115172038-0000", "executor events"),  # standalone, 4 x 4
+    ("apache__spark/spark-events/application_1538416563558_0014", "executor events"),  # dynamic allocation
+    ("apache__spark/spark-events/local-1430917381534", "inferred from task concurrency"),  # local[*]
+    ("NVIDIA__spark-rapids-tools/python_udf_eventlog", "master local[1]"),
+    ("NVIDIA__spark-rapids-tools/eventlog_v2_local-1623876083964", "inferred from task concurrency"),  # rolling log
+    ("NVIDIA__spark-rapids-tools/join_agg_on_yarn_eventlog.zstd", "executor events"),
+    ("linkedin__dr-elephant/event_log_1", "executor events"),
+    ("qubole__sparklens/local-1532512550423", "inferred from task concurrency"),
+]
+MAX_ERROR_PCT = 25.0
+
+
+@pytest.fixture(scope="module", params=LOGS, ids=[Path(p).name for p, _ in LOGS])
+def case(request, eventlog_fixtures: Path):
+    relative, source = request.param
+    return load_profile(eventlog_fixtures / relative), source
+
+
+def test_reported_error_is_the_measured_error_and_small(case):
+    profile, _ = case
+    curve = what_if_curve(profile)
+    measured = (curve.observed.estimated_duration_ms - profile.duration_ms) / profile.duration_ms * 100
+    assert curve.error_pct == pytest.approx(measured)
+    assert abs(curve.error_pct) <= MAX_ERROR_PCT, f"{profile.app_id}: simulator off by {curve.error_pct:.1f}%"
+
+
+def test_observed_point_of_the_curve_is_the_observed_runtime(case):
+    profile, source = case
+    curve = what_if_curve(profile)
+    assert curve.resources_source == source
+    at_one = [p for p in curve.points if p.factor == pytest.approx(1.0)]
+    assert at_one and at_one[0].estimated_duration_ms == pytest.approx(profile.duration_ms)
+
+
+def test_four_times_the_slots_is_never_slower_than_a_quarter(case):
+    profile, _ = case
+    curve = what_if_curve(profile)
+    assert curve.points[-1].estimated_duration_ms <= curve.points[0].estimated_duration_ms
+    assert all(0.0 <= p.utilization <= 1.0 for p in curve.points)
+
+
+def test_estimate_is_never_below_the_critical_path(case):
+    profile, _ = case
+    result = simulate(profile)
+    assert result.estimated_duration_ms >= result.critical_path_ms - 1e-6
+    assert result.tasks_simulated > 0
