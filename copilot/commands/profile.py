@@ -17,13 +17,20 @@ TOP_STAGES = 8
 def register(app: typer.Typer) -> None:
     @app.command()
     def profile(
-        log: Annotated[str, typer.Argument(help="Event log file, rolling/Databricks directory, a directory of logs, or an fsspec URL.")],
+        log: Annotated[str, typer.Argument(help="Event log file, rolling/Databricks directory, a directory of logs, an fsspec URL, or shs://host:port/app-id.")],
         json_output: Annotated[bool, typer.Option("--json", help="Print the full AppProfile as JSON (a list for several apps).")] = False,
+        history_server: Annotated[str | None, typer.Option("--history-server", help="Spark History Server URL; LOG is then an application id.")] = None,
     ) -> None:
         """Profile a Spark event log: app, executors, jobs, stages, task-metric distributions, failures."""
         from tools.errors import EventLogError
         from tools.eventlog import discover_applications, load_profile
+        from tools.sources.shs import is_shs_url, resolve
 
+        if history_server or is_shs_url(log):  # shs://host:port/app-id: fetched through the History Server REST API
+            from copilot.settings import get_settings
+
+            url = f"{history_server.rstrip('/')}/{log}" if history_server else log
+            log = str(resolve(url, get_settings().ensure_home() / "cache"))
         refs = discover_applications(log)
         if not refs:
             raise EventLogError(f"no Spark event logs found under {log}")

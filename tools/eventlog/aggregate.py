@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from itertools import compress
 from typing import Any
 
 import msgspec
@@ -17,9 +18,11 @@ import numpy as np
 
 from tools.eventlog import events as ev
 from tools.eventlog.model import ExecutorProfile, JobProfile
-from tools.eventlog.stages import PEAK_FIELDS, StageTasks, decode_rows_per_executor, failure_class, task_row
+from tools.eventlog.stages import PEAK_FIELDS, StageTasks, decode_rows_per_executor, failure_class, task_block
 
 TASK_END_PREFIX = b'{"Event":"SparkListenerTaskEnd"'
+TASK_PREFIX = b'{"Event":"SparkListenerTask'  # TaskStart, TaskEnd, TaskGettingResult
+STAGE_COMPLETED_PREFIX = b'{"Event":"SparkListenerStageCompleted"'
 EVENT_PREFIX = b'{"Event":"'
 BATCH_SIZE = 2048
 
@@ -109,7 +112,6 @@ class Aggregator:
         self.last_timestamp_ms: int | None = None
         self.used_run_ms = 0.0
         self._batch: list[bytes] = []
-        self._task_list_decoder = msgspec.json.Decoder(list[ev.TaskEnd])
         self._task_decoder = msgspec.json.Decoder(ev.TaskEnd)
         self._name_decoder = msgspec.json.Decoder(ev.EventName)
         self._handlers = {
@@ -135,13 +137,43 @@ class Aggregator:
 
     # ------------------------------------------------------------ feeding
 
+    def feed_block(self, data: bytes, start: int, end: int) -> None:
+        """Process the complete lines in `data[start:end]` (the hot path).
+
+        The block is cut before each StageCompleted so a stage's tasks are aggregated
+        before it finalizes; within a segment, task lines are picked out in bulk.
+        """
+        marker = b"\n" + STAGE_COMPLETED_PREFIX
+        while True:
+            cut = data.find(marker, start, end)
+            self._feed_segment(data[start:end] if cut < 0 else data[start:cut])
+            if cut < 0:
+                return
+            start = cut + 1
+
+    def _feed_segment(self, segment: bytes) -> None:
+        lines = segment.split(b"\n")
+        if lines and lines[0].startswith(STAGE_COMPLETED_PREFIX):
+            self.feed(lines[:1])
+            lines = lines[1:]
+        task_ends = [line for line in lines if line.startswith(TASK_END_PREFIX)]
+        others = [line for line in lines if not line.startswith(TASK_PREFIX)]
+        task_lines = len(lines) - len(others)
+        if task_lines:
+            self.events += task_lines
+            self.saw_event = True
+            self._batch.extend(task_ends)
+        self.feed(others)
+
     def feed(self, lines: list[bytes]) -> None:
-        """Process complete lines (without the newline)."""
+        """Process complete lines (without the newline), one at a time."""
         batch = self._batch
         handlers = self._handlers
         for line in lines:
             if line.startswith(TASK_END_PREFIX):
                 batch.append(line)
+                self.events += 1
+                self.saw_event = True
                 continue
             if line.startswith(EVENT_PREFIX):
                 end = line.find(b'"', 10)
@@ -154,6 +186,7 @@ class Aggregator:
                     continue
                 if name == "SparkListenerTaskEnd":
                     batch.append(line)
+                    self.events += 1
                     continue
             self.events += 1
             self.saw_event = True
@@ -195,10 +228,9 @@ class Aggregator:
             return
         batch = self._batch.copy()
         self._batch.clear()  # in place: feed() holds a reference to this list
-        self.events += len(batch)
-        self.saw_event = True
+        decode = self._task_decoder.decode
         try:
-            tasks = self._task_list_decoder.decode(b"[" + b",".join(batch) + b"]")
+            tasks = [decode(line) for line in batch]
         except (msgspec.DecodeError, msgspec.ValidationError):
             tasks = []
             for line in batch:
@@ -206,11 +238,7 @@ class Aggregator:
                     tasks.append(self._task_decoder.decode(line))
                 except (msgspec.DecodeError, msgspec.ValidationError) as exc:
                     self._bad("SparkListenerTaskEnd", exc)
-        for task in tasks:
-            try:
-                self._task_end(task)
-            except Exception as exc:  # noqa: BLE001
-                self._bad("SparkListenerTaskEnd", exc)
+        self._aggregate_tasks(tasks)
 
     # ------------------------------------------------------------ tasks
 
@@ -228,22 +256,61 @@ class Aggregator:
             state = self.stages[key] = StageState(stage_id, attempt_id)
         return state
 
+    def _aggregate_tasks(self, tasks: list[ev.TaskEnd]) -> None:
+        """Successful tasks of running stages go column-wise into their stage; the rest one by one."""
+        simple = [
+            t.end_reason is not None and t.end_reason.reason == "Success" and t.info is not None
+            and not t.info.failed and t.metrics is not None
+            for t in tasks
+        ]
+        succeeded = list(compress(tasks, simple))
+        if len(succeeded) < len(tasks):
+            for task, is_simple in zip(tasks, simple):
+                if not is_simple:
+                    self._task_end_one(task)
+        first = succeeded[0] if succeeded else None
+        if first is not None and all(t.stage_id == first.stage_id and t.stage_attempt_id == first.stage_attempt_id
+                                     for t in succeeded):
+            groups = {(first.stage_id, first.stage_attempt_id): succeeded}
+        else:
+            groups = {}
+            for task in succeeded:
+                groups.setdefault((task.stage_id, task.stage_attempt_id), []).append(task)
+        codes = self.executor_codes
+        for key, group in groups.items():
+            stage_tasks = self._stage(*key).tasks
+            if stage_tasks.finalized:
+                for task in group:
+                    self._task_end_one(task)
+                continue
+            try:
+                block = task_block(group)
+            except Exception as exc:  # noqa: BLE001
+                self._bad("SparkListenerTaskEnd", exc)
+                continue
+            executor_ids = [t.info.executor_id for t in group]
+            stage_tasks.blocks.append(block)
+            stage_tasks.code_blocks.append(np.array(
+                [codes[e] if e in codes else self._executor_code(e) for e in executor_ids], dtype=np.int64))
+            stage_tasks.succeeded += len(group)
+            stage_tasks.speculative += sum(1 for t in group if t.info.speculative)
+
+    def _task_end_one(self, task: ev.TaskEnd) -> None:
+        try:
+            self._task_end(task)
+        except Exception as exc:  # noqa: BLE001 - one odd event must not stop the analysis
+            self._bad("SparkListenerTaskEnd", exc)
+
     def _task_end(self, task: ev.TaskEnd) -> None:
+        """A failed, killed or late (after its stage attempt was finalized) task: counted directly."""
         info = task.info
         if info is None:
             raise ValueError("TaskEnd without Task Info")
-        stage = self._stage(task.stage_id, task.stage_attempt_id)
-        tasks = stage.tasks
+        tasks = self._stage(task.stage_id, task.stage_attempt_id).tasks
         if info.speculative:
             tasks.speculative += 1
         reason = task.end_reason
         kind = reason.reason if reason is not None else ("UnknownReason" if info.failed else "Success")
-        if kind == "Success" and not info.failed and not tasks.finalized:
-            tasks.succeeded += 1
-            tasks.rows.extend(task_row(task))
-            tasks.executor_codes.append(self._executor_code(info.executor_id))
-            return
-        # failed, killed, or late (after the stage attempt was finalized): counted directly
         executor = self._executor(info.executor_id)
         duration = float(info.finish_time - info.launch_time) if info.finish_time else 0.0
         executor.task_count += 1
@@ -255,8 +322,9 @@ class Aggregator:
             executor.gc_time_ms += float(task.metrics.gc_ms or 0)
         if kind == "Success" and not info.failed:
             tasks.succeeded += 1
-            stage_key = f"{task.stage_id}.{task.stage_attempt_id}"
-            self._warn_once(f"tasks of stage {stage_key} finished after the stage completed; counted, not in its distributions")
+            if tasks.finalized:
+                stage_key = f"{task.stage_id}.{task.stage_attempt_id}"
+                self._warn_once(f"tasks of stage {stage_key} finished after the stage completed; counted, not in its distributions")
         elif kind == "TaskKilled" or info.killed:
             tasks.killed += 1
             tasks.failure_reasons["TaskKilled"] += 1

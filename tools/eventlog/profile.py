@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 
 from tools.errors import EventLogError
@@ -18,6 +19,16 @@ def load_profile(path: str | os.PathLike[str], *, max_plan_chars: int = 20000) -
     Raises `EventLogError` (one line) when the input is not a readable event log.
     """
     ref = resolve(path)
+    collecting = gc.isenabled()
+    gc.disable()  # the hot loop allocates many short-lived, acyclic objects; ~10% faster without GC passes
+    try:
+        return _load(ref, max_plan_chars)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _load(ref: LogRef, max_plan_chars: int) -> AppProfile:
     agg = Aggregator()
     source = LogSource(path=ref.path, parts=list(ref.parts))
     codecs: list[str] = []
@@ -57,6 +68,8 @@ def _read_part(url: str, agg: Aggregator, allow_truncated: bool, first: bool,
         raise EventLogError(f"no such file or directory: {url}") from exc
     except IsADirectoryError as exc:
         raise EventLogError(f"{url} is a directory, not an event log file") from exc
+    except Exception as exc:  # noqa: BLE001 - remote filesystems raise their own errors
+        raise EventLogError(f"cannot read {url}: {str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__}") from exc
     with stream:
         head = stream.read(16)
         if not head:
@@ -72,13 +85,19 @@ def _read_part(url: str, agg: Aggregator, allow_truncated: bool, first: bool,
         try:
             for chunk in decoded_chunks(stream, codec, name, allow_truncated):
                 decoded_total += len(chunk)
-                data = rest + chunk if rest else chunk
-                lines = data.split(b"\n")
-                rest = lines.pop()
-                if not checked and lines:
-                    _check_first_line(url, lines)
+                first = chunk.find(b"\n")
+                if first < 0:
+                    rest += chunk
+                    continue
+                last = chunk.rfind(b"\n")
+                head = rest + chunk[:first]  # the line that straddles the previous chunk
+                rest = chunk[last + 1 :]
+                if not checked:
+                    _check_first_line(url, (head + chunk[first : min(last, 1 << 16)]).split(b"\n"))
                     checked = True
-                agg.feed(lines)
+                agg.feed_block(head, 0, len(head))
+                if last > first:
+                    agg.feed_block(chunk, first + 1, last)
         except OSError as exc:
             raise EventLogError(f"{url}: read error: {exc}") from exc
         cut = False

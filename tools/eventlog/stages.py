@@ -1,6 +1,6 @@
 """Per-stage-attempt task aggregation: raw rows while the stage runs, quantiles after.
 
-Successful tasks append one fixed-width row of metrics to a compact `array('d')`;
+Successful tasks become fixed-width float64 rows, built column-wise per decoded batch;
 when the stage completes (or the log ends) the rows become quantiles, per-executor
 sums and a duration sample, and the array is dropped. Failed and killed tasks are
 rare and are counted directly.
@@ -9,13 +9,11 @@ rare and are counted directly.
 from __future__ import annotations
 
 import math
-import warnings
-from array import array
 from collections import Counter
 
 import numpy as np
 
-from tools.eventlog.events import TaskEnd, TaskEndReason, TaskMetrics
+from tools.eventlog.events import TaskEnd, TaskEndReason
 from tools.eventlog.model import Quantiles, TaskMetricDistributions
 
 NAN = math.nan
@@ -37,57 +35,65 @@ EXECUTOR_SUMS = {
     "memory_bytes_spilled": COL["memory_bytes_spilled"],
     "disk_bytes_spilled": COL["disk_bytes_spilled"],
 }
-_NO_PEAKS = (NAN,) * len(PEAK_FIELDS)
 
 
-def task_row(task: TaskEnd) -> tuple[float, ...]:
-    """One task as a fixed-width tuple of floats (NaN = not measured), in COL order."""
-    info = task.info
-    duration = float(info.finish_time - info.launch_time) if info.finish_time else NAN
-    m = task.metrics
-    if m is None:
-        return (duration,) + (NAN,) * (ROW_WIDTH - 1)
-    run = _num(m.run_ms)
-    deserialize = _num(m.deserialize_ms)
-    serialize = _num(m.result_serialization_ms)
-    getting = info.finish_time - info.getting_result_time if info.getting_result_time > 0 else 0
-    scheduler_delay = max(0.0, duration - run - deserialize - serialize - getting)
-    sr = m.shuffle_read
-    sw = m.shuffle_write
-    inp = m.input
-    out = m.output
-    em = task.executor_metrics
-    peaks = _NO_PEAKS if em is None else (
-        em.jvm_heap, em.jvm_offheap, em.onheap_execution + em.offheap_execution, em.python_rss, em.jvm_rss
-    )
-    return (
-        duration,
-        run,
-        NAN if m.cpu_ns is None else m.cpu_ns / 1e6,
-        deserialize,
-        _num(m.gc_ms),
-        serialize,
-        scheduler_delay,
-        NAN if inp is None else inp.bytes_read,
-        NAN if inp is None or inp.records_read is None else inp.records_read,
-        NAN if out is None else out.bytes_written,
-        NAN if out is None or out.records_written is None else out.records_written,
-        NAN if sr is None else sr.remote_bytes_read + sr.local_bytes_read,
-        NAN if sr is None or sr.records_read is None else sr.records_read,
-        NAN if sr is None else sr.remote_bytes_read,
-        NAN if sr is None else sr.fetch_wait_ms,
-        NAN if sw is None else sw.bytes_written,
-        NAN if sw is None or sw.records_written is None else sw.records_written,
-        NAN if sw is None else sw.write_time_ns / 1e6,
-        _num(m.memory_spilled),
-        _num(m.disk_spilled),
-        _num(m.peak_execution_memory),
-        _num(m.result_size),
-    ) + peaks
+def _column(values: list) -> np.ndarray:
+    return np.array(values, dtype=np.float64)  # None -> NaN
 
 
-def _num(value: int | float | None) -> float:
-    return NAN if value is None else value
+def task_block(tasks: list[TaskEnd]) -> np.ndarray:
+    """Successful tasks (all with Task Info and Task Metrics) as an (n, ROW_WIDTH) array in COL order."""
+    n = len(tasks)
+    block = np.empty((n, ROW_WIDTH), dtype=np.float64)
+    infos = [t.info for t in tasks]
+    ms = [t.metrics for t in tasks]
+    launch = _column([i.launch_time for i in infos])
+    finish = _column([i.finish_time or None for i in infos])
+    getting_start = _column([i.getting_result_time for i in infos])
+    duration = finish - launch
+    getting = np.where(getting_start > 0, finish - getting_start, 0.0)
+    run = _column([m.run_ms for m in ms])
+    deserialize = _column([m.deserialize_ms for m in ms])
+    serialize = _column([m.result_serialization_ms for m in ms])
+    block[:, COL["duration_ms"]] = duration
+    block[:, COL["executor_run_time_ms"]] = run
+    block[:, COL["executor_cpu_time_ms"]] = _column([m.cpu_ns for m in ms]) / 1e6
+    block[:, COL["executor_deserialize_time_ms"]] = deserialize
+    block[:, COL["jvm_gc_time_ms"]] = _column([m.gc_ms for m in ms])
+    block[:, COL["result_serialization_time_ms"]] = serialize
+    delay = duration - np.nan_to_num(run) - np.nan_to_num(deserialize) - np.nan_to_num(serialize) - getting
+    block[:, COL["scheduler_delay_ms"]] = np.where(np.isnan(run), np.nan, np.maximum(delay, 0.0))
+    inp = [m.input for m in ms]
+    block[:, COL["input_bytes"]] = _column([None if x is None else x.bytes_read for x in inp])
+    block[:, COL["input_records"]] = _column([None if x is None else x.records_read for x in inp])
+    out = [m.output for m in ms]
+    block[:, COL["output_bytes"]] = _column([None if x is None else x.bytes_written for x in out])
+    block[:, COL["output_records"]] = _column([None if x is None else x.records_written for x in out])
+    sr = [m.shuffle_read for m in ms]
+    remote = _column([None if x is None else x.remote_bytes_read for x in sr])
+    block[:, COL["shuffle_read_bytes"]] = remote + _column([None if x is None else x.local_bytes_read for x in sr])
+    block[:, COL["shuffle_read_records"]] = _column([None if x is None else x.records_read for x in sr])
+    block[:, COL["shuffle_remote_bytes_read"]] = remote
+    block[:, COL["shuffle_fetch_wait_ms"]] = _column([None if x is None else x.fetch_wait_ms for x in sr])
+    sw = [m.shuffle_write for m in ms]
+    block[:, COL["shuffle_write_bytes"]] = _column([None if x is None else x.bytes_written for x in sw])
+    block[:, COL["shuffle_write_records"]] = _column([None if x is None else x.records_written for x in sw])
+    block[:, COL["shuffle_write_time_ms"]] = _column([None if x is None else x.write_time_ns for x in sw]) / 1e6
+    block[:, COL["memory_bytes_spilled"]] = _column([m.memory_spilled for m in ms])
+    block[:, COL["disk_bytes_spilled"]] = _column([m.disk_spilled for m in ms])
+    block[:, COL["peak_execution_memory_bytes"]] = _column([m.peak_execution_memory for m in ms])
+    block[:, COL["result_size_bytes"]] = _column([m.result_size for m in ms])
+    em = [t.executor_metrics for t in tasks]
+    base = len(DISTRIBUTION_FIELDS)
+    if all(x is None for x in em):
+        block[:, base:] = np.nan
+    else:
+        block[:, base] = _column([None if x is None else x.jvm_heap for x in em])
+        block[:, base + 1] = _column([None if x is None else x.jvm_offheap for x in em])
+        block[:, base + 2] = _column([None if x is None else x.onheap_execution + x.offheap_execution for x in em])
+        block[:, base + 3] = _column([None if x is None else x.python_rss for x in em])
+        block[:, base + 4] = _column([None if x is None else x.jvm_rss for x in em])
+    return block
 
 
 def failure_class(reason: TaskEndReason | None) -> str:
@@ -105,12 +111,28 @@ def failure_class(reason: TaskEndReason | None) -> str:
     return kind
 
 
+QUANTILE_POINTS = np.array([0.0, 0.25, 0.5, 0.75, 0.95, 1.0])
+
+
+def _quantiles(ordered: np.ndarray, counts: np.ndarray) -> list[list[float]]:
+    """Per column, linear-interpolated quantiles (numpy's default method) of its first `count` sorted rows."""
+    last = np.maximum(counts - 1, 0)
+    position = QUANTILE_POINTS[:, None] * last[None, :]
+    low = np.floor(position).astype(int)
+    high = np.minimum(low + 1, last[None, :])
+    fraction = position - low
+    columns = np.arange(ordered.shape[1])[None, :]
+    with np.errstate(invalid="ignore"):
+        values = ordered[low, columns] * (1 - fraction) + ordered[high, columns] * fraction
+    return values.T.tolist()
+
+
 class StageTasks:
     """Task aggregation for one stage attempt."""
 
     def __init__(self) -> None:
-        self.rows: array | None = array("d")  # ROW_WIDTH floats per successful task
-        self.executor_codes: array | None = array("i")  # executor code per successful task
+        self.blocks: list[np.ndarray] = []  # (n, ROW_WIDTH) rows of successful tasks, until finalized
+        self.code_blocks: list[np.ndarray] = []  # executor code per row
         self.succeeded = 0
         self.failed = 0
         self.killed = 0
@@ -128,32 +150,28 @@ class StageTasks:
         if self.finalized:
             return None, None
         self.finalized = True
-        rows_array, codes_array = self.rows, self.executor_codes
-        self.rows = self.executor_codes = None
-        if not rows_array:
+        blocks, code_blocks = self.blocks, self.code_blocks
+        self.blocks, self.code_blocks = [], []
+        if not blocks:
             return None, None
-        rows = np.frombuffer(rows_array, dtype=np.float64).reshape(-1, ROW_WIDTH)
-        codes = np.frombuffer(codes_array, dtype=np.int32)
+        rows = np.concatenate(blocks) if len(blocks) > 1 else blocks[0]
+        codes = np.concatenate(code_blocks) if len(code_blocks) > 1 else code_blocks[0]
         metrics = rows[:, : len(DISTRIBUTION_FIELDS)]
-        present = ~np.isnan(metrics)
-        counts = present.sum(axis=0)
+        ordered = np.sort(metrics, axis=0)  # NaN (not measured) sorts last in each column
+        counts = (~np.isnan(metrics)).sum(axis=0)
         sums = np.nansum(metrics, axis=0)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            qs = np.nanquantile(metrics, [0.0, 0.25, 0.5, 0.75, 0.95, 1.0], axis=0)
+        qs = _quantiles(ordered, counts)
         values = {}
         for i, name in enumerate(DISTRIBUTION_FIELDS):
             if counts[i]:
-                q = qs[:, i]
-                values[name] = Quantiles(
-                    count=int(counts[i]), sum=float(sums[i]), min=float(q[0]), p25=float(q[1]),
-                    median=float(q[2]), p75=float(q[3]), p95=float(q[4]), max=float(q[5]),
-                )
+                q = qs[i]
+                values[name] = Quantiles(count=int(counts[i]), sum=float(sums[i]), min=q[0], p25=q[1], median=q[2],
+                                         p75=q[3], p95=q[4], max=q[5])
         self.distributions = TaskMetricDistributions(**values)
-        durations = np.sort(metrics[:, COL["duration_ms"]][present[:, COL["duration_ms"]]])
+        durations = ordered[: int(counts[COL["duration_ms"]]), COL["duration_ms"]]
         if durations.size:
             idx = np.unique(np.linspace(0, durations.size - 1, min(durations.size, DURATION_SAMPLE_SIZE)).round().astype(int))
-            self.duration_sample = [float(x) for x in durations[idx]]
+            self.duration_sample = durations[idx].tolist()
         run = metrics[:, COL["executor_run_time_ms"]]
         self.used_run_ms += float(np.nansum(run))
         by_exec = np.bincount(codes, weights=np.nan_to_num(metrics[:, COL["duration_ms"]]), minlength=len(executor_names))
@@ -178,7 +196,3 @@ def decode_rows_per_executor(rows: np.ndarray, codes: np.ndarray, n_executors: i
         np.fmax.at(peaks, codes, column)
         out[field_name] = peaks
     return out
-
-
-def metrics_run_ms(metrics: TaskMetrics | None) -> float:
-    return float(metrics.run_ms or 0) if metrics is not None else 0.0

@@ -35,8 +35,17 @@ def filesystem(path: str | os.PathLike[str]) -> tuple[Any, str, bool]:
         raise EventLogError(f"cannot read {scheme}:// URLs: the filesystem package is not installed ({exc})") from exc
     except ValueError as exc:
         scheme = text.split("://", 1)[0]
-        raise EventLogError(f"unknown URL scheme {scheme}:// in {text}") from exc
+        if "not known" in str(exc):
+            raise EventLogError(f"unknown URL scheme {scheme}:// in {text}") from exc
+        raise EventLogError(f"cannot open {text}: {_first_line(exc)}") from exc
+    except Exception as exc:  # noqa: BLE001 - filesystem drivers raise anything (auth, JVM, network)
+        raise EventLogError(f"cannot open {text}: {_first_line(exc)}") from exc
     return fs, inner, is_url
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0][:300] if lines else type(exc).__name__
 
 
 def _name(p: str) -> str:
@@ -50,6 +59,8 @@ def _ls(fs: Any, path: str, shown: str) -> list[dict[str, Any]]:
         raise EventLogError(f"permission denied: {shown}") from exc
     except FileNotFoundError as exc:
         raise EventLogError(f"no such file or directory: {shown}") from exc
+    except Exception as exc:  # noqa: BLE001
+        raise EventLogError(f"cannot list {shown}: {_first_line(exc)}") from exc
 
 
 def _info(fs: Any, path: str, shown: str) -> dict[str, Any]:
@@ -57,8 +68,10 @@ def _info(fs: Any, path: str, shown: str) -> dict[str, Any]:
         return fs.info(path)
     except PermissionError as exc:
         raise EventLogError(f"permission denied: {shown}") from exc
-    except (FileNotFoundError, OSError) as exc:
+    except FileNotFoundError as exc:
         raise EventLogError(f"no such file or directory: {shown}") from exc
+    except Exception as exc:  # noqa: BLE001 - remote filesystems raise their own errors
+        raise EventLogError(f"cannot read {shown}: {_first_line(exc)}") from exc
 
 
 class _Layout:

@@ -1,0 +1,259 @@
+"""Benchmark the event-log engine on a large synthesized log, side by side with two baselines.
+
+The log is built from real events of a public Spark 3 log (a job, its stage and
+its TaskStart/TaskEnd events, replicated with renumbered job, stage and task ids)
+and written to /tmp. Three readers run on it, each in its own process:
+
+- `load_profile` (what `copilot profile` runs),
+- a plain `json.loads`-per-line loop that only parses,
+- the Spark History Server from the installed pyspark, timed from launch until its
+  REST API serves the application's stages.
+
+Usage: python -m evals.bench.bench_profile [--size-mb 1024] [--skip-history-server]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+SOURCE_LOG = REPO / "tests/fixtures/eventlogs/apache__spark/spark-events/application_1536831636016_59384_1"
+APP_ID = "application_1536831636016_59384"
+TASK_EVENTS = ("SparkListenerTaskStart", "SparkListenerTaskEnd")
+BODY_EVENTS = ("SparkListenerJobStart", "SparkListenerStageSubmitted", "SparkListenerStageCompleted",
+               "SparkListenerJobEnd", *TASK_EVENTS)
+SENTINEL = {"stage": 1111111111, "task": 2222222222, "index": 3333333333}
+
+
+def _dump(event: dict) -> bytes:
+    return json.dumps(event, separators=(",", ":")).encode()
+
+
+def _task_template(event: dict) -> bytes:
+    """The event as bytes with %(stage)d, %(task)d and %(index)d where its ids go."""
+    event = json.loads(json.dumps(event))
+    event["Stage ID"] = SENTINEL["stage"]
+    info = event["Task Info"]
+    info["Task ID"] = SENTINEL["task"]
+    info["Index"] = SENTINEL["index"]
+    if "Partition ID" in info:
+        info["Partition ID"] = SENTINEL["index"]
+    text = _dump(event).replace(b"%", b"%%")
+    for name, value in SENTINEL.items():
+        text = text.replace(str(value).encode(), b"%(" + name.encode() + b")d")
+    return text
+
+
+def _renumber_stage(info: dict, stage_offset: int, tasks_per_stage: int) -> dict:
+    info = dict(info)
+    info["Stage ID"] += stage_offset
+    info["Parent IDs"] = [p + stage_offset for p in info.get("Parent IDs", [])]
+    info["Number of Tasks"] = tasks_per_stage
+    info.pop("Accumulables", None)
+    return info
+
+
+def synthesize(target: Path, size_mb: int, tasks_per_stage: int) -> dict[str, int]:
+    """Write a log of about `size_mb` MB; returns its task, stage and byte counts."""
+    events = [json.loads(line) for line in SOURCE_LOG.read_text().splitlines() if line.strip()]
+    first_job = next(i for i, e in enumerate(events) if e["Event"] == "SparkListenerJobStart")
+    last_job = max(i for i, e in enumerate(events) if e["Event"] == "SparkListenerJobEnd")
+    header = [e for e in events[:first_job] if e["Event"] not in BODY_EVENTS]
+    footer = [e for e in events[last_job + 1 :] if e["Event"] not in BODY_EVENTS]
+    body = [e for e in events[first_job : last_job + 1] if e["Event"] in BODY_EVENTS]
+    for event in header:
+        if event["Event"] == "SparkListenerApplicationStart":
+            event["App ID"] = APP_ID
+            event.pop("App Attempt ID", None)
+    source_tasks = [e for e in body if e["Event"] == "SparkListenerTaskEnd"]
+    ordinal = {e["Task Info"]["Task ID"]: i for i, e in enumerate(source_tasks)}
+    templates = [(_task_template(e), ordinal[e["Task Info"]["Task ID"]]) for e in body
+                 if e["Event"] in TASK_EVENTS and e["Task Info"]["Task ID"] in ordinal]
+    per_copy = len(source_tasks)
+    copies = max(1, tasks_per_stage // per_copy)
+    tasks_per_stage = copies * per_copy
+    stage_ids = sorted({e["Stage ID"] for e in source_tasks})
+    stage_span = max(stage_ids) + 1
+    job_span = max(e["Job ID"] for e in body if e["Event"] == "SparkListenerJobStart") + 1
+    limit = size_mb * 1_000_000
+    written = tasks = stages = 0
+    task_id = 0
+    with open(target, "wb", buffering=1 << 22) as out:
+        for event in header:
+            written += out.write(_dump(event) + b"\n")
+        round_no = 0
+        while written < limit:
+            stage_offset, job_offset = round_no * stage_span, round_no * job_span
+            for event in body:
+                kind = event["Event"]
+                if kind in TASK_EVENTS:
+                    continue
+                event = dict(event)
+                if kind in ("SparkListenerJobStart", "SparkListenerJobEnd"):
+                    event["Job ID"] += job_offset
+                if kind == "SparkListenerJobStart":
+                    event["Stage IDs"] = [s + stage_offset for s in event.get("Stage IDs", [])]
+                    event["Stage Infos"] = [_renumber_stage(s, stage_offset, tasks_per_stage) for s in event.get("Stage Infos", [])]
+                if kind in ("SparkListenerStageSubmitted", "SparkListenerStageCompleted"):
+                    event["Stage Info"] = _renumber_stage(event["Stage Info"], stage_offset, tasks_per_stage)
+                written += out.write(_dump(event) + b"\n")
+                if kind == "SparkListenerStageSubmitted":
+                    stages += 1
+                    stage = event["Stage Info"]["Stage ID"]
+                    chunk = []
+                    for copy in range(copies):
+                        for template, i in templates:
+                            chunk.append(template % {b"stage": stage, b"task": task_id + copy * per_copy + i,
+                                                     b"index": copy * per_copy + i})
+                    task_id += copies * per_copy
+                    tasks += copies * per_copy
+                    written += out.write(b"\n".join(chunk) + b"\n")
+            round_no += 1
+        for event in footer:
+            written += out.write(_dump(event) + b"\n")
+    return {"tasks": tasks, "stages": stages, "bytes": written}
+
+
+# ---------------------------------------------------------------- the three readers
+
+PROFILE_CHILD = """
+import json, resource, sys, time
+t0 = time.perf_counter()
+from tools.eventlog import load_profile
+t1 = time.perf_counter()
+p = load_profile(sys.argv[1])
+t2 = time.perf_counter()
+print(json.dumps({"seconds": t2 - t1, "import_seconds": t1 - t0, "tasks": p.total_tasks, "stages": len(p.stages),
+                  "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+JSON_CHILD = """
+import json, resource, sys, time
+t0 = time.perf_counter()
+n = 0
+with open(sys.argv[1], "rb") as f:
+    for line in f:
+        json.loads(line)
+        n += 1
+t1 = time.perf_counter()
+print(json.dumps({"seconds": t1 - t0, "lines": n, "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def run_child(code: str, path: Path) -> dict:
+    done = subprocess.run([sys.executable, "-c", code, str(path)], cwd=REPO, capture_output=True, text=True, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def history_server(log_dir: Path, expected_stages: int, timeout_s: float = 1800) -> dict:
+    """Launch the History Server on loopback; time until /api/v1/applications/<id>/stages lists every stage."""
+    import httpx
+    import psutil
+    import pyspark
+
+    jars = Path(pyspark.__file__).parent / "jars"
+    port = _free_port()
+    work = Path(tempfile.mkdtemp(prefix="bench_shs_"))
+    props = work / "history.properties"
+    props.write_text(
+        f"spark.history.fs.logDirectory={log_dir.resolve().as_uri()}\n"
+        f"spark.history.ui.port={port}\n"
+        "spark.history.fs.update.interval=1s\n"
+        "spark.history.fs.cleaner.enabled=false\n"
+    )
+    env = {**os.environ, "SPARK_LOCAL_IP": "127.0.0.1", "SPARK_NO_DAEMONIZE": "1"}
+    command = ["java", "-Xmx6g", "-cp", f"{jars}/*", "org.apache.spark.deploy.history.HistoryServer",
+               "--properties-file", str(props)]
+    start = time.perf_counter()
+    proc = subprocess.Popen(command, env=env, stdout=open(work / "out.log", "wb"), stderr=subprocess.STDOUT)
+    watched = psutil.Process(proc.pid)
+    peak_rss = 0
+    url = f"http://127.0.0.1:{port}/api/v1/applications/{APP_ID}/stages"
+    served = None
+    try:
+        while time.perf_counter() - start < timeout_s and proc.poll() is None:
+            try:
+                peak_rss = max(peak_rss, watched.memory_info().rss)
+            except psutil.Error:
+                pass
+            try:
+                response = httpx.get(url, timeout=30)
+                if response.status_code == 200 and len(response.json()) >= expected_stages:
+                    served = time.perf_counter() - start
+                    break
+            except (httpx.HTTPError, ValueError):
+                pass
+            time.sleep(0.25)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        shutil.rmtree(work, ignore_errors=True)
+    return {"seconds": served, "rss_mb": peak_rss / 2**20}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--size-mb", type=int, default=1024, help="uncompressed size of the synthesized log")
+    parser.add_argument("--tasks-per-stage", type=int, default=1000)
+    parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "copilot_bench_profile")
+    parser.add_argument("--skip-history-server", action="store_true")
+    parser.add_argument("--keep", action="store_true", help="keep the synthesized log")
+    args = parser.parse_args()
+
+    log_dir = args.workdir / "logs"
+    shutil.rmtree(args.workdir, ignore_errors=True)
+    log_dir.mkdir(parents=True)
+    log = log_dir / APP_ID
+    t = time.perf_counter()
+    shape = synthesize(log, args.size_mb, args.tasks_per_stage)
+    size_mb = shape["bytes"] / 1e6
+    print(f"synthesized {log}: {size_mb:.0f} MB, {shape['tasks']:,} tasks, {shape['stages']:,} stages "
+          f"({time.perf_counter() - t:.0f} s)", flush=True)
+
+    rows = []
+    profile = run_child(PROFILE_CHILD, log)
+    assert profile["tasks"] == shape["tasks"], (profile, shape)
+    rows.append(("copilot load_profile", profile["seconds"], profile["rss_mb"]))
+    print(f"load_profile: {profile}", flush=True)
+    baseline = run_child(JSON_CHILD, log)
+    rows.append(("json.loads per line (parse only)", baseline["seconds"], baseline["rss_mb"]))
+    print(f"json.loads: {baseline}", flush=True)
+    if not args.skip_history_server:
+        shs = history_server(log_dir, shape["stages"])
+        rows.append(("Spark History Server replay", shs["seconds"], shs["rss_mb"]))
+        print(f"history server: {shs}", flush=True)
+
+    print()
+    print(f"log: {size_mb:.0f} MB uncompressed, {shape['tasks']:,} tasks, {shape['stages']:,} stages")
+    print(f"{'reader':36} {'seconds':>9} {'MB/s':>8} {'peak RSS MB':>12} {'copilot speed-up':>17}")
+    for name, seconds, rss in rows:
+        if seconds is None:
+            print(f"{name:36} {'timeout':>9} {'-':>8} {rss:12.0f} {'-':>17}")
+            continue
+        print(f"{name:36} {seconds:9.2f} {size_mb / seconds:8.1f} {rss:12.0f} {seconds / profile['seconds']:16.1f}x")
+    print(f"(load_profile excludes {profile['import_seconds']:.2f} s of Python imports; "
+          "the History Server time includes its JVM start)")
+    if not args.keep:
+        shutil.rmtree(args.workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
