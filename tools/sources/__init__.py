@@ -1,0 +1,1 @@
+"""Data sources beyond event logs: the Spark History Server, JDBC tables, streaming / Kafka."""

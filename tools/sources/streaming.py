@@ -1,0 +1,236 @@
+"""Structured-streaming advice from the query progress in an event log, and Kafka topic partition counts.
+
+From `AppProfile.streaming` (input vs processing rate, batch duration vs trigger, state
+size) it recommends `maxOffsetsPerTrigger`, `minPartitions` and the trigger interval.
+With a bootstrap server, it asks the Kafka cluster how many partitions each subscribed
+topic has (the upper bound of a Kafka source's read parallelism without `minPartitions`).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+from pydantic import BaseModel, Field
+
+from tools.errors import ConfigurationError
+from tools.eventlog.model import AppProfile, StreamingProgress
+from tools.findings import ConfigChange, Evidence, Finding, Recommendation, Savings, Severity
+
+ROCKSDB_PROVIDER = "org.apache.spark.sql.execution.streaming.state.RocksDBStateStoreProvider"
+_SUBSCRIBE = re.compile(r"Subscribe\[([^\]]*)\]")
+_ASSIGN_TOPIC = re.compile(r"([\w.\-]+)-\d+")
+KAFKA_TIMEOUT_MS = 10_000
+
+
+class StreamingThresholds(BaseModel):
+    falling_behind_ratio: float = 0.9  # processed / input rows per second below this = falling behind
+    min_batches: int = 3
+    state_memory_bytes: int = 1024**3  # above this, prefer the RocksDB state store
+    busy_ratio: float = 0.9  # median batch duration / time between batch starts at or above this = no idle time
+    headroom: float = 0.8  # size batches to this fraction of what the query can process
+
+
+class StreamingAdvice(BaseModel):
+    query_id: str
+    name: str | None = None
+    batches: int
+    input_rows_per_second: float | None
+    processed_rows_per_second: float | None
+    batch_duration_ms_median: float | None
+    trigger_interval_ms: float | None
+    state_memory_bytes_max: int | None
+    kafka_topics: list[str] = Field(default_factory=list)
+    topic_partitions: dict[str, int] = Field(default_factory=dict)  # filled when a bootstrap server was given
+    total_cores: int | None = None
+    findings: list[Finding] = Field(default_factory=list)
+
+
+def kafka_topics(sources: list[str]) -> list[str]:
+    """Topics named by Kafka source descriptions (`KafkaV2[Subscribe[a,b]]`, `Assign[t-0, t-1]`)."""
+    topics: list[str] = []
+    for description in sources:
+        if "kafka" not in description.lower():
+            continue
+        for match in _SUBSCRIBE.finditer(description):
+            topics.extend(t.strip() for t in match.group(1).split(",") if t.strip())
+        if "Assign[" in description:
+            topics.extend(_ASSIGN_TOPIC.findall(description.split("Assign[", 1)[1]))
+    return list(dict.fromkeys(topics))
+
+
+def topic_partition_counts(bootstrap_servers: str, topics: list[str], timeout_ms: int = KAFKA_TIMEOUT_MS) -> dict[str, int]:
+    """Partition count of each topic, asked of the Kafka cluster at `bootstrap_servers` (kafka-python)."""
+    from kafka import KafkaConsumer
+    from kafka.errors import KafkaError
+
+    try:
+        consumer = KafkaConsumer(
+            bootstrap_servers=[s.strip() for s in bootstrap_servers.split(",") if s.strip()],
+            request_timeout_ms=timeout_ms + 1,
+            api_version_auto_timeout_ms=timeout_ms,
+            enable_auto_commit=False,
+        )
+    except (KafkaError, ValueError, OSError) as exc:
+        raise ConfigurationError(f"cannot reach Kafka at {bootstrap_servers}: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}") from exc
+    try:
+        counts = {}
+        for topic in topics:
+            partitions = consumer.partitions_for_topic(topic)
+            if partitions:
+                counts[topic] = len(partitions)
+        return counts
+    finally:
+        consumer.close()
+
+
+def total_cores(profile: AppProfile) -> int | None:
+    cores = sum(e.cores or 0 for e in profile.executors if e.removed_time_ms is None) or sum(e.cores or 0 for e in profile.executors)
+    if cores:
+        return cores
+    match = re.fullmatch(r"local\[(\d+)\]", (profile.master or "").strip())
+    return int(match.group(1)) if match else None
+
+
+def advise_streaming(
+    profile: AppProfile,
+    bootstrap_servers: str | None = None,
+    thresholds: StreamingThresholds | None = None,
+) -> list[StreamingAdvice]:
+    """One `StreamingAdvice` per streaming query in `profile`, each with its findings."""
+    thresholds = thresholds or StreamingThresholds()
+    cores = total_cores(profile)
+    advice = []
+    for query in profile.streaming:
+        topics = kafka_topics(query.sources)
+        partitions = topic_partition_counts(bootstrap_servers, topics) if bootstrap_servers and topics else {}
+        findings = [
+            _falling_behind(query, thresholds, cores, partitions),
+            _large_state(query, profile, thresholds),
+            _kafka_parallelism(query, cores, partitions),
+        ]
+        advice.append(
+            StreamingAdvice(
+                query_id=query.query_id,
+                name=query.name,
+                batches=query.batches,
+                input_rows_per_second=query.input_rows_per_second_mean,
+                processed_rows_per_second=query.processed_rows_per_second_mean,
+                batch_duration_ms_median=query.batch_duration_ms_median,
+                trigger_interval_ms=query.trigger_interval_ms,
+                state_memory_bytes_max=query.state_memory_bytes_max,
+                kafka_topics=topics,
+                topic_partitions=partitions,
+                total_cores=cores,
+                findings=[f for f in findings if f is not None],
+            )
+        )
+    return advice
+
+
+def streaming_findings(profile: AppProfile, bootstrap_servers: str | None = None) -> list[Finding]:
+    """All streaming findings of `profile`, flattened (what the rules engine and graph consume)."""
+    return [finding for advice in advise_streaming(profile, bootstrap_servers) for finding in advice.findings]
+
+
+def _label(query: StreamingProgress) -> str:
+    return query.name or query.query_id[:8]
+
+
+def _falling_behind(query: StreamingProgress, t: StreamingThresholds, cores: int | None, partitions: dict[str, int]) -> Finding | None:
+    """Behind = processing slower than arrival, or batches running back to back (no idle time between them)."""
+    incoming, processed = query.input_rows_per_second_mean, query.processed_rows_per_second_mean
+    batch, interval = query.batch_duration_ms_median, query.trigger_interval_ms
+    if query.batches < t.min_batches:
+        return None
+    slower = bool(incoming) and processed is not None and processed < incoming * t.falling_behind_ratio
+    busy = bool(batch and interval) and batch >= interval * t.busy_ratio
+    if not (slower or busy):
+        return None
+    trigger_s = max(1, math.ceil((batch or interval or 1000) * 1.25 / 1000))
+    evidence = [
+        Evidence(name="median batch duration", value=batch or 0, unit="ms", threshold=round((interval or 0) * t.busy_ratio) if interval else None),
+        Evidence(name="median time between batch starts", value=interval or 0, unit="ms"),
+        Evidence(name="batches", value=query.batches, unit="count"),
+    ]
+    if incoming is not None:
+        evidence.append(Evidence(name="input rows per second (mean)", value=round(incoming, 2), unit="rows/s"))
+    if processed is not None:
+        evidence.append(Evidence(name="processed rows per second (mean)", value=round(processed, 2), unit="rows/s", threshold=round(incoming * t.falling_behind_ratio, 2) if incoming else None))
+    changes = []
+    if processed:
+        changes.append(ConfigChange(key="maxOffsetsPerTrigger", value=str(max(1, int(processed * trigger_s * t.headroom))), current=None))
+    if cores and partitions and sum(partitions.values()) < cores:
+        changes.append(ConfigChange(key="minPartitions", value=str(cores), current=None))
+    is_kafka = bool(kafka_topics(query.sources))
+    cause = (
+        f"processes {processed:.0f} rows/s but receives {incoming:.0f} rows/s" if slower
+        else f"runs batches back to back ({(batch or 0) / 1000:.1f} s each, every {(interval or 0) / 1000:.1f} s)"
+    )
+    return Finding(
+        rule_id="streaming_falling_behind",
+        category="config",
+        severity=Severity.severe if slower and processed is not None and incoming and processed < incoming * 0.5 else Severity.moderate,
+        title=f"Query {_label(query)} {cause}: it has no headroom and any burst becomes backlog",
+        evidence=evidence,
+        recommendation=Recommendation(
+            summary=(
+                f"Set a trigger of about {trigger_s} s and bound each batch to what the query processes in it "
+                f"({'maxOffsetsPerTrigger' if is_kafka else 'maxOffsetsPerTrigger / maxFilesPerTrigger'}, with {int(t.headroom * 100)}% headroom), "
+                f"then add processing capacity (more executor cores{', minPartitions above the topic partition count' if is_kafka else ''}) to catch up."
+            ),
+            config_changes=changes,
+            code_change=f'.trigger(processingTime="{trigger_s} seconds")',
+        ),
+        estimated_savings=Savings(method="latency, not cost: keeps batches within the trigger"),
+        doc_query="structured streaming trigger maxOffsetsPerTrigger processing rate input rate backlog",
+    )
+
+
+def _large_state(query: StreamingProgress, profile: AppProfile, t: StreamingThresholds) -> Finding | None:
+    state = query.state_memory_bytes_max
+    provider = profile.property("spark.sql.streaming.stateStore.providerClass") or ""
+    if not state or state < t.state_memory_bytes or "RocksDB" in provider:
+        return None
+    return Finding(
+        rule_id="streaming_large_state",
+        category="memory_underprovisioned",
+        severity=Severity.moderate,
+        title=f"Query {_label(query)} keeps {state / 1024**3:.1f} GiB of state in executor memory",
+        evidence=[
+            Evidence(name="state memory (max)", value=state, unit="bytes", threshold=t.state_memory_bytes),
+            Evidence(name="state rows (max)", value=query.state_rows_max or 0, unit="rows"),
+        ],
+        recommendation=Recommendation(
+            summary="Keep large state in RocksDB instead of the JVM heap, and bound it with a watermark on the stateful operator.",
+            config_changes=[ConfigChange(key="spark.sql.streaming.stateStore.providerClass", value=ROCKSDB_PROVIDER, current=provider or None)],
+            code_change='.withWatermark("event_time", "1 hour")',
+        ),
+        estimated_savings=Savings(method="stability: less GC and no executor OOM"),
+        doc_query="RocksDB state store provider streaming state watermark",
+    )
+
+
+def _kafka_parallelism(query: StreamingProgress, cores: int | None, partitions: dict[str, int]) -> Finding | None:
+    if not partitions or not cores:
+        return None
+    total = sum(partitions.values())
+    if total >= cores:
+        return None
+    return Finding(
+        rule_id="streaming_kafka_partitions_few",
+        category="too_few_partitions",
+        severity=Severity.low,
+        title=f"Query {_label(query)} reads {total} Kafka partitions with {cores} cores: {cores - total} cores idle while reading",
+        evidence=[
+            Evidence(name="topic partitions", value=total, unit="count", threshold=cores),
+            Evidence(name="executor cores", value=cores, unit="count"),
+            *[Evidence(name=f"partitions of {topic}", value=count, unit="count") for topic, count in partitions.items()],
+        ],
+        recommendation=Recommendation(
+            summary="Let Spark split Kafka partitions into more read tasks with minPartitions (or add topic partitions).",
+            config_changes=[ConfigChange(key="minPartitions", value=str(cores), current=None)],
+        ),
+        estimated_savings=Savings(method="latency: uses the idle cores while reading"),
+        doc_query="Kafka source minPartitions structured streaming parallelism",
+    )
