@@ -19,6 +19,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from tools.rules.thresholds import RuleThresholds
+
 
 def default_home() -> Path:
     return Path(os.environ.get("COPILOT_HOME", "~/.spark-copilot")).expanduser()
@@ -69,6 +71,7 @@ class Settings(BaseSettings):
     model_path: Path | None = None  # runtime model override
     llm: LLMSettings = Field(default_factory=LLMSettings)
     pricing: PricingSettings = Field(default_factory=PricingSettings)
+    rules: RuleThresholds = Field(default_factory=RuleThresholds)  # COPILOT_RULES__SKEW_RATIO=...
 
     @classmethod
     def settings_customise_sources(

@@ -1,0 +1,295 @@
+"""Problem workloads: small real PySpark runs, each showing one known performance problem.
+
+Their event logs (zstd-compressed, a few tens of KB each) are the labeled inputs of the
+rules engine's tests and of the detection eval. Data is generated in-process; each run
+takes seconds on two local cores. `python -m evals.workloads.problems --out DIR`
+writes `DIR/<name>.zstd` for every workload (or only those named with `--only`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+LOG_CONF: dict[str, str] = {
+    "spark.eventLog.compress": "true",
+    "spark.eventLog.compression.codec": "zstd",
+}
+
+
+def _sink(df) -> None:
+    """Evaluate a DataFrame completely without writing output."""
+    df.write.format("noop").mode("overwrite").save()
+
+
+def skewed_join(spark, workdir: Path) -> None:
+    """80% of the fact rows share one join key (which also repeats 20 times in the dimension); AQE skew-join off."""
+    from pyspark.sql import functions as F
+
+    rows = 3_000_000
+    hot = F.when(F.col("id") % 10 < 8, F.lit(0)).otherwise(F.col("id") % 50_000)
+    facts = spark.range(rows).select(hot.alias("k"), (F.col("id") % 101).alias("v"))
+    dim_key = F.when(F.col("id") >= 50_000, F.lit(0)).otherwise(F.col("id"))
+    dims = spark.range(50_019).select(dim_key.alias("k"), (F.col("id") % 37).alias("g"))
+    joined = facts.join(dims, "k")
+    digest = F.crc32(F.concat_ws("-", joined["k"], joined["v"], joined["g"]))
+    _sink(joined.groupBy("g").agg(F.sum("v"), F.sum(digest), F.count("*")))
+
+
+def spilling_sort(spark, workdir: Path) -> None:
+    """A global sort through two shuffle partitions with a tiny execution-memory budget."""
+    from pyspark.sql import functions as F
+
+    df = spark.range(2_000_000).select(
+        ((F.col("id") * 2654435761) % 1_000_003).alias("v"), F.col("id"), F.sha1(F.col("id").cast("string")).alias("h")
+    )
+    _sink(df.orderBy("v", "h"))
+
+
+def tiny_output_files(spark, workdir: Path) -> None:
+    """Writes 800 Parquet files of a few KB each, then reads them back."""
+    from pyspark.sql import functions as F
+
+    out = str(workdir / "tiny_files")
+    spark.range(16_000).select("id", (F.col("id") % 7).alias("g")).repartition(800).write.mode("overwrite").parquet(out)
+    _sink(spark.read.parquet(out).groupBy("g").count())
+
+
+def many_shuffle_partitions(spark, workdir: Path) -> None:
+    """An aggregation of tiny data through 2,000 shuffle partitions (AQE off, so nothing coalesces)."""
+    from pyspark.sql import functions as F
+
+    df = spark.range(50_000).select((F.col("id") % 5000).alias("k"), F.col("id").alias("v"))
+    _sink(df.groupBy("k").agg(F.sum("v")))
+
+
+def one_shuffle_partition(spark, workdir: Path) -> None:
+    """A join and aggregation squeezed through a single shuffle partition (AQE off): one core works, one idles."""
+    from pyspark.sql import functions as F
+
+    left = spark.range(3_000_000).select(F.col("id").alias("k"), (F.col("id") % 97).alias("v"))
+    right = spark.range(3_000_000).select(((F.col("id") * 7) % 3_000_000).alias("k"), (F.col("id") % 13).alias("w"))
+    _sink(left.join(right, "k").groupBy((F.col("k") % 1000).alias("b")).agg(F.sum("v"), F.sum("w")))
+
+
+def python_row_udf(spark, workdir: Path) -> None:
+    """A row-at-a-time Python UDF where a built-in expression would do."""
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import LongType
+
+    @F.udf(returnType=LongType())
+    def bucket(value):
+        return (value * 2654435761) % 997
+
+    df = spark.range(300_000).select((F.col("id") % 64).alias("k"), bucket(F.col("id")).alias("b"))
+    _sink(df.groupBy("k").agg(F.sum("b")))
+
+
+def cross_join(spark, workdir: Path) -> None:
+    """A cartesian product of two 2,000-row tables, filtered afterwards."""
+    from pyspark.sql import functions as F
+
+    left = spark.range(2_000).select(F.col("id").alias("a"))
+    right = spark.range(2_000).select(F.col("id").alias("b"))
+    _sink(left.crossJoin(right).where((F.col("a") + F.col("b")) % 97 == 0).agg(F.count("*")))
+
+
+def _fail_first_attempt(index, rows):
+    from pyspark import TaskContext
+
+    if index % 2 == 0 and TaskContext.get().attemptNumber() == 0:
+        raise RuntimeError(f"transient failure in partition {index}")
+    return [sum(rows)]
+
+
+def _always_fail_partition_zero(index, rows):
+    if index == 0:
+        raise ValueError("bad record in partition 0")
+    return [sum(rows)]
+
+
+def retried_tasks(spark, workdir: Path) -> None:
+    """Half the tasks fail on their first attempt and succeed on retry; a second job fails for good."""
+    sc = spark.sparkContext
+    sc.parallelize(range(80_000), 8).mapPartitionsWithIndex(_fail_first_attempt).collect()
+    try:
+        sc.parallelize(range(1_000), 4).mapPartitionsWithIndex(_always_fail_partition_zero).collect()
+    except Exception:  # noqa: BLE001 - the failed job is the point of this workload
+        pass
+
+
+def rdd_java_shuffle(spark, workdir: Path) -> None:
+    """A JVM RDD shuffle (as Scala/Java RDD code does) with the default Java serializer."""
+    rows = spark.range(1_500_000).selectExpr("id", "cast(id % 1000 as string) as s", "id * 3 as t")
+    rows._jdf.javaRDD().repartition(8).count()
+
+
+def partitioned_full_scan(spark, workdir: Path) -> None:
+    """Writes a table partitioned by day, then aggregates it without any filter on the partition column."""
+    from pyspark.sql import functions as F
+
+    out = str(workdir / "events_by_day")
+    spark.range(200_000).select("id", (F.col("id") % 20).alias("day")).write.partitionBy("day").parquet(out)
+    _sink(spark.read.parquet(out).groupBy("day").agg(F.count("*"), F.max("id")))
+
+
+def _count_pair(x):
+    return (x % 100, 1)
+
+
+def _add_counts(a, b):
+    return a + b
+
+
+def lost_shuffle_files(spark, workdir: Path) -> None:
+    """An RDD shuffle whose map output files are deleted between two actions: the second fails to fetch them
+    and Spark re-runs the map stage."""
+    sc = spark.sparkContext
+    pairs = sc.parallelize(range(200_000), 4).map(_count_pair).reduceByKey(_add_counts, 4)
+    pairs.count()
+    for path in (workdir / "local").rglob("shuffle_*"):
+        path.unlink()
+    pairs.collect()
+
+
+def missed_broadcast(spark, workdir: Path) -> None:
+    """A 1M-row fact table joined to a 100-row dimension with broadcast joins disabled."""
+    from pyspark.sql import functions as F
+
+    facts = spark.range(1_000_000).select((F.col("id") % 100).alias("k"), (F.col("id") % 997).alias("v"))
+    dims = spark.range(100).select(F.col("id").alias("k"), (F.col("id") % 7).alias("g"))
+    _sink(facts.join(dims, "k").groupBy("g").agg(F.sum("v")))
+
+
+def healthy(spark, workdir: Path) -> None:
+    """A balanced aggregation and join with AQE on and sensible partition counts."""
+    from pyspark.sql import functions as F
+
+    facts = spark.range(1_000_000).select((F.col("id") % 10_000).alias("k"), (F.col("id") % 997).alias("v"))
+    dims = spark.range(10_000).select(F.col("id").alias("k"), (F.col("id") % 7).alias("g"))
+    _sink(facts.join(F.broadcast(dims), "k").groupBy("g").agg(F.sum("v"), F.count("*")))
+
+
+class ProblemWorkload(BaseModel):
+    """A workload, the configuration that provokes its problem, and what it demonstrates."""
+
+    name: str
+    description: str
+    conf: dict[str, str] = Field(default_factory=dict)
+    master: str = "local[2]"
+
+
+WORKLOADS: dict[str, tuple[Callable[..., None], ProblemWorkload]] = {}
+
+
+def _add(function: Callable[..., None], conf: dict[str, str] | None = None, master: str = "local[2]") -> None:
+    spec = ProblemWorkload(
+        name=function.__name__, description=(function.__doc__ or "").strip(), conf=conf or {}, master=master
+    )
+    WORKLOADS[spec.name] = (function, spec)
+
+
+_add(
+    skewed_join,
+    {
+        "spark.sql.adaptive.enabled": "true",
+        "spark.sql.adaptive.skewJoin.enabled": "false",
+        "spark.sql.adaptive.coalescePartitions.enabled": "false",
+        "spark.sql.autoBroadcastJoinThreshold": "-1",
+        "spark.sql.shuffle.partitions": "16",
+    },
+)
+_add(
+    spilling_sort,
+    {
+        "spark.sql.shuffle.partitions": "2",
+        "spark.sql.adaptive.enabled": "false",
+        "spark.memory.fraction": "0.1",
+        "spark.shuffle.spill.numElementsForceSpillThreshold": "20000",
+    },
+)
+_add(tiny_output_files, {"spark.sql.adaptive.enabled": "true"})
+_add(many_shuffle_partitions, {"spark.sql.shuffle.partitions": "2000", "spark.sql.adaptive.enabled": "false"})
+_add(
+    one_shuffle_partition,
+    {
+        "spark.sql.shuffle.partitions": "1",
+        "spark.sql.adaptive.enabled": "false",
+        "spark.sql.autoBroadcastJoinThreshold": "-1",
+    },
+)
+_add(python_row_udf, {"spark.sql.adaptive.enabled": "true"})
+_add(cross_join, {"spark.sql.crossJoin.enabled": "true", "spark.sql.autoBroadcastJoinThreshold": "-1"})
+_add(retried_tasks, {"spark.task.maxFailures": "4"}, master="local[2,4]")
+_add(rdd_java_shuffle)
+_add(partitioned_full_scan)
+_add(lost_shuffle_files, {"spark.local.dir": "{workdir}/local"})
+_add(missed_broadcast, {"spark.sql.autoBroadcastJoinThreshold": "-1", "spark.sql.adaptive.enabled": "true"})
+_add(
+    healthy,
+    {
+        "spark.sql.adaptive.enabled": "true",
+        "spark.sql.shuffle.partitions": "8",
+        "spark.serializer": "org.apache.spark.serializer.KryoSerializer",
+    },
+)
+
+
+# PySpark's SparkSession.builder keeps options from one session to the next in the same process, so every
+# key any workload sets is reset to Spark's default for the workloads that do not set it.
+SPARK_DEFAULTS: dict[str, str] = {
+    "spark.sql.adaptive.enabled": "true",
+    "spark.sql.adaptive.skewJoin.enabled": "true",
+    "spark.sql.adaptive.coalescePartitions.enabled": "true",
+    "spark.sql.autoBroadcastJoinThreshold": "10MB",
+    "spark.sql.shuffle.partitions": "8",
+    "spark.memory.fraction": "0.6",
+    "spark.shuffle.spill.numElementsForceSpillThreshold": "2147483647",
+    "spark.sql.crossJoin.enabled": "true",
+    "spark.task.maxFailures": "4",
+    "spark.serializer": "org.apache.spark.serializer.JavaSerializer",
+    "spark.local.dir": "/tmp",
+}
+
+
+def generate(out_dir: Path, only: list[str] | None = None) -> dict[str, Path]:
+    """Run the named workloads (all by default); return name -> `out_dir/<name>.zstd`."""
+    from evals.workloads.runner import run_workload
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written: dict[str, Path] = {}
+    for name in only or list(WORKLOADS):
+        function, spec = WORKLOADS[name]
+        with tempfile.TemporaryDirectory(prefix=f"problem-{name}-") as tmp:
+            log = run_workload(
+                function,
+                Path(tmp) / "logs",
+                f"problem={name}",
+                conf={k: v.format(workdir=tmp) for k, v in {**LOG_CONF, **SPARK_DEFAULTS, **spec.conf}.items()},
+                master=spec.master,
+                workdir=Path(tmp),
+            )
+            target = out_dir / f"{name}.zstd"
+            shutil.copyfile(log, target)
+        written[name] = target
+        print(f"{name} -> {target} ({target.stat().st_size} bytes)", flush=True)
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, required=True, help="directory for the event logs")
+    parser.add_argument("--only", nargs="*", choices=sorted(WORKLOADS), help="run only these workloads")
+    args = parser.parse_args(argv)
+    generate(args.out, args.only)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

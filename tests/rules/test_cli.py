@@ -1,0 +1,63 @@
+"""`copilot diagnose` and `copilot rules` as a user runs them (real subprocess, real logs)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from tests.rules.conftest import WORKLOAD_LOGS
+from tools.findings import Finding
+
+FINDING_KEYS = {"rule_id", "category", "severity", "title", "stage_ids", "sql_execution_ids", "executor_ids",
+                "evidence", "recommendation", "estimated_savings", "doc_query"}
+
+
+def copilot(*args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "COLUMNS": "200"}
+    return subprocess.run(
+        [sys.executable, "-m", "copilot.cli", *args], capture_output=True, text=True, timeout=300, env=env
+    )
+
+
+def test_diagnose_json_is_a_ranked_list_of_findings():
+    run = copilot("diagnose", str(WORKLOAD_LOGS / "skewed_join.zstd"), "--json")
+    assert run.returncode == 0, run.stderr
+    data = json.loads(run.stdout)
+    assert isinstance(data, list) and data
+    for item in data:
+        assert set(item) == FINDING_KEYS
+        Finding.model_validate(item)
+        assert set(item["estimated_savings"]) >= {"core_ms", "wall_ms", "method"}
+    assert "skew" in {item["category"] for item in data}
+    core = [item["estimated_savings"]["core_ms"] for item in data]
+    assert core == sorted(core, reverse=True)
+
+
+def test_diagnose_prints_findings_for_people():
+    run = copilot("diagnose", str(WORKLOAD_LOGS / "spilling_sort.zstd"))
+    assert run.returncode == 0, run.stderr
+    assert "stage_spill" in run.stdout and "spark.sql.shuffle.partitions" in run.stdout
+
+
+def test_diagnose_bad_input_is_one_error_line(tmp_path):
+    bad = tmp_path / "not-a-log"
+    bad.write_bytes(b"\x00\x01 definitely not json\n")
+    for target in (str(tmp_path / "missing.zstd"), str(bad)):
+        run = copilot("diagnose", target)
+        assert run.returncode == 2
+        lines = run.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("copilot: error: ")
+        assert "Traceback" not in run.stderr
+
+
+def test_rules_lists_every_rule_with_its_thresholds():
+    run = copilot("rules", "--json")
+    assert run.returncode == 0, run.stderr
+    catalog = {r["rule_id"]: r for r in json.loads(run.stdout)}
+    assert len(catalog) >= 25
+    assert catalog["stage_task_skew"]["category"] == "skew"
+    assert catalog["stage_task_skew"]["thresholds"]["skew_ratio"] == 4.0
+    table = copilot("rules")
+    assert table.returncode == 0 and "stage_task_skew" in table.stdout

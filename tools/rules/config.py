@@ -1,0 +1,192 @@
+"""Configuration: AQE and its skew-join / partition-coalescing features, the serializer for RDD shuffles,
+and general hygiene (executor size, deprecated keys, unlimited result size)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from tools.findings import Finding, Recommendation, Savings, Severity
+from tools.rules.measure import GIB, ev, human_bytes, parse_size
+from tools.rules.registry import RuleContext, rule
+
+DEPRECATED_KEYS = {
+    "spark.yarn.executor.memoryOverhead": "spark.executor.memoryOverhead",
+    "spark.yarn.driver.memoryOverhead": "spark.driver.memoryOverhead",
+    "spark.shuffle.memoryFraction": "spark.memory.fraction",
+    "spark.storage.memoryFraction": "spark.memory.storageFraction",
+}
+
+
+def aqe_enabled(ctx: RuleContext) -> bool:
+    """AQE as the application ran it (default on from Spark 3.2)."""
+    return ctx.bool_property("spark.sql.adaptive.enabled", ctx.spark_version >= (3, 2))
+
+
+def shuffling_sql(ctx: RuleContext) -> list[int]:
+    """SQL executions whose plan contains a shuffle exchange."""
+    return [x.execution_id for x in ctx.sql_executions if any(n.name.startswith("Exchange") for n in x.nodes)]
+
+
+def sql_shuffle_joins(ctx: RuleContext) -> list[int]:
+    return [x.execution_id for x in ctx.sql_executions if any(n.name in ("SortMergeJoin", "ShuffledHashJoin") for n in x.nodes)]
+
+
+@rule("aqe_disabled", "Adaptive Query Execution disabled", "aqe_disabled", Severity.moderate)
+def aqe_disabled(ctx: RuleContext) -> Iterator[Finding]:
+    """Spark 3+ SQL with shuffles ran without AQE: no runtime partition coalescing, skew splitting or join switching."""
+    if ctx.spark_version < (3, 0) or aqe_enabled(ctx):
+        return
+    executions = shuffling_sql(ctx)
+    if not executions:
+        return
+    yield ctx.finding(
+        title=f"AQE is off for {len(executions)} SQL execution(s) with shuffles",
+        evidence=[
+            ev("spark.sql.adaptive.enabled", ctx.prop("spark.sql.adaptive.enabled") or "unset (false before 3.2)", "", "true"),
+            ev("Spark version", ctx.profile.spark_version or "unknown", ""),
+            ev("SQL executions with shuffles", len(executions), "count"),
+        ],
+        recommendation=Recommendation(
+            summary="Enable AQE so Spark sizes shuffle partitions, splits skewed ones and switches to broadcast "
+            "joins at run time.",
+            config_changes=[
+                ctx.change("spark.sql.adaptive.enabled", "true"),
+                ctx.change("spark.sql.adaptive.coalescePartitions.enabled", "true"),
+                ctx.change("spark.sql.adaptive.skewJoin.enabled", "true"),
+            ],
+        ),
+        savings=Savings(method="Shows in the partition, skew and join findings it would fix; not counted twice."),
+        doc_query="adaptive query execution spark.sql.adaptive.enabled coalesce partitions skew join",
+        sql_execution_ids=executions[:20],
+    )
+
+
+@rule("aqe_skew_join_off", "AQE skew-join handling off", "aqe_disabled", Severity.low)
+def aqe_skew_join_off(ctx: RuleContext) -> Iterator[Finding]:
+    """AQE is on but spark.sql.adaptive.skewJoin.enabled=false: skewed shuffle joins are not split."""
+    if ctx.spark_version < (3, 0) or not aqe_enabled(ctx) or ctx.bool_property("spark.sql.adaptive.skewJoin.enabled", True):
+        return
+    joins = sql_shuffle_joins(ctx)
+    if not joins:
+        return
+    yield ctx.finding(
+        title="AQE skew-join handling is switched off",
+        evidence=[ev("spark.sql.adaptive.skewJoin.enabled", ctx.prop("spark.sql.adaptive.skewJoin.enabled") or "", "", "true"),
+                  ev("SQL executions with shuffled joins", len(joins), "count")],
+        recommendation=Recommendation(
+            summary="Let AQE split skewed join partitions.",
+            config_changes=[ctx.change("spark.sql.adaptive.skewJoin.enabled", "true")],
+        ),
+        savings=Savings(method="Shows in the skew findings; not counted twice."),
+        doc_query="spark.sql.adaptive.skewJoin.enabled skewed partition join",
+        sql_execution_ids=joins[:20],
+    )
+
+
+@rule("aqe_coalesce_off", "AQE partition coalescing off", "aqe_disabled", Severity.low)
+def aqe_coalesce_off(ctx: RuleContext) -> Iterator[Finding]:
+    """AQE is on but spark.sql.adaptive.coalescePartitions.enabled=false: small shuffle partitions are not merged."""
+    if ctx.spark_version < (3, 0) or not aqe_enabled(ctx):
+        return
+    if ctx.bool_property("spark.sql.adaptive.coalescePartitions.enabled", True):
+        return
+    executions = shuffling_sql(ctx)
+    if not executions:
+        return
+    yield ctx.finding(
+        title="AQE partition coalescing is switched off",
+        evidence=[ev("spark.sql.adaptive.coalescePartitions.enabled",
+                     ctx.prop("spark.sql.adaptive.coalescePartitions.enabled") or "", "", "true"),
+                  ev("SQL executions with shuffles", len(executions), "count")],
+        recommendation=Recommendation(
+            summary="Let AQE merge small shuffle partitions.",
+            config_changes=[ctx.change("spark.sql.adaptive.coalescePartitions.enabled", "true")],
+        ),
+        savings=Savings(method="Shows in the small-task findings; not counted twice."),
+        doc_query="spark.sql.adaptive.coalescePartitions.enabled small partitions",
+        sql_execution_ids=executions[:20],
+    )
+
+
+def _python_stage(name: str, rdd_names: list[str]) -> bool:
+    return ".py:" in name or any("Python" in r or "Pairwise" in r for r in rdd_names)
+
+
+@rule(
+    "java_serializer_rdd_shuffle",
+    "Java serializer for RDD shuffles",
+    "serializer",
+    Severity.low,
+    ("serializer_min_shuffle_bytes",),
+)
+def java_serializer_rdd_shuffle(ctx: RuleContext) -> Iterator[Finding]:
+    """JVM RDD stages shuffle with the default JavaSerializer; Kryo is faster and more compact."""
+    serializer = ctx.prop("spark.serializer") or "org.apache.spark.serializer.JavaSerializer (default)"
+    if "Kryo" in serializer:
+        return
+    stages = [
+        s for s in ctx.completed_stages
+        if s.stage_id not in ctx.stage_to_sql
+        and not _python_stage(s.name, s.rdd_names)
+        and s.metrics.shuffle_write_bytes is not None
+        and s.metrics.shuffle_write_bytes.sum > 0
+    ]
+    shuffled = sum(s.metrics.shuffle_write_bytes.sum for s in stages if s.metrics.shuffle_write_bytes)
+    if not stages or shuffled < ctx.thresholds.serializer_min_shuffle_bytes:
+        return
+    write_ms = sum(s.metrics.shuffle_write_time_ms.sum for s in stages if s.metrics.shuffle_write_time_ms)
+    yield ctx.finding(
+        title=f"{len(stages)} RDD stage(s) shuffled {human_bytes(shuffled)} with the Java serializer",
+        evidence=[
+            ev("spark.serializer", serializer, "", "org.apache.spark.serializer.KryoSerializer"),
+            ev("RDD shuffle bytes written", shuffled, "bytes", ctx.thresholds.serializer_min_shuffle_bytes),
+            ev("RDD stages with shuffles", len(stages), "count"),
+        ],
+        recommendation=Recommendation(
+            summary="Use Kryo for RDD shuffles and caching (register your classes).",
+            config_changes=[ctx.change("spark.serializer", "org.apache.spark.serializer.KryoSerializer")],
+            code_change="conf.registerKryoClasses([...your record classes...])",
+        ),
+        savings=Savings(
+            core_ms=write_ms * 0.3,
+            method="30% of the RDD stages' shuffle-write time (Kryo output is typically several times smaller).",
+        ),
+        doc_query="Kryo serializer spark.serializer data serialization tuning",
+        severity=Severity.moderate if shuffled >= GIB else Severity.low,
+        stage_ids=[s.stage_id for s in stages][:20],
+    )
+
+
+@rule("config_hygiene", "Configuration hygiene", "config", Severity.low, ("executor_cores_max", "executor_memory_max_bytes"))
+def config_hygiene(ctx: RuleContext) -> Iterator[Finding]:
+    """Settings known to hurt: very wide or very large executors, deprecated keys, unlimited driver result size."""
+    t = ctx.thresholds
+    problems = []  # (evidence row, change or None)
+    cores = ctx.int_property("spark.executor.cores")
+    if cores is not None and cores > t.executor_cores_max:
+        problems.append((ev("spark.executor.cores", cores, "count", t.executor_cores_max),
+                         ctx.change("spark.executor.cores", str(t.executor_cores_max))))
+    memory = parse_size(ctx.prop("spark.executor.memory"), "m")
+    if memory is not None and memory > t.executor_memory_max_bytes:
+        problems.append((ev("spark.executor.memory", memory, "bytes", t.executor_memory_max_bytes),
+                         ctx.change("spark.executor.memory", f"{int(t.executor_memory_max_bytes // GIB)}g")))
+    if ctx.prop("spark.driver.maxResultSize") == "0":
+        problems.append((ev("spark.driver.maxResultSize", "0 (unlimited)", "", "1g"),
+                         ctx.change("spark.driver.maxResultSize", "2g")))
+    for old, new in DEPRECATED_KEYS.items():
+        value = ctx.prop(old)
+        if value is not None:
+            replacement = ctx.change(new, value) if old.endswith("memoryOverhead") else ctx.change(old, "unset")
+            problems.append((ev(f"deprecated key {old}", value, "", f"use {new}"), replacement))
+    if not problems:
+        return
+    yield ctx.finding(
+        title="Configuration hygiene: " + ", ".join(str(p[0].name) for p in problems),
+        evidence=[p[0] for p in problems],
+        recommendation=Recommendation(
+            summary="Keep executors at up to 5 cores and a moderate heap; replace deprecated keys; bound result size.",
+            config_changes=[p[1] for p in problems if p[1] is not None],
+        ),
+        savings=Savings(method="Hygiene: prevents failures and GC pauses; not estimated."),
+        doc_query="spark executor cores memory configuration best practices deprecated",
+    )

@@ -1,0 +1,88 @@
+"""Driver-bound applications: long stretches with no job running (driver-side code), and large results
+collected to the driver."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from tools.findings import Finding, Recommendation, Savings, Severity
+from tools.rules.measure import ev, human_bytes, human_ms, spark_size
+from tools.rules.registry import RuleContext, rule
+
+
+@rule(
+    "driver_bound",
+    "Driver-bound application",
+    "driver_bound",
+    Severity.moderate,
+    ("driver_time_ratio", "driver_min_time_ms"),
+)
+def driver_bound(ctx: RuleContext) -> Iterator[Finding]:
+    """Most of the wall time passed with no Spark job running: the driver was busy (or idle) while executors waited."""
+    t = ctx.thresholds
+    driver_ms, duration = ctx.profile.driver_time_ms, ctx.profile.duration_ms
+    if driver_ms is None or not duration:
+        return
+    ratio = driver_ms / duration
+    if ratio < t.driver_time_ratio or driver_ms < t.driver_min_time_ms:
+        return
+    executor_cores = sum(e.cores or 0 for e in ctx.profile.executors if e.executor_id != "driver")
+    yield ctx.finding(
+        title=f"{ratio:.0%} of the run ({human_ms(driver_ms)}) had no Spark job running",
+        evidence=[
+            ev("driver-only time / wall time", ratio, "ratio", t.driver_time_ratio),
+            ev("driver-only time", driver_ms, "ms", t.driver_min_time_ms),
+            ev("application wall time", duration, "ms"),
+        ],
+        recommendation=Recommendation(
+            summary="Move driver-side work (loops over collected data, pandas on the driver, sequential small "
+            "jobs, file listing) into Spark, run independent jobs concurrently, and release idle executors.",
+            config_changes=[ctx.change("spark.dynamicAllocation.enabled", "true")]
+            if executor_cores and not ctx.bool_property("spark.dynamicAllocation.enabled", False)
+            else [],
+            code_change="Replace collect()/toPandas() + Python loops with DataFrame operations; submit independent "
+            "actions from a thread pool (with spark.scheduler.mode=FAIR).",
+        ),
+        savings=Savings(
+            core_ms=driver_ms * executor_cores * 0.5,
+            wall_ms=driver_ms * 0.5,
+            method="Half the driver-only time, during which every executor core was allocated but idle.",
+        ),
+        doc_query="driver bound collect toPandas driver time idle executors",
+        severity=Severity.severe if ratio >= 0.8 else Severity.moderate,
+    )
+
+
+@rule(
+    "large_results_to_driver",
+    "Large task results collected to the driver",
+    "driver_bound",
+    Severity.moderate,
+    ("driver_result_bytes",),
+)
+def large_results_to_driver(ctx: RuleContext) -> Iterator[Finding]:
+    """Tasks sent hundreds of MiB of results to the driver (collect, toPandas, large accumulators)."""
+    t = ctx.thresholds
+    per_stage = [
+        (s.stage_id, s.metrics.result_size_bytes.sum) for s in ctx.completed_stages if s.metrics.result_size_bytes
+    ]
+    total = sum(size for _, size in per_stage)
+    if not per_stage or total < t.driver_result_bytes:
+        return
+    top = sorted(per_stage, key=lambda x: -x[1])[:5]
+    yield ctx.finding(
+        title=f"Tasks returned {human_bytes(total)} of results to the driver",
+        evidence=[ev("task result bytes", total, "bytes", t.driver_result_bytes)]
+        + [ev("stage result bytes", size, "bytes", stage_id=sid) for sid, size in top],
+        recommendation=Recommendation(
+            summary="Write large results out instead of collecting them; aggregate before collecting.",
+            config_changes=[ctx.change("spark.driver.maxResultSize", spark_size(total * 2))]
+            if ctx.prop("spark.driver.maxResultSize") not in ("0",)
+            else [],
+            code_change="Replace collect()/toPandas() of large DataFrames with df.write...; use limit() or "
+            "aggregates when only a summary is needed.",
+        ),
+        savings=Savings(method="Driver memory and serialization time; not estimated in core time."),
+        doc_query="spark.driver.maxResultSize collect large results driver memory",
+        stage_ids=[sid for sid, _ in top],
+    )

@@ -1,0 +1,141 @@
+"""Executors: lost executors, idle capacity (wasted core-hours) and dynamic-allocation settings."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from tools.findings import Finding, Recommendation, Savings, Severity
+from tools.rules.measure import ev, human_ms, parse_size
+from tools.rules.registry import RuleContext, rule
+
+BENIGN_REMOVAL = re.compile(
+    r"killed by driver|idle|decommission|finished|shutdown|stopped|requested|explicit termination request", re.IGNORECASE)
+
+
+@rule("executor_loss", "Executors lost during the run", "executor_loss", Severity.moderate)
+def executor_loss(ctx: RuleContext) -> Iterator[Finding]:
+    """Executors were removed for a failure (heartbeat timeout, container killed, node lost), taking their
+    running tasks and shuffle files with them."""
+    lost = [e for e in ctx.profile.executors if e.removed_reason and not BENIGN_REMOVAL.search(e.removed_reason)]
+    lost_failures = sum(
+        c for s in ctx.profile.stages for r, c in s.task_failure_reasons.items() if r.startswith("ExecutorLost")
+    )
+    if not lost:
+        return
+    reasons: dict[str, int] = {}
+    for e in lost:
+        key = (e.removed_reason or "").split("\n")[0][:160]
+        reasons[key] = reasons.get(key, 0) + 1
+    top = max(reasons, key=lambda r: reasons[r])
+    memory = "memory" in top.lower() or "137" in top
+    changes = [ctx.change("spark.executor.memoryOverhead", "<25% of executor memory>")] if memory else []
+    if not ctx.bool_property("spark.shuffle.service.enabled", False):
+        changes.append(ctx.change("spark.shuffle.service.enabled", "true"))
+    yield ctx.finding(
+        title=f"{len(lost)} executor(s) lost; most often: {top}",
+        evidence=[ev("executors lost", len(lost), "count", 1), ev("executors total", len(ctx.profile.executors), "count"),
+                  ev("task attempts failed with ExecutorLostFailure", lost_failures, "count")]
+        + [ev("removal reason", reason, "", ) for reason in list(reasons)[:3]],
+        recommendation=Recommendation(
+            summary="Find the cause in the removal reason: memory limits need more overhead/memory; preemption "
+            "or node loss needs the external shuffle service (or decommissioning) so shuffle files survive.",
+            config_changes=changes,
+        ),
+        savings=Savings(method="The re-run tasks and stages; see the failure findings for their time."),
+        doc_query="executor lost heartbeat timeout container killed external shuffle service",
+        severity=Severity.severe if len(lost) >= 3 or memory else Severity.moderate,
+        executor_ids=[e.executor_id for e in lost][:20],
+    )
+
+
+@rule(
+    "idle_executors",
+    "Idle executor capacity (wasted core-hours)",
+    "idle_executors",
+    Severity.moderate,
+    ("idle_core_ratio", "idle_min_core_ms"),
+)
+def idle_executors(ctx: RuleContext) -> Iterator[Finding]:
+    """Executors' cores sat idle for most of their lifetime: allocated core time far exceeds task time."""
+    t = ctx.thresholds
+    allocated, used = ctx.profile.allocated_core_ms, ctx.profile.used_core_ms
+    if not allocated or used is None:
+        return
+    idle = allocated - used
+    ratio = idle / allocated
+    if ratio < t.idle_core_ratio or idle < t.idle_min_core_ms:
+        return
+    changes = []
+    if not ctx.bool_property("spark.dynamicAllocation.enabled", False):
+        changes.append(ctx.change("spark.dynamicAllocation.enabled", "true"))
+        if not ctx.bool_property("spark.shuffle.service.enabled", False):
+            changes.append(ctx.change("spark.dynamicAllocation.shuffleTracking.enabled", "true"))
+    else:
+        changes.append(ctx.change("spark.dynamicAllocation.executorIdleTimeout", "60s"))
+    instances = ctx.int_property("spark.executor.instances")
+    if instances:
+        changes.append(ctx.change("spark.executor.instances", str(max(int(instances * (1 - ratio) * 1.5), 1))))
+    yield ctx.finding(
+        title=f"{ratio:.0%} of allocated executor core time was idle ({human_ms(idle)} of core time)",
+        evidence=[
+            ev("idle / allocated core time", ratio, "ratio", t.idle_core_ratio),
+            ev("idle core time", idle, "ms", t.idle_min_core_ms),
+            ev("allocated core time", allocated, "ms"),
+            ev("task core time", used, "ms"),
+        ],
+        recommendation=Recommendation(
+            summary="Release idle executors (dynamic allocation) or request fewer of them.",
+            config_changes=changes,
+        ),
+        savings=Savings(
+            core_ms=idle * (1 - t.idle_core_ratio / 2),
+            method="Idle allocated core time, less a quarter-to-half kept as headroom for bursts.",
+        ),
+        doc_query="dynamic allocation idle executors wasted cores executorIdleTimeout",
+        severity=Severity.severe if ratio >= 0.8 else Severity.moderate,
+    )
+
+
+@rule(
+    "dynamic_allocation_settings",
+    "Dynamic allocation misconfigured",
+    "config",
+    Severity.low,
+    ("dynamic_allocation_idle_timeout_max_s",),
+)
+def dynamic_allocation_settings(ctx: RuleContext) -> Iterator[Finding]:
+    """Dynamic allocation is on but cannot release executors safely or effectively (no shuffle service or
+    tracking, min = max, very long idle timeout, no upper bound)."""
+    t = ctx.thresholds
+    if not ctx.bool_property("spark.dynamicAllocation.enabled", False):
+        return
+    problems: list[tuple[str, str, str]] = []  # (evidence, key, value)
+    tracking_default = ctx.spark_version >= (3, 4) and (ctx.profile.master or "").startswith("k8s")
+    if not ctx.bool_property("spark.shuffle.service.enabled", False) and not ctx.bool_property(
+        "spark.dynamicAllocation.shuffleTracking.enabled", tracking_default
+    ):
+        problems.append(("no external shuffle service and no shuffle tracking",
+                         "spark.dynamicAllocation.shuffleTracking.enabled", "true"))
+    low, high = ctx.int_property("spark.dynamicAllocation.minExecutors"), ctx.int_property("spark.dynamicAllocation.maxExecutors")
+    if low is not None and high is not None and low >= high:
+        problems.append((f"minExecutors {low} >= maxExecutors {high}", "spark.dynamicAllocation.minExecutors", "0"))
+    if high is None:
+        problems.append(("maxExecutors unbounded", "spark.dynamicAllocation.maxExecutors", "<cluster share>"))
+    timeout = parse_size((ctx.prop("spark.dynamicAllocation.executorIdleTimeout") or "").rstrip("s"))
+    if timeout is not None and timeout > t.dynamic_allocation_idle_timeout_max_s:
+        problems.append((f"executorIdleTimeout {timeout:g}s", "spark.dynamicAllocation.executorIdleTimeout", "60s"))
+    if not problems:
+        return
+    yield ctx.finding(
+        title="Dynamic allocation: " + "; ".join(p[0] for p in problems),
+        evidence=[ev("setting problem", p[0], "") for p in problems],
+        recommendation=Recommendation(
+            summary="Let dynamic allocation scale down safely and within bounds.",
+            config_changes=[ctx.change(key, value) for _, key, value in problems if not value.startswith("<")]
+            or [ctx.change(problems[0][1], problems[0][2])],
+        ),
+        savings=Savings(method="Shows as idle capacity; see the idle-executor finding for the core time."),
+        doc_query="dynamic allocation shuffle tracking external shuffle service maxExecutors",
+        severity=Severity.moderate if problems[0][1].endswith("shuffleTracking.enabled") else Severity.low,
+    )

@@ -1,0 +1,147 @@
+"""Failures: failed task attempts (by reason), failed stage attempts, failed jobs, shuffle fetch failures."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+
+from tools.findings import Finding, Recommendation, Savings, Severity
+from tools.rules.measure import ev, ratio_severity
+from tools.rules.registry import RuleContext, rule
+
+NOT_FAILURES = ("TaskKilled", "Success", "Resubmitted", "TaskCommitDenied")
+
+
+def failure_counts(ctx: RuleContext) -> Counter[str]:
+    """Failed task attempts by reason class over all stage attempts (kills and commit denials excluded)."""
+    counts: Counter[str] = Counter()
+    for stage in ctx.profile.stages:
+        for reason, count in stage.task_failure_reasons.items():
+            if not reason.startswith(NOT_FAILURES):
+                counts[reason] += count
+    return counts
+
+
+def _advice(reasons: Counter[str]) -> str:
+    top = reasons.most_common(1)[0][0] if reasons else ""
+    if top.startswith("ExceptionFailure"):
+        return "Fix the exception in the task code (see the stage failure message); retries re-run the same input."
+    if top.startswith("ExecutorLost"):
+        return "Find why executors died (memory limits, preemption, node loss) — see the executor-loss findings."
+    if top == "OOM":
+        return "Give tasks more memory or less data each — see the memory findings."
+    if top == "FetchFailed":
+        return "Shuffle outputs were lost with their executors; use the external shuffle service or decommissioning."
+    return "Inspect the failure reasons and fix the cause; failed attempts are wasted compute."
+
+
+@rule(
+    "task_failures",
+    "Failed task attempts",
+    "task_failures",
+    Severity.low,
+    ("task_failure_min_count", "task_failure_rate_moderate", "task_failure_rate_severe"),
+)
+def task_failures(ctx: RuleContext) -> Iterator[Finding]:
+    """Task attempts failed (and were retried): their run time is lost and stages wait for the retries."""
+    t = ctx.thresholds
+    reasons = failure_counts(ctx)
+    failed = sum(reasons.values())
+    if failed < t.task_failure_min_count:
+        return
+    succeeded = sum(s.tasks_succeeded for s in ctx.profile.stages)
+    rate = failed / max(failed + succeeded, 1)
+    stages = sorted({s.stage_id for s in ctx.profile.stages if s.tasks_failed})
+    medians = [s.metrics.duration_ms.median for s in ctx.profile.stages if s.tasks_failed and s.metrics.duration_ms]
+    per_task = sum(medians) / len(medians) if medians else 0.0
+    evidence = [
+        ev("failed task attempts", failed, "count", t.task_failure_min_count),
+        ev("failed / all task attempts", rate, "ratio", t.task_failure_rate_moderate),
+    ]
+    evidence += [ev(f"failures: {reason}", count, "count") for reason, count in reasons.most_common(5)]
+    yield ctx.finding(
+        title=f"{failed} task attempts failed ({rate:.1%}); top reason {reasons.most_common(1)[0][0]}",
+        evidence=evidence,
+        recommendation=Recommendation(summary=_advice(reasons), code_change=_advice(reasons)),
+        savings=Savings(
+            core_ms=failed * per_task,
+            wall_ms=per_task,
+            method="Each failed attempt cost about a median task of its stage; the stage waited about one more task.",
+        ),
+        doc_query="task failures retries spark.task.maxFailures " + " ".join(r.split(":")[0] for r in reasons),
+        severity=ratio_severity(rate, t.task_failure_rate_moderate, t.task_failure_rate_severe),
+        stage_ids=stages[:20],
+    )
+
+
+@rule("stage_failures", "Failed stage attempts", "task_failures", Severity.severe)
+def stage_failures(ctx: RuleContext) -> Iterator[Finding]:
+    """Stage attempts failed: they were retried (re-running their parents) or aborted their job."""
+    failed = [s for s in ctx.profile.stages if s.status == "failed"]
+    if not failed:
+        return
+    wasted = sum((s.metrics.executor_run_time_ms.sum if s.metrics.executor_run_time_ms else 0.0) for s in failed)
+    wall = sum(s.duration_ms or 0 for s in failed)
+    reasons = Counter((s.failure_reason or "unknown")[:160] for s in failed)
+    yield ctx.finding(
+        title=f"{len(failed)} stage attempt(s) failed: {reasons.most_common(1)[0][0]}",
+        evidence=[ev("failed stage attempts", len(failed), "count", 1)]
+        + [ev("stage failure reason", reason, "", stage_id=None) for reason, _ in reasons.most_common(3)],
+        recommendation=Recommendation(
+            summary="Fix the failure shown in the reason; a retried stage re-runs all its tasks.",
+            code_change=_advice(failure_counts(ctx)),
+        ),
+        savings=Savings(core_ms=wasted, wall_ms=wall, method="Run time and wall time of the failed stage attempts."),
+        doc_query="stage failure retry FetchFailed stage attempt",
+        stage_ids=sorted({s.stage_id for s in failed})[:20],
+    )
+
+
+@rule("job_failures", "Failed jobs", "task_failures", Severity.critical)
+def job_failures(ctx: RuleContext) -> Iterator[Finding]:
+    """Jobs ended in failure: their results were lost (and the application may have failed)."""
+    failed = [j for j in ctx.profile.jobs if j.status == "failed"]
+    if not failed:
+        return
+    reasons = Counter((j.failure_reason or "unknown")[:160] for j in failed)
+    stages = sorted({sid for j in failed for sid in j.stage_ids})
+    yield ctx.finding(
+        title=f"{len(failed)} job(s) failed: {reasons.most_common(1)[0][0]}",
+        evidence=[ev("failed jobs", len(failed), "count", 1)]
+        + [ev("job failure reason", reason, "") for reason, _ in reasons.most_common(3)],
+        recommendation=Recommendation(
+            summary="Fix the cause of the failure; the job's work is lost and must be re-run.",
+            code_change=_advice(failure_counts(ctx)),
+        ),
+        savings=Savings(
+            wall_ms=float(sum(j.duration_ms or 0 for j in failed)),
+            method="Wall time of the failed jobs, lost when they are re-run.",
+        ),
+        doc_query="job aborted stage failure task failed max failures",
+        stage_ids=stages[:20],
+    )
+
+
+@rule("shuffle_fetch_failures", "Shuffle fetch failures", "executor_loss", Severity.severe)
+def shuffle_fetch_failures(ctx: RuleContext) -> Iterator[Finding]:
+    """Reducers could not fetch map outputs (usually lost with an executor): parent stages were re-run."""
+    fetch = failure_counts(ctx).get("FetchFailed", 0)
+    if not fetch:
+        return
+    stages = sorted({s.stage_id for s in ctx.profile.stages if s.task_failure_reasons.get("FetchFailed")})
+    changes = []
+    if not ctx.bool_property("spark.shuffle.service.enabled", False):
+        changes.append(ctx.change("spark.shuffle.service.enabled", "true"))
+    changes.append(ctx.change("spark.shuffle.io.maxRetries", "10"))
+    changes.append(ctx.change("spark.shuffle.io.retryWait", "30s"))
+    yield ctx.finding(
+        title=f"{fetch} shuffle fetch failure(s) forced stage re-runs",
+        evidence=[ev("FetchFailed task attempts", fetch, "count", 1)],
+        recommendation=Recommendation(
+            summary="Keep shuffle files available when executors go away, and retry fetches longer.",
+            config_changes=changes,
+        ),
+        savings=Savings(method="The re-run parent stages; see the stage-failure finding for their time."),
+        doc_query="FetchFailedException external shuffle service spark.shuffle.io.maxRetries",
+        stage_ids=stages[:20],
+    )

@@ -1,0 +1,146 @@
+"""Files: many small input or output files (from SQL scan/write metrics), and scans of a partitioned table
+that read every partition."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+
+from tools.findings import Finding, Recommendation, Savings, Severity
+from tools.rules.measure import ev, human_bytes, metric, nodes
+from tools.rules.registry import RuleContext, rule
+
+FILES_READ = ("number of files read", "number of files")
+BYTES_READ = ("size of files read", "file size")
+FILES_WRITTEN = ("number of written files",)
+BYTES_WRITTEN = ("written output",)
+
+
+def _too_small(ctx: RuleContext, files: float | None, size: float | None) -> bool:
+    t = ctx.thresholds
+    return files is not None and size is not None and files >= t.small_file_min_count and size / files < t.small_file_bytes
+
+
+def _file_savings(ctx: RuleContext, files: float, size: float) -> Savings:
+    t = ctx.thresholds
+    ideal = max(math.ceil(size / t.target_file_bytes), 1)
+    saved = (files - ideal) * t.per_file_overhead_ms
+    return Savings(
+        core_ms=saved,
+        wall_ms=saved / max(ctx.total_cores or 1, 1),
+        method=f"Assumed {t.per_file_overhead_ms:g} ms open/list/commit overhead per file, for the files beyond "
+        "total size / target file size.",
+    )
+
+
+@rule(
+    "small_input_files",
+    "Many small input files",
+    "small_files",
+    Severity.moderate,
+    ("small_file_bytes", "small_file_min_count", "target_file_bytes", "per_file_overhead_ms"),
+)
+def small_input_files(ctx: RuleContext) -> Iterator[Finding]:
+    """A scan read more than 100 files averaging under 3 MiB: listing and opening files dominates the read."""
+    t = ctx.thresholds
+    for execution in ctx.sql_executions:
+        for node in nodes(execution, "Scan", "FileScan", "BatchScan"):
+            files, size = metric(node, *FILES_READ), metric(node, *BYTES_READ)
+            if not _too_small(ctx, files, size):
+                continue
+            assert files is not None and size is not None
+            yield ctx.finding(
+                title=f"{node.name}: {int(files)} files averaging {human_bytes(size / files)}",
+                evidence=[
+                    ev("files read", files, "count", t.small_file_min_count),
+                    ev("average file size", size / files, "bytes", t.small_file_bytes),
+                    ev("bytes read", size, "bytes"),
+                ],
+                recommendation=Recommendation(
+                    summary="Compact the table into files of about 128 MiB and pack more files per read task.",
+                    config_changes=[ctx.change("spark.sql.files.openCostInBytes", "8MB")],
+                    code_change="Compact the source (Delta: OPTIMIZE; Parquet: rewrite with repartition by size); "
+                    "fix the writer that produces small files.",
+                ),
+                savings=_file_savings(ctx, files, size),
+                doc_query="small files problem compaction OPTIMIZE openCostInBytes",
+                sql_execution_ids=[execution.execution_id],
+            )
+
+
+@rule(
+    "small_output_files",
+    "Many small output files written",
+    "small_files",
+    Severity.moderate,
+    ("small_file_bytes", "small_file_min_count", "target_file_bytes", "per_file_overhead_ms"),
+)
+def small_output_files(ctx: RuleContext) -> Iterator[Finding]:
+    """A write produced more than 100 files averaging under 3 MiB: slow commits now, slow reads later."""
+    t = ctx.thresholds
+    for execution in ctx.sql_executions:
+        for node in execution.nodes:
+            files, size = metric(node, *FILES_WRITTEN), metric(node, *BYTES_WRITTEN)
+            if not _too_small(ctx, files, size):
+                continue
+            assert files is not None and size is not None
+            ideal = max(math.ceil(size / t.target_file_bytes), 1)
+            yield ctx.finding(
+                title=f"Write produced {int(files)} files averaging {human_bytes(size / files)}",
+                evidence=[
+                    ev("files written", files, "count", t.small_file_min_count),
+                    ev("average file size", size / files, "bytes", t.small_file_bytes),
+                    ev("bytes written", size, "bytes"),
+                ],
+                recommendation=Recommendation(
+                    summary=f"Write about {ideal} file(s) instead of {int(files)}.",
+                    config_changes=[
+                        ctx.change("spark.sql.adaptive.enabled", "true"),
+                        ctx.change("spark.sql.adaptive.coalescePartitions.enabled", "true"),
+                    ],
+                    code_change=f"coalesce({ideal}) or repartition by the table's partition columns before "
+                    ".write; on Delta enable optimized writes (delta.autoOptimize.optimizeWrite).",
+                ),
+                savings=_file_savings(ctx, files, size),
+                doc_query="small output files coalesce before write optimize write",
+                sql_execution_ids=[execution.execution_id],
+            )
+
+
+@rule(
+    "full_partitioned_scan",
+    "Partitioned table scanned without partition filters",
+    "config",
+    Severity.moderate,
+    ("full_scan_min_partitions", "full_scan_min_bytes"),
+)
+def full_partitioned_scan(ctx: RuleContext) -> Iterator[Finding]:
+    """A scan of a partitioned table had no partition filter and read many partitions and bytes."""
+    t = ctx.thresholds
+    for execution in ctx.sql_executions:
+        for node in nodes(execution, "Scan", "FileScan", "BatchScan"):
+            partitions = metric(node, "number of partitions read")
+            size = metric(node, *BYTES_READ)
+            if partitions is None or size is None or "PartitionFilters: []" not in node.description:
+                continue
+            if partitions < t.full_scan_min_partitions or size < t.full_scan_min_bytes:
+                continue
+            yield ctx.finding(
+                title=f"{node.name} read all {int(partitions)} partitions ({human_bytes(size)}) without a partition filter",
+                evidence=[
+                    ev("partitions read", partitions, "count", t.full_scan_min_partitions),
+                    ev("bytes read", size, "bytes", t.full_scan_min_bytes),
+                    ev("partition filters", "none"),
+                ],
+                recommendation=Recommendation(
+                    summary="Filter on the partition columns so Spark prunes partitions.",
+                    code_change="Add a WHERE clause on the table's partition column(s) (literal values or a "
+                    "join that allows dynamic partition pruning).",
+                    config_changes=[ctx.change("spark.sql.optimizer.dynamicPartitionPruning.enabled", "true")]
+                    if not ctx.bool_property("spark.sql.optimizer.dynamicPartitionPruning.enabled", True)
+                    else [],
+                ),
+                savings=Savings(method="Depends on the filter's selectivity; not estimated."),
+                doc_query="partition pruning partition filters dynamic partition pruning",
+                sql_execution_ids=[execution.execution_id],
+            )

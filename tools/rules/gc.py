@@ -1,0 +1,116 @@
+"""Garbage collection: too much of the task time in GC (heap too small or too many objects), or almost none
+(heap larger than the work needs)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from tools.findings import Finding, Recommendation, Savings, Severity
+from tools.rules.measure import MiB, ev, human_bytes, parse_size, ratio_severity
+from tools.rules.registry import RuleContext, rule
+
+
+def gc_and_run_time(ctx: RuleContext) -> tuple[float, float] | None:
+    """(GC ms, run ms) summed over completed stages; None when either metric is absent everywhere."""
+    gc = run = 0.0
+    measured = False
+    for stage in ctx.completed_stages:
+        g, r = stage.metrics.jvm_gc_time_ms, stage.metrics.executor_run_time_ms
+        if g is None or r is None:
+            continue
+        measured = True
+        gc += g.sum
+        run += r.sum
+    return (gc, run) if measured and run > 0 else None
+
+
+@rule(
+    "gc_time_high",
+    "High JVM garbage-collection time",
+    "gc_pressure",
+    Severity.moderate,
+    ("gc_ratio_high", "gc_ratio_severe", "gc_min_run_time_ms", "gc_min_stage_run_time_ms"),
+)
+def gc_time_high(ctx: RuleContext) -> Iterator[Finding]:
+    """GC takes a large share of executor run time, over the application or in substantial stages."""
+    t = ctx.thresholds
+    totals = gc_and_run_time(ctx)
+    if totals is None:
+        return
+    gc, run = totals
+    hot_stages = []
+    for stage in ctx.completed_stages:
+        g, r = stage.metrics.jvm_gc_time_ms, stage.metrics.executor_run_time_ms
+        if g and r and r.sum >= t.gc_min_stage_run_time_ms and g.sum / r.sum >= t.gc_ratio_severe:
+            hot_stages.append((stage.stage_id, g.sum / r.sum, g.sum))
+    app_ratio = gc / run
+    app_fires = run >= t.gc_min_run_time_ms and app_ratio >= t.gc_ratio_high
+    if not app_fires and not hot_stages:
+        return
+    evidence = [
+        ev("GC time / executor run time", app_ratio, "ratio", t.gc_ratio_high),
+        ev("executor run time", run, "ms", t.gc_min_run_time_ms),
+        ev("GC time", gc, "ms"),
+    ]
+    for stage_id, ratio, _ in sorted(hot_stages, key=lambda s: -s[2])[:5]:
+        evidence.append(ev("stage GC time / run time", ratio, "ratio", t.gc_ratio_severe, stage_id))
+    excess = gc - t.gc_ratio_high / 2 * run if app_fires else sum(g - t.gc_ratio_high / 2 * g / r for _, r, g in hot_stages)
+    memory = parse_size(ctx.prop("spark.executor.memory"), "m")
+    changes = [ctx.change("spark.executor.memory", f"{int(memory * 1.5 / MiB)}m")] if memory else []
+    if ctx.prop("spark.executor.extraJavaOptions") is None or "G1" not in (ctx.prop("spark.executor.extraJavaOptions") or ""):
+        changes.append(ctx.change("spark.executor.extraJavaOptions", "-XX:+UseG1GC"))
+    severity = ratio_severity(max(app_ratio, max((r for _, r, _ in hot_stages), default=0.0)), t.gc_ratio_high, t.gc_ratio_severe)
+    yield ctx.finding(
+        title=f"GC took {app_ratio:.0%} of executor run time"
+        + (f"; {len(hot_stages)} stage(s) above {t.gc_ratio_severe:.0%}" if hot_stages else ""),
+        evidence=evidence,
+        recommendation=Recommendation(
+            summary="Give executors more heap per task (more memory or fewer cores per executor), cache less, "
+            "and prefer DataFrame operations over object-heavy RDD code.",
+            config_changes=changes,
+            code_change="Avoid collecting large objects per row (e.g. Python/Scala UDFs building lists); use "
+            "serialized caching (MEMORY_AND_DISK_SER) for large cached RDDs.",
+        ),
+        savings=Savings(
+            core_ms=max(excess, 0.0),
+            wall_ms=max(excess, 0.0) / max(ctx.total_cores or 1, 1),
+            method="GC time above half the threshold share of run time, spread over the application's cores.",
+        ),
+        doc_query="garbage collection tuning executor memory G1GC GC time",
+        severity=severity,
+        stage_ids=[s for s, _, _ in hot_stages],
+    )
+
+
+@rule(
+    "gc_time_low",
+    "Almost no GC: executor heap larger than needed",
+    "memory_overprovisioned",
+    Severity.low,
+    ("gc_ratio_low", "gc_min_run_time_ms", "memory_min_executor_bytes"),
+)
+def gc_time_low(ctx: RuleContext) -> Iterator[Finding]:
+    """Executors with a large heap spent under 1% of a long run in GC: memory could be cut."""
+    t = ctx.thresholds
+    totals = gc_and_run_time(ctx)
+    memory = parse_size(ctx.prop("spark.executor.memory"), "m")
+    if totals is None or memory is None or memory < t.memory_min_executor_bytes:
+        return
+    gc, run = totals
+    if run < t.gc_min_run_time_ms or gc / run >= t.gc_ratio_low:
+        return
+    suggested = max(memory * 0.75, t.memory_min_executor_bytes)
+    yield ctx.finding(
+        title=f"GC took only {gc / run:.2%} of run time with {human_bytes(memory)} executors",
+        evidence=[
+            ev("GC time / executor run time", gc / run, "ratio", t.gc_ratio_low),
+            ev("executor run time", run, "ms", t.gc_min_run_time_ms),
+            ev("spark.executor.memory", memory, "bytes", t.memory_min_executor_bytes),
+        ],
+        recommendation=Recommendation(
+            summary="Try smaller executors (check peak memory first).",
+            config_changes=[ctx.change("spark.executor.memory", f"{int(suggested / MiB)}m")],
+        ),
+        savings=Savings(method="Frees executor memory (cost per GB-hour), not core time; no core-time saving claimed."),
+        doc_query="executor memory sizing overprovisioned GC",
+    )

@@ -1,0 +1,192 @@
+"""Joins: sort-merge joins with a side small enough to broadcast, broadcasts that are too large, and
+cartesian / nested-loop joins. Reads the SQL plan tree (PlanNode.parent_id) and its metrics."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+
+from tools.eventlog.model import PlanNode, SqlExecution
+from tools.findings import Finding, Recommendation, Savings, Severity
+from tools.rules.measure import MiB, ev, human_bytes, metric, spark_size
+from tools.rules.registry import RuleContext, rule
+
+SHUFFLED_JOINS = ("SortMergeJoin", "ShuffledHashJoin")
+NESTED_JOINS = ("CartesianProduct", "BroadcastNestedLoopJoin")
+# which side may be broadcast for a join type (Spark's BroadcastHashJoin build-side rules)
+BUILD_LEFT_OK = ("Inner", "RightOuter", "Cross")
+BUILD_RIGHT_OK = ("Inner", "LeftOuter", "LeftSemi", "LeftAnti", "Cross", "ExistenceJoin")
+
+
+def children(execution: SqlExecution) -> dict[int | None, list[PlanNode]]:
+    tree: dict[int | None, list[PlanNode]] = defaultdict(list)
+    for node in execution.nodes:
+        tree[node.parent_id].append(node)
+    return tree
+
+
+def side_exchange(tree: dict[int | None, list[PlanNode]], root: PlanNode) -> PlanNode | None:
+    """The nearest shuffle Exchange below `root` (breadth first): the shuffle feeding this join side."""
+    queue = [root]
+    while queue:
+        node = queue.pop(0)
+        if node.name == "Exchange" or node.name.startswith("Exchange "):
+            return node
+        queue.extend(tree.get(node.node_id, []))
+    return None
+
+
+def exchange_bytes(node: PlanNode) -> float | None:
+    return metric(node, "data size", "shuffle bytes written")
+
+
+def stage_time_ms(ctx: RuleContext, execution: SqlExecution) -> float:
+    """Summed executor run time of the stages of a SQL execution's jobs."""
+    total = 0.0
+    for stage in ctx.completed_stages:
+        if ctx.stage_to_sql.get(stage.stage_id) == execution.execution_id and stage.metrics.executor_run_time_ms:
+            total += stage.metrics.executor_run_time_ms.sum
+    return total
+
+
+@rule(
+    "broadcast_join_missed",
+    "Sort-merge join with a side small enough to broadcast",
+    "broadcast_join_opportunity",
+    Severity.moderate,
+    ("broadcast_candidate_bytes", "broadcast_size_ratio"),
+)
+def broadcast_join_missed(ctx: RuleContext) -> Iterator[Finding]:
+    """A shuffled join moved and sorted both sides although one side was tiny: broadcasting it avoids
+    shuffling (and sorting) the large side."""
+    t = ctx.thresholds
+    for execution in ctx.sql_executions:
+        if not any(n.parent_id is not None for n in execution.nodes):
+            continue  # no plan tree (older engine output): not evaluated
+        tree = children(execution)
+        for join in execution.nodes:
+            if join.name not in SHUFFLED_JOINS:
+                continue
+            sides = tree.get(join.node_id, [])
+            if len(sides) != 2:
+                continue
+            exchanges = [side_exchange(tree, side) for side in sides]
+            if any(x is None for x in exchanges):
+                continue
+            sizes = [exchange_bytes(x) for x in exchanges]  # type: ignore[arg-type]
+            if any(s is None for s in sizes):
+                continue
+            small_index = 0 if sizes[0] <= sizes[1] else 1  # type: ignore[operator]
+            small, large = sizes[small_index], sizes[1 - small_index]
+            assert small is not None and large is not None
+            join_type = next((jt for jt in BUILD_RIGHT_OK + BUILD_LEFT_OK if f", {jt}" in join.description), None)
+            allowed = BUILD_LEFT_OK if small_index == 0 else BUILD_RIGHT_OK
+            if join_type is None or join_type not in allowed:
+                continue
+            if small > t.broadcast_candidate_bytes or large < t.broadcast_size_ratio * max(small, 1.0):
+                continue
+            large_exchange = exchanges[1 - small_index]
+            assert large_exchange is not None
+            write_ms = (metric(large_exchange, "shuffle write time") or 0.0) / 1e6  # ns -> ms
+            sort_ms = sum(
+                metric(n, "sort time") or 0.0 for n in tree.get(sides[1 - small_index].node_id, []) + [sides[1 - small_index]]
+            )
+            threshold_now = ctx.prop("spark.sql.autoBroadcastJoinThreshold")
+            new_threshold = spark_size(max(2 * small, 10 * MiB))
+            yield ctx.finding(
+                title=f"{join.name} in SQL {execution.execution_id}: one side is only {human_bytes(small)} "
+                f"(other {human_bytes(large)})",
+                evidence=[
+                    ev("small side size (exchange data size)", small, "bytes", t.broadcast_candidate_bytes),
+                    ev("large side size", large, "bytes"),
+                    ev("large / small", large / max(small, 1.0), "ratio", t.broadcast_size_ratio),
+                    ev("spark.sql.autoBroadcastJoinThreshold", threshold_now or "10MB (default)", ""),
+                    ev("join type", join_type, ""),
+                ],
+                recommendation=Recommendation(
+                    summary="Broadcast the small side instead of shuffling and sorting both sides.",
+                    config_changes=[ctx.change("spark.sql.autoBroadcastJoinThreshold", new_threshold)],
+                    code_change="Hint it in code: large_df.join(broadcast(small_df), key) (SQL: /*+ BROADCAST(t) */).",
+                ),
+                savings=Savings(
+                    core_ms=write_ms + sort_ms,
+                    wall_ms=(write_ms + sort_ms) / max(ctx.total_cores or 1, 1),
+                    method="The large side's shuffle-write time plus its sort time (from SQL metrics), which a "
+                    "broadcast hash join does not need.",
+                ),
+                doc_query="broadcast join hint autoBroadcastJoinThreshold sort merge join",
+                sql_execution_ids=[execution.execution_id],
+            )
+
+
+@rule(
+    "broadcast_too_large",
+    "Broadcast too large",
+    "config",
+    Severity.moderate,
+    ("broadcast_too_large_bytes",),
+)
+def broadcast_too_large(ctx: RuleContext) -> Iterator[Finding]:
+    """A broadcast exchange shipped more than a GiB to every executor: driver and executor memory pressure,
+    slow broadcasts."""
+    t = ctx.thresholds
+    for execution in ctx.sql_executions:
+        for node in execution.nodes:
+            if not node.name.startswith("BroadcastExchange"):
+                continue
+            size = metric(node, "data size")
+            if size is None or size < t.broadcast_too_large_bytes:
+                continue
+            broadcast_ms = metric(node, "time to broadcast") or 0.0
+            yield ctx.finding(
+                title=f"Broadcast of {human_bytes(size)} in SQL {execution.execution_id}",
+                evidence=[
+                    ev("broadcast data size", size, "bytes", t.broadcast_too_large_bytes),
+                    ev("time to broadcast", broadcast_ms, "ms"),
+                    ev("time to collect", metric(node, "time to collect") or 0.0, "ms"),
+                ],
+                recommendation=Recommendation(
+                    summary="Let this join shuffle instead, or shrink the broadcast side (filter/select columns first).",
+                    config_changes=[ctx.change("spark.sql.autoBroadcastJoinThreshold", "256MB")],
+                    code_change="Remove broadcast() hints on large tables; project only needed columns before the join.",
+                ),
+                savings=Savings(
+                    wall_ms=broadcast_ms,
+                    method="The measured broadcast time, spent on the driver before the join could start.",
+                ),
+                doc_query="broadcast too large OOM autoBroadcastJoinThreshold broadcast timeout",
+                sql_execution_ids=[execution.execution_id],
+            )
+
+
+@rule("cartesian_join", "Cartesian or nested-loop join", "cartesian_join", Severity.moderate)
+def cartesian_join(ctx: RuleContext) -> Iterator[Finding]:
+    """A CartesianProduct or BroadcastNestedLoopJoin compares every row with every row (no equi-join key)."""
+    for execution in ctx.sql_executions:
+        for node in execution.nodes:
+            if not node.name.startswith(NESTED_JOINS):
+                continue
+            rows = metric(node, "number of output rows")
+            run_ms = stage_time_ms(ctx, execution)
+            evidence = [ev("join operator", node.name, ""), ev("condition", node.description[:200], "")]
+            if rows is not None:
+                evidence.append(ev("output rows", rows, "count"))
+            evidence.append(ev("SQL execution task time", run_ms, "ms"))
+            yield ctx.finding(
+                title=f"{node.name} in SQL {execution.execution_id}",
+                evidence=evidence,
+                recommendation=Recommendation(
+                    summary="Give the join an equality condition so Spark can hash or sort-merge join.",
+                    code_change="Join on key columns (a.k = b.k); for range conditions, bucket both sides into "
+                    "ranges and equi-join on the bucket first.",
+                ),
+                savings=Savings(
+                    core_ms=run_ms * 0.5,
+                    wall_ms=run_ms * 0.5 / max(ctx.total_cores or 1, 1),
+                    method="Rough: half the SQL execution's task time, assuming an equi-join replaces the n x m "
+                    "comparisons.",
+                ),
+                doc_query="cartesian product BroadcastNestedLoopJoin cross join equi-join condition",
+                severity=Severity.severe if (rows or 0) >= 1e9 or run_ms >= 3_600_000 else Severity.moderate,
+                sql_execution_ids=[execution.execution_id],
+            )

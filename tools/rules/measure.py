@@ -1,0 +1,109 @@
+"""Small measurements and formatting shared by the rules (ratios, byte sizes, plan-node lookups)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from tools.eventlog.model import PlanNode, Quantiles, SqlExecution, StageProfile
+from tools.findings import Evidence, Severity
+
+MiB = 1024 * 1024
+GIB = 1024 * MiB
+
+
+def human_bytes(value: float) -> str:
+    """1536 -> '1.5 KiB' (for titles and recommendation text; evidence keeps raw numbers)."""
+    size = float(value)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if abs(size) < 1024 or unit == "TiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} TiB"
+
+
+def spark_size(value: float) -> str:
+    """A byte count as a Spark size string, rounded up to whole MiB ('12m' style keys accept '12MB')."""
+    mib = max(1, int(-(-value // MiB)))
+    return f"{mib}MB"
+
+
+def human_ms(value: float) -> str:
+    seconds = value / 1000
+    if seconds < 1:
+        return f"{value:.0f} ms"
+    if seconds < 120:
+        return f"{seconds:.1f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def max_to_median(q: Quantiles | None) -> float | None:
+    """max / median of a distribution; None when absent, empty or all zero."""
+    if q is None or q.count == 0 or q.max <= 0:
+        return None
+    return q.max / max(q.median, 1e-9) if q.median > 0 else float("inf")
+
+
+def ratio_severity(value: float, moderate: float, severe: float, low: Severity = Severity.low) -> Severity:
+    """Severity rising with `value`: below `moderate` -> low, from `severe` -> severe."""
+    if value >= severe:
+        return Severity.severe
+    if value >= moderate:
+        return Severity.moderate
+    return low
+
+
+def run_time_ms(stage: StageProfile) -> float | None:
+    """Summed executor run time of a stage's successful tasks (falls back to task durations)."""
+    q = stage.metrics.executor_run_time_ms or stage.metrics.duration_ms
+    return q.sum if q is not None else None
+
+
+def processed_bytes(stage: StageProfile) -> float | None:
+    """Bytes a stage consumed: input plus shuffle read; None when neither was measured."""
+    parts = [q.sum for q in (stage.metrics.input_bytes, stage.metrics.shuffle_read_bytes) if q is not None]
+    return sum(parts) if parts else None
+
+
+def stage_label(stage: StageProfile) -> str:
+    name = stage.name.split(" at ")[0] if stage.name else ""
+    return f"stage {stage.stage_id}" + (f" ({stage.name})" if name else "")
+
+
+def nodes(execution: SqlExecution, *prefixes: str) -> Iterator[PlanNode]:
+    """Plan nodes whose operator name starts with one of `prefixes`."""
+    for node in execution.nodes:
+        if node.name.startswith(prefixes):
+            yield node
+
+
+def metric(node: PlanNode, *names: str) -> float | None:
+    """The first of `names` present among the node's SQL metrics."""
+    for name in names:
+        if name in node.metrics:
+            return node.metrics[name]
+    return None
+
+
+def ev(name: str, value: float | str, unit: str = "", threshold: float | str | None = None, stage_id: int | None = None) -> Evidence:
+    """Shorthand for an Evidence row (floats rounded to keep reports readable)."""
+    if isinstance(value, float):
+        value = round(value, 4)
+    if isinstance(threshold, float):
+        threshold = round(threshold, 4)
+    return Evidence(name=name, value=value, unit=unit, threshold=threshold, stage_id=stage_id)
+
+
+_SIZE_UNITS = {"b": 1, "k": 1024, "m": MiB, "g": 1024 * MiB, "t": 1024 * 1024 * MiB, "p": 1024**5}
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgtp]?)(i?b)?\s*$", re.IGNORECASE)
+
+
+def parse_size(value: str | None, default_unit: str = "b") -> float | None:
+    """A Spark size string ('4g', '512m', '10MB', '1048576') in bytes; None when absent or unparsable."""
+    match = _SIZE.match(value or "")
+    if match is None:
+        return None
+    unit = match.group(2).lower() or ("b" if match.group(3) else default_unit)
+    return float(match.group(1)) * _SIZE_UNITS[unit]

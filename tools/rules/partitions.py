@@ -1,0 +1,196 @@
+"""Partition sizing: too few partitions (idle cores, very long tasks), too many tiny tasks, oversized partitions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from tools.eventlog.model import StageProfile
+from tools.findings import ConfigChange, Finding, Recommendation, Savings, Severity
+from tools.rules.measure import MiB, ev, human_bytes, human_ms, spark_size
+from tools.rules.registry import RuleContext, rule
+
+
+def partition_changes(ctx: RuleContext, stage: StageProfile, target_tasks: int) -> list[ConfigChange]:
+    """The knob that sets this stage's task count: shuffle partitions for shuffle reads, split size for scans."""
+    if stage.metrics.shuffle_read_bytes is not None and stage.metrics.shuffle_read_bytes.sum > 0:
+        key = "spark.sql.shuffle.partitions" if stage.stage_id in ctx.stage_to_sql else "spark.default.parallelism"
+        return [ctx.change(key, str(max(target_tasks, 1)))]
+    if stage.metrics.input_bytes is not None and stage.metrics.input_bytes.sum > 0 and target_tasks > 0:
+        per_task = stage.metrics.input_bytes.sum / target_tasks
+        return [ctx.change("spark.sql.files.maxPartitionBytes", spark_size(max(per_task, 1 * MiB)))]
+    return [ctx.change("spark.default.parallelism", str(max(target_tasks, 1)))]
+
+
+@rule(
+    "idle_cores_few_tasks",
+    "Fewer tasks than cores: cores idle during a stage",
+    "too_few_partitions",
+    Severity.moderate,
+    ("min_tasks_per_core", "idle_cores_min_stage_ms", "idle_cores_min_fraction"),
+)
+def idle_cores_few_tasks(ctx: RuleContext) -> Iterator[Finding]:
+    """A long stage (typically after a shuffle) ran fewer tasks than the application had cores, so cores sat idle."""
+    t = ctx.thresholds
+    cores = ctx.total_cores
+    if not cores or cores < 2:
+        return
+    for stage in ctx.completed_stages:
+        q = stage.metrics.duration_ms
+        tasks = stage.num_tasks or (q.count if q else 0)
+        wall = stage.duration_ms
+        if q is None or wall is None or tasks <= 0 or wall < t.idle_cores_min_stage_ms:
+            continue
+        if tasks >= cores * t.min_tasks_per_core:
+            continue
+        if q.max < t.idle_cores_min_stage_ms / 2:
+            continue  # short tasks: the stage wall time is not task work
+        idle_fraction = 1 - tasks / cores
+        if idle_fraction < t.idle_cores_min_fraction:
+            continue
+        shuffle = stage.metrics.shuffle_read_bytes is not None and stage.metrics.shuffle_read_bytes.sum > 0
+        target = cores * 3
+        yield ctx.finding(
+            title=f"Stage {stage.stage_id} ran {tasks} task(s) on {cores} cores for {human_ms(wall)}"
+            + (" after a shuffle" if shuffle else ""),
+            evidence=[
+                ev("tasks", tasks, "count", cores * t.min_tasks_per_core, stage.stage_id),
+                ev("cores", cores, "count", stage_id=stage.stage_id),
+                ev("stage duration", wall, "ms", t.idle_cores_min_stage_ms, stage.stage_id),
+                ev("idle core fraction", idle_fraction, "ratio", stage_id=stage.stage_id),
+            ],
+            recommendation=Recommendation(
+                summary=f"Split the stage's work into at least {target} partitions (about 3 per core).",
+                config_changes=partition_changes(ctx, stage, target),
+                code_change="Or repartition(n) before the expensive step; avoid coalesce(1) / repartition(1) "
+                "except for the final write of small results.",
+            ),
+            savings=Savings(
+                wall_ms=wall * idle_fraction,
+                core_ms=wall * (cores - tasks),
+                method="With the work spread over all cores the stage would take tasks/cores of its time; the "
+                "idle cores' time is the allocated core time saved.",
+            ),
+            doc_query="spark.sql.shuffle.partitions parallelism number of partitions idle cores",
+            severity=Severity.severe if idle_fraction >= 0.75 else Severity.moderate,
+            stage_ids=[stage.stage_id],
+        )
+
+
+@rule(
+    "long_tasks_too_few_partitions",
+    "Very long median tasks: too few partitions",
+    "too_few_partitions",
+    Severity.moderate,
+    ("long_task_median_ms",),
+)
+def long_tasks_too_few_partitions(ctx: RuleContext) -> Iterator[Finding]:
+    """The median task of a stage runs for many minutes: partitions are too large to balance or retry cheaply."""
+    t = ctx.thresholds
+    for stage in ctx.completed_stages:
+        q = stage.metrics.duration_ms
+        if q is None or q.median < t.long_task_median_ms:
+            continue
+        factor = int(q.median // (t.long_task_median_ms / 5)) or 2
+        target = max(q.count * factor, 2)
+        yield ctx.finding(
+            title=f"Stage {stage.stage_id}: median task runs {human_ms(q.median)}",
+            evidence=[
+                ev("median task duration", q.median, "ms", t.long_task_median_ms, stage.stage_id),
+                ev("tasks", q.count, "count", stage_id=stage.stage_id),
+            ],
+            recommendation=Recommendation(
+                summary=f"Use about {factor}x more partitions so tasks take about a minute.",
+                config_changes=partition_changes(ctx, stage, target),
+            ),
+            savings=Savings(
+                wall_ms=q.median / 2,
+                core_ms=q.median / 2 * min(ctx.total_cores or 1, q.count),
+                method="Smaller tasks remove most of the last wave's imbalance, about half a median task per slot.",
+            ),
+            doc_query="long running tasks partition size spark.sql.files.maxPartitionBytes shuffle partitions",
+            stage_ids=[stage.stage_id],
+        )
+
+
+@rule(
+    "too_many_small_tasks",
+    "Many tiny tasks: scheduling overhead dominates",
+    "too_many_small_tasks",
+    Severity.moderate,
+    ("small_task_median_ms", "small_task_min_count"),
+)
+def too_many_small_tasks(ctx: RuleContext) -> Iterator[Finding]:
+    """A stage ran hundreds of tasks whose median lasts under 200 ms: per-task overhead outweighs the work."""
+    t = ctx.thresholds
+    for stage in ctx.completed_stages:
+        q = stage.metrics.duration_ms
+        if q is None or q.count < t.small_task_min_count or q.median >= t.small_task_median_ms:
+            continue
+        target = max(int(q.sum / 1000), (ctx.total_cores or 2) * 3, 1)  # about one second of work per task
+        if target >= q.count:
+            continue
+        overhead_q = [stage.metrics.scheduler_delay_ms, stage.metrics.executor_deserialize_time_ms]
+        overhead = sum(x.median for x in overhead_q if x is not None) or min(q.median, 20.0)
+        saved = (q.count - target) * overhead
+        changes = partition_changes(ctx, stage, target)
+        if stage.stage_id in ctx.stage_to_sql and ctx.spark_version >= (3, 0):
+            if not ctx.bool_property("spark.sql.adaptive.enabled", ctx.spark_version >= (3, 2)):
+                changes.append(ctx.change("spark.sql.adaptive.enabled", "true"))
+            if not ctx.bool_property("spark.sql.adaptive.coalescePartitions.enabled", True):
+                changes.append(ctx.change("spark.sql.adaptive.coalescePartitions.enabled", "true"))
+        yield ctx.finding(
+            title=f"Stage {stage.stage_id}: {q.count} tasks with median {human_ms(q.median)}",
+            evidence=[
+                ev("tasks", q.count, "count", t.small_task_min_count, stage.stage_id),
+                ev("median task duration", q.median, "ms", t.small_task_median_ms, stage.stage_id),
+                ev("per-task overhead (scheduler delay + deserialize)", overhead, "ms", stage_id=stage.stage_id),
+            ],
+            recommendation=Recommendation(
+                summary=f"Use about {target} partitions for this stage (about 1 s of work each), or let AQE coalesce.",
+                config_changes=changes,
+            ),
+            savings=Savings(
+                core_ms=saved,
+                wall_ms=saved / max(ctx.total_cores or 1, 1),
+                method="Per-task overhead (median scheduler delay + deserialization, else 20 ms) times the tasks "
+                "that fewer partitions would remove.",
+            ),
+            doc_query="too many small tasks spark.sql.shuffle.partitions coalesce partitions AQE",
+            stage_ids=[stage.stage_id],
+        )
+
+
+@rule(
+    "oversized_partitions",
+    "Oversized partitions (over 1 GiB per task)",
+    "oversized_partitions",
+    Severity.moderate,
+    ("oversized_partition_bytes",),
+)
+def oversized_partitions(ctx: RuleContext) -> Iterator[Finding]:
+    """The median task reads more than a GiB (input or shuffle): memory pressure, spill and costly retries."""
+    t = ctx.thresholds
+    for stage in ctx.completed_stages:
+        for name in ("shuffle_read_bytes", "input_bytes"):
+            q = getattr(stage.metrics, name)
+            if q is None or q.median < t.oversized_partition_bytes:
+                continue
+            target = max(int(q.sum / (128 * MiB)), q.count + 1)
+            yield ctx.finding(
+                title=f"Stage {stage.stage_id}: median task reads {human_bytes(q.median)} ({name})",
+                evidence=[
+                    ev(f"median {name} per task", q.median, "bytes", t.oversized_partition_bytes, stage.stage_id),
+                    ev(f"total {name}", q.sum, "bytes", stage_id=stage.stage_id),
+                    ev("tasks", q.count, "count", stage_id=stage.stage_id),
+                ],
+                recommendation=Recommendation(
+                    summary=f"Aim for about 128 MiB per task: about {target} partitions.",
+                    config_changes=partition_changes(ctx, stage, target),
+                ),
+                savings=Savings(
+                    method="Not estimated in time: the gain shows as less spill, GC and retry cost (see those findings)."
+                ),
+                doc_query="partition size 128MB spark.sql.files.maxPartitionBytes advisoryPartitionSizeInBytes",
+                stage_ids=[stage.stage_id],
+            )
+            break

@@ -1,0 +1,219 @@
+"""Rules as data: each heuristic is a small function registered with its id, title, category,
+default severity and the thresholds it reads; `diagnose` runs them all and ranks the findings.
+
+A rule receives a `RuleContext` (the profile, the thresholds and a few derived facts such as
+the number of cores) and yields `Finding`s. A rule that lacks the metrics it needs yields
+nothing: absent data is "not evaluated", never a finding.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from tools.eventlog.model import AppProfile, SqlExecution, StageProfile
+from tools.findings import Category, ConfigChange, Evidence, Finding, Recommendation, Savings, Severity
+from tools.rules.thresholds import RuleThresholds
+
+THEME_MODULES = (
+    "skew",
+    "spill",
+    "gc",
+    "partitions",
+    "files",
+    "failures",
+    "memory",
+    "executors",
+    "joins",
+    "udf",
+    "driver",
+    "config",
+    "shuffle",
+    "speculation",
+)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A registered heuristic and its metadata."""
+
+    rule_id: str
+    title: str
+    category: Category
+    severity: Severity
+    thresholds: tuple[str, ...]
+    check: Callable[[RuleContext], Iterable[Finding]]
+    description: str = ""
+
+
+RULES: dict[str, Rule] = {}
+
+
+def rule(
+    rule_id: str,
+    title: str,
+    category: Category,
+    severity: Severity | str = Severity.moderate,
+    thresholds: tuple[str, ...] = (),
+) -> Callable[[Callable[[RuleContext], Iterable[Finding]]], Callable[[RuleContext], Iterable[Finding]]]:
+    """Register `check` as rule `rule_id` (ids are unique and stable: they appear in reports and cases)."""
+    unknown = [name for name in thresholds if name not in RuleThresholds.model_fields]
+    if unknown:
+        raise ValueError(f"rule {rule_id} names unknown thresholds {unknown}")
+
+    def register(check: Callable[[RuleContext], Iterable[Finding]]) -> Callable[[RuleContext], Iterable[Finding]]:
+        if rule_id in RULES:
+            raise ValueError(f"duplicate rule id {rule_id}")
+        RULES[rule_id] = Rule(
+            rule_id=rule_id,
+            title=title,
+            category=category,
+            severity=Severity(severity),
+            thresholds=thresholds,
+            check=check,
+            description=(check.__doc__ or "").strip().split("\n\n")[0].replace("\n", " "),
+        )
+        return check
+
+    return register
+
+
+def load_rules() -> dict[str, Rule]:
+    """Import every theme module (which registers its rules) and return the registry."""
+    for name in THEME_MODULES:
+        importlib.import_module(f"tools.rules.{name}")
+    return RULES
+
+
+_LOCAL_MASTER = re.compile(r"^local(?:-cluster)?\[(\*|\d+)")
+
+
+@dataclass
+class RuleContext:
+    """What a rule reads: the profile, the thresholds, and facts derived once for all rules."""
+
+    profile: AppProfile
+    thresholds: RuleThresholds
+    _current_rule: Rule | None = field(default=None, repr=False)
+
+    # ---- derived facts -----------------------------------------------------------------
+    @cached_property
+    def total_cores(self) -> int | None:
+        """Task slots the application had at its peak (executors' cores, or local[N]); None if unknown."""
+        cores = [e.cores for e in self.profile.executors if e.cores]
+        if cores:
+            return sum(cores)
+        master = self.profile.master or self.profile.property("spark.master") or ""
+        match = _LOCAL_MASTER.match(master)
+        if match and match.group(1) != "*":
+            return int(match.group(1))
+        per_executor = self.int_property("spark.executor.cores")
+        instances = self.int_property("spark.executor.instances")
+        if per_executor and instances:
+            return per_executor * instances
+        return None
+
+    @cached_property
+    def completed_stages(self) -> list[StageProfile]:
+        """Stage attempts that ran tasks to completion (the ones whose metrics describe real work)."""
+        return [s for s in self.profile.stages if s.status == "complete" and s.tasks_succeeded > 0]
+
+    @cached_property
+    def stage_to_sql(self) -> dict[int, int]:
+        """Stage id -> SQL execution id, through the jobs."""
+        job_sql = {j.job_id: j.sql_execution_id for j in self.profile.jobs if j.sql_execution_id is not None}
+        for execution in self.profile.sql_executions:
+            for job_id in execution.job_ids:
+                job_sql.setdefault(job_id, execution.execution_id)
+        mapping: dict[int, int] = {}
+        for job in self.profile.jobs:
+            sql_id = job_sql.get(job.job_id)
+            if sql_id is not None:
+                for stage_id in job.stage_ids:
+                    mapping.setdefault(stage_id, sql_id)
+        for stage in self.profile.stages:
+            for job_id in stage.job_ids:
+                if job_id in job_sql:
+                    mapping.setdefault(stage.stage_id, job_sql[job_id])
+        return mapping
+
+    @property
+    def sql_executions(self) -> list[SqlExecution]:
+        return self.profile.sql_executions
+
+    @cached_property
+    def spark_version(self) -> tuple[int, int]:
+        """(major, minor) of the Spark that wrote the log; (0, 0) when unknown."""
+        match = re.match(r"(\d+)\.(\d+)", self.profile.spark_version or "")
+        return (int(match.group(1)), int(match.group(2))) if match else (0, 0)
+
+    def prop(self, key: str) -> str | None:
+        return self.profile.spark_properties.get(key)
+
+    def bool_property(self, key: str, default: bool) -> bool:
+        value = self.prop(key)
+        return default if value is None else value.strip().lower() == "true"
+
+    def int_property(self, key: str) -> int | None:
+        value = self.prop(key)
+        try:
+            return int(value) if value is not None else None
+        except ValueError:
+            return None
+
+    def change(self, key: str, value: str) -> ConfigChange:
+        """A config change carrying the application's current value of the key."""
+        return ConfigChange(key=key, value=value, current=self.prop(key))
+
+    # ---- finding builder ---------------------------------------------------------------
+    def finding(
+        self,
+        title: str,
+        evidence: list[Evidence],
+        recommendation: Recommendation,
+        savings: Savings,
+        doc_query: str,
+        severity: Severity | None = None,
+        stage_ids: list[int] | None = None,
+        sql_execution_ids: list[int] | None = None,
+        executor_ids: list[str] | None = None,
+    ) -> Finding:
+        """A finding of the rule being run, with its id, category and (unless given) default severity."""
+        current = self._current_rule
+        assert current is not None, "finding() is only available while a rule runs"
+        return Finding(
+            rule_id=current.rule_id,
+            category=current.category,
+            severity=severity or current.severity,
+            title=title,
+            stage_ids=stage_ids or [],
+            sql_execution_ids=sql_execution_ids or [],
+            executor_ids=executor_ids or [],
+            evidence=evidence,
+            recommendation=recommendation,
+            estimated_savings=savings,
+            doc_query=doc_query,
+        )
+
+
+def savings_rank(finding: Finding) -> tuple[float, float, int]:
+    """Sort key: larger core-time savings first, then wall-time, then severity."""
+    s = finding.estimated_savings
+    return (-s.core_ms, -s.wall_ms, -finding.severity.rank)
+
+
+def run_rules(profile: AppProfile, thresholds: RuleThresholds | None = None) -> Iterator[Finding]:
+    """Every finding of every registered rule, in registry order."""
+    context = RuleContext(profile=profile, thresholds=thresholds or RuleThresholds())
+    for registered in load_rules().values():
+        context._current_rule = registered
+        yield from registered.check(context)
+    context._current_rule = None
+
+
+def diagnose(profile: AppProfile, thresholds: RuleThresholds | None = None) -> list[Finding]:
+    """All findings for `profile`, ranked by estimated savings (largest first)."""
+    return sorted(run_rules(profile, thresholds), key=savings_rank)

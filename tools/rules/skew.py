@@ -1,0 +1,192 @@
+"""Skew: a few tasks (or executors) doing most of a stage's work while the other cores wait."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from tools.eventlog.model import StageProfile
+from tools.findings import Finding, Recommendation, Savings, Severity
+from tools.rules.measure import ev, human_bytes, human_ms, max_to_median, spark_size
+from tools.rules.registry import RuleContext, rule
+from tools.rules.thresholds import RuleThresholds
+
+DATA_METRICS = ("shuffle_read_bytes", "input_bytes", "shuffle_read_records", "input_records")
+
+
+def duration_skew(stage: StageProfile, t: RuleThresholds) -> float | None:
+    """max/median task duration when it crosses the skew thresholds, else None."""
+    q = stage.metrics.duration_ms
+    if q is None or q.count < t.skew_min_tasks or q.max < t.skew_min_task_duration_ms:
+        return None
+    ratio = max_to_median(q)
+    return ratio if ratio is not None and ratio >= t.skew_ratio else None
+
+
+def data_skew(stage: StageProfile) -> tuple[str, float] | None:
+    """The data metric (bytes or records read) with the largest max/median, if any was measured."""
+    best: tuple[str, float] | None = None
+    for name in DATA_METRICS:
+        ratio = max_to_median(getattr(stage.metrics, name))
+        if ratio is not None and (best is None or ratio > best[1]):
+            best = (name, ratio)
+    return best
+
+
+def skew_recommendation(ctx: RuleContext, stage: StageProfile, metric_name: str | None) -> Recommendation:
+    """AQE skew-join settings when the stage reads shuffle data in SQL, else a repartition/salting change."""
+    changes = []
+    in_sql = stage.stage_id in ctx.stage_to_sql
+    if in_sql and metric_name and metric_name.startswith("shuffle") and ctx.spark_version >= (3, 0):
+        if not ctx.bool_property("spark.sql.adaptive.enabled", ctx.spark_version >= (3, 2)):
+            changes.append(ctx.change("spark.sql.adaptive.enabled", "true"))
+        if not ctx.bool_property("spark.sql.adaptive.skewJoin.enabled", True):
+            changes.append(ctx.change("spark.sql.adaptive.skewJoin.enabled", "true"))
+        else:
+            changes.append(ctx.change("spark.sql.adaptive.skewJoin.skewedPartitionThresholdInBytes", "64MB"))
+    code = (
+        "Salt the hot key (add a random suffix 0..N-1 on the large side and replicate the small side N times), "
+        "or aggregate/filter the hot key separately; broadcast the smaller side if it fits."
+        if metric_name and metric_name.startswith("shuffle")
+        else "Repartition the input by a well-distributed key (or split large input files) before the heavy step."
+    )
+    return Recommendation(
+        summary="Spread the oversized partition over several tasks.", config_changes=changes, code_change=code
+    )
+
+
+@rule(
+    "stage_task_skew",
+    "Task-duration skew in a stage",
+    "skew",
+    Severity.moderate,
+    ("skew_ratio", "skew_severe_ratio", "skew_min_task_duration_ms", "skew_min_tasks"),
+)
+def stage_task_skew(ctx: RuleContext) -> Iterator[Finding]:
+    """The longest task of a stage runs several times longer than its median task, and the data it read is skewed too (or was not measured)."""
+    t = ctx.thresholds
+    for stage in ctx.completed_stages:
+        ratio = duration_skew(stage, t)
+        if ratio is None:
+            continue
+        data = data_skew(stage)
+        if data is not None and data[1] < 2.0:
+            continue  # durations skewed but data balanced: a straggler (see the speculation rules)
+        q = stage.metrics.duration_ms
+        assert q is not None
+        slots = min(ctx.total_cores or 1, q.count)
+        tail_ms = q.max - q.p75
+        evidence = [
+            ev("max / median task duration", ratio, "ratio", t.skew_ratio, stage.stage_id),
+            ev("max task duration", q.max, "ms", t.skew_min_task_duration_ms, stage.stage_id),
+            ev("median task duration", q.median, "ms", stage_id=stage.stage_id),
+            ev("tasks", q.count, "count", t.skew_min_tasks, stage.stage_id),
+        ]
+        if data is not None:
+            evidence.append(ev(f"max / median {data[0]}", data[1], "ratio", stage_id=stage.stage_id))
+        yield ctx.finding(
+            title=f"Stage {stage.stage_id}: longest task {human_ms(q.max)} vs median {human_ms(q.median)} ({ratio:.1f}x)",
+            evidence=evidence,
+            recommendation=skew_recommendation(ctx, stage, data[0] if data else None),
+            savings=Savings(
+                wall_ms=tail_ms,
+                core_ms=tail_ms * max(slots - 1, 0),
+                method="If the longest task ran as long as the stage's 75th-percentile task the stage would end "
+                "max-p75 earlier, and the other task slots would not wait idle for that long.",
+            ),
+            doc_query="data skew join salting adaptive query execution skew join",
+            severity=Severity.severe if ratio >= t.skew_severe_ratio else Severity.moderate,
+            stage_ids=[stage.stage_id],
+            sql_execution_ids=[ctx.stage_to_sql[stage.stage_id]] if stage.stage_id in ctx.stage_to_sql else [],
+        )
+
+
+@rule(
+    "stage_data_skew",
+    "Data skew in a stage (bytes per task)",
+    "skew",
+    Severity.low,
+    ("skew_ratio", "skew_min_partition_bytes", "skew_min_tasks"),
+)
+def stage_data_skew(ctx: RuleContext) -> Iterator[Finding]:
+    """One task reads many times the median bytes (at least the minimum size) though durations are not yet skewed."""
+    t = ctx.thresholds
+    for stage in ctx.completed_stages:
+        if duration_skew(stage, t) is not None:
+            continue  # reported by stage_task_skew
+        for name in ("shuffle_read_bytes", "input_bytes"):
+            q = getattr(stage.metrics, name)
+            ratio = max_to_median(q)
+            if q is None or ratio is None or q.count < t.skew_min_tasks:
+                continue
+            if ratio < t.skew_ratio or q.max < t.skew_min_partition_bytes:
+                continue
+            duration = stage.metrics.duration_ms
+            tail_ms = (duration.max - duration.median) if duration else 0.0
+            yield ctx.finding(
+                title=f"Stage {stage.stage_id}: largest task reads {human_bytes(q.max)} vs median "
+                f"{human_bytes(q.median)} ({ratio:.1f}x)",
+                evidence=[
+                    ev(f"max / median {name}", ratio, "ratio", t.skew_ratio, stage.stage_id),
+                    ev(f"max {name}", q.max, "bytes", t.skew_min_partition_bytes, stage.stage_id),
+                    ev(f"median {name}", q.median, "bytes", stage_id=stage.stage_id),
+                ],
+                recommendation=skew_recommendation(ctx, stage, name),
+                savings=Savings(
+                    wall_ms=max(tail_ms, 0.0),
+                    method="The time the longest task ran beyond the median task.",
+                ),
+                doc_query="data skew partition size uneven repartition",
+                stage_ids=[stage.stage_id],
+            )
+            break
+
+
+@rule(
+    "executor_skew",
+    "Work unevenly spread across executors",
+    "skew",
+    Severity.moderate,
+    ("executor_skew_ratio", "executor_skew_min_task_time_ms"),
+)
+def executor_skew(ctx: RuleContext) -> Iterator[Finding]:
+    """One executor accumulated several times the median executor's task time (locality waits, slow hosts, skewed input)."""
+    t = ctx.thresholds
+    busy = [e for e in ctx.profile.executors if e.task_time_ms > 0]
+    if len(busy) < 3:
+        return
+    times = sorted(e.task_time_ms for e in busy)
+    median = times[len(times) // 2]
+    top = max(busy, key=lambda e: e.task_time_ms)
+    if median <= 0 or top.task_time_ms < t.executor_skew_min_task_time_ms:
+        return
+    ratio = top.task_time_ms / median
+    if ratio < t.executor_skew_ratio:
+        return
+    cores = top.cores or 1
+    yield ctx.finding(
+        title=f"Executor {top.executor_id} ran {ratio:.1f}x the median executor's task time",
+        evidence=[
+            ev("max / median executor task time", ratio, "ratio", t.executor_skew_ratio),
+            ev("max executor task time", top.task_time_ms, "ms", t.executor_skew_min_task_time_ms),
+            ev("median executor task time", median, "ms"),
+            ev("executors with tasks", len(busy), "count"),
+        ],
+        recommendation=Recommendation(
+            summary="Let tasks run on any free executor instead of waiting for data-local slots, and check the "
+            "busy executor's host.",
+            config_changes=[ctx.change("spark.locality.wait", "1s")],
+            code_change="If one input file or partition dominates, repartition it after reading.",
+        ),
+        savings=Savings(
+            wall_ms=(top.task_time_ms - median) / cores,
+            method="The busiest executor's extra task time beyond the median executor, divided by its cores.",
+        ),
+        doc_query="spark.locality.wait executor imbalance data locality",
+        executor_ids=[top.executor_id],
+    )
+
+
+def partition_bytes_hint(stage: StageProfile) -> str | None:
+    """Median shuffle-read bytes per task as a Spark size (used by partition-sizing rules)."""
+    q = stage.metrics.shuffle_read_bytes
+    return spark_size(q.median) if q is not None and q.median > 0 else None

@@ -1,0 +1,115 @@
+"""Spill: execution memory too small for the partitions, so sorts/aggregations/joins write to disk and read back."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from tools.findings import Finding, Recommendation, Savings, Severity
+from tools.rules.measure import ev, human_bytes, processed_bytes, ratio_severity
+from tools.rules.registry import RuleContext, rule
+
+
+def spill_recommendation(ctx: RuleContext, partitions_now: int | None) -> Recommendation:
+    """More, smaller shuffle partitions first; more execution memory per task second."""
+    changes = []
+    if partitions_now is not None:
+        changes.append(ctx.change("spark.sql.shuffle.partitions", str(max(partitions_now * 4, 200))))
+    fraction = ctx.prop("spark.memory.fraction")
+    if fraction is not None and float(fraction) < 0.6:
+        changes.append(ctx.change("spark.memory.fraction", "0.6"))
+    if ctx.prop("spark.executor.memory") is not None:
+        changes.append(ctx.change("spark.executor.memory", "<1.5x current>"))
+    return Recommendation(
+        summary="Give each task less data (more partitions) or more execution memory so it fits without spilling.",
+        config_changes=changes,
+        code_change="Repartition before the wide sort/aggregation, or drop unused columns before it.",
+    )
+
+
+@rule(
+    "stage_spill",
+    "Stage spills to disk",
+    "spill",
+    Severity.moderate,
+    ("spill_ratio", "spill_severe_ratio", "spill_min_bytes", "spill_disk_bytes_per_s"),
+)
+def stage_spill(ctx: RuleContext) -> Iterator[Finding]:
+    """A stage's tasks wrote a large share of the data they processed to disk as spill."""
+    t = ctx.thresholds
+    for stage in ctx.completed_stages:
+        disk = stage.metrics.disk_bytes_spilled
+        if disk is None or disk.sum < t.spill_min_bytes:
+            continue
+        processed = processed_bytes(stage)
+        ratio = disk.sum / processed if processed else float("inf")
+        if ratio < t.spill_ratio:
+            continue
+        memory = stage.metrics.memory_bytes_spilled
+        evidence = [
+            ev("disk bytes spilled", disk.sum, "bytes", t.spill_min_bytes, stage.stage_id),
+            ev("spill / bytes processed", ratio if processed else "no input measured", "ratio", t.spill_ratio, stage.stage_id),
+            ev("tasks that spilled (max per task)", disk.max, "bytes", stage_id=stage.stage_id),
+        ]
+        if processed is not None:
+            evidence.append(ev("bytes processed (input + shuffle read)", processed, "bytes", stage_id=stage.stage_id))
+        if memory is not None:
+            evidence.append(ev("memory bytes spilled", memory.sum, "bytes", stage_id=stage.stage_id))
+        partitions = ctx.int_property("spark.sql.shuffle.partitions") if stage.metrics.shuffle_read_bytes else None
+        if stage.metrics.shuffle_read_bytes and partitions is None and stage.stage_id in ctx.stage_to_sql:
+            partitions = 200
+        io_ms = 2 * disk.sum / t.spill_disk_bytes_per_s * 1000
+        slots = max(min(ctx.total_cores or 1, disk.count), 1)
+        yield ctx.finding(
+            title=f"Stage {stage.stage_id} spilled {human_bytes(disk.sum)} to disk ({ratio:.1f}x of its input)"
+            if processed
+            else f"Stage {stage.stage_id} spilled {human_bytes(disk.sum)} to disk",
+            evidence=evidence,
+            recommendation=spill_recommendation(ctx, partitions),
+            savings=Savings(
+                core_ms=io_ms,
+                wall_ms=io_ms / slots,
+                method="Writing and re-reading the spilled bytes at the assumed disk throughput, spread over the "
+                "stage's parallel task slots.",
+            ),
+            doc_query="spill memory execution spark.sql.shuffle.partitions spark.memory.fraction",
+            severity=ratio_severity(ratio, t.spill_ratio, t.spill_severe_ratio, Severity.moderate),
+            stage_ids=[stage.stage_id],
+        )
+
+
+@rule(
+    "executor_spill",
+    "Executors spill to disk",
+    "spill",
+    Severity.moderate,
+    ("spill_executor_fraction", "spill_min_bytes", "spill_ratio", "spill_disk_bytes_per_s"),
+)
+def executor_spill(ctx: RuleContext) -> Iterator[Finding]:
+    """A large fraction of executors spilled, each a sizeable share of the bytes it processed."""
+    t = ctx.thresholds
+    executors = ctx.profile.executors
+    if not executors:
+        return
+    spilling = [
+        e
+        for e in executors
+        if e.disk_bytes_spilled >= t.spill_min_bytes
+        and e.disk_bytes_spilled >= t.spill_ratio * (e.input_bytes + e.shuffle_read_bytes)
+    ]
+    fraction = len(spilling) / len(executors)
+    if not spilling or fraction < t.spill_executor_fraction:
+        return
+    total = sum(e.disk_bytes_spilled for e in spilling)
+    io_ms = 2 * total / t.spill_disk_bytes_per_s * 1000
+    yield ctx.finding(
+        title=f"{len(spilling)} of {len(executors)} executors spilled {human_bytes(total)} to disk",
+        evidence=[
+            ev("fraction of executors spilling", fraction, "ratio", t.spill_executor_fraction),
+            ev("disk bytes spilled on those executors", total, "bytes", t.spill_min_bytes),
+            ev("largest executor spill", max(e.disk_bytes_spilled for e in spilling), "bytes"),
+        ],
+        recommendation=spill_recommendation(ctx, ctx.int_property("spark.sql.shuffle.partitions")),
+        savings=Savings(core_ms=io_ms, method="Writing and re-reading the spilled bytes at the assumed disk throughput."),
+        doc_query="executor memory spill spark.executor.memory spark.memory.fraction",
+        executor_ids=[e.executor_id for e in spilling][:20],
+    )

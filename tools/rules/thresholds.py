@@ -1,0 +1,150 @@
+"""Every threshold the rules use, in one settable model (`COPILOT_RULES__<FIELD>` or `[rules]` in TOML).
+
+Defaults follow the field's established values; the comment beside each names its source:
+Dr. Elephant (LinkedIn's Spark/MapReduce heuristics and their HeuristicConf defaults),
+DataFlint (its Spark UI alerts), Sparklens (Qubole's scheduling simulator reports) and the
+Apache Spark documentation (configuration, tuning and SQL performance-tuning pages).
+Where a value is our own choice it says so and why.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+MiB = 1024 * 1024
+GiB = 1024 * MiB
+
+
+class RuleThresholds(BaseModel):
+    """Numbers that decide when a rule fires and how severe it is."""
+
+    # --- skew -------------------------------------------------------------------------
+    # Dr. Elephant data-skew deviation severities are 2/4/8/16; we fire at "moderate" (4).
+    skew_ratio: float = Field(4.0, description="max / median task duration (or bytes) that counts as skew")
+    # Dr. Elephant: 8 = severe, 16 = critical.
+    skew_severe_ratio: float = 8.0
+    # DataFlint partition-skew alert ignores stages whose longest task is under 5 s.
+    skew_min_task_duration_ms: float = 5_000
+    # Dr. Elephant executor heuristics ignore maxima under 100 MB.
+    skew_min_partition_bytes: float = 100 * MiB
+    # Our choice: a max/median over fewer tasks than this says nothing about a distribution.
+    skew_min_tasks: int = 4
+    # Dr. Elephant executor max/median severities 1.334/1.778/3.162/10; we fire at 3.162 (severe band start).
+    executor_skew_ratio: float = 3.162
+    # Dr. Elephant ignores executor maxima under 5 minutes of task time.
+    executor_skew_min_task_time_ms: float = 300_000
+
+    # --- spill ------------------------------------------------------------------------
+    # Our choice, in the spirit of Dr. Elephant's spill fraction 0.05..: disk spill >= 10% of the bytes processed.
+    spill_ratio: float = 0.10
+    # Severe when a stage spills as much as it reads.
+    spill_severe_ratio: float = 1.0
+    # Our choice: ignore spills under 64 MiB (seconds of disk I/O at most).
+    spill_min_bytes: float = 64 * MiB
+    # Dr. Elephant ExecutorStorageSpill: fraction of executors that spill, 0.2.
+    spill_executor_fraction: float = 0.2
+    # Our choice: assumed local-disk throughput for the cost of writing and re-reading spill.
+    spill_disk_bytes_per_s: float = 100 * MiB
+
+    # --- GC ---------------------------------------------------------------------------
+    # Dr. Elephant ExecutorGcHeuristic gc_severity_A_threshold 0.08/0.1/0.15/0.2: moderate at 0.1.
+    gc_ratio_high: float = 0.10
+    gc_ratio_severe: float = 0.20
+    # Dr. Elephant gc_severity_D_threshold 0.05/0.04/0.03/0.01: too little GC = oversized heap; critical 0.01.
+    gc_ratio_low: float = 0.01
+    # Dr. Elephant evaluates GC only on substantial runs; our choice: 30 core-minutes of task time.
+    gc_min_run_time_ms: float = 1_800_000
+    # Our choice: per-stage GC checks only for stages with at least 1 core-minute of run time.
+    gc_min_stage_run_time_ms: float = 60_000
+
+    # --- partitions -------------------------------------------------------------------
+    # Spark tuning guide: tasks of ~100 ms-minutes; Dr. Elephant long-task severity starts at 15 min; we flag 5 min medians.
+    long_task_median_ms: float = 300_000
+    # Spark tuning guide ("2-3 tasks per CPU core"): shuffle stages with fewer tasks than cores leave cores idle.
+    min_tasks_per_core: float = 1.0
+    # Our choice: idle-core findings only for stages lasting at least this long.
+    idle_cores_min_stage_ms: float = 5_000
+    # DataFlint's wasted-cores alert level (50%) applied per stage: at least half the cores idle.
+    idle_cores_min_fraction: float = 0.5
+    # Spark tuning guide: tasks as short as 200 ms are efficient; shorter ones are mostly overhead.
+    small_task_median_ms: float = 200
+    # Dr. Elephant number-of-tasks severities 50/101/500/1000; we require 500 tasks.
+    small_task_min_count: int = 500
+    # Spark docs: spark.sql.adaptive.advisoryPartitionSizeInBytes 64 MiB; 16x that per task is oversized.
+    oversized_partition_bytes: float = 1 * GiB
+
+    # --- files (SQL scan / write metrics) ----------------------------------------------
+    # DataFlint: avg file read or written under 3 MiB with more than 100 files is a small-files problem.
+    small_file_bytes: float = 3 * MiB
+    small_file_min_count: int = 100
+    # DataFlint / Delta docs: target file size about 128 MiB.
+    target_file_bytes: float = 128 * MiB
+    # Our choice: assumed per-file open/list overhead used for the savings estimate.
+    per_file_overhead_ms: float = 20
+    # Our choice: a scan of a partitioned table without partition filters matters from 2 partitions and 1 GiB.
+    full_scan_min_partitions: int = 2
+    full_scan_min_bytes: float = 1 * GiB
+
+    # --- failures ----------------------------------------------------------------------
+    # Our choice: any failed task is reported; severity rises with the failure rate.
+    task_failure_min_count: int = 1
+    # Dr. Elephant stage failure-rate severities 0.3/0.5 (moderate/severe).
+    task_failure_rate_moderate: float = 0.05
+    task_failure_rate_severe: float = 0.3
+
+    # --- memory ------------------------------------------------------------------------
+    # Dr. Elephant JvmUsedMemory: allocated / peak 1.25/1.5/2/3; we fire at 2 (severe band).
+    memory_overprovisioned_ratio: float = 2.0
+    # Dr. Elephant: only executors with at least spark.executor.memory 2 GiB are considered.
+    memory_min_executor_bytes: float = 2 * GiB
+    # Our choice: peak JVM heap at 95% of the allocation leaves no headroom.
+    memory_underprovisioned_ratio: float = 0.95
+
+    # --- executors / idle --------------------------------------------------------------
+    # DataFlint wasted-cores alert fires above 50% idle cores.
+    idle_core_ratio: float = 0.5
+    # Our choice: ignore idle capacity under 1 core-hour (small apps, local runs).
+    idle_min_core_ms: float = 3_600_000
+    # Spark docs: spark.dynamicAllocation.executorIdleTimeout default 60 s; we flag 10x that.
+    dynamic_allocation_idle_timeout_max_s: float = 600
+
+    # --- joins -------------------------------------------------------------------------
+    # Spark docs: spark.sql.autoBroadcastJoinThreshold default 10 MiB.
+    broadcast_candidate_bytes: float = 10 * MiB
+    # Our choice: the other side must be at least this many times larger for broadcasting to pay.
+    broadcast_size_ratio: float = 10.0
+    # DataFlint: broadcasts over 1 GiB are flagged.
+    broadcast_too_large_bytes: float = 1 * GiB
+
+    # --- driver ------------------------------------------------------------------------
+    # Sparklens reports driver wall-clock share; our choice: half the run on the driver, for at least 1 minute.
+    driver_time_ratio: float = 0.5
+    driver_min_time_ms: float = 60_000
+    # Spark docs: spark.driver.maxResultSize default 1g; half of it in results is a warning sign.
+    driver_result_bytes: float = 512 * MiB
+
+    # --- shuffle -----------------------------------------------------------------------
+    # Sparklens-style output/input ratio; our choice: shuffle writes 3x the input, and at least 10 GiB.
+    shuffle_to_input_ratio: float = 3.0
+    shuffle_min_bytes: float = 10 * GiB
+    # Our choice: tasks waiting more than 20% of their run time on shuffle fetches.
+    shuffle_fetch_wait_ratio: float = 0.2
+    shuffle_fetch_wait_min_ms: float = 60_000
+
+    # --- speculation -------------------------------------------------------------------
+    # Spark docs: spark.speculation.multiplier 1.5 (a task 1.5x the median is a straggler); we flag tails of 3x
+    # the p75 without a matching data skew.
+    straggler_ratio: float = 3.0
+    # Our choice: more than 20% of speculative copies killed or useless is waste.
+    speculation_waste_ratio: float = 0.2
+    speculation_min_tasks: int = 10
+
+    # --- serializer -------------------------------------------------------------------
+    # Our choice: the Java serializer matters once RDD shuffles move more than a few MiB per core.
+    serializer_min_shuffle_bytes: float = 16 * MiB
+
+    # --- config hygiene ---------------------------------------------------------------
+    # Cloudera/Spark tuning advice: more than 5 cores per executor hurts HDFS throughput.
+    executor_cores_max: int = 5
+    # Spark tuning guide: heaps beyond ~64 GiB suffer long GC pauses.
+    executor_memory_max_bytes: float = 64 * GiB

@@ -1,0 +1,102 @@
+"""Python UDFs: row-at-a-time UDFs (BatchEvalPython) and vectorized pandas/Arrow UDFs, which move every row
+between the JVM and Python workers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from tools.eventlog.model import PlanNode
+from tools.findings import Finding, Recommendation, Savings, Severity
+from tools.rules.joins import stage_time_ms
+from tools.rules.measure import ev, metric
+from tools.rules.registry import RuleContext, rule
+
+ROW_UDF = ("BatchEvalPython",)
+VECTORIZED_UDF = (
+    "ArrowEvalPython",
+    "FlatMapGroupsInPandas",
+    "FlatMapCoGroupsInPandas",
+    "MapInPandas",
+    "MapInArrow",
+    "PythonMapInArrow",
+    "AggregateInPandas",
+    "WindowInPandas",
+    "FlatMapGroupsInArrow",
+)
+PYTHON_TIME_METRICS = ("time to execute Python code", "time to run Python workers")
+
+
+def _python_evidence(node: PlanNode) -> list:
+    rows = [ev("operator", node.name, ""), ev("UDF call", node.description[:160], "")]
+    for name in (*PYTHON_TIME_METRICS, "data sent to Python workers", "number of output rows"):
+        value = metric(node, name)
+        if value is not None:
+            rows.append(ev(name, value, "ms" if name.startswith("time") else ("bytes" if "data" in name else "count")))
+    return rows
+
+
+def _python_time_ms(ctx: RuleContext, execution, found: list[PlanNode]) -> tuple[float, str]:
+    """Time attributable to Python UDFs: the SQL metric when the log has it, else the execution's task time."""
+    measured = [metric(n, "time to run Python workers") or metric(n, "time to execute Python code") for n in found]
+    if any(m is not None for m in measured):
+        return sum(m or 0.0 for m in measured), "the SQL metric 'time to run Python workers'"
+    return stage_time_ms(ctx, execution), "the SQL execution's task time (this log has no Python-time metric)"
+
+
+@rule("python_udf_row_at_a_time", "Row-at-a-time Python UDF", "python_udf", Severity.moderate)
+def python_udf_row_at_a_time(ctx: RuleContext) -> Iterator[Finding]:
+    """A plain Python UDF (BatchEvalPython) pickles every row to a Python worker and back."""
+    for execution in ctx.sql_executions:
+        found = [n for n in execution.nodes if n.name.startswith(ROW_UDF)]
+        if not found:
+            continue
+        python_ms, source = _python_time_ms(ctx, execution, found)
+        evidence = [row for node in found[:3] for row in _python_evidence(node)]
+        evidence.append(ev("time attributed to Python UDFs", python_ms, "ms"))
+        yield ctx.finding(
+            title=f"Row-at-a-time Python UDF in SQL {execution.execution_id} ({len(found)} operator(s))",
+            evidence=evidence,
+            recommendation=Recommendation(
+                summary="Replace the UDF with built-in functions (pyspark.sql.functions), or make it a vectorized "
+                "pandas_udf / Arrow-optimized UDF.",
+                config_changes=[ctx.change("spark.sql.execution.pythonUDF.arrow.enabled", "true")]
+                if ctx.spark_version >= (3, 5)
+                else [],
+                code_change="Express the logic with F.when/F.expr/F.regexp_* etc.; otherwise @pandas_udf operating "
+                "on pd.Series batches.",
+            ),
+            savings=Savings(
+                core_ms=python_ms * 0.7,
+                wall_ms=python_ms * 0.7 / max(ctx.total_cores or 1, 1),
+                method=f"70% of {source}: built-ins run in the JVM without serialization to Python.",
+            ),
+            doc_query="python udf performance pandas_udf arrow vectorized built-in functions",
+            sql_execution_ids=[execution.execution_id],
+        )
+
+
+@rule("python_udf_vectorized", "Vectorized (pandas / Arrow) Python UDF", "python_udf", Severity.low)
+def python_udf_vectorized(ctx: RuleContext) -> Iterator[Finding]:
+    """A pandas/Arrow UDF or grouped-map still ships data to Python workers; built-ins avoid it entirely."""
+    for execution in ctx.sql_executions:
+        found = [n for n in execution.nodes if n.name.startswith(VECTORIZED_UDF)]
+        if not found:
+            continue
+        python_ms, source = _python_time_ms(ctx, execution, found)
+        yield ctx.finding(
+            title=f"Vectorized Python UDF in SQL {execution.execution_id}: {', '.join(sorted({n.name for n in found}))}",
+            evidence=[row for node in found[:3] for row in _python_evidence(node)]
+            + [ev("time attributed to Python UDFs", python_ms, "ms")],
+            recommendation=Recommendation(
+                summary="Keep vectorized UDFs for logic built-ins cannot express; tune the Arrow batch size.",
+                config_changes=[ctx.change("spark.sql.execution.arrow.maxRecordsPerBatch", "10000")],
+                code_change="Use built-in functions where possible; for groupBy().applyInPandas make sure groups fit "
+                "in a Python worker's memory.",
+            ),
+            savings=Savings(
+                core_ms=python_ms * 0.3,
+                method=f"30% of {source}: what built-ins typically save over Arrow UDFs.",
+            ),
+            doc_query="pandas udf arrow applyInPandas mapInPandas performance",
+            sql_execution_ids=[execution.execution_id],
+        )
