@@ -1,7 +1,7 @@
 """Secret redaction for properties and free text (plans, descriptions, failure messages).
 
-Keys follow Spark's default `spark.redaction.regex`; like Spark, a property is
-redacted when its key *or* its value matches. Values and free text are also
+Keys follow Spark's default `spark.redaction.regex` (plus a few well-known secret
+keys it misses); like Spark, a property is redacted when its key *or* its value matches. Values and free text are also
 scrubbed of credentials in URLs and JDBC strings (user:pass@, password=..., ?token=...)
 and of AWS access key ids.
 """
@@ -13,6 +13,8 @@ from collections.abc import Mapping
 
 REDACTED = "*********(redacted)"
 SPARK_DEFAULT_REDACTION = re.compile(r"(?i)secret|password|token|access[.]?key")
+# Well-known secret-bearing keys Spark's default misses (e.g. fs.azure.account.key.<account>).
+EXTRA_KEY_REDACTION = re.compile(r"(?i)account[.]key|private[.]?key|credential(?!s[.]provider)|[.]sas[.]")
 
 _SECRET_WORD = r"(?:secret|password|passwd|pwd|token|access[._-]?key|api[._-]?key|credential)"
 # key=value, key: value, key -> value, "key": "value" where the key names a secret.
@@ -25,6 +27,8 @@ _KEY_VALUE = re.compile(
 )
 # scheme://user:password@host
 _URL_USERINFO = re.compile(r"(?P<prefix>\b[a-zA-Z][\w+.\-]*://[^/\s:@]*:)(?P<password>[^@\s/]+)(?P<at>@)")
+# jdbc:oracle:thin:user/password@host
+_ORACLE_THIN = re.compile(r"(?P<prefix>jdbc:oracle:thin:[^/@\s:]+/)(?P<password>[^@\s]+)(?P<at>@)")
 _AWS_ACCESS_KEY_ID = re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b")
 
 
@@ -33,6 +37,7 @@ def redact_text(text: str) -> str:
     if not text:
         return text
     text = _URL_USERINFO.sub(lambda m: m["prefix"] + REDACTED + m["at"], text)
+    text = _ORACLE_THIN.sub(lambda m: m["prefix"] + REDACTED + m["at"], text)
     text = _KEY_VALUE.sub(_redact_value, text)
     return _AWS_ACCESS_KEY_ID.sub(REDACTED, text)
 
@@ -51,6 +56,7 @@ def redact_properties(properties: Mapping[str, object], extra_pattern: str | Non
     `extra_pattern` is the application's own `spark.redaction.regex`, applied in addition.
     """
     patterns = [SPARK_DEFAULT_REDACTION]
+    key_patterns = [EXTRA_KEY_REDACTION]
     if extra_pattern:
         try:
             patterns.append(re.compile(extra_pattern))
@@ -60,7 +66,7 @@ def redact_properties(properties: Mapping[str, object], extra_pattern: str | Non
     for key, raw in properties.items():
         key = str(key)
         value = "" if raw is None else str(raw)
-        if any(p.search(key) or p.search(value) for p in patterns):
+        if any(p.search(key) or p.search(value) for p in patterns) or any(p.search(key) for p in key_patterns):
             redacted[key] = REDACTED
         else:
             redacted[key] = redact_text(value)

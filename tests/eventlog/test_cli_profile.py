@@ -1,0 +1,56 @@
+"""`copilot profile`: a readable summary, the full profile as JSON, one profile per app under a directory."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+
+from tests.eventlog.logs import FAILING_APP, SPARK_EVENTS, ZSTD_APP
+from tools.eventlog.model import AppProfile
+
+DEMO_LOG = SPARK_EVENTS / "application_1555004656427_0144"
+
+
+def copilot(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "copilot.cli", *args], capture_output=True, text=True, timeout=120,
+                          env={"COLUMNS": "140", "PATH": "/usr/bin:/bin"})
+
+
+def test_summary_of_the_demo_log():
+    done = copilot("profile", str(DEMO_LOG))
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "Spark shell" in out and "application_1555004656427_0144" in out
+    assert "Spark 3.0.0-SNAPSHOT" in out and "master yarn" in out and "user tgraves" in out
+    assert "Executors 2" in out
+
+
+def test_summary_shows_top_stages_and_failures():
+    done = copilot("profile", str(FAILING_APP))
+    assert done.returncode == 0, done.stderr
+    assert "Top stages by duration" in done.stdout
+    assert "count at" in done.stdout and "16 +10 failed" in done.stdout
+    assert "10 task(s): ExceptionFailure:java.lang.RuntimeException" in done.stdout
+
+
+def test_json_is_the_full_app_profile():
+    done = copilot("profile", str(FAILING_APP), "--json")
+    assert done.returncode == 0, done.stderr
+    profile = AppProfile.model_validate_json(done.stdout)
+    assert profile.total_tasks == 26 and profile.failed_tasks == 10
+    assert profile.stages[0].metrics.duration_ms.count == 16
+
+
+def test_directory_of_apps_gives_one_profile_each(tmp_path):
+    shutil.copy(FAILING_APP, tmp_path / FAILING_APP.name)
+    shutil.copy(ZSTD_APP, tmp_path / ZSTD_APP.name)
+    done = copilot("profile", str(tmp_path), "--json")
+    assert done.returncode == 0, done.stderr
+    items = json.loads(done.stdout)
+    assert isinstance(items, list) and len(items) == 2
+    assert {AppProfile.model_validate(i).source.codec for i in items} == {"none", "zstd"}
+    human = copilot("profile", str(tmp_path))
+    assert human.returncode == 0
+    assert human.stdout.count("Top stages by duration") == 2

@@ -1,0 +1,89 @@
+"""Secrets planted in a real log (properties, JDBC URLs in plans and descriptions, AWS keys) never reach the profile."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.eventlog.logs import SQL_APP, events, write_events
+from tools.eventlog import load_profile
+from tools.eventlog.redact import REDACTED, redact_properties, redact_text
+
+SECRET = "S3cr3tValue"
+AWS_KEY_ID = "AKIAIOSFODNN7EXAMPLE"
+
+
+def planted_log(tmp_path):
+    items = events(SQL_APP)
+    for e in items:
+        if e["Event"] == "SparkListenerEnvironmentUpdate":
+            e["Spark Properties"].update({
+                "spark.hadoop.fs.s3a.secret.key": f"{SECRET}1",
+                "spark.hadoop.fs.s3a.access.key": AWS_KEY_ID,
+                "spark.sql.catalog.pg.url": f"jdbc:postgresql://etl:{SECRET}2@db.internal:5432/sales",
+                "spark.executorEnv.API_TOKEN": f"{SECRET}3",
+                "spark.redaction.regex": "(?i)secret|password|token|access[.]?key|credstore",
+                "spark.custom.credstore.value": f"{SECRET}9",
+            })
+            e["Hadoop Properties"]["fs.azure.account.key.acct.blob.core.windows.net"] = f"{SECRET}4"
+            e["System Properties"]["sun.java.command"] = f"Main --url jdbc:mysql://db/x?user=a&password={SECRET}5"
+        if e["Event"].endswith(("SparkListenerSQLExecutionStart", "SparkListenerSQLAdaptiveExecutionUpdate")):
+            e["physicalPlanDescription"] += (
+                f"\n(9) Scan JDBCRelation(jdbc:sqlserver://db;user=sa;password={SECRET}6;database=x) [numPartitions=1]"
+            )
+            e["sparkPlanInfo"]["simpleString"] += f" Map(url -> jdbc:oracle:thin:scott/{SECRET}7@db:1521/x)"
+        if e["Event"].endswith("SparkListenerSQLExecutionStart"):
+            e["description"] = f"copy from jdbc:postgresql://etl:{SECRET}8@db/sales key {AWS_KEY_ID}"
+        if e["Event"] == "SparkListenerJobStart":
+            e.setdefault("Properties", {})["spark.job.description"] = f"s3a://{AWS_KEY_ID}:{SECRET}0@bucket/path"
+    return write_events(tmp_path / "planted", items)
+
+
+def test_planted_secrets_are_not_in_the_profile_json(tmp_path):
+    profile = load_profile(planted_log(tmp_path))
+    text = profile.model_dump_json()
+    assert SECRET not in text
+    assert AWS_KEY_ID not in text
+    assert profile.spark_properties["spark.hadoop.fs.s3a.secret.key"] == REDACTED
+    assert profile.spark_properties["spark.sql.catalog.pg.url"] == f"jdbc:postgresql://etl:{REDACTED}@db.internal:5432/sales"
+    assert profile.spark_properties["spark.custom.credstore.value"] == REDACTED  # the app's own redaction regex
+    assert profile.spark_properties["spark.master"] == profile.master != REDACTED
+    assert any("JDBCRelation(jdbc:sqlserver://db;user=sa;password=" + REDACTED in x.physical_plan for x in profile.sql_executions)
+
+
+def test_planted_secrets_are_not_in_the_cli_output(tmp_path):
+    log = planted_log(tmp_path)
+    for args in (["profile", str(log)], ["profile", str(log), "--json"]):
+        done = subprocess.run([sys.executable, "-m", "copilot.cli", *args], capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        assert SECRET not in done.stdout and AWS_KEY_ID not in done.stdout
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("jdbc:mysql://db:3306/x?user=bob&password=pw1&ssl=true", f"jdbc:mysql://db:3306/x?user=bob&password={REDACTED}&ssl=true"),
+    ("jdbc:postgresql://bob:pw2@db/x", f"jdbc:postgresql://bob:{REDACTED}@db/x"),
+    ("Map(url -> jdbc:sqlserver://h;user=sa;password=pw3;db=x, dbtable -> t)",
+     f"Map(url -> jdbc:sqlserver://h;user=sa;password={REDACTED};db=x, dbtable -> t)"),
+    ("https://acct.blob.core.windows.net/c?sv=2020&sig=abc%2Fdef&se=2", f"https://acct.blob.core.windows.net/c?sv=2020&sig={REDACTED}&se=2"),
+    ("https://api.example.com/v1?token=tok123&page=2", f"https://api.example.com/v1?token={REDACTED}&page=2"),
+    ('{"password": "pw 4"}', f'{{"password": "{REDACTED}"}}'),
+    ("key AKIAIOSFODNN7EXAMPLE used", f"key {REDACTED} used"),
+    ("design=plain spark.sql.shuffle.partitions=200", "design=plain spark.sql.shuffle.partitions=200"),
+])
+def test_redact_text(text, expected):
+    assert redact_text(text) == expected
+
+
+def test_redact_properties_follows_spark_key_or_value_rule():
+    redacted = redact_properties({
+        "spark.ssl.keyPassword": "x", "spark.authenticate.secret": "y", "fs.s3a.access.key": "z",
+        "spark.some.setting": "uses a token here", "spark.app.name": "etl", "spark.jdbc.url": "jdbc:x://u:p@h/db",
+    })
+    assert redacted == {
+        "spark.ssl.keyPassword": REDACTED, "spark.authenticate.secret": REDACTED, "fs.s3a.access.key": REDACTED,
+        "spark.some.setting": REDACTED, "spark.app.name": "etl", "spark.jdbc.url": f"jdbc:x://u:{REDACTED}@h/db",
+    }
+    assert json.dumps(redacted)
