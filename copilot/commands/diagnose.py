@@ -79,9 +79,9 @@ def _render(console, result) -> None:
         console.print(f"\n{rank}. [{style}]{f.severity.value.upper()}[/{style}] [{f.category}] {escape(f.title)}  "
                       f"[dim]({f.rule_id})[/dim]")
         for e in f.evidence:
-            threshold = f" (threshold {e.threshold})" if e.threshold is not None else ""
+            threshold = f" (threshold {_value(e.threshold, e.unit)})" if e.threshold is not None else ""
             where = f" [stage {e.stage_id}]" if e.stage_id is not None else ""
-            console.print(f"   - {escape(e.name)}: {escape(str(e.value))} {e.unit}{threshold}{where}")
+            console.print(f"   - {escape(e.name)}: {escape(_value(e.value, e.unit))}{threshold}{where}")
         console.print(f"   fix: {escape(f.recommendation.summary)}")
         for c in f.recommendation.config_changes:
             console.print(f"     {c.key} = {escape(c.value)}  (now: {escape(c.current or 'unset')})")
@@ -90,3 +90,20 @@ def _render(console, result) -> None:
         s = f.estimated_savings
         if s.core_ms or s.wall_ms:
             console.print(f"   saves ~{s.core_ms / 1000:.1f} core-s, {s.wall_ms / 1000:.1f} s wall: {escape(s.method)}")
+
+
+def _value(value: float | str, unit: str) -> str:
+    """A number as people read it: sizes and durations humanized, counts whole, ratios to 2 decimals."""
+    from tools.rules.measure import human_bytes, human_ms
+
+    if isinstance(value, str):
+        return value
+    if unit == "bytes":
+        return human_bytes(value)
+    if unit == "ms":
+        return human_ms(value)
+    if unit == "count":
+        return f"{value:,.0f}"
+    if unit == "ratio":
+        return f"{value:.2f}"
+    return f"{value:g} {unit}".strip()

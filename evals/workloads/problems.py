@@ -91,6 +91,19 @@ def python_row_udf(spark, workdir: Path) -> None:
     _sink(df.groupBy("k").agg(F.sum("b")))
 
 
+def pandas_vectorized_udf(spark, workdir: Path) -> None:
+    """A pandas (Arrow-vectorized) UDF computing what a built-in expression could."""
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import LongType
+
+    @F.pandas_udf(LongType())
+    def bucket(values):
+        return (values * 2654435761) % 997
+
+    df = spark.range(500_000).select((F.col("id") % 64).alias("k"), bucket(F.col("id")).alias("b"))
+    _sink(df.groupBy("k").agg(F.sum("b")))
+
+
 def cross_join(spark, workdir: Path) -> None:
     """A cartesian product of two 2,000-row tables, filtered afterwards."""
     from pyspark.sql import functions as F
@@ -225,6 +238,7 @@ _add(
     },
 )
 _add(python_row_udf, {"spark.sql.adaptive.enabled": "true"})
+_add(pandas_vectorized_udf, {"spark.sql.adaptive.enabled": "true"})
 _add(cross_join, {"spark.sql.crossJoin.enabled": "true", "spark.sql.autoBroadcastJoinThreshold": "-1"})
 _add(retried_tasks, {"spark.task.maxFailures": "4"}, master="local[2,4]")
 _add(rdd_java_shuffle)

@@ -42,6 +42,7 @@ FIRES_ON: dict[str, tuple[str, dict[str, float]]] = {
     "broadcast_too_large": (f"{RAPIDS}/join_agg_on_yarn_eventlog.zstd", {"broadcast_too_large_bytes": 1e4}),
     "cartesian_join": ("cross_join", {}),
     "python_udf_row_at_a_time": ("python_row_udf", {}),
+    "python_udf_vectorized": ("pandas_vectorized_udf", {}),
     "driver_bound": (f"{RAPIDS}/jdbc_eventlog.zstd", {}),
     "large_results_to_driver": (f"{RAPIDS}/jdbc_eventlog.zstd", {"driver_result_bytes": 1e5}),
     "aqe_disabled": ("one_shuffle_partition", {}),
@@ -54,8 +55,7 @@ FIRES_ON: dict[str, tuple[str, dict[str, float]]] = {
     "stragglers_without_speculation": (f"{SPARK_EVENTS}/application_1506645932520_24630151", {"skew_min_task_duration_ms": 500, "straggler_ratio": 1.5}),
     "speculation_waste": (f"{SPARK_EVENTS}/application_1628109047826_1317105", {"speculation_min_tasks": 1, "speculation_waste_ratio": 0.1}),
 }
-# No stored or generated log contains a pandas/Arrow UDF (the environment has no pandas to write one).
-WITHOUT_FIRING_LOG = {"python_udf_vectorized"}
+WITHOUT_FIRING_LOG: set[str] = set()
 SETTINGS_RULES = {"dynamic_allocation_settings", "config_hygiene"}
 
 

@@ -9,8 +9,11 @@ from tools.findings import Finding, Recommendation, Savings, Severity
 from tools.rules.measure import ev, human_ms, parse_size
 from tools.rules.registry import RuleContext, rule
 
+IDLE_HEADROOM = 0.2  # share of allocated core time an elastic cluster still keeps idle
 BENIGN_REMOVAL = re.compile(
-    r"killed by driver|idle|decommission|finished|shutdown|stopped|requested|explicit termination request", re.IGNORECASE)
+    r"killed by driver|idle|decommission|finished|shutdown|stopped|requested|explicit termination request",
+    re.IGNORECASE,
+)
 
 
 @rule("executor_loss", "Executors lost during the run", "executor_loss", Severity.moderate)
@@ -89,8 +92,8 @@ def idle_executors(ctx: RuleContext) -> Iterator[Finding]:
             config_changes=changes,
         ),
         savings=Savings(
-            core_ms=idle * (1 - t.idle_core_ratio / 2),
-            method="Idle allocated core time, less a quarter-to-half kept as headroom for bursts.",
+            core_ms=max(idle - IDLE_HEADROOM * allocated, 0.0),
+            method=f"Idle allocated core time beyond {IDLE_HEADROOM:.0%} of the allocation (kept as headroom).",
         ),
         doc_query="dynamic allocation idle executors wasted cores executorIdleTimeout",
         severity=Severity.severe if ratio >= 0.8 else Severity.moderate,

@@ -31,10 +31,10 @@ def partition_changes(ctx: RuleContext, stage: StageProfile, target_tasks: int) 
 def idle_cores_few_tasks(ctx: RuleContext) -> Iterator[Finding]:
     """A long stage (typically after a shuffle) ran fewer tasks than the application had cores, so cores sat idle."""
     t = ctx.thresholds
-    cores = ctx.total_cores
-    if not cores or cores < 2:
-        return
     for stage in ctx.completed_stages:
+        cores = ctx.cores_during(stage.submission_time_ms, stage.completion_time_ms)
+        if not cores or cores < 2:
+            continue
         q = stage.metrics.duration_ms
         tasks = stage.num_tasks or (q.count if q else 0)
         wall = stage.duration_ms

@@ -48,7 +48,7 @@ def stage_spill(ctx: RuleContext) -> Iterator[Finding]:
         evidence = [
             ev("disk bytes spilled", disk.sum, "bytes", t.spill_min_bytes, stage.stage_id),
             ev("spill / bytes processed", ratio if processed else "no input measured", "ratio", t.spill_ratio, stage.stage_id),
-            ev("tasks that spilled (max per task)", disk.max, "bytes", stage_id=stage.stage_id),
+            ev("largest spill of one task", disk.max, "bytes", stage_id=stage.stage_id),
         ]
         if processed is not None:
             evidence.append(ev("bytes processed (input + shuffle read)", processed, "bytes", stage_id=stage.stage_id))
