@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 
 from tools.findings import Category, Finding, Severity
 
@@ -47,16 +48,19 @@ class CategoryScore(BaseModel):
     false_negatives: int = 0
     true_negatives: int = 0
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def precision(self) -> float | None:
         found = self.true_positives + self.false_positives
         return self.true_positives / found if found else None
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def recall(self) -> float | None:
         expected = self.true_positives + self.false_negatives
         return self.true_positives / expected if expected else None
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def f1(self) -> float | None:
         p, r = self.precision, self.recall
@@ -73,6 +77,7 @@ class CaseResult(BaseModel):
     fact_misses: list[str] = Field(default_factory=list)
     severity_violations: list[str] = Field(default_factory=list)
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def passed(self) -> bool:
         return not (self.missed or self.false_alarms or self.fact_misses or self.severity_violations)
@@ -83,9 +88,25 @@ class DetectionScore(BaseModel):
     overall: CategoryScore = Field(default_factory=CategoryScore)
     cases: list[CaseResult] = Field(default_factory=list)
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def cases_passed(self) -> int:
         return sum(1 for c in self.cases if c.passed)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def misses(self) -> list[str]:
+        """One line per problem of a case that did not pass (what the eval harness lists as misses)."""
+        return [f"{case.name}: {problem}" for case in self.cases for problem in case_problems(case)]
+
+
+def case_problems(case: CaseResult) -> list[str]:
+    return [
+        *(f"missed {c}" for c in case.missed),
+        *(f"false alarm {c}" for c in case.false_alarms),
+        *case.fact_misses,
+        *case.severity_violations,
+    ]
 
 
 def load_cases(cases_dir: Path = CASES_DIR) -> list[DetectionCase]:
@@ -120,13 +141,18 @@ def check_case(case: DetectionCase, findings: list[Finding]) -> CaseResult:
     return result
 
 
-def score_detection(cases_dir: Path | str = CASES_DIR, repo_root: Path = REPO_ROOT) -> DetectionScore:
-    """Diagnose every case's log and score the findings against the labels."""
+def score_detection(
+    cases_dir: Path | str = CASES_DIR,
+    repo_root: Path = REPO_ROOT,
+    progress: Callable[[int, int], None] | None = None,
+) -> DetectionScore:
+    """Diagnose every case's log and score the findings against the labels (`progress(done, total)` per case)."""
     from tools.eventlog import load_profile
     from tools.rules import diagnose
 
     score = DetectionScore()
-    for case in load_cases(Path(cases_dir)):
+    cases = load_cases(Path(cases_dir))
+    for done, case in enumerate(cases, 1):
         findings = diagnose(load_profile(str(repo_root / case.log)))
         result = check_case(case, findings)
         score.cases.append(result)
@@ -142,6 +168,8 @@ def score_detection(cases_dir: Path | str = CASES_DIR, repo_root: Path = REPO_RO
                 cell.false_positives += 1
             else:
                 cell.true_negatives += 1
+        if progress is not None:
+            progress(done, len(cases))
     for cell in score.per_category.values():
         score.overall.true_positives += cell.true_positives
         score.overall.false_positives += cell.false_positives
@@ -168,13 +196,7 @@ def render_table(score: DetectionScore) -> str:
     lines.append(f"{score.cases_passed}/{len(score.cases)} cases fully passed.")
     for case in score.cases:
         if not case.passed:
-            problems = [
-                *(f"missed {c}" for c in case.missed),
-                *(f"false alarm {c}" for c in case.false_alarms),
-                *case.fact_misses,
-                *case.severity_violations,
-            ]
-            lines.append(f"- {case.name}: " + "; ".join(problems))
+            lines.append(f"- {case.name}: " + "; ".join(case_problems(case)))
     return "\n".join(lines)
 
 

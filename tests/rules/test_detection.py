@@ -55,3 +55,17 @@ def test_table_lists_every_category_and_overall(score):
     assert "| **overall** |" in table
     for category in score.per_category:
         assert f"| {category} |" in table
+
+
+def test_score_serializes_its_rates_and_reports_progress(tmp_path):
+    import shutil
+
+    for name in ("wl_skewed_join", "wl_healthy"):
+        shutil.copy(CASES_DIR / f"{name}.yaml", tmp_path)
+    calls = []
+    score = score_detection(tmp_path, progress=lambda done, total: calls.append((done, total)))
+    assert calls == [(1, 2), (2, 2)]
+    data = score.model_dump()
+    assert data["overall"]["precision"] == 1.0 and data["overall"]["recall"] == 1.0
+    assert data["per_category"]["skew"]["recall"] == 1.0
+    assert data["cases_passed"] == 2 and data["misses"] == []

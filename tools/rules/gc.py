@@ -38,11 +38,11 @@ def gc_time_high(ctx: RuleContext) -> Iterator[Finding]:
     if totals is None:
         return
     gc, run = totals
-    hot_stages = []
+    hot_stages = []  # (stage id, GC ratio, GC ms, run ms)
     for stage in ctx.completed_stages:
         g, r = stage.metrics.jvm_gc_time_ms, stage.metrics.executor_run_time_ms
         if g and r and r.sum >= t.gc_min_stage_run_time_ms and g.sum / r.sum >= t.gc_ratio_severe:
-            hot_stages.append((stage.stage_id, g.sum / r.sum, g.sum))
+            hot_stages.append((stage.stage_id, g.sum / r.sum, g.sum, r.sum))
     app_ratio = gc / run
     app_fires = run >= t.gc_min_run_time_ms and app_ratio >= t.gc_ratio_high
     if not app_fires and not hot_stages:
@@ -52,14 +52,19 @@ def gc_time_high(ctx: RuleContext) -> Iterator[Finding]:
         ev("executor run time", run, "ms", t.gc_min_run_time_ms),
         ev("GC time", gc, "ms"),
     ]
-    for stage_id, ratio, _ in sorted(hot_stages, key=lambda s: -s[2])[:5]:
+    for stage_id, ratio, _, _ in sorted(hot_stages, key=lambda s: -s[2])[:5]:
         evidence.append(ev("stage GC time / run time", ratio, "ratio", t.gc_ratio_severe, stage_id))
-    excess = gc - t.gc_ratio_high / 2 * run if app_fires else sum(g - t.gc_ratio_high / 2 * g / r for _, r, g in hot_stages)
+    target = t.gc_ratio_high / 2  # a healthy share of GC that stays after the fix
+    if app_fires:
+        excess = gc - target * run
+    else:
+        excess = sum(stage_gc - target * stage_run for _, _, stage_gc, stage_run in hot_stages)
     memory = parse_size(ctx.prop("spark.executor.memory"), "m")
     changes = [ctx.change("spark.executor.memory", f"{int(memory * 1.5 / MiB)}m")] if memory else []
     if ctx.prop("spark.executor.extraJavaOptions") is None or "G1" not in (ctx.prop("spark.executor.extraJavaOptions") or ""):
         changes.append(ctx.change("spark.executor.extraJavaOptions", "-XX:+UseG1GC"))
-    severity = ratio_severity(max(app_ratio, max((r for _, r, _ in hot_stages), default=0.0)), t.gc_ratio_high, t.gc_ratio_severe)
+    worst = max([app_ratio, *(ratio for _, ratio, _, _ in hot_stages)])
+    severity = ratio_severity(worst, t.gc_ratio_high, t.gc_ratio_severe)
     yield ctx.finding(
         title=f"GC took {app_ratio:.0%} of executor run time"
         + (f"; {len(hot_stages)} stage(s) above {t.gc_ratio_severe:.0%}" if hot_stages else ""),
@@ -78,7 +83,7 @@ def gc_time_high(ctx: RuleContext) -> Iterator[Finding]:
         ),
         doc_query="garbage collection tuning executor memory G1GC GC time",
         severity=severity,
-        stage_ids=[s for s, _, _ in hot_stages],
+        stage_ids=[stage_id for stage_id, _, _, _ in hot_stages],
     )
 
 
