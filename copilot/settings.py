@@ -20,6 +20,7 @@ from pydantic_settings import (
 )
 
 from tools.rules.thresholds import RuleThresholds
+from tools.tables.model import TableThresholds
 
 
 def default_home() -> Path:
@@ -72,6 +73,7 @@ class Settings(BaseSettings):
     llm: LLMSettings = Field(default_factory=LLMSettings)
     pricing: PricingSettings = Field(default_factory=PricingSettings)
     rules: RuleThresholds = Field(default_factory=RuleThresholds)  # COPILOT_RULES__SKEW_RATIO=...
+    tables: TableThresholds = Field(default_factory=TableThresholds)  # COPILOT_TABLES__SMALL_FILE_BYTES=...
 
     @classmethod
     def settings_customise_sources(
