@@ -61,3 +61,13 @@ def test_rules_lists_every_rule_with_its_thresholds():
     assert catalog["stage_task_skew"]["thresholds"]["skew_ratio"] == 4.0
     table = copilot("rules")
     assert table.returncode == 0 and "stage_task_skew" in table.stdout
+
+
+def test_diagnose_directory_reports_each_application():
+    run = copilot("diagnose", str(WORKLOAD_LOGS), "--json")
+    assert run.returncode == 0, run.stderr
+    apps = json.loads(run.stdout)
+    assert len(apps) == len(list(WORKLOAD_LOGS.glob("*.zstd")))
+    by_name = {app["app_name"]: app for app in apps}
+    assert by_name["problem=healthy"]["findings"] == []
+    assert {f["category"] for f in by_name["problem=cross_join"]["findings"]} >= {"cartesian_join"}
