@@ -21,6 +21,7 @@ def register(app: typer.Typer) -> None:
         json_output: Annotated[bool, typer.Option("--json", help="Print the TableProfile and findings as JSON.")] = False,
     ) -> None:
         """Layout statistics of a table (files, partitions, Delta log) and findings with concrete actions."""
+        from copilot.settings import get_settings
         from tools.tables import analyze_table
 
         profile = None
@@ -28,7 +29,7 @@ def register(app: typer.Typer) -> None:
             from tools.eventlog import load_profile
 
             profile = load_profile(profile_log)
-        report = analyze_table(path, profile)
+        report = analyze_table(path, profile, get_settings().tables)
         if json_output:
             typer.echo(report.model_dump_json(indent=2))
             return
@@ -38,13 +39,9 @@ def register(app: typer.Typer) -> None:
 
 
 def human_bytes(value: float | None) -> str:
-    if value is None:
-        return "-"
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if abs(value) < 1024 or unit == "TiB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return "-"
+    from tools.rules.measure import human_bytes as format_bytes
+
+    return "-" if value is None else format_bytes(value)
 
 
 def render_findings(console: Console, findings: list[Finding]) -> None:
