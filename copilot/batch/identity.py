@@ -1,0 +1,54 @@
+"""The identity of a log: a hash of its bytes, read in bounded chunks.
+
+The parts of a log (one file, or the files of a rolling / Databricks directory
+in read order, as the event-log engine lists them) are hashed with their names
+relative to the log, so a log is the same log wherever it is copied and a
+different one as soon as a byte changes (an in-progress log that grew, a new run).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+
+from copilot.store.records import LogIdentity
+from tools.eventlog import LogRef
+
+CHUNK_BYTES = 1 << 20
+
+
+def _is_local(path: str) -> bool:
+    return "://" not in path
+
+
+def fingerprint(ref: LogRef) -> tuple[int, int | None]:
+    """(total bytes, newest part mtime in ns) of a local log without reading it; (size, None) for URLs."""
+    if not all(_is_local(p) for p in ref.parts):
+        return ref.total_bytes, None
+    try:
+        stats = [os.stat(p) for p in ref.parts]
+    except OSError:
+        return ref.total_bytes, None
+    return sum(s.st_size for s in stats), max((s.st_mtime_ns for s in stats), default=None)
+
+
+def log_identity(ref: LogRef) -> LogIdentity:
+    """Hash the log's parts without holding more than one chunk in memory."""
+    digest = hashlib.blake2b(digest_size=20)
+    total = 0
+    root = ref.path.rstrip("/")
+    for part in ref.parts:
+        if len(ref.parts) > 1 or part != ref.path:
+            digest.update(part[len(root):].encode() + b"\0")
+        if _is_local(part):
+            handle = open(part, "rb")
+        else:
+            import fsspec
+
+            handle = fsspec.open(part, "rb").open()
+        with handle:
+            while chunk := handle.read(CHUNK_BYTES):
+                digest.update(chunk)
+                total += len(chunk)
+    _, mtime_ns = fingerprint(ref)
+    return LogIdentity(log_path=ref.path, log_hash=digest.hexdigest(), log_bytes=total, log_mtime_ns=mtime_ns)

@@ -1,0 +1,120 @@
+"""Rendering a batch for people: a live progress bar and the fleet summary as rich tables."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    ProgressColumn,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.progress import Progress as RichProgress
+from rich.table import Table
+from rich.text import Text
+
+from copilot.batch.runner import BatchSummary, Progress
+from copilot.store.records import LogOutcome
+from graph.units import duration, money
+
+
+class _Throughput(ProgressColumn):
+    def render(self, task) -> Text:
+        elapsed = task.elapsed or 0.0
+        mb = task.fields.get("bytes", 0) / 1e6
+        return Text(f"{mb / elapsed:6.1f} MB/s" if elapsed > 0 else "   -- MB/s", style="cyan")
+
+
+class RichBatchProgress(Progress):
+    """Apps done / total, MB/s of analyzed logs, elapsed and ETA, on stderr."""
+
+    def __init__(self, console: Console) -> None:
+        self.bar = RichProgress(
+            SpinnerColumn(),
+            TextColumn("[bold]analyzing"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("apps"),
+            _Throughput(),
+            TextColumn("{task.fields[failed]} failed", style="red"),
+            TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+            console=console,
+            transient=False,
+        )
+        self.task = None
+        self.bytes_done = 0
+        self.failed = 0
+
+    def start(self, total_apps: int, total_bytes: int) -> None:
+        self.bar.start()
+        self.task = self.bar.add_task("batch", total=total_apps, bytes=0, failed=0)
+
+    def advance(self, outcome: LogOutcome) -> None:
+        if outcome.status == "analyzed":
+            self.bytes_done += outcome.log.log_bytes
+        elif outcome.status == "failed":
+            self.failed += 1
+        self.bar.update(self.task, advance=1, bytes=self.bytes_done, failed=self.failed)
+
+    def stop(self) -> None:
+        self.bar.stop()
+
+
+def _hours(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.2f}"
+
+
+def render_summary(summary: BatchSummary, console: Console) -> None:
+    """The fleet summary: counts, failures with reasons, biggest savings, commonest problems, slowest apps."""
+    fleet = summary.fleet
+    status = "" if summary.status == "complete" else f" [yellow]({summary.status}; re-run to finish)[/]"
+    console.print(
+        f"[bold]{summary.analyzed}[/] analyzed, [bold]{summary.skipped}[/] already stored, "
+        f"[bold red]{summary.failed}[/] failed of {summary.discovered} logs in {summary.elapsed_s:.1f} s "
+        f"({summary.apps_per_s:.1f} apps/s, {summary.mb_per_s:.1f} MB/s, {summary.workers} workers, "
+        f"engine {summary.engine}){status}"
+    )
+    console.print(
+        f"Fleet: {fleet.apps} apps, {fleet.total_duration_ms / 3.6e6:,.2f} h of runtime"
+        + (f", cost {money(fleet.total_cost, fleet.currency)}" if fleet.total_cost is not None else "")
+        + f", estimated savings {fleet.savings_core_hours:,.2f} core-hours. Store: {summary.store_path}"
+    )
+    if summary.failures:
+        table = Table(title="Failed logs", title_justify="left")
+        table.add_column("log")
+        table.add_column("reason", style="red")
+        for failure in summary.failures:
+            table.add_row(failure.log_path, failure.reason)
+        console.print(table)
+    if fleet.top_savings:
+        table = Table(title="Biggest savings across the fleet", title_justify="left")
+        for name, justify in (("app", "left"), ("name", "left"), ("finding", "left"), ("severity", "left"),
+                              ("core-hours", "right"), ("cost", "right")):
+            table.add_column(name, justify=justify)
+        for item in fleet.top_savings:
+            table.add_row(item.app_id, item.app_name or "", f"{item.title} [dim]({item.rule_id})[/]",
+                          item.severity or "", _hours(item.savings_core_hours),
+                          money(item.savings_cost, item.currency))
+        console.print(table)
+    if fleet.frequent_problems:
+        table = Table(title="Most frequent problems", title_justify="left")
+        for name, justify in (("rule", "left"), ("category", "left"), ("apps", "right"), ("core-hours", "right")):
+            table.add_column(name, justify=justify)
+        for problem in fleet.frequent_problems:
+            table.add_row(problem.rule_id, problem.category or "", str(problem.apps),
+                          _hours(problem.savings_core_hours))
+        console.print(table)
+    if fleet.slowest_apps:
+        table = Table(title="Slowest apps", title_justify="left")
+        for name, justify in (("app", "left"), ("name", "left"), ("duration", "right"), ("cost", "right"),
+                              ("findings", "right")):
+            table.add_column(name, justify=justify)
+        for app in fleet.slowest_apps:
+            table.add_row(app.app_id, app.app_name or "", duration(app.duration_ms),
+                          money(app.cost, app.currency), str(app.findings or 0))
+        console.print(table)

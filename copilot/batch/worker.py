@@ -1,0 +1,69 @@
+"""The per-log job every batch engine runs: hash the log, skip it if stored, else analyze it.
+
+`analyze_log` is the one function shared by the local worker processes and the
+Spark engine's partitions. It never raises: a log that cannot be read or analyzed
+comes back as a failed outcome carrying a one-line reason, so one bad log never
+stops a batch.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Collection
+
+from copilot.batch.identity import log_identity
+from copilot.store.records import LogIdentity, LogOutcome
+from tools.errors import CopilotError
+from tools.eventlog import LogRef
+
+_skip_hashes: frozenset[str] = frozenset()
+_settings = None
+
+
+def init_worker(skip_hashes: Collection[str], settings) -> None:
+    """Process-pool initializer: the hashes to skip and the settings, sent once per worker."""
+    global _skip_hashes, _settings
+    _skip_hashes = frozenset(skip_hashes)
+    _settings = settings
+
+
+def one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split("\n")[0].split()) or type(exc).__name__
+    if isinstance(exc, CopilotError):
+        return text[:500]
+    return f"{type(exc).__name__}: {text}"[:500]
+
+
+def analyze_log(log: LogRef | str, skip_hashes: Collection[str] | None = None, settings=None) -> LogOutcome:
+    """Hash, then (unless its hash is in `skip_hashes`) analyze one log into a stored-ready outcome."""
+    from copilot.batch.analysis import analyze_to_record
+
+    skip = _skip_hashes if skip_hashes is None else skip_hashes
+    settings = settings if settings is not None else _settings
+    started = time.perf_counter()
+    path = log.path if isinstance(log, LogRef) else str(log)
+    try:
+        ref = log if isinstance(log, LogRef) else _resolve(path)
+        identity = log_identity(ref)
+    except Exception as exc:  # unreadable file: recorded, never raised
+        return LogOutcome(status="failed", log=LogIdentity(log_path=path), reason=f"cannot read: {one_line(exc)}")
+    if identity.log_hash in skip:
+        return LogOutcome(status="skipped", log=identity)
+    try:
+        record = analyze_to_record(identity, settings)
+    except Exception as exc:
+        return LogOutcome(
+            status="failed", log=identity, reason=one_line(exc), elapsed_ms=(time.perf_counter() - started) * 1e3
+        )
+    elapsed_ms = (time.perf_counter() - started) * 1e3
+    record.analysis_ms = elapsed_ms
+    return LogOutcome(status="analyzed", log=identity, record=record, elapsed_ms=elapsed_ms)
+
+
+def _resolve(path: str) -> LogRef:
+    from tools.eventlog import discover_applications
+
+    refs = discover_applications(path, include_incomplete=True)
+    if len(refs) != 1:
+        raise CopilotError(f"{path} holds {len(refs)} applications, not one")
+    return refs[0]

@@ -1,0 +1,327 @@
+"""History queries: list, show, compare two runs, a job's trend with regressions, export.
+
+Everything reads the DuckDB store the batch wrote; nothing re-reads a log. A
+regression is a run slower than the job's median by more than a threshold; it is
+explained by the stages that grew most against the typical run and by the
+stage metrics (input, shuffle, spill, tasks) that grew with them.
+"""
+
+from __future__ import annotations
+
+import statistics
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from copilot.store.db import Store
+from copilot.store.records import StageSummary
+from graph.units import duration, number
+from tools.errors import ConfigurationError
+from tools.findings import Finding
+
+APP_COLUMNS = (
+    "log_hash, log_path, app_id, attempt_id, app_name, start_time_ms, duration_ms, executors, total_tasks, "
+    "failed_tasks, cost, currency, findings, savings_core_ms, complete, analyzed_at"
+)
+STAGE_METRICS: tuple[tuple[str, str], ...] = (
+    ("input_bytes", "bytes"),
+    ("shuffle_read_bytes", "bytes"),
+    ("shuffle_write_bytes", "bytes"),
+    ("memory_bytes_spilled", "bytes"),
+    ("disk_bytes_spilled", "bytes"),
+    ("output_bytes", "bytes"),
+    ("num_tasks", "count"),
+    ("tasks_failed", "count"),
+    ("task_time_ms", "ms"),
+    ("gc_time_ms", "ms"),
+    ("task_duration_max_ms", "ms"),
+)
+EXPORT_TABLES = ("applications", "stages", "findings", "predictions", "reports", "batch_runs", "batch_failures")
+ExportFormat = Literal["parquet", "csv", "json"]
+
+
+class AppRow(BaseModel):
+    """One stored application, as listed."""
+
+    log_hash: str
+    log_path: str
+    app_id: str
+    attempt_id: str | None = None
+    app_name: str | None = None
+    start_time_ms: int | None = None
+    duration_ms: int | None = None
+    executors: int | None = None
+    total_tasks: int | None = None
+    failed_tasks: int | None = None
+    cost: float | None = None
+    currency: str | None = None
+    findings: int | None = None
+    savings_core_ms: float | None = None
+    complete: bool | None = None
+    analyzed_at: str | None = None
+
+
+class AppDetail(BaseModel):
+    app: AppRow
+    stages: list[StageSummary] = Field(default_factory=list)
+    findings: list[Finding] = Field(default_factory=list)
+
+
+class MetricChange(BaseModel):
+    metric: str
+    unit: str
+    before: float | None
+    after: float | None
+    ratio: float | None  # after / before; None when before is 0 or missing
+
+
+class StageDelta(BaseModel):
+    """How one stage changed between a baseline run and another run, and the metrics that explain it."""
+
+    stage_id: int
+    name: str = ""
+    duration_before_ms: int | None = None
+    duration_after_ms: int | None = None
+    duration_delta_ms: int = 0
+    changes: list[MetricChange] = Field(default_factory=list)  # grown metrics, biggest first
+    reason: str = ""
+
+
+class Comparison(BaseModel):
+    a: AppRow
+    b: AppRow
+    duration_ratio: float | None = None
+    cost_ratio: float | None = None
+    stages: list[StageDelta] = Field(default_factory=list)  # biggest duration change first
+    stages_only_in_a: list[int] = Field(default_factory=list)
+    stages_only_in_b: list[int] = Field(default_factory=list)
+    findings_only_in_a: list[str] = Field(default_factory=list)  # rule ids
+    findings_only_in_b: list[str] = Field(default_factory=list)
+
+
+class TrendRun(BaseModel):
+    app: AppRow
+    vs_median: float | None = None  # duration / median duration of the job's other runs
+    regression: bool = False
+    baseline_app_id: str | None = None
+    grown_stages: list[StageDelta] = Field(default_factory=list)
+    explanation: str = ""
+
+
+class Trend(BaseModel):
+    job_name: str
+    threshold: float
+    median_duration_ms: float | None = None
+    median_cost: float | None = None
+    runs: list[TrendRun] = Field(default_factory=list)  # oldest first
+
+    @property
+    def regressions(self) -> list[TrendRun]:
+        return [r for r in self.runs if r.regression]
+
+
+def _rows(con, sql: str, params: list) -> list[dict]:
+    cursor = con.execute(sql, params)
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+
+def _app_rows(con, where: str = "TRUE", params: list | None = None, order: str = "start_time_ms DESC NULLS LAST",
+              limit: int | None = None) -> list[AppRow]:
+    sql = f"SELECT {APP_COLUMNS} FROM applications WHERE {where} ORDER BY {order}"
+    if limit:
+        sql += f" LIMIT {int(limit)}"
+    rows = _rows(con, sql, params or [])
+    for row in rows:
+        row["analyzed_at"] = str(row["analyzed_at"]) if row["analyzed_at"] is not None else None
+    return [AppRow(**row) for row in rows]
+
+
+def list_applications(store: Store, limit: int = 50, job_name: str | None = None) -> list[AppRow]:
+    """The most recent applications (by start time), optionally of one job."""
+    with store.connect() as con:
+        if job_name:
+            return _app_rows(con, "app_name = ?", [job_name], limit=limit)
+        return _app_rows(con, limit=limit)
+
+
+def _resolve(con, key: str) -> AppRow:
+    """An application by app id, log hash (or its prefix) or log path; the latest one when several match."""
+    matches = _app_rows(con, "app_id = ? OR log_hash LIKE ? || '%' OR log_path = ?", [key, key, key])
+    if not matches:
+        raise ConfigurationError(f"no stored application matches {key!r}; `copilot history list` shows what is stored")
+    return matches[0]
+
+
+def _stages(con, log_hash: str) -> list[StageSummary]:
+    rows = _rows(
+        con,
+        "SELECT * EXCLUDE (log_hash) FROM stages WHERE log_hash = ? ORDER BY stage_id, attempt_id",
+        [log_hash],
+    )
+    return [StageSummary(**row) for row in rows]
+
+
+def _findings(con, log_hash: str) -> list[Finding]:
+    rows = con.execute("SELECT finding_json FROM findings WHERE log_hash = ? ORDER BY rank", [log_hash]).fetchall()
+    return [Finding.model_validate_json(r[0]) for r in rows]
+
+
+def show_application(store: Store, key: str) -> AppDetail:
+    with store.connect() as con:
+        app = _resolve(con, key)
+        return AppDetail(app=app, stages=_stages(con, app.log_hash), findings=_findings(con, app.log_hash))
+
+
+def _last_attempts(stages: list[StageSummary]) -> dict[int, StageSummary]:
+    out: dict[int, StageSummary] = {}
+    for stage in stages:
+        if stage.status == "skipped":
+            continue
+        current = out.get(stage.stage_id)
+        if current is None or stage.attempt_id > current.attempt_id:
+            out[stage.stage_id] = stage
+    return out
+
+
+def _ratio(after: float | None, before: float | None) -> float | None:
+    if after is None or before is None or before <= 0:
+        return None
+    return after / before
+
+
+def stage_delta(before: StageSummary, after: StageSummary, min_growth: float = 1.25) -> StageDelta:
+    """The change of one stage between two runs, with the grown metrics that explain it."""
+    changes: list[MetricChange] = []
+    for metric, unit in STAGE_METRICS:
+        old, new = getattr(before, metric), getattr(after, metric)
+        ratio = _ratio(new, old)
+        appeared = ratio is None and unit != "ms" and not old and (new or 0) > 0
+        if appeared or (ratio is not None and ratio >= min_growth):
+            changes.append(MetricChange(metric=metric, unit=unit, before=old, after=new, ratio=ratio))
+    changes.sort(key=lambda c: -(c.ratio if c.ratio is not None else float("inf")))
+    parts = []
+    for change in changes[:4]:
+        label = change.metric.replace("_", " ")
+        if change.ratio is None:
+            parts.append(f"{label} appeared ({number(change.before, change.unit)} -> {number(change.after, change.unit)})")
+        else:
+            parts.append(
+                f"{label} {number(change.before, change.unit)} -> {number(change.after, change.unit)} "
+                f"({change.ratio:.1f}x)"
+            )
+    d_before, d_after = before.duration_ms, after.duration_ms
+    return StageDelta(
+        stage_id=after.stage_id,
+        name=after.name or before.name,
+        duration_before_ms=d_before,
+        duration_after_ms=d_after,
+        duration_delta_ms=(d_after or 0) - (d_before or 0),
+        changes=changes,
+        reason="; ".join(parts) if parts else "no stage metric grew; time went to scheduling, waiting or the cluster",
+    )
+
+
+def compare_stages(before: list[StageSummary], after: list[StageSummary]) -> tuple[list[StageDelta], list[int], list[int]]:
+    """Per-stage deltas for stages present in both runs (biggest change first) and the unmatched stage ids."""
+    old, new = _last_attempts(before), _last_attempts(after)
+    deltas = [stage_delta(old[i], new[i]) for i in sorted(old.keys() & new.keys())]
+    deltas.sort(key=lambda d: -abs(d.duration_delta_ms))
+    return deltas, sorted(old.keys() - new.keys()), sorted(new.keys() - old.keys())
+
+
+def compare_applications(store: Store, key_a: str, key_b: str) -> Comparison:
+    """Run B against run A: runtime and cost ratio, stage deltas, findings that appeared or went away."""
+    with store.connect() as con:
+        a, b = _resolve(con, key_a), _resolve(con, key_b)
+        deltas, only_a, only_b = compare_stages(_stages(con, a.log_hash), _stages(con, b.log_hash))
+        rules_a = {f.rule_id for f in _findings(con, a.log_hash)}
+        rules_b = {f.rule_id for f in _findings(con, b.log_hash)}
+    return Comparison(
+        a=a,
+        b=b,
+        duration_ratio=_ratio(b.duration_ms, a.duration_ms),
+        cost_ratio=_ratio(b.cost, a.cost),
+        stages=deltas,
+        stages_only_in_a=only_a,
+        stages_only_in_b=only_b,
+        findings_only_in_a=sorted(rules_a - rules_b),
+        findings_only_in_b=sorted(rules_b - rules_a),
+    )
+
+
+def job_trend(store: Store, job_name: str, threshold: float = 0.4, max_stages: int = 3) -> Trend:
+    """Runtime and cost of every stored run of a job, with runs slower than the median by > threshold flagged."""
+    with store.connect() as con:
+        runs = _app_rows(con, "app_name = ? AND duration_ms IS NOT NULL", [job_name],
+                         order="start_time_ms ASC NULLS LAST, analyzed_at ASC")
+        if not runs:
+            names = [r[0] for r in con.execute(
+                "SELECT app_name FROM applications WHERE app_name ILIKE '%' || ? || '%' GROUP BY app_name "
+                "ORDER BY count(*) DESC LIMIT 5", [job_name]).fetchall()]
+            hint = f"; similar job names: {', '.join(names)}" if names else ""
+            raise ConfigurationError(f"no stored runs of job {job_name!r}{hint}")
+        stages = {r.log_hash: _stages(con, r.log_hash) for r in runs}
+    durations = [r.duration_ms for r in runs]
+    costs = [r.cost for r in runs if r.cost is not None]
+    trend = Trend(
+        job_name=job_name,
+        threshold=threshold,
+        median_duration_ms=statistics.median(durations),
+        median_cost=statistics.median(costs) if costs else None,
+    )
+    for index, run in enumerate(runs):
+        others = [r for i, r in enumerate(runs) if i != index]
+        item = TrendRun(app=run)
+        if others:
+            median_ms = statistics.median(r.duration_ms for r in others)
+            item.vs_median = run.duration_ms / median_ms if median_ms else None
+            if item.vs_median is not None and item.vs_median > 1 + threshold:
+                baseline = min(others, key=lambda r: abs(r.duration_ms - median_ms))
+                deltas, _, _ = compare_stages(stages[baseline.log_hash], stages[run.log_hash])
+                grown = [d for d in deltas if d.duration_delta_ms > 0][:max_stages]
+                item.regression = True
+                item.baseline_app_id = baseline.app_id
+                item.grown_stages = grown
+                item.explanation = _explain(run, item.vs_median, baseline, grown)
+        trend.runs.append(item)
+    return trend
+
+
+def _explain(run: AppRow, vs_median: float, baseline: AppRow, grown: list[StageDelta]) -> str:
+    text = (
+        f"{run.app_id} took {duration(run.duration_ms)}, {100 * (vs_median - 1):.0f}% slower than the job's "
+        f"median (compared with {baseline.app_id}, {duration(baseline.duration_ms)})"
+    )
+    if grown:
+        stages = "; ".join(
+            f"stage {d.stage_id} +{duration(d.duration_delta_ms)}: {d.reason}" for d in grown
+        )
+        text += f". Stages that grew: {stages}"
+    return text
+
+
+def export_history(store: Store, out_dir: Path, fmt: ExportFormat, tables: tuple[str, ...] = EXPORT_TABLES) -> list[Path]:
+    """Write each store table to `out_dir/<table>.<fmt>`; returns the files written."""
+    if fmt not in ("parquet", "csv", "json"):
+        raise ConfigurationError(f"unknown export format {fmt!r}; use parquet, csv or json")
+    unknown = [t for t in tables if t not in EXPORT_TABLES]
+    if unknown:
+        raise ConfigurationError(f"unknown table {unknown[0]!r}; tables: {', '.join(EXPORT_TABLES)}")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigurationError(f"cannot create {out_dir}: {exc}") from exc
+    options = {"parquet": "FORMAT parquet", "csv": "FORMAT csv, HEADER true", "json": "FORMAT json, ARRAY true"}[fmt]
+    written = []
+    with store.connect() as con:
+        for table in tables:
+            target = out_dir / f"{table}.{fmt}"
+            con.execute(f"COPY (SELECT * FROM {table}) TO '{_sql_path(target)}' ({options})")
+            written.append(target)
+    return written
+
+
+def _sql_path(path: Path) -> str:
+    return str(path.resolve()).replace("'", "''")

@@ -1,0 +1,190 @@
+"""Benchmark `copilot batch`: apps/s with 1 and 2 workers, per-app overhead, parent RSS, the Spark engine.
+
+Builds a synthetic fleet by varying real public event logs (new application ids
+and names, shifted and stretched timestamps, scaled byte counts), then runs the
+batch on it into a fresh store for each configuration:
+
+    python -m evals.bench.bench_batch --apps 1000 --dir /tmp/copilot-fleet
+
+Per-app overhead = wall time per app of the 1-worker batch minus the time the
+same analysis takes called directly in one process (the pool, IPC, hashing and
+store writes). Peak RSS of the parent is its own high-water mark (workers are
+separate processes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+FIXTURES = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "eventlogs"
+TIME_KEYS = {"Timestamp", "Submission Time", "Completion Time", "Launch Time", "Finish Time", "Getting Result Time"}
+DURATION_KEYS = {"Executor Run Time", "Executor CPU Time", "Executor Deserialize Time", "JVM GC Time",
+                 "Fetch Wait Time", "Result Serialization Time"}
+SIZE_KEYS = {"Bytes Read", "Bytes Written", "Remote Bytes Read", "Local Bytes Read", "Shuffle Bytes Written",
+             "Memory Bytes Spilled", "Disk Bytes Spilled", "Records Read", "Records Written",
+             "Shuffle Records Written", "Remote Bytes Read To Disk"}
+JOB_NAMES = [f"job_{name}" for name in ("orders", "clicks", "billing", "sessions", "inventory", "ads", "users",
+                                         "payments", "search", "events")]
+
+
+def source_logs(root: Path = FIXTURES) -> list[Path]:
+    """Plain (uncompressed, single-file) public logs to vary; small enough to load whole."""
+    logs = []
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and "." not in path.name and path.parent.name != "eventlog_v2_local-1623876083964":
+            with path.open("rb") as handle:
+                if handle.read(1) == b"{":
+                    logs.append(path)
+    return logs
+
+
+def _vary(value, key: str | None, t0: int, new_t0: int, stretch: float, scale: float):
+    if isinstance(value, dict):
+        return {k: _vary(v, k, t0, new_t0, stretch, scale) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_vary(v, None, t0, new_t0, stretch, scale) for v in value]
+    if isinstance(value, int) and not isinstance(value, bool) and key:
+        if key in TIME_KEYS and value > 10**11:
+            return new_t0 + int((value - t0) * stretch)
+        if key in DURATION_KEYS:
+            return int(value * stretch)
+        if key in SIZE_KEYS:
+            return int(value * scale)
+    return value
+
+
+def vary_log(source: Path, target_dir: Path, index: int, rng: random.Random, compress: bool = False) -> Path:
+    """Write a variant of `source`: a new app id and name, moved and stretched in time, scaled data."""
+    events = [json.loads(line) for line in source.read_text().splitlines() if line.strip()]
+    starts = [e.get("Timestamp") for e in events if e.get("Event") == "SparkListenerApplicationStart"]
+    stamps = [e["Timestamp"] for e in events if isinstance(e.get("Timestamp"), int)]
+    t0 = starts[0] if starts and starts[0] else (min(stamps) if stamps else 0)
+    new_t0 = 1_767_225_600_000 + index * 3_600_000  # 2026-01-01 plus an hour per app
+    stretch, scale = rng.uniform(0.6, 2.5), rng.uniform(0.5, 4.0)
+    app_id = f"app-20260101{index:06d}-{index % 10000:04d}"
+    lines = []
+    for event in events:
+        event = _vary(event, None, t0, new_t0, stretch, scale)
+        if event.get("Event") == "SparkListenerApplicationStart":
+            event["App ID"] = app_id
+            event["App Name"] = JOB_NAMES[index % len(JOB_NAMES)]
+            event.pop("App Attempt ID", None)
+        lines.append(json.dumps(event, separators=(",", ":")))
+    data = ("\n".join(lines) + "\n").encode()
+    target_dir.mkdir(parents=True, exist_ok=True)
+    if compress:
+        import zstandard
+
+        target = target_dir / f"{app_id}.zstd"
+        target.write_bytes(zstandard.ZstdCompressor(level=3).compress(data))
+    else:
+        target = target_dir / app_id
+        target.write_bytes(data)
+    return target
+
+
+def build_fleet(target_dir: Path, count: int, seed: int = 7, sources: list[Path] | None = None,
+                compress_every: int = 0) -> list[Path]:
+    """`count` varied logs in `target_dir`, cycling over the public logs (every Nth zstd-compressed)."""
+    rng = random.Random(seed)
+    sources = sources or source_logs()
+    return [
+        vary_log(sources[i % len(sources)], target_dir, i, rng,
+                 compress=bool(compress_every) and i % compress_every == compress_every - 1)
+        for i in range(count)
+    ]
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _direct_seconds_per_app(paths: list[Path], sample: int) -> float:
+    """Time of the per-log analysis called in-process (no pool, no store): the baseline for overhead."""
+    from copilot.batch.worker import analyze_log
+    from copilot.settings import Settings
+
+    settings = Settings()
+    chosen = paths[:sample]
+    analyze_log(str(chosen[0]), frozenset(), settings)  # warm imports and caches
+    started = time.perf_counter()
+    for path in chosen:
+        analyze_log(str(path), frozenset(), settings)
+    return (time.perf_counter() - started) / len(chosen)
+
+
+def _run_local(fleet: Path, workers: int, work: Path) -> dict:
+    from copilot.batch import run_batch
+    from copilot.settings import Settings
+    from copilot.store import Store
+
+    store = Store(work / f"local-{workers}.duckdb")
+    rss_before = _peak_rss_mb()
+    summary = run_batch(str(fleet), store, workers=workers, settings=Settings())
+    return {"workers": workers, "apps": summary.analyzed, "failed": summary.failed, "seconds": summary.elapsed_s,
+            "apps_per_s": summary.apps_per_s, "mb_per_s": summary.mb_per_s,
+            "parent_peak_rss_mb": max(rss_before, _peak_rss_mb())}
+
+
+def _run_spark(fleet: Path, work: Path) -> dict:
+    from copilot.batch_spark import run_spark_batch, spark_session
+    from copilot.settings import Settings
+
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    spark = spark_session("local[2]")
+    spark.sparkContext.setLogLevel("ERROR")
+    try:
+        summary = run_spark_batch(str(fleet), work / "spark-out", spark=spark, settings=Settings())
+    finally:
+        spark.stop()
+    return {"workers": "spark local[2]", "apps": summary.analyzed, "failed": summary.failed,
+            "seconds": summary.elapsed_s, "apps_per_s": summary.apps_per_s, "mb_per_s": summary.mb_per_s}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--apps", type=int, default=1000)
+    parser.add_argument("--dir", type=Path, default=None, help="where to build the fleet (default: a temp dir)")
+    parser.add_argument("--no-spark", action="store_true")
+    args = parser.parse_args(argv)
+
+    work = Path(tempfile.mkdtemp(prefix="copilot-bench-batch-"))
+    os.environ["COPILOT_HOME"] = str(work / "home")
+    fleet = args.dir or work / "fleet"
+    if fleet.exists():
+        shutil.rmtree(fleet)
+    started = time.perf_counter()
+    paths = build_fleet(fleet, args.apps, compress_every=4)
+    fleet_mb = sum(p.stat().st_size for p in paths) / 1e6
+    print(f"fleet: {len(paths)} logs, {fleet_mb:.1f} MB on disk, built in {time.perf_counter() - started:.1f} s "
+          f"from {len(source_logs())} public logs; load average {os.getloadavg()[0]:.2f}; {os.cpu_count()} cores")
+
+    direct_s = _direct_seconds_per_app(paths, sample=min(60, len(paths)))
+    rows = [_run_local(fleet, 1, work), _run_local(fleet, 2, work)]
+    if not args.no_spark:
+        rows.append(_run_spark(fleet, work))
+    print(f"\n{'engine / workers':<18}{'apps':>6}{'failed':>8}{'seconds':>10}{'apps/s':>9}{'MB/s':>8}"
+          f"{'parent peak RSS':>17}")
+    for row in rows:
+        rss = f"{row['parent_peak_rss_mb']:.0f} MB" if "parent_peak_rss_mb" in row else "-"
+        print(f"{str(row['workers']):<18}{row['apps']:>6}{row['failed']:>8}{row['seconds']:>10.1f}"
+              f"{row['apps_per_s']:>9.1f}{row['mb_per_s']:>8.1f}{rss:>17}")
+    one, two = rows[0], rows[1]
+    print(f"\nscaling 1 -> 2 workers: {two['apps_per_s'] / one['apps_per_s']:.2f}x (target >= 1.8x)")
+    print(f"direct analysis: {direct_s * 1e3:.1f} ms/app; per-app overhead of the 1-worker batch: "
+          f"{(one['seconds'] / max(one['apps'] + one['failed'], 1) - direct_s) * 1e3:.1f} ms/app")
+    print(f"load average after: {os.getloadavg()[0]:.2f}")
+    shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,65 @@
+"""`--engine spark` on local[2] runs the same per-log analysis and finds exactly what the local engine finds."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import pyarrow.parquet as pq
+import pytest
+
+from copilot.batch import run_batch
+from copilot.batch_spark import run_spark_batch, spark_session
+from copilot.store import Store
+
+from .conftest import good_logs
+
+pytestmark = pytest.mark.slow
+
+
+def _findings(store: Store) -> dict[str, list[tuple]]:
+    with store.connect() as con:
+        rows = con.execute(
+            "SELECT log_hash, rule_id, severity, round(savings_core_ms, 3), stage_ids FROM findings ORDER BY log_hash, rank"
+        ).fetchall()
+        apps = con.execute("SELECT log_hash, app_id, duration_ms, cost FROM applications ORDER BY log_hash").fetchall()
+    grouped: dict[str, list[tuple]] = {h: [] for h, *_ in apps}
+    for log_hash, *rest in rows:
+        grouped[log_hash].append(tuple(rest))
+    return {"apps": apps, **grouped}
+
+
+def test_the_spark_engine_stores_the_same_findings_as_the_local_engine(fleet, tmp_path):
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    local = Store(tmp_path / "local.duckdb")
+    run_batch(str(fleet), local, workers=2)
+
+    spark = spark_session("local[2]")
+    try:
+        via_spark = Store(tmp_path / "spark.duckdb")
+        summary = run_spark_batch(str(fleet), tmp_path / "parquet", store=via_spark, spark=spark, partitions=4)
+    finally:
+        spark.stop()
+    assert (summary.analyzed, summary.failed) == (good_logs(), 1)
+    assert summary.failures[0].reason.startswith(summary.failures[0].log_path) or "corrupt" in summary.failures[0].reason
+    assert _findings(via_spark) == _findings(local)
+
+    out = tmp_path / "parquet" / summary.run_id
+    applications = pq.read_table(out / "applications").to_pylist()
+    assert sorted(r["status"] for r in applications) == ["analyzed"] * good_logs() + ["failed"]
+    findings = pq.read_table(out / "findings")
+    assert findings.num_rows == sum(len(r["findings"]) for r in applications)
+
+
+def test_the_spark_engine_skips_logs_the_store_already_has(fleet, tmp_path):
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    store = Store(tmp_path / "s.duckdb")
+    run_batch(str(fleet), store, workers=2)
+    spark = spark_session("local[2]")
+    try:
+        summary = run_spark_batch(str(fleet), tmp_path / "parquet", store=store, spark=spark)
+    finally:
+        spark.stop()
+    assert (summary.analyzed, summary.skipped, summary.failed) == (0, good_logs() + 1, 0)
+    with store.connect() as con:
+        assert con.execute("SELECT count(*) FROM applications").fetchall()[0][0] == good_logs()

@@ -1,0 +1,85 @@
+"""History queries and the `copilot history` commands over a store holding real analyses."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import duckdb
+import pyarrow.parquet as pq
+import pytest
+from typer.testing import CliRunner
+
+from copilot.cli import app
+from copilot.store import Store
+from copilot.store.history import compare_applications, export_history, list_applications, show_application
+from copilot.store.writer import write_outcomes
+
+
+@pytest.fixture
+def store(copilot_home, outcomes) -> Store:
+    from copilot.settings import get_settings
+
+    store = Store(get_settings().store_path)
+    write_outcomes(store, outcomes, "run-1")
+    return store
+
+
+def test_list_returns_every_stored_application_latest_first(store, outcomes):
+    rows = list_applications(store)
+    assert {r.app_id for r in rows} == {o.record.app_id for o in outcomes}
+    starts = [r.start_time_ms for r in rows if r.start_time_ms is not None]
+    assert starts == sorted(starts, reverse=True)
+
+
+def test_show_finds_an_application_by_id_or_hash_prefix(store, outcomes):
+    record = max((o.record for o in outcomes), key=lambda r: len(r.stages))
+    by_id = show_application(store, record.app_id)
+    by_hash = show_application(store, record.log.log_hash[:10])
+    assert by_id.app.log_hash == by_hash.app.log_hash == record.log.log_hash
+    assert len(by_id.stages) == len(record.stages)
+    assert [f.rule_id for f in by_id.findings] == [f.rule_id for f in record.findings]
+
+
+def test_compare_reports_stage_deltas_for_stages_both_runs_have(store, outcomes):
+    a, b = outcomes[0].record, outcomes[1].record
+    result = compare_applications(store, a.app_id, b.app_id)
+    shared = {s.stage_id for s in a.stages if s.status != "skipped"} & {s.stage_id for s in b.stages if s.status != "skipped"}
+    assert {d.stage_id for d in result.stages} == shared
+    assert result.duration_ratio == pytest.approx(b.duration_ms / a.duration_ms)
+    assert set(result.findings_only_in_b) == {f.rule_id for f in b.findings} - {f.rule_id for f in a.findings}
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv", "json"])
+def test_export_writes_every_table_in_the_chosen_format(store, outcomes, tmp_path, fmt):
+    files = export_history(store, tmp_path / "out", fmt)
+    apps = next(f for f in files if f.stem == "applications")
+    findings = next(f for f in files if f.stem == "findings")
+    if fmt == "parquet":
+        assert pq.read_table(apps).num_rows == len(outcomes)
+        assert pq.read_table(findings).num_rows == sum(len(o.record.findings) for o in outcomes)
+    elif fmt == "csv":
+        assert duckdb.sql(f"SELECT count(*) FROM read_csv('{apps}')").fetchall()[0][0] == len(outcomes)
+    else:
+        assert len(json.loads(apps.read_text())) == len(outcomes)
+
+
+def test_history_commands_print_json_for_programs(store, outcomes):
+    runner = CliRunner()
+    listed = runner.invoke(app, ["history", "list", "--json"])
+    assert listed.exit_code == 0, listed.output
+    assert {row["app_id"] for row in json.loads(listed.output)} == {o.record.app_id for o in outcomes}
+    shown = runner.invoke(app, ["history", "show", outcomes[0].record.app_id, "--json"])
+    assert shown.exit_code == 0, shown.output
+    assert json.loads(shown.output)["app"]["log_hash"] == outcomes[0].log.log_hash
+    people = runner.invoke(app, ["history", "show", outcomes[0].record.app_id])
+    assert outcomes[0].record.app_id in people.output
+
+
+def test_an_unknown_application_is_one_line_and_exit_2(store):
+    result = subprocess.run([sys.executable, "-m", "copilot.cli", "history", "show", "app-that-never-ran"],
+                            capture_output=True, text=True)
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0
+    assert "no stored application matches 'app-that-never-ran'" in result.stderr
