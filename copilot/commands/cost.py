@@ -53,7 +53,7 @@ def render_cost(console: Console, report: CostReport) -> None:
 
     c = report.cost
     money = c.currency
-    console.print(f"[bold]{c.app_id}[/bold]  prices: {c.pricing}", markup=False)
+    console.print(f"{c.app_id}  prices: {c.pricing}", markup=False, style="bold")
     console.print(
         f"total {c.total_cost:.4f} {money} = executors {c.executor_cost:.4f} + driver {c.driver_cost:.4f} · "
         f"{c.executor_count} executors · {c.allocated_core_hours:.3f} core-h allocated, {c.used_core_hours:.3f} used"

@@ -109,10 +109,16 @@ def register(app: typer.Typer) -> None:
         console = Console()
         if not advice:
             console.print("No structured-streaming query progress in this log.")
+        def shown(value: float | None, unit: str) -> str:
+            return "-" if value is None else f"{value:,.0f} {unit}"
+
         for a in advice:
             console.print(
-                f"[bold]query {a.name or a.query_id}[/bold]: {a.batches} batches · input {a.input_rows_per_second} rows/s · "
-                f"processed {a.processed_rows_per_second} rows/s · median batch {a.batch_duration_ms_median} ms · trigger {a.trigger_interval_ms} ms"
-                + (f" · topics {a.topic_partitions or a.kafka_topics}" if a.kafka_topics else "")
+                f"query {a.name or a.query_id}: {a.batches} batches · input {shown(a.input_rows_per_second, 'rows/s')} · "
+                f"processed {shown(a.processed_rows_per_second, 'rows/s')} · median batch {shown(a.batch_duration_ms_median, 'ms')} · "
+                f"between batches {shown(a.trigger_interval_ms, 'ms')}"
+                + (f" · topics {a.topic_partitions or a.kafka_topics}" if a.kafka_topics else ""),
+                markup=False,
+                style="bold",
             )
             render_findings(console, a.findings)

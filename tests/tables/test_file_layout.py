@@ -50,3 +50,22 @@ def test_damaged_parquet_file_is_a_warning_not_a_crash(tmp_path):
     table = inspect_table(str(tmp_path))
     assert table.file_count == 1
     assert any("unreadable Parquet footer" in w for w in table.warnings)
+
+
+def test_orc_and_json_files_are_counted_per_format_with_orc_rows(tmp_path):
+    import pyarrow as pa
+    from pyarrow import orc
+
+    for day in ("2024-01-01", "2024-01-02"):
+        folder = tmp_path / f"day={day}"
+        folder.mkdir()
+        orc.write_table(pa.table({"id": list(range(300))}), folder / "part-0.orc")
+    (tmp_path / "day=2024-01-02" / "extra.json").write_text('{"id": 1}\n{"id": 2}\n')
+    (tmp_path / "_SUCCESS").write_text("")
+    table = inspect_table(str(tmp_path))
+    assert table.format == "mixed"
+    assert table.formats == {"orc": 2, "json": 1}
+    assert table.partitions.columns == ["day"]
+    assert table.partitions.count == 2
+    assert table.rows is None  # the JSON file's rows are not counted
+    assert {p.values["day"]: p.rows for p in table.partitions.largest} == {"2024-01-01": 300, "2024-01-02": None}

@@ -215,3 +215,19 @@ def _typed_like(text: str, sample: object) -> object:
     if hasattr(sample, "isoformat"):
         return type(sample).fromisoformat(text) if hasattr(type(sample), "fromisoformat") else text
     return text
+
+
+def read_orc_rows(fs, root: str, files: list[DataFile], max_files: int) -> tuple[dict[str, int], list[str]]:
+    """Rows of up to `max_files` ORC files, from their footers."""
+    from pyarrow import orc
+
+    rows: dict[str, int] = {}
+    warnings: list[str] = []
+    for data_file in [f for f in files if f.format == "orc"][:max_files]:
+        full = root if fs.isfile(root) else f"{root.rstrip('/')}/{data_file.relative_path}"
+        try:
+            with fs.open(full, "rb") as handle:
+                rows[data_file.relative_path] = orc.ORCFile(handle).nrows
+        except Exception as exc:  # a damaged file is reported, the rest still profiled
+            warnings.append(f"unreadable ORC footer {data_file.relative_path}: {type(exc).__name__}")
+    return rows, warnings

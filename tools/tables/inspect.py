@@ -8,7 +8,7 @@ from collections import Counter, defaultdict
 import numpy as np
 
 from tools.tables.delta import is_delta_table, read_delta
-from tools.tables.files import DataFile, list_data_files, open_filesystem, read_parquet_footers, size_stats
+from tools.tables.files import DataFile, list_data_files, open_filesystem, read_orc_rows, read_parquet_footers, size_stats
 from tools.tables.model import ColumnProfile, PartitionProfile, PartitionSummary, TableProfile, TableThresholds
 
 DELTA_FOOTERS_READ = 200  # row groups and codecs of a Delta table come from a sample of its files
@@ -53,6 +53,10 @@ def inspect_table(path: str, profile=None, thresholds: TableThresholds | None = 
             warnings.extend(footer_warnings)
             parquet, columns, rows_by_file = scan.summary, scan.columns, scan.rows_by_file
             columns.extend(ColumnProfile(name=name, type="partition") for name in partition_columns)
+        if any(f.format == "orc" for f in files):
+            orc_rows, orc_warnings = read_orc_rows(fs, root, files, thresholds.max_footers_read)
+            rows_by_file.update(orc_rows)
+            warnings.extend(orc_warnings)
     if not files:
         warnings.append("no data files found")
     sizes = [f.size_bytes for f in files]
