@@ -35,10 +35,10 @@ class RuleThresholds(BaseModel):
     executor_skew_min_task_time_ms: float = 300_000
 
     # --- spill ------------------------------------------------------------------------
-    # Our choice, in the spirit of Dr. Elephant's spill fraction 0.05..: disk spill >= 10% of the bytes processed.
+    # Dr. Elephant stages heuristic: execution spill / bytes processed 0.01/0.1/0.25/0.5; we fire at moderate (0.1).
     spill_ratio: float = 0.10
-    # Severe when a stage spills as much as it reads.
-    spill_severe_ratio: float = 1.0
+    # Dr. Elephant: 0.25 = severe.
+    spill_severe_ratio: float = 0.25
     # Our choice: ignore spills under 64 MiB (seconds of disk I/O at most).
     spill_min_bytes: float = 64 * MiB
     # Dr. Elephant ExecutorStorageSpill: fraction of executors that spill, 0.2.
@@ -47,15 +47,18 @@ class RuleThresholds(BaseModel):
     spill_disk_bytes_per_s: float = 100 * MiB
 
     # --- GC ---------------------------------------------------------------------------
-    # Dr. Elephant ExecutorGcHeuristic gc_severity_A_threshold 0.08/0.1/0.15/0.2: moderate at 0.1.
+    # Dr. Elephant ExecutorGcHeuristic gc_severity_A_threshold 0.08/0.1/0.15/0.2: moderate at 0.1, severe at 0.15.
     gc_ratio_high: float = 0.10
-    gc_ratio_severe: float = 0.20
+    gc_ratio_severe: float = 0.15
+    # Dr. Elephant stages heuristic GC severities 0.08/0.09/0.1/0.15: single stages are reported at critical (0.15).
+    gc_stage_ratio: float = 0.15
     # Dr. Elephant gc_severity_D_threshold 0.05/0.04/0.03/0.01: too little GC = oversized heap; critical 0.01.
     gc_ratio_low: float = 0.01
     # Dr. Elephant evaluates GC only on substantial runs; our choice: 30 core-minutes of task time.
     gc_min_run_time_ms: float = 1_800_000
-    # Our choice: per-stage GC checks only for stages with at least 1 core-minute of run time.
-    gc_min_stage_run_time_ms: float = 60_000
+    # Our choice: per-stage GC checks only for stages with at least 10 core-seconds of run time (so a cold JVM's
+    # first second of GC does not count).
+    gc_min_stage_run_time_ms: float = 10_000
 
     # --- partitions -------------------------------------------------------------------
     # Spark tuning guide: tasks of ~100 ms-minutes; Dr. Elephant long-task severity starts at 15 min; we flag 5 min medians.
@@ -88,9 +91,9 @@ class RuleThresholds(BaseModel):
     # --- failures ----------------------------------------------------------------------
     # Our choice: any failed task is reported; severity rises with the failure rate.
     task_failure_min_count: int = 1
-    # Dr. Elephant stage failure-rate severities 0.3/0.5 (moderate/severe).
-    task_failure_rate_moderate: float = 0.05
-    task_failure_rate_severe: float = 0.3
+    # Dr. Elephant task failure-rate severities 0.05/0.1/0.15/0.2: moderate from 0.1, severe from 0.15.
+    task_failure_rate_moderate: float = 0.10
+    task_failure_rate_severe: float = 0.15
 
     # --- memory ------------------------------------------------------------------------
     # Dr. Elephant JvmUsedMemory: allocated / peak 1.25/1.5/2/3; we fire at 2 (severe band).
