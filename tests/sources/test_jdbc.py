@@ -136,3 +136,17 @@ def test_postgres_wrong_password_error_hides_the_password(postgres_url):
         advise_jdbc(wrong, "orders")
     assert "wrong-Pw-99" not in str(error.value)
     assert "password authentication failed" in str(error.value)
+
+
+def test_jdbc_scan_with_one_query_is_found_in_a_real_log(eventlog_fixtures):
+    from tools.eventlog import load_profile
+    from tools.sources.jdbc import JdbcScanThresholds, jdbc_scan_findings
+
+    profile = load_profile(eventlog_fixtures / "NVIDIA__spark-rapids-tools" / "jdbc_eventlog.zstd")
+    assert jdbc_scan_findings(profile) == []  # 21 and 38 rows: one query is right
+    findings = jdbc_scan_findings(profile, JdbcScanThresholds(min_rows=30, rows_per_partition=10))
+    assert len(findings) == 1
+    finding = findings[0]
+    assert finding.category == "too_few_partitions"
+    assert finding.title == "JDBC read of TBLS pulled 38 rows through 1 query"
+    assert finding.recommendation.config_changes[0].model_dump() == {"key": "numPartitions", "value": "4", "current": "1"}

@@ -10,11 +10,13 @@ password (and any secret query parameter) never appears in an output or error.
 from __future__ import annotations
 
 import math
+import re
 
 from pydantic import BaseModel, Field
 
 from tools.errors import ConfigurationError
 from tools.eventlog.redact import redact_text
+from tools.findings import ConfigChange, Evidence, Finding, Recommendation, Savings, Severity
 
 DEFAULT_ROWS_PER_PARTITION = 1_000_000
 DEFAULT_MAX_PARTITIONS = 64
@@ -293,3 +295,52 @@ def _score(candidate: ColumnCandidate, row_count: int) -> None:
         candidate.reasons.append(f"{candidate.nulls} NULLs")
     candidate.reasons.append(f"range {candidate.min_value} .. {candidate.max_value}")
     candidate.score = round(score, 3)
+
+
+_JDBC_SCAN = re.compile(r"JDBCRelation\((?P<table>[^)]*)\)\s*\[numPartitions=(?P<partitions>\d+)\]")
+
+
+class JdbcScanThresholds(BaseModel):
+    min_rows: int = DEFAULT_ROWS_PER_PARTITION  # a single-query read of fewer rows is fine
+    rows_per_partition: int = DEFAULT_ROWS_PER_PARTITION
+    max_partitions: int = DEFAULT_MAX_PARTITIONS
+
+
+def jdbc_scan_findings(profile, thresholds: JdbcScanThresholds | None = None) -> list[Finding]:
+    """JDBC scans in the application's plans that read many rows through too few queries."""
+    thresholds = thresholds or JdbcScanThresholds()
+    findings: list[Finding] = []
+    for execution in profile.sql_executions:
+        for node in execution.nodes:
+            match = _JDBC_SCAN.search(f"{node.name} {node.description}")
+            rows = node.metrics.get("number of output rows")
+            if match is None or rows is None or rows < thresholds.min_rows:
+                continue
+            partitions = int(match["partitions"])
+            wanted = max(1, min(thresholds.max_partitions, math.ceil(rows / thresholds.rows_per_partition)))
+            if partitions >= wanted:
+                continue
+            table = match["table"]
+            findings.append(
+                Finding(
+                    rule_id="jdbc_too_few_partitions",
+                    category="too_few_partitions",
+                    severity=Severity.severe if partitions == 1 and wanted >= 8 else Severity.moderate,
+                    title=f"JDBC read of {table} pulled {rows:,.0f} rows through {partitions} quer{'y' if partitions == 1 else 'ies'}",
+                    sql_execution_ids=[execution.execution_id],
+                    evidence=[
+                        Evidence(name=f"rows read from {table}", value=rows, unit="rows", threshold=thresholds.min_rows),
+                        Evidence(name="numPartitions", value=partitions, unit="count", threshold=wanted),
+                    ],
+                    recommendation=Recommendation(
+                        summary=(
+                            f"Read {table} in about {wanted} parallel range queries: set partitionColumn, lowerBound, upperBound and "
+                            f"numPartitions={wanted}, plus fetchsize. `copilot jdbc advise URL {table}` measures the table and picks them."
+                        ),
+                        config_changes=[ConfigChange(key="numPartitions", value=str(wanted), current=str(partitions)), ConfigChange(key="fetchsize", value=str(DEFAULT_FETCHSIZE))],
+                    ),
+                    estimated_savings=Savings(method="not estimated: depends on the database's throughput per connection"),
+                    doc_query="JDBC partitionColumn lowerBound upperBound numPartitions fetchsize",
+                )
+            )
+    return findings
