@@ -52,3 +52,16 @@ def test_profile_stripped_of_metrics_yields_only_scheduler_findings(log):
     profile.used_core_ms = profile.allocated_core_ms = None
     rules = {f.rule_id for f in diagnose(profile)}
     assert rules <= NON_METRIC_RULES
+
+
+def test_findings_on_every_stored_log_are_strict_json():
+    import json
+
+    from tests.rules.conftest import WORKLOAD_LOGS, public_logs
+    from tools.eventlog import load_profile
+
+    logs = public_logs() + sorted(WORKLOAD_LOGS.glob("*.zstd"))
+    assert len(logs) >= 40
+    for path in logs:
+        for finding in diagnose(load_profile(str(path))):
+            json.dumps(finding.model_dump(mode="json"), allow_nan=False)  # no NaN / Infinity anywhere

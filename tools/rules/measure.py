@@ -40,10 +40,10 @@ def human_ms(value: float) -> str:
 
 
 def max_to_median(q: Quantiles | None) -> float | None:
-    """max / median of a distribution; None when absent, empty or all zero."""
+    """max / median of a distribution (a zero median counts as 1 unit); None when absent, empty or all zero."""
     if q is None or q.count == 0 or q.max <= 0:
         return None
-    return q.max / max(q.median, 1e-9) if q.median > 0 else float("inf")
+    return q.max / max(q.median, 1.0)
 
 
 def ratio_severity(value: float, moderate: float, severe: float, low: Severity = Severity.low) -> Severity:

@@ -171,6 +171,13 @@ class RuleContext:
         except ValueError:
             return None
 
+    def float_property(self, key: str) -> float | None:
+        value = self.prop(key)
+        try:
+            return float(value) if value is not None else None
+        except ValueError:
+            return None
+
     def change(self, key: str, value: str) -> ConfigChange:
         """A config change carrying the application's current value of the key."""
         return ConfigChange(key=key, value=value, current=self.prop(key))

@@ -14,8 +14,8 @@ def spill_recommendation(ctx: RuleContext, partitions_now: int | None) -> Recomm
     changes = []
     if partitions_now is not None:
         changes.append(ctx.change("spark.sql.shuffle.partitions", str(max(partitions_now * 4, 200))))
-    fraction = ctx.prop("spark.memory.fraction")
-    if fraction is not None and float(fraction) < 0.6:
+    fraction = ctx.float_property("spark.memory.fraction")
+    if fraction is not None and fraction < 0.6:
         changes.append(ctx.change("spark.memory.fraction", "0.6"))
     if ctx.prop("spark.executor.memory") is not None:
         changes.append(ctx.change("spark.executor.memory", "<1.5x current>"))
@@ -41,7 +41,7 @@ def stage_spill(ctx: RuleContext) -> Iterator[Finding]:
         if disk is None or disk.sum < t.spill_min_bytes:
             continue
         processed = processed_bytes(stage)
-        ratio = disk.sum / processed if processed else float("inf")
+        ratio = disk.sum / processed if processed else t.spill_severe_ratio  # nothing read: judge by size alone
         if ratio < t.spill_ratio:
             continue
         memory = stage.metrics.memory_bytes_spilled
