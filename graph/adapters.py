@@ -65,16 +65,24 @@ def what_if(profile: AppProfile, config: GraphConfig) -> tuple[list[WhatIfPoint]
     return points, list(curve.caveats)
 
 
-def predict(profile: AppProfile, changes: dict[str, str], config: GraphConfig) -> PredictedEffect:
+def predict(profile: AppProfile, changes: dict[str, str], config: GraphConfig) -> PredictedEffect | None:
+    """The runtime model's estimate with `changes` applied (None when the model does not cover the change)."""
     try:
         from models import predict_runtime
     except ImportError as exc:
         raise ToolUnavailable("the runtime model is not installed") from exc
     try:
-        prediction = predict_runtime(profile, changes)
+        prediction = predict_runtime(profile, changes, getattr(config.settings, "model_path", None))
     except CopilotError as exc:
         raise ToolUnavailable(str(exc)) from exc
-    return PredictedEffect.model_validate(prediction, from_attributes=True)
+    except Exception as exc:  # a broken artifact must cost a prediction, not the report
+        raise ToolUnavailable(f"the runtime model failed ({type(exc).__name__}: {_first_line(exc)})") from exc
+    if prediction.component == "none":
+        return None
+    method = {"model": "runtime model", "simulator": "task-scheduling simulation",
+              "simulator+model": "simulation + runtime model"}.get(prediction.component, prediction.component)
+    return PredictedEffect(runtime_before_ms=prediction.observed_duration_ms, runtime_after_ms=prediction.estimated_duration_ms,
+                           runtime_low_ms=prediction.low_ms, runtime_high_ms=prediction.high_ms, method=method)
 
 
 def pricing(config: GraphConfig):
@@ -132,15 +140,18 @@ def diagnose_table(table, profile: AppProfile | None, config: GraphConfig) -> li
 
 
 def search(query: str, k: int, filters: dict[str, Any] | None, config: GraphConfig) -> list[Citation]:
+    """Documentation passages for a query from the default knowledge index (built on first use)."""
     try:
         import knowledge
-        run = knowledge.search
-    except (ImportError, AttributeError) as exc:
+    except ImportError as exc:
         raise ToolUnavailable("the knowledge base is not installed") from exc
     try:
-        passages = run(query, k=k, filters=filters)
+        index = knowledge.ensure_default_index(config.settings)
+        passages = knowledge.search(query, k, filters, index=index)
     except CopilotError as exc:
         raise ToolUnavailable(str(exc)) from exc
+    except Exception as exc:  # a damaged index must cost the citations, not the report
+        raise ToolUnavailable(f"the knowledge index failed ({type(exc).__name__}: {_first_line(exc)})") from exc
     return [
         Citation(source=getattr(p, "title", None) or p.source, heading=p.heading_path, url=getattr(p, "url", None),
                  excerpt=_excerpt(p.text), score=p.score)
@@ -152,3 +163,8 @@ def _excerpt(text: str, limit: int = 280) -> str:
     """The passage body without its heading-path prefix, cut at a word boundary."""
     body = " ".join(text.split())
     return body if len(body) <= limit else body[:limit].rsplit(" ", 1)[0] + " ..."
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0][:200] if text else ""

@@ -7,6 +7,8 @@ against `evidence_digest`.
 
 from __future__ import annotations
 
+import math
+
 from graph import units
 from graph.charts import charts_for
 from graph.report import AppSummary, Report, ReportFinding
@@ -39,6 +41,16 @@ def conf_set_lines(changes: list[ConfigChange]) -> list[str]:
         line = f'spark.conf.set("{c.key}", "{c.value}")'
         lines.append(f"# {line}  -- static: pass it with --conf at submit time" if is_static(c.key) else line)
     return lines
+
+
+def finite(finding: Finding) -> Finding:
+    """The finding with infinite / NaN evidence values spelled out (JSON has no infinity)."""
+    bad = [e for e in finding.evidence if isinstance(e.value, float) and not math.isfinite(e.value)]
+    if not bad:
+        return finding
+    evidence = [e.model_copy(update={"value": "infinite" if e.value == e.value else "undefined"}) if e in bad else e
+                for e in finding.evidence]
+    return finding.model_copy(update={"evidence": evidence})
 
 
 def savings_key(item: AppFinding) -> tuple:
@@ -83,6 +95,7 @@ def build_report(state: AnalysisState) -> Report:
     artifacts = state.get("artifacts") or {}
     findings = []
     for rank, item in enumerate(ranked, start=1):
+        item = item.model_copy(update={"finding": finite(item.finding)})
         changes = item.finding.recommendation.config_changes
         art = artifacts.get(item.app_id)
         findings.append(ReportFinding(
@@ -112,7 +125,7 @@ def write_template(report: Report, question: Question | None = None) -> Report:
     report.narrative = template_narrative(report)
     report.answer = template_answer(report, question) if question and question.text else ""
     for item in report.findings:
-        item.explanation = template_explanation(item)
+        item.explanation = ""  # the template adds nothing to the evidence, effect and recommendation already shown
     return report
 
 
@@ -189,20 +202,6 @@ def stage_sentence(st) -> str:
     if st.tasks_failed:
         text += f"; {st.tasks_failed} failed tasks"
     return text + "."
-
-
-def template_explanation(item: ReportFinding) -> str:
-    f = item.finding
-    shown = [evidence_line(e) for e in f.evidence[:3]]
-    text = f"{f.title}: " + "; ".join(shown) + "." if shown else f"{f.title}."
-    text += f" {f.recommendation.summary}"
-    if item.predicted_effect:
-        e = item.predicted_effect
-        text += f" Expected runtime {units.duration(e.runtime_before_ms)} -> {units.duration(e.runtime_after_ms)}"
-        if e.runtime_low_ms is not None and e.runtime_high_ms is not None:
-            text += f" ({units.duration(e.runtime_low_ms)} to {units.duration(e.runtime_high_ms)})"
-        text += "."
-    return text
 
 
 def evidence_line(e) -> str:

@@ -152,26 +152,35 @@ class Nodes:
         return {"findings": [], "priced_findings": priced, "artifacts": effects, "caveats": caveats}
 
     def _effect(self, item: AppFinding, profile: AppProfile) -> PredictedEffect | str | None:
-        changes = {c.key: c.value for c in item.finding.recommendation.config_changes}
+        changes = {c.key: c.value for c in item.finding.recommendation.config_changes if not c.value.startswith("<")}
         if changes:
             try:
-                return adapters.predict(profile, changes, self.config)
+                predicted = adapters.predict(profile, changes, self.config)
+                if predicted is not None:
+                    return predicted
             except ToolUnavailable as exc:
                 fallback = _rule_effect(item, profile)
                 return fallback if fallback is not None else str(exc)
         return _rule_effect(item, profile)
 
     def retrieve(self, state: AnalysisState) -> dict:
-        """Citations for each finding from the knowledge base (its doc_query, else its title)."""
+        """Citations per finding: the knowledge card for its category, then docs for its doc_query."""
         citations: dict[str, list] = {}
         caveats: list[str] = []
-        for item in state.get("priced_findings") or state.get("findings") or []:
-            query = item.finding.doc_query or f"{item.finding.category.replace('_', ' ')} {item.finding.title}"
-            try:
-                citations[item.key] = adapters.search(query, self.config.citations_per_finding, None, self.config)
-            except ToolUnavailable as exc:
-                caveats.append(f"citations unavailable: {exc}")
-                break
+        k = self.config.citations_per_finding
+        try:
+            for item in state.get("priced_findings") or state.get("findings") or []:
+                f = item.finding
+                query = f.doc_query or f"{f.category.replace('_', ' ')} {f.title}"
+                found = adapters.search(query, 1, {"kind": "card", "category": f.category}, self.config)
+                found += adapters.search(query, k, {"kind": ["docs", "config"]}, self.config)
+                if not found:
+                    found = adapters.search(query, k, None, self.config)
+                seen: set[tuple[str, str]] = set()
+                citations[item.key] = [c for c in found if (c.source, c.heading) not in seen
+                                       and not seen.add((c.source, c.heading))][:k]
+        except ToolUnavailable as exc:
+            caveats.append(f"citations unavailable: {exc}")
         return {"citations": citations, "caveats": caveats}
 
     # ---------------------------------------------------------------- synthesize / verify
@@ -202,7 +211,8 @@ class Nodes:
             return {"report": draft, "violations": []}
         violations = draft.verify_violations + verify_report(draft)
         if not violations:
-            return {"report": draft, "violations": []}
+            rejected = state.get("violations") or []  # what the first attempt got wrong, kept for the record
+            return {"report": draft.model_copy(update={"verify_violations": rejected}), "violations": rejected}
         return {"violations": (state.get("violations") or []) + violations, "report": None}
 
     def after_verify(self, state: AnalysisState) -> str:

@@ -59,7 +59,7 @@ def number(value: float | str | None, unit: str = "") -> str:
     if unit in ("bytes", "byte", "b"):
         return size(value)
     if unit in ("ratio", "x"):
-        return f"{value:.1f}x"
+        return f"{value:.1f}x" if abs(value) >= 10 else f"{value:.2f}x"
     if unit in ("fraction", "share", "percent_ratio"):
         return percent(value)
     if unit in ("%", "percent", "pct"):

@@ -30,7 +30,8 @@ def effect_text(effect: PredictedEffect | None) -> str:
 
 
 def citation_text(c: Citation) -> str:
-    where = c.source + (f" > {c.heading}" if c.heading and c.heading not in c.source else "")
+    heading = c.heading[len(c.source):].lstrip(" >") if c.heading.startswith(c.source) else c.heading
+    where = c.source + (f" > {heading}" if heading else "")
     return where + (f" <{c.url}>" if c.url else "")
 
 

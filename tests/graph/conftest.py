@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
-
-SECRETS = {
-    "spark.hadoop.fs.s3a.secret.key": "S3CRETkeyVALUEdoNotLeak42",
-    "spark.myapp.db.password": "hunter2-PLANTED-pw",
-    "spark.myapp.jdbc.url": "jdbc:postgresql://db.internal:5432/sales?user=etl&password=JdbcPlantedPw99",
-}
-SECRET_VALUES = ("S3CRETkeyVALUEdoNotLeak42", "hunter2-PLANTED-pw", "JdbcPlantedPw99")
+from planted_secrets import plant
+from shared_index import use_shared_index
 
 
 @pytest.fixture(scope="session")
@@ -27,25 +21,12 @@ def multi_stage_log(eventlog_fixtures: Path) -> str:
     return str(eventlog_fixtures / "apache__spark" / "spark-events" / "application_1538416563558_0014")
 
 
-def plant_secrets(source: Path, target: Path) -> Path:
-    """Copy an event log, adding secret-bearing properties and a JDBC URL with a password to its environment."""
-    lines = source.read_text().splitlines()
-    out = []
-    for line in lines:
-        event = json.loads(line) if line.strip() else None
-        if event and event.get("Event") == "SparkListenerEnvironmentUpdate":
-            props = event.setdefault("Spark Properties", [])
-            if isinstance(props, dict):
-                props.update(SECRETS)
-            else:
-                props.extend([k, v] for k, v in SECRETS.items())
-            line = json.dumps(event)
-        out.append(line)
-    target.write_text("\n".join(out) + "\n")
-    return target
-
-
 @pytest.fixture(scope="session")
 def secret_log(multi_stage_log: str, tmp_path_factory: pytest.TempPathFactory) -> str:
     target = tmp_path_factory.mktemp("secret") / "application_1538416563558_0099"
-    return str(plant_secrets(Path(multi_stage_log), target))
+    return str(plant(Path(multi_stage_log), target))
+
+
+@pytest.fixture(autouse=True)
+def shared_knowledge_index(copilot_home: Path, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    return use_shared_index(tmp_path_factory, monkeypatch)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 import graph
+from shared_index import isolated_env
 from graph.nodes import choose_specialists, parse_question
 from graph.report import Report
 from graph.verify import verify_report
@@ -12,8 +13,9 @@ from tools.errors import CopilotError
 
 
 @pytest.fixture(scope="module")
-def offline_report(yarn_log: str) -> Report:
-    return graph.analyze([yarn_log], question="why is stage 3 slow? and with 20 executors?")
+def offline_report(yarn_log: str, tmp_path_factory: pytest.TempPathFactory) -> Report:
+    with isolated_env(tmp_path_factory):
+        return graph.analyze([yarn_log], question="why is stage 3 slow? and with 20 executors?")
 
 
 def test_offline_report_is_the_template_and_verifies(offline_report: Report) -> None:
@@ -97,7 +99,7 @@ def test_a_file_that_is_not_an_event_log_is_one_clear_error(tmp_path) -> None:
 
 
 def test_planted_secrets_never_reach_the_report(secret_log: str) -> None:
-    from conftest import SECRET_VALUES
+    from planted_secrets import SECRET_VALUES
 
     text = graph.analyze([secret_log], question="show me the config").model_dump_json()
     assert not [s for s in SECRET_VALUES if s in text]

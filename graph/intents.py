@@ -1,0 +1,151 @@
+"""Offline chat: route a question to the same tools by intent and answer in plain sentences."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from graph import units
+from graph.adapters import ToolUnavailable
+from graph.compose import conf_flags, conf_set_lines, evidence_line, stage_sentence
+from graph.tools import Toolbox
+from tools.findings import Finding
+
+HELP = """I can answer from the loaded event log(s), offline:
+  - "summary" / "what is this app?"          overview, runtime, executors, utilization
+  - "what's wrong?" / "why is it slow?"        findings ranked by savings, with evidence
+  - "why is stage 7 slow?"                     one stage's figures and the findings on it
+  - "what if I double the executors?" / "with 20 executors?"   simulated runtime
+  - "show me the config to change"             --conf flags and spark.conf.set lines
+  - "what did it cost?"                        cost and idle share
+  - "is there skew?"                           skew findings
+  - "docs about adaptive query execution"      documentation passages
+Commands: /load PATH, /report, /help, /quit"""
+
+
+def answer_offline(question: str, toolbox: Toolbox) -> str:
+    """The answer to one question from the tools, chosen by the intent the words show."""
+    if toolbox.profile is None:
+        return "No event log is loaded yet. Load one with /load PATH (a log file or directory)."
+    text = question.lower()
+    for matches, handler in INTENTS:
+        if matches(text):
+            try:
+                return handler(text, toolbox)
+            except ToolUnavailable as exc:
+                return f"I cannot answer that offline right now: {exc}."
+    return overview(text, toolbox) + "\n\n" + findings(text, toolbox)
+
+
+def _ranked(toolbox: Toolbox) -> list[Finding]:
+    found = toolbox.diagnose()
+    return sorted(found, key=lambda f: (-f.estimated_savings.core_ms, -f.severity.rank))
+
+
+def overview(text: str, toolbox: Toolbox) -> str:
+    o = toolbox.app_overview()
+    lines = [f"{o.app_name or o.app_id} ({o.app_id}), Spark {o.spark_version or '?'} on {o.master or '?'}: "
+             f"ran {units.duration(o.duration_ms)} with {o.executors} executors"
+             + (f" / {o.total_cores} cores" if o.total_cores else "")
+             + f", {o.jobs} jobs, {o.stages} stages, {o.tasks:,} tasks"
+             + (f", {o.failed_tasks} failed" if o.failed_tasks else "") + "."]
+    if o.core_utilization is not None:
+        lines.append(f"Tasks kept {units.percent(o.core_utilization)} of the allocated core time busy.")
+    if o.longest_stages:
+        lines.append("Longest stages: " + ", ".join(
+            f"{s.stage_id} ({units.duration(s.duration_ms)})" for s in o.longest_stages[:3]) + ".")
+    return " ".join(lines)
+
+
+def findings(text: str, toolbox: Toolbox, only: Callable[[Finding], bool] = lambda f: True) -> str:
+    ranked = [f for f in _ranked(toolbox) if only(f)]
+    if not ranked:
+        return "The rules found nothing worth changing here."
+    out = []
+    for i, f in enumerate(ranked[:5], start=1):
+        shown = "; ".join(evidence_line(e) for e in f.evidence[:2])
+        out.append(f"{i}. [{f.severity.value}] {f.title}" + (f": {shown}" if shown else "") + f"\n   -> {f.recommendation.summary}")
+    more = f"\n(+{len(ranked) - 5} more; /report shows everything)" if len(ranked) > 5 else ""
+    return "\n".join(out) + more
+
+
+def stage(text: str, toolbox: Toolbox) -> str:
+    stage_id = int(re.search(r"stage\s+#?(\d+)", text).group(1))
+    try:
+        details = toolbox.stage_details(stage_id)
+    except ToolUnavailable as exc:
+        return f"{exc}."
+    related = [f for f in _ranked(toolbox) if stage_id in f.stage_ids]
+    tail = ("\nFindings on this stage:\n" + "\n".join(f"- {f.title} -> {f.recommendation.summary}" for f in related)
+            if related else "\nNo rule flagged this stage.")
+    return stage_sentence(details) + tail
+
+
+def what_if(text: str, toolbox: Toolbox) -> str:
+    points = toolbox.what_if_executors()
+    if not points:
+        return "The simulator could not build an executor what-if for this application."
+    current = next((p for p in points if p.current), points[0])
+    wanted = re.search(r"(\d+)\s+executors?", text)
+    if wanted:
+        target = int(wanted.group(1))
+    elif "double" in text or "twice" in text or "2x" in text:
+        target = current.executors * 2
+    elif "half" in text:
+        target = max(1, current.executors // 2)
+    else:
+        target = None
+    rows = [f"{p.executors:>4} executors: {units.duration(p.runtime_ms)}"
+            + (f" ({units.duration(p.runtime_low_ms)} to {units.duration(p.runtime_high_ms)})" if p.runtime_low_ms is not None else "")
+            + (" <- now" if p.current else "") for p in points]
+    head = ""
+    if target is not None:
+        p = min(points, key=lambda w: abs(w.executors - target))
+        head = (f"With {p.executors} executors the simulator predicts {units.duration(p.runtime_ms)} "
+                f"against {units.duration(current.runtime_ms)} now.\n")
+    return head + "Simulated runtime by executor count:\n" + "\n".join(rows)
+
+
+def config(text: str, toolbox: Toolbox) -> str:
+    changes = [(f, f.recommendation.config_changes) for f in _ranked(toolbox) if f.recommendation.config_changes]
+    if not changes:
+        return "No finding calls for a configuration change."
+    out = []
+    for f, cc in changes[:5]:
+        out.append(f"# {f.title}\n" + "\n".join(conf_flags(cc)) + "\n" + "\n".join(conf_set_lines(cc)))
+    return "\n\n".join(out)
+
+
+def cost(text: str, toolbox: Toolbox) -> str:
+    c = toolbox.app_cost()
+    idle = f", {units.money(c.idle_amount, c.currency)} of it for idle cores" if c.idle_amount else ""
+    return f"The run cost about {units.money(c.amount, c.currency)}{idle} ({c.method})."
+
+
+def skew(text: str, toolbox: Toolbox) -> str:
+    return findings(text, toolbox, only=lambda f: f.category in ("skew", "speculation"))
+
+
+def docs(text: str, toolbox: Toolbox) -> str:
+    query = re.sub(r"^(docs?|documentation)\s+(about|on|for)\s+", "", text).strip() or text
+    passages = toolbox.search_docs(query, 3)
+    if not passages:
+        return "Nothing in the knowledge base matches that."
+    return "\n\n".join(f"{p.source} > {p.heading}\n{p.excerpt}" for p in passages)
+
+
+def _has(*words: str) -> Callable[[str], bool]:
+    return lambda text: any(w in text for w in words)
+
+
+INTENTS: list[tuple[Callable[[str], bool], Callable[[str, Toolbox], str]]] = [
+    (_has("help", "what can you"), lambda text, tb: HELP),
+    (lambda t: re.search(r"stage\s+#?\d+", t) is not None, stage),
+    (_has("what if", "executors", "double", "scale", "faster with"), what_if),
+    (_has("config", "conf ", "--conf", "setting", "change", "paste"), config),
+    (_has("cost", "price", "money", "spend", "$"), cost),
+    (_has("skew", "straggler"), skew),
+    (_has("doc", "documentation", "explain", "how do i"), docs),
+    (_has("summary", "overview", "what is this", "what is the app", "about this app"), overview),
+    (_has("wrong", "slow", "problem", "finding", "issue", "improve", "fix"), findings),
+]
