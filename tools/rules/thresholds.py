@@ -114,8 +114,9 @@ class RuleThresholds(BaseModel):
     # --- joins -------------------------------------------------------------------------
     # Spark docs: spark.sql.autoBroadcastJoinThreshold default 10 MiB.
     broadcast_candidate_bytes: float = 10 * MiB
-    # Our choice: the other side must be at least this many times larger for broadcasting to pay.
-    broadcast_size_ratio: float = 10.0
+    # Our choice: the other side must be at least twice as large, so broadcasting (and skipping the shuffle and
+    # sort of the large side) clearly moves less data than shuffling both sides.
+    broadcast_size_ratio: float = 2.0
     # DataFlint: broadcasts over 1 GiB are flagged.
     broadcast_too_large_bytes: float = 1 * GiB
 
