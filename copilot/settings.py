@@ -19,6 +19,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from knowledge.settings import KnowledgeSettings
 from tools.rules.thresholds import RuleThresholds
 from tools.tables.model import TableThresholds
 
@@ -71,6 +72,7 @@ class Settings(BaseSettings):
     threads_path: Path | None = None  # chat checkpoints (SQLite)
     model_path: Path | None = None  # runtime model override
     llm: LLMSettings = Field(default_factory=LLMSettings)
+    knowledge: KnowledgeSettings = Field(default_factory=KnowledgeSettings)
     pricing: PricingSettings = Field(default_factory=PricingSettings)
     rules: RuleThresholds = Field(default_factory=RuleThresholds)  # COPILOT_RULES__SKEW_RATIO=...
     tables: TableThresholds = Field(default_factory=TableThresholds)  # COPILOT_TABLES__SMALL_FILE_BYTES=...

@@ -1,0 +1,47 @@
+"""The config catalog of the installed Spark, extracted from a local JVM (slow: starts Spark once)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from knowledge.catalog import catalog_cache_path, catalog_documents, load_config_catalog
+from knowledge.index import KnowledgeIndex
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def catalog_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    home = tmp_path_factory.mktemp("catalog_home")
+    load_config_catalog(home)
+    return home
+
+
+def test_catalog_has_sql_and_core_configs_with_defaults_and_versions(catalog_home: Path) -> None:
+    entries = {e.key: e for e in load_config_catalog(catalog_home).entries}
+    assert entries["spark.sql.shuffle.partitions"].default == "200"
+    assert entries["spark.sql.shuffle.partitions"].scope == "sql"
+    assert entries["spark.executor.memory"].scope == "core" and entries["spark.executor.memory"].version
+    assert entries["spark.speculation"].meaning
+    assert len(entries) > 500
+
+
+def test_catalog_is_cached_so_the_jvm_starts_once(catalog_home: Path) -> None:
+    cache = catalog_cache_path(catalog_home)
+    stamp = cache.stat().st_mtime_ns
+    load_config_catalog(catalog_home)
+    assert cache.stat().st_mtime_ns == stamp
+
+
+def test_one_chunk_per_config_key_is_searchable(catalog_home: Path, tmp_path: Path) -> None:
+    catalog = load_config_catalog(catalog_home)
+    wanted = [e for e in catalog.entries if e.key.startswith("spark.sql.adaptive.")]
+    documents = catalog_documents(catalog.model_copy(update={"entries": wanted}))
+    index = KnowledgeIndex.open(tmp_path / "chroma")
+    report = index.ingest_documents(documents, scopes=["config:"])
+    assert report.added_files == len(wanted) == report.chunks_added
+    top = index.search("spark.sql.adaptive.skewJoin.skewedPartitionFactor", 1)[0]
+    assert top.heading_path.endswith("spark.sql.adaptive.skewJoin.skewedPartitionFactor")
+    assert "Default: 5.0" in top.text and top.kind == "config" and top.product == "spark"
