@@ -81,7 +81,7 @@ def _render(console, result) -> None:
         for e in f.evidence:
             threshold = f" (threshold {_value(e.threshold, e.unit)})" if e.threshold is not None else ""
             where = f" [stage {e.stage_id}]" if e.stage_id is not None else ""
-            console.print(f"   - {escape(e.name)}: {escape(_value(e.value, e.unit))}{threshold}{where}")
+            console.print(f"   - {escape(e.name)}: {escape(_value(e.value, e.unit))}{threshold}{escape(where)}")
         console.print(f"   fix: {escape(f.recommendation.summary)}")
         for c in f.recommendation.config_changes:
             console.print(f"     {c.key} = {escape(c.value)}  (now: {escape(c.current or 'unset')})")

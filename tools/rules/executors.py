@@ -32,7 +32,8 @@ def executor_loss(ctx: RuleContext) -> Iterator[Finding]:
         reasons[key] = reasons.get(key, 0) + 1
     top = max(reasons, key=lambda r: reasons[r])
     memory = "memory" in top.lower() or "137" in top
-    changes = [ctx.change("spark.executor.memoryOverhead", "<25% of executor memory>")] if memory else []
+    overhead = ctx.overhead_change() if memory else None
+    changes = [overhead] if overhead else []
     if not ctx.bool_property("spark.shuffle.service.enabled", False):
         changes.append(ctx.change("spark.shuffle.service.enabled", "true"))
     yield ctx.finding(
@@ -124,7 +125,9 @@ def dynamic_allocation_settings(ctx: RuleContext) -> Iterator[Finding]:
     if low is not None and high is not None and low >= high:
         problems.append((f"minExecutors {low} >= maxExecutors {high}", "spark.dynamicAllocation.minExecutors", "0"))
     if high is None:
-        problems.append(("maxExecutors unbounded", "spark.dynamicAllocation.maxExecutors", "<cluster share>"))
+        cap = str(max(ctx.peak_executors, 2))
+        problems.append((f"maxExecutors unbounded (this run peaked at {ctx.peak_executors} executors)",
+                         "spark.dynamicAllocation.maxExecutors", cap))
     timeout = parse_size((ctx.prop("spark.dynamicAllocation.executorIdleTimeout") or "").rstrip("s"))
     if timeout is not None and timeout > t.dynamic_allocation_idle_timeout_max_s:
         problems.append((f"executorIdleTimeout {timeout:g}s", "spark.dynamicAllocation.executorIdleTimeout", "60s"))
@@ -135,8 +138,7 @@ def dynamic_allocation_settings(ctx: RuleContext) -> Iterator[Finding]:
         evidence=[ev("setting problem", p[0], "") for p in problems],
         recommendation=Recommendation(
             summary="Let dynamic allocation scale down safely and within bounds.",
-            config_changes=[ctx.change(key, value) for _, key, value in problems if not value.startswith("<")]
-            or [ctx.change(problems[0][1], problems[0][2])],
+            config_changes=[ctx.change(key, value) for _, key, value in problems],
         ),
         savings=Savings(method="Shows as idle capacity; see the idle-executor finding for the core time."),
         doc_query="dynamic allocation shuffle tracking external shuffle service maxExecutors",

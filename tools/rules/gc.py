@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from tools.findings import Finding, Recommendation, Savings, Severity
@@ -59,10 +60,16 @@ def gc_time_high(ctx: RuleContext) -> Iterator[Finding]:
         excess = gc - target * run
     else:
         excess = sum(stage_gc - target * stage_run for _, _, stage_gc, stage_run in hot_stages)
-    memory = parse_size(ctx.prop("spark.executor.memory"), "m")
-    changes = [ctx.change("spark.executor.memory", f"{int(memory * 1.5 / MiB)}m")] if memory else []
-    if ctx.prop("spark.executor.extraJavaOptions") is None or "G1" not in (ctx.prop("spark.executor.extraJavaOptions") or ""):
-        changes.append(ctx.change("spark.executor.extraJavaOptions", "-XX:+UseG1GC"))
+    memory = ctx.executor_memory_bytes()
+    peaks = [e.peak_jvm_heap_bytes for e in ctx.profile.executors if e.peak_jvm_heap_bytes and e.executor_id != "driver"]
+    heap_mostly_unused = bool(memory and peaks and memory / max(peaks) >= t.memory_overprovisioned_ratio)
+    changes = []
+    if memory and not heap_mostly_unused:
+        changes.append(ctx.change("spark.executor.memory", f"{int(memory * 1.5 / MiB)}m"))
+    options = ctx.prop("spark.executor.extraJavaOptions") or ""
+    if re.search(r"UseParallelGC|UseConcMarkSweepGC|UseSerialGC", options):
+        changes.append(ctx.change("spark.executor.extraJavaOptions",
+                                  re.sub(r"-XX:\+Use(ParallelGC|ConcMarkSweepGC|SerialGC)", "-XX:+UseG1GC", options)))
     # stage-only findings (the application as a whole is small or fine) stay low
     severity = ratio_severity(app_ratio, t.gc_ratio_high, t.gc_ratio_severe) if app_fires else Severity.low
     yield ctx.finding(
@@ -70,8 +77,13 @@ def gc_time_high(ctx: RuleContext) -> Iterator[Finding]:
         + (f"; {len(hot_stages)} stage(s) above {t.gc_stage_ratio:.0%}" if hot_stages else ""),
         evidence=evidence,
         recommendation=Recommendation(
-            summary="Give executors more heap per task (more memory or fewer cores per executor), cache less, "
-            "and prefer DataFrame operations over object-heavy RDD code.",
+            summary=(
+                "The heap is mostly unused at its peak, so GC comes from object churn: cut per-row object creation "
+                "and caching of deserialized objects rather than adding memory."
+                if heap_mostly_unused
+                else "Give executors more heap per task (more memory or fewer cores per executor), cache less, "
+                "and prefer DataFrame operations over object-heavy RDD code."
+            ),
             config_changes=changes,
             code_change="Avoid collecting large objects per row (e.g. Python/Scala UDFs building lists); use "
             "serialized caching (MEMORY_AND_DISK_SER) for large cached RDDs.",

@@ -90,8 +90,9 @@ def executor_memory_underprovisioned(ctx: RuleContext) -> Iterator[Finding]:
     changes = []
     if allocated:
         changes.append(ctx.change("spark.executor.memory", f"{int(allocated * 1.5 / MiB)}m"))
-    if killed or any(r.endswith("MemoryLimitExceeded") for r in reasons):
-        changes.append(ctx.change("spark.executor.memoryOverhead", "<25% of executor memory>"))
+    overhead = ctx.overhead_change()
+    if overhead and (killed or any(r.endswith("MemoryLimitExceeded") for r in reasons)):
+        changes.append(overhead)
     changes.append(ctx.change("spark.sql.shuffle.partitions", str(max(2 * (ctx.int_property("spark.sql.shuffle.partitions") or 200), 400))))
     yield ctx.finding(
         title="Executors ran out of memory"

@@ -178,6 +178,25 @@ class RuleContext:
         except ValueError:
             return None
 
+    def executor_memory_bytes(self) -> float | None:
+        """spark.executor.memory in bytes (a bare number means MiB, as Spark reads it)."""
+        from tools.rules.measure import parse_size
+
+        return parse_size(self.prop("spark.executor.memory"), "m")
+
+    def overhead_change(self) -> ConfigChange | None:
+        """spark.executor.memoryOverhead raised to a quarter of executor memory (at least 1 GiB), if memory is known."""
+        memory = self.executor_memory_bytes()
+        if memory is None:
+            return None
+        return self.change("spark.executor.memoryOverhead", f"{max(int(memory * 0.25 / 2**20), 1024)}m")
+
+    @cached_property
+    def peak_executors(self) -> int:
+        """Most executors (driver excluded) alive at once."""
+        workers = [e.model_copy(update={"cores": 1}) for e in self.profile.executors if e.executor_id != "driver"]
+        return peak_concurrent_cores(workers) if workers else 0
+
     def change(self, key: str, value: str) -> ConfigChange:
         """A config change carrying the application's current value of the key."""
         return ConfigChange(key=key, value=value, current=self.prop(key))

@@ -17,8 +17,9 @@ def spill_recommendation(ctx: RuleContext, partitions_now: int | None) -> Recomm
     fraction = ctx.float_property("spark.memory.fraction")
     if fraction is not None and fraction < 0.6:
         changes.append(ctx.change("spark.memory.fraction", "0.6"))
-    if ctx.prop("spark.executor.memory") is not None:
-        changes.append(ctx.change("spark.executor.memory", "<1.5x current>"))
+    memory = ctx.executor_memory_bytes()
+    if memory is not None:
+        changes.append(ctx.change("spark.executor.memory", f"{int(memory * 1.5 / 2**20)}m"))
     return Recommendation(
         summary="Give each task less data (more partitions) or more execution memory so it fits without spilling.",
         config_changes=changes,
