@@ -83,3 +83,12 @@ def test_parse_shs_url_forms():
     assert parse_shs_url("http://h:18080/api/v1/applications/app-7").app_id == "app-7"
     with pytest.raises(ConfigurationError, match="not a History Server URL"):
         parse_shs_url("ftp://h/app")
+
+
+def test_fetch_applications_brings_every_completed_log(history_server, tmp_path):
+    from tools.sources.shs import fetch_applications
+
+    paths = fetch_applications(history_server["url"], tmp_path)
+    assert len(paths) == 4
+    assert {load_profile(p).app_id for p in paths} >= {"local-1623876083964", "application_1628109047826_1317105"}
+    assert len(fetch_applications(history_server["url"], tmp_path, limit=2)) == 2

@@ -204,3 +204,13 @@ def _log_path(directory: Path, app_id: str) -> Path:
             return _log_path(nested[0], app_id)
         raise EventLogError(f"no event log of {app_id} in the archive")
     return sorted(files, key=lambda p: (app_id in p.name, p.name))[-1] if len(files) > 1 else files[0]
+
+
+def fetch_applications(url: str, cache_dir: Path, status: str | None = "completed", limit: int | None = None) -> list[Path]:
+    """Local event-log paths of the server's applications (newest first; the last attempt of each)."""
+    target = parse_shs_url(url)
+    server = f"{url.split('://', 1)[0]}://{url.split('://', 1)[1].split('/', 1)[0]}"
+    apps = list_applications(server, status=status, limit=limit)
+    if target.app_id:
+        apps = [a for a in apps if a.id == target.app_id]
+    return [fetch_event_log(server, app.id, cache_dir) for app in apps]
