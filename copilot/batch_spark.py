@@ -68,16 +68,22 @@ def outcome_row(outcome: LogOutcome) -> tuple:
     )
 
 
-def _analyze_partition(refs, skip, settings):
+def _analyze_partition(refs, skip, settings, full_report):
     from copilot.batch.worker import analyze_log
 
     for ref in refs:
-        yield outcome_row(analyze_log(ref, skip, settings))
+        yield outcome_row(analyze_log(ref, skip, settings, full_report))
 
 
 def spark_session(master: str | None = None, app_name: str = "spark-copilot-batch"):
     """The user's active SparkSession, or one built from spark-submit / spark-defaults (or `master`)."""
+    import os
+    import sys
+
     from pyspark.sql import SparkSession
+
+    if master and master.startswith("local"):
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # local workers use this interpreter
 
     active = SparkSession.getActiveSession()
     if active is not None and master is None:
@@ -99,6 +105,7 @@ def run_spark_batch(
     force: bool = False,
     include_incomplete: bool = False,
     top_n: int = 10,
+    full_reports: bool = False,
     settings=None,
 ) -> BatchSummary:
     """Analyze every log under `source` as a Spark job; Parquet to `out_dir/<run id>/`, then into `store`."""
@@ -120,7 +127,7 @@ def run_spark_batch(
             slices = partitions or min(len(refs), max(sc.defaultParallelism * 4, 1))
             skip_b = sc.broadcast(skip)
             rows = sc.parallelize(refs, slices).mapPartitions(
-                lambda it: _analyze_partition(it, skip_b.value, settings)
+                lambda it: _analyze_partition(it, skip_b.value, settings, full_reports)
             )
             frame = spark.createDataFrame(rows, _schema()).persist()
             frame.write.mode("overwrite").parquet(f"{target}/applications")
@@ -178,10 +185,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--partitions", type=int, default=None)
     parser.add_argument("--force", action="store_true")
     parser.add_argument("--include-incomplete", action="store_true")
+    parser.add_argument("--reports", action="store_true", help="full offline graph report per log (slower)")
     args = parser.parse_args(argv)
     summary = run_spark_batch(
         args.source, args.out, store=Store(args.store) if args.store else None, partitions=args.partitions,
-        force=args.force, include_incomplete=args.include_incomplete,
+        force=args.force, include_incomplete=args.include_incomplete, full_reports=args.reports,
     )
     print(summary.model_dump_json(indent=2))
 

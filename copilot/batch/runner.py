@@ -80,6 +80,16 @@ def discover(source: str, include_incomplete: bool) -> list[LogRef]:
     return discover_applications(source, include_incomplete=include_incomplete)
 
 
+def prepare_full_reports(settings) -> None:
+    """Build the knowledge index once in the parent, so workers do not all build it at the same time."""
+    try:
+        import knowledge
+
+        knowledge.ensure_default_index(settings)
+    except ImportError:
+        pass  # the graph reports missing citations as a caveat
+
+
 def _mp_context():
     methods = multiprocessing.get_all_start_methods()
     if "forkserver" in methods:
@@ -110,7 +120,8 @@ class _Writer:
 
 
 def _run_pool(
-    refs: list[LogRef], workers: int, skip: frozenset[str], settings, on_outcome: Callable[[LogOutcome], None]
+    refs: list[LogRef], workers: int, skip: frozenset[str], settings, full_report: bool,
+    on_outcome: Callable[[LogOutcome], None],
 ) -> None:
     """Analyze `refs` in worker processes, calling `on_outcome` in the parent for each; survives worker crashes."""
     pending = deque(refs)
@@ -119,7 +130,7 @@ def _run_pool(
     window = max(workers * 4, 8)
     while pending:
         pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=init_worker,
-                                   initargs=(skip, settings))
+                                   initargs=(skip, settings, full_report))
         in_flight: dict[Future, LogRef] = {}
         broken = False
         try:
@@ -158,10 +169,15 @@ def run_batch(
     retry_failed: bool = False,
     include_incomplete: bool = False,
     top_n: int = 10,
+    full_reports: bool = False,
     settings=None,
     progress: Progress | None = None,
 ) -> BatchSummary:
-    """Analyze every application log under `source` into `store`; returns the run's summary."""
+    """Analyze every application log under `source` into `store`; returns the run's summary.
+
+    `full_reports` runs the graph's whole offline analysis per log and stores each Report
+    (what-if predictions, citations); much slower than the default rules-and-cost analysis.
+    """
     from copilot.settings import get_settings
 
     settings = settings or get_settings()
@@ -210,7 +226,9 @@ def run_batch(
 
     try:
         if to_analyze:
-            _run_pool(to_analyze, workers, skip, settings, on_outcome)
+            if full_reports:
+                prepare_full_reports(settings)
+            _run_pool(to_analyze, workers, skip, settings, full_reports, on_outcome)
     except KeyboardInterrupt:
         summary.status = "interrupted"
     finally:

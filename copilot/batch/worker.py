@@ -18,13 +18,15 @@ from tools.eventlog import LogRef
 
 _skip_hashes: frozenset[str] = frozenset()
 _settings = None
+_full_report = False
 
 
-def init_worker(skip_hashes: Collection[str], settings) -> None:
-    """Process-pool initializer: the hashes to skip and the settings, sent once per worker."""
-    global _skip_hashes, _settings
+def init_worker(skip_hashes: Collection[str], settings, full_report: bool = False) -> None:
+    """Process-pool initializer: the hashes to skip, the settings and the analysis depth, sent once per worker."""
+    global _skip_hashes, _settings, _full_report
     _skip_hashes = frozenset(skip_hashes)
     _settings = settings
+    _full_report = full_report
 
 
 def one_line(exc: BaseException) -> str:
@@ -34,12 +36,18 @@ def one_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}"[:500]
 
 
-def analyze_log(log: LogRef | str, skip_hashes: Collection[str] | None = None, settings=None) -> LogOutcome:
-    """Hash, then (unless its hash is in `skip_hashes`) analyze one log into a stored-ready outcome."""
+def analyze_log(
+    log: LogRef | str, skip_hashes: Collection[str] | None = None, settings=None, full_report: bool | None = None
+) -> LogOutcome:
+    """Hash, then (unless its hash is in `skip_hashes`) analyze one log into a stored-ready outcome.
+
+    Arguments left as None come from `init_worker` (process pools send them once per worker).
+    """
     from copilot.batch.analysis import analyze_to_record
 
     skip = _skip_hashes if skip_hashes is None else skip_hashes
     settings = settings if settings is not None else _settings
+    full_report = _full_report if full_report is None else full_report
     started = time.perf_counter()
     path = log.path if isinstance(log, LogRef) else str(log)
     try:
@@ -50,7 +58,7 @@ def analyze_log(log: LogRef | str, skip_hashes: Collection[str] | None = None, s
     if identity.log_hash in skip:
         return LogOutcome(status="skipped", log=identity)
     try:
-        record = analyze_to_record(identity, settings)
+        record = analyze_to_record(identity, settings, full_report)
     except Exception as exc:
         return LogOutcome(
             status="failed", log=identity, reason=one_line(exc), elapsed_ms=(time.perf_counter() - started) * 1e3

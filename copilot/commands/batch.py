@@ -29,6 +29,9 @@ def register(app: typer.Typer) -> None:
         out: Path = typer.Option(None, "--out", help="Parquet output folder for --engine spark."),
         partitions: int = typer.Option(0, "--partitions", help="Spark partitions for --engine spark."),
         no_store: bool = typer.Option(False, "--no-store", help="--engine spark: write Parquet only."),
+        reports: bool = typer.Option(
+            False, "--reports", help="Run the full offline analysis graph per log and store each report (slower)."
+        ),
         as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
     ) -> None:
         """Analyze a fleet of event logs in parallel; results go to the history store, biggest savings first."""
@@ -50,14 +53,15 @@ def register(app: typer.Typer) -> None:
             summary = run_spark_batch(
                 source, out or settings.home / "batch", store=None if no_store else store, master=master,
                 partitions=partitions or None, force=force, include_incomplete=include_incomplete, top_n=top,
-                settings=settings,
+                full_reports=reports, settings=settings,
             )
         else:
             from copilot.batch import run_batch
 
             summary = run_batch(
                 source, store, workers=workers or None, force=force, retry_failed=retry_failed,
-                include_incomplete=include_incomplete, top_n=top, settings=settings, progress=progress,
+                include_incomplete=include_incomplete, top_n=top, full_reports=reports, settings=settings,
+                progress=progress,
             )
         if as_json:
             typer.echo(summary.model_dump_json(indent=2))

@@ -171,7 +171,7 @@ def app_record(
         analysis_ms=analysis_ms,
         analyzer=analyzer,
         stages=[stage_summary(s) for s in profile.stages],
-        findings=sorted(findings, key=lambda f: -f.estimated_savings.core_ms),
+        findings=list(findings),  # as ranked by the analysis
         predictions=predictions or [],
         report_json=report_json,
     )

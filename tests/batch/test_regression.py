@@ -65,4 +65,4 @@ def test_compare_shows_the_data_growth_between_the_two_runs(job_store):
 def test_the_trend_command_prints_the_regression(job_store):
     result = CliRunner().invoke(app, ["history", "trend", JOB_NAME])
     assert result.exit_code == 0, result.output
-    assert "REGRESSION" in result.output and "Stages that grew" in result.output.replace("\n", " ")
+    assert "Regression:" in result.output and "Stages that grew" in result.output.replace("\n", " ")
