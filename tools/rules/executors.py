@@ -45,6 +45,8 @@ def executor_loss(ctx: RuleContext) -> Iterator[Finding]:
             summary="Find the cause in the removal reason: memory limits need more overhead/memory; preemption "
             "or node loss needs the external shuffle service (or decommissioning) so shuffle files survive.",
             config_changes=changes,
+            code_change="Read the lost executors' own logs (e.g. `yarn logs -applicationId <app>` or the pod logs) "
+            "for the exit cause; non-zero container exit codes at launch point at the node or the container image.",
         ),
         savings=Savings(method="The re-run tasks and stages; see the failure findings for their time."),
         doc_query="executor lost heartbeat timeout container killed external shuffle service",
