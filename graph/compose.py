@@ -62,7 +62,8 @@ def savings_key(item: AppFinding) -> tuple:
 def describe_app(profile: AppProfile) -> str:
     """One sentence: what the application is."""
     kind = "streaming" if profile.streaming else "SQL/DataFrame" if profile.sql_executions else "RDD/batch"
-    parts = [f"{profile.app_name or profile.app_id} is a {kind} application"]
+    article = "an" if kind[0] in "RS" else "a"  # an RDD..., an SQL...
+    parts = [f"{profile.app_name or profile.app_id} is {article} {kind} application"]
     if profile.spark_version:
         parts.append(f"on Spark {profile.spark_version}")
     if profile.master:

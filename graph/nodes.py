@@ -265,8 +265,7 @@ def _rule_effect(item: AppFinding, profile: AppProfile) -> PredictedEffect | Non
     if not wall or not profile.duration_ms:
         return None
     after = max(0.0, profile.duration_ms - wall)
-    return PredictedEffect(runtime_before_ms=profile.duration_ms, runtime_after_ms=after,
-                           method=item.finding.estimated_savings.method or "rule estimate")
+    return PredictedEffect(runtime_before_ms=profile.duration_ms, runtime_after_ms=after, method="rule estimate")
 
 
 __all__ = ["Nodes", "parse_question", "choose_specialists", "finding_key"]

@@ -35,8 +35,11 @@ def register(app: typer.Typer) -> None:
         from copilot.settings import get_settings
 
         err = Console(stderr=True)
+        settings = get_settings()
+        if settings.chroma_dir and not Path(settings.chroma_dir).exists():
+            err.print(f"first run: building the knowledge index in {settings.chroma_dir} (once; can take a few minutes)")
         with err.status("analyzing ...", spinner="dots") if sys.stderr.isatty() else nullcontext():
-            report = graph.analyze(logs, question=ask, table=table, settings=get_settings())
+            report = graph.analyze(logs, question=ask, table=table, settings=settings)
         if fmt is OutputFormat.terminal and out is None:
             from copilot.report.terminal import render_terminal
 

@@ -45,7 +45,7 @@ def render_html(report: Report) -> str:
         out.append("<ul>" + "".join(f"<li>evidence: {e(line)}</li>" for line in evidence_cells(item))
                    + f"<li>saves: {e(savings_text(item))}</li><li>predicted effect: {e(effect_text(item.predicted_effect))}</li>"
                    + f"<li>do: {e(f.recommendation.summary)}</li>"
-                   + (f"<li>code: {e(f.recommendation.code_change)}</li>" if f.recommendation.code_change else "") + "</ul>")
+                   + (f"<li>code: {e(f.recommendation.code_change)}</li>" if f.recommendation.code_change and f.recommendation.code_change != f.recommendation.summary else "") + "</ul>")
         if item.conf_flags:
             out.append(f"<pre>{e(chr(10).join(item.conf_flags))}</pre><pre>{e(chr(10).join(item.conf_set_lines))}</pre>")
         if item.citations:

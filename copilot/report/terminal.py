@@ -68,7 +68,7 @@ def _finding_panel(item: ReportFinding) -> Panel:
     facts.add_row("saves", savings_text(item))
     facts.add_row("effect", effect_text(item.predicted_effect))
     facts.add_row("do", f.recommendation.summary)
-    if f.recommendation.code_change:
+    if f.recommendation.code_change and f.recommendation.code_change != f.recommendation.summary:
         facts.add_row("code", f.recommendation.code_change)
     parts.append(facts)
     if item.conf_flags:

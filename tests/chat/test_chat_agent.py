@@ -1,0 +1,57 @@
+"""The chat agent as a library: offline intents, the scripted-LLM tool loop, and threads that survive a restart."""
+
+from __future__ import annotations
+
+from llm_doubles import ScriptedChatModel
+from planted_secrets import SECRET_VALUES
+
+from graph.chat import open_chat
+
+
+def test_offline_answers_come_from_the_same_tools(yarn_log: str) -> None:
+    agent = open_chat()
+    thread = agent.new_thread_id()
+    agent.load(thread, yarn_log)
+    config = "".join(agent.ask(thread, "show me the config to change"))
+    assert "--conf spark.default.parallelism=90" in config
+    assert 'spark.conf.set("spark.default.parallelism", "90")' in config
+    assert "The run cost about $" in "".join(agent.ask(thread, "what did it cost?"))
+    assert "Stage 3" in "".join(agent.ask(thread, "is there skew?"))
+    agent.close()
+
+
+def test_a_thread_survives_a_new_agent_on_the_same_store(yarn_log: str) -> None:
+    first = open_chat()
+    thread = first.new_thread_id()
+    first.load(thread, yarn_log)
+    "".join(first.ask(thread, "why is stage 3 slow?"))
+    first.close()
+    second = open_chat()
+    assert second.logs(thread) == [yarn_log]
+    assert [m.type for m in second.history(thread)] == ["human", "ai"]
+    assert "ran 43.7 s" in "".join(second.ask(thread, "summary"))
+    second.close()
+
+
+def test_scripted_llm_calls_tools_and_streams_its_answer(yarn_log: str) -> None:
+    model = ScriptedChatModel()
+    agent = open_chat(llm=model)
+    thread = agent.new_thread_id()
+    agent.load(thread, yarn_log)
+    chunks = list(agent.ask(thread, "what is this application?"))
+    assert "".join(chunks) == "Looked at application_1724877841851_0016 with the tools."
+    kinds = [m.type for m in agent.state(thread)["messages"]]
+    assert kinds == ["human", "ai", "tool", "ai"]  # the tool call and its result are part of the thread
+    assert '<data name="loaded_applications">' in model.prompts[0][0].content
+    agent.close()
+
+
+def test_secrets_typed_into_a_chat_are_not_stored(secret_chat_log: str, copilot_home) -> None:
+    agent = open_chat(llm=ScriptedChatModel())
+    thread = agent.new_thread_id()
+    agent.load(thread, secret_chat_log)
+    "".join(agent.ask(thread, "connect with jdbc:postgresql://db:5432/x?user=a&password=JdbcPlantedPw99 please"))
+    agent.close()
+    stored = (copilot_home / "threads.sqlite").read_bytes()
+    assert b"jdbc:postgresql://db:5432/x" in stored
+    assert not [s for s in SECRET_VALUES if s.encode() in stored]
