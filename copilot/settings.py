@@ -11,7 +11,7 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -19,6 +19,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from graph.config import LLMConfig
 from knowledge.settings import KnowledgeSettings
 from tools.rules.thresholds import RuleThresholds
 from tools.tables.model import TableThresholds
@@ -33,19 +34,8 @@ def _config_file() -> Path:
     return Path(explicit).expanduser() if explicit else default_home() / "config.toml"
 
 
-class LLMSettings(BaseModel):
-    """An OpenAI-compatible endpoint. No base_url and no api key means offline mode."""
-
-    base_url: str | None = None
-    model: str = "gpt-4o-mini"
-    api_key: SecretStr | None = None
-    timeout_s: float = 60.0
-    max_retries: int = 2
-    temperature: float = 0.0
-
-    @property
-    def configured(self) -> bool:
-        return bool(self.base_url or self.api_key or os.environ.get("OPENAI_API_KEY"))
+# The LLM section is defined once, by the graph that uses it (copilot -> graph is the allowed direction).
+LLMSettings = LLMConfig
 
 
 class PricingSettings(BaseModel):

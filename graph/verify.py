@@ -15,6 +15,10 @@ from graph.compose import evidence_digest
 from graph.report import Report
 
 NUMBER = re.compile(r"(?<![\w.\-/:])[-+]?\$?(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)*")
+UNIT_AFTER = re.compile(r"\s?(ms|s|sec|seconds?|min|minutes?|h|hours?|B|KiB|MiB|GiB|TiB|KB|MB|GB|TB)\b")
+UNIT_FACTOR = {"ms": 1, "s": 1000, "sec": 1000, "second": 1000, "seconds": 1000, "min": 60_000, "minute": 60_000,
+               "minutes": 60_000, "h": 3_600_000, "hour": 3_600_000, "hours": 3_600_000, "B": 1, "KiB": 1024,
+               "MiB": 1024**2, "GiB": 1024**3, "TiB": 1024**4, "KB": 1024, "MB": 1024**2, "GB": 1024**3, "TB": 1024**4}
 CONFIG_KEY = re.compile(r"\bspark\.[A-Za-z0-9_.\-]*[A-Za-z0-9_]")
 KEY_VALUE = re.compile(r"\b(spark\.[A-Za-z0-9_.\-]*[A-Za-z0-9_])\s*(?:=|\bto\b|:)\s*[\"'`]?([A-Za-z0-9_.\-]+)")
 
@@ -43,13 +47,17 @@ class Evidence:
             for c in f.finding.recommendation.config_changes:
                 self.values.setdefault(c.key, set()).update(v for v in (c.value, c.current) if v)
 
-    def has_number(self, written: str) -> bool:
+    def has_number(self, written: str, unit: str | None = None) -> bool:
+        """True when an evidence number equals `written` at its precision, as written or (with a unit) in base units."""
         if written.count(".") > 1:  # a version string such as 3.5.1
             return written in self.text
         value = abs(float(written.replace(",", "").replace("$", "")))
         decimals = len(written.split(".")[1]) if "." in written else 0
         tolerance = 0.5 * 10 ** (-decimals) + 1e-9
-        return any(abs(value - e) <= tolerance for e in self.numbers)
+        if any(abs(value - e) <= tolerance for e in self.numbers):
+            return True
+        factor = UNIT_FACTOR.get(unit or "")
+        return factor is not None and any(abs(value * factor - e) <= tolerance * factor for e in self.numbers)
 
 
 def _numbers(text: str) -> Iterable[float]:
@@ -78,6 +86,7 @@ def verify_report(report: Report) -> list[str]:
         stripped = CONFIG_KEY.sub(" ", text)
         for match in NUMBER.finditer(stripped):
             token = match.group(0)
-            if not evidence.has_number(token.lstrip("+-")):
+            unit = UNIT_AFTER.match(stripped, match.end())
+            if not evidence.has_number(token.lstrip("+-"), unit.group(1) if unit else None):
                 violations.append(f'{where}: number "{token}" is not in the evidence')
     return list(dict.fromkeys(violations))
