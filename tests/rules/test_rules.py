@@ -140,3 +140,19 @@ def test_broadcast_candidate_is_the_small_side_of_the_join(profile_of):
     small = next(e for e in finding.evidence if e.name.startswith("small side"))
     assert small.value < 10 * 1024  # the 100-row dimension
     assert finding.recommendation.config_changes[0].current == "-1"
+
+
+def test_partition_count_set_in_code_is_fixed_in_code(profile_of):
+    [finding] = findings_of("too_many_small_tasks", profile_of("tiny_output_files"))  # repartition(800)
+    assert finding.recommendation.config_changes == []
+    assert "repartition(n)" in finding.recommendation.code_change
+    [from_config] = findings_of("too_many_small_tasks", profile_of("many_shuffle_partitions"))
+    change = next(c for c in from_config.recommendation.config_changes if c.key == "spark.sql.shuffle.partitions")
+    assert change.current == "2000" and int(change.value) < 2000
+
+
+def test_recommendations_never_repeat_the_current_value(profile_of):
+    for name in ("one_shuffle_partition", "tiny_output_files", "skewed_join", "spilling_sort"):
+        for finding in diagnose(profile_of(name)):
+            for change in finding.recommendation.config_changes:
+                assert (change.current or "").lower() != change.value.lower(), (finding.rule_id, change)

@@ -10,15 +10,42 @@ from tools.rules.measure import MiB, ev, human_bytes, human_ms, spark_size
 from tools.rules.registry import RuleContext, rule
 
 
+def count_set_in_code(ctx: RuleContext, stage: StageProfile) -> bool:
+    """A SQL shuffle stage whose task count is not spark.sql.shuffle.partitions (nor AQE's coalescing): the
+    number came from an explicit repartition(n) / coalesce(n) in the code."""
+    if stage.stage_id not in ctx.stage_to_sql or not stage.metrics.shuffle_read_bytes or not stage.num_tasks:
+        return False
+    configured = ctx.int_property("spark.sql.shuffle.partitions") or 200
+    if ctx.bool_property("spark.sql.adaptive.enabled", ctx.spark_version >= (3, 2)):
+        return stage.num_tasks > configured  # AQE only merges partitions (skew splits aside)
+    return stage.num_tasks != configured
+
+
 def partition_changes(ctx: RuleContext, stage: StageProfile, target_tasks: int) -> list[ConfigChange]:
-    """The knob that sets this stage's task count: shuffle partitions for shuffle reads, split size for scans."""
+    """The knob that sets this stage's task count: shuffle partitions for shuffle reads, split size for scans
+    (none when the count is set in code, see `partition_code_change`)."""
     if stage.metrics.shuffle_read_bytes is not None and stage.metrics.shuffle_read_bytes.sum > 0:
+        if count_set_in_code(ctx, stage):
+            return []
         key = "spark.sql.shuffle.partitions" if stage.stage_id in ctx.stage_to_sql else "spark.default.parallelism"
         return [ctx.change(key, str(max(target_tasks, 1)))]
     if stage.metrics.input_bytes is not None and stage.metrics.input_bytes.sum > 0 and target_tasks > 0:
         per_task = stage.metrics.input_bytes.sum / target_tasks
         return [ctx.change("spark.sql.files.maxPartitionBytes", spark_size(max(per_task, 1 * MiB)))]
     return [ctx.change("spark.default.parallelism", str(max(target_tasks, 1)))]
+
+
+def partition_code_change(ctx: RuleContext, stage: StageProfile, target_tasks: int) -> str | None:
+    """Where to change the partition count in code, when configuration does not set it."""
+    if stage.metrics.shuffle_read_bytes is not None and stage.metrics.shuffle_read_bytes.sum > 0:
+        if count_set_in_code(ctx, stage):
+            return (f"The stage's {stage.num_tasks} tasks come from an explicit repartition(n)/coalesce(n) in the "
+                    f"code, not from spark.sql.shuffle.partitions: use about {target_tasks} there.")
+        return None
+    if stage.metrics.input_bytes is not None and stage.metrics.input_bytes.sum > 0:
+        return ("If the input files are not splittable (gzip, single large files) split them or repartition right "
+                "after reading; for RDD textFile pass minPartitions.")
+    return None
 
 
 @rule(
@@ -101,6 +128,7 @@ def long_tasks_too_few_partitions(ctx: RuleContext) -> Iterator[Finding]:
             recommendation=Recommendation(
                 summary=f"Use about {factor}x more partitions so tasks take about a minute.",
                 config_changes=partition_changes(ctx, stage, target),
+                code_change=partition_code_change(ctx, stage, target),
             ),
             savings=Savings(
                 wall_ms=q.median / 2,
@@ -148,6 +176,7 @@ def too_many_small_tasks(ctx: RuleContext) -> Iterator[Finding]:
             recommendation=Recommendation(
                 summary=f"Use about {target} partitions for this stage (about 1 s of work each), or let AQE coalesce.",
                 config_changes=changes,
+                code_change=partition_code_change(ctx, stage, target),
             ),
             savings=Savings(
                 core_ms=saved,
@@ -186,6 +215,7 @@ def oversized_partitions(ctx: RuleContext) -> Iterator[Finding]:
                 recommendation=Recommendation(
                     summary=f"Aim for about 128 MiB per task: about {target} partitions.",
                     config_changes=partition_changes(ctx, stage, target),
+                    code_change=partition_code_change(ctx, stage, target),
                 ),
                 savings=Savings(
                     method="Not estimated in time: the gain shows as less spill, GC and retry cost (see those findings)."

@@ -261,11 +261,16 @@ def savings_rank(finding: Finding) -> tuple[float, float, int]:
 
 
 def run_rules(profile: AppProfile, thresholds: RuleThresholds | None = None) -> Iterator[Finding]:
-    """Every finding of every registered rule, in registry order."""
+    """Every finding of every registered rule, in registry order (config changes that are no change dropped)."""
     context = RuleContext(profile=profile, thresholds=thresholds or RuleThresholds())
     for registered in load_rules().values():
         context._current_rule = registered
-        yield from registered.check(context)
+        for finding in registered.check(context):
+            changes = finding.recommendation.config_changes
+            kept = [c for c in changes if (c.current or "").strip().lower() != c.value.strip().lower()]
+            if len(kept) != len(changes):
+                finding.recommendation.config_changes = kept
+            yield finding
     context._current_rule = None
 
 
