@@ -39,3 +39,11 @@ def test_plan_nodes_know_their_parent():
     assert all(n.parent_id in ids for n in execution.nodes if n.parent_id is not None)
     join = next(n for n in execution.nodes if n.name == "SortMergeJoin")
     assert len([n for n in execution.nodes if n.parent_id == join.node_id]) == 2
+
+
+def test_docs_list_every_rule():
+    from tests.conftest import TESTS_DIR
+    from tools.rules import load_rules
+
+    docs = (TESTS_DIR.parent / "docs" / "rules.md").read_text()
+    assert [rule_id for rule_id in load_rules() if f"`{rule_id}`" not in docs] == []
