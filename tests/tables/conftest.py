@@ -122,6 +122,8 @@ def _write_tables(spark, root: str) -> None:
     base.repartition(4).write.mode("overwrite").parquet(f"{root}/filtered")
     spark.read.parquet(f"{root}/filtered").where((F.col("customer_id") == 42) & (F.col("amount") > 10.0)).count()
     spark.read.parquet(f"{root}/filtered").where(F.col("customer_id").isin(1, 2, 3)).count()
+    base.repartitionByRange(8, "customer_id").sortWithinPartitions("customer_id").write.mode("overwrite").parquet(f"{root}/clustered")
+    spark.read.parquet(f"{root}/clustered").where((F.col("customer_id") == 7) & (F.col("amount") > 10.0)).count()
     spark.read.parquet(f"{root}/skewed").where(F.col("country") == "c1").count()
 
 
@@ -133,4 +135,4 @@ def spark_tables(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("spark_tables")
     log = run_workload(_write_tables, root / "logs", "tables-fixture", root=str(root / "data"))
     data = root / "data"
-    return {name: data / name for name in ("small_files", "skewed", "healthy", "filtered")} | {"log": log}
+    return {name: data / name for name in ("small_files", "skewed", "healthy", "filtered", "clustered")} | {"log": log}

@@ -98,3 +98,10 @@ def test_short_retention_is_flagged_and_vacuum_never_goes_below_seven_days(delta
 def test_oversized_files_finding_with_a_lowered_threshold_only(delta_skewed):
     assert "table_oversized_files" in rule_ids(delta_skewed, TableThresholds(oversized_file_bytes=64 * KiB))
     assert "table_oversized_files" not in rule_ids(delta_skewed)
+
+
+def test_delta_file_statistics_measure_how_well_each_column_skips(delta_small_files):
+    columns = {c.name: c for c in inspect_table(str(delta_small_files)).columns}
+    assert columns["id"].point_lookup_file_ratio <= 0.05  # each append holds its own id range
+    assert columns["amount"].point_lookup_file_ratio >= 0.5  # id % 97 over ~50 consecutive ids: each file spans half of 0..96 or more
+    assert columns["region"].point_lookup_file_ratio is None  # partition column

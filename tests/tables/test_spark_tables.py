@@ -48,8 +48,20 @@ def test_filters_in_the_application_plans_become_clustering_candidates(spark_tab
     assert finding.title.startswith("The application filters on customer_id, amount")
     assert "sortWithinPartitions('customer_id', 'amount')" in (finding.recommendation.code_change or "")
     assert finding.sql_execution_ids
+    skipping = {e.name: e.value for e in finding.evidence}
+    assert skipping["share of files an equality filter on customer_id reads"] == 1.0  # round-robin files all span it
     # without the profile there is nothing to go on
     assert "table_data_skipping_candidates" not in ids(analyze_table(str(spark_tables["filtered"])))
+
+
+def test_a_column_the_files_are_already_sorted_by_is_not_a_candidate(spark_tables):
+    profile = load_profile(spark_tables["log"])
+    report = analyze_table(str(spark_tables["clustered"]), profile)
+    customer = next(c for c in report.table.columns if c.name == "customer_id")
+    assert customer.point_lookup_file_ratio <= 0.3
+    finding = next(f for f in report.findings if f.rule_id == "table_data_skipping_candidates")
+    assert finding.title.startswith("The application filters on amount,")
+    assert "customer_id" not in finding.title
 
 
 def test_filters_on_another_table_are_not_candidates_for_this_one(spark_tables):

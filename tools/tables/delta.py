@@ -17,6 +17,7 @@ from pydantic import BaseModel
 from tools.errors import ConfigurationError
 from tools.tables.files import DataFile, file_format
 from tools.tables.model import CommitSummary, DeltaProfile
+from tools.tables.skipping import point_lookup_file_ratio
 
 HISTORY_LIMIT = 1000
 DOMAIN_SCAN_COMMITS = 200
@@ -30,6 +31,7 @@ class DeltaSnapshot(BaseModel):
     partition_columns: list[str]
     schema_fields: list[tuple[str, str]]
     stats_by_column: dict[str, tuple[str | None, str | None, int | None]]  # name -> (min, max, nulls)
+    point_lookup_ratios: dict[str, float | None]  # name -> share of files an equality filter must read
 
 
 def is_delta_table(fs, root: str) -> bool:
@@ -92,6 +94,11 @@ def read_delta(path: str, fs, root: str) -> DeltaSnapshot:
         partition_columns=partition_columns,
         schema_fields=schema_fields,
         stats_by_column=stats,
+        point_lookup_ratios={
+            name: point_lookup_file_ratio([(a.get(f"min.{name}"), a.get(f"max.{name}")) for a in actions])
+            for name, _ in schema_fields
+            if name not in partition_columns
+        },
     )
 
 

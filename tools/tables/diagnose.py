@@ -22,7 +22,7 @@ NOT_ESTIMATED = "not estimated: the gain depends on how often the table is read"
 def diagnose_table(table: TableProfile, profile=None, thresholds: TableThresholds | None = None) -> list[Finding]:
     """Every layout finding for `table`; `profile` (AppProfile) adds Z-order candidates from its SQL filters."""
     thresholds = thresholds or TableThresholds()
-    candidates = _zorder_candidates(table, profile)
+    candidates = _zorder_candidates(table, profile, thresholds)
     findings = [
         _small_files(table, thresholds, candidates),
         _delta_auto_optimize_off(table, thresholds),
@@ -42,12 +42,17 @@ def table_name(table: TableProfile) -> str:
     return f"delta.`{table.path}`" if table.format == "delta" else f"`{table.path}`"
 
 
-def _zorder_candidates(table: TableProfile, profile) -> list[str]:
+def _zorder_candidates(table: TableProfile, profile, thresholds: TableThresholds) -> list[str]:
     if profile is None:
         return []
     skip = set(table.partitions.columns)
-    names = [c.name for c in table.columns if c.name not in skip]
+    names = [c.name for c in table.columns if c.name not in skip and not _clustered(c, thresholds)]
     return [c.name for c in filter_columns(profile, names, table.path)][:MAX_ZORDER_COLUMNS]
+
+
+def _clustered(column, thresholds: TableThresholds) -> bool:
+    """File statistics already skip most files for this column."""
+    return column.point_lookup_file_ratio is not None and column.point_lookup_file_ratio <= thresholds.clustered_file_ratio
 
 
 def _mib(value: float) -> str:
@@ -148,6 +153,12 @@ def _data_skipping(table: TableProfile, t: TableThresholds, candidates: list[str
         Evidence(name=f"filter predicates on {name}", value=counts[name].occurrences, unit="count")
         for name in missing
         if name in counts
+    ]
+    ratios = {c.name: c.point_lookup_file_ratio for c in table.columns}
+    evidence += [
+        Evidence(name=f"share of files an equality filter on {name} reads", value=round(ratios[name], 3), unit="ratio", threshold=t.clustered_file_ratio)
+        for name in missing
+        if ratios.get(name) is not None
     ]
     sql_ids = sorted({i for name in missing if name in counts for i in counts[name].sql_execution_ids})
     cols = ", ".join(missing)

@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 
 from tools.errors import ConfigurationError
 from tools.tables.model import ColumnProfile, ParquetSummary, SizeStats
+from tools.tables.skipping import point_lookup_file_ratio
 
 COMPRESSED_TEXT_SUFFIXES = (".gz", ".bz2", ".xz", ".zst", ".zstd", ".lz4", ".snappy", ".deflate", ".br")
 FORMAT_SUFFIXES = {".parquet": "parquet", ".orc": "orc", ".csv": "csv", ".tsv": "csv", ".json": "json", ".jsonl": "json"}
@@ -140,6 +141,7 @@ def read_parquet_footers(fs, root: str, files: list[DataFile], max_files: int) -
     rows_by_file: dict[str, int] = {}
     columns: dict[str, ColumnProfile] = {}
     schema_text: dict[str, str] = {}
+    ranges: dict[str, list[tuple[object, object]]] = {}
     for data_file in parquet_files:
         full = root if fs.isfile(root) else f"{root.rstrip('/')}/{data_file.relative_path}"
         try:
@@ -155,6 +157,7 @@ def read_parquet_footers(fs, root: str, files: list[DataFile], max_files: int) -
         if metadata.created_by:
             created_by.add(metadata.created_by.split(" (")[0])
         row_groups_per_file.append(metadata.num_row_groups)
+        file_ranges: dict[str, tuple[object, object]] = {}
         for rg_index in range(metadata.num_row_groups):
             row_group = metadata.row_group(rg_index)
             row_group_sizes.append(row_group.total_byte_size)
@@ -168,8 +171,12 @@ def read_parquet_footers(fs, root: str, files: list[DataFile], max_files: int) -
                 if chunk.compression not in column.codecs:
                     column.codecs.append(chunk.compression)
                 _merge_statistics(column, chunk.statistics)
+                file_ranges[name] = _widen(file_ranges.get(name), chunk.statistics)
+        for name, file_range in file_ranges.items():
+            ranges.setdefault(name, []).append(file_range)
     for name, column in columns.items():
         column.type = schema_text.get(name, column.type)
+        column.point_lookup_file_ratio = point_lookup_file_ratio(ranges.get(name, []))
     summary = ParquetSummary(
         files_read=len(rows_by_file),
         rows=sum(rows_by_file.values()),
@@ -200,6 +207,18 @@ def _merge_statistics(column: ColumnProfile, statistics) -> None:
     except (TypeError, ValueError):
         column.min_value = column.min_value or str(low)
         column.max_value = column.max_value or str(high)
+
+
+def _widen(current: tuple[object, object] | None, statistics) -> tuple[object, object]:
+    """A file's [min, max] for one column, widened by one row group; (None, None) once a group lacks statistics."""
+    if statistics is None or not statistics.has_min_max or current == (None, None):
+        return (None, None)
+    if current is None:
+        return (statistics.min, statistics.max)
+    try:
+        return (min(current[0], statistics.min), max(current[1], statistics.max))
+    except TypeError:
+        return (None, None)
 
 
 def _typed_like(text: str, sample: object) -> object:

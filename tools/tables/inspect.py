@@ -37,6 +37,7 @@ def inspect_table(path: str, profile=None, thresholds: TableThresholds | None = 
                 min_value=snapshot.stats_by_column.get(name, (None, None, None))[0],
                 max_value=snapshot.stats_by_column.get(name, (None, None, None))[1],
                 null_count=snapshot.stats_by_column.get(name, (None, None, None))[2],
+                point_lookup_file_ratio=snapshot.point_lookup_ratios.get(name),
             )
             for name, type_name in snapshot.schema_fields
         ]

@@ -41,6 +41,7 @@ class ColumnProfile(BaseModel):
     compressed_bytes: int | None = None
     uncompressed_bytes: int | None = None
     codecs: list[str] = Field(default_factory=list)
+    point_lookup_file_ratio: float | None = None  # share of files an equality filter must still read (1.0 = no skipping)
 
 
 class PartitionProfile(BaseModel):
@@ -154,4 +155,5 @@ class TableThresholds(BaseModel):
     vacuum_min_unreferenced_files: int = 100
     vacuum_min_unreferenced_ratio: float = 0.5  # unreferenced bytes / active bytes
     safe_retention_hours: int = 168  # Delta's default deletedFileRetentionDuration (7 days)
+    clustered_file_ratio: float = 0.3  # a filter column whose point lookups read at most this share of files is clustered already
     max_footers_read: int = 2000
