@@ -11,7 +11,7 @@ from typing import Any
 from graph.config import GraphConfig
 from graph.report import Citation, Cost, PredictedEffect, WhatIfPoint
 from tools.eventlog.model import AppProfile
-from tools.errors import CopilotError
+from tools.errors import CopilotError, ModelError
 from tools.findings import Finding
 
 
@@ -50,7 +50,10 @@ def what_if(profile: AppProfile, config: GraphConfig) -> tuple[list[WhatIfPoint]
         from tools.simulate import what_if_curve
     except ImportError as exc:
         raise ToolUnavailable("the executor simulator is not installed") from exc
-    curve = what_if_curve(profile)
+    try:
+        curve = what_if_curve(profile)
+    except ModelError as exc:  # e.g. no completed stage with task timings
+        raise ToolUnavailable(f"executor what-if: {exc}") from exc
     error = abs(curve.error_pct or 0.0) / 100
     rate = _core_ms_rate(profile, config)
     points = []

@@ -119,7 +119,8 @@ def make_specialist(spec: Specialist, config: GraphConfig, session: LLMSession) 
                 artifacts[profile.app_id] = AppArtifacts(app_id=profile.app_id, what_if=rec.what_if, cost=rec.cost)
             table_summary = rec.table_summary or table_summary
             calls += rec.calls
-            caveats += rec.caveats
+            prefix = f"{profile.app_id}: " if len(task["profiles"]) > 1 else ""
+            caveats += [prefix + c for c in rec.caveats]
         run = SpecialistRun(name=spec.name, mode=mode, reason=task["reason"], tool_calls=calls,
                             note=" ".join(n for n in notes if n).strip(), findings=len(findings))
         update: dict[str, Any] = {"findings": findings, "artifacts": artifacts, "specialist_runs": [run], "caveats": caveats}

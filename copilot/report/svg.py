@@ -14,7 +14,8 @@ COLORS = {"complete": "#4c78a8", "failed": "#e45756", "skipped": "#bab0ac"}
 
 def _frame(title: str, body: str, height: int = H, kind: str = "chart") -> str:
     return (f'<svg class="chart {kind}" xmlns="http://www.w3.org/2000/svg" width="{W}" height="{height}" '
-            f'viewBox="0 0 {W} {height}" role="img" aria-label="{escape(title)}"><title>{escape(title)}</title>{body}</svg>')
+            f'viewBox="0 0 {W} {height}" role="img" aria-label="{escape(title)}"><title>{escape(title)}</title>'
+            f'<text x="{LEFT}" y="13" font-size="12" font-weight="bold">{escape(title)}</text>{body}</svg>')
 
 
 def _axis_x(max_value: float, height: int, fmt) -> str:

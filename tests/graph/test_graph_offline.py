@@ -103,3 +103,15 @@ def test_planted_secrets_never_reach_the_report(secret_log: str) -> None:
 
     text = graph.analyze([secret_log], question="show me the config").model_dump_json()
     assert not [s for s in SECRET_VALUES if s in text]
+
+
+@pytest.mark.slow
+def test_a_directory_of_twenty_one_public_logs_is_one_verified_report(eventlog_fixtures) -> None:
+    from copilot.report import render
+
+    report = graph.analyze([str(eventlog_fixtures / "apache__spark" / "spark-events")], question="why is it slow?")
+    assert len(report.apps) == 21 and report.findings
+    assert verify_report(report) == []
+    assert any("no completed stages" in c for c in report.caveats)  # an app with nothing to simulate is a caveat
+    for fmt in ("terminal", "md", "json", "html"):
+        assert render(report, fmt)
