@@ -43,13 +43,28 @@ def driver_bound(ctx: RuleContext) -> Iterator[Finding]:
             code_change="Replace collect()/toPandas() + Python loops with DataFrame operations; submit independent "
             "actions from a thread pool (with spark.scheduler.mode=FAIR).",
         ),
-        savings=Savings(
-            core_ms=driver_ms * executor_cores * 0.5,
-            wall_ms=driver_ms * 0.5,
-            method="Half the driver-only time, during which every executor core was allocated but idle.",
-        ),
+        savings=driver_savings(ctx, driver_ms, executor_cores),
         doc_query="driver bound collect toPandas driver time idle executors",
         severity=Severity.severe if ratio >= 0.8 else Severity.moderate,
+    )
+
+
+def driver_savings(ctx: RuleContext, driver_ms: float, executor_cores: int) -> Savings:
+    """Half the driver-only time; its idle executor cores only when the idle-executor rule does not price them."""
+    t = ctx.thresholds
+    allocated, used = ctx.profile.allocated_core_ms, ctx.profile.used_core_ms
+    idle_priced = bool(allocated and used is not None and (allocated - used) / allocated >= t.idle_core_ratio
+                       and allocated - used >= t.idle_min_core_ms)
+    if idle_priced:
+        return Savings(
+            wall_ms=driver_ms * 0.5,
+            method="Half the driver-only time; the executors' idle cores meanwhile are priced by the idle-executor "
+            "finding, not counted twice.",
+        )
+    return Savings(
+        core_ms=driver_ms * executor_cores * 0.5,
+        wall_ms=driver_ms * 0.5,
+        method="Half the driver-only time, during which every executor core was allocated but idle.",
     )
 
 

@@ -110,7 +110,10 @@ def executor_spill(ctx: RuleContext) -> Iterator[Finding]:
             ev("largest executor spill", max(e.disk_bytes_spilled for e in spilling), "bytes"),
         ],
         recommendation=spill_recommendation(ctx, ctx.int_property("spark.sql.shuffle.partitions")),
-        savings=Savings(core_ms=io_ms, method="Writing and re-reading the spilled bytes at the assumed disk throughput."),
+        savings=Savings(
+            method=f"The same {human_bytes(total)} the stage-spill findings price (about {io_ms / 1000:.0f} core-s "
+            "of disk I/O); not counted twice."
+        ),
         doc_query="executor memory spill spark.executor.memory spark.memory.fraction",
         executor_ids=[e.executor_id for e in spilling][:20],
     )
