@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from llm_doubles import ScriptedChatModel
+import pytest
+from llm_doubles import OpenAIStub, ScriptedChatModel
 from planted_secrets import SECRET_VALUES
 
 from graph.chat import open_chat
+from graph.config import GraphConfig, LLMConfig
 
 
 def test_offline_answers_come_from_the_same_tools(yarn_log: str) -> None:
@@ -55,3 +57,19 @@ def test_secrets_typed_into_a_chat_are_not_stored(secret_chat_log: str, copilot_
     stored = (copilot_home / "threads.sqlite").read_bytes()
     assert b"jdbc:postgresql://db:5432/x" in stored
     assert not [s for s in SECRET_VALUES if s.encode() in stored]
+
+
+@pytest.mark.slow
+def test_a_failing_endpoint_mid_chat_falls_back_to_offline_answers(yarn_log: str, copilot_home) -> None:
+    notices: list[str] = []
+    with OpenAIStub(mode="500") as stub:
+        config = GraphConfig(home=copilot_home, llm=LLMConfig(base_url=stub.base_url, max_retries=0))
+        agent = open_chat(config, notice=notices.append)
+        thread = agent.new_thread_id()
+        agent.load(thread, yarn_log)
+        first = "".join(agent.ask(thread, "summary"))
+        second = "".join(agent.ask(thread, "summary"))
+        agent.close()
+    assert "answering offline" in first and "ran 43.7 s" in first
+    assert "answering offline" not in second and "ran 43.7 s" in second  # offline from then on, silently
+    assert len([n for n in notices if "warning" in n]) == 1

@@ -39,7 +39,10 @@ def respond(messages: list[Turn], fabricate: Callable[[int], bool] = lambda atte
         said = f"The application ran for {runtime.group(1)}." if runtime else "The application ran."
         if fabricate(attempt):
             said += f" It wasted {FABRICATED} core hours and should set spark.sql.shuffle.partitions=31337."
-        return {"role": "assistant", "content": json.dumps({"headline": "Scripted verdict", "summary": said})}
+        first = re.search(r"^finding (\S+) \[", evidence, re.M)
+        explained = {first.group(1): "This is the finding to fix first."} if first else {}
+        return {"role": "assistant", "content": json.dumps({"headline": "Scripted verdict", "summary": said,
+                                                            "findings": explained})}
     if last["role"] == "tool":
         tool_text = " ".join(m["content"] for m in messages if m["role"] == "tool")
         app = re.search(r'"app_id": ?"([^"]+)"', tool_text)

@@ -40,6 +40,7 @@ def test_verified_llm_narrative_is_used(scripted_report) -> None:
     report, _ = scripted_report
     assert report.path == "llm"
     assert report.narrative == "The application ran for 43.7 s." and report.headline == "Scripted verdict"
+    assert report.findings[0].explanation == "This is the finding to fix first."
     assert verify_report(report) == []
 
 

@@ -92,3 +92,18 @@ def test_a_bad_log_is_one_line_and_exit_2(tmp_path: Path) -> None:
     assert done.returncode == 2
     lines = [line for line in done.stderr.splitlines() if line.startswith("copilot: error:")]
     assert len(lines) == 1 and "Traceback" not in done.stderr
+
+
+@pytest.mark.slow
+def test_the_llm_endpoint_comes_from_the_environment(yarn_log: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from llm_doubles import OpenAIStub
+
+    from copilot.settings import get_settings
+
+    with OpenAIStub() as stub:
+        monkeypatch.setenv("COPILOT_LLM__BASE_URL", stub.base_url)
+        monkeypatch.setenv("COPILOT_LLM__MODEL", "env-model")
+        get_settings.cache_clear()
+        data = json.loads(analyze(yarn_log, "--format", "json"))
+    assert data["path"] == "llm" and data["narrative"] == "The application ran for 43.7 s."
+    assert {r["model"] for r in stub.requests} == {"env-model"}
