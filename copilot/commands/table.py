@@ -52,8 +52,8 @@ def render_findings(console: Console, findings: list[Finding]) -> None:
     for finding in findings:
         console.print(f"\n[bold]{finding.severity.value.upper()}[/bold] {finding.title}  [dim]({finding.rule_id})[/dim]")
         for item in finding.evidence:
-            threshold = f" (threshold {item.threshold})" if item.threshold is not None else ""
-            console.print(f"  · {item.name}: {item.value} {item.unit}{threshold}", markup=False)
+            threshold = f" (threshold {_number(item.threshold)})" if item.threshold is not None else ""
+            console.print(f"  · {item.name}: {_number(item.value)} {item.unit}{threshold}".rstrip(), markup=False)
         console.print(f"  → {finding.recommendation.summary}", markup=False)
         for change in finding.recommendation.config_changes:
             console.print(f"    {change.key} = {change.value}" + (f" (now {change.current})" if change.current else ""), markup=False)
@@ -62,6 +62,15 @@ def render_findings(console: Console, findings: list[Finding]) -> None:
         savings = finding.estimated_savings
         if savings.cost is not None:
             console.print(f"  saves ~{savings.cost:.4f} {savings.currency} per run ({savings.method})", markup=False)
+
+
+def _number(value: float | str) -> str:
+    """Evidence values for people: 2000.0 -> 2,000; 0.1234 -> 0.1234."""
+    if isinstance(value, float) and value.is_integer():
+        return f"{int(value):,}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
 
 
 def render_table_report(console: Console, report: TableReport) -> None:
@@ -91,10 +100,11 @@ def render_table_report(console: Console, report: TableReport) -> None:
         )
     if t.columns:
         table = Table(title="Columns", title_justify="left")
-        for column in ("name", "type", "nulls", "min", "max", "compressed"):
+        for column in ("name", "type", "nulls", "min", "max", "compressed", "files read by col = v"):
             table.add_column(column, overflow="fold")
         for c in t.columns[:30]:
-            table.add_row(c.name, c.type, "-" if c.null_count is None else str(c.null_count), (c.min_value or "-")[:30], (c.max_value or "-")[:30], human_bytes(c.compressed_bytes))
+            ratio = "-" if c.point_lookup_file_ratio is None else f"{c.point_lookup_file_ratio:.0%}"
+            table.add_row(c.name, c.type, "-" if c.null_count is None else str(c.null_count), (c.min_value or "-")[:30], (c.max_value or "-")[:30], human_bytes(c.compressed_bytes), ratio)
         console.print(table)
     for warning in t.warnings:
         console.print(f"[yellow]warning:[/yellow] {warning}")
