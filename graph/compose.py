@@ -265,6 +265,3 @@ def finding_key(item: ReportFinding | AppFinding) -> str:
 def finding_of(report: Report, item_key: str) -> ReportFinding | None:
     return next((f for f in report.findings if finding_key(f) == item_key), None)
 
-
-__all__ = ["build_report", "write_template", "evidence_digest", "finding_key", "conf_flags", "conf_set_lines",
-           "is_static", "Finding"]

@@ -16,7 +16,7 @@ from langgraph.types import Send
 
 from graph import adapters, prompts
 from graph.adapters import ToolUnavailable
-from graph.compose import build_report, evidence_digest, finding_key, finding_of
+from graph.compose import build_report, evidence_digest, finding_of
 from graph.config import GraphConfig
 from graph.llm import LLMSession, LLMUnavailable
 from graph.redact import scrub
@@ -268,4 +268,4 @@ def _rule_effect(item: AppFinding, profile: AppProfile) -> PredictedEffect | Non
     return PredictedEffect(runtime_before_ms=profile.duration_ms, runtime_after_ms=after, method="rule estimate")
 
 
-__all__ = ["Nodes", "parse_question", "choose_specialists", "finding_key"]
+__all__ = ["Nodes", "parse_question", "choose_specialists"]

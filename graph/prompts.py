@@ -31,6 +31,7 @@ SPECIALIST_TASK = """Application overview:
 {overview}
 User question:
 {question}
+Table given by the user (for inspect_table / diagnose_table): {table}
 Investigate your focus area with your tools."""
 
 SYNTHESIZE_SYSTEM = """You write the narrative of a Spark performance report for a data engineer.
@@ -60,8 +61,9 @@ def specialist_system(name: str, focus: str, max_steps: int) -> str:
     return SPECIALIST_SYSTEM.format(name=name, focus=focus, max_steps=max_steps, data_rule=DATA_RULE)
 
 
-def specialist_task(overview: Any, question: str) -> str:
-    return SPECIALIST_TASK.format(overview=fence("application", overview), question=fence("question", question or "(none)"))
+def specialist_task(overview: Any, question: str, table: str | None = None) -> str:
+    return SPECIALIST_TASK.format(overview=fence("application", overview), question=fence("question", question or "(none)"),
+                                  table=fence("table_path", table) if table else "none")
 
 
 def synthesize_system() -> str:

@@ -138,7 +138,7 @@ def _run_llm(spec: Specialist, toolbox: Toolbox, task: SpecialistInput, config: 
     messages = [
         SystemMessage(prompts.specialist_system(spec.name, spec.focus, config.specialist_max_steps)),
         HumanMessage(prompts.specialist_task(app_overview(toolbox.profile).model_dump(mode="json", exclude_none=True),
-                                             task["question"].text)),
+                                             task["question"].text, task.get("table"))),
     ]
     new = tool_loop(session, messages, toolbox, tool_names, config.specialist_max_steps)
     answer = new[-1].content if new else ""

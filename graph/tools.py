@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import threading
-from typing import Any, Literal
+from typing import Any
 
 from langchain_core.tools import BaseTool, StructuredTool
 from pydantic import BaseModel, Field
@@ -224,6 +224,8 @@ class Toolbox:
         return findings
 
     def _table_profile(self, path: str):
+        if self.table is not None and path != self.table:  # the model may not steer reads to other paths
+            raise ToolUnavailable(f"only the table given by the user ({self.table}) can be inspected")
         with self._lock:
             cached = self._tables.get(path)
         if cached is None:
@@ -286,8 +288,3 @@ def _wrap(name: str, func: Any, schema: type[BaseModel]) -> BaseTool:
     """One LangChain tool over one toolbox method (results as JSON text)."""
     return StructuredTool.from_function(lambda **kw: to_json(func(**kw)), name=name, description=func.__doc__, args_schema=schema)
 
-
-ToolName = Literal[
-    "app_overview", "stage_details", "spark_config", "diagnose", "what_if_executors",
-    "predict_runtime", "app_cost", "inspect_table", "diagnose_table", "search_docs",
-]

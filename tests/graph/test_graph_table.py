@@ -38,3 +38,16 @@ def test_a_missing_table_is_a_clear_error(yarn_log: str, tmp_path: Path) -> None
 
     with pytest.raises(CopilotError):
         graph.analyze([yarn_log], table=str(tmp_path / "no-such-table"))
+
+
+def test_the_model_cannot_steer_table_reads_away_from_the_given_table(yarn_log: str, small_file_delta_table: str,
+                                                                       tmp_path: Path) -> None:
+    from graph.adapters import ToolUnavailable, load_profiles
+    from graph.config import GraphConfig
+    from graph.tools import Toolbox
+
+    toolbox = Toolbox(load_profiles(yarn_log, GraphConfig())[0], GraphConfig(), table=small_file_delta_table)
+    assert toolbox.inspect_table(small_file_delta_table).format == "delta"
+    with pytest.raises(ToolUnavailable):
+        toolbox.inspect_table(str(tmp_path))
+    assert "only the table given by the user" in toolbox.call("diagnose_table", {"path": "/etc"})
