@@ -105,3 +105,17 @@ def test_delta_file_statistics_measure_how_well_each_column_skips(delta_small_fi
     assert columns["id"].point_lookup_file_ratio <= 0.05  # each append holds its own id range
     assert columns["amount"].point_lookup_file_ratio >= 0.5  # id % 97 over ~50 consecutive ids: each file spans half of 0..96 or more
     assert columns["region"].point_lookup_file_ratio is None  # partition column
+
+
+def test_unreadable_delta_log_falls_back_to_listing_the_files(tmp_path):
+    import pyarrow as pa
+    from deltalake import write_deltalake
+
+    path = tmp_path / "broken"
+    write_deltalake(str(path), pa.table({"id": [1, 2, 3, 4], "region": ["eu", "us", "eu", "us"]}), partition_by=["region"])
+    for commit in (path / "_delta_log").iterdir():
+        commit.write_text("{not json")
+    table = inspect_table(str(path))
+    assert table.delta is None
+    assert table.file_count == 2 and table.partitions.columns == ["region"]
+    assert any("cannot read Delta table" in w for w in table.warnings)

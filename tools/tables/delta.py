@@ -273,7 +273,9 @@ def _count_unreferenced(profile: DeltaProfile, fs, root: str, active: set[str]) 
     prefix = root.rstrip("/") + "/"
     for full_path, info in fs.find(root, detail=True).items():
         relative = full_path[len(prefix):] if full_path.startswith(prefix) else full_path
-        if info.get("type") == "directory" or relative.startswith("_delta_log") or PurePosixPath(relative).name.startswith((".", "_")):
+        if info.get("type") == "directory" or relative.startswith("_") or PurePosixPath(relative).name.startswith((".", "_")):
+            continue
+        if file_format(relative)[0] != "parquet":  # deletion vectors and other side files are not data files
             continue
         if relative not in active and _unquoted(relative) not in active:
             profile.unreferenced_files += 1

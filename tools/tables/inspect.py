@@ -7,6 +7,7 @@ from collections import Counter, defaultdict
 
 import numpy as np
 
+from tools.errors import ConfigurationError
 from tools.tables.delta import is_delta_table, read_delta
 from tools.tables.files import DataFile, list_data_files, open_filesystem, read_orc_rows, read_parquet_footers, size_stats
 from tools.tables.model import ColumnProfile, PartitionProfile, PartitionSummary, TableProfile, TableThresholds
@@ -26,8 +27,13 @@ def inspect_table(path: str, profile=None, thresholds: TableThresholds | None = 
     columns: list[ColumnProfile] = []
     delta = None
     parquet = None
+    snapshot = None
     if is_delta_table(fs, root):
-        snapshot = read_delta(path, fs, root)
+        try:
+            snapshot = read_delta(path, fs, root)
+        except ConfigurationError as exc:  # e.g. a table feature delta-rs cannot read: fall back to the files
+            warnings.append(f"{exc}; listing the files instead (files no longer in the table are counted too)")
+    if snapshot is not None:
         files, rows_by_file, delta = snapshot.files, snapshot.rows_by_file, snapshot.profile
         partition_columns = snapshot.partition_columns
         columns = [
