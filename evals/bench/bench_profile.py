@@ -26,8 +26,13 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-SOURCE_LOG = REPO / "tests/fixtures/eventlogs/apache__spark/spark-events/application_1536831636016_59384_1"
-APP_ID = "application_1536831636016_59384"
+SOURCES = {
+    # Spark 3.0 on YARN: ~1.7 KB TaskEnd lines (few accumulables), ~2 KB per task with its TaskStart.
+    "yarn-spark3.0": REPO / "tests/fixtures/eventlogs/apache__spark/spark-events/application_1536831636016_59384_1",
+    # Spark 3.3 local SQL app: ~4.5 KB TaskEnd lines (all internal and SQL accumulables), as recent Spark writes.
+    "sql-spark3.3": REPO / "tests/fixtures/eventlogs/apache__spark/spark-events/local-1642039451826",
+}
+APP_ID = "application_1700000000000_0001"
 TASK_EVENTS = ("SparkListenerTaskStart", "SparkListenerTaskEnd")
 BODY_EVENTS = ("SparkListenerJobStart", "SparkListenerStageSubmitted", "SparkListenerStageCompleted",
                "SparkListenerJobEnd", *TASK_EVENTS)
@@ -62,9 +67,9 @@ def _renumber_stage(info: dict, stage_offset: int, tasks_per_stage: int) -> dict
     return info
 
 
-def synthesize(target: Path, size_mb: int, tasks_per_stage: int) -> dict[str, int]:
+def synthesize(source: Path, target: Path, size_mb: int, tasks_per_stage: int) -> dict[str, int]:
     """Write a log of about `size_mb` MB; returns its task, stage and byte counts."""
-    events = [json.loads(line) for line in SOURCE_LOG.read_text().splitlines() if line.strip()]
+    events = [json.loads(line) for line in source.read_text().splitlines() if line.strip()]
     first_job = next(i for i, e in enumerate(events) if e["Event"] == "SparkListenerJobStart")
     last_job = max(i for i, e in enumerate(events) if e["Event"] == "SparkListenerJobEnd")
     header = [e for e in events[:first_job] if e["Event"] not in BODY_EVENTS]
@@ -213,6 +218,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size-mb", type=int, default=1024, help="uncompressed size of the synthesized log")
     parser.add_argument("--tasks-per-stage", type=int, default=1000)
+    parser.add_argument("--source", choices=sorted(SOURCES), default="yarn-spark3.0", help="real log the events come from")
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "copilot_bench_profile")
     parser.add_argument("--skip-history-server", action="store_true")
     parser.add_argument("--keep", action="store_true", help="keep the synthesized log")
@@ -223,7 +229,7 @@ def main() -> None:
     log_dir.mkdir(parents=True)
     log = log_dir / APP_ID
     t = time.perf_counter()
-    shape = synthesize(log, args.size_mb, args.tasks_per_stage)
+    shape = synthesize(SOURCES[args.source], log, args.size_mb, args.tasks_per_stage)
     size_mb = shape["bytes"] / 1e6
     print(f"synthesized {log}: {size_mb:.0f} MB, {shape['tasks']:,} tasks, {shape['stages']:,} stages "
           f"({time.perf_counter() - t:.0f} s)", flush=True)
@@ -242,7 +248,8 @@ def main() -> None:
         print(f"history server: {shs}", flush=True)
 
     print()
-    print(f"log: {size_mb:.0f} MB uncompressed, {shape['tasks']:,} tasks, {shape['stages']:,} stages")
+    print(f"log: {size_mb:.0f} MB uncompressed, {shape['tasks']:,} tasks, {shape['stages']:,} stages, "
+          f"events from {SOURCES[args.source].name} ({args.source})")
     print(f"{'reader':36} {'seconds':>9} {'MB/s':>8} {'peak RSS MB':>12} {'copilot speed-up':>17}")
     for name, seconds, rss in rows:
         if seconds is None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from itertools import compress
 from typing import Any
 
 import msgspec
@@ -140,30 +139,38 @@ class Aggregator:
     def feed_block(self, data: bytes, start: int, end: int) -> None:
         """Process the complete lines in `data[start:end]` (the hot path).
 
-        The block is cut before each StageCompleted so a stage's tasks are aggregated
-        before it finalizes; within a segment, task lines are picked out in bulk.
+        One pass of `find` over line starts, no copies: TaskEnd lines are decoded from
+        memoryview slices in batches, TaskStart-like lines are skipped, the few other
+        lines are handled in order. Pending tasks are aggregated before each
+        StageCompleted, so a stage's tasks are in before it finalizes.
         """
-        marker = b"\n" + STAGE_COMPLETED_PREFIX
-        while True:
-            cut = data.find(marker, start, end)
-            self._feed_segment(data[start:end] if cut < 0 else data[start:cut])
-            if cut < 0:
-                return
-            start = cut + 1
-
-    def _feed_segment(self, segment: bytes) -> None:
-        lines = segment.split(b"\n")
-        if lines and lines[0].startswith(STAGE_COMPLETED_PREFIX):
-            self.feed(lines[:1])
-            lines = lines[1:]
-        task_ends = [line for line in lines if line.startswith(TASK_END_PREFIX)]
-        others = [line for line in lines if not line.startswith(TASK_PREFIX)]
-        task_lines = len(lines) - len(others)
-        if task_lines:
-            self.events += task_lines
+        view = memoryview(data)
+        find, startswith = data.find, data.startswith
+        pending: list[memoryview] = []
+        tasks = 0
+        pos = start
+        while pos < end:
+            newline = find(b"\n", pos, end)
+            if newline < 0:
+                newline = end
+            if startswith(TASK_END_PREFIX, pos):
+                pending.append(view[pos:newline])
+            elif startswith(TASK_PREFIX, pos):
+                tasks += 1
+            else:
+                if pending and startswith(STAGE_COMPLETED_PREFIX, pos):
+                    self._aggregate_tasks(self._decode_tasks(pending))
+                    tasks += len(pending)
+                    pending = []
+                self.feed([data[pos:newline]])
+            pos = newline + 1
+        if pending:
+            self._aggregate_tasks(self._decode_tasks(pending))
+            tasks += len(pending)
+        if tasks:
+            self.events += tasks
             self.saw_event = True
-            self._batch.extend(task_ends)
-        self.feed(others)
+        self.flush()  # TaskEnd lines that needed the slow path (not starting with the usual prefix)
 
     def feed(self, lines: list[bytes]) -> None:
         """Process complete lines (without the newline), one at a time."""
@@ -223,22 +230,24 @@ class Aggregator:
         self.bad_line_kinds[f"{kind.rsplit('.', 1)[-1]} ({type(exc).__name__})"] += 1
 
     def flush(self) -> None:
-        """Decode and aggregate the pending TaskEnd lines."""
-        if not self._batch:
-            return
-        batch = self._batch.copy()
-        self._batch.clear()  # in place: feed() holds a reference to this list
+        """Decode and aggregate pending TaskEnd lines collected one at a time."""
+        if self._batch:
+            batch = self._batch.copy()
+            self._batch.clear()  # in place: feed() holds a reference to this list
+            self._aggregate_tasks(self._decode_tasks(batch))
+
+    def _decode_tasks(self, lines: list[bytes] | list[memoryview]) -> list[ev.TaskEnd]:
         decode = self._task_decoder.decode
         try:
-            tasks = [decode(line) for line in batch]
+            return [decode(line) for line in lines]
         except (msgspec.DecodeError, msgspec.ValidationError):
             tasks = []
-            for line in batch:
+            for line in lines:
                 try:
-                    tasks.append(self._task_decoder.decode(line))
+                    tasks.append(decode(line))
                 except (msgspec.DecodeError, msgspec.ValidationError) as exc:
                     self._bad("SparkListenerTaskEnd", exc)
-        self._aggregate_tasks(tasks)
+            return tasks
 
     # ------------------------------------------------------------ tasks
 
@@ -258,24 +267,22 @@ class Aggregator:
 
     def _aggregate_tasks(self, tasks: list[ev.TaskEnd]) -> None:
         """Successful tasks of running stages go column-wise into their stage; the rest one by one."""
-        simple = [
-            t.end_reason is not None and t.end_reason.reason == "Success" and t.info is not None
-            and not t.info.failed and t.metrics is not None
+        keys = [
+            (t.stage_id, t.stage_attempt_id)
+            if t.end_reason is not None and t.end_reason.reason == "Success" and t.info is not None
+            and not t.info.failed and t.metrics is not None else None
             for t in tasks
         ]
-        succeeded = list(compress(tasks, simple))
-        if len(succeeded) < len(tasks):
-            for task, is_simple in zip(tasks, simple):
-                if not is_simple:
-                    self._task_end_one(task)
-        first = succeeded[0] if succeeded else None
-        if first is not None and all(t.stage_id == first.stage_id and t.stage_attempt_id == first.stage_attempt_id
-                                     for t in succeeded):
-            groups = {(first.stage_id, first.stage_attempt_id): succeeded}
+        distinct = set(keys)
+        if len(distinct) == 1 and None not in distinct:
+            groups = {keys[0]: tasks}
         else:
             groups = {}
-            for task in succeeded:
-                groups.setdefault((task.stage_id, task.stage_attempt_id), []).append(task)
+            for task, key in zip(tasks, keys):
+                if key is None:
+                    self._task_end_one(task)
+                else:
+                    groups.setdefault(key, []).append(task)
         codes = self.executor_codes
         for key, group in groups.items():
             stage_tasks = self._stage(*key).tasks
@@ -293,7 +300,7 @@ class Aggregator:
             stage_tasks.code_blocks.append(np.array(
                 [codes[e] if e in codes else self._executor_code(e) for e in executor_ids], dtype=np.int64))
             stage_tasks.succeeded += len(group)
-            stage_tasks.speculative += sum(1 for t in group if t.info.speculative)
+            stage_tasks.speculative += [t.info.speculative for t in group].count(True)
 
     def _task_end_one(self, task: ev.TaskEnd) -> None:
         try:
@@ -317,9 +324,8 @@ class Aggregator:
         executor.task_time_ms += duration
         tasks.late_task_time_by_executor[info.executor_id] += duration
         if task.metrics is not None:
-            run = float(task.metrics.run_ms or 0)
-            tasks.used_run_ms += run
-            executor.gc_time_ms += float(task.metrics.gc_ms or 0)
+            tasks.used_run_ms += _measured(task.metrics.run_ms)
+            executor.gc_time_ms += _measured(task.metrics.gc_ms)
         if kind == "Success" and not info.failed:
             tasks.succeeded += 1
             if tasks.finalized:
@@ -342,7 +348,7 @@ class Aggregator:
         if rows is None:
             return
         per_executor = decode_rows_per_executor(rows, codes, len(self.executor_names))
-        for code in np.unique(codes):
+        for code in np.flatnonzero(per_executor["task_count"]):
             executor = self._executor(self.executor_names[code])
             executor.task_count += int(per_executor["task_count"][code])
             for name in ("task_time_ms", "gc_time_ms", "input_bytes", "shuffle_read_bytes", "shuffle_write_bytes",
@@ -572,6 +578,11 @@ class Aggregator:
     def _warn_once(self, message: str) -> None:
         if message not in self.warnings and len(self.warnings) < 50:
             self.warnings.append(message)
+
+
+def _measured(value: float) -> float:
+    """A metric value for sums: NaN (not measured) counts as 0."""
+    return 0.0 if value != value else float(value)
 
 
 def _plan_metrics(info: ev.SparkPlanInfo) -> list[ev.PlanMetric]:

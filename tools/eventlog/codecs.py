@@ -18,7 +18,7 @@ import zstandard
 
 from tools.errors import EventLogError
 
-READ_SIZE = 1 << 20  # bytes read from storage per call
+READ_SIZE = 1 << 22  # bytes read from storage per call (bigger blocks amortize per-block numpy work)
 ZSTD_READ_SIZE = 1 << 18  # smaller input for zstd/gzip keeps the decoded chunk bounded
 
 EXTENSIONS = {

@@ -13,56 +13,54 @@ import msgspec
 from msgspec import Struct, field
 
 Number = int | float
+NAN = float("nan")  # "not measured": metric fields the log lacks decode to NaN, never to 0
 
 # ---------------------------------------------------------------- task end (hot path)
 
 
 class ShuffleReadMetrics(Struct, gc=False):
-    remote_bytes_read: int = field(name="Remote Bytes Read", default=0)
-    local_bytes_read: int = field(name="Local Bytes Read", default=0)
-    fetch_wait_ms: int = field(name="Fetch Wait Time", default=0)
-    records_read: int | None = field(name="Total Records Read", default=None)
+    remote_bytes_read: float = field(name="Remote Bytes Read", default=0)
+    local_bytes_read: float = field(name="Local Bytes Read", default=0)
+    fetch_wait_ms: float = field(name="Fetch Wait Time", default=0)
+    records_read: float = field(name="Total Records Read", default=NAN)
 
 
 class ShuffleWriteMetrics(Struct, gc=False):
-    bytes_written: int = field(name="Shuffle Bytes Written", default=0)
-    write_time_ns: int = field(name="Shuffle Write Time", default=0)
-    records_written: int | None = field(name="Shuffle Records Written", default=None)
+    bytes_written: float = field(name="Shuffle Bytes Written", default=0)
+    write_time_ns: float = field(name="Shuffle Write Time", default=0)
+    records_written: float = field(name="Shuffle Records Written", default=NAN)
 
 
 class InputMetrics(Struct, gc=False):
-    bytes_read: int = field(name="Bytes Read", default=0)
-    records_read: int | None = field(name="Records Read", default=None)
+    bytes_read: float = field(name="Bytes Read", default=0)
+    records_read: float = field(name="Records Read", default=NAN)
 
 
 class OutputMetrics(Struct, gc=False):
-    bytes_written: int = field(name="Bytes Written", default=0)
-    records_written: int | None = field(name="Records Written", default=None)
+    bytes_written: float = field(name="Bytes Written", default=0)
+    records_written: float = field(name="Records Written", default=NAN)
 
 
 class TaskMetrics(Struct, gc=False):
-    deserialize_ms: int | None = field(name="Executor Deserialize Time", default=None)
-    run_ms: int | None = field(name="Executor Run Time", default=None)
-    cpu_ns: int | None = field(name="Executor CPU Time", default=None)
-    peak_execution_memory: int | None = field(name="Peak Execution Memory", default=None)
-    result_size: int | None = field(name="Result Size", default=None)
-    gc_ms: int | None = field(name="JVM GC Time", default=None)
-    result_serialization_ms: int | None = field(name="Result Serialization Time", default=None)
-    memory_spilled: int | None = field(name="Memory Bytes Spilled", default=None)
-    disk_spilled: int | None = field(name="Disk Bytes Spilled", default=None)
-    shuffle_read: ShuffleReadMetrics | None = field(name="Shuffle Read Metrics", default=None)
-    shuffle_write: ShuffleWriteMetrics | None = field(name="Shuffle Write Metrics", default=None)
-    input: InputMetrics | None = field(name="Input Metrics", default=None)
-    output: OutputMetrics | None = field(name="Output Metrics", default=None)
+    deserialize_ms: float = field(name="Executor Deserialize Time", default=NAN)
+    run_ms: float = field(name="Executor Run Time", default=NAN)
+    cpu_ns: float = field(name="Executor CPU Time", default=NAN)
+    peak_execution_memory: float = field(name="Peak Execution Memory", default=NAN)
+    result_size: float = field(name="Result Size", default=NAN)
+    gc_ms: float = field(name="JVM GC Time", default=NAN)
+    result_serialization_ms: float = field(name="Result Serialization Time", default=NAN)
+    memory_spilled: float = field(name="Memory Bytes Spilled", default=NAN)
+    disk_spilled: float = field(name="Disk Bytes Spilled", default=NAN)
+    # Absent groups (older Spark) default to all-NaN instances, so attribute paths always resolve.
+    shuffle_read: ShuffleReadMetrics = field(name="Shuffle Read Metrics", default_factory=lambda: ABSENT[ShuffleReadMetrics])
+    shuffle_write: ShuffleWriteMetrics = field(name="Shuffle Write Metrics", default_factory=lambda: ABSENT[ShuffleWriteMetrics])
+    input: InputMetrics = field(name="Input Metrics", default_factory=lambda: ABSENT[InputMetrics])
+    output: OutputMetrics = field(name="Output Metrics", default_factory=lambda: ABSENT[OutputMetrics])
 
 
 class TaskInfo(Struct, gc=False):
-    task_id: int = field(name="Task ID", default=-1)
-    index: int = field(name="Index", default=-1)
-    attempt: int = field(name="Attempt", default=0)
     launch_time: int = field(name="Launch Time", default=0)
     executor_id: str = field(name="Executor ID", default="")
-    host: str = field(name="Host", default="")
     speculative: bool = field(name="Speculative", default=False)
     getting_result_time: int = field(name="Getting Result Time", default=0)
     finish_time: int = field(name="Finish Time", default=0)
@@ -95,7 +93,17 @@ class TaskEnd(Struct, gc=False):
     end_reason: TaskEndReason | None = field(name="Task End Reason", default=None)
     info: TaskInfo | None = field(name="Task Info", default=None)
     metrics: TaskMetrics | None = field(name="Task Metrics", default=None)
-    executor_metrics: ExecutorMetricsPeaks | None = field(name="Task Executor Metrics", default=None)
+    executor_metrics: ExecutorMetricsPeaks = field(
+        name="Task Executor Metrics", default_factory=lambda: ABSENT[ExecutorMetricsPeaks])
+
+
+def _absent(struct_type: type[Struct]) -> Struct:
+    """An instance whose every field is NaN: 'not measured' for a metric group the log lacks."""
+    return struct_type(**{name: NAN for name in struct_type.__struct_fields__})
+
+
+# One shared, never-mutated instance per group (built once: the factories run per decoded task).
+ABSENT = {t: _absent(t) for t in (ShuffleReadMetrics, ShuffleWriteMetrics, InputMetrics, OutputMetrics, ExecutorMetricsPeaks)}
 
 
 # ---------------------------------------------------------------- stages and jobs

@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Iterable
+from itertools import chain
+from operator import attrgetter
 
 import numpy as np
+from msgspec.structs import astuple
 
-from tools.eventlog.events import TaskEnd, TaskEndReason
-from tools.eventlog.model import Quantiles, TaskMetricDistributions
+from tools.eventlog.events import ABSENT, ExecutorMetricsPeaks, TaskEnd, TaskEndReason
+from tools.eventlog.model import TaskMetricDistributions
 
 NAN = math.nan
 DURATION_SAMPLE_SIZE = 512
@@ -37,62 +41,71 @@ EXECUTOR_SUMS = {
 }
 
 
-def _column(values: list) -> np.ndarray:
-    return np.array(values, dtype=np.float64)  # None -> NaN
+ABSENT_PEAKS = ABSENT[ExecutorMetricsPeaks]
+# TaskMetrics scalars read per task, and the distribution column each one fills.
+_SCALARS = {
+    "deserialize_ms": "executor_deserialize_time_ms",
+    "run_ms": "executor_run_time_ms",
+    "cpu_ns": "executor_cpu_time_ms",
+    "peak_execution_memory": "peak_execution_memory_bytes",
+    "result_size": "result_size_bytes",
+    "gc_ms": "jvm_gc_time_ms",
+    "result_serialization_ms": "result_serialization_time_ms",
+    "memory_spilled": "memory_bytes_spilled",
+    "disk_spilled": "disk_bytes_spilled",
+}
+_SCALAR_VALUES = attrgetter(*_SCALARS)
+_SCALAR_COLUMNS = [COL[name] for name in _SCALARS.values()]
+_TIMES = attrgetter("launch_time", "finish_time", "getting_result_time")
+# Nested metric groups are read whole with msgspec's astuple, in their Struct field order.
+_GROUPS = {
+    "shuffle_read": ["shuffle_remote_bytes_read", None, "shuffle_fetch_wait_ms", "shuffle_read_records"],
+    "shuffle_write": ["shuffle_write_bytes", "shuffle_write_time_ms", "shuffle_write_records"],
+    "input": ["input_bytes", "input_records"],
+    "output": ["output_bytes", "output_records"],
+}
+
+
+def _matrix(rows: Iterable[tuple[float, ...]], n: int, width: int) -> np.ndarray:
+    return np.fromiter(chain.from_iterable(rows), dtype=np.float64, count=n * width).reshape(n, width)
 
 
 def task_block(tasks: list[TaskEnd]) -> np.ndarray:
     """Successful tasks (all with Task Info and Task Metrics) as an (n, ROW_WIDTH) array in COL order."""
     n = len(tasks)
     block = np.empty((n, ROW_WIDTH), dtype=np.float64)
-    infos = [t.info for t in tasks]
-    ms = [t.metrics for t in tasks]
-    launch = _column([i.launch_time for i in infos])
-    finish = _column([i.finish_time or None for i in infos])
-    getting_start = _column([i.getting_result_time for i in infos])
+    metrics = list(map(attrgetter("metrics"), tasks))
+    block[:, _SCALAR_COLUMNS] = _matrix(map(_SCALAR_VALUES, metrics), n, len(_SCALARS))
+    for group, columns in _GROUPS.items():
+        values = _matrix(map(astuple, map(attrgetter(group), metrics)), n, len(columns))
+        for i, name in enumerate(columns):
+            if name is not None:
+                block[:, COL[name]] = values[:, i]
+        if group == "shuffle_read":  # total = remote + local
+            block[:, COL["shuffle_read_bytes"]] = values[:, 0] + values[:, 1]
+    block[:, COL["executor_cpu_time_ms"]] /= 1e6  # ns
+    block[:, COL["shuffle_write_time_ms"]] /= 1e6  # ns
+    times = _matrix(map(_TIMES, map(attrgetter("info"), tasks)), n, 3)
+    launch, finish, getting_start = times[:, 0], times[:, 1], times[:, 2]
+    finish[finish == 0] = np.nan
     duration = finish - launch
-    getting = np.where(getting_start > 0, finish - getting_start, 0.0)
-    run = _column([m.run_ms for m in ms])
-    deserialize = _column([m.deserialize_ms for m in ms])
-    serialize = _column([m.result_serialization_ms for m in ms])
     block[:, COL["duration_ms"]] = duration
-    block[:, COL["executor_run_time_ms"]] = run
-    block[:, COL["executor_cpu_time_ms"]] = _column([m.cpu_ns for m in ms]) / 1e6
-    block[:, COL["executor_deserialize_time_ms"]] = deserialize
-    block[:, COL["jvm_gc_time_ms"]] = _column([m.gc_ms for m in ms])
-    block[:, COL["result_serialization_time_ms"]] = serialize
-    delay = duration - np.nan_to_num(run) - np.nan_to_num(deserialize) - np.nan_to_num(serialize) - getting
+    run = block[:, COL["executor_run_time_ms"]]
+    getting = np.where(getting_start > 0, finish - getting_start, 0.0)
+    delay = (duration - np.nan_to_num(run) - np.nan_to_num(block[:, COL["executor_deserialize_time_ms"]])
+             - np.nan_to_num(block[:, COL["result_serialization_time_ms"]]) - getting)
     block[:, COL["scheduler_delay_ms"]] = np.where(np.isnan(run), np.nan, np.maximum(delay, 0.0))
-    inp = [m.input for m in ms]
-    block[:, COL["input_bytes"]] = _column([None if x is None else x.bytes_read for x in inp])
-    block[:, COL["input_records"]] = _column([None if x is None else x.records_read for x in inp])
-    out = [m.output for m in ms]
-    block[:, COL["output_bytes"]] = _column([None if x is None else x.bytes_written for x in out])
-    block[:, COL["output_records"]] = _column([None if x is None else x.records_written for x in out])
-    sr = [m.shuffle_read for m in ms]
-    remote = _column([None if x is None else x.remote_bytes_read for x in sr])
-    block[:, COL["shuffle_read_bytes"]] = remote + _column([None if x is None else x.local_bytes_read for x in sr])
-    block[:, COL["shuffle_read_records"]] = _column([None if x is None else x.records_read for x in sr])
-    block[:, COL["shuffle_remote_bytes_read"]] = remote
-    block[:, COL["shuffle_fetch_wait_ms"]] = _column([None if x is None else x.fetch_wait_ms for x in sr])
-    sw = [m.shuffle_write for m in ms]
-    block[:, COL["shuffle_write_bytes"]] = _column([None if x is None else x.bytes_written for x in sw])
-    block[:, COL["shuffle_write_records"]] = _column([None if x is None else x.records_written for x in sw])
-    block[:, COL["shuffle_write_time_ms"]] = _column([None if x is None else x.write_time_ns for x in sw]) / 1e6
-    block[:, COL["memory_bytes_spilled"]] = _column([m.memory_spilled for m in ms])
-    block[:, COL["disk_bytes_spilled"]] = _column([m.disk_spilled for m in ms])
-    block[:, COL["peak_execution_memory_bytes"]] = _column([m.peak_execution_memory for m in ms])
-    block[:, COL["result_size_bytes"]] = _column([m.result_size for m in ms])
-    em = [t.executor_metrics for t in tasks]
     base = len(DISTRIBUTION_FIELDS)
-    if all(x is None for x in em):
+    executor_metrics = list(map(attrgetter("executor_metrics"), tasks))
+    if executor_metrics.count(ABSENT_PEAKS) == n:  # identity hits first: the shared "not in this log" instance
         block[:, base:] = np.nan
-    else:
-        block[:, base] = _column([None if x is None else x.jvm_heap for x in em])
-        block[:, base + 1] = _column([None if x is None else x.jvm_offheap for x in em])
-        block[:, base + 2] = _column([None if x is None else x.onheap_execution + x.offheap_execution for x in em])
-        block[:, base + 3] = _column([None if x is None else x.python_rss for x in em])
-        block[:, base + 4] = _column([None if x is None else x.jvm_rss for x in em])
+        return block
+    peaks = _matrix(map(astuple, executor_metrics), n, 6)  # heap, off-heap, on/off-heap execution, python, rss
+    block[:, base] = peaks[:, 0]
+    block[:, base + 1] = peaks[:, 1]
+    block[:, base + 2] = peaks[:, 2] + peaks[:, 3]
+    block[:, base + 3] = peaks[:, 4]
+    block[:, base + 4] = peaks[:, 5]
     return block
 
 
@@ -115,16 +128,16 @@ QUANTILE_POINTS = np.array([0.0, 0.25, 0.5, 0.75, 0.95, 1.0])
 
 
 def _quantiles(ordered: np.ndarray, counts: np.ndarray) -> list[list[float]]:
-    """Per column, linear-interpolated quantiles (numpy's default method) of its first `count` sorted rows."""
+    """Per row, linear-interpolated quantiles (numpy's default method) of its first `count` sorted values."""
     last = np.maximum(counts - 1, 0)
-    position = QUANTILE_POINTS[:, None] * last[None, :]
+    position = last[:, None] * QUANTILE_POINTS[None, :]
     low = np.floor(position).astype(int)
-    high = np.minimum(low + 1, last[None, :])
+    high = np.minimum(low + 1, last[:, None])
     fraction = position - low
-    columns = np.arange(ordered.shape[1])[None, :]
+    rows = np.arange(ordered.shape[0])[:, None]
     with np.errstate(invalid="ignore"):
-        values = ordered[low, columns] * (1 - fraction) + ordered[high, columns] * fraction
-    return values.T.tolist()
+        values = ordered[rows, low] * (1 - fraction) + ordered[rows, high] * fraction
+    return values.tolist()
 
 
 class StageTasks:
@@ -157,25 +170,24 @@ class StageTasks:
         rows = np.concatenate(blocks) if len(blocks) > 1 else blocks[0]
         codes = np.concatenate(code_blocks) if len(code_blocks) > 1 else code_blocks[0]
         metrics = rows[:, : len(DISTRIBUTION_FIELDS)]
-        ordered = np.sort(metrics, axis=0)  # NaN (not measured) sorts last in each column
-        counts = (~np.isnan(metrics)).sum(axis=0)
-        sums = np.nansum(metrics, axis=0)
+        # one row per metric, sorted (NaN = not measured sorts last); contiguous rows sort fast
+        ordered = np.sort(np.ascontiguousarray(metrics.T), axis=1)
+        counts = (~np.isnan(ordered)).sum(axis=1)
+        sums = np.nansum(ordered, axis=1)
         qs = _quantiles(ordered, counts)
-        values = {}
-        for i, name in enumerate(DISTRIBUTION_FIELDS):
-            if counts[i]:
-                q = qs[i]
-                values[name] = Quantiles(count=int(counts[i]), sum=float(sums[i]), min=q[0], p25=q[1], median=q[2],
-                                         p75=q[3], p95=q[4], max=q[5])
-        self.distributions = TaskMetricDistributions(**values)
-        durations = ordered[: int(counts[COL["duration_ms"]]), COL["duration_ms"]]
+        self.distributions = TaskMetricDistributions.model_validate({  # one validation pass in pydantic-core
+            name: {"count": int(counts[i]), "sum": float(sums[i]), "min": qs[i][0], "p25": qs[i][1],
+                   "median": qs[i][2], "p75": qs[i][3], "p95": qs[i][4], "max": qs[i][5]}
+            for i, name in enumerate(DISTRIBUTION_FIELDS) if counts[i]
+        })
+        durations = ordered[COL["duration_ms"], : int(counts[COL["duration_ms"]])]
         if durations.size:
             idx = np.unique(np.linspace(0, durations.size - 1, min(durations.size, DURATION_SAMPLE_SIZE)).round().astype(int))
             self.duration_sample = durations[idx].tolist()
         run = metrics[:, COL["executor_run_time_ms"]]
         self.used_run_ms += float(np.nansum(run))
         by_exec = np.bincount(codes, weights=np.nan_to_num(metrics[:, COL["duration_ms"]]), minlength=len(executor_names))
-        for code in np.unique(codes):
+        for code in np.flatnonzero(np.bincount(codes)):
             self.task_time_by_executor[executor_names[code]] = float(by_exec[code])
         for executor_id, ms in self.late_task_time_by_executor.items():
             self.task_time_by_executor[executor_id] = self.task_time_by_executor.get(executor_id, 0.0) + ms
@@ -185,8 +197,10 @@ class StageTasks:
 def decode_rows_per_executor(rows: np.ndarray, codes: np.ndarray, n_executors: int) -> dict[str, np.ndarray]:
     """Per-executor sums, task counts and peaks of a finalized stage's rows."""
     out: dict[str, np.ndarray] = {"task_count": np.bincount(codes, minlength=n_executors)}
-    for field_name, col in EXECUTOR_SUMS.items():
-        out[field_name] = np.bincount(codes, weights=np.nan_to_num(rows[:, col]), minlength=n_executors)
+    summed = rows[:, list(EXECUTOR_SUMS.values())]
+    summed[np.isnan(summed)] = 0.0  # a copy (fancy indexing): not measured adds nothing
+    for i, field_name in enumerate(EXECUTOR_SUMS):
+        out[field_name] = np.bincount(codes, weights=summed[:, i], minlength=n_executors)
     base = len(DISTRIBUTION_FIELDS)
     for i, field_name in enumerate(PEAK_FIELDS):
         column = rows[:, base + i]
