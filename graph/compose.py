@@ -153,6 +153,9 @@ def template_narrative(report: Report) -> str:
         severe = sum(1 for f in report.findings if f.finding.severity.rank >= 3)
         parts.append(f"{len(report.findings)} findings, {severe} of them severe or critical; the biggest: "
                      f"{report.findings[0].finding.title}.")
+        total = total_savings(report)
+        if total:
+            parts.append(f"Fixing them could save about {total}.")
     else:
         parts.append("The rules found nothing worth changing.")
     return " ".join(parts)
@@ -214,9 +217,23 @@ def evidence_line(e) -> str:
     return line
 
 
+def total_savings(report: Report) -> str:
+    """Core time and money all findings together could save per run (empty when nothing is estimated)."""
+    core_ms = sum(f.finding.estimated_savings.core_ms for f in report.findings)
+    money = [f.finding.estimated_savings for f in report.findings if f.finding.estimated_savings.cost]
+    if not core_ms:
+        return ""
+    text = f"{units.duration(core_ms)} of executor core time per run"
+    if money:
+        text += f" ({units.money(sum(s.cost for s in money), money[0].currency)})"
+    return text
+
+
 def evidence_digest(report: Report) -> str:
     """Every fact the narrative may use, as text (what the LLM sees and what verify checks against)."""
     lines: list[str] = []
+    if total_savings(report):
+        lines.append(f"all findings together could save {total_savings(report)}")
     for app in report.apps:
         lines.append(f"app {app.app_id} ({app.app_name}): {app.description}")
         lines.append(f"  runtime {units.duration(app.duration_ms)} ({app.duration_ms} ms); executors {app.executors}; "

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from langchain_core.language_models import BaseChatModel
 from langgraph.graph import END, START, StateGraph
 
@@ -51,20 +53,26 @@ def analyze(
     llm: BaseChatModel | None = None,
     notice: Notice | None = None,
     session: LLMSession | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> Report:
     """Analyze one or more event logs (files, rolling dirs or dirs of logs) and return the report.
 
     `settings` is a copilot `Settings` (or a `GraphConfig`); `llm` overrides the configured
-    endpoint (tests pass scripted models). Offline without either.
+    endpoint (tests pass scripted models). Offline without either. `progress` is told the
+    name of each node as it finishes (the CLI shows it in its status line).
     """
     config = GraphConfig.from_settings(settings)
     session = session or open_session(config, llm, notice)
     app = build_graph(config, session)
-    state = app.invoke(
-        {"logs": [str(p) for p in logs], "question": parse_question(question), "table": table,
-         "attempts": 0, "caveats": []},
-        {"recursion_limit": 40, "max_concurrency": 6},
-    )
+    inputs = {"logs": [str(p) for p in logs], "question": parse_question(question), "table": table,
+              "attempts": 0, "caveats": []}
+    state: dict = {}
+    for mode, chunk in app.stream(inputs, {"recursion_limit": 40, "max_concurrency": 6}, stream_mode=["updates", "values"]):
+        if mode == "values":
+            state = chunk
+        elif progress is not None:
+            for node in chunk:
+                progress(node)
     report: Report = state["report"]
     if session.failure and not any("LLM" in c for c in report.caveats):
         report.caveats.append(f"the LLM endpoint failed ({session.failure}); specialists ran their offline policies")

@@ -38,8 +38,15 @@ def register(app: typer.Typer) -> None:
         settings = get_settings()
         if settings.chroma_dir and not Path(settings.chroma_dir).exists():
             err.print(f"first run: building the knowledge index in {settings.chroma_dir} (once; can take a few minutes)")
-        with err.status("analyzing ...", spinner="dots") if sys.stderr.isatty() else nullcontext():
-            report = graph.analyze(logs, question=ask, table=table, settings=settings)
+        with err.status("reading the event log ...", spinner="dots") if sys.stderr.isatty() else nullcontext() as status:
+            done: list[str] = []
+
+            def progress(node: str) -> None:
+                done.append(node.removeprefix("specialist_"))
+                if status is not None:
+                    status.update(f"analyzing ... {done[-1]} done ({len(done)} steps)")
+
+            report = graph.analyze(logs, question=ask, table=table, settings=settings, progress=progress)
         if fmt is OutputFormat.terminal and out is None:
             from copilot.report.terminal import render_terminal
 
