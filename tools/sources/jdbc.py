@@ -23,6 +23,7 @@ DEFAULT_MAX_PARTITIONS = 64
 DEFAULT_MAX_DISTINCT_ROWS = 10_000_000  # count(distinct) only on tables up to this size
 DEFAULT_FETCHSIZE = 10_000
 WIDE_TABLE_COLUMNS = 100
+MAX_STRIDE_PROBES = 3  # integer columns whose value ranges are counted (one GROUP BY scan each)
 SECRET_QUERY_KEYS = ("password", "passwd", "pwd", "secret", "token", "key", "credential", "sig")
 
 
@@ -141,7 +142,7 @@ def _clean(exc: BaseException, url: str) -> str:
 
 
 def _advise(connection, dialect, url, shown, table, rows_per_partition, max_partitions, max_distinct_rows) -> JdbcAdvice:
-    from sqlalchemy import MetaData, Table, func, select
+    from sqlalchemy import MetaData, Table
     from sqlalchemy.exc import NoSuchTableError
 
     schema, _, name = table.rpartition(".")
@@ -149,14 +150,12 @@ def _advise(connection, dialect, url, shown, table, rows_per_partition, max_part
         reflected = Table(name, MetaData(), autoload_with=connection, schema=schema or None)
     except NoSuchTableError as exc:
         raise ConfigurationError(f"no table {table} in {shown}") from exc
-    row_count = int(connection.execute(select(func.count()).select_from(reflected)).scalar_one())
     indexed = _indexed_columns(reflected)
+    measured = [(column, kind) for column in reflected.columns if (kind := _kind(column.type)) is not None]
+    row_count, measurements = _measure_columns(connection, reflected, measured, indexed, max_distinct_rows)
     wanted = max(1, min(max_partitions, math.ceil(row_count / max(1, rows_per_partition))))
-    candidates = [
-        _measure(connection, reflected, column, kind, indexed, row_count, wanted, max_distinct_rows)
-        for column in reflected.columns
-        if (kind := _kind(column.type)) is not None
-    ]
+    _measure_strides(connection, reflected, measurements, row_count, wanted)
+    candidates = [candidate for candidate, *_ in measurements]
     candidates.sort(key=lambda c: c.score, reverse=True)
     best = next((c for c in candidates if c.usable), None)
     reasons: list[str] = []
@@ -233,24 +232,47 @@ def _indexed_columns(table) -> set[str]:
     return names
 
 
-def _measure(connection, table, column, kind, indexed, row_count, partitions, max_distinct_rows) -> ColumnCandidate:
+def _measure_columns(connection, table, measured, indexed, max_distinct_rows) -> tuple[int, list[tuple]]:
+    """Row count and min / max / NULLs of every candidate column in one scan; distinct counts in a second one.
+
+    Returns the row count and (candidate, column, min, max) per measured column."""
     from sqlalchemy import distinct, func, select
 
-    candidate = ColumnCandidate(name=column.name, type=str(column.type), kind=kind, primary_key=column.primary_key, indexed=column.name in indexed)
-    low, high, non_null = connection.execute(select(func.min(column), func.max(column), func.count(column)).select_from(table)).one()
-    candidate.nulls = row_count - int(non_null or 0)
-    candidate.min_value = None if low is None else _bound_text(low)
-    candidate.max_value = None if high is None else _bound_text(high)
-    if row_count <= max_distinct_rows:
-        candidate.distinct = int(connection.execute(select(func.count(distinct(column))).select_from(table)).scalar_one())
-    if low is None or low == high:
-        candidate.usable = False
-        candidate.reasons.append("all values equal or NULL")
-        return candidate
-    if kind == "integer" and partitions > 1:
-        candidate.stride_skew = _stride_skew(connection, table, column, int(low), int(high), partitions, int(non_null or 0))
-    _score(candidate, row_count)
-    return candidate
+    aggregates = [func.count()]
+    for column, _ in measured:
+        aggregates += [func.min(column), func.max(column), func.count(column)]
+    values = connection.execute(select(*aggregates).select_from(table)).one()
+    row_count = int(values[0])
+    candidates = []
+    for index, (column, kind) in enumerate(measured):
+        low, high, non_null = values[1 + 3 * index : 4 + 3 * index]
+        candidate = ColumnCandidate(name=column.name, type=str(column.type), kind=kind, primary_key=column.primary_key, indexed=column.name in indexed)
+        candidate.nulls = row_count - int(non_null or 0)
+        candidate.min_value = None if low is None else _bound_text(low)
+        candidate.max_value = None if high is None else _bound_text(high)
+        if low is None or low == high:
+            candidate.usable = False
+            candidate.reasons.append("all values equal or NULL")
+        candidates.append((candidate, column, low, high))
+    if measured and row_count <= max_distinct_rows:
+        distincts = connection.execute(select(*[func.count(distinct(column)) for column, _ in measured]).select_from(table)).one()
+        for (candidate, *_), count in zip(candidates, distincts):
+            candidate.distinct = int(count)
+    for candidate, _, _, _ in candidates:
+        if candidate.usable:
+            _score(candidate, row_count)
+    return row_count, candidates
+
+
+def _measure_strides(connection, table, measurements: list[tuple], row_count: int, partitions: int) -> None:
+    """Stride skew of the best few integer columns (one GROUP BY scan each), then their final scores."""
+    if partitions <= 1:
+        return
+    integers = sorted((m for m in measurements if m[0].usable and m[0].kind == "integer"), key=lambda m: m[0].score, reverse=True)
+    for candidate, column, low, high in integers[:MAX_STRIDE_PROBES]:
+        candidate.stride_skew = _stride_skew(connection, table, column, int(low), int(high), partitions, row_count - candidate.nulls)
+        candidate.reasons.clear()
+        _score(candidate, row_count)
 
 
 def _bound_text(value: object) -> str:
