@@ -253,13 +253,14 @@ def _phases(profile: AppProfile) -> list[_Phase]:
     attempts: dict[int, list[_Stage]] = {}
     for phase in phases:
         latest_in_phase: dict[int, _Stage] = {}
+        in_phase = {x.key for x in phase.stages}
         for item in phase.stages:
             source = stages[item.key]
             for pid in source.parent_ids:
                 if pid in latest_in_phase:
                     item.parents.append(latest_in_phase[pid].key)
             earlier = attempts.get(item.stage_id)
-            if earlier and earlier[-1].key in {x.key for x in phase.stages}:
+            if earlier and earlier[-1].key in in_phase:
                 item.parents.append(earlier[-1].key)  # a retry starts after the failed attempt
             latest_in_phase[item.stage_id] = item
             attempts.setdefault(item.stage_id, []).append(item)
