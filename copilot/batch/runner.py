@@ -28,8 +28,8 @@ from copilot.store.records import LogIdentity, LogOutcome
 from copilot.store.writer import file_fingerprints, finish_run, start_run, stored_hashes, write_outcomes
 from tools.eventlog import LogRef
 
-FLUSH_EVERY_S = 1.0
-FLUSH_EVERY_OUTCOMES = 64
+FLUSH_EVERY_S = 2.0  # at most this much finished work is redone after a kill
+FLUSH_EVERY_OUTCOMES = 256
 MAX_WORKER_CRASHES = 2  # a log in flight during this many worker crashes is recorded as failed
 
 
@@ -86,8 +86,8 @@ def prepare_full_reports(settings) -> None:
         import knowledge
 
         knowledge.ensure_default_index(settings)
-    except ImportError:
-        pass  # the graph reports missing citations as a caveat
+    except Exception:  # noqa: BLE001 - without an index each report says citations were unavailable
+        pass
 
 
 def _mp_context():

@@ -32,6 +32,7 @@ class Store:
     def __init__(self, path: Path | str, lock_timeout_s: float = 120.0) -> None:
         self.path = Path(path).expanduser()
         self.lock_timeout_s = lock_timeout_s
+        self._migrated = False  # checked once per Store object: later opens skip the schema query
 
     @classmethod
     def from_settings(cls, settings=None) -> Store:
@@ -45,7 +46,9 @@ class Store:
         """A migrated connection, held only for the duration of the block."""
         con = self._open()
         try:
-            migrate(con, where=str(self.path))
+            if not self._migrated:
+                migrate(con, where=str(self.path))
+                self._migrated = True
             yield con
         finally:
             con.close()

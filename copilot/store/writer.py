@@ -97,15 +97,22 @@ def _delete(con: duckdb.DuckDBPyConnection, table: str, hashes: Sequence[str]) -
 
 def _superseded(con: duckdb.DuckDBPyConnection, records: Sequence[AppRecord]) -> list[str]:
     """Stored snapshots of still-running applications that a newer log of the same attempt replaces."""
-    doomed: list[str] = []
-    for record in records:
+    if not records:
+        return []
+    incoming = pa.table({
+        "app_id": pa.array([r.app_id for r in records], pa.string()),
+        "attempt_id": pa.array([r.attempt_id for r in records], pa.string()),
+        "log_hash": pa.array([r.log.log_hash for r in records], pa.string()),
+    })
+    con.register("incoming_apps", incoming)
+    try:
         rows = con.execute(
-            "SELECT log_hash FROM applications WHERE app_id = ? AND attempt_id IS NOT DISTINCT FROM ? "
-            "AND NOT complete AND log_hash <> ?",
-            [record.app_id, record.attempt_id, record.log.log_hash],
+            "SELECT a.log_hash FROM applications a JOIN incoming_apps i ON a.app_id = i.app_id "
+            "AND a.attempt_id IS NOT DISTINCT FROM i.attempt_id WHERE NOT a.complete AND a.log_hash <> i.log_hash"
         ).fetchall()
-        doomed.extend(r[0] for r in rows)
-    return doomed
+    finally:
+        con.unregister("incoming_apps")
+    return [r[0] for r in rows]
 
 
 def write_outcomes(store: Store, outcomes: Iterable[LogOutcome], run_id: str | None = None) -> int:

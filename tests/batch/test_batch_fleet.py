@@ -12,7 +12,7 @@ from copilot.cli import app
 from copilot.settings import get_settings
 from copilot.store import Store
 
-from .conftest import CORRUPT_NAME, good_logs
+from batch_fleet import CORRUPT_NAME, good_logs
 
 
 def _scalar(store: Store, sql: str):

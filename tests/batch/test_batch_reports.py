@@ -15,6 +15,16 @@ pytestmark = pytest.mark.slow
 LOGS = ("apache__spark/spark-events/application_1538416563558_0014", "qubole__sparklens/local-1532512550423")
 
 
+@pytest.fixture(autouse=True)
+def shared_knowledge_index(copilot_home, tmp_path_factory, monkeypatch):
+    """The session's one knowledge index (the graph tests' location; built once, cards only, no JVM)."""
+    monkeypatch.setenv("COPILOT_CHROMA_DIR", str(tmp_path_factory.getbasetemp() / "copilot-knowledge-index"))
+    monkeypatch.setenv("COPILOT_KNOWLEDGE__CONFIG_CATALOG", "false")
+    from copilot.settings import get_settings
+
+    get_settings.cache_clear()
+
+
 def test_full_reports_store_the_graph_report_its_findings_and_predictions(eventlog_fixtures, tmp_path):
     folder = tmp_path / "logs"
     folder.mkdir()

@@ -13,7 +13,7 @@ from copilot.settings import get_settings
 from copilot.store import Store
 from copilot.store.history import compare_applications, job_trend
 
-from .conftest import JOB_NAME
+from batch_fleet import JOB_NAME
 
 pytestmark = pytest.mark.slow
 

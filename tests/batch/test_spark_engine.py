@@ -12,7 +12,7 @@ from copilot.batch import run_batch
 from copilot.batch_spark import run_spark_batch, spark_session
 from copilot.store import Store
 
-from .conftest import good_logs
+from batch_fleet import good_logs
 
 pytestmark = pytest.mark.slow
 

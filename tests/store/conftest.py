@@ -27,8 +27,3 @@ def outcomes(eventlog_fixtures: Path) -> list[LogOutcome]:
     results = [analyze_log(str(eventlog_fixtures / name), frozenset(), settings) for name in LOGS]
     assert all(r.status == "analyzed" for r in results), [r.reason for r in results if r.status != "analyzed"]
     return results
-
-
-def count(store, table: str) -> int:
-    with store.connect() as con:
-        return con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]

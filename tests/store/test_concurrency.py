@@ -10,7 +10,7 @@ import time
 from copilot.store import Store
 from copilot.store.history import list_applications
 
-from .conftest import count
+from store_rows import count
 
 WRITER = """
 import json, sys

@@ -8,7 +8,7 @@ from copilot.store import Store
 from copilot.store.records import LogIdentity, LogOutcome, StageSummary
 from copilot.store.writer import stored_hashes, write_outcomes
 
-from .conftest import count
+from store_rows import count
 
 
 def test_writing_the_same_logs_twice_stores_each_once(tmp_path, outcomes):
