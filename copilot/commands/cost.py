@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 def register(app: typer.Typer) -> None:
     @app.command()
     def cost(
-        log: Annotated[str, typer.Argument(help="Event log (file, rolling directory or URL).")],
+        log: Annotated[str, typer.Argument(help="Event log (file, rolling directory, URL, or shs://host:port/app-id).")],
         instance_type: Annotated[str | None, typer.Option("--instance-type", help="Price by this instance type from the pricing file.")] = None,
         pricing_file: Annotated[Path | None, typer.Option("--pricing-file", help="TOML file merged over the default prices.")] = None,
         json_output: Annotated[bool, typer.Option("--json", help="Print the cost report as JSON.")] = False,
@@ -38,7 +38,9 @@ def register(app: typer.Typer) -> None:
                 "price_per_dbu": settings.price_per_dbu,
             },
         )
-        profile = load_profile(log)
+        from copilot.commands.sources import local_log
+
+        profile = load_profile(local_log(log))
         report = cost_report(profile, pricing, diagnose(profile))
         if json_output:
             typer.echo(report.model_dump_json(indent=2))

@@ -6,6 +6,17 @@ from typing import Annotated
 
 import typer
 
+def local_log(log: str) -> str:
+    """`log` itself, or for shs://host:port/app-id the local path of the log fetched from the History Server."""
+    from tools.sources.shs import is_shs_url, resolve
+
+    if not is_shs_url(log):
+        return log
+    from copilot.settings import get_settings
+
+    return str(resolve(log, get_settings().ensure_home() / "cache"))
+
+
 shs_app = typer.Typer(help="Spark History Server: list applications, fetch event logs.", no_args_is_help=True)
 jdbc_app = typer.Typer(help="JDBC sources: options for a partitioned read.", no_args_is_help=True)
 
@@ -88,7 +99,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     def streaming(
-        log: Annotated[str, typer.Argument(help="Event log of a structured-streaming application.")],
+        log: Annotated[str, typer.Argument(help="Event log of a structured-streaming application (or shs://host:port/app-id).")],
         bootstrap_servers: Annotated[str | None, typer.Option("--bootstrap-servers", help="Kafka bootstrap servers: also count topic partitions.")] = None,
         json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     ) -> None:
@@ -96,7 +107,7 @@ def register(app: typer.Typer) -> None:
         from tools.eventlog import load_profile
         from tools.sources.streaming import advise_streaming
 
-        advice = advise_streaming(load_profile(log), bootstrap_servers)
+        advice = advise_streaming(load_profile(local_log(log)), bootstrap_servers)
         if json_output:
             import json
 

@@ -26,9 +26,10 @@ def register(app: typer.Typer) -> None:
 
         profile = None
         if profile_log:
+            from copilot.commands.sources import local_log
             from tools.eventlog import load_profile
 
-            profile = load_profile(profile_log)
+            profile = load_profile(local_log(profile_log))
         report = analyze_table(path, profile, get_settings().tables)
         if json_output:
             typer.echo(report.model_dump_json(indent=2))

@@ -92,3 +92,15 @@ def test_fetch_applications_brings_every_completed_log(history_server, tmp_path)
     assert len(paths) == 4
     assert {load_profile(p).app_id for p in paths} >= {"local-1623876083964", "application_1628109047826_1317105"}
     assert len(fetch_applications(history_server["url"], tmp_path, limit=2)) == 2
+
+
+def test_cost_and_streaming_commands_take_shs_urls(history_server):
+    from copilot.cli import app
+
+    runner = CliRunner()
+    cost = runner.invoke(app, ["cost", f"{history_server['url']}/application_1628109047826_1317105", "--json"])
+    assert cost.exit_code == 0, cost.output
+    assert json.loads(cost.output)["cost"]["app_id"] == "application_1628109047826_1317105"
+    streaming = runner.invoke(app, ["streaming", f"{history_server['url']}/local-1623876083964", "--json"])
+    assert streaming.exit_code == 0, streaming.output
+    assert json.loads(streaming.output) == []
