@@ -265,11 +265,13 @@ def price_per_core_ms(profile: AppProfile, pricing: Pricing) -> float:
 
 
 def price_findings(findings: list[Finding], profile: AppProfile, pricing: Pricing) -> list[Finding]:
-    """Copies of `findings` with `estimated_savings.cost` and `currency` filled from their core-ms savings."""
+    """Copies of `findings` with `estimated_savings.cost` and `currency` filled from their core-ms savings
+    (cost stays None for a finding whose core-time savings were not estimated)."""
     rate = price_per_core_ms(profile, pricing)
     priced = []
     for finding in findings:
-        savings = finding.estimated_savings.model_copy(update={"cost": finding.estimated_savings.core_ms * rate, "currency": pricing.currency})
+        core_ms = finding.estimated_savings.core_ms
+        savings = finding.estimated_savings.model_copy(update={"cost": core_ms * rate if core_ms > 0 else None, "currency": pricing.currency})
         priced.append(finding.model_copy(update={"estimated_savings": savings}))
     return priced
 
