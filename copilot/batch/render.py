@@ -93,8 +93,9 @@ def render_summary(summary: BatchSummary, console: Console) -> None:
         console.print(table)
     if fleet.top_savings:
         table = Table(title="Biggest savings across the fleet", title_justify="left")
-        for name, justify in (("app", "left"), ("name", "left"), ("finding", "left"), ("severity", "left"),
-                              ("core-hours", "right"), ("cost", "right")):
+        table.add_column("app", no_wrap=True)
+        table.add_column("name", max_width=16)
+        for name, justify in (("finding", "left"), ("severity", "left"), ("core-hours", "right"), ("cost", "right")):
             table.add_column(name, justify=justify)
         for item in fleet.top_savings:
             table.add_row(item.app_id, item.app_name or "", f"{item.title} [dim]({item.rule_id})[/]",

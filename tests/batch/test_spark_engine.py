@@ -69,3 +69,17 @@ def test_the_spark_engine_can_write_parquet_only(fleet, tmp_path, spark):
     assert (summary.analyzed, summary.failed) == (good_logs(), 1)
     rows = pq.read_table(tmp_path / "parquet" / summary.run_id / "applications").num_rows
     assert rows == good_logs() + 1
+
+
+def test_the_batch_command_runs_on_the_active_spark_session(fleet, tmp_path, spark):
+    import json
+
+    from typer.testing import CliRunner
+
+    from copilot.cli import app
+
+    result = CliRunner().invoke(app, ["batch", str(fleet), "--engine", "spark", "--out", str(tmp_path / "out"), "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    assert (summary["engine"], summary["analyzed"], summary["failed"]) == ("spark", good_logs(), 1)
+    assert (tmp_path / "out" / summary["run_id"] / "findings").is_dir()
