@@ -145,12 +145,13 @@ def diagnose_table(table, profile: AppProfile | None, config: GraphConfig) -> li
 def search(query: str, k: int, filters: dict[str, Any] | None, config: GraphConfig) -> list[Citation]:
     """Documentation passages for a query from the default knowledge index (built on first use)."""
     try:
-        import knowledge
+        # knowledge.api, not the package: under pytest the tests/knowledge package shadows the name `knowledge`
+        from knowledge.api import ensure_default_index, search as search_index
     except ImportError as exc:
         raise ToolUnavailable("the knowledge base is not installed") from exc
     try:
-        index = knowledge.ensure_default_index(config.settings)
-        passages = knowledge.search(query, k, filters, index=index)
+        index = ensure_default_index(config.settings)
+        passages = search_index(query, k, filters, index=index)
     except CopilotError as exc:
         raise ToolUnavailable(str(exc)) from exc
     except Exception as exc:  # a damaged index must cost the citations, not the report

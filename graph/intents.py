@@ -140,12 +140,13 @@ def _has(*words: str) -> Callable[[str], bool]:
 
 INTENTS: list[tuple[Callable[[str], bool], Callable[[str, Toolbox], str]]] = [
     (_has("help", "what can you"), lambda text, tb: HELP),
+    (lambda t: re.match(r"\s*(docs?|documentation|explain|how do i)\b", t) is not None, docs),
     (lambda t: re.search(r"stage\s+#?\d+", t) is not None, stage),
     (_has("what if", "executors", "double", "scale", "faster with"), what_if),
     (_has("config", "conf ", "--conf", "setting", "change", "paste"), config),
     (_has("cost", "price", "money", "spend", "$"), cost),
     (_has("skew", "straggler"), skew),
-    (_has("doc", "documentation", "explain", "how do i"), docs),
+    (_has("documentation", " docs"), docs),
     (_has("summary", "overview", "what is this", "what is the app", "about this app"), overview),
     (_has("wrong", "slow", "problem", "finding", "issue", "improve", "fix"), findings),
 ]

@@ -19,6 +19,7 @@ def test_offline_answers_come_from_the_same_tools(yarn_log: str) -> None:
     assert 'spark.conf.set("spark.default.parallelism", "90")' in config
     assert "The run cost about $" in "".join(agent.ask(thread, "what did it cost?"))
     assert "Stage 3" in "".join(agent.ask(thread, "is there skew?"))
+    assert "Data skew" in "".join(agent.ask(thread, "docs about data skew in joins"))
     agent.close()
 
 

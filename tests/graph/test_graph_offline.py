@@ -18,6 +18,13 @@ def offline_report(yarn_log: str, tmp_path_factory: pytest.TempPathFactory) -> R
         return graph.analyze([yarn_log], question="why is stage 3 slow? and with 20 executors?")
 
 
+def test_findings_cite_the_knowledge_cards(offline_report: Report) -> None:
+    top = offline_report.findings[0]
+    assert top.finding.category == "skew"
+    assert top.citations and top.citations[0].source == "Data skew in shuffles and joins"
+    assert not [c for c in offline_report.caveats if "citations unavailable" in c]
+
+
 def test_offline_report_is_the_template_and_verifies(offline_report: Report) -> None:
     assert offline_report.path == "template"
     assert offline_report.narrative and offline_report.headline
