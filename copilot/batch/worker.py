@@ -8,6 +8,7 @@ stops a batch.
 
 from __future__ import annotations
 
+import signal
 import time
 from collections.abc import Collection
 
@@ -24,6 +25,7 @@ _full_report = False
 def init_worker(skip_hashes: Collection[str], settings, full_report: bool = False) -> None:
     """Process-pool initializer: the hashes to skip, the settings and the analysis depth, sent once per worker."""
     global _skip_hashes, _settings, _full_report
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it stops the pool cleanly
     _skip_hashes = frozenset(skip_hashes)
     _settings = settings
     _full_report = full_report

@@ -70,3 +70,30 @@ def test_a_batch_killed_mid_run_is_completed_by_a_rerun(tmp_path, copilot_home):
     assert summary.failed == 0
     assert finding_dupes == 0 and orphans == 0
     assert runs == {"interrupted": 1, "complete": 1}
+
+
+def test_ctrl_c_stops_the_batch_cleanly_keeping_what_it_analyzed(tmp_path, copilot_home):
+    import json
+
+    fleet = tmp_path / "fleet"
+    build_fleet(fleet, 120, seed=13)
+    store_path = copilot_home / "copilot.duckdb"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "copilot.cli", "batch", str(fleet), "--workers", "2", "--json"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+    )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None and _stored(store_path) < 5:
+        time.sleep(0.05)
+    assert proc.poll() is None, "batch ended before it could be interrupted"
+    os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal sends
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130
+    assert "Traceback" not in err
+    summary = json.loads(out)
+    assert summary["status"] == "interrupted"
+    with Store(store_path).connect() as con:
+        stored = con.execute("SELECT count(*) FROM applications").fetchall()[0][0]
+        status = con.execute("SELECT status FROM batch_runs").fetchall()
+    assert stored == summary["analyzed"] < 120
+    assert status == [("interrupted",)]
