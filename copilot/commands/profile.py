@@ -55,12 +55,12 @@ def _ms(value: float | None) -> str:
         return "-"
     seconds = value / 1000
     if seconds < 1:
-        return f"{value:.0f} ms"
+        return f"{value:.0f}ms"
     if seconds < 120:
-        return f"{seconds:.1f} s"
+        return f"{seconds:.1f}s"
     if seconds < 7200:
-        return f"{seconds / 60:.1f} min"
-    return f"{seconds / 3600:.1f} h"
+        return f"{seconds / 60:.1f}min"
+    return f"{seconds / 3600:.1f}h"
 
 
 def _bytes(value: float | None) -> str:
@@ -68,15 +68,13 @@ def _bytes(value: float | None) -> str:
         return "-"
     for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
         if abs(value) < 1024 or unit == "TiB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+            return f"{value:.0f}{unit}" if unit == "B" else f"{value:.1f}{unit}"
         value /= 1024
     return "-"
 
 
 def render_profile(console: Console, p: AppProfile) -> None:
     """A readable summary of one profile."""
-    from rich.table import Table
-
     status = "complete" if p.complete else "[yellow]incomplete[/yellow]"
     console.print(f"[bold]{p.app_name or p.app_id}[/bold]  ({p.app_id}{'/' + p.attempt_id if p.attempt_id else ''})")
     console.print(
@@ -101,42 +99,12 @@ def render_profile(console: Console, p: AppProfile) -> None:
         f"critical path {_ms(p.critical_path_ms)} · core time used {_ms(used)} of {_ms(alloc)} allocated{util}"
     )
     ran = [s for s in p.stages if s.duration_ms is not None]
+    if not p.stages:
+        console.print("[dim]No jobs ran in this application (no stages in the log).[/dim]")
     if ran:
-        table = Table(title=f"Top stages by duration (of {len(p.stages)})", title_justify="left")
-        for column in ("stage", "name", "status", "tasks", "duration", "task p50 / p95 / max",
-                       "input", "shuffle read", "shuffle write", "spill (disk)"):
-            table.add_column(column, overflow="fold")
-        for s in sorted(ran, key=lambda s: s.duration_ms or 0, reverse=True)[:TOP_STAGES]:
-            m = s.metrics
-            d = m.duration_ms
-            table.add_row(
-                f"{s.stage_id}.{s.attempt_id}", s.name[:40], s.status,
-                f"{s.tasks_succeeded}" + (f" +{s.tasks_failed} failed" if s.tasks_failed else ""),
-                _ms(s.duration_ms),
-                f"{_ms(d.median)} / {_ms(d.p95)} / {_ms(d.max)}" if d else "-",
-                _bytes(m.input_bytes.sum) if m.input_bytes else "-",
-                _bytes(m.shuffle_read_bytes.sum) if m.shuffle_read_bytes else "-",
-                _bytes(m.shuffle_write_bytes.sum) if m.shuffle_write_bytes else "-",
-                _bytes(m.disk_bytes_spilled.sum) if m.disk_bytes_spilled else "-",
-            )
-        console.print(table)
+        console.print(_stage_table(p, sorted(ran, key=lambda s: s.duration_ms or 0, reverse=True)[:TOP_STAGES]))
     if p.executors:
-        table = Table(title="Executors", title_justify="left")
-        for column in ("id", "host", "cores", "added", "removed", "tasks", "task time", "GC", "peak heap", "removed reason"):
-            table.add_column(column, overflow="fold")
-        base = p.start_time_ms or 0
-        for e in p.executors[:12]:
-            table.add_row(
-                e.executor_id, e.host, str(e.cores or "-"),
-                f"+{_ms(e.added_time_ms - base)}" if e.added_time_ms else "-",
-                f"+{_ms(e.removed_time_ms - base)}" if e.removed_time_ms else "-",
-                f"{e.task_count}" + (f" ({e.failed_task_count} failed)" if e.failed_task_count else ""),
-                _ms(e.task_time_ms), _ms(e.gc_time_ms), _bytes(e.peak_jvm_heap_bytes),
-                (e.removed_reason or "")[:60],
-            )
-        if len(p.executors) > 12:
-            table.caption = f"... and {len(p.executors) - 12} more"
-        console.print(table)
+        console.print(_executor_table(p))
     reasons: dict[str, int] = {}
     for s in p.stages:
         for reason, count in s.task_failure_reasons.items():
@@ -150,3 +118,65 @@ def render_profile(console: Console, p: AppProfile) -> None:
             console.print(f"  stage {s.stage_id}.{s.attempt_id} failed: {s.failure_reason or '?'}")
     for warning in p.warnings:
         console.print(f"[yellow]warning:[/yellow] {warning}")
+
+
+def _table(title: str):
+    from rich import box
+    from rich.table import Table
+
+    return Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, padding=(0, 1), collapse_padding=True,
+                 pad_edge=False, title_style="bold")
+
+
+def _stage_table(p: AppProfile, top: list):
+    """Longest stages with task-time quantiles and the data volumes that are non-zero."""
+    volumes = [(title, field) for title, field in (
+        ("input", "input_bytes"), ("shuffle rd", "shuffle_read_bytes"),
+        ("shuffle wr", "shuffle_write_bytes"), ("spill disk", "disk_bytes_spilled"))
+        if any(getattr(s.metrics, field) and getattr(s.metrics, field).sum for s in top)]
+    table = _table(f"Top stages by duration (of {len(p.stages)})")
+    table.add_column("stage", no_wrap=True, min_width=5)
+    table.add_column("name", no_wrap=True, max_width=20, overflow="ellipsis")
+    for column in ("tasks", "duration", "task p50/max", *(title for title, _ in volumes)):
+        table.add_column(column, no_wrap=True, justify="right", min_width=len(column))
+    for s in top:
+        d = s.metrics.duration_ms
+        flag = "" if s.status == "complete" else f" {s.status}"
+        table.add_row(
+            f"{s.stage_id}.{s.attempt_id}{flag}", s.name,
+            f"{s.tasks_succeeded}" + (f" +{s.tasks_failed}f" if s.tasks_failed else ""),
+            _ms(s.duration_ms),
+            f"{_ms(d.median)}/{_ms(d.max)}" if d else "-",
+            *(_bytes(getattr(s.metrics, field).sum) if getattr(s.metrics, field) else "-" for _, field in volumes),
+        )
+    return table
+
+
+def _executor_table(p: AppProfile, limit: int = 12):
+    """Executors with lifetime (relative to app start), task time, GC and memory peaks when logged."""
+    shown = p.executors[:limit]
+    with_peaks = any(e.peak_jvm_heap_bytes for e in shown)
+    with_reasons = any(e.removed_reason for e in shown)
+    table = _table("Executors")
+    table.add_column("id", no_wrap=True, min_width=2)
+    table.add_column("host", no_wrap=True, max_width=16, overflow="ellipsis")
+    for column in ("cores", "alive", "tasks", "task time", "GC", *(["peak heap"] if with_peaks else [])):
+        table.add_column(column, no_wrap=True, justify="right", min_width=len(column))
+    if with_reasons:
+        table.add_column("removed because", no_wrap=True, max_width=24, overflow="ellipsis")
+    base = p.start_time_ms or 0
+    for e in shown:
+        added = f"{_ms(e.added_time_ms - base)}" if e.added_time_ms else "?"
+        removed = f"{_ms(e.removed_time_ms - base)}" if e.removed_time_ms else "end"
+        row = [e.executor_id, e.host, str(e.cores or "-"), f"{added}-{removed}",
+               f"{e.task_count}" + (f" +{e.failed_task_count}f" if e.failed_task_count else ""),
+               _ms(e.task_time_ms), _ms(e.gc_time_ms)]
+        if with_peaks:
+            row.append(_bytes(e.peak_jvm_heap_bytes))
+        if with_reasons:
+            row.append((e.removed_reason or "").strip().split("\n", 1)[0])
+        table.add_row(*row)
+    if len(p.executors) > len(shown):
+        table.caption = f"... and {len(p.executors) - len(shown)} more"
+    return table
+

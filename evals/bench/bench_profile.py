@@ -135,22 +135,25 @@ import json, resource, sys, time
 t0 = time.perf_counter()
 from tools.eventlog import load_profile
 t1 = time.perf_counter()
+c1 = time.process_time()
 p = load_profile(sys.argv[1])
 t2 = time.perf_counter()
-print(json.dumps({"seconds": t2 - t1, "import_seconds": t1 - t0, "tasks": p.total_tasks, "stages": len(p.stages),
+print(json.dumps({"seconds": t2 - t1, "cpu_seconds": time.process_time() - c1, "import_seconds": t1 - t0,
+                  "tasks": p.total_tasks, "stages": len(p.stages),
                   "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
 
 JSON_CHILD = """
 import json, resource, sys, time
 t0 = time.perf_counter()
+c0 = time.process_time()
 n = 0
 with open(sys.argv[1], "rb") as f:
     for line in f:
         json.loads(line)
         n += 1
 t1 = time.perf_counter()
-print(json.dumps({"seconds": t1 - t0, "lines": n, "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+print(json.dumps({"seconds": t1 - t0, "cpu_seconds": time.process_time() - c0, "lines": n, "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
 
 
@@ -189,7 +192,7 @@ def history_server(log_dir: Path, expected_stages: int, timeout_s: float = 1800)
     watched = psutil.Process(proc.pid)
     peak_rss = 0
     url = f"http://127.0.0.1:{port}/api/v1/applications/{APP_ID}/stages"
-    served = None
+    served = cpu = None
     try:
         while time.perf_counter() - start < timeout_s and proc.poll() is None:
             try:
@@ -200,6 +203,8 @@ def history_server(log_dir: Path, expected_stages: int, timeout_s: float = 1800)
                 response = httpx.get(url, timeout=30)
                 if response.status_code == 200 and len(response.json()) >= expected_stages:
                     served = time.perf_counter() - start
+                    times = watched.cpu_times()
+                    cpu = times.user + times.system
                     break
             except (httpx.HTTPError, ValueError):
                 pass
@@ -211,7 +216,7 @@ def history_server(log_dir: Path, expected_stages: int, timeout_s: float = 1800)
         except subprocess.TimeoutExpired:
             proc.kill()
         shutil.rmtree(work, ignore_errors=True)
-    return {"seconds": served, "rss_mb": peak_rss / 2**20}
+    return {"seconds": served, "cpu_seconds": cpu, "rss_mb": peak_rss / 2**20}
 
 
 def main() -> None:
@@ -237,27 +242,29 @@ def main() -> None:
     rows = []
     profile = run_child(PROFILE_CHILD, log)
     assert profile["tasks"] == shape["tasks"], (profile, shape)
-    rows.append(("copilot load_profile", profile["seconds"], profile["rss_mb"]))
+    rows.append(("copilot load_profile", profile["seconds"], profile["cpu_seconds"], profile["rss_mb"]))
     print(f"load_profile: {profile}", flush=True)
     baseline = run_child(JSON_CHILD, log)
-    rows.append(("json.loads per line (parse only)", baseline["seconds"], baseline["rss_mb"]))
+    rows.append(("json.loads per line (parse only)", baseline["seconds"], baseline["cpu_seconds"], baseline["rss_mb"]))
     print(f"json.loads: {baseline}", flush=True)
     if not args.skip_history_server:
         shs = history_server(log_dir, shape["stages"])
-        rows.append(("Spark History Server replay", shs["seconds"], shs["rss_mb"]))
+        rows.append(("Spark History Server replay", shs["seconds"], shs["cpu_seconds"], shs["rss_mb"]))
         print(f"history server: {shs}", flush=True)
 
     print()
     print(f"log: {size_mb:.0f} MB uncompressed, {shape['tasks']:,} tasks, {shape['stages']:,} stages, "
           f"events from {SOURCES[args.source].name} ({args.source})")
-    print(f"{'reader':36} {'seconds':>9} {'MB/s':>8} {'peak RSS MB':>12} {'copilot speed-up':>17}")
-    for name, seconds, rss in rows:
+    print(f"{'reader':34} {'wall s':>8} {'MB/s':>7} {'CPU s':>8} {'peak RSS MB':>12} {'copilot faster (wall / CPU)':>28}")
+    for name, seconds, cpu, rss in rows:
         if seconds is None:
-            print(f"{name:36} {'timeout':>9} {'-':>8} {rss:12.0f} {'-':>17}")
+            print(f"{name:34} {'timeout':>8} {'-':>7} {'-':>8} {rss:12.0f}")
             continue
-        print(f"{name:36} {seconds:9.2f} {size_mb / seconds:8.1f} {rss:12.0f} {seconds / profile['seconds']:16.1f}x")
-    print(f"(load_profile excludes {profile['import_seconds']:.2f} s of Python imports; "
-          "the History Server time includes its JVM start)")
+        speedup = f"{seconds / profile['seconds']:.1f}x / {cpu / profile['cpu_seconds']:.1f}x"
+        print(f"{name:34} {seconds:8.2f} {size_mb / seconds:7.1f} {cpu:8.2f} {rss:12.0f} {speedup:>28}")
+    load = os.getloadavg()
+    print(f"(machine: {os.cpu_count()} cores, load average {load[0]:.1f}; load_profile excludes "
+          f"{profile['import_seconds']:.2f} s of Python imports; the History Server time includes its JVM start)")
     if not args.keep:
         shutil.rmtree(args.workdir, ignore_errors=True)
 

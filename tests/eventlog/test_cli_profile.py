@@ -31,7 +31,7 @@ def test_summary_shows_top_stages_and_failures():
     done = copilot("profile", str(FAILING_APP))
     assert done.returncode == 0, done.stderr
     assert "Top stages by duration" in done.stdout
-    assert "count at" in done.stdout and "16 +10 failed" in done.stdout
+    assert "count at" in done.stdout and "16 +10f" in done.stdout
     assert "10 task(s): ExceptionFailure:java.lang.RuntimeException" in done.stdout
 
 
