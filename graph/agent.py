@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, ToolMessage
@@ -24,6 +25,7 @@ def tool_loop(
     when the endpoint fails (the session has already warned once).
     """
     tools = toolbox.langchain_tools(tool_names)
+    offered = {t.name for t in tools}
     history = list(messages)
     new: list[BaseMessage] = []
     for step in range(max_steps + 1):
@@ -34,7 +36,10 @@ def tool_loop(
         if not reply.tool_calls:
             break
         for call in reply.tool_calls:
-            result = toolbox.call(call["name"], dict(call.get("args") or {}))
+            if call["name"] in offered:
+                result = toolbox.call(call["name"], dict(call.get("args") or {}))
+            else:  # a model may only use the tools it was given
+                result = json.dumps({"error": f"no tool named {call['name']} here", "available": sorted(offered)})
             message = ToolMessage(content=result, tool_call_id=call.get("id") or call["name"], name=call["name"])
             history.append(message)
             new.append(message)

@@ -31,9 +31,14 @@ def test_scripted_model_drives_specialists_through_tool_calls(scripted_report) -
     report, _ = scripted_report
     runs = {s.name: s for s in report.specialists}
     assert all(r.mode == "llm" for r in runs.values())
-    for run in runs.values():
-        assert any(c.startswith("spark_config") for c in run.tool_calls)
+    from graph.specialists import BY_NAME
+
+    for name, run in runs.items():
+        called = {c.split("(", 1)[0] for c in run.tool_calls}
+        assert {"app_overview", "diagnose"} <= called <= set(BY_NAME[name].tools)  # only the tools it was given
         assert "Looked at application_1724877841851_0016" in run.note
+    assert any(c.startswith("spark_config") for c in runs["metadata"].tool_calls)
+    assert not any(c.startswith("spark_config") for c in runs["skew"].tool_calls)  # not a skew tool
 
 
 def test_verified_llm_narrative_is_used(scripted_report) -> None:
