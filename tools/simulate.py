@@ -67,6 +67,7 @@ class WhatIf(BaseModel):
     observed_cores: int
     observed: SimulationResult  # the simulator replaying the observed configuration
     error_pct: float | None  # (simulated - observed) / observed x 100 on the observed configuration
+    lower_bound_ms: float | None = None  # calibrated runtime with unlimited slots (the critical path)
     dynamic_allocation: bool = False
     resources_source: str = ""  # where the executor count came from
     points: list[WhatIfPoint] = Field(default_factory=list)
@@ -447,6 +448,11 @@ def what_if_curve(profile: AppProfile, factors: tuple[float, ...] | list[float] 
         observed_cores=resources.cores,
         observed=observed,
         error_pct=error_pct,
+        lower_bound_ms=(
+            actual * observed.critical_path_ms / observed.estimated_duration_ms
+            if actual and observed.estimated_duration_ms
+            else observed.critical_path_ms
+        ),
         dynamic_allocation=resources.dynamic,
         resources_source=resources.source,
         points=points,

@@ -50,6 +50,7 @@ def test_four_times_the_slots_is_never_slower_than_a_quarter(case):
     profile, _ = case
     curve = what_if_curve(profile)
     assert curve.points[-1].estimated_duration_ms <= curve.points[0].estimated_duration_ms
+    assert all(p.estimated_duration_ms >= curve.lower_bound_ms - 1e-6 for p in curve.points)
     assert all(0.0 <= p.utilization <= 1.0 for p in curve.points)
 
 
