@@ -40,7 +40,8 @@ def _fill(engine: sa.Engine) -> None:
         for i in range(ROWS)
     ]
     with engine.begin() as connection:
-        connection.execute(orders.insert(), rows)
+        for start in range(0, len(rows), 1000):  # multi-row VALUES: one statement per 1000 rows
+            connection.execute(orders.insert().values(rows[start : start + 1000]))
         connection.execute(tiny.insert(), [{"id": i, "name": "n"} for i in range(10)])
 
 
