@@ -1,26 +1,25 @@
-"""Table and file layout: `inspect_table(path) -> TableProfile`, `diagnose_table(table) -> [Finding]`."""
+"""Table and file layout: `inspect_table(path) -> TableProfile`, `diagnose_table(table) -> [Finding]`.
+
+Names are imported on first use, so `tools.tables.model` (the settings' thresholds) stays cheap to import.
+"""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+import importlib
 
-from tools.findings import Finding
-from tools.tables.diagnose import diagnose_table
-from tools.tables.inspect import inspect_table
-from tools.tables.model import TableProfile, TableThresholds
+_EXPORTS = {
+    "TableProfile": "tools.tables.model",
+    "TableThresholds": "tools.tables.model",
+    "TableReport": "tools.tables.report",
+    "analyze_table": "tools.tables.report",
+    "diagnose_table": "tools.tables.diagnose",
+    "inspect_table": "tools.tables.inspect",
+}
 
-
-class TableReport(BaseModel):
-    """A table's layout and the findings about it."""
-
-    table: TableProfile
-    findings: list[Finding] = Field(default_factory=list)
-
-
-def analyze_table(path: str, profile=None, thresholds: TableThresholds | None = None) -> TableReport:
-    """Inspect `path` and diagnose its layout (with Z-order candidates from `profile`'s SQL filters when given)."""
-    table = inspect_table(path, profile, thresholds)
-    return TableReport(table=table, findings=diagnose_table(table, profile, thresholds))
+__all__ = sorted(_EXPORTS)
 
 
-__all__ = ["TableProfile", "TableReport", "TableThresholds", "analyze_table", "diagnose_table", "inspect_table"]
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'tools.tables' has no attribute {name!r}")
+    return getattr(importlib.import_module(_EXPORTS[name]), name)
