@@ -70,5 +70,9 @@ def render_html(report: Report) -> str:
             out.append("</table>")
     if report.caveats:
         out.append("<h2>Caveats</h2><ul>" + "".join(f"<li>{e(c)}</li>" for c in report.caveats) + "</ul>")
+    if report.specialists:
+        out.append('<h2>How this was produced</h2><ul class="muted">' + "".join(
+            f"<li><b>{e(s.name)}</b> ({e(s.mode)}): {e(s.reason)}; tools: {e(', '.join(s.tool_calls) or 'none')}</li>"
+            for s in report.specialists) + "</ul>")
     out.append("</body></html>")
     return "\n".join(part for part in out if part)
