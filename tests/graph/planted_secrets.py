@@ -31,3 +31,20 @@ def plant(source: Path, target: Path) -> Path:
     return target
 
 
+
+PLAN_SECRETS = ("PlanPw77", "PlanPw78")
+JDBC_IN_PLAN = "Scan JDBCRelation(jdbc:postgresql://etl:PlanPw77@db.internal:5432/sales?sslmode=require&password=PlanPw78)"
+
+
+def plant_in_plans(source: Path, target: Path) -> Path:
+    """Copy an event log, putting a JDBC URL with credentials into every SQL execution's description and plan."""
+    out = []
+    for line in source.read_text().splitlines():
+        event = json.loads(line) if line.strip() else None
+        if event and event.get("Event", "").endswith("SparkListenerSQLExecutionStart"):
+            event["description"] = f"load from {JDBC_IN_PLAN}"
+            event["physicalPlanDescription"] = f"== Physical Plan ==\n{JDBC_IN_PLAN}\n" + event.get("physicalPlanDescription", "")
+            line = json.dumps(event)
+        out.append(line)
+    target.write_text("\n".join(out) + "\n")
+    return target

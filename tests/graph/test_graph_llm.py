@@ -128,3 +128,15 @@ def test_planted_secrets_reach_no_prompt_and_no_report(secret_log: str) -> None:
     assert "spark_config" in sent and "spark.serializer" in sent  # the config really went to the model
     assert not [s for s in SECRET_VALUES if s in sent]
     assert not [s for s in SECRET_VALUES if s in json.dumps(report.model_dump(mode="json"))]
+
+
+@pytest.mark.slow
+def test_a_jdbc_password_in_the_plans_reaches_no_prompt_and_no_report(eventlog_fixtures, tmp_path) -> None:
+    from planted_secrets import PLAN_SECRETS, plant_in_plans
+
+    log = plant_in_plans(eventlog_fixtures / "NVIDIA__spark-rapids-tools" / "python_udf_eventlog", tmp_path / "local-1774375206936")
+    with OpenAIStub() as stub:
+        report = graph.analyze([str(log)], question="is the JDBC read slow?", settings=stub_config(stub))
+    sent = b"".join(stub.raw_bodies).decode()
+    text = report.model_dump_json()
+    assert not [s for s in PLAN_SECRETS if s in sent or s in text]
