@@ -57,7 +57,7 @@ class Evidence(BaseModel):
         return i < len(self.numbers) and self.numbers[i] <= value + tolerance
 
 
-PROSE_FIELDS = {"headline", "narrative", "explanation", "title", "summary", "code_change", "conf_flags", "conf_set_lines"}
+PROSE_FIELDS = {"headline", "narrative", "answer", "explanation", "title", "summary", "code_change", "conf_flags", "conf_set_lines"}
 
 
 def _numbers_in(value: Any, out: list[float], config: dict[str, set[str]], key: str = "") -> None:
@@ -152,7 +152,7 @@ def config_supported(key: str, value: str | None, evidence: Evidence) -> bool:
 def prose_fields(report: Any) -> list[tuple[str, str]]:
     """(where, text) for everything a reader reads."""
     plain = as_plain(report)
-    out = [("headline", plain.get("headline") or ""), ("narrative", plain.get("narrative") or "")]
+    out = [(name, plain.get(name) or "") for name in ("headline", "narrative", "answer")]
     for i, item in enumerate(plain.get("findings", [])):
         finding = item.get("finding", {})
         recommendation = finding.get("recommendation", {})

@@ -12,7 +12,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
@@ -20,6 +22,9 @@ from evals.harness.faithfulness import check_faithfulness
 from evals.harness.registry import PartNotAvailable, SuiteContext
 from evals.harness.report_checks import check_coverage, forbidden_present, is_actionable
 from evals.harness.scorecard import Metric, ResultTable, SuiteResult
+
+if TYPE_CHECKING:
+    from graph.report import Report
 
 
 class ReportCase(BaseModel):
@@ -44,14 +49,18 @@ class CaseOutcome(BaseModel):
     forbidden_reported: list[str] = []
     judge_score: float | None = None
     judge_marks: dict[str, int] = {}
+    verify_violations: list[str] = []  # what the graph's own verify still rejects in the final report
     error: str | None = None
 
 
 def load_report_cases(cases_dir: Path) -> list[ReportCase]:
-    """The detection cases, read with the rules engineer's loader so both suites share one format."""
-    from evals.harness.cases import load_cases
+    """The detection cases (one format, one loader for both suites)."""
+    from evals.harness.cases import load_cases, log_path
 
-    return [ReportCase.model_validate(case) for case in load_cases(cases_dir)]
+    return [
+        ReportCase(case_id=case.name, logs=[log_path(case)], expected=list(case.must_find), forbidden=list(case.must_not_find))
+        for case in load_cases(cases_dir)
+    ]
 
 
 def _analyze_function():
@@ -74,13 +83,14 @@ def _load_profiles(logs: list[Path]) -> list:
     return [load_profile(str(log)) for log in logs]
 
 
-def evaluate_case(case: ReportCase, analyze, settings, judge=None) -> CaseOutcome:
+def evaluate_case(case: ReportCase, write_report: Callable[[list[str]], Report], judge=None) -> CaseOutcome:
     """Produce one report and score it; a crash of the analysis is recorded, not raised."""
-    from evals.harness.judge import JudgeError, judge_report
+    from evals.harness.judge import judge_report
+    from graph.verify import verify_report
 
     outcome = CaseOutcome(case_id=case.case_id, expected=len(case.expected))
     try:
-        report = analyze([str(log) for log in case.logs], settings=settings, llm=judge)
+        report = write_report([str(log) for log in case.logs])
     except Exception as exc:  # one broken analysis must not stop the suite
         outcome.error = f"{type(exc).__name__}: {(str(exc).splitlines() or [''])[0]}"
         return outcome
@@ -100,12 +110,13 @@ def evaluate_case(case: ReportCase, analyze, settings, judge=None) -> CaseOutcom
     ]
     outcome.actionable = sum(is_actionable(f) for f in report.findings)
     outcome.forbidden_reported = forbidden_present(report, case.forbidden)
+    outcome.verify_violations = verify_report(report)
     if judge is not None:
         try:
             verdict = judge_report(judge, report)
             outcome.judge_score = verdict.score
             outcome.judge_marks = {k: getattr(verdict, k) for k in ("correctness", "evidence", "actionability", "clarity")}
-        except (JudgeError, Exception) as exc:  # an unreachable judge leaves the score out, never guesses it
+        except Exception as exc:  # an unreachable or unparseable judge leaves the score out, never guesses it
             outcome.judge_marks = {}
             outcome.error = f"judge: {type(exc).__name__}: {(str(exc).splitlines() or [''])[0]}"
     return outcome
@@ -128,6 +139,7 @@ def summarize(outcomes: list[CaseOutcome], judge_model: str | None) -> SuiteResu
         "coverage": _ratio(sum(o.covered for o in analysed), expected),
         "actionability": _ratio(sum(o.actionable for o in analysed), findings),
         "forbidden_absent": _ratio(sum(not o.forbidden_reported for o in analysed), len(analysed)),
+        "verify_clean": _ratio(sum(not o.verify_violations for o in analysed), len(analysed)),
         "analysis_success": _ratio(len(analysed), len(outcomes)),
     }
     metrics = [Metric(name=name, value=value) for name, value in values.items() if value is not None]
@@ -137,7 +149,10 @@ def summarize(outcomes: list[CaseOutcome], judge_model: str | None) -> SuiteResu
         for criterion in ("correctness", "evidence", "actionability", "clarity"):
             marks = [o.judge_marks[criterion] for o in judged]
             metrics.append(Metric(name=f"llm_judge.{criterion}", value=(sum(marks) / len(marks) - 1) / 4))
-    metrics += [Metric(name="claims_checked", value=claims), Metric(name="claims_untraced", value=unsupported, better="lower")]
+    metrics += [
+        Metric(name="claims_checked", value=claims, unit="count"),
+        Metric(name="claims_untraced", value=unsupported, better="lower", unit="count"),
+    ]
     table = ResultTable(
         title="per case",
         columns=["case", "path", "findings", "claims", "untraced", "covered", "actionable", "judge", "error"],
@@ -154,6 +169,7 @@ def summarize(outcomes: list[CaseOutcome], judge_model: str | None) -> SuiteResu
         misses += [f"{o.case_id}: not covered: {u}" for u in o.uncovered]
         misses += [f"{o.case_id}: untraced {u}" for u in o.unsupported]
         misses += [f"{o.case_id}: reported a must-not category: {c}" for c in o.forbidden_reported]
+        misses += [f"{o.case_id}: graph verify: {v}" for v in o.verify_violations]
     paths = sorted({o.path for o in analysed})
     notes = [f"reports written by: {', '.join(paths) or 'none'}"]
     if judge_model:
@@ -176,19 +192,26 @@ def run_report(context: SuiteContext) -> SuiteResult:
             context.llm_model = judge_model
         else:
             notes.append("--llm given but no LLM endpoint is configured (COPILOT_LLM__BASE_URL / OPENAI_API_KEY): no judge score")
-    offline = settings if judge is not None else _offline(settings)
+    notices: list[str] = []
+    write_report = _report_writer(analyze, settings, judge, notices.append)
     outcomes = []
     context.advance(0, len(cases))
     for done, case in enumerate(cases, start=1):
-        outcomes.append(evaluate_case(case, analyze, offline, judge))
+        outcomes.append(evaluate_case(case, write_report, judge))
         context.advance(done, len(cases))
     result = summarize(outcomes, judge_model)
-    result.notes += notes
+    result.notes += notes + [f"analysis said: {n}" for n in dict.fromkeys(notices)]
     return result
 
 
-def _offline(settings):
-    """The same settings with no LLM endpoint, so the analysis takes the offline path."""
-    from copilot.settings import LLMSettings
+def _report_writer(analyze, settings, judge, notice: Callable[[str], None]) -> Callable[[list[str]], Report]:
+    """Offline analysis (an LLM session with no model, whatever the environment says), or the judge's model with --llm."""
+    if judge is not None:
+        return lambda logs: analyze(logs, settings=settings, llm=judge, notice=notice)
+    from graph.llm import LLMSession
 
-    return settings.model_copy(update={"llm": LLMSettings()})
+    def offline(logs: list[str]) -> Report:
+        session = LLMSession(None, notice=notice, offline_reason="evaluation: reports are written offline")
+        return analyze(logs, settings=settings, session=session, notice=notice)
+
+    return offline

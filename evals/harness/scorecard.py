@@ -16,6 +16,7 @@ class Metric(BaseModel):
     name: str  # e.g. "f1", "hybrid.recall@5", "model.median_ape"
     value: float
     better: Better = "higher"
+    unit: Literal["ratio", "count", "percent"] = "ratio"  # ratio = 0..1 score
 
 
 class ResultTable(BaseModel):

@@ -6,7 +6,7 @@ from rich.console import Console
 from rich.table import Table
 
 from evals.harness.scorecard import Scorecard
-from evals.harness.writers import STATUS_TEXT, format_change, format_value
+from evals.harness.writers import STATUS_TEXT, format_change, format_metric
 
 STATUS_STYLE = {"ok": "green", "not_available": "yellow", "error": "red"}
 MAX_MISSES_SHOWN = 10
@@ -34,7 +34,7 @@ def print_scorecard(scorecard: Scorecard, console: Console) -> None:
         if scorecard.comparison is not None:
             table.add_column("change since last run", justify="right")
         for metric in result.metrics:
-            row = [metric.name, format_value(metric.value)]
+            row = [metric.name, format_metric(metric)]
             if scorecard.comparison is not None:
                 change = changes.get((result.suite, metric.name))
                 text = format_change(change)

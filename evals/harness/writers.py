@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from evals.harness.scorecard import MetricChange, Scorecard, SuiteResult
+from evals.harness.scorecard import Metric, MetricChange, Scorecard, SuiteResult
 
 STATUS_TEXT = {"ok": "ok", "not_available": "not available", "error": "error"}
 
@@ -22,6 +22,15 @@ def format_value(value: object) -> str:
     return str(value)
 
 
+def format_metric(metric: Metric) -> str:
+    """A metric in its unit: ratios to 3 decimals, counts whole, percentages to 1 decimal."""
+    if metric.unit == "count":
+        return f"{metric.value:.0f}"
+    if metric.unit == "percent":
+        return f"{metric.value:.1f}%"
+    return f"{metric.value:.3f}"
+
+
 def format_change(change: MetricChange | None) -> str:
     if change is None or change.previous is None:
         return "new" if change is not None else ""
@@ -36,7 +45,7 @@ def key_scores(result: SuiteResult, limit: int = 4) -> str:
     """The first few metrics of a suite on one line (its headline numbers come first)."""
     if result.status != "ok":
         return result.reason
-    return ", ".join(f"{m.name} {format_value(m.value)}" for m in result.metrics[:limit])
+    return ", ".join(f"{m.name} {format_metric(m)}" for m in result.metrics[:limit])
 
 
 def _md_table(columns: list[str], rows: list[list[object]]) -> list[str]:
@@ -92,7 +101,7 @@ def to_markdown(scorecard: Scorecard) -> str:
         columns = ["metric", "value", "better"] + (["change"] if scorecard.comparison is not None else [])
         rows: list[list[object]] = []
         for metric in result.metrics:
-            row: list[object] = [metric.name, metric.value, metric.better]
+            row: list[object] = [metric.name, format_metric(metric), metric.better]
             if scorecard.comparison is not None:
                 row.append(format_change(changes.get((result.suite, metric.name))))
             rows.append(row)

@@ -60,7 +60,7 @@ def test_json_and_markdown_files_are_written_with_latest_copies(tmp_path: Path) 
 def test_json_carries_status_metrics_change_and_gate_verdict(tmp_path: Path) -> None:
     data = json.loads(Path(write_outputs(_scorecard(), tmp_path)["json"]).read_text())
     detection, retrieval = data["results"]
-    assert detection["metrics"] == [{"name": "f1", "value": 0.8, "better": "higher"}]
+    assert detection["metrics"] == [{"name": "f1", "value": 0.8, "better": "higher", "unit": "ratio"}]
     assert retrieval["status"] == "not_available" and retrieval["metrics"] == []
     change = data["comparison"]["changes"][0]
     assert change["verdict"] == "worse" and round(change["delta"], 6) == -0.1
