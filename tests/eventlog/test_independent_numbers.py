@@ -67,6 +67,13 @@ def test_stage_spill_sums_max_duration_and_median(log):
         assert stage.metrics.disk_bytes_spilled.sum == sum(m["Disk Bytes Spilled"] for m in metrics)
         assert stage.metrics.memory_bytes_spilled.sum == sum(m["Memory Bytes Spilled"] for m in metrics)
         assert stage.metrics.executor_run_time_ms.sum == sum(m["Executor Run Time"] for m in metrics)
+        assert stage.metrics.result_size_bytes.max == max(m["Result Size"] for m in metrics)
+        if "Peak Execution Memory" in metrics[0]:
+            assert stage.metrics.peak_execution_memory_bytes.max == max(m["Peak Execution Memory"] for m in metrics)
+        if "Executor CPU Time" in metrics[0]:
+            assert stage.metrics.executor_cpu_time_ms.sum == pytest.approx(sum(m["Executor CPU Time"] for m in metrics) / 1e6)
+        if "Input Metrics" in metrics[0]:
+            assert stage.metrics.input_records.sum == sum(m["Input Metrics"]["Records Read"] for m in metrics)
         if "Shuffle Read Metrics" in metrics[0]:
             expected = sum(m["Shuffle Read Metrics"]["Remote Bytes Read"] + m["Shuffle Read Metrics"]["Local Bytes Read"]
                            for m in metrics)

@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
-import numpy as np
 
 from tools.eventlog import events as ev
 from tools.eventlog.model import ExecutorProfile, JobProfile
-from tools.eventlog.stages import PEAK_FIELDS, StageTasks, decode_rows_per_executor, failure_class, task_block
+from tools.eventlog.stages import PEAK_FIELDS, StageTasks
+from tools.eventlog.tasks import EXECUTOR_TOTALS, TaskAggregator
 
 TASK_END_PREFIX = b'{"Event":"SparkListenerTaskEnd"'
 TASK_PREFIX = b'{"Event":"SparkListenerTask'  # TaskStart, TaskEnd, TaskGettingResult
@@ -87,6 +87,7 @@ class Aggregator:
     """Consumes event lines; holds only per-stage/executor/job/SQL state."""
 
     def __init__(self) -> None:
+        self.tasks = TaskAggregator()
         self.events = 0
         self.unknown_events = 0
         self.bad_lines = 0
@@ -102,8 +103,6 @@ class Aggregator:
         self.job_stage_infos: dict[int, ev.StageInfo] = {}  # from JobStart (covers skipped stages)
         self.stage_jobs: dict[int, list[int]] = {}
         self.executors: dict[str, ExecutorProfile] = {}
-        self.executor_names: list[str] = []
-        self.executor_codes: dict[str, int] = {}
         self.sql: dict[int, SqlState] = {}
         self.accumulator_values: dict[int, float] = {}
         self.streams: dict[str, StreamState] = {}
@@ -111,7 +110,6 @@ class Aggregator:
         self.last_timestamp_ms: int | None = None
         self.used_run_ms = 0.0
         self._batch: list[bytes] = []
-        self._task_decoder = msgspec.json.Decoder(ev.TaskEnd)
         self._name_decoder = msgspec.json.Decoder(ev.EventName)
         self._handlers = {
             "SparkListenerLogStart": (msgspec.json.Decoder(ev.LogStart), self._log_start),
@@ -159,13 +157,13 @@ class Aggregator:
                 tasks += 1
             else:
                 if pending and startswith(STAGE_COMPLETED_PREFIX, pos):
-                    self._aggregate_tasks(self._decode_tasks(pending))
+                    self.tasks.add(pending)
                     tasks += len(pending)
                     pending = []
                 self.feed([data[pos:newline]])
             pos = newline + 1
         if pending:
-            self._aggregate_tasks(self._decode_tasks(pending))
+            self.tasks.add(pending)
             tasks += len(pending)
         if tasks:
             self.events += tasks
@@ -234,129 +232,7 @@ class Aggregator:
         if self._batch:
             batch = self._batch.copy()
             self._batch.clear()  # in place: feed() holds a reference to this list
-            self._aggregate_tasks(self._decode_tasks(batch))
-
-    def _decode_tasks(self, lines: list[bytes] | list[memoryview]) -> list[ev.TaskEnd]:
-        decode = self._task_decoder.decode
-        try:
-            return [decode(line) for line in lines]
-        except (msgspec.DecodeError, msgspec.ValidationError):
-            tasks = []
-            for line in lines:
-                try:
-                    tasks.append(decode(line))
-                except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-                    self._bad("SparkListenerTaskEnd", exc)
-            return tasks
-
-    # ------------------------------------------------------------ tasks
-
-    def _executor_code(self, executor_id: str) -> int:
-        code = self.executor_codes.get(executor_id)
-        if code is None:
-            code = self.executor_codes[executor_id] = len(self.executor_names)
-            self.executor_names.append(executor_id)
-        return code
-
-    def _stage(self, stage_id: int, attempt_id: int) -> StageState:
-        key = (stage_id, attempt_id)
-        state = self.stages.get(key)
-        if state is None:
-            state = self.stages[key] = StageState(stage_id, attempt_id)
-        return state
-
-    def _aggregate_tasks(self, tasks: list[ev.TaskEnd]) -> None:
-        """Successful tasks of running stages go column-wise into their stage; the rest one by one."""
-        keys = [
-            (t.stage_id, t.stage_attempt_id)
-            if t.end_reason is not None and t.end_reason.reason == "Success" and t.info is not None
-            and not t.info.failed and t.metrics is not None else None
-            for t in tasks
-        ]
-        distinct = set(keys)
-        if len(distinct) == 1 and None not in distinct:
-            groups = {keys[0]: tasks}
-        else:
-            groups = {}
-            for task, key in zip(tasks, keys):
-                if key is None:
-                    self._task_end_one(task)
-                else:
-                    groups.setdefault(key, []).append(task)
-        codes = self.executor_codes
-        for key, group in groups.items():
-            stage_tasks = self._stage(*key).tasks
-            if stage_tasks.finalized:
-                for task in group:
-                    self._task_end_one(task)
-                continue
-            try:
-                block = task_block(group)
-            except Exception as exc:  # noqa: BLE001
-                self._bad("SparkListenerTaskEnd", exc)
-                continue
-            executor_ids = [t.info.executor_id for t in group]
-            stage_tasks.blocks.append(block)
-            stage_tasks.code_blocks.append(np.array(
-                [codes[e] if e in codes else self._executor_code(e) for e in executor_ids], dtype=np.int64))
-            stage_tasks.succeeded += len(group)
-            stage_tasks.speculative += [t.info.speculative for t in group].count(True)
-
-    def _task_end_one(self, task: ev.TaskEnd) -> None:
-        try:
-            self._task_end(task)
-        except Exception as exc:  # noqa: BLE001 - one odd event must not stop the analysis
-            self._bad("SparkListenerTaskEnd", exc)
-
-    def _task_end(self, task: ev.TaskEnd) -> None:
-        """A failed, killed or late (after its stage attempt was finalized) task: counted directly."""
-        info = task.info
-        if info is None:
-            raise ValueError("TaskEnd without Task Info")
-        tasks = self._stage(task.stage_id, task.stage_attempt_id).tasks
-        if info.speculative:
-            tasks.speculative += 1
-        reason = task.end_reason
-        kind = reason.reason if reason is not None else ("UnknownReason" if info.failed else "Success")
-        executor = self._executor(info.executor_id)
-        duration = float(info.finish_time - info.launch_time) if info.finish_time else 0.0
-        executor.task_count += 1
-        executor.task_time_ms += duration
-        tasks.late_task_time_by_executor[info.executor_id] += duration
-        if task.metrics is not None:
-            tasks.used_run_ms += _measured(task.metrics.run_ms)
-            executor.gc_time_ms += _measured(task.metrics.gc_ms)
-        if kind == "Success" and not info.failed:
-            tasks.succeeded += 1
-            if tasks.finalized:
-                stage_key = f"{task.stage_id}.{task.stage_attempt_id}"
-                self._warn_once(f"tasks of stage {stage_key} finished after the stage completed; counted, not in its distributions")
-        elif kind == "TaskKilled" or info.killed:
-            tasks.killed += 1
-            tasks.failure_reasons["TaskKilled"] += 1
-        else:
-            tasks.failed += 1
-            executor.failed_task_count += 1
-            tasks.failure_reasons[failure_class(reason)] += 1
-        if tasks.finalized:
-            tasks.task_time_by_executor[info.executor_id] = (
-                tasks.task_time_by_executor.get(info.executor_id, 0.0) + duration
-            )
-
-    def finalize_stage(self, stage: StageState) -> None:
-        rows, codes = stage.tasks.quantiles_and_sums(self.executor_names)
-        if rows is None:
-            return
-        per_executor = decode_rows_per_executor(rows, codes, len(self.executor_names))
-        for code in np.flatnonzero(per_executor["task_count"]):
-            executor = self._executor(self.executor_names[code])
-            executor.task_count += int(per_executor["task_count"][code])
-            for name in ("task_time_ms", "gc_time_ms", "input_bytes", "shuffle_read_bytes", "shuffle_write_bytes",
-                         "memory_bytes_spilled", "disk_bytes_spilled"):
-                setattr(executor, name, getattr(executor, name) + float(per_executor[name][code]))
-            for name in PEAK_FIELDS:
-                if name in per_executor and per_executor[name][code] >= 0:
-                    self._peak(executor, name, int(per_executor[name][code]))
+            self.tasks.add(batch)
 
     # ------------------------------------------------------------ executors
 
@@ -495,7 +371,7 @@ class Aggregator:
                 value = _float_or_none(acc.value)
                 if value is not None:
                     self.accumulator_values[acc.id] = value
-        self.finalize_stage(stage)
+        self.tasks.finalize((stage.stage_id, stage.attempt_id))
 
     # ------------------------------------------------------------ SQL and streaming
 
@@ -566,23 +442,38 @@ class Aggregator:
     # ------------------------------------------------------------ end
 
     def finish(self) -> None:
-        """Flush pending tasks and finalize stages still open at the end of the log."""
+        """Collect the task statistics (finalizing stages still open at the end of the log)."""
         self.flush()
-        for stage in self.stages.values():
-            self.finalize_stage(stage)
+        results = self.tasks.finish()
+        for key, stage_tasks in results.stages.items():
+            self._stage(*key).tasks = stage_tasks
+        for executor_id, totals in results.executors.items():
+            executor = self._executor(executor_id)
+            for name in EXECUTOR_TOTALS:
+                setattr(executor, name, getattr(executor, name) + getattr(totals, name))
+            for name in PEAK_FIELDS:
+                value = getattr(totals, name)
+                if value is not None:
+                    self._peak(executor, name, value)
         self.used_run_ms = sum(stage.tasks.used_run_ms for stage in self.stages.values())
+        self.bad_lines += results.bad_lines
+        self.bad_line_kinds.update(results.bad_line_kinds)
+        for warning in results.warnings:
+            self._warn_once(warning)
         if self.bad_lines:
             kinds = ", ".join(f"{n} {k}" for k, n in self.bad_line_kinds.most_common(5))
             self.warnings.append(f"skipped {self.bad_lines} event line(s) that could not be decoded: {kinds}")
 
+    def _stage(self, stage_id: int, attempt_id: int) -> StageState:
+        key = (stage_id, attempt_id)
+        state = self.stages.get(key)
+        if state is None:
+            state = self.stages[key] = StageState(stage_id, attempt_id)
+        return state
+
     def _warn_once(self, message: str) -> None:
         if message not in self.warnings and len(self.warnings) < 50:
             self.warnings.append(message)
-
-
-def _measured(value: float) -> float:
-    """A metric value for sums: NaN (not measured) counts as 0."""
-    return 0.0 if value != value else float(value)
 
 
 def _plan_metrics(info: ev.SparkPlanInfo) -> list[ev.PlanMetric]:

@@ -28,7 +28,7 @@ DISTRIBUTION_FIELDS = tuple(TaskMetricDistributions.model_fields)
 PEAK_FIELDS = ("peak_jvm_heap_bytes", "peak_jvm_offheap_bytes", "peak_execution_memory_bytes",
                "peak_python_memory_bytes", "peak_rss_bytes")
 ROW_WIDTH = len(DISTRIBUTION_FIELDS) + len(PEAK_FIELDS)
-COL = {name: i for i, name in enumerate(DISTRIBUTION_FIELDS + PEAK_FIELDS)}
+COL = {name: i for i, name in enumerate(DISTRIBUTION_FIELDS)}  # executor peaks follow, by position
 # Executor totals summed from the rows: ExecutorProfile field -> row column.
 EXECUTOR_SUMS = {
     "task_time_ms": COL["duration_ms"],
@@ -73,7 +73,7 @@ def _matrix(rows: Iterable[tuple[float, ...]], n: int, width: int) -> np.ndarray
 def task_block(tasks: list[TaskEnd]) -> np.ndarray:
     """Successful tasks (all with Task Info and Task Metrics) as an (n, ROW_WIDTH) array in COL order."""
     n = len(tasks)
-    block = np.empty((n, ROW_WIDTH), dtype=np.float64)
+    block = np.full((n, ROW_WIDTH), np.nan)  # every column is written below; NaN if one is ever missed
     metrics = list(map(attrgetter("metrics"), tasks))
     block[:, _SCALAR_COLUMNS] = _matrix(map(_SCALAR_VALUES, metrics), n, len(_SCALARS))
     for group, columns in _GROUPS.items():

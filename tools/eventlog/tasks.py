@@ -1,0 +1,196 @@
+"""TaskEnd lines in; per-stage-attempt task statistics and per-executor task totals out.
+
+The task half of the aggregation: `add` batches of TaskEnd lines, `finalize` a stage
+attempt at its StageCompleted, `finish` at the end of the log.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+import msgspec
+import numpy as np
+
+from tools.eventlog import events as ev
+from tools.eventlog.model import ExecutorProfile
+from tools.eventlog.stages import PEAK_FIELDS, StageTasks, decode_rows_per_executor, failure_class, task_block
+
+# ExecutorProfile fields that task aggregation adds to.
+EXECUTOR_TOTALS = ("task_count", "failed_task_count", "task_time_ms", "gc_time_ms", "input_bytes",
+                   "shuffle_read_bytes", "shuffle_write_bytes", "memory_bytes_spilled", "disk_bytes_spilled")
+
+
+@dataclass
+class TaskResults:
+    stages: dict[tuple[int, int], StageTasks]
+    executors: dict[str, ExecutorProfile]  # only the task totals and peaks are filled
+    bad_lines: int = 0
+    bad_line_kinds: Counter[str] = field(default_factory=Counter)
+    warnings: list[str] = field(default_factory=list)
+
+
+class TaskAggregator:
+    """Aggregates decoded TaskEnd events; memory grows with stages and executors only."""
+
+    def __init__(self) -> None:
+        self.stages: dict[tuple[int, int], StageTasks] = {}
+        self.executors: dict[str, ExecutorProfile] = {}
+        self.executor_names: list[str] = []
+        self.executor_codes: dict[str, int] = {}
+        self.bad_lines = 0
+        self.bad_line_kinds: Counter[str] = Counter()
+        self.warnings: list[str] = []
+        self._decode = msgspec.json.Decoder(ev.TaskEnd).decode
+
+    def add(self, lines: list[bytes] | list[memoryview]) -> None:
+        """Aggregate a batch of TaskEnd lines."""
+        self._aggregate(self._decoded(lines))
+
+    def finalize(self, key: tuple[int, int]) -> None:
+        """The stage attempt completed: turn its rows into distributions and executor totals."""
+        stage = self.stages.get(key)
+        if stage is None:
+            return
+        rows, codes = stage.quantiles_and_sums(self.executor_names)
+        if rows is None:
+            return
+        per_executor = decode_rows_per_executor(rows, codes, len(self.executor_names))
+        for code in np.flatnonzero(per_executor["task_count"]):
+            executor = self._executor(self.executor_names[code])
+            executor.task_count += int(per_executor["task_count"][code])
+            for name in EXECUTOR_TOTALS[2:]:
+                if name in per_executor:
+                    setattr(executor, name, getattr(executor, name) + float(per_executor[name][code]))
+            for name in PEAK_FIELDS:
+                if name in per_executor and per_executor[name][code] > 0:
+                    current = getattr(executor, name)
+                    setattr(executor, name, max(current or 0, int(per_executor[name][code])))
+
+    def finish(self) -> TaskResults:
+        """Finalize stages still open at the end of the log and hand over the results."""
+        for key in list(self.stages):
+            self.finalize(key)
+        return TaskResults(self.stages, self.executors, self.bad_lines, self.bad_line_kinds, self.warnings)
+
+    # ------------------------------------------------------------ internals
+
+    def _bad(self, exc: Exception) -> None:
+        self.bad_lines += 1
+        self.bad_line_kinds[f"SparkListenerTaskEnd ({type(exc).__name__})"] += 1
+
+    def _decoded(self, lines: list[bytes] | list[memoryview]) -> list[ev.TaskEnd]:
+        decode = self._decode
+        try:
+            return [decode(line) for line in lines]
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            tasks = []
+            for line in lines:
+                try:
+                    tasks.append(decode(line))
+                except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+                    self._bad(exc)
+            return tasks
+
+    def _stage(self, key: tuple[int, int]) -> StageTasks:
+        stage = self.stages.get(key)
+        if stage is None:
+            stage = self.stages[key] = StageTasks()
+        return stage
+
+    def _executor(self, executor_id: str) -> ExecutorProfile:
+        executor = self.executors.get(executor_id)
+        if executor is None:
+            executor = self.executors[executor_id] = ExecutorProfile(executor_id=executor_id)
+        return executor
+
+    def _executor_code(self, executor_id: str) -> int:
+        code = self.executor_codes.get(executor_id)
+        if code is None:
+            code = self.executor_codes[executor_id] = len(self.executor_names)
+            self.executor_names.append(executor_id)
+        return code
+
+    def _aggregate(self, tasks: list[ev.TaskEnd]) -> None:
+        """Successful tasks of running stages go column-wise into their stage; the rest one by one."""
+        keys = [
+            (t.stage_id, t.stage_attempt_id)
+            if t.end_reason is not None and t.end_reason.reason == "Success" and t.info is not None
+            and not t.info.failed and t.metrics is not None else None
+            for t in tasks
+        ]
+        distinct = set(keys)
+        if len(distinct) == 1 and None not in distinct:
+            groups = {keys[0]: tasks}
+        else:
+            groups = {}
+            for task, key in zip(tasks, keys):
+                if key is None:
+                    self._one(task)
+                else:
+                    groups.setdefault(key, []).append(task)
+        codes = self.executor_codes
+        for key, group in groups.items():
+            stage = self._stage(key)
+            if stage.finalized:
+                for task in group:
+                    self._one(task)
+                continue
+            try:
+                block = task_block(group)
+            except Exception as exc:  # noqa: BLE001 - odd values must not stop the analysis
+                self._bad(exc)
+                continue
+            stage.blocks.append(block)
+            stage.code_blocks.append(np.array(
+                [codes[e] if e in codes else self._executor_code(e) for e in (t.info.executor_id for t in group)],
+                dtype=np.int64))
+            stage.succeeded += len(group)
+            stage.speculative += [t.info.speculative for t in group].count(True)
+
+    def _one(self, task: ev.TaskEnd) -> None:
+        try:
+            self._count(task)
+        except Exception as exc:  # noqa: BLE001 - one odd event must not stop the analysis
+            self._bad(exc)
+
+    def _count(self, task: ev.TaskEnd) -> None:
+        """A failed, killed or late (after its stage attempt was finalized) task: counted directly."""
+        info = task.info
+        if info is None:
+            raise ValueError("TaskEnd without Task Info")
+        stage = self._stage((task.stage_id, task.stage_attempt_id))
+        if info.speculative:
+            stage.speculative += 1
+        reason = task.end_reason
+        kind = reason.reason if reason is not None else ("UnknownReason" if info.failed else "Success")
+        executor = self._executor(info.executor_id)
+        duration = float(info.finish_time - info.launch_time) if info.finish_time else 0.0
+        executor.task_count += 1
+        executor.task_time_ms += duration
+        if stage.finalized:
+            stage.task_time_by_executor[info.executor_id] = stage.task_time_by_executor.get(info.executor_id, 0.0) + duration
+        else:
+            stage.late_task_time_by_executor[info.executor_id] += duration
+        if task.metrics is not None:
+            stage.used_run_ms += _measured(task.metrics.run_ms)
+            executor.gc_time_ms += _measured(task.metrics.gc_ms)
+        if kind == "Success" and not info.failed:
+            stage.succeeded += 1
+            if stage.finalized:
+                message = (f"tasks of stage {task.stage_id}.{task.stage_attempt_id} finished after the stage "
+                           "completed; counted, not in its distributions")
+                if message not in self.warnings:
+                    self.warnings.append(message)
+        elif kind == "TaskKilled" or info.killed:
+            stage.killed += 1
+            stage.failure_reasons["TaskKilled"] += 1
+        else:
+            stage.failed += 1
+            executor.failed_task_count += 1
+            stage.failure_reasons[failure_class(reason)] += 1
+
+
+def _measured(value: float) -> float:
+    """A metric value for sums: NaN (not measured) counts as 0."""
+    return 0.0 if value != value else float(value)
