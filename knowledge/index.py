@@ -3,6 +3,8 @@
 Layout: `<chroma_dir>/` is a Chroma PersistentClient folder; `<chroma_dir>-lexical/<collection>/`
 holds the chunk table and BM25 matrix. Ingest is incremental by content hash per document;
 a folder ingest also removes the chunks of files that disappeared from that folder.
+Dense search uses Chroma's HNSW index; with metadata filters it scores the filtered rows
+exactly from the vector matrix kept beside BM25 (cheaper than Chroma's filtered query).
 """
 
 from __future__ import annotations
@@ -14,13 +16,13 @@ import os
 import shutil
 import time
 from collections import Counter
+from functools import lru_cache
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
 from knowledge.chunking import chunk_document
-from knowledge.embedding import MiniLMEmbeddingFunction, get_encoder
+from knowledge.embedding import MAX_TOKENS, MiniLMEmbeddingFunction, get_encoder
 from knowledge.lexical import ChunkTable, LexicalIndex
 from knowledge.loaders import discover_files, load_file
 from knowledge.models import IndexStats, IngestReport, Passage, SearchMode, SkippedFile, SourceDocument
@@ -63,9 +65,12 @@ def _chroma_where(filters: dict[str, list[str]]) -> dict | None:
     return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
 
-def _predicate(filters: dict[str, list[str]]) -> Callable[[dict[str, str]], bool]:
-    sets = {key: set(values) for key, values in filters.items()}
-    return lambda metadata: all(metadata.get(key) in allowed for key, allowed in sets.items())
+@lru_cache(maxsize=1024)
+def _query_vector(query: str) -> np.ndarray:
+    """Query embeddings are cached: the graph asks the same doc queries for many findings and runs."""
+    vector = get_encoder().encode([query])
+    vector.setflags(write=False)
+    return vector
 
 
 def _infer_product(path: Path) -> str:
@@ -79,7 +84,7 @@ def _infer_product(path: Path) -> str:
 
 
 def _document_hash(document: SourceDocument) -> str:
-    digest = hashlib.sha256(CHUNKING_VERSION.encode())
+    digest = hashlib.sha256(f"{CHUNKING_VERSION}/{MAX_TOKENS}".encode())  # re-embed when either changes
     digest.update(document.text.encode())
     digest.update(json.dumps([document.title, document.source, sorted(document.metadata.items())]).encode())
     return digest.hexdigest()[:24]
@@ -157,11 +162,14 @@ class KnowledgeIndex:
         """Derived data lost or stale: read every chunk back from Chroma and re-index BM25."""
         log.warning("rebuilding the lexical index of %s from Chroma", self.path)
         try:
-            data = self._collection.get(include=["documents", "metadatas"])
+            data = self._collection.get(include=["documents", "metadatas", "embeddings"])
         except Exception as exc:
             raise KnowledgeIndexError(f"the knowledge index at {self.path} is damaged ({exc}): {RESET_HINT}") from exc
+        vectors = data.get("embeddings")
         table = ChunkTable(ids=list(data["ids"]), texts=list(data["documents"] or []),
-                           metadatas=[dict(m or {}) for m in data["metadatas"] or []])
+                           metadatas=[dict(m or {}) for m in data["metadatas"] or []],
+                           vectors=np.asarray(vectors, dtype=np.float32).reshape(len(data["ids"]), -1)
+                           if vectors is not None and len(data["ids"]) else None)
         lexical = LexicalIndex(self.lexical_dir(self.path, self.collection_name))
         lexical.rebuild(table)
         (lexical.folder / DIRTY_FILE).unlink(missing_ok=True)
@@ -243,11 +251,15 @@ class KnowledgeIndex:
         report.duration_s = time.perf_counter() - started
         return report
 
-    def _apply(self, drop_rows: list[int], new_chunks: list) -> None:  # noqa: ANN001
-        """Write changes to Chroma, then rebuild BM25; a DIRTY flag covers a crash in between."""
+    def _apply(self, drop_rows: list[int], new_chunks: list, embeddings: np.ndarray | None = None) -> None:  # noqa: ANN001
+        """Write changes to Chroma, then rebuild BM25; a DIRTY flag covers a crash in between.
+
+        `embeddings` (one row per new chunk) is only passed by the benchmark, which synthesizes chunks.
+        """
         table = self._lexical.table
         drop_ids = [table.ids[row] for row in drop_rows]
-        embeddings = get_encoder().encode([chunk.text for chunk in new_chunks]) if new_chunks else None
+        if embeddings is None and new_chunks:
+            embeddings = get_encoder().encode([chunk.text for chunk in new_chunks])
         folder = self._lexical.folder
         folder.mkdir(parents=True, exist_ok=True)
         (folder / DIRTY_FILE).touch()
@@ -260,9 +272,13 @@ class KnowledgeIndex:
                                  metadatas=[c.metadata for c in part], embeddings=embeddings[start:start + batch])
         dropped = set(drop_rows)
         keep = [row for row in range(len(table.ids)) if row not in dropped]
+        kept_vectors = table.vectors[keep] if table.vectors is not None else np.zeros((len(keep), 384), np.float32)
+        new_vectors = np.asarray(embeddings, dtype=np.float32) if new_chunks else np.zeros((0, kept_vectors.shape[1]),
+                                                                                           np.float32)
         updated = ChunkTable(ids=[table.ids[r] for r in keep] + [c.chunk_id for c in new_chunks],
                              texts=[table.texts[r] for r in keep] + [c.text for c in new_chunks],
-                             metadatas=[table.metadatas[r] for r in keep] + [dict(c.metadata) for c in new_chunks])
+                             metadatas=[table.metadatas[r] for r in keep] + [dict(c.metadata) for c in new_chunks],
+                             vectors=np.concatenate([kept_vectors, new_vectors]))
         self._lexical.rebuild(updated)
         (folder / DIRTY_FILE).unlink(missing_ok=True)
         self._rows = updated.row_of()
@@ -300,8 +316,17 @@ class KnowledgeIndex:
         return [self._passage(row, score) for row, score in ranked]
 
     def _dense_ranking(self, query: str, depth: int, filters: dict[str, list[str]]) -> list[tuple[int, float]]:
-        vector = get_encoder().encode([query])
-        count = len(self._lexical.table.ids)
+        vector = _query_vector(query)
+        table = self._lexical.table
+        count = len(table.ids)
+        if filters and table.vectors is not None:
+            # Exact search over the filtered rows: ~10x cheaper than Chroma's filtered HNSW query at 10k chunks.
+            rows = np.flatnonzero(table.mask(filters))
+            if not len(rows):
+                return []
+            similarities = table.vectors[rows] @ vector[0]
+            top = np.argsort(-similarities, kind="stable")[:depth]
+            return [(int(rows[i]), float(similarities[i])) for i in top]
         try:
             result = self._collection.query(query_embeddings=vector, n_results=min(depth, count),
                                             where=_chroma_where(filters), include=["distances"])
@@ -318,7 +343,7 @@ class KnowledgeIndex:
     def _lexical_ranking(self, query: str, depth: int, filters: dict[str, list[str]]) -> list[tuple[int, float]]:
         scores = self._lexical.scores(query)
         if filters:
-            scores = np.where(self._lexical.table.mask(_predicate(filters)), scores, 0.0)
+            scores = np.where(self._lexical.table.mask(filters), scores, 0.0)
         depth = min(depth, len(scores))
         top = np.argpartition(-scores, depth - 1)[:depth]
         top = top[np.argsort(-scores[top], kind="stable")]

@@ -17,6 +17,7 @@ import numpy as np
 
 _TOKEN = re.compile(r"(?u)\b\w\w+\b")
 CHUNKS_FILE = "chunks.json"
+VECTORS_FILE = "vectors.npy"
 BM25_DIR = "bm25"
 
 
@@ -48,12 +49,21 @@ class ChunkTable:
     texts: list[str] = field(default_factory=list)
     metadatas: list[dict[str, str]] = field(default_factory=list)
     generation: str = ""
+    vectors: np.ndarray | None = None  # unit embeddings, one row per chunk (exact search under filters)
+
+    _columns: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
     def row_of(self) -> dict[str, int]:
         return {chunk_id: row for row, chunk_id in enumerate(self.ids)}
 
-    def mask(self, matches) -> np.ndarray:  # noqa: ANN001 - a predicate on metadata
-        return np.fromiter((matches(m) for m in self.metadatas), dtype=bool, count=len(self.metadatas))
+    def mask(self, filters: dict[str, list[str]]) -> np.ndarray:
+        """Rows whose metadata matches every filter (value in the allowed list); vectorised per key."""
+        keep = np.ones(len(self.ids), dtype=bool)
+        for key, allowed in filters.items():
+            if key not in self._columns:
+                self._columns[key] = np.array([m.get(key, "") for m in self.metadatas], dtype=str)
+            keep &= np.isin(self._columns[key], np.array(allowed, dtype=str))
+        return keep
 
 
 class LexicalIndex:
@@ -78,6 +88,10 @@ class LexicalIndex:
             index._bm25 = bm25s.BM25.load(str(folder / BM25_DIR))
             if index._bm25.scores["num_docs"] != len(index.table.ids):
                 raise ValueError("BM25 matrix and chunk table disagree")
+            vectors = np.load(folder / VECTORS_FILE)
+            if vectors.shape[0] != len(index.table.ids):
+                raise ValueError("vector matrix and chunk table disagree")
+            index.table.vectors = vectors
         return index
 
     def rebuild(self, table: ChunkTable) -> None:
@@ -89,6 +103,8 @@ class LexicalIndex:
         self.folder.mkdir(parents=True, exist_ok=True)
         (self.folder / CHUNKS_FILE).unlink(missing_ok=True)
         shutil.rmtree(self.folder / BM25_DIR, ignore_errors=True)
+        if table.vectors is not None:
+            np.save(self.folder / VECTORS_FILE, np.asarray(table.vectors, dtype=np.float32))
         if table.ids:
             bm25 = bm25s.BM25()
             bm25.index([self._tokenize(text) or ["_empty_"] for text in table.texts], show_progress=False)

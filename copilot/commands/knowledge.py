@@ -31,13 +31,14 @@ def ingest(
         typer.echo(report.model_dump_json(indent=2))
         return
     from rich.console import Console
+    from rich.markup import escape
 
     console = Console()
     console.print(f"added {report.added_files}, updated {report.updated_files}, unchanged {report.unchanged_files}, "
                   f"removed {report.removed_files} files; +{report.chunks_added}/-{report.chunks_removed} chunks "
                   f"in {report.duration_s:.1f}s")
     for skipped in report.skipped:
-        console.print(f"[yellow]skipped[/yellow] {skipped.path}: {skipped.reason}")
+        console.print(f"[yellow]skipped[/yellow] {escape(skipped.path)}: {escape(skipped.reason)}")
 
 
 @knowledge_app.command()
@@ -63,15 +64,16 @@ def search(
         return
     from rich.console import Console
     from rich.panel import Panel
+    from rich.text import Text
 
     console = Console()
     if not passages:
         console.print("no passages found")
-    for rank, passage in enumerate(passages, 1):
+    for rank, passage in enumerate(passages, 1):  # Text(): document text is not rich markup
         body = passage.text.split("\n\n", 1)[-1]
-        console.print(Panel(body[:700] + ("..." if len(body) > 700 else ""),
-                            title=f"{rank}. {passage.heading_path}",
-                            subtitle=f"{passage.source} [{passage.product}] score {passage.score:.4f}",
+        console.print(Panel(Text(body[:700] + ("..." if len(body) > 700 else "")),
+                            title=Text(f"{rank}. {passage.heading_path}", style="bold"),
+                            subtitle=Text(f"{passage.source} ({passage.product}) score {passage.score:.4f}"),
                             title_align="left", subtitle_align="right"))
 
 

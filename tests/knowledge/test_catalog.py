@@ -24,7 +24,7 @@ def test_catalog_has_sql_and_core_configs_with_defaults_and_versions(catalog_hom
     assert entries["spark.sql.shuffle.partitions"].default == "200"
     assert entries["spark.sql.shuffle.partitions"].scope == "sql"
     assert entries["spark.executor.memory"].scope == "core" and entries["spark.executor.memory"].version
-    assert entries["spark.speculation"].meaning
+    assert "memory" in entries["spark.executor.memory"].meaning  # not every core key registers a doc string
     assert len(entries) > 500
 
 
