@@ -5,7 +5,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-EXAMPLE_LOG := tests/fixtures/eventlogs/apache__spark/application_1555004656427_0144
+EXAMPLE_LOG := tests/fixtures/eventlogs/apache__spark/spark-events/application_1555004656427_0144
 
 .PHONY: demo test test-fast eval-gate bench preflight install clean
 
