@@ -40,7 +40,7 @@ SPECIALISTS: tuple[Specialist, ...] = (
         "metadata",
         "how the application is configured: Spark version, serializer, AQE, failures, UDFs, join strategy, risky settings",
         ("config", "aqe_disabled", "serializer", "task_failures", "python_udf", "broadcast_join_opportunity", "cartesian_join"),
-        ("app_overview", "spark_config", "diagnose", "search_docs"),
+        ("app_overview", "spark_config", "sql_executions", "diagnose", "search_docs"),
         (("app_overview", {}), ("spark_config", {}), ("diagnose", {"categories": "OWNED"})),
     ),
     Specialist(
@@ -61,7 +61,7 @@ SPECIALISTS: tuple[Specialist, ...] = (
         "runtime",
         "where the wall time goes and how it scales: executor count what-if, GC, memory, driver-bound time",
         ("gc_pressure", "memory_underprovisioned", "driver_bound", "executor_loss"),
-        ("app_overview", "stage_details", "diagnose", "what_if_executors", "predict_runtime"),
+        ("app_overview", "stage_details", "executors", "diagnose", "what_if_executors", "predict_runtime"),
         (("diagnose", {"categories": "OWNED"}), ("what_if_executors", {})),
     ),
     Specialist(
@@ -75,7 +75,7 @@ SPECIALISTS: tuple[Specialist, ...] = (
         "cost",
         "what the run cost and where money is wasted: idle executors, over-provisioned memory",
         ("idle_executors", "memory_overprovisioned"),
-        ("app_overview", "app_cost", "diagnose", "what_if_executors"),
+        ("app_overview", "executors", "app_cost", "diagnose", "what_if_executors"),
         (("app_cost", {}), ("diagnose", {"categories": "OWNED"})),
     ),
 )

@@ -13,21 +13,21 @@ import threading
 from typing import Any
 
 from langchain_core.tools import BaseTool, StructuredTool
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
 from graph import adapters
 from graph.adapters import ToolUnavailable
 from graph.config import GraphConfig
 from graph.redact import scrub
 from graph.report import Citation, Cost, PredictedEffect, StageSummary, TableSummary, WhatIfPoint
-from tools.eventlog.model import AppProfile, StageProfile
+from tools.eventlog.model import AppProfile, ExecutorProfile, StageProfile
 from tools.findings import Category, Finding
 
 
 # ----------------------------------------------------------------- argument schemas
 
 class NoArgs(BaseModel):
-    pass
+    model_config = {"extra": "forbid"}
 
 
 class StageArgs(BaseModel):
@@ -56,6 +56,15 @@ class SearchArgs(BaseModel):
 
 
 # ----------------------------------------------------------------- views of the profile
+
+class SqlSummary(BaseModel):
+    execution_id: int
+    description: str = ""
+    duration_ms: int | None = None
+    job_ids: list[int] = Field(default_factory=list)
+    operators: dict[str, int] = Field(default_factory=dict)  # physical operator -> count
+    error: str | None = None
+
 
 class AppOverview(BaseModel):
     app_id: str
@@ -165,6 +174,24 @@ class Toolbox:
             raise ToolUnavailable(f"stage {stage_id} is not in this application")
         return stage_summary(stage)
 
+    def sql_executions(self, top: int = 10) -> list[SqlSummary]:
+        """The longest SQL executions: description, duration, jobs and the physical operators they ran."""
+        self._record_call("sql_executions")
+        sqls = sorted(self._need_profile().sql_executions, key=lambda q: q.duration_ms or 0, reverse=True)[:top]
+        out = []
+        for q in sqls:
+            operators: dict[str, int] = {}
+            for node in q.nodes:
+                operators[node.name] = operators.get(node.name, 0) + 1
+            out.append(SqlSummary(execution_id=q.execution_id, description=scrub(q.description[:160]), duration_ms=q.duration_ms,
+                                  job_ids=q.job_ids, operators=operators, error=scrub(q.error[:160]) if q.error else None))
+        return out
+
+    def executors(self) -> list[ExecutorProfile]:
+        """Per-executor cores, task time, GC, spill, peak memory and why it was removed."""
+        self._record_call("executors")
+        return self._need_profile().executors[:50]
+
     def spark_config(self, prefix: str = "spark.") -> dict[str, str]:
         """Spark properties the application ran with (secrets already redacted)."""
         self._record_call("spark_config", prefix=prefix if prefix != "spark." else None)
@@ -242,32 +269,37 @@ class Toolbox:
     # --- LangChain wrappers ---------------------------------------------
     def langchain_tools(self, names: list[str] | tuple[str, ...] | None = None) -> list[BaseTool]:
         """The named tools as LangChain tools (all by default)."""
-        specs: dict[str, tuple[Any, type[BaseModel]]] = {
-            "app_overview": (self.app_overview, NoArgs),
-            "stage_details": (self.stage_details, StageArgs),
-            "spark_config": (self.spark_config, ConfigArgs),
-            "diagnose": (self.diagnose, DiagnoseArgs),
-            "what_if_executors": (self.what_if_executors, NoArgs),
-            "predict_runtime": (self.predict_runtime, PredictArgs),
-            "app_cost": (self.app_cost, NoArgs),
-            "inspect_table": (self.inspect_table, TableArgs),
-            "diagnose_table": (self.diagnose_table, TableArgs),
-            "search_docs": (self.search_docs, SearchArgs),
-        }
-        chosen = names or list(specs)
-        return [_wrap(name, *specs[name]) for name in chosen]
+        return [_wrap(name, getattr(self, name), TOOL_SCHEMAS[name]) for name in (names or list(TOOL_SCHEMAS))]
 
     def call(self, name: str, args: dict[str, Any]) -> str:
-        """Run a tool by name and return its result as JSON text for a model (errors as text, never raised)."""
-        method = getattr(self, name, None)
-        if method is None or name.startswith("_") or name in ("call", "langchain_tools"):
+        """Run a tool by name with arguments checked against its schema; the result (or the error) as JSON text."""
+        schema = TOOL_SCHEMAS.get(name)
+        if schema is None:
             return json.dumps({"error": f"unknown tool {name}"})
         try:
-            return to_json(method(**args))
+            checked = schema.model_validate(args)
+        except ValidationError as exc:
+            return json.dumps({"error": f"bad arguments for {name}: {exc.errors()[0]['msg']} ({exc.errors()[0]['loc']})"})
+        try:
+            return to_json(getattr(self, name)(**checked.model_dump(exclude_unset=True)))
         except ToolUnavailable as exc:
             return json.dumps({"error": str(exc)})
-        except TypeError as exc:
-            return json.dumps({"error": f"bad arguments for {name}: {exc}"})
+
+
+TOOL_SCHEMAS: dict[str, type[BaseModel]] = {
+    "app_overview": NoArgs,
+    "stage_details": StageArgs,
+    "spark_config": ConfigArgs,
+    "sql_executions": NoArgs,
+    "executors": NoArgs,
+    "diagnose": DiagnoseArgs,
+    "what_if_executors": NoArgs,
+    "predict_runtime": PredictArgs,
+    "app_cost": NoArgs,
+    "inspect_table": TableArgs,
+    "diagnose_table": TableArgs,
+    "search_docs": SearchArgs,
+}
 
 
 def to_json(value: Any) -> str:

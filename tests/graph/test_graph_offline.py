@@ -122,3 +122,25 @@ def test_a_directory_of_twenty_one_public_logs_is_one_verified_report(eventlog_f
     assert any("no completed stages" in c for c in report.caveats)  # an app with nothing to simulate is a caveat
     for fmt in ("terminal", "md", "json", "html"):
         assert render(report, fmt)
+
+
+def test_every_tool_answers_a_model_in_json_and_bad_calls_are_errors_not_exceptions(yarn_log: str) -> None:
+    import json
+
+    from graph.adapters import load_profiles
+    from graph.config import GraphConfig
+    from graph.tools import Toolbox
+
+    toolbox = Toolbox(load_profiles(yarn_log, GraphConfig())[0], GraphConfig())
+    calls = {"app_overview": {}, "stage_details": {"stage_id": 3}, "spark_config": {"prefix": "spark.executor."},
+             "sql_executions": {}, "executors": {}, "diagnose": {"categories": ["skew"]}, "what_if_executors": {},
+             "predict_runtime": {"changes": {"spark.executor.instances": "5"}}, "app_cost": {}}
+    for name, args in calls.items():
+        result = json.loads(toolbox.call(name, args))
+        assert "error" not in result, (name, result)
+    assert json.loads(toolbox.call("stage_details", {"stage_id": 3}))["task_duration_max_ms"] == 18601.0
+    assert json.loads(toolbox.call("predict_runtime", {"changes": {"spark.executor.instances": "5"}}))["runtime_after_ms"] > 43657
+    assert "not in this application" in toolbox.call("stage_details", {"stage_id": 999})
+    assert "bad arguments" in toolbox.call("stage_details", {"stage": 3})
+    assert json.loads(toolbox.call("stage_details", {"stage_id": "3"}))["stage_id"] == 3  # coerced by the schema
+    assert "unknown tool" in toolbox.call("rm_rf", {})
