@@ -45,7 +45,10 @@ class GraphConfig(BaseModel):
         if isinstance(settings, GraphConfig):
             return settings
         llm = getattr(settings, "llm", None)
-        llm_config = LLMConfig.model_validate(llm.model_dump()) if llm is not None else LLMConfig()
+        if llm is None:
+            llm_config = LLMConfig()
+        else:
+            llm_config = llm if isinstance(llm, LLMConfig) else LLMConfig.model_validate(llm.model_dump())
         return cls(
             home=Path(settings.home),
             threads_path=getattr(settings, "threads_path", None),
