@@ -212,14 +212,21 @@ def stage_delta(before: StageSummary, after: StageSummary, min_growth: float = 1
                 f"({change.ratio:.1f}x)"
             )
     d_before, d_after = before.duration_ms, after.duration_ms
+    delta_ms = (d_after or 0) - (d_before or 0)
+    if parts:
+        reason = "; ".join(parts)
+    elif delta_ms > 0:
+        reason = "no stage metric grew: the extra time went to scheduling, waiting or a slower cluster"
+    else:
+        reason = "no stage metric grew"
     return StageDelta(
         stage_id=after.stage_id,
         name=after.name or before.name,
         duration_before_ms=d_before,
         duration_after_ms=d_after,
-        duration_delta_ms=(d_after or 0) - (d_before or 0),
+        duration_delta_ms=delta_ms,
         changes=changes,
-        reason="; ".join(parts) if parts else "no stage metric grew; time went to scheduling, waiting or the cluster",
+        reason=reason,
     )
 
 

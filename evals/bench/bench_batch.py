@@ -9,7 +9,9 @@ batch on it into a fresh store for each configuration:
 Per-app overhead = wall time per app of the 1-worker batch minus the time the
 same analysis takes called directly in one process (the pool, IPC, hashing and
 store writes). Peak RSS of the parent is its own high-water mark (workers are
-separate processes).
+separate processes). "worker ms/app" is the wall time a worker spent per log: when
+it grows with the number of workers, the cores were busy with other work and the
+scaling figure says more about the machine than about the batch.
 """
 
 from __future__ import annotations
@@ -123,16 +125,28 @@ def _direct_seconds_per_app(paths: list[Path], sample: int) -> float:
 
 
 def _run_local(fleet: Path, workers: int, work: Path) -> dict:
-    from copilot.batch import run_batch
+    from copilot.batch import Progress, run_batch
     from copilot.settings import Settings
     from copilot.store import Store
 
+    class WorkerTime(Progress):
+        """Sums the wall time workers spent per log: if it grows with more workers, cores were not free."""
+
+        busy_ms = 0.0
+
+        def advance(self, outcome) -> None:
+            self.busy_ms += outcome.elapsed_ms
+
     store = Store(work / f"local-{workers}.duckdb")
     rss_before = _peak_rss_mb()
-    summary = run_batch(str(fleet), store, workers=workers, settings=Settings())
+    load_before = os.getloadavg()[0]
+    busy = WorkerTime()
+    summary = run_batch(str(fleet), store, workers=workers, settings=Settings(), progress=busy)
+    done = max(summary.analyzed + summary.failed, 1)
     return {"workers": workers, "apps": summary.analyzed, "failed": summary.failed, "seconds": summary.elapsed_s,
             "apps_per_s": summary.apps_per_s, "mb_per_s": summary.mb_per_s,
-            "parent_peak_rss_mb": max(rss_before, _peak_rss_mb())}
+            "parent_peak_rss_mb": max(rss_before, _peak_rss_mb()), "worker_ms_per_app": busy.busy_ms / done,
+            "load": load_before}
 
 
 def _run_spark(fleet: Path, work: Path) -> dict:
@@ -147,7 +161,8 @@ def _run_spark(fleet: Path, work: Path) -> dict:
     finally:
         spark.stop()
     return {"workers": "spark local[2]", "apps": summary.analyzed, "failed": summary.failed,
-            "seconds": summary.elapsed_s, "apps_per_s": summary.apps_per_s, "mb_per_s": summary.mb_per_s}
+            "seconds": summary.elapsed_s, "apps_per_s": summary.apps_per_s, "mb_per_s": summary.mb_per_s,
+            "load": os.getloadavg()[0]}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -173,11 +188,12 @@ def main(argv: list[str] | None = None) -> None:
     if not args.no_spark:
         rows.append(_run_spark(fleet, work))
     print(f"\n{'engine / workers':<18}{'apps':>6}{'failed':>8}{'seconds':>10}{'apps/s':>9}{'MB/s':>8}"
-          f"{'parent peak RSS':>17}")
+          f"{'parent peak RSS':>17}{'worker ms/app':>15}{'load avg':>10}")
     for row in rows:
         rss = f"{row['parent_peak_rss_mb']:.0f} MB" if "parent_peak_rss_mb" in row else "-"
+        busy = f"{row['worker_ms_per_app']:.1f}" if "worker_ms_per_app" in row else "-"
         print(f"{str(row['workers']):<18}{row['apps']:>6}{row['failed']:>8}{row['seconds']:>10.1f}"
-              f"{row['apps_per_s']:>9.1f}{row['mb_per_s']:>8.1f}{rss:>17}")
+              f"{row['apps_per_s']:>9.1f}{row['mb_per_s']:>8.1f}{rss:>17}{busy:>15}{row['load']:>10.1f}")
     one, two = rows[0], rows[1]
     print(f"\nscaling 1 -> 2 workers: {two['apps_per_s'] / one['apps_per_s']:.2f}x (target >= 1.8x)")
     print(f"direct analysis: {direct_s * 1e3:.1f} ms/app; per-app overhead of the 1-worker batch: "
