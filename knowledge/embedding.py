@@ -50,6 +50,18 @@ def model_dir() -> Path:
     return path
 
 
+@lru_cache(maxsize=1)
+def _blas_controller():  # noqa: ANN202 - threadpoolctl.ThreadpoolController
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
+def limited_blas():  # noqa: ANN201 - a context manager
+    """Run numpy linear algebra with `blas_threads()` threads (spinning BLAS threads hurt on a busy host)."""
+    return _blas_controller().limit(limits=blas_threads(), user_api="blas")
+
+
 def _erf(x: np.ndarray) -> np.ndarray:
     """Error function (Abramowitz & Stegun 7.1.26, max error 1.5e-7), enough for exact GELU."""
     sign = np.sign(x)
@@ -135,11 +147,9 @@ class MiniLMEncoder:
         """Unit-length float32 vectors, one row per text. Texts are batched by length to limit padding."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        from threadpoolctl import threadpool_limits
-
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        with threadpool_limits(limits=blas_threads(), user_api="blas"):
+        with limited_blas():
             for start in range(0, len(order), batch_size):
                 chunk = order[start:start + batch_size]
                 with self._lock:
