@@ -1,7 +1,8 @@
-"""`copilot history list|show|compare|trend|export`: what the batch stored, over time."""
+"""`copilot history list|show|compare|trend|runs|export`: what the batch stored, over time."""
 
 from __future__ import annotations
 
+import json
 from enum import Enum
 from pathlib import Path
 
@@ -95,6 +96,24 @@ def trend(
         typer.echo(result.model_dump_json(indent=2))
     else:
         render_trend(result, _console())
+
+
+@history_app.command()
+def runs(
+    limit: int = typer.Option(20, "--limit", "-n", help="How many runs."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Past batch runs (running, complete, interrupted) and the logs that failed, with their reasons."""
+    from copilot.store.history import list_failures, list_runs
+    from copilot.store.render import render_runs
+
+    store = _store()
+    found, failed = list_runs(store, limit), list_failures(store)
+    if as_json:
+        typer.echo(json.dumps({"runs": [r.model_dump() for r in found], "failures": [f.model_dump() for f in failed]},
+                              indent=2))
+    else:
+        render_runs(found, failed, _console())
 
 
 @history_app.command()

@@ -121,6 +121,27 @@ class Trend(BaseModel):
         return [r for r in self.runs if r.regression]
 
 
+class BatchRun(BaseModel):
+    run_id: str
+    source: str | None = None
+    engine: str | None = None
+    workers: int | None = None
+    status: str | None = None
+    started_at: str | None = None
+    finished_at: str | None = None
+    discovered: int | None = None
+    analyzed: int | None = None
+    skipped: int | None = None
+    failed: int | None = None
+
+
+class FailedLogRow(BaseModel):
+    log_path: str
+    reason: str | None = None
+    run_id: str | None = None
+    failed_at: str | None = None
+
+
 def _rows(con, sql: str, params: list) -> list[dict]:
     cursor = con.execute(sql, params)
     names = [d[0] for d in cursor.description]
@@ -144,6 +165,22 @@ def list_applications(store: Store, limit: int = 50, job_name: str | None = None
         if job_name:
             return _app_rows(con, "app_name = ?", [job_name], limit=limit)
         return _app_rows(con, limit=limit)
+
+
+def list_runs(store: Store, limit: int = 20) -> list[BatchRun]:
+    """The most recent batch runs with their counts and status (running, complete, interrupted)."""
+    with store.connect() as con:
+        rows = _rows(con, "SELECT run_id, source, engine, workers, status, started_at, finished_at, discovered, "
+                          "analyzed, skipped, failed FROM batch_runs ORDER BY started_at DESC LIMIT ?", [limit])
+    return [BatchRun(**{k: (str(v) if k.endswith("_at") and v is not None else v) for k, v in r.items()})
+            for r in rows]
+
+
+def list_failures(store: Store) -> list[FailedLogRow]:
+    """Logs that could not be analyzed, with the one-line reason (retried by `copilot batch --retry-failed`)."""
+    with store.connect() as con:
+        rows = _rows(con, "SELECT log_path, reason, run_id, failed_at FROM batch_failures ORDER BY log_path", [])
+    return [FailedLogRow(**{**r, "failed_at": str(r["failed_at"]) if r["failed_at"] else None}) for r in rows]
 
 
 def _resolve(con, key: str) -> AppRow:

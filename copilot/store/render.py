@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 from rich.console import Console
 from rich.table import Table
 
-from copilot.store.history import AppDetail, AppRow, Comparison, Trend
+from copilot.store.history import AppDetail, AppRow, BatchRun, Comparison, FailedLogRow, Trend
 from graph.units import duration, money, size
 
 
@@ -93,3 +93,21 @@ def render_trend(trend: Trend, console: Console) -> None:
     console.print(table)
     for run in trend.regressions:
         console.print(f"[red]Regression:[/] {run.explanation}")
+
+
+def render_runs(runs: list[BatchRun], failures: list[FailedLogRow], console: Console) -> None:
+    table = Table(title="Batch runs", title_justify="left")
+    for name in ("run", "started", "engine", "status", "found", "analyzed", "skipped", "failed", "source"):
+        table.add_column(name)
+    for run in runs:
+        table.add_row(run.run_id, (run.started_at or "")[:19], run.engine or "", run.status or "",
+                      *(str(v if v is not None else "-") for v in (run.discovered, run.analyzed, run.skipped,
+                                                                  run.failed)), run.source or "")
+    console.print(table)
+    if failures:
+        failed = Table(title="Logs that failed (retry with copilot batch --retry-failed)", title_justify="left")
+        failed.add_column("log")
+        failed.add_column("reason", style="red")
+        for row in failures:
+            failed.add_row(row.log_path, row.reason or "")
+        console.print(failed)

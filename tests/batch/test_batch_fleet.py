@@ -113,3 +113,15 @@ def test_a_missing_folder_is_one_line_and_exit_2(tmp_path):
                             capture_output=True, text=True)
     assert result.returncode == 2
     assert result.stderr.startswith("copilot: error:") and result.stderr.strip().count("\n") == 0
+
+
+def test_history_runs_lists_the_batch_and_the_failed_log_with_its_reason(fleet):
+    first = CliRunner().invoke(app, ["batch", str(fleet), "--workers", "2", "--json"])
+    assert first.exit_code == 0, first.output
+    result = CliRunner().invoke(app, ["history", "runs", "--json"])
+    assert result.exit_code == 0, result.output
+    listed = json.loads(result.output)
+    [run] = listed["runs"]
+    assert (run["status"], run["analyzed"], run["failed"]) == ("complete", good_logs(), 1)
+    [failure] = listed["failures"]
+    assert failure["log_path"].endswith(CORRUPT_NAME) and "corrupt zstd data" in failure["reason"]
