@@ -153,15 +153,22 @@ class Nodes:
 
     def _effect(self, item: AppFinding, profile: AppProfile) -> PredictedEffect | str | None:
         changes = {c.key: c.value for c in item.finding.recommendation.config_changes if not c.value.startswith("<")}
-        if changes:
+        if not changes:
+            return _rule_effect(item, profile)
+        failure = None
+        # the whole change first; if the model cannot take all of it, its leading setting alone
+        for attempt in ([changes] + ([{k: v} for k, v in list(changes.items())[:1]] if len(changes) > 1 else [])):
             try:
-                predicted = adapters.predict(profile, changes, self.config)
-                if predicted is not None:
-                    return predicted
+                predicted = adapters.predict(profile, attempt, self.config)
             except ToolUnavailable as exc:
-                fallback = _rule_effect(item, profile)
-                return fallback if fallback is not None else str(exc)
-        return _rule_effect(item, profile)
+                failure = failure or str(exc)
+                continue
+            if predicted is not None:
+                if attempt is not changes:
+                    predicted.method += f" ({next(iter(attempt))} only)"
+                return predicted
+        fallback = _rule_effect(item, profile)
+        return fallback if fallback is not None or failure is None else failure
 
     def retrieve(self, state: AnalysisState) -> dict:
         """Citations per finding: the knowledge card for its category, then docs for its doc_query."""

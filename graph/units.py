@@ -59,6 +59,8 @@ def number(value: float | str | None, unit: str = "") -> str:
     if unit in ("bytes", "byte", "b"):
         return size(value)
     if unit in ("ratio", "x"):
+        if abs(value) >= 100:
+            return f"{value:,.0f}x"
         return f"{value:.1f}x" if abs(value) >= 10 else f"{value:.2f}x"
     if unit in ("fraction", "share", "percent_ratio"):
         return percent(value)
