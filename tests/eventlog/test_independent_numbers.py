@@ -145,3 +145,15 @@ def test_time_accounting_is_consistent():
     run_ms = sum(e["Task Metrics"]["Executor Run Time"] for e in events
                  if e["Event"] == "SparkListenerTaskEnd" and e.get("Task Metrics"))
     assert profile.used_core_ms == run_ms
+
+
+def test_streaming_progress_summarizes_query_progress_events():
+    log = FIXTURES / "NVIDIA__spark-rapids-tools" / "streaming_eventlog.zstd"
+    progress = [e["progress"] for e in read_events(log) if e["Event"].endswith("QueryProgressEvent")]
+    profile = load_profile(log)
+    assert len(profile.streaming) == len({p["id"] for p in progress}) == 1
+    query = profile.streaming[0]
+    assert query.batches == len(progress)
+    assert query.batch_duration_ms_max == max(p["durationMs"]["triggerExecution"] for p in progress)
+    assert query.sources == [s["description"] for s in progress[0]["sources"]]
+    assert query.sinks == [progress[0]["sink"]["description"]]

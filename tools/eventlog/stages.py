@@ -8,7 +8,6 @@ rare and are counted directly.
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from collections.abc import Iterable
 from itertools import chain
@@ -20,7 +19,6 @@ from msgspec.structs import astuple
 from tools.eventlog.events import ABSENT, ExecutorMetricsPeaks, TaskEnd, TaskEndReason
 from tools.eventlog.model import TaskMetricDistributions
 
-NAN = math.nan
 DURATION_SAMPLE_SIZE = 512
 
 # Row layout: the TaskMetricDistributions fields in order, then executor peaks (not distributions).
