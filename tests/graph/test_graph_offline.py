@@ -144,3 +144,14 @@ def test_every_tool_answers_a_model_in_json_and_bad_calls_are_errors_not_excepti
     assert "bad arguments" in toolbox.call("stage_details", {"stage": 3})
     assert json.loads(toolbox.call("stage_details", {"stage_id": "3"}))["stage_id"] == 3  # coerced by the schema
     assert "unknown tool" in toolbox.call("rm_rf", {})
+
+
+def test_config_findings_carry_the_runtime_models_prediction_with_an_interval(eventlog_fixtures) -> None:
+    report = graph.analyze([str(eventlog_fixtures / "NVIDIA__spark-rapids-tools" / "rp_sql_eventlog.zstd")])
+    aqe = next(f for f in report.findings if f.finding.category == "aqe_disabled")
+    assert aqe.conf_flags[0] == "--conf spark.sql.adaptive.enabled=true"
+    assert aqe.conf_set_lines[0] == 'spark.conf.set("spark.sql.adaptive.enabled", "true")'
+    effect = aqe.predicted_effect
+    assert effect is not None and effect.method.startswith("runtime model")
+    assert effect.runtime_low_ms <= effect.runtime_after_ms <= effect.runtime_high_ms
+    assert effect.runtime_before_ms == report.apps[0].duration_ms
