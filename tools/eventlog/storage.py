@@ -132,11 +132,14 @@ class _Layout:
                 if codec == "none":
                     codec = sniff_codec(head) or "none"
                 stream.seek(0)
-                decoded = b""
-                for chunk in decoded_chunks(stream, codec, name, allow_truncated=True):
-                    decoded += chunk
-                    if len(decoded) >= 64 or b"\n" in decoded:
-                        break
+                if codec == "none":
+                    decoded = stream.read(4096)
+                else:
+                    decoded = b""
+                    for chunk in decoded_chunks(stream, codec, name, allow_truncated=True):
+                        decoded += chunk
+                        if len(decoded) >= 64 or b"\n" in decoded:
+                            break
         except (EventLogError, OSError, ValueError):
             return False
         return decoded.lstrip().startswith(b"{") and b'"Event"' in decoded[:4096]
