@@ -12,7 +12,7 @@ import re
 
 from knowledge.models import Chunk, SourceDocument
 
-MAX_WORDS = 220  # ~300 word-piece tokens: fits the encoder's 256-token window nearly whole
+MAX_WORDS = 220  # ~300 word pieces; the encoder reads the first 128 (heading + ~90 words), BM25 all
 MIN_WORDS = 40  # smaller trailing pieces are merged into the previous chunk of the same section
 OVERLAP_WORDS = 40
 HEADING_SEPARATOR = " > "
