@@ -23,6 +23,7 @@ def register(app: typer.Typer) -> None:
         table: str | None = typer.Option(None, "--table", help="a table the job reads or writes (Parquet/ORC/CSV/Delta dir)"),
         fmt: OutputFormat = typer.Option(OutputFormat.terminal, "--format", "-f", help="terminal, md, json or html"),
         out: Path | None = typer.Option(None, "--out", "-o", help="write the report to this file"),
+        as_json: bool = typer.Option(False, "--json", help="same as --format json (schema: docs/report-schema.md)"),
     ) -> None:
         """Why a Spark application is slow or expensive, and exactly what to change."""
         import sys
@@ -34,6 +35,8 @@ def register(app: typer.Typer) -> None:
         from copilot.report import render
         from copilot.settings import get_settings
 
+        if as_json:
+            fmt = OutputFormat.json
         err = Console(stderr=True)
         settings = get_settings()
         if settings.chroma_dir and not Path(settings.chroma_dir).exists():

@@ -47,6 +47,10 @@ def test_json_output_is_the_report_schema(yarn_log: str) -> None:
     assert report.answer.startswith("Stage 3")
 
 
+def test_json_flag_is_the_json_format(yarn_log: str) -> None:
+    assert Report.model_validate_json(analyze(yarn_log, "--json")).apps[0].executors == 10
+
+
 def test_markdown_output_has_summary_what_if_and_caveats(yarn_log: str) -> None:
     text = analyze(yarn_log, "--format", "md")
     assert text.startswith("# Spark Copilot report")
