@@ -1,0 +1,76 @@
+"""`copilot predict` and `copilot whatif`: runtime under a configuration change, and the executor-count curve."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+
+def _seconds(ms: float | None) -> str:
+    return "-" if ms is None else f"{ms / 1000:,.1f} s"
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("predict")
+    def predict_command(
+        log: Path = typer.Argument(..., help="Event log (file or rolling-log directory) of the observed run."),
+        changes: list[str] = typer.Option(
+            [], "--set", "-s", help="A change as key=value, e.g. spark.sql.shuffle.partitions=400 (repeatable)."
+        ),
+        json_output: bool = typer.Option(False, "--json", help="Print the prediction as JSON."),
+    ) -> None:
+        """Predict the runtime with some Spark settings changed (model, simulator, or both)."""
+        from copilot.settings import get_settings
+        from models.predict import parse_assignments, predict_from_log
+
+        prediction = predict_from_log(log, parse_assignments(changes), get_settings().model_path)
+        if json_output:
+            typer.echo(prediction.model_dump_json(indent=2))
+            return
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(title=f"{prediction.app_id}: predicted runtime", show_header=False)
+        table.add_row("changes", ", ".join(f"{k}={v}" for k, v in prediction.changes.items()) or "(none)")
+        table.add_row("observed", _seconds(prediction.observed_duration_ms))
+        table.add_row("predicted", f"{_seconds(prediction.estimated_duration_ms)}  (x{prediction.speedup:.2f} speed-up)")
+        table.add_row(f"{prediction.interval:.0%} interval", f"{_seconds(prediction.low_ms)} .. {_seconds(prediction.high_ms)}")
+        table.add_row("answered by", prediction.component)
+        console = Console()
+        console.print(table)
+        for caveat in prediction.caveats:
+            console.print(f"[yellow]caveat:[/yellow] {caveat}")
+
+    @app.command("whatif")
+    def whatif_command(
+        log: Path = typer.Argument(..., help="Event log (file or rolling-log directory)."),
+        json_output: bool = typer.Option(False, "--json", help="Print the curve as JSON."),
+    ) -> None:
+        """Simulated runtime for 0.25x..4x the observed executors (or cores in local mode)."""
+        from tools.simulate import what_if_from_log
+
+        curve = what_if_from_log(log)
+        if json_output:
+            typer.echo(curve.model_dump_json(indent=2))
+            return
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(title=f"{curve.app_id}: what if the executors change")
+        for column in ("executors x cores", "estimated", "speed-up", "utilization"):
+            table.add_column(column, justify="right")
+        for p in curve.points:
+            style = "bold" if abs(p.factor - 1.0) < 1e-9 else None
+            table.add_row(f"{p.executors} x {p.cores}", _seconds(p.estimated_duration_ms), f"x{p.speedup:.2f}",
+                          f"{p.utilization:.0%}", style=style)
+        console = Console()
+        console.print(table)
+        error = "-" if curve.error_pct is None else f"{curve.error_pct:+.1f}%"
+        console.print(
+            f"observed {_seconds(curve.observed_duration_ms)} on {curve.observed_executors} x {curve.observed_cores} "
+            f"({curve.resources_source}); simulator error on it: {error}; "
+            f"floor with unlimited slots (critical path) {_seconds(curve.lower_bound_ms)}"
+        )
+        for caveat in curve.caveats:
+            console.print(f"[yellow]caveat:[/yellow] {caveat}")

@@ -1,0 +1,290 @@
+"""Predicting the runtime of an application under a configuration change.
+
+Executor-count changes go to the simulator (it replays the observed tasks on more or
+fewer slots); shuffle partitions, AQE, broadcast threshold, cores, memory and input
+scale go to the LightGBM ratio model; when both kinds change, the two log ratios add.
+Requests outside what the model was trained on are answered with a caveat.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+from pydantic import BaseModel, Field
+
+from models.features import (
+    PAIR_FEATURES,
+    ConfigChange,
+    RunFeatures,
+    config_of,
+    heap_bytes,
+    pair_vector,
+    parse_bool,
+    parse_bytes,
+    run_features,
+)
+from models.train import CARD_JSON, MODEL_FILES, TrainingRange
+from tools.errors import ModelError
+from tools.eventlog.model import AppProfile
+
+DEFAULT_MODEL_DIR = Path(__file__).resolve().parent
+INTERVAL = 0.8
+_LOCAL = re.compile(r"^local\[(\d+)\]$")
+
+SIMULATOR_KEYS = {"spark.executor.instances", "executors"}
+MODEL_KEYS = {
+    "spark.sql.shuffle.partitions",
+    "spark.sql.adaptive.enabled",
+    "spark.sql.autoBroadcastJoinThreshold",
+    "spark.executor.cores",
+    "spark.master",
+    "spark.executor.memory",
+    "spark.driver.memory",
+    "spark.memory.fraction",
+    "input.scale",
+}
+SUPPORTED_KEYS = sorted(SIMULATOR_KEYS | MODEL_KEYS)
+
+
+class Prediction(BaseModel):
+    """Estimated runtime under the requested changes, with an 80% interval and where it came from."""
+
+    app_id: str
+    changes: dict[str, str]
+    observed_duration_ms: float
+    estimated_duration_ms: float
+    low_ms: float
+    high_ms: float
+    interval: float = INTERVAL
+    component: str  # none | simulator | model | simulator+model
+    speedup: float  # observed / estimated
+    simulator_error_pct: float | None = None  # the simulator's own error on the observed run
+    caveats: list[str] = Field(default_factory=list)
+
+
+class RuntimeModel:
+    """The three shipped boosters (point, 10%, 90%) and their card."""
+
+    def __init__(self, card: dict, boosters: dict, path: Path) -> None:
+        self.card = card
+        self.boosters = boosters
+        self.path = path
+        self.training_range = TrainingRange(**card["training_range"])
+
+    def predict_log_ratio(self, run: RunFeatures, change: ConfigChange) -> tuple[float, float, float]:
+        """(point, low, high) of log(new / observed), anchored so that no change predicts 0."""
+        beta = float(self.card.get("scale_exponent", 1.0))
+        vector = pair_vector(run, change, beta)
+        prior = vector[PAIR_FEATURES.index("prior_log_ratio")]
+        rows = np.asarray([vector, pair_vector(run, config_of(run), beta)], dtype=float)
+        raw, anchor = self.boosters["point"].predict(rows)
+        low, high = (float(self.boosters[k].predict(rows[:1])[0]) for k in ("low", "high"))
+        point = prior + float(raw - anchor)
+        widen = float(self.card.get("interval_scale", 1.0))  # calibrated on held-out shapes
+        return point, point - widen * max(raw - low, 0.0), point + widen * max(high - raw, 0.0)
+
+
+def _model_dir(path: Path | None) -> Path:
+    path = Path(path) if path is not None else DEFAULT_MODEL_DIR
+    return path.parent if path.is_file() else path
+
+
+@lru_cache(maxsize=4)
+def _load_cached(directory: str, stamp: float) -> RuntimeModel:
+    import lightgbm as lgb
+
+    base = Path(directory)
+    card_path = base / CARD_JSON
+    if not card_path.is_file():
+        raise ModelError(f"no runtime model at {base} ({CARD_JSON} missing); train one with `copilot models train`")
+    try:
+        card = json.loads(card_path.read_text())
+        files = card["files"]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ModelError(f"runtime model card {card_path} is damaged: {exc}") from None
+    boosters = {}
+    for name in MODEL_FILES:
+        entry = files.get(name) or {}
+        model_path = base / entry.get("file", MODEL_FILES[name])
+        if not model_path.is_file():
+            raise ModelError(f"runtime model file {model_path} is missing; retrain with `copilot models train`")
+        text = model_path.read_text(errors="replace")
+        if entry.get("sha256") and hashlib.sha256(text.encode()).hexdigest() != entry["sha256"]:
+            raise ModelError(f"runtime model file {model_path} is damaged (checksum mismatch); retrain or reinstall")
+        try:
+            boosters[name] = lgb.Booster(model_str=text)
+        except Exception as exc:  # lightgbm raises its own error type for unparsable text
+            raise ModelError(f"runtime model file {model_path} cannot be loaded: {str(exc).splitlines()[0]}") from None
+    return RuntimeModel(card, boosters, base)
+
+
+def load_model(path: Path | None = None) -> RuntimeModel:
+    """The runtime model in `path` (a directory or its card JSON); default: the one shipped in `models/`."""
+    directory = _model_dir(path)
+    card = directory / CARD_JSON
+    stamp = card.stat().st_mtime if card.exists() else 0.0
+    return _load_cached(str(directory), stamp)
+
+
+def _parse_change(run: RunFeatures, profile: AppProfile, changes: dict[str, str]) -> tuple[ConfigChange, int | None]:
+    """Absolute new configuration (model part) and new executor count (simulator part)."""
+    new = config_of(run)
+    executors: int | None = None
+    heap = heap_bytes(profile)
+    fraction = float(profile.property("spark.memory.fraction", "0.6") or 0.6)
+    for key, raw in changes.items():
+        value = str(raw).strip()
+        try:
+            if key in SIMULATOR_KEYS:
+                executors = int(value)
+                if executors < 1:
+                    raise ValueError("must be at least 1")
+            elif key == "spark.sql.shuffle.partitions":
+                new.shuffle_partitions = int(value)
+                if new.shuffle_partitions < 1:
+                    raise ValueError("must be at least 1")
+            elif key == "spark.sql.adaptive.enabled":
+                if value.lower() not in {"true", "false"}:
+                    raise ValueError("must be true or false")
+                new.aqe_enabled = int(parse_bool(value, True))
+            elif key == "spark.sql.autoBroadcastJoinThreshold":
+                size = parse_bytes(value)
+                if size is None:
+                    raise ValueError("not a size")
+                new.broadcast_threshold_bytes = max(size, 0.0)
+            elif key == "spark.executor.cores":
+                new.cores = int(value)
+            elif key == "spark.master":
+                match = _LOCAL.match(value)
+                if not match:
+                    raise ValueError("only local[N] masters are understood")
+                new.cores = int(match.group(1))
+            elif key in {"spark.executor.memory", "spark.driver.memory"}:
+                size = parse_bytes(value)
+                if not size or size <= 0:
+                    raise ValueError("not a size")
+                heap = size
+            elif key == "spark.memory.fraction":
+                fraction = float(value)
+                if not 0 < fraction < 1:
+                    raise ValueError("must be between 0 and 1")
+            elif key == "input.scale":
+                new.scale_ratio = float(value)
+                if new.scale_ratio <= 0:
+                    raise ValueError("must be positive")
+            else:
+                raise ModelError(f"cannot predict a change of {key!r}; supported keys: {', '.join(SUPPORTED_KEYS)}")
+        except ValueError as exc:
+            raise ModelError(f"bad value for {key}: {value!r} ({exc})") from None
+        if new.cores < 1:
+            raise ModelError(f"bad value for {key}: {value!r} (cores must be at least 1)")
+    new.memory_per_core_mb = heap * fraction / new.cores / 1024**2
+    return new, executors
+
+
+def _range_caveats(model: RuntimeModel, run: RunFeatures, new: ConfigChange) -> list[str]:
+    r = model.training_range
+    caveats = []
+
+    def outside(value: float, span: tuple[float, float]) -> bool:
+        return value < span[0] * 0.999 or value > span[1] * 1.001
+
+    if new.shuffle_partitions != run.shuffle_partitions and outside(new.shuffle_partitions, r.shuffle_partitions):
+        caveats.append(
+            f"spark.sql.shuffle.partitions={new.shuffle_partitions} is outside the trained range "
+            f"{r.shuffle_partitions[0]:g}..{r.shuffle_partitions[1]:g}"
+        )
+    if new.cores != run.cores and (outside(new.cores, r.cores) or outside(run.cores, r.cores)):
+        caveats.append(f"cores {run.cores} -> {new.cores} is outside the trained range {r.cores[0]:g}..{r.cores[1]:g}")
+    memory_ratio = new.memory_per_core_mb / run.memory_per_core_mb if run.memory_per_core_mb else 1.0
+    if abs(memory_ratio - 1) > 1e-9 and outside(memory_ratio, r.memory_ratio):
+        caveats.append(
+            f"memory per core x{memory_ratio:.2f} is outside the trained range "
+            f"x{r.memory_ratio[0]:.2f}..x{r.memory_ratio[1]:.2f}"
+        )
+    if new.scale_ratio != 1 and outside(new.scale_ratio, r.scale_ratio):
+        caveats.append(
+            f"input scale x{new.scale_ratio:g} is outside the trained range "
+            f"x{r.scale_ratio[0]:g}..x{r.scale_ratio[1]:g}"
+        )
+    if outside(run.duration_ms, r.observed_duration_ms):
+        caveats.append(
+            f"the observed run ({run.duration_ms / 1000:.0f} s) is outside the trained runtimes "
+            f"({r.observed_duration_ms[0] / 1000:.1f}..{r.observed_duration_ms[1] / 1000:.0f} s, small local runs); "
+            "effect sizes may not transfer"
+        )
+    return caveats
+
+
+def predict_runtime(profile: AppProfile, changes: dict[str, str], model_path: Path | None = None) -> Prediction:
+    """Estimated runtime of `profile`'s application with `changes` applied (Spark property -> value)."""
+    from tools.simulate import observed_resources, simulate, what_if_curve
+
+    run = run_features(profile)
+    new, executors = _parse_change(run, profile, changes)
+    model_part = new != config_of(run)
+    log_point = log_low = log_high = 0.0
+    caveats: list[str] = []
+    curve = what_if_curve(profile, factors=(1.0,))
+    sim_error = curve.error_pct
+    if model_part:
+        model = load_model(model_path)
+        log_point, log_low, log_high = model.predict_log_ratio(run, new)
+        caveats += _range_caveats(model, run, new)
+    if executors is not None:
+        resources = observed_resources(profile)
+        master = profile.master or profile.property("spark.master") or ""
+        if resources.executors == 1 and executors != 1 and master.startswith("local"):
+            raise ModelError("local mode has one executor; change spark.master=local[N] (cores) instead")
+        base = simulate(profile, resources.executors, new.cores)
+        moved = simulate(profile, executors, new.cores)
+        sim_log = math.log(moved.estimated_duration_ms / base.estimated_duration_ms)
+        spread = math.log1p(min(max(abs(sim_error or 0.0) / 100.0, 0.1), 1.0))
+        log_point += sim_log
+        log_low += sim_log - spread
+        log_high += sim_log + spread
+        ratio = executors / resources.executors
+        if ratio < 0.25 or ratio > 4:
+            caveats.append(f"{executors} executors is x{ratio:.2g} the observed {resources.executors}; the simulator "
+                           "ignores network and shuffle costs that grow with the cluster")
+        caveats += [c for c in curve.caveats if c not in caveats]
+    component = {(False, False): "none", (True, False): "model", (False, True): "simulator",
+                 (True, True): "simulator+model"}[(model_part, executors is not None)]
+    observed = run.duration_ms
+    estimate = observed * math.exp(log_point)
+    return Prediction(
+        app_id=profile.app_id,
+        changes=dict(changes),
+        observed_duration_ms=observed,
+        estimated_duration_ms=estimate,
+        low_ms=observed * math.exp(log_low),
+        high_ms=observed * math.exp(log_high),
+        component=component,
+        speedup=observed / estimate if estimate > 0 else 1.0,
+        simulator_error_pct=sim_error,
+        caveats=caveats,
+    )
+
+
+def parse_assignments(items: list[str]) -> dict[str, str]:
+    """`key=value` strings (from `--set`) to a dict; a malformed one is a ModelError."""
+    changes: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise ModelError(f"--set expects key=value, got {item!r}")
+        changes[key.strip()] = value.strip()
+    return changes
+
+
+def predict_from_log(log_path: Path, changes: dict[str, str], model_path: Path | None = None) -> Prediction:
+    """Load the event log and predict its runtime under `changes` (the `copilot predict` command)."""
+    from tools.eventlog import load_profile
+
+    return predict_runtime(load_profile(log_path), changes, model_path)

@@ -1,0 +1,87 @@
+"""`copilot predict`, `copilot whatif` and `copilot models` as a user runs them (real process, real logs)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from models.dataset import read_table, table_hash, write_table
+
+
+def copilot(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "copilot.cli", *args], capture_output=True, text=True, timeout=300)
+
+
+def test_predict_json(cluster_log: Path):
+    done = copilot("predict", str(cluster_log), "--set", "spark.sql.shuffle.partitions=64",
+                   "--set", "spark.executor.instances=4", "--json")
+    assert done.returncode == 0, done.stderr
+    prediction = json.loads(done.stdout)
+    assert prediction["component"] == "simulator+model"
+    assert prediction["changes"] == {"spark.sql.shuffle.partitions": "64", "spark.executor.instances": "4"}
+    assert prediction["low_ms"] <= prediction["estimated_duration_ms"] <= prediction["high_ms"]
+
+
+def test_predict_for_people_shows_the_interval(cluster_log: Path):
+    done = copilot("predict", str(cluster_log), "--set", "spark.sql.adaptive.enabled=false")
+    assert done.returncode == 0, done.stderr
+    assert "80% interval" in done.stdout and "answered by" in done.stdout
+
+
+def test_predict_bad_setting_is_one_error_line(cluster_log: Path):
+    done = copilot("predict", str(cluster_log), "--set", "spark.sql.shuffle.partitions")
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == ["copilot: error: --set expects key=value, got 'spark.sql.shuffle.partitions'"]
+
+
+def test_predict_unknown_key_is_one_error_line(cluster_log: Path):
+    done = copilot("predict", str(cluster_log), "--set", "spark.foo=1")
+    assert done.returncode == 2
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert "supported keys" in done.stderr
+
+
+def test_predict_missing_log_is_one_error_line(tmp_path: Path):
+    done = copilot("predict", str(tmp_path / "nope"), "--set", "spark.sql.shuffle.partitions=8")
+    assert done.returncode == 2
+    assert done.stderr.startswith("copilot: error:") and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_whatif_json_curve(cluster_log: Path):
+    done = copilot("whatif", str(cluster_log), "--json")
+    assert done.returncode == 0, done.stderr
+    curve = json.loads(done.stdout)
+    assert [p["executors"] for p in curve["points"]] == sorted(p["executors"] for p in curve["points"])
+    at_observed = [p for p in curve["points"] if p["factor"] == 1.0]
+    assert at_observed and abs(at_observed[0]["estimated_duration_ms"] - curve["observed_duration_ms"]) < 1e-6
+
+
+def test_models_dataset_on_public_logs(eventlog_fixtures: Path, tmp_path: Path):
+    logs = eventlog_fixtures / "apache__spark" / "spark-events"
+    table = tmp_path / "public.csv"
+    done = copilot("models", "dataset", str(logs), "--out", str(table), "--json")
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    rows = read_table(table)
+    assert summary["rows"] == len(rows) >= 15
+    assert "application_1555004656427_0144" in summary["skipped"]  # no task timings in that log
+    assert summary["table_sha256"] == table_hash(rows)
+
+
+def test_models_train_on_a_small_table(small_rows, tmp_path: Path):
+    table = write_table(small_rows, tmp_path / "small.parquet")
+    done = copilot("models", "train", str(table), "--out", str(tmp_path / "m"), "--no-evaluate", "--json")
+    assert done.returncode == 0, done.stderr
+    card = json.loads(done.stdout)
+    assert card["training_rows"] == len(small_rows)
+    assert (tmp_path / "m" / "runtime_p50.txt").is_file()
+
+
+def test_models_train_refuses_a_table_without_repeated_workloads(small_rows, tmp_path: Path):
+    single = [r.model_copy(update={"workload": f"w{i}"}) for i, r in enumerate(small_rows)]
+    table = write_table(single, tmp_path / "single.csv")
+    done = copilot("models", "train", str(table), "--out", str(tmp_path / "m"), "--no-evaluate")
+    assert done.returncode == 2
+    assert "training pairs" in done.stderr

@@ -1,0 +1,110 @@
+"""The shipped runtime model answering questions about real public event logs, offline."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from models import predict_runtime
+from models.predict import DEFAULT_MODEL_DIR, load_model, parse_assignments
+from tools.errors import ModelError
+from tools.eventlog import load_profile
+
+
+@pytest.fixture(scope="module")
+def cluster_profile(cluster_log: Path):
+    return load_profile(cluster_log)
+
+
+@pytest.fixture(scope="module")
+def local_profile(local_log: Path):
+    return load_profile(local_log)
+
+
+def test_shipped_model_predicts_a_shuffle_partition_change(cluster_profile):
+    prediction = predict_runtime(cluster_profile, {"spark.sql.shuffle.partitions": "64"})
+    assert prediction.component == "model"
+    assert prediction.low_ms <= prediction.estimated_duration_ms <= prediction.high_ms
+    assert 0.2 < prediction.estimated_duration_ms / prediction.observed_duration_ms < 5
+
+
+def test_no_change_predicts_the_observed_runtime(cluster_profile):
+    prediction = predict_runtime(cluster_profile, {})
+    assert prediction.component == "none"
+    assert prediction.estimated_duration_ms == pytest.approx(prediction.observed_duration_ms)
+
+
+def test_executor_change_is_answered_by_the_simulator(cluster_profile):
+    more = predict_runtime(cluster_profile, {"spark.executor.instances": "4"})
+    fewer = predict_runtime(cluster_profile, {"spark.executor.instances": "1"})
+    assert more.component == fewer.component == "simulator"
+    assert more.estimated_duration_ms <= more.observed_duration_ms <= fewer.estimated_duration_ms
+
+
+def test_executor_and_config_change_combine_both(cluster_profile):
+    both = predict_runtime(cluster_profile, {"spark.executor.instances": "4", "spark.sql.adaptive.enabled": "true"})
+    assert both.component == "simulator+model"
+
+
+def test_more_input_never_predicts_faster(local_profile):
+    estimates = [
+        predict_runtime(local_profile, {"input.scale": str(s)}).estimated_duration_ms for s in (0.25, 0.5, 1, 2, 4, 8)
+    ]
+    assert estimates == sorted(estimates)
+    assert estimates[-1] > estimates[0]
+
+
+def test_more_input_never_predicts_faster_with_other_changes(cluster_profile):
+    base = {"spark.sql.shuffle.partitions": "8", "spark.sql.adaptive.enabled": "false"}
+    estimates = [
+        predict_runtime(cluster_profile, {**base, "input.scale": str(s)}).estimated_duration_ms for s in (0.5, 1, 2, 4)
+    ]
+    assert estimates == sorted(estimates)
+
+
+def test_out_of_range_requests_are_flagged(local_profile):
+    inside = predict_runtime(local_profile, {"spark.sql.shuffle.partitions": "32"})
+    outside = predict_runtime(local_profile, {"spark.sql.shuffle.partitions": "5000", "input.scale": "100"})
+    assert not any("shuffle.partitions" in c for c in inside.caveats)
+    assert any("spark.sql.shuffle.partitions=5000 is outside the trained range" in c for c in outside.caveats)
+    assert any("input scale x100 is outside the trained range" in c for c in outside.caveats)
+
+
+def test_unknown_key_is_a_clear_error(local_profile):
+    with pytest.raises(ModelError, match="supported keys"):
+        predict_runtime(local_profile, {"spark.foo.bar": "1"})
+
+
+def test_bad_value_is_a_clear_error(local_profile):
+    with pytest.raises(ModelError, match="bad value for spark.sql.shuffle.partitions"):
+        predict_runtime(local_profile, {"spark.sql.shuffle.partitions": "many"})
+
+
+def test_malformed_assignment_is_a_clear_error():
+    with pytest.raises(ModelError, match="key=value"):
+        parse_assignments(["spark.sql.shuffle.partitions"])
+
+
+def test_missing_model_file_is_a_model_error(tmp_path: Path, cluster_profile):
+    with pytest.raises(ModelError, match="no runtime model"):
+        predict_runtime(cluster_profile, {"spark.sql.shuffle.partitions": "64"}, model_path=tmp_path)
+
+
+def test_damaged_model_file_is_a_model_error(tmp_path: Path, cluster_profile):
+    for item in DEFAULT_MODEL_DIR.iterdir():
+        if item.suffix in {".txt", ".json"}:
+            shutil.copy(item, tmp_path / item.name)
+    (tmp_path / "runtime_p50.txt").write_text("tree\nnot a model\n")
+    with pytest.raises(ModelError, match="damaged"):
+        predict_runtime(cluster_profile, {"spark.sql.shuffle.partitions": "64"}, model_path=tmp_path)
+
+
+def test_shipped_card_describes_the_model():
+    model = load_model()
+    card = model.card
+    assert card["training_rows"] >= 200
+    assert set(card["workloads"]) >= {"aggregation", "join", "skewed_join", "window", "sort", "wide_scan", "python_udf"}
+    assert card["monotone_increasing"] == ["log_scale_ratio", "prior_log_ratio"]
+    assert {s["split"].split(" (")[0] for s in card["metrics"]["splits"]} == {"held-out shape", "held-out scale"}
