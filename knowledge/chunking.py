@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 
+from knowledge.loaders import toggles_code_block
 from knowledge.models import Chunk, SourceDocument
 
 MAX_WORDS = 220  # ~300 word pieces; the encoder reads the first 128 (heading + ~90 words), BM25 all
@@ -18,7 +19,6 @@ OVERLAP_WORDS = 40
 HEADING_SEPARATOR = " > "
 
 _HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
-_FENCE = re.compile(r"^\s*(```|~~~)")
 
 
 def sections(text: str, title: str | None) -> list[tuple[list[str], str]]:
@@ -39,7 +39,7 @@ def sections(text: str, title: str | None) -> list[tuple[list[str], str]]:
         body.clear()
 
     for line in text.splitlines():
-        if _FENCE.match(line):
+        if toggles_code_block(line):
             in_code = not in_code
         match = None if in_code else _HEADING.match(line)
         if match:
@@ -60,7 +60,7 @@ def _paragraphs(body: str) -> list[str]:
     current: list[str] = []
     in_code = False
     for line in body.splitlines():
-        if _FENCE.match(line):
+        if toggles_code_block(line):
             in_code = not in_code
         if not line.strip() and not in_code:
             if current:

@@ -33,11 +33,25 @@ _MDX_IMPORT = re.compile(r"^\s*(import|export)\s.+$")
 _HTML_CELL_END = re.compile(r"</t[dh]\s*>", re.I)
 _HTML_ROW_END = re.compile(r"</tr\s*>|<br\s*/?>|</p\s*>|</li\s*>|</h\d\s*>|</div\s*>", re.I)
 _HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
-_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9.:-]*(\s[^<>]*)?/?>")
+_HTML_TAGS = ("a|abbr|b|blockquote|br|caption|code|col|colgroup|dd|del|details|div|dl|dt|em|figcaption|figure|"
+              "h[1-6]|hr|i|img|kbd|li|ol|p|pre|s|small|span|strong|sub|summary|sup|table|tbody|td|tfoot|th|thead|"
+              "tr|u|ul|var|video|source|iframe|center|font")
+# Real HTML tags and capitalised JSX components; `<app-id>`-style placeholders in prose are kept.
+_TAG = re.compile(rf"</?(?:(?:{_HTML_TAGS})\b|[A-Z][A-Za-z0-9.]*)(\s[^<>]*)?/?>")
+_INLINE_CODE = re.compile(r"(`[^`\n]+`)")
 _IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
 _LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
 _REF_LINK_DEF = re.compile(r"^\s*\[[^\]]+\]:\s*\S+.*$")
 _TOC_LINE = re.compile(r"^\s*\*\s*This will become a table of contents.*$", re.I)
+
+
+def toggles_code_block(line: str) -> bool:
+    """A fence line that opens or closes a code block (a one-line ```sql ... ``` block does neither)."""
+    if not _FENCE.match(line):
+        return False
+    stripped = line.strip()
+    fence = stripped[:3]
+    return not (len(stripped) > 6 and stripped.endswith(fence))
 
 
 def _read_text(path: Path) -> tuple[str | None, str | None]:
@@ -75,6 +89,12 @@ def split_front_matter(text: str) -> tuple[dict[str, object], str]:
 
 
 def _clean_inline(line: str) -> str:
+    """Markup removed outside inline code spans (code is kept verbatim)."""
+    parts = _INLINE_CODE.split(line)
+    return "".join(part if index % 2 else _clean_prose(part) for index, part in enumerate(parts))
+
+
+def _clean_prose(line: str) -> str:
     line = _IMAGE.sub(r"\1", line)
     line = _LINK.sub(r"\1", line)
     line = _HTML_CELL_END.sub(" | ", line)
@@ -94,7 +114,7 @@ def clean_markdown(body: str) -> str:
     out: list[str] = []
     in_code = False
     for line in body.splitlines():
-        if _FENCE.match(line):
+        if toggles_code_block(line):
             in_code = not in_code
             out.append(line.strip())
             continue

@@ -100,3 +100,13 @@ def test_bad_files_are_skipped_with_a_reason(tmp_path: Path) -> None:
     assert reasons["binary.md"] == "binary file"
     assert "UTF-8" in reasons["latin1.md"]
     assert "unsupported" in reasons["image.png"]
+
+
+def test_placeholders_and_inline_code_survive_markup_removal(tmp_path: Path) -> None:
+    path = _write(tmp_path / "k8s.md", "# Pods\n\nUse <b>spark-submit</b> with `--conf spark.kubernetes.driver.pod.name=<driver-pod>`"
+                  " and replace <service-name> by yours.\n\n<Aside type=\"tip\">Keep it short.</Aside>\n")
+    document, _ = load_file(path, "k8s.md")
+    assert "`--conf spark.kubernetes.driver.pod.name=<driver-pod>`" in document.text
+    assert "replace <service-name> by yours" in document.text
+    assert "Use spark-submit with" in document.text and "<b>" not in document.text
+    assert "Keep it short." in document.text and "Aside" not in document.text
