@@ -13,12 +13,12 @@ from pathlib import Path
 import numpy as np
 from pydantic import BaseModel, Field
 
+from models.card import TARGET_MEDIAN_APE_PCT
 from models.evaluate import ReplicateNoise, SplitMetrics, held_out_by_scale, held_out_by_shape, replicate_noise
 from models.features import RunFeatures
 from models.train import TrainingParams
 
 DEFAULT_TABLE = Path(__file__).resolve().parent.parent / "models" / "data" / "runs.parquet"
-TARGET_MEDIAN_APE_PCT = 15.0
 
 
 class RuntimeScore(BaseModel):

@@ -68,9 +68,24 @@ def _row(name: str, split: dict, key: str) -> str:
     return f"| {name} | {e['median_ape_pct']:.1f}% | {e['mean_ape_pct']:.1f}% | {e['p90_ape_pct']:.1f}% |"
 
 
+TARGET_MEDIAN_APE_PCT = 15.0
+
+
 def metrics_markdown(card: dict) -> str:
     """The held-out accuracy tables (also pasted into docs/runtime.md)."""
     lines: list[str] = []
+    splits = card.get("metrics", {}).get("splits", [])
+    if splits:
+        shape = splits[0]
+        met = shape["model"]["median_ape_pct"] <= TARGET_MEDIAN_APE_PCT
+        beats = all(shape["model"]["median_ape_pct"] < shape[b]["median_ape_pct"] for b in ("simulator", "naive"))
+        lines += [
+            f"Aim: median APE <= {TARGET_MEDIAN_APE_PCT:g}% on held-out shapes and better than both baselines. "
+            f"This model: {shape['model']['median_ape_pct']:.1f}% ({'met' if met else 'NOT met'}); "
+            f"{'better' if beats else 'NOT better'} than the simulator and naive baselines by median APE. "
+            "Read it against the noise floor below.",
+            "",
+        ]
     for split in card.get("metrics", {}).get("splits", []):
         lines += [
             f"### {split['split']} ({split['pairs']} run pairs)",
