@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from knowledge.chunking import chunk_document
-from knowledge.embedding import MAX_TOKENS, MiniLMEmbeddingFunction, get_encoder, limited_blas
+from knowledge.embedding import MAX_TOKENS, MiniLMEmbeddingFunction, get_encoder
 from knowledge.lexical import ChunkTable, LexicalIndex
 from knowledge.loaders import discover_files, load_file
 from knowledge.models import IndexStats, IngestReport, Passage, SearchMode, SkippedFile, SourceDocument
@@ -324,8 +324,8 @@ class KnowledgeIndex:
             rows = np.flatnonzero(table.mask(filters))
             if not len(rows):
                 return []
-            with limited_blas():
-                similarities = table.vectors[rows] @ vector[0]
+            # einsum's own loop, not BLAS: no thread-pool switching for a ~1 ms product
+            similarities = np.einsum("ij,j->i", table.vectors[rows], vector[0])
             top = np.argsort(-similarities, kind="stable")[:depth]
             return [(int(rows[i]), float(similarities[i])) for i in top]
         try:
