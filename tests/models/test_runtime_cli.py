@@ -10,8 +10,11 @@ from pathlib import Path
 from models.dataset import read_table, table_hash, write_table
 
 
-def copilot(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "copilot.cli", *args], capture_output=True, text=True, timeout=300)
+def copilot(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    import os
+
+    return subprocess.run([sys.executable, "-m", "copilot.cli", *args], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, **(env or {})})
 
 
 def test_predict_json(cluster_log: Path):
@@ -85,3 +88,10 @@ def test_models_train_refuses_a_table_without_repeated_workloads(small_rows, tmp
     done = copilot("models", "train", str(table), "--out", str(tmp_path / "m"), "--no-evaluate")
     assert done.returncode == 2
     assert "training pairs" in done.stderr
+
+
+def test_model_path_setting_overrides_the_shipped_model(cluster_log: Path, tmp_path: Path):
+    done = copilot("predict", str(cluster_log), "--set", "spark.sql.shuffle.partitions=64",
+                   env={"COPILOT_MODEL_PATH": str(tmp_path)})
+    assert done.returncode == 2
+    assert done.stderr.startswith("copilot: error: no runtime model at") and len(done.stderr.strip().splitlines()) == 1
