@@ -32,8 +32,8 @@ NUMBER = re.compile(
     re.IGNORECASE,
 )
 CONFIG = re.compile(
-    r"(spark\.[A-Za-z0-9_.\-]*[A-Za-z0-9])"
-    r"(?:\s*(?:=|:|\bto\b|->|→)\s*`?\"?([^\s`\",;()]*[^\s`\",;().:!?'])|\"\s*,\s*\"([^\"]*)\")?"
+    r"(?<![\w.])(spark\.[A-Za-z0-9_.\-]*[A-Za-z0-9])"
+    r"(?:\s*(?:=|\bto\b|->|→)\s*`?\"?([^\s`\",;()]*[^\s`\",;().:!?'])|\"\s*,\s*\"([^\"]*)\")?"
 )
 # Small unitless integers are ordinals and counts of the report itself ("top 3", "2 findings").
 SMALL_INTEGER = 10
@@ -115,7 +115,10 @@ def build_evidence(report: Any, profiles: list[Any]) -> Evidence:
 
 
 def _add_derived(plain: dict[str, Any], numbers: list[float]) -> None:
-    """Quantities a faithful writer may derive in one step: relative change of a predicted runtime."""
+    """Quantities a faithful writer may derive in one step: totals of the findings' savings, relative runtime change."""
+    savings = [item.get("finding", {}).get("estimated_savings") or {} for item in plain.get("findings", [])]
+    for field in ("core_ms", "wall_ms", "cost"):
+        numbers.append(float(sum(s.get(field) or 0.0 for s in savings)))
     for item in plain.get("findings", []):
         effect = item.get("predicted_effect") or {}
         before, after = effect.get("runtime_before_ms"), effect.get("runtime_after_ms")

@@ -1,11 +1,13 @@
 """The retrieval suite: the knowledge engineer's `score_retrieval` on an evaluation index over corpus + cards.
 
-The index lives in `$COPILOT_HOME/eval-retrieval/chroma` and is refreshed incrementally
-(the first run embeds the corpus; later runs reuse it).
+The index lives in `$COPILOT_HOME/eval-retrieval/chroma`. The first run builds it; later
+runs reuse it as is while the corpus, the cards and the config catalog are unchanged
+(a fingerprint of their files), and refresh it incrementally when they change.
 """
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 from evals.harness.errors import EvalInputError
@@ -32,8 +34,9 @@ def run_retrieval(context: SuiteContext) -> SuiteResult:
     except Exception as exc:
         raise EvalInputError(f"question set {questions}: {' '.join(str(exc).split())[:200]}") from None
     context.advance(0, 2)
-    index_dir = context.settings.home / "eval-retrieval" / "chroma"
-    index = score_module.build_eval_index(index_dir, corpus, with_catalog=True, home=context.settings.home)
+    home = context.settings.home
+    index_dir = home / "eval-retrieval" / "chroma"
+    index, rebuilt = _eval_index(score_module, index_dir, corpus, home)
     context.advance(1, 2)
     score = score_module.score_retrieval(questions, index)
     context.advance(2, 2)
@@ -50,5 +53,33 @@ def run_retrieval(context: SuiteContext) -> SuiteResult:
     return SuiteResult(
         suite="retrieval", status="ok", items=score.questions, metrics=metrics, tables=[table],
         misses=[f"hybrid missed: {q}" for q in score.modes["hybrid"].missed],
-        notes=[f"index: {index_dir}; corpus: {corpus}"],
+        notes=[f"index: {index_dir} ({'refreshed' if rebuilt else 'reused, inputs unchanged'}); corpus: {corpus}"],
     )
+
+
+def _inputs_fingerprint(corpus: Path, home: Path) -> str:
+    """Paths, sizes and modification times of the corpus, the knowledge package (code and cards) and the catalog."""
+    import knowledge.api
+    from knowledge.catalog import catalog_cache_path
+
+    digest = hashlib.sha256()
+    for root in (corpus, Path(knowledge.api.__file__).parent):
+        for path in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+            stat = path.stat()
+            digest.update(f"{path}|{stat.st_size}|{stat.st_mtime_ns}\n".encode())
+    catalog = catalog_cache_path(home)
+    digest.update(f"{catalog}|{catalog.stat().st_mtime_ns if catalog.is_file() else None}".encode())
+    return digest.hexdigest()
+
+
+def _eval_index(score_module, index_dir: Path, corpus: Path, home: Path):
+    """The evaluation index and whether it had to be (re)built; an unchanged one is only opened."""
+    from knowledge.api import open_index
+
+    stamp = index_dir.parent / "inputs.sha256"
+    fingerprint = _inputs_fingerprint(corpus, home)
+    if stamp.is_file() and stamp.read_text().strip() == fingerprint and index_dir.is_dir():
+        return open_index(index_dir, "eval"), False
+    index = score_module.build_eval_index(index_dir, corpus, with_catalog=True, home=home)
+    stamp.write_text(_inputs_fingerprint(corpus, home))  # the catalog cache may have just been written
+    return index, True

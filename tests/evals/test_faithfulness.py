@@ -86,3 +86,20 @@ def test_finding_without_a_concrete_change_is_not_actionable() -> None:
 
 def test_must_not_categories_found_in_report_are_listed() -> None:
     assert forbidden_present(_report(""), ["skew", "spill"]) == ["skew"]
+
+
+def test_total_of_the_findings_savings_is_traceable() -> None:
+    report = _report("Fixing them could save about 2.0 min of executor core time.")
+    report.findings[0].finding.estimated_savings.core_ms = 70_000
+    second = report.findings[0].model_copy(deep=True)
+    second.finding.estimated_savings.core_ms = 50_000
+    report.findings.append(second)
+    claims = check_faithfulness(report, profiles=[])
+    assert [c.text for c in claims if c.kind == "number" and c.field == "narrative"] == ["2.0 min"]
+    assert all(c.supported for c in claims)
+
+
+def test_key_followed_by_a_colon_in_prose_is_a_mention_not_a_value() -> None:
+    claims = check_faithfulness(_report("The tasks come from repartition(n), not from spark.sql.adaptive.skewJoin.enabled: use it."), [])
+    config = [c for c in claims if c.kind == "config" and c.field == "narrative"]
+    assert [(c.text, c.supported) for c in config] == [("spark.sql.adaptive.skewJoin.enabled", True)]

@@ -12,19 +12,7 @@ import pytest
 from copilot.settings import Settings
 from evals.harness import EvalOptions, run_eval
 from evals.harness.errors import EvalInputError
-
-UDF_LOG = "NVIDIA__spark-rapids-tools/python_udf_eventlog"
-QUIET_LOG = "NVIDIA__spark-rapids-tools/spark2-eventlog.zstd"
-
-
-def write_case(cases_dir: Path, name: str, log: Path, must_find: list[str], must_not_find: list[str]) -> Path:
-    cases_dir.mkdir(parents=True, exist_ok=True)
-    path = cases_dir / f"{name}.yaml"
-    path.write_text(
-        f"name: {name}\nsource: public\nlog: {log}\n"
-        f"must_find: {json.dumps(must_find)}\nmust_not_find: {json.dumps(must_not_find)}\n"
-    )
-    return path
+from tests.evals.helpers import QUIET_LOG, UDF_LOG, write_case
 
 
 @pytest.fixture
@@ -143,3 +131,20 @@ def test_missing_cases_directory_and_unknown_suite_are_clear_errors(tmp_path: Pa
     assert missing.returncode == 2 and "cases directory not found" in missing.stderr
     unknown = copilot("eval", "--suite", "speed")
     assert unknown.returncode == 2 and "unknown suite 'speed'" in unknown.stderr
+
+
+def test_missing_question_set_is_a_clear_error(tmp_path: Path) -> None:
+    done = copilot("eval", "--suite", "retrieval", "--questions", str(tmp_path / "none.yaml"))
+    assert done.returncode == 2 and "question set not found" in done.stderr
+
+
+@pytest.mark.slow
+def test_runtime_suite_reports_model_and_baselines_on_held_out_runs(tmp_path: Path) -> None:
+    card = run_eval(EvalOptions(suites=["runtime"], out_dir=tmp_path / "out", progress=False, store=False), Settings())
+    result = card.result("runtime")
+    assert result.status == "ok", result.reason
+    model = result.metric("shape.model.median_ape_pct")
+    assert model.unit == "percent" and model.better == "lower" and model.value > 0
+    assert result.metric("shape.naive.median_ape_pct") is not None
+    assert 0.0 <= result.metric("shape.interval_coverage").value <= 1.0
+    assert [row[0] for row in result.tables[0].rows] == ["by shape", "by scale"]
