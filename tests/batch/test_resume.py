@@ -31,7 +31,7 @@ def _stored(store_path) -> int:
 
 def test_a_batch_killed_mid_run_is_completed_by_a_rerun(tmp_path, copilot_home):
     fleet = tmp_path / "fleet"
-    paths = build_fleet(fleet, 120, seed=11, compress_every=3)
+    paths = build_fleet(fleet, 400, seed=11, compress_every=3)
     store_path = copilot_home / "copilot.duckdb"
     proc = subprocess.Popen(
         [sys.executable, "-m", "copilot.cli", "batch", str(fleet), "--workers", "2", "--json"],
@@ -41,7 +41,7 @@ def test_a_batch_killed_mid_run_is_completed_by_a_rerun(tmp_path, copilot_home):
     stored = 0
     while time.monotonic() < deadline and proc.poll() is None:
         stored = max(stored, _stored(store_path))
-        if stored >= 10:
+        if stored >= 1:  # the first group is committed: kill it now, well before the end
             break
         time.sleep(0.05)
     assert proc.poll() is None, f"batch ended before it could be killed: {proc.stderr.read()}"
@@ -51,7 +51,7 @@ def test_a_batch_killed_mid_run_is_completed_by_a_rerun(tmp_path, copilot_home):
     store = Store(store_path)
     with store.connect() as con:
         before = con.execute("SELECT count(*) FROM applications").fetchall()[0][0]
-    assert 10 <= before < len(paths)
+    assert 1 <= before < len(paths)
 
     summary = run_batch(str(fleet), store, workers=2)
     assert summary.skipped >= before
@@ -76,14 +76,14 @@ def test_ctrl_c_stops_the_batch_cleanly_keeping_what_it_analyzed(tmp_path, copil
     import json
 
     fleet = tmp_path / "fleet"
-    build_fleet(fleet, 120, seed=13)
+    build_fleet(fleet, 400, seed=13)
     store_path = copilot_home / "copilot.duckdb"
     proc = subprocess.Popen(
         [sys.executable, "-m", "copilot.cli", "batch", str(fleet), "--workers", "2", "--json"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
     )
     deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and proc.poll() is None and _stored(store_path) < 5:
+    while time.monotonic() < deadline and proc.poll() is None and _stored(store_path) < 1:
         time.sleep(0.05)
     assert proc.poll() is None, "batch ended before it could be interrupted"
     os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal sends
@@ -95,5 +95,5 @@ def test_ctrl_c_stops_the_batch_cleanly_keeping_what_it_analyzed(tmp_path, copil
     with Store(store_path).connect() as con:
         stored = con.execute("SELECT count(*) FROM applications").fetchall()[0][0]
         status = con.execute("SELECT status FROM batch_runs").fetchall()
-    assert stored == summary["analyzed"] < 120
+    assert stored == summary["analyzed"] < 400
     assert status == [("interrupted",)]
