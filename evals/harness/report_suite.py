@@ -150,7 +150,6 @@ def summarize(outcomes: list[CaseOutcome], judge_model: str | None) -> SuiteResu
             marks = [o.judge_marks[criterion] for o in judged]
             metrics.append(Metric(name=f"llm_judge.{criterion}", value=(sum(marks) / len(marks) - 1) / 4))
     metrics += [
-        Metric(name="claims_checked", value=claims, unit="count"),
         Metric(name="claims_untraced", value=unsupported, better="lower", unit="count"),
     ]
     table = ResultTable(
@@ -171,7 +170,7 @@ def summarize(outcomes: list[CaseOutcome], judge_model: str | None) -> SuiteResu
         misses += [f"{o.case_id}: reported a must-not category: {c}" for c in o.forbidden_reported]
         misses += [f"{o.case_id}: graph verify: {v}" for v in o.verify_violations]
     paths = sorted({o.path for o in analysed})
-    notes = [f"reports written by: {', '.join(paths) or 'none'}"]
+    notes = [f"reports written by: {', '.join(paths) or 'none'}; {claims} claims checked, {unsupported} untraced"]
     if judge_model:
         notes.append(f"LLM judge: {judge_model} ({len(judged)}/{len(analysed)} reports judged)")
     return SuiteResult(

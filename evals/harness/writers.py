@@ -38,7 +38,7 @@ def format_change(change: MetricChange | None) -> str:
         return "gone"
     if change.verdict == "same":
         return "="
-    return f"{change.delta:+.3f} ({change.verdict})"
+    return f"{change.delta:+.3g} ({change.verdict})"
 
 
 def key_scores(result: SuiteResult, limit: int = 4) -> str:
@@ -86,7 +86,7 @@ def to_markdown(scorecard: Scorecard) -> str:
     lines += ["", "## Summary", ""]
     lines += _md_table(
         ["suite", "status", "items", "key scores", "time (s)"],
-        [[r.suite, STATUS_TEXT[r.status], r.items, key_scores(r), round(r.duration_s, 1)] for r in scorecard.results],
+        [[r.suite, STATUS_TEXT[r.status], r.items, key_scores(r), f"{r.duration_s:.1f}"] for r in scorecard.results],
     )
     if scorecard.gate is not None:
         verdict = "passed" if scorecard.gate.passed else "FAILED"

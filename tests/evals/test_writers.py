@@ -70,7 +70,7 @@ def test_json_carries_status_metrics_change_and_gate_verdict(tmp_path: Path) -> 
 def test_markdown_shows_unavailable_suite_change_misses_and_failed_gate() -> None:
     text = to_markdown(_scorecard())
     assert "**not available**: evals.retrieval.score is not in this checkout yet" in text
-    assert "| f1 | 0.800 | higher | -0.100 (worse) |" in text
+    assert "| f1 | 0.800 | higher | -0.1 (worse) |" in text
     assert "- case-a: missed skew" in text
     assert "## Gate: FAILED" in text
     assert "| skew | 1.000 |" in text
