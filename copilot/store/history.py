@@ -24,18 +24,18 @@ APP_COLUMNS = (
     "log_hash, log_path, app_id, attempt_id, app_name, start_time_ms, duration_ms, executors, total_tasks, "
     "failed_tasks, cost, currency, findings, savings_core_ms, complete, analyzed_at"
 )
-STAGE_METRICS: tuple[tuple[str, str], ...] = (
-    ("input_bytes", "bytes"),
-    ("shuffle_read_bytes", "bytes"),
-    ("shuffle_write_bytes", "bytes"),
-    ("memory_bytes_spilled", "bytes"),
-    ("disk_bytes_spilled", "bytes"),
-    ("output_bytes", "bytes"),
-    ("num_tasks", "count"),
-    ("tasks_failed", "count"),
-    ("task_time_ms", "ms"),
-    ("gc_time_ms", "ms"),
-    ("task_duration_max_ms", "ms"),
+STAGE_METRICS: tuple[tuple[str, str, str], ...] = (  # field, unit, how people say it
+    ("input_bytes", "bytes", "input"),
+    ("shuffle_read_bytes", "bytes", "shuffle read"),
+    ("shuffle_write_bytes", "bytes", "shuffle write"),
+    ("memory_bytes_spilled", "bytes", "memory spill"),
+    ("disk_bytes_spilled", "bytes", "disk spill"),
+    ("output_bytes", "bytes", "output"),
+    ("num_tasks", "count", "tasks"),
+    ("tasks_failed", "count", "failed tasks"),
+    ("task_time_ms", "ms", "task time"),
+    ("gc_time_ms", "ms", "GC time"),
+    ("task_duration_max_ms", "ms", "longest task"),
 )
 EXPORT_TABLES = ("applications", "stages", "findings", "predictions", "reports", "batch_runs", "batch_failures")
 ExportFormat = Literal["parquet", "csv", "json"]
@@ -70,6 +70,7 @@ class AppDetail(BaseModel):
 
 class MetricChange(BaseModel):
     metric: str
+    label: str = ""
     unit: str
     before: float | None
     after: float | None
@@ -231,16 +232,16 @@ def _ratio(after: float | None, before: float | None) -> float | None:
 def stage_delta(before: StageSummary, after: StageSummary, min_growth: float = 1.25) -> StageDelta:
     """The change of one stage between two runs, with the grown metrics that explain it."""
     changes: list[MetricChange] = []
-    for metric, unit in STAGE_METRICS:
+    for metric, unit, label in STAGE_METRICS:
         old, new = getattr(before, metric), getattr(after, metric)
         ratio = _ratio(new, old)
         appeared = ratio is None and unit != "ms" and not old and (new or 0) > 0
         if appeared or (ratio is not None and ratio >= min_growth):
-            changes.append(MetricChange(metric=metric, unit=unit, before=old, after=new, ratio=ratio))
+            changes.append(MetricChange(metric=metric, label=label, unit=unit, before=old, after=new, ratio=ratio))
     changes.sort(key=lambda c: -(c.ratio if c.ratio is not None else float("inf")))
     parts = []
     for change in changes[:4]:
-        label = change.metric.replace("_", " ")
+        label = change.label or change.metric.replace("_", " ")
         if change.ratio is None:
             parts.append(f"{label} appeared ({number(change.before, change.unit)} -> {number(change.after, change.unit)})")
         else:
