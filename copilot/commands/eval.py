@@ -13,14 +13,14 @@ def register(app: typer.Typer) -> None:
         suite: list[str] = typer.Option(
             ["all"], "--suite", "-s", help="detection | retrieval | runtime | report | all (repeatable)."
         ),
-        llm: bool = typer.Option(False, "--llm", help="Also let the configured LLM judge each report (rubric score)."),
+        llm: bool = typer.Option(False, "--llm", help="Write the reports with the configured LLM and let it judge each one (rubric score)."),
         cases: Path | None = typer.Option(None, "--cases", help="Directory of case files (default: evals/cases)."),
         questions: Path | None = typer.Option(
             None, "--questions", help="Retrieval question file or directory (default: evals/retrieval)."
         ),
         json_output: bool = typer.Option(False, "--json", help="Print the scorecard as JSON."),
         compare: bool = typer.Option(False, "--compare", help="Show the change since the last stored run."),
-        gate: bool = typer.Option(False, "--gate", help="Exit 1 when a score is below evals/thresholds.toml."),
+        gate: bool = typer.Option(False, "--gate", help="Exit 1 when a score crosses a bound in evals/thresholds.toml."),
         thresholds: Path | None = typer.Option(None, "--thresholds", help="Thresholds file for --gate."),
         out: Path | None = typer.Option(None, "--out", help="Directory for the JSON + Markdown scorecard."),
     ) -> None:
