@@ -5,7 +5,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-EXAMPLE_LOG := tests/fixtures/eventlogs/apache__spark/spark-events/application_1555004656427_0144
+EXAMPLE_LOG := tests/fixtures/workloads/skewed_join.zstd
 
 .PHONY: demo test test-fast eval-gate bench preflight install clean
 
@@ -26,7 +26,7 @@ $(STAMP): pyproject.toml | preflight
 install: preflight $(STAMP)
 
 demo: install
-	$(BIN)/copilot profile $(EXAMPLE_LOG)
+	$(BIN)/copilot analyze $(EXAMPLE_LOG)
 
 test: install
 	$(BIN)/python -m pytest && $(MAKE) eval-gate
