@@ -421,11 +421,19 @@ class Aggregator:
             state = self.streams[p.id] = StreamState(p.id)
         state.name = p.name or state.name
         state.batches += 1
-        state.input_rows_total += p.num_input_rows
-        if p.input_rows_per_second is not None:
-            state.input_rps.append(float(p.input_rows_per_second))
-        if p.processed_rows_per_second is not None:
-            state.processed_rps.append(float(p.processed_rows_per_second))
+        # Spark writes the rates per source; the top-level fields are absent in event logs.
+        input_rows = p.num_input_rows if p.num_input_rows is not None else _sum_sources(p.sources, "num_input_rows")
+        input_rps = p.input_rows_per_second if p.input_rows_per_second is not None else _sum_sources(p.sources, "input_rows_per_second")
+        processed_rps = (
+            p.processed_rows_per_second
+            if p.processed_rows_per_second is not None
+            else _sum_sources(p.sources, "processed_rows_per_second")
+        )
+        state.input_rows_total += int(input_rows or 0)
+        if input_rps is not None:
+            state.input_rps.append(float(input_rps))
+        if processed_rps is not None:
+            state.processed_rps.append(float(processed_rps))
         if p.duration_ms and "triggerExecution" in p.duration_ms:
             state.batch_durations_ms.append(float(p.duration_ms["triggerExecution"]))
         if p.timestamp:
@@ -508,3 +516,10 @@ def _float_or_none(value: Any) -> float | None:
 
 def _first_line(text: str) -> str:
     return text.strip().split("\n", 1)[0][:500]
+
+
+def _sum_sources(sources: list, attribute: str) -> float | None:
+    """Sum of one per-source progress value; None when no source reports it."""
+    values = [getattr(source, attribute) for source in sources]
+    present = [float(v) for v in values if v is not None]
+    return sum(present) if present else None

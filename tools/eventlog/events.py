@@ -283,6 +283,9 @@ class StateOperatorProgress(Struct):
 
 class SourceProgress(Struct):
     description: str = ""
+    num_input_rows: int = field(name="numInputRows", default=0)
+    input_rows_per_second: Number | None = field(name="inputRowsPerSecond", default=None)
+    processed_rows_per_second: Number | None = field(name="processedRowsPerSecond", default=None)
 
 
 class SinkProgress(Struct):
@@ -294,7 +297,7 @@ class QueryProgress(Struct):
     name: str | None = None
     timestamp: str | None = None
     batch_id: int = field(name="batchId", default=-1)
-    num_input_rows: int = field(name="numInputRows", default=0)
+    num_input_rows: int | None = field(name="numInputRows", default=None)
     input_rows_per_second: Number | None = field(name="inputRowsPerSecond", default=None)
     processed_rows_per_second: Number | None = field(name="processedRowsPerSecond", default=None)
     duration_ms: dict[str, Number] | None = field(name="durationMs", default=None)
