@@ -6,33 +6,11 @@ the same functions keeps an honest narrative verifiable.
 
 from __future__ import annotations
 
-
-def duration(ms: float | None) -> str:
-    """12 ms, 3.4 s, 2.5 min, 1.3 h."""
-    if ms is None:
-        return "n/a"
-    ms = float(ms)
-    if abs(ms) < 1000:
-        return f"{ms:.0f} ms"
-    seconds = ms / 1000
-    if abs(seconds) < 120:
-        return f"{seconds:.1f} s"
-    minutes = seconds / 60
-    if abs(minutes) < 120:
-        return f"{minutes:.1f} min"
-    return f"{minutes / 60:.1f} h"
+from tools.units import human_duration, human_size
 
 
-def size(num_bytes: float | None) -> str:
-    """Binary units: 512 B, 3.2 KiB, 1.5 GiB."""
-    if num_bytes is None:
-        return "n/a"
-    value = float(num_bytes)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if abs(value) < 1024 or unit == "TiB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{value:.1f} TiB"
+duration = human_duration  # one implementation for every layer, in tools/units.py
+size = human_size
 
 
 def money(amount: float | None, currency: str | None = "USD") -> str:

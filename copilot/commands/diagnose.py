@@ -94,14 +94,14 @@ def _render(console, result) -> None:
 
 def _value(value: float | str, unit: str) -> str:
     """A number as people read it: sizes and durations humanized, counts whole, ratios to 2 decimals."""
-    from tools.rules.measure import human_bytes, human_ms
+    from tools.units import human_duration, human_size
 
     if isinstance(value, str):
         return value
     if unit == "bytes":
-        return human_bytes(value)
+        return human_size(value)
     if unit == "ms":
-        return human_ms(value)
+        return human_duration(value)
     if unit == "count":
         return f"{value:,.0f}"
     if unit == "ratio":

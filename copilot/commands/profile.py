@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+from tools.units import human_duration, human_size
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -50,27 +53,8 @@ def register(app: typer.Typer) -> None:
             render_profile(console, item)
 
 
-def _ms(value: float | None) -> str:
-    if value is None:
-        return "-"
-    seconds = value / 1000
-    if seconds < 1:
-        return f"{value:.0f}ms"
-    if seconds < 120:
-        return f"{seconds:.1f}s"
-    if seconds < 7200:
-        return f"{seconds / 60:.1f}min"
-    return f"{seconds / 3600:.1f}h"
-
-
-def _bytes(value: float | None) -> str:
-    if value is None:
-        return "-"
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if abs(value) < 1024 or unit == "TiB":
-            return f"{value:.0f}{unit}" if unit == "B" else f"{value:.1f}{unit}"
-        value /= 1024
-    return "-"
+_ms = partial(human_duration, missing="-")
+_bytes = partial(human_size, missing="-")
 
 
 def render_profile(console: Console, p: AppProfile) -> None:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+from tools.units import human_size
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -39,10 +42,7 @@ def register(app: typer.Typer) -> None:
         render_table_report(Console(), report)
 
 
-def human_bytes(value: float | None) -> str:
-    from tools.rules.measure import human_bytes as format_bytes
-
-    return "-" if value is None else format_bytes(value)
+human_bytes = partial(human_size, missing="-")
 
 
 def render_findings(console: Console, findings: list[Finding]) -> None:

@@ -16,9 +16,10 @@ from pydantic import BaseModel, Field
 
 from copilot.store.db import Store
 from copilot.store.records import StageSummary
-from graph.units import duration, number
+from graph.units import number
 from tools.errors import ConfigurationError
 from tools.findings import Finding
+from tools.units import human_duration
 
 APP_COLUMNS = (
     "log_hash, log_path, app_id, attempt_id, app_name, start_time_ms, duration_ms, executors, total_tasks, "
@@ -336,12 +337,12 @@ def job_trend(store: Store, job_name: str, threshold: float = 0.4, max_stages: i
 
 def _explain(run: AppRow, vs_median: float, baseline: AppRow, grown: list[StageDelta]) -> str:
     text = (
-        f"{run.app_id} took {duration(run.duration_ms)}, {100 * (vs_median - 1):.0f}% slower than the job's "
-        f"median (compared with {baseline.app_id}, {duration(baseline.duration_ms)})"
+        f"{run.app_id} took {human_duration(run.duration_ms)}, {100 * (vs_median - 1):.0f}% slower than the job's "
+        f"median (compared with {baseline.app_id}, {human_duration(baseline.duration_ms)})"
     )
     if grown:
         stages = "; ".join(
-            f"stage {d.stage_id} +{duration(d.duration_delta_ms)}: {d.reason}" for d in grown
+            f"stage {d.stage_id} +{human_duration(d.duration_delta_ms)}: {d.reason}" for d in grown
         )
         text += f". Stages that grew: {stages}"
     return text

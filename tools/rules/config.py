@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tools.findings import Finding, Recommendation, Savings, Severity
-from tools.rules.measure import GIB, ev, human_bytes, parse_size
+from tools.rules.measure import GIB, ev, parse_size
 from tools.rules.registry import RuleContext, rule
+from tools.units import human_size
 
 DEPRECATED_KEYS = {
     "spark.yarn.executor.memoryOverhead": "spark.executor.memoryOverhead",
@@ -136,7 +137,7 @@ def java_serializer_rdd_shuffle(ctx: RuleContext) -> Iterator[Finding]:
         return
     write_ms = sum(s.metrics.shuffle_write_time_ms.sum for s in stages if s.metrics.shuffle_write_time_ms)
     yield ctx.finding(
-        title=f"{len(stages)} RDD stage(s) shuffled {human_bytes(shuffled)} with the Java serializer",
+        title=f"{len(stages)} RDD stage(s) shuffled {human_size(shuffled)} with the Java serializer",
         evidence=[
             ev("spark.serializer", serializer, "", "org.apache.spark.serializer.KryoSerializer"),
             ev("RDD shuffle bytes written", shuffled, "bytes", ctx.thresholds.serializer_min_shuffle_bytes),

@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tools.findings import Finding, Recommendation, Savings, Severity
-from tools.rules.measure import ev, human_bytes, human_ms, spark_size
+from tools.rules.measure import ev, spark_size
 from tools.rules.registry import RuleContext, rule
+from tools.units import human_duration, human_size
 
 
 @rule(
@@ -28,7 +29,7 @@ def driver_bound(ctx: RuleContext) -> Iterator[Finding]:
         return
     executor_cores = sum(e.cores or 0 for e in ctx.profile.executors if e.executor_id != "driver")
     yield ctx.finding(
-        title=f"{ratio:.0%} of the run ({human_ms(driver_ms)}) had no Spark job running",
+        title=f"{ratio:.0%} of the run ({human_duration(driver_ms)}) had no Spark job running",
         evidence=[
             ev("driver-only time / wall time", ratio, "ratio", t.driver_time_ratio),
             ev("driver-only time", driver_ms, "ms", t.driver_min_time_ms),
@@ -86,7 +87,7 @@ def large_results_to_driver(ctx: RuleContext) -> Iterator[Finding]:
         return
     top = sorted(per_stage, key=lambda x: -x[1])[:5]
     yield ctx.finding(
-        title=f"Tasks returned {human_bytes(total)} of results to the driver",
+        title=f"Tasks returned {human_size(total)} of results to the driver",
         evidence=[ev("task result bytes", total, "bytes", t.driver_result_bytes)]
         + [ev("stage result bytes", size, "bytes", stage_id=sid) for sid, size in top],
         recommendation=Recommendation(

@@ -7,8 +7,9 @@ import math
 from collections.abc import Iterator
 
 from tools.findings import Finding, Recommendation, Savings, Severity
-from tools.rules.measure import ev, human_bytes, metric, nodes
+from tools.rules.measure import ev, metric, nodes
 from tools.rules.registry import RuleContext, rule
+from tools.units import human_size
 
 FILES_READ = ("number of files read", "number of files")
 BYTES_READ = ("size of files read", "file size")
@@ -50,7 +51,7 @@ def small_input_files(ctx: RuleContext) -> Iterator[Finding]:
                 continue
             assert files is not None and size is not None
             yield ctx.finding(
-                title=f"{node.name}: {int(files)} files averaging {human_bytes(size / files)}",
+                title=f"{node.name}: {int(files)} files averaging {human_size(size / files)}",
                 evidence=[
                     ev("files read", files, "count", t.small_file_min_count),
                     ev("average file size", size / files, "bytes", t.small_file_bytes),
@@ -86,7 +87,7 @@ def small_output_files(ctx: RuleContext) -> Iterator[Finding]:
             assert files is not None and size is not None
             ideal = max(math.ceil(size / t.target_file_bytes), 1)
             yield ctx.finding(
-                title=f"Write produced {int(files)} files averaging {human_bytes(size / files)}",
+                title=f"Write produced {int(files)} files averaging {human_size(size / files)}",
                 evidence=[
                     ev("files written", files, "count", t.small_file_min_count),
                     ev("average file size", size / files, "bytes", t.small_file_bytes),
@@ -126,7 +127,7 @@ def full_partitioned_scan(ctx: RuleContext) -> Iterator[Finding]:
             if partitions < t.full_scan_min_partitions or size < t.full_scan_min_bytes:
                 continue
             yield ctx.finding(
-                title=f"{node.name} read all {int(partitions)} partitions ({human_bytes(size)}) without a partition filter",
+                title=f"{node.name} read all {int(partitions)} partitions ({human_size(size)}) without a partition filter",
                 evidence=[
                     ev("partitions read", partitions, "count", t.full_scan_min_partitions),
                     ev("bytes read", size, "bytes", t.full_scan_min_bytes),

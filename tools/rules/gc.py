@@ -7,8 +7,9 @@ import re
 from collections.abc import Iterator
 
 from tools.findings import Finding, Recommendation, Savings, Severity
-from tools.rules.measure import MiB, ev, human_bytes, parse_size, ratio_severity
+from tools.rules.measure import MiB, ev, parse_size, ratio_severity
 from tools.rules.registry import RuleContext, rule
+from tools.units import human_size
 
 
 def gc_and_run_time(ctx: RuleContext) -> tuple[float, float] | None:
@@ -118,7 +119,7 @@ def gc_time_low(ctx: RuleContext) -> Iterator[Finding]:
         return
     suggested = max(memory * 0.75, t.memory_min_executor_bytes)
     yield ctx.finding(
-        title=f"GC took only {gc / run:.2%} of run time with {human_bytes(memory)} executors",
+        title=f"GC took only {gc / run:.2%} of run time with {human_size(memory)} executors",
         evidence=[
             ev("GC time / executor run time", gc / run, "ratio", t.gc_ratio_low),
             ev("executor run time", run, "ms", t.gc_min_run_time_ms),

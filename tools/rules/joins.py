@@ -8,8 +8,9 @@ from collections.abc import Iterator
 
 from tools.eventlog.model import PlanNode, SqlExecution
 from tools.findings import Finding, Recommendation, Savings, Severity
-from tools.rules.measure import MiB, ev, human_bytes, metric, spark_size
+from tools.rules.measure import MiB, ev, metric, spark_size
 from tools.rules.registry import RuleContext, rule
+from tools.units import human_size
 
 SHUFFLED_JOINS = ("SortMergeJoin", "ShuffledHashJoin")
 NESTED_JOINS = ("CartesianProduct", "BroadcastNestedLoopJoin")
@@ -94,8 +95,8 @@ def broadcast_join_missed(ctx: RuleContext) -> Iterator[Finding]:
             threshold_now = ctx.prop("spark.sql.autoBroadcastJoinThreshold")
             new_threshold = spark_size(max(2 * small, 10 * MiB))
             yield ctx.finding(
-                title=f"{join.name} in SQL {execution.execution_id}: one side is only {human_bytes(small)} "
-                f"(other {human_bytes(large)})",
+                title=f"{join.name} in SQL {execution.execution_id}: one side is only {human_size(small)} "
+                f"(other {human_size(large)})",
                 evidence=[
                     ev("small side size (exchange data size)", small, "bytes", t.broadcast_candidate_bytes),
                     ev("large side size", large, "bytes"),
@@ -139,7 +140,7 @@ def broadcast_too_large(ctx: RuleContext) -> Iterator[Finding]:
                 continue
             broadcast_ms = metric(node, "time to broadcast") or 0.0
             yield ctx.finding(
-                title=f"Broadcast of {human_bytes(size)} in SQL {execution.execution_id}",
+                title=f"Broadcast of {human_size(size)} in SQL {execution.execution_id}",
                 evidence=[
                     ev("broadcast data size", size, "bytes", t.broadcast_too_large_bytes),
                     ev("time to broadcast", broadcast_ms, "ms"),

@@ -12,31 +12,10 @@ MiB = 1024 * 1024
 GIB = 1024 * MiB
 
 
-def human_bytes(value: float) -> str:
-    """1536 -> '1.5 KiB' (for titles and recommendation text; evidence keeps raw numbers)."""
-    size = float(value)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if abs(size) < 1024 or unit == "TiB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{size:.1f} TiB"
-
-
 def spark_size(value: float) -> str:
     """A byte count as a Spark size string, rounded up to whole MiB ('12m' style keys accept '12MB')."""
     mib = max(1, int(-(-value // MiB)))
     return f"{mib}MB"
-
-
-def human_ms(value: float) -> str:
-    seconds = value / 1000
-    if seconds < 1:
-        return f"{value:.0f} ms"
-    if seconds < 120:
-        return f"{seconds:.1f} s"
-    if seconds < 7200:
-        return f"{seconds / 60:.1f} min"
-    return f"{seconds / 3600:.1f} h"
 
 
 def max_to_median(q: Quantiles | None) -> float | None:

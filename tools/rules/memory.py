@@ -6,8 +6,9 @@ from collections.abc import Iterator
 
 from tools.findings import Finding, Recommendation, Savings, Severity
 from tools.rules.failures import failure_counts
-from tools.rules.measure import MiB, ev, human_bytes, parse_size
+from tools.rules.measure import MiB, ev, parse_size
 from tools.rules.registry import RuleContext, rule
+from tools.units import human_size
 
 MEMORY_KILL_WORDS = ("exceeding memory limits", "OutOfMemory", "OOMKilled", "exit code 137", "exit status 137")
 
@@ -32,7 +33,7 @@ def executor_memory_overprovisioned(ctx: RuleContext) -> Iterator[Finding]:
         return
     suggested = max(peak * 1.5, t.memory_min_executor_bytes)
     yield ctx.finding(
-        title=f"Executors peaked at {human_bytes(peak)} of heap with {human_bytes(allocated)} allocated",
+        title=f"Executors peaked at {human_size(peak)} of heap with {human_size(allocated)} allocated",
         evidence=[
             ev("allocated / peak JVM heap", ratio, "ratio", t.memory_overprovisioned_ratio),
             ev("spark.executor.memory", allocated, "bytes", t.memory_min_executor_bytes),

@@ -6,8 +6,9 @@ from collections.abc import Iterator
 
 from tools.eventlog.model import StageProfile
 from tools.findings import ConfigChange, Finding, Recommendation, Savings, Severity
-from tools.rules.measure import MiB, ev, human_bytes, human_ms, spark_size
+from tools.rules.measure import MiB, ev, spark_size
 from tools.rules.registry import RuleContext, rule
+from tools.units import human_duration, human_size
 
 
 def count_set_in_code(ctx: RuleContext, stage: StageProfile) -> bool:
@@ -77,7 +78,7 @@ def idle_cores_few_tasks(ctx: RuleContext) -> Iterator[Finding]:
         shuffle = stage.metrics.shuffle_read_bytes is not None and stage.metrics.shuffle_read_bytes.sum > 0
         target = cores * 3
         yield ctx.finding(
-            title=f"Stage {stage.stage_id} ran {tasks} task(s) on {cores} cores for {human_ms(wall)}"
+            title=f"Stage {stage.stage_id} ran {tasks} task(s) on {cores} cores for {human_duration(wall)}"
             + (" after a shuffle" if shuffle else ""),
             evidence=[
                 ev("tasks", tasks, "count", cores * t.min_tasks_per_core, stage.stage_id),
@@ -120,7 +121,7 @@ def long_tasks_too_few_partitions(ctx: RuleContext) -> Iterator[Finding]:
         factor = int(q.median // (t.long_task_median_ms / 5)) or 2
         target = max(q.count * factor, 2)
         yield ctx.finding(
-            title=f"Stage {stage.stage_id}: median task runs {human_ms(q.median)}",
+            title=f"Stage {stage.stage_id}: median task runs {human_duration(q.median)}",
             evidence=[
                 ev("median task duration", q.median, "ms", t.long_task_median_ms, stage.stage_id),
                 ev("tasks", q.count, "count", stage_id=stage.stage_id),
@@ -167,7 +168,7 @@ def too_many_small_tasks(ctx: RuleContext) -> Iterator[Finding]:
             if not ctx.bool_property("spark.sql.adaptive.coalescePartitions.enabled", True):
                 changes.append(ctx.change("spark.sql.adaptive.coalescePartitions.enabled", "true"))
         yield ctx.finding(
-            title=f"Stage {stage.stage_id}: {q.count} tasks with median {human_ms(q.median)}",
+            title=f"Stage {stage.stage_id}: {q.count} tasks with median {human_duration(q.median)}",
             evidence=[
                 ev("tasks", q.count, "count", t.small_task_min_count, stage.stage_id),
                 ev("median task duration", q.median, "ms", t.small_task_median_ms, stage.stage_id),
@@ -206,7 +207,7 @@ def oversized_partitions(ctx: RuleContext) -> Iterator[Finding]:
                 continue
             target = max(int(q.sum / (128 * MiB)), q.count + 1)
             yield ctx.finding(
-                title=f"Stage {stage.stage_id}: median task reads {human_bytes(q.median)} ({name})",
+                title=f"Stage {stage.stage_id}: median task reads {human_size(q.median)} ({name})",
                 evidence=[
                     ev(f"median {name} per task", q.median, "bytes", t.oversized_partition_bytes, stage.stage_id),
                     ev(f"total {name}", q.sum, "bytes", stage_id=stage.stage_id),

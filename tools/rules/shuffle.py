@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tools.findings import Finding, Recommendation, Savings, Severity
-from tools.rules.measure import ev, human_bytes
+from tools.rules.measure import ev
 from tools.rules.registry import RuleContext, rule
+from tools.units import human_size
 
 
 @rule(
@@ -36,7 +37,7 @@ def shuffle_heavy(ctx: RuleContext) -> Iterator[Finding]:
         key=lambda s: -(s.metrics.shuffle_write_bytes.sum if s.metrics.shuffle_write_bytes else 0),
     )[:5]
     yield ctx.finding(
-        title=f"Shuffled {human_bytes(shuffle)} for {human_bytes(input_bytes)} of input",
+        title=f"Shuffled {human_size(shuffle)} for {human_size(input_bytes)} of input",
         evidence=[
             ev("shuffle write / input", shuffle / max(input_bytes, 1.0), "ratio", t.shuffle_to_input_ratio),
             ev("shuffle bytes written", shuffle, "bytes", t.shuffle_min_bytes),

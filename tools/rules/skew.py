@@ -6,9 +6,10 @@ from collections.abc import Iterator
 
 from tools.eventlog.model import StageProfile
 from tools.findings import Finding, Recommendation, Savings, Severity
-from tools.rules.measure import ev, human_bytes, human_ms, max_to_median, spark_size
+from tools.rules.measure import ev, max_to_median, spark_size
 from tools.rules.registry import RuleContext, rule
 from tools.rules.thresholds import RuleThresholds
+from tools.units import human_duration, human_size
 
 DATA_METRICS = ("shuffle_read_bytes", "input_bytes", "shuffle_read_records", "input_records")
 
@@ -84,7 +85,7 @@ def stage_task_skew(ctx: RuleContext) -> Iterator[Finding]:
         if data is not None:
             evidence.append(ev(f"max / median {data[0]}", data[1], "ratio", stage_id=stage.stage_id))
         yield ctx.finding(
-            title=f"Stage {stage.stage_id}: longest task {human_ms(q.max)} vs median {human_ms(q.median)} ({ratio:.1f}x)",
+            title=f"Stage {stage.stage_id}: longest task {human_duration(q.max)} vs median {human_duration(q.median)} ({ratio:.1f}x)",
             evidence=evidence,
             recommendation=skew_recommendation(ctx, stage, data[0] if data else None),
             savings=Savings(
@@ -123,8 +124,8 @@ def stage_data_skew(ctx: RuleContext) -> Iterator[Finding]:
             duration = stage.metrics.duration_ms
             tail_ms = (duration.max - duration.median) if duration else 0.0
             yield ctx.finding(
-                title=f"Stage {stage.stage_id}: largest task reads {human_bytes(q.max)} vs median "
-                f"{human_bytes(q.median)} ({ratio:.1f}x)",
+                title=f"Stage {stage.stage_id}: largest task reads {human_size(q.max)} vs median "
+                f"{human_size(q.median)} ({ratio:.1f}x)",
                 evidence=[
                     ev(f"max / median {name}", ratio, "ratio", t.skew_ratio, stage.stage_id),
                     ev(f"max {name}", q.max, "bytes", t.skew_min_partition_bytes, stage.stage_id),

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tools.findings import Finding, Recommendation, Savings, Severity
-from tools.rules.measure import ev, human_ms
+from tools.rules.measure import ev
 from tools.rules.registry import RuleContext, rule
 from tools.rules.skew import data_skew, duration_skew
+from tools.units import human_duration
 
 
 @rule(
@@ -36,7 +37,7 @@ def stragglers_without_speculation(ctx: RuleContext) -> Iterator[Finding]:
             continue
         tail_ms = q.max - q.p75 * 1.5
         yield ctx.finding(
-            title=f"Stage {stage.stage_id}: straggler task {human_ms(q.max)} vs p75 {human_ms(q.p75)} on balanced data",
+            title=f"Stage {stage.stage_id}: straggler task {human_duration(q.max)} vs p75 {human_duration(q.p75)} on balanced data",
             evidence=[
                 ev("max / p75 task duration", tail_ratio, "ratio", t.straggler_ratio, stage.stage_id),
                 ev("max task duration", q.max, "ms", t.skew_min_task_duration_ms, stage.stage_id),

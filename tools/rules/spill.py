@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tools.findings import Finding, Recommendation, Savings, Severity
-from tools.rules.measure import ev, human_bytes, processed_bytes, ratio_severity
+from tools.rules.measure import ev, processed_bytes, ratio_severity
 from tools.rules.registry import RuleContext, rule
+from tools.units import human_size
 
 
 def spill_recommendation(ctx: RuleContext, partitions_now: int | None) -> Recommendation:
@@ -61,9 +62,9 @@ def stage_spill(ctx: RuleContext) -> Iterator[Finding]:
         io_ms = 2 * disk.sum / t.spill_disk_bytes_per_s * 1000
         slots = max(min(ctx.total_cores or 1, disk.count), 1)
         yield ctx.finding(
-            title=f"Stage {stage.stage_id} spilled {human_bytes(disk.sum)} to disk ({ratio:.1f}x of its input)"
+            title=f"Stage {stage.stage_id} spilled {human_size(disk.sum)} to disk ({ratio:.1f}x of its input)"
             if processed
-            else f"Stage {stage.stage_id} spilled {human_bytes(disk.sum)} to disk",
+            else f"Stage {stage.stage_id} spilled {human_size(disk.sum)} to disk",
             evidence=evidence,
             recommendation=spill_recommendation(ctx, partitions),
             savings=Savings(
@@ -103,7 +104,7 @@ def executor_spill(ctx: RuleContext) -> Iterator[Finding]:
     total = sum(e.disk_bytes_spilled for e in spilling)
     io_ms = 2 * total / t.spill_disk_bytes_per_s * 1000
     yield ctx.finding(
-        title=f"{len(spilling)} of {len(executors)} executors spilled {human_bytes(total)} to disk",
+        title=f"{len(spilling)} of {len(executors)} executors spilled {human_size(total)} to disk",
         evidence=[
             ev("fraction of executors spilling", fraction, "ratio", t.spill_executor_fraction),
             ev("disk bytes spilled on those executors", total, "bytes", t.spill_min_bytes),
@@ -111,7 +112,7 @@ def executor_spill(ctx: RuleContext) -> Iterator[Finding]:
         ],
         recommendation=spill_recommendation(ctx, ctx.int_property("spark.sql.shuffle.partitions")),
         savings=Savings(
-            method=f"The same {human_bytes(total)} the stage-spill findings price (about {io_ms / 1000:.0f} core-s "
+            method=f"The same {human_size(total)} the stage-spill findings price (about {io_ms / 1000:.0f} core-s "
             "of disk I/O); not counted twice."
         ),
         doc_query="executor memory spill spark.executor.memory spark.memory.fraction",
