@@ -11,7 +11,7 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -21,6 +21,7 @@ from pydantic_settings import (
 
 from graph.config import LLMConfig
 from knowledge.settings import KnowledgeSettings
+from tools.cost import PricingSettings  # the pricing section is defined by the cost model that reads it
 from tools.rules.thresholds import RuleThresholds
 from tools.tables.model import TableThresholds
 
@@ -36,17 +37,6 @@ def _config_file() -> Path:
 
 # The LLM section is defined once, by the graph that uses it (copilot -> graph is the allowed direction).
 LLMSettings = LLMConfig
-
-
-class PricingSettings(BaseModel):
-    """Prices for `copilot cost`: a TOML file merged over tools/pricing.toml, an instance type, overrides."""
-
-    file: Path | None = None
-    instance_type: str | None = None
-    currency: str | None = None
-    price_per_core_hour: float | None = None
-    price_per_gb_hour: float | None = None
-    price_per_dbu: float | None = None
 
 
 class Settings(BaseSettings):

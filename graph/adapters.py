@@ -93,14 +93,9 @@ def predict(profile: AppProfile, changes: dict[str, str], config: GraphConfig) -
 
 def pricing(config: GraphConfig):
     """Prices from the caller's settings (`pricing` section: file, instance type, overrides), else the defaults."""
-    from tools.cost import load_pricing
+    from tools.cost import pricing_from_settings
 
-    section = _section(config, "pricing")
-    if section is None:
-        return load_pricing()
-    overrides = {k: getattr(section, k, None) for k in ("currency", "price_per_core_hour", "price_per_gb_hour", "price_per_dbu")}
-    return load_pricing(file=getattr(section, "file", None), instance_type=getattr(section, "instance_type", None),
-                        overrides=overrides)
+    return pricing_from_settings(_section(config, "pricing"))
 
 
 def _core_ms_rate(profile: AppProfile, config: GraphConfig) -> float | None:

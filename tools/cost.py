@@ -88,6 +88,26 @@ def load_pricing(
     return pricing
 
 
+class PricingSettings(BaseModel):
+    """The `pricing` settings section: a TOML file merged over tools/pricing.toml, an instance type, overrides."""
+
+    file: Path | None = None
+    instance_type: str | None = None
+    currency: str | None = None
+    price_per_core_hour: float | None = None
+    price_per_gb_hour: float | None = None
+    price_per_dbu: float | None = None
+
+
+def pricing_from_settings(
+    section: PricingSettings | None, file: Path | None = None, instance_type: str | None = None
+) -> Pricing:
+    """Prices from a `pricing` settings section (defaults when None); `file` and `instance_type` (CLI options) win over it."""
+    section = section or PricingSettings()
+    overrides = section.model_dump(include={"currency", "price_per_core_hour", "price_per_gb_hour", "price_per_dbu"})
+    return load_pricing(file=file or section.file, instance_type=instance_type or section.instance_type, overrides=overrides)
+
+
 def _read_toml(path: Path) -> dict:
     try:
         with path.open("rb") as handle:

@@ -23,21 +23,11 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Cost of an application from its executor timeline, the idle part, and the money each finding saves."""
         from copilot.settings import get_settings
-        from tools.cost import cost_report, load_pricing
+        from tools.cost import cost_report, pricing_from_settings
         from tools.eventlog import load_profile
         from tools.rules import diagnose
 
-        settings = get_settings().pricing
-        pricing = load_pricing(
-            file=pricing_file or settings.file,
-            instance_type=instance_type or settings.instance_type,
-            overrides={
-                "currency": settings.currency,
-                "price_per_core_hour": settings.price_per_core_hour,
-                "price_per_gb_hour": settings.price_per_gb_hour,
-                "price_per_dbu": settings.price_per_dbu,
-            },
-        )
+        pricing = pricing_from_settings(get_settings().pricing, file=pricing_file, instance_type=instance_type)
         from copilot.commands.sources import local_log
 
         profile = load_profile(local_log(log))

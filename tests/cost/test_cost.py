@@ -7,7 +7,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from tools.cost import app_cost, cost_report, load_pricing, price_findings
+from tools.cost import PricingSettings, app_cost, cost_report, load_pricing, price_findings, pricing_from_settings
 from tools.errors import ConfigurationError
 from tools.eventlog import discover_applications, load_profile
 
@@ -94,6 +94,30 @@ def test_user_pricing_file_adds_instances_and_overrides_defaults(tmp_path):
     assert pricing.currency == "CHF"
     assert pricing.rates() == (pytest.approx(0.1), 0.0)
     assert "m5.xlarge" in pricing.instances  # defaults kept
+
+
+def test_pricing_section_overrides_apply_and_explicit_options_win(tmp_path):
+    mine = tmp_path / "mine.toml"
+    mine.write_text("[instances.big]\ncores = 16\nmemory_gb = 64\nprice_per_hour = 1.6\n")
+    section = PricingSettings(currency="EUR", price_per_core_hour=2.0, instance_type="m5.xlarge")
+    assert pricing_from_settings(None) == load_pricing()
+    from_section = pricing_from_settings(section)
+    assert (from_section.currency, from_section.price_per_core_hour, from_section.instance_type) == ("EUR", 2.0, "m5.xlarge")
+    chosen = pricing_from_settings(section, file=mine, instance_type="big")
+    assert chosen.instance_type == "big" and chosen.sources[-1] == str(mine)
+    assert chosen.rates() == (pytest.approx(0.1), 0.0)
+
+
+def test_graph_prices_from_the_same_settings_section(monkeypatch):
+    from copilot.settings import get_settings
+    from graph.adapters import pricing
+    from graph.config import GraphConfig
+
+    monkeypatch.setenv("COPILOT_PRICING__PRICE_PER_CORE_HOUR", "3.5")
+    get_settings.cache_clear()
+    settings = get_settings()
+    assert pricing(GraphConfig.from_settings(settings)) == pricing_from_settings(settings.pricing)
+    assert pricing_from_settings(settings.pricing).price_per_core_hour == 3.5
 
 
 @pytest.mark.parametrize(
