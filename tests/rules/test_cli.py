@@ -58,7 +58,7 @@ def test_rules_lists_every_rule_with_its_thresholds():
     catalog = {r["rule_id"]: r for r in json.loads(run.stdout)}
     assert len(catalog) >= 25
     assert catalog["stage_task_skew"]["category"] == "skew"
-    assert catalog["stage_task_skew"]["thresholds"]["skew_ratio"] == 4.0
+    assert catalog["stage_task_skew"]["thresholds"]["skew.moderate"] == 4.0
     table = copilot("rules")
     assert table.returncode == 0 and "stage_task_skew" in table.stdout
 

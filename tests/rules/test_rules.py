@@ -118,7 +118,7 @@ def test_skewed_stage_is_the_one_reported(profile_of):
     [finding] = findings_of("stage_task_skew", profile)
     [stage_id] = finding.stage_ids
     durations = profile.stage(stage_id).metrics.duration_ms
-    assert durations.max / durations.median >= RuleThresholds().skew_ratio
+    assert durations.max / durations.median >= RuleThresholds().skew.moderate
     assert any(c.key == "spark.sql.adaptive.skewJoin.enabled" and c.current == "false"
                for c in finding.recommendation.config_changes)
 
@@ -126,7 +126,7 @@ def test_skewed_stage_is_the_one_reported(profile_of):
 def test_raising_a_threshold_silences_its_rule(profile_of):
     profile = profile_of("skewed_join")
     assert findings_of("stage_task_skew", profile)
-    assert findings_of("stage_task_skew", profile, RuleThresholds(skew_ratio=1000)) == []
+    assert findings_of("stage_task_skew", profile, RuleThresholds(skew={"moderate": 1000})) == []
 
 
 def test_findings_are_ranked_by_estimated_savings(profile_of):

@@ -61,7 +61,7 @@ def rule_catalog(thresholds: RuleThresholds | None = None) -> list[RuleInfo]:
             category=r.category,
             severity=r.severity,
             description=r.description,
-            thresholds={name: getattr(values, name) for name in r.thresholds},
+            thresholds=values.flat(r.thresholds),
         )
         for r in load_rules().values()
     ]

@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Iterator
 
 from tools.findings import Finding, Recommendation, Savings, Severity
-from tools.rules.measure import ev, ratio_severity
+from tools.rules.measure import ev
 from tools.rules.registry import RuleContext, rule
 
 NOT_FAILURES = ("TaskKilled", "Success", "Resubmitted", "TaskCommitDenied")
@@ -40,7 +40,7 @@ def _advice(reasons: Counter[str]) -> str:
     "Failed task attempts",
     "task_failures",
     Severity.low,
-    ("task_failure_min_count", "task_failure_rate_moderate", "task_failure_rate_severe"),
+    ("task_failure_min_count", "task_failure_rate"),
 )
 def task_failures(ctx: RuleContext) -> Iterator[Finding]:
     """Task attempts failed (and were retried): their run time is lost and stages wait for the retries."""
@@ -56,7 +56,7 @@ def task_failures(ctx: RuleContext) -> Iterator[Finding]:
     per_task = sum(medians) / len(medians) if medians else 0.0
     evidence = [
         ev("failed task attempts", failed, "count", t.task_failure_min_count),
-        ev("failed / all task attempts", rate, "ratio", t.task_failure_rate_moderate),
+        ev("failed / all task attempts", rate, "ratio", t.task_failure_rate.moderate),
     ]
     evidence += [ev(f"failures: {reason}", count, "count") for reason, count in reasons.most_common(5)]
     yield ctx.finding(
@@ -69,7 +69,7 @@ def task_failures(ctx: RuleContext) -> Iterator[Finding]:
             method="Each failed attempt cost about a median task of its stage; the stage waited about one more task.",
         ),
         doc_query="task failures retries spark.task.maxFailures " + " ".join(r.split(":")[0] for r in reasons),
-        severity=ratio_severity(rate, t.task_failure_rate_moderate, t.task_failure_rate_severe),
+        severity=t.task_failure_rate.severity(rate),
         stage_ids=stages[:20],
     )
 

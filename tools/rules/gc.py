@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterator
 
 from tools.findings import Finding, Recommendation, Savings, Severity
-from tools.rules.measure import MiB, ev, parse_size, ratio_severity
+from tools.rules.measure import MiB, ev, parse_size
 from tools.rules.registry import RuleContext, rule
 from tools.units import human_size
 
@@ -31,7 +31,7 @@ def gc_and_run_time(ctx: RuleContext) -> tuple[float, float] | None:
     "High JVM garbage-collection time",
     "gc_pressure",
     Severity.moderate,
-    ("gc_ratio_high", "gc_ratio_severe", "gc_stage_ratio", "gc_min_run_time_ms", "gc_min_stage_run_time_ms"),
+    ("gc", "gc_stage_ratio", "gc_min_run_time_ms", "gc_min_stage_run_time_ms"),
 )
 def gc_time_high(ctx: RuleContext) -> Iterator[Finding]:
     """GC takes a large share of executor run time, over the application or in substantial stages."""
@@ -46,17 +46,17 @@ def gc_time_high(ctx: RuleContext) -> Iterator[Finding]:
         if g and r and r.sum >= t.gc_min_stage_run_time_ms and g.sum / r.sum >= t.gc_stage_ratio:
             hot_stages.append((stage.stage_id, g.sum / r.sum, g.sum, r.sum))
     app_ratio = gc / run
-    app_fires = run >= t.gc_min_run_time_ms and app_ratio >= t.gc_ratio_high
+    app_fires = run >= t.gc_min_run_time_ms and app_ratio >= t.gc.moderate
     if not app_fires and not hot_stages:
         return
     evidence = [
-        ev("GC time / executor run time", app_ratio, "ratio", t.gc_ratio_high),
+        ev("GC time / executor run time", app_ratio, "ratio", t.gc.moderate),
         ev("executor run time", run, "ms", t.gc_min_run_time_ms),
         ev("GC time", gc, "ms"),
     ]
     for stage_id, ratio, _, _ in sorted(hot_stages, key=lambda s: -s[2])[:5]:
         evidence.append(ev("stage GC time / run time", ratio, "ratio", t.gc_stage_ratio, stage_id))
-    target = t.gc_ratio_high / 2  # a healthy share of GC that stays after the fix
+    target = t.gc.moderate / 2  # a healthy share of GC that stays after the fix
     if app_fires:
         excess = gc - target * run
     else:
@@ -72,7 +72,7 @@ def gc_time_high(ctx: RuleContext) -> Iterator[Finding]:
         changes.append(ctx.change("spark.executor.extraJavaOptions",
                                   re.sub(r"-XX:\+Use(ParallelGC|ConcMarkSweepGC|SerialGC)", "-XX:+UseG1GC", options)))
     # stage-only findings (the application as a whole is small or fine) stay low
-    severity = ratio_severity(app_ratio, t.gc_ratio_high, t.gc_ratio_severe) if app_fires else Severity.low
+    severity = t.gc.severity(app_ratio) if app_fires else Severity.low
     yield ctx.finding(
         title=f"GC took {app_ratio:.0%} of executor run time"
         + (f"; {len(hot_stages)} stage(s) above {t.gc_stage_ratio:.0%}" if hot_stages else ""),

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 
 from tools.eventlog.model import PlanNode, Quantiles, SqlExecution, StageProfile
-from tools.findings import Evidence, Severity
+from tools.findings import Evidence
 
 MiB = 1024 * 1024
 GIB = 1024 * MiB
@@ -23,15 +23,6 @@ def max_to_median(q: Quantiles | None) -> float | None:
     if q is None or q.count == 0 or q.max <= 0:
         return None
     return q.max / max(q.median, 1.0)
-
-
-def ratio_severity(value: float, moderate: float, severe: float, low: Severity = Severity.low) -> Severity:
-    """Severity rising with `value`: below `moderate` -> low, from `severe` -> severe."""
-    if value >= severe:
-        return Severity.severe
-    if value >= moderate:
-        return Severity.moderate
-    return low
 
 
 def run_time_ms(stage: StageProfile) -> float | None:

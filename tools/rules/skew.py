@@ -20,7 +20,7 @@ def duration_skew(stage: StageProfile, t: RuleThresholds) -> float | None:
     if q is None or q.count < t.skew_min_tasks or q.max < t.skew_min_task_duration_ms:
         return None
     ratio = max_to_median(q)
-    return ratio if ratio is not None and ratio >= t.skew_ratio else None
+    return ratio if ratio is not None and ratio >= t.skew.moderate else None
 
 
 def data_skew(stage: StageProfile) -> tuple[str, float] | None:
@@ -60,7 +60,7 @@ def skew_recommendation(ctx: RuleContext, stage: StageProfile, metric_name: str 
     "Task-duration skew in a stage",
     "skew",
     Severity.moderate,
-    ("skew_ratio", "skew_severe_ratio", "skew_min_task_duration_ms", "skew_min_tasks"),
+    ("skew", "skew_min_task_duration_ms", "skew_min_tasks"),
 )
 def stage_task_skew(ctx: RuleContext) -> Iterator[Finding]:
     """The longest task of a stage runs several times longer than its median task, and the data it read is skewed too (or was not measured)."""
@@ -77,7 +77,7 @@ def stage_task_skew(ctx: RuleContext) -> Iterator[Finding]:
         slots = min(ctx.total_cores or 1, q.count)
         tail_ms = q.max - q.p75
         evidence = [
-            ev("max / median task duration", ratio, "ratio", t.skew_ratio, stage.stage_id),
+            ev("max / median task duration", ratio, "ratio", t.skew.moderate, stage.stage_id),
             ev("max task duration", q.max, "ms", t.skew_min_task_duration_ms, stage.stage_id),
             ev("median task duration", q.median, "ms", stage_id=stage.stage_id),
             ev("tasks", q.count, "count", t.skew_min_tasks, stage.stage_id),
@@ -95,7 +95,7 @@ def stage_task_skew(ctx: RuleContext) -> Iterator[Finding]:
                 "max-p75 earlier, and the other task slots would not wait idle for that long.",
             ),
             doc_query="data skew join salting adaptive query execution skew join",
-            severity=Severity.severe if ratio >= t.skew_severe_ratio else Severity.moderate,
+            severity=t.skew.severity(ratio, Severity.moderate),
             stage_ids=[stage.stage_id],
             sql_execution_ids=[ctx.stage_to_sql[stage.stage_id]] if stage.stage_id in ctx.stage_to_sql else [],
         )
@@ -106,7 +106,7 @@ def stage_task_skew(ctx: RuleContext) -> Iterator[Finding]:
     "Data skew in a stage (bytes per task)",
     "skew",
     Severity.low,
-    ("skew_ratio", "skew_min_partition_bytes", "skew_min_tasks"),
+    ("skew", "skew_min_partition_bytes", "skew_min_tasks"),
 )
 def stage_data_skew(ctx: RuleContext) -> Iterator[Finding]:
     """One task reads many times the median bytes (at least the minimum size) though durations are not yet skewed."""
@@ -119,7 +119,7 @@ def stage_data_skew(ctx: RuleContext) -> Iterator[Finding]:
             ratio = max_to_median(q)
             if q is None or ratio is None or q.count < t.skew_min_tasks:
                 continue
-            if ratio < t.skew_ratio or q.max < t.skew_min_partition_bytes:
+            if ratio < t.skew.moderate or q.max < t.skew_min_partition_bytes:
                 continue
             duration = stage.metrics.duration_ms
             tail_ms = (duration.max - duration.median) if duration else 0.0
@@ -127,7 +127,7 @@ def stage_data_skew(ctx: RuleContext) -> Iterator[Finding]:
                 title=f"Stage {stage.stage_id}: largest task reads {human_size(q.max)} vs median "
                 f"{human_size(q.median)} ({ratio:.1f}x)",
                 evidence=[
-                    ev(f"max / median {name}", ratio, "ratio", t.skew_ratio, stage.stage_id),
+                    ev(f"max / median {name}", ratio, "ratio", t.skew.moderate, stage.stage_id),
                     ev(f"max {name}", q.max, "bytes", t.skew_min_partition_bytes, stage.stage_id),
                     ev(f"median {name}", q.median, "bytes", stage_id=stage.stage_id),
                 ],

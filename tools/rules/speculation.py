@@ -16,7 +16,7 @@ from tools.units import human_duration
     "Straggler tasks on balanced data, speculation off",
     "speculation",
     Severity.moderate,
-    ("skew_ratio", "skew_min_task_duration_ms", "straggler_ratio"),
+    ("skew", "skew_min_task_duration_ms", "straggler_ratio"),
 )
 def stragglers_without_speculation(ctx: RuleContext) -> Iterator[Finding]:
     """A few tasks run far longer than their peers although they read the same amount of data (slow host,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tools.findings import Finding, Recommendation, Savings, Severity
-from tools.rules.measure import ev, processed_bytes, ratio_severity
+from tools.rules.measure import ev, processed_bytes
 from tools.rules.registry import RuleContext, rule
 from tools.units import human_size
 
@@ -33,7 +33,7 @@ def spill_recommendation(ctx: RuleContext, partitions_now: int | None) -> Recomm
     "Stage spills to disk",
     "spill",
     Severity.moderate,
-    ("spill_ratio", "spill_severe_ratio", "spill_min_bytes", "spill_disk_bytes_per_s"),
+    ("spill", "spill_min_bytes", "spill_disk_bytes_per_s"),
 )
 def stage_spill(ctx: RuleContext) -> Iterator[Finding]:
     """A stage's tasks wrote a large share of the data they processed to disk as spill."""
@@ -43,13 +43,13 @@ def stage_spill(ctx: RuleContext) -> Iterator[Finding]:
         if disk is None or disk.sum < t.spill_min_bytes:
             continue
         processed = processed_bytes(stage)
-        ratio = disk.sum / processed if processed else t.spill_severe_ratio  # nothing read: judge by size alone
-        if ratio < t.spill_ratio:
+        ratio = disk.sum / processed if processed else t.spill.severe  # nothing read: judge by size alone
+        if ratio < t.spill.moderate:
             continue
         memory = stage.metrics.memory_bytes_spilled
         evidence = [
             ev("disk bytes spilled", disk.sum, "bytes", t.spill_min_bytes, stage.stage_id),
-            ev("spill / bytes processed", ratio if processed else "no input measured", "ratio", t.spill_ratio, stage.stage_id),
+            ev("spill / bytes processed", ratio if processed else "no input measured", "ratio", t.spill.moderate, stage.stage_id),
             ev("largest spill of one task", disk.max, "bytes", stage_id=stage.stage_id),
         ]
         if processed is not None:
@@ -74,7 +74,7 @@ def stage_spill(ctx: RuleContext) -> Iterator[Finding]:
                 "stage's parallel task slots.",
             ),
             doc_query="spill memory execution spark.sql.shuffle.partitions spark.memory.fraction",
-            severity=ratio_severity(ratio, t.spill_ratio, t.spill_severe_ratio, Severity.moderate),
+            severity=t.spill.severity(ratio, Severity.moderate),
             stage_ids=[stage.stage_id],
         )
 
@@ -84,7 +84,7 @@ def stage_spill(ctx: RuleContext) -> Iterator[Finding]:
     "Executors spill to disk",
     "spill",
     Severity.moderate,
-    ("spill_executor_fraction", "spill_min_bytes", "spill_ratio", "spill_disk_bytes_per_s"),
+    ("spill_executor_fraction", "spill_min_bytes", "spill", "spill_disk_bytes_per_s"),
 )
 def executor_spill(ctx: RuleContext) -> Iterator[Finding]:
     """A large fraction of executors spilled, each a sizeable share of the bytes it processed."""
@@ -96,7 +96,7 @@ def executor_spill(ctx: RuleContext) -> Iterator[Finding]:
         e
         for e in executors
         if e.disk_bytes_spilled >= t.spill_min_bytes
-        and e.disk_bytes_spilled >= t.spill_ratio * (e.input_bytes + e.shuffle_read_bytes)
+        and e.disk_bytes_spilled >= t.spill.moderate * (e.input_bytes + e.shuffle_read_bytes)
     ]
     fraction = len(spilling) / len(executors)
     if not spilling or fraction < t.spill_executor_fraction:

@@ -9,20 +9,51 @@ Where a value is our own choice it says so and why.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from typing import Any
+
+from pydantic import BaseModel, Field, model_validator
+
+from tools.findings import Severity
 
 MiB = 1024 * 1024
 GiB = 1024 * MiB
+
+
+class SeverityLadder(BaseModel):
+    """Two steps of a measured ratio: from `moderate` a rule fires, from `severe` its finding is severe."""
+
+    moderate: float = Field(ge=0)
+    severe: float = Field(ge=0)
+
+    def severity(self, value: float, below: Severity = Severity.low) -> Severity:
+        """The step `value` reaches (`below` when under `moderate`)."""
+        if value >= self.severe:
+            return Severity.severe
+        if value >= self.moderate:
+            return Severity.moderate
+        return below
+
+
+# Flat keys of earlier releases (`COPILOT_RULES__SKEW_RATIO`, `[rules] gc_ratio_high`) -> (ladder, step); still accepted.
+LEGACY_LADDER_KEYS: dict[str, tuple[str, str]] = {
+    "skew_ratio": ("skew", "moderate"),
+    "skew_severe_ratio": ("skew", "severe"),
+    "spill_ratio": ("spill", "moderate"),
+    "spill_severe_ratio": ("spill", "severe"),
+    "gc_ratio_high": ("gc", "moderate"),
+    "gc_ratio_severe": ("gc", "severe"),
+    "task_failure_rate_moderate": ("task_failure_rate", "moderate"),
+    "task_failure_rate_severe": ("task_failure_rate", "severe"),
+}
 
 
 class RuleThresholds(BaseModel):
     """Numbers that decide when a rule fires and how severe it is."""
 
     # --- skew -------------------------------------------------------------------------
-    # Dr. Elephant data-skew deviation severities are 2/4/8/16; we fire at "moderate" (4).
-    skew_ratio: float = Field(4.0, description="max / median task duration (or bytes) that counts as skew")
-    # Dr. Elephant: 8 = severe, 16 = critical.
-    skew_severe_ratio: float = 8.0
+    # Dr. Elephant data-skew deviation severities are 2/4/8/16: max / median task duration (or bytes) counts as
+    # skew from "moderate" (4); 8 = severe (16 = critical).
+    skew: SeverityLadder = SeverityLadder(moderate=4.0, severe=8.0)
     # DataFlint partition-skew alert ignores stages whose longest task is under 5 s.
     skew_min_task_duration_ms: float = 5_000
     # Dr. Elephant executor heuristics ignore maxima under 100 MB.
@@ -35,10 +66,9 @@ class RuleThresholds(BaseModel):
     executor_skew_min_task_time_ms: float = 300_000
 
     # --- spill ------------------------------------------------------------------------
-    # Dr. Elephant stages heuristic: execution spill / bytes processed 0.01/0.1/0.25/0.5; we fire at moderate (0.1).
-    spill_ratio: float = 0.10
-    # Dr. Elephant: 0.25 = severe.
-    spill_severe_ratio: float = 0.25
+    # Dr. Elephant stages heuristic: execution spill / bytes processed 0.01/0.1/0.25/0.5; we fire at moderate (0.1),
+    # 0.25 = severe.
+    spill: SeverityLadder = SeverityLadder(moderate=0.10, severe=0.25)
     # Our choice: ignore spills under 64 MiB (seconds of disk I/O at most).
     spill_min_bytes: float = 64 * MiB
     # Dr. Elephant ExecutorStorageSpill: fraction of executors that spill, 0.2.
@@ -47,9 +77,9 @@ class RuleThresholds(BaseModel):
     spill_disk_bytes_per_s: float = 100 * MiB
 
     # --- GC ---------------------------------------------------------------------------
-    # Dr. Elephant ExecutorGcHeuristic gc_severity_A_threshold 0.08/0.1/0.15/0.2: moderate at 0.1, severe at 0.15.
-    gc_ratio_high: float = 0.10
-    gc_ratio_severe: float = 0.15
+    # Dr. Elephant ExecutorGcHeuristic gc_severity_A_threshold 0.08/0.1/0.15/0.2: GC time / run time moderate at 0.1,
+    # severe at 0.15.
+    gc: SeverityLadder = SeverityLadder(moderate=0.10, severe=0.15)
     # Dr. Elephant stages heuristic GC severities 0.08/0.09/0.1/0.15: single stages are reported at critical (0.15).
     gc_stage_ratio: float = 0.15
     # Dr. Elephant gc_severity_D_threshold 0.05/0.04/0.03/0.01: too little GC = oversized heap; critical 0.01.
@@ -92,8 +122,7 @@ class RuleThresholds(BaseModel):
     # Our choice: any failed task is reported; severity rises with the failure rate.
     task_failure_min_count: int = 1
     # Dr. Elephant task failure-rate severities 0.05/0.1/0.15/0.2: moderate from 0.1, severe from 0.15.
-    task_failure_rate_moderate: float = 0.10
-    task_failure_rate_severe: float = 0.15
+    task_failure_rate: SeverityLadder = SeverityLadder(moderate=0.10, severe=0.15)
 
     # --- memory ------------------------------------------------------------------------
     # Dr. Elephant JvmUsedMemory: allocated / peak 1.25/1.5/2/3; we fire at 2 (severe band).
@@ -152,3 +181,31 @@ class RuleThresholds(BaseModel):
     executor_cores_max: int = 5
     # Spark tuning guide: heaps beyond ~64 GiB suffer long GC pauses.
     executor_memory_max_bytes: float = 64 * GiB
+
+    @model_validator(mode="before")
+    @classmethod
+    def _complete_ladders(cls, data: Any) -> Any:
+        """Accept the legacy flat keys, and let a setting name one step of a ladder (the other keeps its default)."""
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        for key, (ladder, step) in LEGACY_LADDER_KEYS.items():
+            if key in data:
+                value = data.pop(key)
+                current = data.get(ladder)
+                data[ladder] = {**(current.model_dump() if isinstance(current, SeverityLadder) else current or {}), step: value}
+        for name, info in cls.model_fields.items():
+            if isinstance(data.get(name), dict) and isinstance(info.default, SeverityLadder):
+                data[name] = {**info.default.model_dump(), **data[name]}
+        return data
+
+    def flat(self, names: tuple[str, ...]) -> dict[str, float | int]:
+        """The named thresholds as `name: value`, a ladder as `name.moderate` and `name.severe` (settings keys)."""
+        values: dict[str, float | int] = {}
+        for name in names:
+            value = getattr(self, name)
+            if isinstance(value, SeverityLadder):
+                values.update({f"{name}.{step}": v for step, v in value.model_dump().items()})
+            else:
+                values[name] = value
+        return values
