@@ -156,3 +156,18 @@ def test_recommendations_never_repeat_the_current_value(profile_of):
         for finding in diagnose(profile_of(name)):
             for change in finding.recommendation.config_changes:
                 assert (change.current or "").lower() != change.value.lower(), (finding.rule_id, change)
+
+
+def test_idle_core_time_is_priced_once_by_the_idle_executor_finding(profile_of):
+    from tools.rules.executors import idle_core_time
+
+    profile = profile_of(f"{RAPIDS}/jdbc_eventlog.zstd")
+    measured = idle_core_time(profile)
+    [idle] = findings_of("idle_executors", profile)
+    assert idle.evidence[1].value == measured.idle_ms and idle.evidence[0].value == pytest.approx(measured.ratio, abs=1e-4)
+    [driver] = findings_of("driver_bound", profile)
+    assert not driver.estimated_savings.core_ms  # the idle cores are the idle-executor finding's saving
+    quiet = RuleThresholds(idle_core_ratio=measured.ratio + 0.01)
+    assert findings_of("idle_executors", profile, quiet) == []
+    [alone] = findings_of("driver_bound", profile, quiet)
+    assert alone.estimated_savings.core_ms > 0  # now nobody else prices the executors' idle cores

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tools.findings import Finding, Recommendation, Savings, Severity
+from tools.rules.executors import idle_core_time
 from tools.rules.measure import ev, spark_size
 from tools.rules.registry import RuleContext, rule
 from tools.units import human_duration, human_size
@@ -52,11 +53,8 @@ def driver_bound(ctx: RuleContext) -> Iterator[Finding]:
 
 def driver_savings(ctx: RuleContext, driver_ms: float, executor_cores: int) -> Savings:
     """Half the driver-only time; its idle executor cores only when the idle-executor rule does not price them."""
-    t = ctx.thresholds
-    allocated, used = ctx.profile.allocated_core_ms, ctx.profile.used_core_ms
-    idle_priced = bool(allocated and used is not None and (allocated - used) / allocated >= t.idle_core_ratio
-                       and allocated - used >= t.idle_min_core_ms)
-    if idle_priced:
+    measured = idle_core_time(ctx.profile)
+    if measured is not None and measured.is_reported(ctx.thresholds):
         return Savings(
             wall_ms=driver_ms * 0.5,
             method="Half the driver-only time; the executors' idle cores meanwhile are priced by the idle-executor "

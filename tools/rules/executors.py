@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 
+from tools.eventlog.model import AppProfile
 from tools.findings import Finding, Recommendation, Savings, Severity
 from tools.rules.measure import ev, parse_size
 from tools.rules.registry import RuleContext, rule
+from tools.rules.thresholds import RuleThresholds
 from tools.units import human_duration
 
 IDLE_HEADROOM = 0.2  # share of allocated core time an elastic cluster still keeps idle
@@ -15,6 +18,34 @@ BENIGN_REMOVAL = re.compile(
     r"killed by driver|idle|decommission|finished|shutdown|stopped|requested|explicit termination request",
     re.IGNORECASE,
 )
+
+
+@dataclass(frozen=True)
+class IdleCoreTime:
+    """Executor core time allocated over the run against the task time that used it."""
+
+    allocated_ms: float
+    used_ms: float
+
+    @property
+    def idle_ms(self) -> float:
+        return self.allocated_ms - self.used_ms
+
+    @property
+    def ratio(self) -> float:
+        return self.idle_ms / self.allocated_ms
+
+    def is_reported(self, t: RuleThresholds) -> bool:
+        """Whether the idle-executor rule reports (and prices) this idle time."""
+        return self.ratio >= t.idle_core_ratio and self.idle_ms >= t.idle_min_core_ms
+
+
+def idle_core_time(profile: AppProfile) -> IdleCoreTime | None:
+    """Allocated and used core time of the run; None when the log does not measure both."""
+    allocated, used = profile.allocated_core_ms, profile.used_core_ms
+    if not allocated or used is None:
+        return None
+    return IdleCoreTime(allocated_ms=allocated, used_ms=used)
 
 
 @rule("executor_loss", "Executors lost during the run", "executor_loss", Severity.moderate)
@@ -66,13 +97,10 @@ def executor_loss(ctx: RuleContext) -> Iterator[Finding]:
 def idle_executors(ctx: RuleContext) -> Iterator[Finding]:
     """Executors' cores sat idle for most of their lifetime: allocated core time far exceeds task time."""
     t = ctx.thresholds
-    allocated, used = ctx.profile.allocated_core_ms, ctx.profile.used_core_ms
-    if not allocated or used is None:
+    measured = idle_core_time(ctx.profile)
+    if measured is None or not measured.is_reported(t):
         return
-    idle = allocated - used
-    ratio = idle / allocated
-    if ratio < t.idle_core_ratio or idle < t.idle_min_core_ms:
-        return
+    allocated, used, idle, ratio = measured.allocated_ms, measured.used_ms, measured.idle_ms, measured.ratio
     changes = []
     if not ctx.bool_property("spark.dynamicAllocation.enabled", False):
         changes.append(ctx.change("spark.dynamicAllocation.enabled", "true"))
