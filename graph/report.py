@@ -201,3 +201,9 @@ class Report(BaseModel):
     @property
     def total_savings_core_ms(self) -> float:
         return sum(f.finding.estimated_savings.core_ms for f in self.findings)
+
+    def _repr_html_(self) -> str:
+        """Jupyter shows the report (findings, what-if, charts) instead of the model's repr."""
+        from graph.report_html import render_html_fragment
+
+        return render_html_fragment(self)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from copilot.report.text import app_line, citation_text, effect_text, evidence_cells, savings_text
 from graph import units
 from graph.report import Report
+from graph.report_text import app_line, citation_text, effect_text, evidence_cells, savings_text
 
 
 def render_markdown(report: Report) -> str:

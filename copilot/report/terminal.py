@@ -10,9 +10,9 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from copilot.report.text import app_line, citation_text, effect_text, evidence_cells, savings_text
 from graph import units
 from graph.report import Report, ReportFinding
+from graph.report_text import app_line, citation_text, effect_text, evidence_cells, savings_text
 
 SEVERITY_STYLE = {"critical": "bold red", "severe": "red", "moderate": "yellow", "low": "cyan", "info": "dim"}
 PATH_LABEL = {"llm": "written by the LLM, verified", "llm-retry": "written by the LLM (second try), verified",
