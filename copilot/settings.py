@@ -19,6 +19,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from copilot.api.settings import ApiSettings
 from graph.config import LLMConfig
 from knowledge.settings import KnowledgeSettings
 from tools.cost import PricingSettings  # the pricing section is defined by the cost model that reads it
@@ -56,6 +57,7 @@ class Settings(BaseSettings):
     pricing: PricingSettings = Field(default_factory=PricingSettings)
     rules: RuleThresholds = Field(default_factory=RuleThresholds)  # COPILOT_RULES__SKEW_RATIO=...
     tables: TableThresholds = Field(default_factory=TableThresholds)  # COPILOT_TABLES__SMALL_FILE_BYTES=...
+    api: ApiSettings = Field(default_factory=ApiSettings)  # COPILOT_API__TOKEN=..., COPILOT_API__ALLOWED_DIRS='["/logs"]'
 
     @classmethod
     def settings_customise_sources(

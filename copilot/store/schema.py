@@ -164,6 +164,33 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX applications_by_name ON applications (app_name)",
         ),
     ),
+    Migration(
+        3,
+        "api_jobs: analyses submitted through the HTTP API, their status, timings and report",
+        (
+            """
+            CREATE TABLE api_jobs (
+                job_id VARCHAR PRIMARY KEY,
+                status VARCHAR NOT NULL,
+                source_kind VARCHAR NOT NULL,
+                source VARCHAR,
+                log_path VARCHAR,
+                question VARCHAR,
+                table_path VARCHAR,
+                app_ids VARCHAR[],
+                log_hashes VARCHAR[],
+                findings INTEGER,
+                error VARCHAR,
+                host VARCHAR,
+                pid INTEGER,
+                created_at TIMESTAMP,
+                started_at TIMESTAMP,
+                finished_at TIMESTAMP,
+                report_json VARCHAR
+            )
+            """,
+        ),
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version
