@@ -9,6 +9,7 @@ line with a warning, never raised.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,6 +42,63 @@ IGNORED_EVENTS = frozenset({
     f"{SQL}SparkListenerSQLAdaptiveSQLMetricUpdates",
     f"{STREAMING}QueryStartedEvent", f"{STREAMING}QueryTerminatedEvent", f"{STREAMING}QueryIdleEvent",
 })
+
+
+def scan_lines(data: bytes, start: int, end: int, on_tasks: Callable[[list[memoryview]], object],
+               on_line: Callable[[bytes], object]) -> int:
+    """Split the complete lines in `data[start:end]`; returns how many task events it consumed.
+
+    One pass of `find` over line starts, no copies: TaskEnd lines go to `on_tasks` in batches of
+    memoryview slices, TaskStart-like lines are only counted, every other line goes to `on_line`
+    in order. Pending TaskEnd lines are handed over before each StageCompleted, so a stage's tasks
+    are in before it finalizes.
+    """
+    view = memoryview(data)
+    find, startswith = data.find, data.startswith
+    pending: list[memoryview] = []
+    tasks = 0
+    pos = start
+    while pos < end:
+        newline = find(b"\n", pos, end)
+        if newline < 0:
+            newline = end
+        if startswith(TASK_END_PREFIX, pos):
+            pending.append(view[pos:newline])
+        elif startswith(TASK_PREFIX, pos):
+            tasks += 1
+        else:
+            if pending and startswith(STAGE_COMPLETED_PREFIX, pos):
+                on_tasks(pending)
+                tasks += len(pending)
+                pending = []
+            on_line(data[pos:newline])
+        pos = newline + 1
+    if pending:
+        on_tasks(pending)
+        tasks += len(pending)
+    return tasks
+
+
+def split_chunks(chunks: Iterable[bytes], on_lines: Callable[[bytes, int, int], object]) -> tuple[bytes, int]:
+    """Hand the complete lines of a chunk stream to `on_lines(data, start, end)` without joining chunks.
+
+    Returns (the unfinished last line, total bytes).
+    """
+    total = 0
+    rest = b""
+    for chunk in chunks:
+        total += len(chunk)
+        first = chunk.find(b"\n")
+        if first < 0:
+            rest += chunk
+            continue
+        last = chunk.rfind(b"\n")
+        head = rest + chunk[:first]  # the line that straddles the previous chunk
+        rest = chunk[last + 1 :]
+        on_lines(head, 0, len(head))
+        if last > first:
+            on_lines(chunk, first + 1, last)
+    return rest, total
 
 
 @dataclass
@@ -135,40 +193,15 @@ class Aggregator:
     # ------------------------------------------------------------ feeding
 
     def feed_block(self, data: bytes, start: int, end: int) -> None:
-        """Process the complete lines in `data[start:end]` (the hot path).
-
-        One pass of `find` over line starts, no copies: TaskEnd lines are decoded from
-        memoryview slices in batches, TaskStart-like lines are skipped, the few other
-        lines are handled in order. Pending tasks are aggregated before each
-        StageCompleted, so a stage's tasks are in before it finalizes.
-        """
-        view = memoryview(data)
-        find, startswith = data.find, data.startswith
-        pending: list[memoryview] = []
-        tasks = 0
-        pos = start
-        while pos < end:
-            newline = find(b"\n", pos, end)
-            if newline < 0:
-                newline = end
-            if startswith(TASK_END_PREFIX, pos):
-                pending.append(view[pos:newline])
-            elif startswith(TASK_PREFIX, pos):
-                tasks += 1
-            else:
-                if pending and startswith(STAGE_COMPLETED_PREFIX, pos):
-                    self.tasks.add(pending)
-                    tasks += len(pending)
-                    pending = []
-                self.feed([data[pos:newline]])
-            pos = newline + 1
-        if pending:
-            self.tasks.add(pending)
-            tasks += len(pending)
+        """Process the complete lines in `data[start:end]` (the hot path, see `scan_lines`)."""
+        tasks = scan_lines(data, start, end, self.tasks.add, self.feed_line)
         if tasks:
             self.events += tasks
             self.saw_event = True
         self.flush()  # TaskEnd lines that needed the slow path (not starting with the usual prefix)
+
+    def feed_line(self, line: bytes) -> None:
+        self.feed([line])
 
     def feed(self, lines: list[bytes]) -> None:
         """Process complete lines (without the newline), one at a time."""

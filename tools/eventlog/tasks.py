@@ -14,11 +14,89 @@ import numpy as np
 
 from tools.eventlog import events as ev
 from tools.eventlog.model import ExecutorProfile
-from tools.eventlog.stages import PEAK_FIELDS, StageTasks, decode_rows_per_executor, failure_class, task_block
+from tools.eventlog.stages import COL, PEAK_FIELDS, StageTasks, decode_rows_per_executor, failure_class, task_block
 
 # ExecutorProfile fields that task aggregation adds to.
 EXECUTOR_TOTALS = ("task_count", "failed_task_count", "task_time_ms", "gc_time_ms", "input_bytes",
                    "shuffle_read_bytes", "shuffle_write_bytes", "memory_bytes_spilled", "disk_bytes_spilled")
+
+
+@dataclass
+class TaskGroup:
+    """Successful TaskEnds of one stage attempt, consecutive in a batch, as rows (built without aggregator state)."""
+
+    key: tuple[int, int]
+    block: np.ndarray | None  # (n, ROW_WIDTH) rows; None when the values could not be converted
+    executor_names: list[str]  # distinct executor ids in order of first appearance
+    executor_index: np.ndarray  # per row: index into executor_names
+    speculative: np.ndarray  # per row: bool
+    tasks: list[ev.TaskEnd] | None = None  # kept only when `block` is None
+    error: str = ""
+
+
+@dataclass
+class TaskBatch:
+    """A decoded batch of TaskEnd lines, ready to apply in log order: singles first, then groups.
+
+    Building it needs no aggregator state, so a worker process can build it for its share of
+    the log and the parent applies it in order (`TaskAggregator.apply`), giving the same result.
+    """
+
+    singles: list[ev.TaskEnd]  # failed, killed or odd tasks: counted one by one
+    groups: list[TaskGroup]
+    bad_kinds: list[str]  # one entry per line that did not decode
+
+
+_DECODE = msgspec.json.Decoder(ev.TaskEnd).decode
+
+
+def _bad_kind(exc: Exception) -> str:
+    return f"SparkListenerTaskEnd ({type(exc).__name__})"
+
+
+def prepare_tasks(lines: list[bytes] | list[memoryview]) -> TaskBatch:
+    """Decode TaskEnd lines and turn the successful ones into per-stage row blocks (the per-task work)."""
+    bad: list[str] = []
+    try:
+        tasks = [_DECODE(line) for line in lines]
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        tasks = []
+        for line in lines:
+            try:
+                tasks.append(_DECODE(line))
+            except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+                bad.append(_bad_kind(exc))
+    keys = [
+        (t.stage_id, t.stage_attempt_id)
+        if t.end_reason is not None and t.end_reason.reason == "Success" and t.info is not None
+        and not t.info.failed and t.metrics is not None else None
+        for t in tasks
+    ]
+    singles: list[ev.TaskEnd] = []
+    distinct = set(keys)
+    if len(distinct) == 1 and None not in distinct:
+        grouped = {keys[0]: tasks} if tasks else {}
+    else:
+        grouped = {}
+        for task, key in zip(tasks, keys):
+            if key is None:
+                singles.append(task)
+            else:
+                grouped.setdefault(key, []).append(task)
+    return TaskBatch(singles, [_group(key, group) for key, group in grouped.items()], bad)
+
+
+def _group(key: tuple[int, int], tasks: list[ev.TaskEnd]) -> TaskGroup:
+    infos = [t.info for t in tasks]
+    index: dict[str, int] = {}
+    positions = [index.setdefault(e, len(index)) for e in (i.executor_id for i in infos)]
+    speculative = np.fromiter((i.speculative for i in infos), dtype=bool, count=len(infos))
+    executor_index = np.array(positions, dtype=np.int64)
+    try:
+        block = task_block(tasks)
+    except Exception as exc:  # noqa: BLE001 - odd values must not stop the analysis
+        return TaskGroup(key, None, list(index), executor_index, speculative, tasks, _bad_kind(exc))
+    return TaskGroup(key, block, list(index), executor_index, speculative)
 
 
 @dataclass
@@ -41,11 +119,34 @@ class TaskAggregator:
         self.bad_lines = 0
         self.bad_line_kinds: Counter[str] = Counter()
         self.warnings: list[str] = []
-        self._decode = msgspec.json.Decoder(ev.TaskEnd).decode
 
     def add(self, lines: list[bytes] | list[memoryview]) -> None:
         """Aggregate a batch of TaskEnd lines."""
-        self._aggregate(self._decoded(lines))
+        self.apply(prepare_tasks(lines))
+
+    def apply(self, batch: TaskBatch) -> None:
+        """Aggregate a prepared batch: singles one by one, then each group into its stage (or as late tasks)."""
+        for kind in batch.bad_kinds:
+            self.bad_lines += 1
+            self.bad_line_kinds[kind] += 1
+        for task in batch.singles:
+            self._one(task)
+        codes = self.executor_codes
+        for group in batch.groups:
+            stage = self._stage(group.key)
+            if stage.finalized:
+                self._late(group)
+                continue
+            if group.block is None:
+                self.bad_lines += 1
+                self.bad_line_kinds[group.error] += 1
+                continue
+            mapping = np.array([codes[e] if e in codes else self._executor_code(e) for e in group.executor_names],
+                               dtype=np.int64)
+            stage.blocks.append(group.block)
+            stage.code_blocks.append(mapping[group.executor_index])
+            stage.succeeded += len(group.block)
+            stage.speculative += int(group.speculative.sum())
 
     def finalize(self, key: tuple[int, int]) -> None:
         """The stage attempt completed: turn its rows into distributions and executor totals."""
@@ -75,23 +176,6 @@ class TaskAggregator:
 
     # ------------------------------------------------------------ internals
 
-    def _bad(self, exc: Exception) -> None:
-        self.bad_lines += 1
-        self.bad_line_kinds[f"SparkListenerTaskEnd ({type(exc).__name__})"] += 1
-
-    def _decoded(self, lines: list[bytes] | list[memoryview]) -> list[ev.TaskEnd]:
-        decode = self._decode
-        try:
-            return [decode(line) for line in lines]
-        except (msgspec.DecodeError, msgspec.ValidationError):
-            tasks = []
-            for line in lines:
-                try:
-                    tasks.append(decode(line))
-                except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-                    self._bad(exc)
-            return tasks
-
     def _stage(self, key: tuple[int, int]) -> StageTasks:
         stage = self.stages.get(key)
         if stage is None:
@@ -111,48 +195,38 @@ class TaskAggregator:
             self.executor_names.append(executor_id)
         return code
 
-    def _aggregate(self, tasks: list[ev.TaskEnd]) -> None:
-        """Successful tasks of running stages go column-wise into their stage; the rest one by one."""
-        keys = [
-            (t.stage_id, t.stage_attempt_id)
-            if t.end_reason is not None and t.end_reason.reason == "Success" and t.info is not None
-            and not t.info.failed and t.metrics is not None else None
-            for t in tasks
-        ]
-        distinct = set(keys)
-        if len(distinct) == 1 and None not in distinct:
-            groups = {keys[0]: tasks}
-        else:
-            groups = {}
-            for task, key in zip(tasks, keys):
-                if key is None:
-                    self._one(task)
-                else:
-                    groups.setdefault(key, []).append(task)
-        codes = self.executor_codes
-        for key, group in groups.items():
-            stage = self._stage(key)
-            if stage.finalized:
-                for task in group:
-                    self._one(task)
-                continue
-            try:
-                block = task_block(group)
-            except Exception as exc:  # noqa: BLE001 - odd values must not stop the analysis
-                self._bad(exc)
-                continue
-            stage.blocks.append(block)
-            stage.code_blocks.append(np.array(
-                [codes[e] if e in codes else self._executor_code(e) for e in (t.info.executor_id for t in group)],
-                dtype=np.int64))
-            stage.succeeded += len(group)
-            stage.speculative += [t.info.speculative for t in group].count(True)
+    def _late(self, group: TaskGroup) -> None:
+        """Successful tasks arriving after their stage attempt was finalized: counted like `_count` does."""
+        if group.block is None:
+            for task in group.tasks or []:
+                self._one(task)
+            return
+        durations = np.nan_to_num(group.block[:, COL["duration_ms"]]).tolist()
+        runs = group.block[:, COL["executor_run_time_ms"]].tolist()
+        gcs = group.block[:, COL["jvm_gc_time_ms"]].tolist()
+        stage = self._stage(group.key)
+        for i, position in enumerate(group.executor_index.tolist()):
+            executor_id = group.executor_names[position]
+            if group.speculative[i]:
+                stage.speculative += 1
+            executor = self._executor(executor_id)
+            executor.task_count += 1
+            executor.task_time_ms += durations[i]
+            stage.task_time_by_executor[executor_id] = stage.task_time_by_executor.get(executor_id, 0.0) + durations[i]
+            stage.used_run_ms += _measured(runs[i])
+            executor.gc_time_ms += _measured(gcs[i])
+            stage.succeeded += 1
+        message = (f"tasks of stage {group.key[0]}.{group.key[1]} finished after the stage "
+                   "completed; counted, not in its distributions")
+        if message not in self.warnings:
+            self.warnings.append(message)
 
     def _one(self, task: ev.TaskEnd) -> None:
         try:
             self._count(task)
         except Exception as exc:  # noqa: BLE001 - one odd event must not stop the analysis
-            self._bad(exc)
+            self.bad_lines += 1
+            self.bad_line_kinds[_bad_kind(exc)] += 1
 
     def _count(self, task: ev.TaskEnd) -> None:
         """A failed, killed or late (after its stage attempt was finalized) task: counted directly."""

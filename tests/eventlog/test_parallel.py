@@ -1,0 +1,87 @@
+"""Reading a plain log with worker processes gives exactly the profile of reading it in one process."""
+
+from __future__ import annotations
+
+import resource
+
+import pytest
+
+from tests.eventlog.logs import FAILING_APP, SPARK_EVENTS, SQL_APP, YARN_APP, events, write_events
+from tools.eventlog import load_profile
+from tools.eventlog.parallel import can_fork, line_ranges
+
+pytestmark = pytest.mark.skipif(not can_fork(), reason="worker processes need the fork start method")
+
+YARN_SPARK3 = SPARK_EVENTS / "application_1536831636016_59384_1"
+
+
+def profiles(path, workers: int = 2):
+    serial = load_profile(path, workers=1)
+    parallel = load_profile(path, workers=workers, parallel_min_bytes=1)
+    return serial, parallel
+
+
+def children_cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+@pytest.mark.parametrize("log", [FAILING_APP, YARN_APP, SQL_APP, YARN_SPARK3], ids=lambda p: p.name)
+@pytest.mark.parametrize("workers", [2, 3])
+def test_real_logs_same_profile_serial_and_parallel(log, workers):
+    serial, parallel = profiles(log, workers)
+    assert serial.total_tasks > 0
+    assert parallel.model_dump() == serial.model_dump()
+
+
+@pytest.fixture(scope="module")
+def repeated_log(tmp_path_factory):
+    """A multi-MB log from real events: a YARN app with failed tasks and removed executors, its jobs
+    replayed many times (same stage ids again, so later copies arrive after their stage completed)."""
+    items = events(YARN_APP)
+    first_job = next(i for i, e in enumerate(items) if e["Event"] == "SparkListenerJobStart")
+    end = next(i for i, e in enumerate(items) if e["Event"] == "SparkListenerApplicationEnd")
+    body = items[first_job:end]
+    mixed = events(SQL_APP)
+    sql_body = [e for e in mixed if e["Event"] not in ("SparkListenerApplicationStart", "SparkListenerApplicationEnd",
+                                                        "SparkListenerLogStart", "SparkListenerEnvironmentUpdate")]
+    out = items[:first_job]
+    for _ in range(12):
+        out += body + sql_body
+    out += items[end:]
+    return write_events(tmp_path_factory.mktemp("parallel") / "repeated", out)
+
+
+def test_synthesized_multi_mb_log_same_profile(repeated_log):
+    assert repeated_log.stat().st_size > 4_000_000
+    before = children_cpu_s()
+    serial, parallel = profiles(repeated_log, workers=2)
+    assert children_cpu_s() > before  # the worker processes did the decoding
+    assert parallel.model_dump() == serial.model_dump()
+    assert serial.total_tasks > 12 * 30
+    assert any(s.tasks_failed for s in serial.stages)
+    assert any("finished after the stage completed" in w for w in serial.warnings)
+
+
+def test_cut_last_line_same_profile(repeated_log, tmp_path):
+    data = repeated_log.read_bytes()
+    cut = tmp_path / "app.inprogress"
+    cut.write_bytes(data + data[: data.index(b"\n", 100) - 7])  # log continued, last line cut mid-event
+    serial, parallel = profiles(cut)
+    assert not serial.complete
+    assert parallel.model_dump() == serial.model_dump()
+
+
+def test_ranges_cover_whole_lines(repeated_log):
+    data = repeated_log.read_bytes()
+    ranges, end = line_ranges(str(repeated_log), len(data), 7)
+    assert end == len(data) and len(ranges) == 7
+    assert ranges[0][0] == 0 and all(a[1] == b[0] for a, b in zip(ranges, ranges[1:]))
+    assert all(data[b - 1 : b] == b"\n" for _, b in ranges)
+
+
+def test_small_files_and_one_worker_stay_in_process(tmp_path):
+    before = children_cpu_s()
+    load_profile(YARN_APP)  # far below the default threshold
+    load_profile(YARN_APP, workers=1, parallel_min_bytes=1)
+    assert children_cpu_s() == before

@@ -1,0 +1,151 @@
+"""Large plain log files read by several processes: workers decode task events, the parent replays in order.
+
+Each worker takes a newline-aligned byte range, decodes its TaskEnd lines into prepared row
+blocks (`prepare_tasks`, where nearly all the per-task time goes) and returns them together
+with the range's other lines, in log order. The parent replays the ranges in log order into its
+one `Aggregator`, so every event whose order matters (jobs, stages, executors, SQL) is handled
+exactly as on the serial path, and the profile is the same. At most a few ranges are in flight,
+so memory is bounded by the range size, not by the log size.
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from tools.eventlog.aggregate import Aggregator, scan_lines, split_chunks
+from tools.eventlog.codecs import READ_SIZE
+from tools.eventlog.tasks import TaskBatch, prepare_tasks
+
+PARALLEL_MIN_BYTES = 64 << 20  # smaller files: process start-up and transfer cost more than they save
+RANGE_BYTES = 32 << 20  # bytes per work item: bounds what is in flight (about 5 MB of results per range)
+RANGES_PER_WORKER = 4  # at least this many ranges per worker, so uneven ranges even out
+IN_FLIGHT_PER_WORKER = 2
+_SEARCH_BYTES = 1 << 16
+
+
+def default_workers() -> int:
+    """min(cores, 4): more processes than that bring little, the parent's replay becomes the limit."""
+    return max(1, min(os.cpu_count() or 1, 4))
+
+
+def can_fork() -> bool:
+    """Worker processes need the fork start method; inside a pool worker (e.g. `copilot batch`, which already
+    runs one log per core) the log is read in that process rather than multiplying processes."""
+    return "fork" in multiprocessing.get_all_start_methods() and multiprocessing.parent_process() is None
+
+
+@dataclass
+class RangeResult:
+    """What a worker found in its range, in log order: prepared TaskEnd batches and every other line."""
+
+    records: list[TaskBatch | bytes]
+    task_events: int
+
+
+def line_ranges(path: str, size: int, count: int) -> tuple[list[tuple[int, int]], int]:
+    """About `count` byte ranges of whole lines covering the file up to its last newline; returns (ranges, end).
+
+    `end` is the offset after the last newline: what follows it is an unfinished last line.
+    """
+    with open(path, "rb") as f:
+        end = _last_line_end(f, size)
+        bounds = [0]
+        for i in range(1, count):
+            start = _next_line_start(f, size * i // count, end)
+            if bounds[-1] < start < end:
+                bounds.append(start)
+    bounds.append(end)
+    return [(a, b) for a, b in zip(bounds, bounds[1:]) if b > a], end
+
+
+def _next_line_start(f, offset: int, limit: int) -> int:
+    f.seek(offset)
+    pos = offset
+    while pos < limit:
+        block = f.read(_SEARCH_BYTES)
+        if not block:
+            break
+        newline = block.find(b"\n")
+        if newline >= 0:
+            return pos + newline + 1
+        pos += len(block)
+    return limit
+
+
+def _last_line_end(f, size: int) -> int:
+    pos = size
+    while pos > 0:
+        start = max(0, pos - _SEARCH_BYTES)
+        f.seek(start)
+        newline = f.read(pos - start).rfind(b"\n")
+        if newline >= 0:
+            return start + newline + 1
+        pos = start
+    return 0
+
+
+def scan_range(path: str, start: int, end: int) -> RangeResult:
+    """Worker: the records of the whole lines in `path[start:end]`."""
+    records: list[TaskBatch | bytes] = []
+    tasks = 0
+
+    def on_tasks(lines: list) -> None:
+        records.append(prepare_tasks(lines))
+
+    def on_lines(data: bytes, first: int, last: int) -> None:
+        nonlocal tasks
+        tasks += scan_lines(data, first, last, on_tasks, records.append)
+
+    with open(path, "rb") as f:
+        f.seek(start)
+        rest, _ = split_chunks(_read_range(f, end - start), on_lines)
+    on_lines(rest, 0, len(rest))  # empty: ranges end with a newline
+    return RangeResult(records, tasks)
+
+
+def _read_range(f, size: int) -> Iterator[bytes]:
+    while size > 0:
+        chunk = f.read(min(READ_SIZE, size))
+        if not chunk:
+            return
+        size -= len(chunk)
+        yield chunk
+
+
+def replay(agg: Aggregator, result: RangeResult) -> None:
+    """Apply one range's records to the aggregator, in log order."""
+    for record in result.records:
+        if type(record) is bytes:
+            agg.feed_line(record)
+        else:
+            agg.tasks.apply(record)
+    if result.task_events:
+        agg.events += result.task_events
+        agg.saw_event = True
+    agg.flush()
+
+
+def read_parallel(path: str, size: int, agg: Aggregator, workers: int) -> int:
+    """Feed the whole lines of the plain file `path` to `agg` using `workers` processes; returns their end offset."""
+    count = max(workers * RANGES_PER_WORKER, math.ceil(size / RANGE_BYTES))
+    ranges, end = line_ranges(path, size, count)
+    context = multiprocessing.get_context("fork")
+    with context.Pool(workers) as pool:
+        todo = iter(ranges)
+        in_flight: deque = deque()
+        for _ in range(workers * IN_FLIGHT_PER_WORKER):
+            item = next(todo, None)
+            if item is not None:
+                in_flight.append(pool.apply_async(scan_range, (path, *item)))
+        while in_flight:
+            result = in_flight.popleft().get()
+            item = next(todo, None)
+            if item is not None:
+                in_flight.append(pool.apply_async(scan_range, (path, *item)))
+            replay(agg, result)
+    return end
