@@ -86,3 +86,30 @@ class Finding(BaseModel):
     recommendation: Recommendation
     estimated_savings: Savings = Field(default_factory=Savings)
     doc_query: str = ""  # what to look up in the knowledge base
+
+
+def advice_finding(
+    rule_id: str,
+    category: Category,
+    severity: Severity,
+    title: str,
+    evidence: list[Evidence],
+    summary: str,
+    savings_method: str,
+    doc_query: str,
+    config_changes: list[ConfigChange] | None = None,
+    code_change: str | None = None,
+    sql_execution_ids: list[int] | None = None,
+) -> Finding:
+    """A finding whose gain is described rather than computed (table layout, streaming advice): no core-time saving."""
+    return Finding(
+        rule_id=rule_id,
+        category=category,
+        severity=severity,
+        title=title,
+        evidence=evidence,
+        recommendation=Recommendation(summary=summary, config_changes=config_changes or [], code_change=code_change),
+        estimated_savings=Savings(method=savings_method),
+        doc_query=doc_query,
+        sql_execution_ids=sql_execution_ids or [],
+    )

@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 
 from tools.errors import ConfigurationError
 from tools.eventlog.model import AppProfile, StreamingProgress
-from tools.findings import ConfigChange, Evidence, Finding, Recommendation, Savings, Severity
+from tools.findings import ConfigChange, Evidence, Finding, Severity, advice_finding
 
 ROCKSDB_PROVIDER = "org.apache.spark.sql.execution.streaming.state.RocksDBStateStoreProvider"
 _SUBSCRIBE = re.compile(r"Subscribe\[([^\]]*)\]")
@@ -167,22 +167,20 @@ def _falling_behind(query: StreamingProgress, t: StreamingThresholds, cores: int
         f"processes {processed:.0f} rows/s but receives {incoming:.0f} rows/s" if slower
         else f"runs batches back to back ({(batch or 0) / 1000:.1f} s each, every {(interval or 0) / 1000:.1f} s)"
     )
-    return Finding(
+    return advice_finding(
         rule_id="streaming_falling_behind",
         category="config",
         severity=Severity.severe if slower and processed is not None and incoming and processed < incoming * 0.5 else Severity.moderate,
         title=f"Query {_label(query)} {cause}: it has no headroom and any burst becomes backlog",
         evidence=evidence,
-        recommendation=Recommendation(
-            summary=(
-                f"Set a trigger of about {trigger_s} s and bound each batch to what the query processes in it "
-                f"({'maxOffsetsPerTrigger' if is_kafka else 'maxOffsetsPerTrigger / maxFilesPerTrigger'}, with {int(t.headroom * 100)}% headroom), "
-                f"then add processing capacity (more executor cores{', minPartitions above the topic partition count' if is_kafka else ''}) to catch up."
-            ),
-            config_changes=changes,
-            code_change=f'.trigger(processingTime="{trigger_s} seconds")',
+        summary=(
+            f"Set a trigger of about {trigger_s} s and bound each batch to what the query processes in it "
+            f"({'maxOffsetsPerTrigger' if is_kafka else 'maxOffsetsPerTrigger / maxFilesPerTrigger'}, with {int(t.headroom * 100)}% headroom), "
+            f"then add processing capacity (more executor cores{', minPartitions above the topic partition count' if is_kafka else ''}) to catch up."
         ),
-        estimated_savings=Savings(method="latency, not cost: keeps batches within the trigger"),
+        config_changes=changes,
+        code_change=f'.trigger(processingTime="{trigger_s} seconds")',
+        savings_method="latency, not cost: keeps batches within the trigger",
         doc_query="structured streaming trigger maxOffsetsPerTrigger processing rate input rate backlog",
     )
 
@@ -192,7 +190,7 @@ def _large_state(query: StreamingProgress, profile: AppProfile, t: StreamingThre
     provider = profile.property("spark.sql.streaming.stateStore.providerClass") or ""
     if not state or state < t.state_memory_bytes or "RocksDB" in provider:
         return None
-    return Finding(
+    return advice_finding(
         rule_id="streaming_large_state",
         category="memory_underprovisioned",
         severity=Severity.moderate,
@@ -201,12 +199,10 @@ def _large_state(query: StreamingProgress, profile: AppProfile, t: StreamingThre
             Evidence(name="state memory (max)", value=state, unit="bytes", threshold=t.state_memory_bytes),
             Evidence(name="state rows (max)", value=query.state_rows_max or 0, unit="rows"),
         ],
-        recommendation=Recommendation(
-            summary="Keep large state in RocksDB instead of the JVM heap, and bound it with a watermark on the stateful operator.",
-            config_changes=[ConfigChange(key="spark.sql.streaming.stateStore.providerClass", value=ROCKSDB_PROVIDER, current=provider or None)],
-            code_change='.withWatermark("event_time", "1 hour")',
-        ),
-        estimated_savings=Savings(method="stability: less GC and no executor OOM"),
+        summary="Keep large state in RocksDB instead of the JVM heap, and bound it with a watermark on the stateful operator.",
+        config_changes=[ConfigChange(key="spark.sql.streaming.stateStore.providerClass", value=ROCKSDB_PROVIDER, current=provider or None)],
+        code_change='.withWatermark("event_time", "1 hour")',
+        savings_method="stability: less GC and no executor OOM",
         doc_query="RocksDB state store provider streaming state watermark",
     )
 
@@ -217,7 +213,7 @@ def _kafka_parallelism(query: StreamingProgress, cores: int | None, partitions: 
     total = sum(partitions.values())
     if total >= cores:
         return None
-    return Finding(
+    return advice_finding(
         rule_id="streaming_kafka_partitions_few",
         category="too_few_partitions",
         severity=Severity.low,
@@ -227,10 +223,8 @@ def _kafka_parallelism(query: StreamingProgress, cores: int | None, partitions: 
             Evidence(name="executor cores", value=cores, unit="count"),
             *[Evidence(name=f"partitions of {topic}", value=count, unit="count") for topic, count in partitions.items()],
         ],
-        recommendation=Recommendation(
-            summary="Let Spark split Kafka partitions into more read tasks with minPartitions (or add topic partitions).",
-            config_changes=[ConfigChange(key="minPartitions", value=str(cores), current=None)],
-        ),
-        estimated_savings=Savings(method="latency: uses the idle cores while reading"),
+        summary="Let Spark split Kafka partitions into more read tasks with minPartitions (or add topic partitions).",
+        config_changes=[ConfigChange(key="minPartitions", value=str(cores), current=None)],
+        savings_method="latency: uses the idle cores while reading",
         doc_query="Kafka source minPartitions structured streaming parallelism",
     )

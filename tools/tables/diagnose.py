@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import re
 
-from tools.findings import ConfigChange, Evidence, Finding, Recommendation, Savings, Severity
+from tools.findings import ConfigChange, Evidence, Finding, Severity, advice_finding
 from tools.tables.model import MiB, TableProfile, TableThresholds
 from tools.tables.plan_filters import filter_columns
 
@@ -85,17 +85,15 @@ def _small_files(table: TableProfile, t: TableThresholds, zorder: list[str]) -> 
             f"and make the writer produce fewer files (repartition before write{' by the partition columns' if by else ''})."
         )
         code = f"df.repartition({ideal_files}{by}).write.partitionBy(...).{table.format}(new_path)" if by else f"df.repartition({ideal_files}).write.{table.format}(new_path)"
-    return Finding(
+    return advice_finding(
         rule_id="table_small_files",
         category="small_files",
         severity=severity,
         title=f"{table.small_files} of {table.file_count} files are smaller than {_mib(t.small_file_bytes)}",
         evidence=evidence,
-        recommendation=Recommendation(
-            summary=summary,
-            code_change=code,
-        ),
-        estimated_savings=Savings(method=NOT_ESTIMATED),
+        summary=summary,
+        code_change=code,
+        savings_method=NOT_ESTIMATED,
         doc_query="small files compaction OPTIMIZE maxPartitionBytes openCostInBytes",
     )
 
@@ -123,18 +121,16 @@ def _delta_auto_optimize_off(table: TableProfile, t: TableThresholds) -> Finding
     ]
     if delta.median_files_added_per_write is not None:
         evidence.append(Evidence(name="median files added per write", value=delta.median_files_added_per_write, unit="count"))
-    return Finding(
+    return advice_finding(
         rule_id="delta_auto_optimize_off",
         category="config",
         severity=Severity.moderate if many_small_now else Severity.low,
         title="Writes keep adding small files and the table does not compact them itself",
         evidence=evidence,
-        recommendation=Recommendation(
-            summary="Enable optimized writes and auto compaction on the table so each write produces right-sized files.",
-            code_change=f"ALTER TABLE {table_name(table)} SET TBLPROPERTIES ({properties})",
-            config_changes=changes,
-        ),
-        estimated_savings=Savings(method=NOT_ESTIMATED),
+        summary="Enable optimized writes and auto compaction on the table so each write produces right-sized files.",
+        code_change=f"ALTER TABLE {table_name(table)} SET TBLPROPERTIES ({properties})",
+        config_changes=changes,
+        savings_method=NOT_ESTIMATED,
         doc_query="Delta auto compaction optimized writes autoOptimize",
     )
 
@@ -177,15 +173,16 @@ def _data_skipping(table: TableProfile, t: TableThresholds, candidates: list[str
             f"or convert the table to Delta and Z-order / cluster it by these columns."
         )
         code = f"df.repartition(...).sortWithinPartitions({', '.join(repr(c) for c in missing)}).write.parquet(new_path)"
-    return Finding(
+    return advice_finding(
         rule_id="table_data_skipping_candidates",
         category="config",
         severity=Severity.low,
         title=f"The application filters on {cols}, which the table's layout does not cluster by",
         sql_execution_ids=sql_ids,
         evidence=evidence,
-        recommendation=Recommendation(summary=summary, code_change=code),
-        estimated_savings=Savings(method=NOT_ESTIMATED),
+        summary=summary,
+        code_change=code,
+        savings_method=NOT_ESTIMATED,
         doc_query="Z-order data skipping liquid clustering OPTIMIZE ZORDER BY",
     )
 
@@ -209,22 +206,20 @@ def _partition_skew(table: TableProfile, t: TableThresholds) -> Finding | None:
     ]
     if largest.rows is not None:
         evidence.append(Evidence(name=f"largest partition ({where}) rows", value=largest.rows, unit="rows"))
-    return Finding(
+    return advice_finding(
         rule_id="table_partition_skew",
         category="skew",
         severity=Severity.severe if ratio >= t.partition_skew_ratio * 8 else Severity.moderate,
         title=f"Partition {where} holds {ratio:.0f}x the median partition's data",
         evidence=evidence,
-        recommendation=Recommendation(
-            summary=(
-                f"Readers of {where} get few, huge tasks. Split its files when writing (maxRecordsPerFile, or repartition by the "
-                f"partition column plus a salt), keep AQE skew handling on for joins on it, or partition by a column with an even "
-                f"distribution (or none, clustering instead)."
-            ),
-            config_changes=changes + [ConfigChange(key="spark.sql.adaptive.skewJoin.enabled", value="true", current=None)],
-            code_change="df.repartition(n, 'partition_col', (F.rand() * k).cast('int')).write.partitionBy('partition_col')...",
+        summary=(
+            f"Readers of {where} get few, huge tasks. Split its files when writing (maxRecordsPerFile, or repartition by the "
+            f"partition column plus a salt), keep AQE skew handling on for joins on it, or partition by a column with an even "
+            f"distribution (or none, clustering instead)."
         ),
-        estimated_savings=Savings(method=NOT_ESTIMATED),
+        config_changes=changes + [ConfigChange(key="spark.sql.adaptive.skewJoin.enabled", value="true", current=None)],
+        code_change="df.repartition(n, 'partition_col', (F.rand() * k).cast('int')).write.partitionBy('partition_col')...",
+        savings_method=NOT_ESTIMATED,
         doc_query="skewed partitions maxRecordsPerFile AQE skew join",
     )
 
@@ -241,7 +236,7 @@ def _over_partitioned(table: TableProfile, t: TableThresholds, candidates: list[
         advice = f"Do not partition by {finest} ({parts.distinct_values[finest]} values)"
     cluster = ", ".join([finest] + [c for c in candidates if c != finest][:2])
     layout = f"liquid clustering (CLUSTER BY ({cluster}))" if table.format == "delta" else f"sorting by {cluster} within files"
-    return Finding(
+    return advice_finding(
         rule_id="table_over_partitioned",
         category="config",
         severity=Severity.moderate,
@@ -251,11 +246,9 @@ def _over_partitioned(table: TableProfile, t: TableThresholds, candidates: list[
             Evidence(name="median partition bytes", value=parts.bytes.median_bytes, unit="bytes", threshold=t.over_partitioned_median_bytes),
             *[Evidence(name=f"distinct values of {c}", value=n, unit="count") for c, n in parts.distinct_values.items()],
         ],
-        recommendation=Recommendation(
-            summary=f"{advice}; keep data skipping on that column with {layout}.",
-            code_change=f"df.write.partitionBy({', '.join(repr(c) for c in coarser)})..." if coarser else "df.write (no partitionBy) ...",
-        ),
-        estimated_savings=Savings(method=NOT_ESTIMATED),
+        summary=f"{advice}; keep data skipping on that column with {layout}.",
+        code_change=f"df.write.partitionBy({', '.join(repr(c) for c in coarser)})..." if coarser else "df.write (no partitionBy) ...",
+        savings_method=NOT_ESTIMATED,
         doc_query="partitioning too many partitions liquid clustering partition column choice",
     )
 
@@ -281,14 +274,16 @@ def _oversized_files(table: TableProfile, t: TableThresholds) -> Finding | None:
         summary = f"Write files of about {_mib(t.target_file_bytes)}: cap rows per file, or set the Delta target file size."
         code = f"ALTER TABLE {table_name(table)} SET TBLPROPERTIES ('delta.targetFileSize' = '{t.target_file_bytes}')" if table.format == "delta" else None
         changes = [ConfigChange(key="spark.sql.files.maxRecordsPerFile", value=str(target_rows), current=None)] if target_rows else []
-    return Finding(
+    return advice_finding(
         rule_id="table_oversized_files",
         category="oversized_partitions",
         severity=Severity.moderate,
         title=f"Files up to {_mib(table.files.max_bytes)} limit read parallelism",
         evidence=evidence,
-        recommendation=Recommendation(summary=summary, code_change=code, config_changes=changes),
-        estimated_savings=Savings(method=NOT_ESTIMATED),
+        summary=summary,
+        code_change=code,
+        config_changes=changes,
+        savings_method=NOT_ESTIMATED,
         doc_query="large files splittable compression maxRecordsPerFile target file size",
     )
 
@@ -317,7 +312,7 @@ def _vacuum_due(table: TableProfile, t: TableThresholds) -> Finding | None:
     if ratio < t.vacuum_min_unreferenced_ratio:
         return None
     hours = _safe_retention_hours(table, t)
-    return Finding(
+    return advice_finding(
         rule_id="delta_vacuum_due",
         category="config",
         severity=Severity.low,
@@ -327,11 +322,9 @@ def _vacuum_due(table: TableProfile, t: TableThresholds) -> Finding | None:
             Evidence(name="unreferenced / active bytes", value=round(ratio, 2), unit="ratio", threshold=t.vacuum_min_unreferenced_ratio),
             Evidence(name="last VACUUM", value="never (in the history read)" if delta.last_vacuum_ms is None else delta.last_vacuum_ms, unit="" if delta.last_vacuum_ms is None else "epoch ms"),
         ],
-        recommendation=Recommendation(
-            summary=f"Run VACUUM with a retention of at least {hours} hours so time travel and running readers keep working (never below 168 hours).",
-            code_change=f"VACUUM {table_name(table)} RETAIN {hours} HOURS",
-        ),
-        estimated_savings=Savings(method="storage only: frees the unreferenced bytes"),
+        summary=f"Run VACUUM with a retention of at least {hours} hours so time travel and running readers keep working (never below 168 hours).",
+        code_change=f"VACUUM {table_name(table)} RETAIN {hours} HOURS",
+        savings_method="storage only: frees the unreferenced bytes",
         doc_query="Delta VACUUM retention deletedFileRetentionDuration",
     )
 
@@ -349,17 +342,15 @@ def _unsafe_retention(table: TableProfile, t: TableThresholds) -> Finding | None
         problems.append(Evidence(name="delta.logRetentionDuration", value=delta.log_retention or "", unit="", threshold="at least delta.deletedFileRetentionDuration"))
     if not problems:
         return None
-    return Finding(
+    return advice_finding(
         rule_id="delta_retention_unsafe",
         category="config",
         severity=Severity.moderate,
         title="Retention shorter than 7 days can break long-running readers, streaming sources and time travel",
         evidence=problems,
-        recommendation=Recommendation(
-            summary="Keep deleted files at least 7 days and the log at least as long as deleted files.",
-            config_changes=[ConfigChange(key=e.name, value="interval 7 days" if "deleted" in e.name else "interval 30 days", current=str(e.value)) for e in problems],
-        ),
-        estimated_savings=Savings(method="reliability, not speed"),
+        summary="Keep deleted files at least 7 days and the log at least as long as deleted files.",
+        config_changes=[ConfigChange(key=e.name, value="interval 7 days" if "deleted" in e.name else "interval 30 days", current=str(e.value)) for e in problems],
+        savings_method="reliability, not speed",
         doc_query="Delta logRetentionDuration deletedFileRetentionDuration VACUUM safety",
     )
 
@@ -372,16 +363,14 @@ def _uncompressed(table: TableProfile) -> Finding | None:
     plain = parquet.codecs.get("UNCOMPRESSED", 0)
     if plain / chunks < 0.5:
         return None
-    return Finding(
+    return advice_finding(
         rule_id="table_parquet_uncompressed",
         category="config",
         severity=Severity.low,
         title=f"{plain} of {chunks} Parquet column chunks are uncompressed",
         evidence=[Evidence(name="uncompressed column chunks", value=plain, unit="count"), Evidence(name="column chunks read", value=chunks, unit="count")],
-        recommendation=Recommendation(
-            summary="Write Parquet with zstd (or snappy): less I/O for every reader at little CPU cost.",
-            config_changes=[ConfigChange(key="spark.sql.parquet.compression.codec", value="zstd", current=None)],
-        ),
-        estimated_savings=Savings(method=NOT_ESTIMATED),
+        summary="Write Parquet with zstd (or snappy): less I/O for every reader at little CPU cost.",
+        config_changes=[ConfigChange(key="spark.sql.parquet.compression.codec", value="zstd", current=None)],
+        savings_method=NOT_ESTIMATED,
         doc_query="parquet compression codec zstd snappy",
     )
