@@ -1,4 +1,4 @@
-"""The analysis graph's nodes: intake, route, rank, retrieve, synthesize, verify, finalize.
+"""The analysis graph's nodes: intake, route, rank, retrieve, synthesize, verify, finalize (or findings_report).
 
 Nodes are thin: they decide which tool to call and merge results. They are built
 by `make_nodes` over one run's configuration and LLM session.
@@ -26,6 +26,9 @@ from graph.state import AnalysisState, AppArtifacts, AppFinding, Question
 from graph.verify import verify_report
 from tools.errors import EventLogError
 from tools.eventlog.model import AppProfile
+
+FINDINGS_ONLY_CAVEAT = ("findings-only analysis: no documentation was searched, so recommendations carry no "
+                        "citations, and the summary is the template's")
 
 TOPIC_WORDS: dict[str, tuple[str, ...]] = {
     "skew": ("skew", "straggler", "slow task", "one task", "uneven", "hot key"),
@@ -93,8 +96,9 @@ class Nodes:
 
     # ---------------------------------------------------------------- intake / route
     def intake(self, state: AnalysisState) -> dict:
-        profiles: list[AppProfile] = []
-        for path in state["logs"]:
+        """Load every application of the given logs (profiles the caller already loaded are used as they are)."""
+        profiles: list[AppProfile] = list(state.get("profiles") or [])
+        for path in [] if profiles else state["logs"]:
             try:
                 profiles += adapters.load_profiles(path, self.config)
             except ToolUnavailable as exc:
@@ -227,6 +231,12 @@ class Nodes:
             return "done"
         return "retry" if state.get("attempts", 0) < 2 else "template"
 
+    def findings_report(self, state: AnalysisState) -> dict:
+        """The fast depth's end: the template report straight after rank, without documentation or narrative."""
+        report = build_report({**state, "findings": state.get("priced_findings") or state.get("findings") or []})
+        report.caveats.append(FINDINGS_ONLY_CAVEAT)
+        return {"report": report}
+
     def template(self, state: AnalysisState) -> dict:
         """Verify failed twice: the deterministic template report, with what was rejected noted."""
         base = build_report({**state, "findings": state.get("priced_findings") or state.get("findings") or []})
@@ -275,4 +285,4 @@ def _rule_effect(item: AppFinding, profile: AppProfile) -> PredictedEffect | Non
     return PredictedEffect(runtime_before_ms=profile.duration_ms, runtime_after_ms=after, method="rule estimate")
 
 
-__all__ = ["Nodes", "parse_question", "choose_specialists"]
+__all__ = ["FINDINGS_ONLY_CAVEAT", "Nodes", "parse_question", "choose_specialists"]

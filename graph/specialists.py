@@ -91,8 +91,10 @@ def owner_of(category: str) -> str:
     return "metadata"
 
 
-def make_specialist(spec: Specialist, config: GraphConfig, session: LLMSession) -> Callable[[SpecialistInput], dict]:
-    """Build the graph node for one specialist."""
+def make_specialist(
+    spec: Specialist, config: GraphConfig, session: LLMSession, docs: bool = True
+) -> Callable[[SpecialistInput], dict]:
+    """Build the graph node for one specialist (`docs=False`: its model is not offered `search_docs`)."""
 
     def node(task: SpecialistInput) -> dict:
         categories = set(spec.categories) | set(task.get("extra_categories") or [])
@@ -107,7 +109,7 @@ def make_specialist(spec: Specialist, config: GraphConfig, session: LLMSession) 
             toolbox = Toolbox(profile, config, task.get("table"))
             if session.available:
                 try:
-                    notes.append(_run_llm(spec, toolbox, task, config, session))
+                    notes.append(_run_llm(spec, toolbox, task, config, session, docs))
                     mode = "llm"
                 except LLMUnavailable:
                     pass
@@ -132,9 +134,11 @@ def make_specialist(spec: Specialist, config: GraphConfig, session: LLMSession) 
     return node
 
 
-def _run_llm(spec: Specialist, toolbox: Toolbox, task: SpecialistInput, config: GraphConfig, session: LLMSession) -> str:
+def _run_llm(spec: Specialist, toolbox: Toolbox, task: SpecialistInput, config: GraphConfig, session: LLMSession,
+             docs: bool = True) -> str:
     """The specialist as a bounded tool-calling loop; returns its closing note."""
-    tool_names = [t for t in spec.tools if task.get("table") or t not in ("inspect_table", "diagnose_table")]
+    tool_names = [t for t in spec.tools if (task.get("table") or t not in ("inspect_table", "diagnose_table"))
+                  and (docs or t != "search_docs")]
     messages = [
         SystemMessage(prompts.specialist_system(spec.name, spec.focus, config.specialist_max_steps)),
         HumanMessage(prompts.specialist_task(app_overview(toolbox.profile).model_dump(mode="json", exclude_none=True),

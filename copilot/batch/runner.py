@@ -13,6 +13,7 @@ import multiprocessing
 import os
 import time
 from collections import deque
+from pathlib import Path
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -21,7 +22,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from copilot.batch.identity import fingerprint
-from copilot.batch.worker import analyze_log, init_worker
+from copilot.batch.worker import RejectedRef, analyze_log, init_worker
 from copilot.store.db import Store
 from copilot.store.fleet import FleetView, fleet_view
 from copilot.store.records import LogIdentity, LogOutcome
@@ -73,11 +74,28 @@ def default_workers() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
-def discover(source: str, include_incomplete: bool) -> list[LogRef]:
-    """Every application log under `source`, found by the event-log engine."""
-    from tools.eventlog import discover_applications
+def discover(source: str, include_incomplete: bool, cache_dir: Path | None = None) -> list[LogRef]:
+    """Every application log under `source`, found by the event-log engine, sorted by path.
 
-    return discover_applications(source, include_incomplete=include_incomplete)
+    Files discovery rejected (named like logs, first bytes not one) come as `RejectedRef`s:
+    the batch records each as failed with discovery's reason. `shs://host:port` is a whole
+    History Server: its applications' logs are downloaded into `cache_dir` (default
+    `$COPILOT_HOME/cache`) first.
+    """
+    from tools.eventlog.storage import discover as scan
+    from tools.sources.shs import is_shs_url
+
+    if is_shs_url(source):
+        from copilot.batch.shs import server_logs
+
+        if cache_dir is None:
+            from copilot.settings import get_settings
+
+            cache_dir = get_settings().home / "cache"
+        return sorted(server_logs(source, cache_dir, include_incomplete), key=lambda ref: ref.path)
+    found = scan(source, include_incomplete=include_incomplete)
+    rejected = [RejectedRef(**item.ref.model_dump(), reason=item.reason) for item in found.rejected]
+    return sorted([*found.apps, *rejected], key=lambda ref: ref.path)
 
 
 def prepare_full_reports(settings) -> None:
@@ -94,7 +112,7 @@ def _mp_context():
     methods = multiprocessing.get_all_start_methods()
     if "forkserver" in methods:
         ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["copilot.batch.worker", "copilot.batch.analysis"])
+        ctx.set_forkserver_preload(["copilot.batch.worker", "copilot.batch.analysis", "graph.graph"])
         return ctx
     return multiprocessing.get_context("spawn")
 
@@ -184,7 +202,7 @@ def run_batch(
     progress = progress or Progress()
     workers = max(1, workers or default_workers())
     started = time.perf_counter()
-    refs = discover(source, include_incomplete)
+    refs = discover(source, include_incomplete, Path(settings.home) / "cache")
     run_id = start_run(store, source, "local", workers)
     summary = BatchSummary(run_id=run_id, source=source, workers=workers, discovered=len(refs),
                            store_path=str(store.path))
@@ -209,7 +227,12 @@ def run_batch(
     for _ in range(summary.skipped):
         progress.advance(LogOutcome(status="skipped", log=LogIdentity(log_path="")))
 
+    written: set[str] = set()  # content hashes stored by this run (one row per hash in the store)
+
     def on_outcome(outcome: LogOutcome) -> None:
+        digest = outcome.log.log_hash
+        if outcome.status == "analyzed" and digest in written:  # a copy of a log analyzed a moment ago
+            outcome = outcome.model_copy(update={"status": "skipped", "record": None})
         if outcome.status == "analyzed":
             summary.analyzed += 1
             summary.bytes_analyzed += outcome.log.log_bytes
@@ -220,8 +243,13 @@ def run_batch(
         else:
             summary.failed += 1
             summary.failures.append(FailedLog(log_path=outcome.log.log_path, reason=outcome.reason or "unknown"))
-        if outcome.status != "skipped" or outcome.log.log_mtime_ns is not None:
-            writer.add(outcome)
+        stored = outcome
+        if outcome.status == "failed" and digest in written:  # e.g. a second empty file: listed, its failure stored once
+            stored = outcome.model_copy(update={"status": "skipped"})
+        if stored.status != "skipped" or stored.log.log_mtime_ns is not None:
+            writer.add(stored)
+        if outcome.status != "skipped" and digest:
+            written.add(digest)
         progress.advance(outcome)
 
     try:

@@ -8,6 +8,7 @@ stops a batch.
 
 from __future__ import annotations
 
+import os
 import signal
 import time
 from collections.abc import Collection
@@ -16,6 +17,18 @@ from copilot.batch.identity import log_identity
 from copilot.store.records import LogIdentity, LogOutcome
 from tools.errors import CopilotError
 from tools.eventlog import LogRef
+
+
+
+class RejectedRef(LogRef):
+    """A log discovery rejected: the batch hashes it and records it as failed with `reason`.
+
+    A file named like a log whose first bytes are not one; or, without parts, a History Server
+    application whose log could not be downloaded (reported, not stored: it has no content hash).
+    """
+
+    reason: str
+
 
 _skip_hashes: frozenset[str] = frozenset()
 _settings = None
@@ -26,6 +39,7 @@ def init_worker(skip_hashes: Collection[str], settings, full_report: bool = Fals
     """Process-pool initializer: the hashes to skip, the settings and the analysis depth, sent once per worker."""
     global _skip_hashes, _settings, _full_report
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it stops the pool cleanly
+    os.environ.setdefault("OMP_NUM_THREADS", "1")  # one core per worker: the runtime model must not oversubscribe
     _skip_hashes = frozenset(skip_hashes)
     _settings = settings
     _full_report = full_report
@@ -52,6 +66,8 @@ def analyze_log(
     full_report = _full_report if full_report is None else full_report
     started = time.perf_counter()
     path = log.path if isinstance(log, LogRef) else str(log)
+    if isinstance(log, RejectedRef) and not log.parts:  # nothing on storage to hash (a download that failed)
+        return LogOutcome(status="failed", log=LogIdentity(log_path=path), reason=log.reason)
     try:
         ref = log if isinstance(log, LogRef) else _resolve(path)
         identity = log_identity(ref)
@@ -59,6 +75,9 @@ def analyze_log(
         return LogOutcome(status="failed", log=LogIdentity(log_path=path), reason=f"cannot read: {one_line(exc)}")
     if identity.log_hash in skip:
         return LogOutcome(status="skipped", log=identity)
+    if isinstance(ref, RejectedRef):
+        return LogOutcome(status="failed", log=identity, reason=ref.reason,
+                          elapsed_ms=(time.perf_counter() - started) * 1e3)
     try:
         record = analyze_to_record(identity, settings, full_report)
     except Exception as exc:

@@ -1,4 +1,4 @@
-"""`copilot batch PATH_OR_URL`: analyze every application log under a folder into the history store."""
+"""`copilot batch PATH_OR_URL`: analyze every application log under a folder (or on a History Server) into the store."""
 
 from __future__ import annotations
 
@@ -16,7 +16,9 @@ class Engine(str, Enum):
 def register(app: typer.Typer) -> None:
     @app.command()
     def batch(
-        source: str = typer.Argument(..., help="Folder (or fsspec URL) where the event logs land."),
+        source: str = typer.Argument(
+            ..., help="Folder (or fsspec URL) where the event logs land, or shs://host:port for a whole History Server."
+        ),
         workers: int = typer.Option(0, "--workers", "-w", help="Worker processes (default: one per core)."),
         force: bool = typer.Option(False, "--force", help="Re-analyze logs already in the store."),
         retry_failed: bool = typer.Option(False, "--retry-failed", help="Retry logs that failed before."),
@@ -30,7 +32,8 @@ def register(app: typer.Typer) -> None:
         partitions: int = typer.Option(0, "--partitions", help="Spark partitions for --engine spark."),
         no_store: bool = typer.Option(False, "--no-store", help="--engine spark: write Parquet only."),
         reports: bool = typer.Option(
-            False, "--reports", help="Run the full offline analysis graph per log and store each report (slower)."
+            False, "--reports",
+            help="Full report per log (documentation citations, narrative), stored as JSON; seconds per log.",
         ),
         as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
     ) -> None:
