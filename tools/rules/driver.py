@@ -29,6 +29,11 @@ def driver_bound(ctx: RuleContext) -> Iterator[Finding]:
     if ratio < t.driver_time_ratio or driver_ms < t.driver_min_time_ms:
         return
     executor_cores = sum(e.cores or 0 for e in ctx.profile.executors if e.executor_id != "driver")
+    changes = []
+    if executor_cores and not ctx.bool_property("spark.dynamicAllocation.enabled", False):
+        changes.append(ctx.change("spark.dynamicAllocation.enabled", "true"))
+    if (ctx.prop("spark.scheduler.mode") or "FIFO").upper() != "FAIR":
+        changes.append(ctx.change("spark.scheduler.mode", "FAIR"))
     yield ctx.finding(
         title=f"{ratio:.0%} of the run ({human_duration(driver_ms)}) had no Spark job running",
         evidence=[
@@ -39,11 +44,9 @@ def driver_bound(ctx: RuleContext) -> Iterator[Finding]:
         recommendation=Recommendation(
             summary="Move driver-side work (loops over collected data, pandas on the driver, sequential small "
             "jobs, file listing) into Spark, run independent jobs concurrently, and release idle executors.",
-            config_changes=[ctx.change("spark.dynamicAllocation.enabled", "true")]
-            if executor_cores and not ctx.bool_property("spark.dynamicAllocation.enabled", False)
-            else [],
+            config_changes=changes,
             code_change="Replace collect()/toPandas() + Python loops with DataFrame operations; submit independent "
-            "actions from a thread pool (with spark.scheduler.mode=FAIR).",
+            "actions from a thread pool (with spark.scheduler.mode=FAIR, so they share the executors).",
         ),
         savings=driver_savings(ctx, driver_ms, executor_cores),
         doc_query="driver bound collect toPandas driver time idle executors",

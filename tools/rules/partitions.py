@@ -41,7 +41,7 @@ def partition_code_change(ctx: RuleContext, stage: StageProfile, target_tasks: i
     if stage.metrics.shuffle_read_bytes is not None and stage.metrics.shuffle_read_bytes.sum > 0:
         if count_set_in_code(ctx, stage):
             return (f"The stage's {stage.num_tasks} tasks come from an explicit repartition(n)/coalesce(n) in the "
-                    f"code, not from spark.sql.shuffle.partitions: use about {target_tasks} there.")
+                    f"code, not from the shuffle-partitions setting: use about {target_tasks} there.")
         return None
     if stage.metrics.input_bytes is not None and stage.metrics.input_bytes.sum > 0:
         return ("If the input files are not splittable (gzip, single large files) split them or repartition right "
