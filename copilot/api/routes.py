@@ -49,7 +49,7 @@ ANALYZE_BODY = {
                     "table": {"type": "string", "maxLength": 4000},
                 },
             }},
-            "application/json": {"schema": {"$ref": "#/components/schemas/AnalyzeJobRequest"}},
+            "application/json": {"schema": AnalyzeJobRequest.model_json_schema()},
         },
     },
 }
@@ -205,5 +205,3 @@ def get_health(request: Request):
     result = health(state.settings, state.jobs.store, state.runner)
     return JSONResponse(result.model_dump(mode="json"), status_code=503 if result.status == "unavailable" else 200)
 
-
-__all__ = ["AnalyzeJobRequest", "api", "public"]
