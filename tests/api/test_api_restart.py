@@ -75,3 +75,24 @@ def test_serve_refuses_a_public_address_without_a_token(home, knowledge_index_di
     assert result.stderr.strip().splitlines() == [
         "copilot: error: refusing to listen on 0.0.0.0 without an API token: set COPILOT_API__TOKEN "
         "(or bind to 127.0.0.1)"]
+
+
+def test_history_server_app_that_cannot_be_fetched_fails_the_job_with_one_clear_line(home, knowledge_index_dir):
+    from api_server import free_port
+
+    home.mkdir()
+    port = free_port()  # nothing listens there
+    env = server_env(home, knowledge_index_dir, token=TOKEN, history_server_url=f"http://127.0.0.1:{port}")
+    server = Server(home, env).start()
+    try:
+        with server.client() as client:
+            response = client.post("/api/v1/analyze/job", params={"wait": "true"}, json={"app_id": "app-20260101-0001"})
+            refused = client.post("/api/v1/analyze/job", json={"app_id": "../../etc/passwd"})
+    finally:
+        server.stop()
+    assert response.status_code == 200
+    job = response.json()
+    assert job["status"] == "failed" and job["source_kind"] == "history_server"
+    assert job["error"].startswith(f"cannot reach the History Server at http://127.0.0.1:{port}")
+    assert "\n" not in job["error"]
+    assert refused.status_code == 422
