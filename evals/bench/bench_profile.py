@@ -136,11 +136,14 @@ t0 = time.perf_counter()
 from tools.eventlog import load_profile
 t1 = time.perf_counter()
 c1 = time.process_time()
-p = load_profile(sys.argv[1])
+p = load_profile(sys.argv[1], workers=int(sys.argv[2]))
 t2 = time.perf_counter()
-print(json.dumps({"seconds": t2 - t1, "cpu_seconds": time.process_time() - c1, "import_seconds": t1 - t0,
+workers = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(json.dumps({"seconds": t2 - t1, "cpu_seconds": time.process_time() - c1 + workers.ru_utime + workers.ru_stime,
+                  "parent_cpu_seconds": time.process_time() - c1, "import_seconds": t1 - t0,
                   "tasks": p.total_tasks, "stages": len(p.stages),
-                  "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                  "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "worker_rss_mb": workers.ru_maxrss / 1024}))
 """
 
 JSON_CHILD = """
@@ -157,8 +160,9 @@ print(json.dumps({"seconds": t1 - t0, "cpu_seconds": time.process_time() - c0, "
 """
 
 
-def run_child(code: str, path: Path) -> dict:
-    done = subprocess.run([sys.executable, "-c", code, str(path)], cwd=REPO, capture_output=True, text=True, check=True)
+def run_child(code: str, path: Path, *args: str) -> dict:
+    done = subprocess.run([sys.executable, "-c", code, str(path), *args], cwd=REPO, capture_output=True, text=True,
+                          check=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -225,6 +229,7 @@ def main() -> None:
     parser.add_argument("--tasks-per-stage", type=int, default=1000)
     parser.add_argument("--source", choices=sorted(SOURCES), default="yarn-spark3.0", help="real log the events come from")
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "copilot_bench_profile")
+    parser.add_argument("--workers", type=int, default=None, help="load_profile worker processes (default min(cores, 4))")
     parser.add_argument("--skip-history-server", action="store_true")
     parser.add_argument("--keep", action="store_true", help="keep the synthesized log")
     args = parser.parse_args()
@@ -239,34 +244,55 @@ def main() -> None:
     print(f"synthesized {log}: {size_mb:.0f} MB, {shape['tasks']:,} tasks, {shape['stages']:,} stages "
           f"({time.perf_counter() - t:.0f} s)", flush=True)
 
+    from tools.eventlog.parallel import PARALLEL_MIN_BYTES, can_fork, default_workers
+
+    workers = args.workers or default_workers()
+    if not can_fork() or shape["bytes"] < PARALLEL_MIN_BYTES:
+        workers = 1
     rows = []
-    profile = run_child(PROFILE_CHILD, log)
-    assert profile["tasks"] == shape["tasks"], (profile, shape)
-    rows.append(("copilot load_profile", profile["seconds"], profile["cpu_seconds"], profile["rss_mb"]))
-    print(f"load_profile: {profile}", flush=True)
+    runs = [workers, 1] if workers > 1 else [1]
+    profiles = {}
+    for n in runs:
+        result = profiles[n] = run_child(PROFILE_CHILD, log, str(n))
+        assert result["tasks"] == shape["tasks"], (result, shape)
+        rss = f"{result['rss_mb']:.0f}" + (f" + {n}x{result['worker_rss_mb']:.0f}" if n > 1 else "")
+        label = f"copilot load_profile, {n} worker{'s' if n > 1 else ''}" if n > 1 else "copilot load_profile, 1 process"
+        rows.append((label, result["seconds"], result["cpu_seconds"], rss))
+        print(f"load_profile ({n}): {result}", flush=True)
+    profile, single = profiles[workers], profiles[1]
     baseline = run_child(JSON_CHILD, log)
-    rows.append(("json.loads per line (parse only)", baseline["seconds"], baseline["cpu_seconds"], baseline["rss_mb"]))
+    rows.append(("json.loads per line (parse only)", baseline["seconds"], baseline["cpu_seconds"], f"{baseline['rss_mb']:.0f}"))
     print(f"json.loads: {baseline}", flush=True)
     if not args.skip_history_server:
         shs = history_server(log_dir, shape["stages"])
-        rows.append(("Spark History Server replay", shs["seconds"], shs["cpu_seconds"], shs["rss_mb"]))
+        rows.append(("Spark History Server replay", shs["seconds"], shs["cpu_seconds"], f"{shs['rss_mb']:.0f}"))
         print(f"history server: {shs}", flush=True)
 
     print()
     print(f"log: {size_mb:.0f} MB uncompressed, {shape['tasks']:,} tasks, {shape['stages']:,} stages, "
           f"events from {SOURCES[args.source].name} ({args.source})")
-    print(f"{'reader':34} {'wall s':>8} {'MB/s':>7} {'CPU s':>8} {'peak RSS MB':>12} {'copilot faster (wall / CPU)':>28}")
+    head = f"copilot {workers}w faster (wall / CPU)" if workers > 1 else "copilot faster (wall / CPU)"
+    print(f"{'reader':36} {'wall s':>8} {'MB/s':>7} {'CPU s':>8} {'peak RSS MB':>13} {head:>32}"
+          + (f" {'copilot 1 process faster':>26}" if workers > 1 else ""))
     for name, seconds, cpu, rss in rows:
         if seconds is None:
-            print(f"{name:34} {'timeout':>8} {'-':>7} {'-':>8} {rss:12.0f}")
+            print(f"{name:36} {'timeout':>8} {'-':>7} {'-':>8} {rss:>13}")
             continue
-        speedup = f"{seconds / profile['seconds']:.1f}x / {cpu / profile['cpu_seconds']:.1f}x"
-        print(f"{name:34} {seconds:8.2f} {size_mb / seconds:7.1f} {cpu:8.2f} {rss:12.0f} {speedup:>28}")
+        line = f"{name:36} {seconds:8.2f} {size_mb / seconds:7.1f} {cpu:8.2f} {rss:>13} {_ratio(seconds, cpu, profile):>32}"
+        if workers > 1:
+            line += f" {_ratio(seconds, cpu, single):>26}"
+        print(line)
     load = os.getloadavg()
-    print(f"(machine: {os.cpu_count()} cores, load average {load[0]:.1f}; load_profile excludes "
-          f"{profile['import_seconds']:.2f} s of Python imports; the History Server time includes its JVM start)")
+    print(f"(machine: {os.cpu_count()} cores, load average {load[0]:.1f}; load_profile with {workers} worker process(es) "
+          f"for logs >= {PARALLEL_MIN_BYTES >> 20} MB, CPU s = parent + workers, RSS = parent + workers x largest "
+          f"worker (forked, so shared pages count twice); load_profile excludes {profile['import_seconds']:.2f} s of "
+          "Python imports; the json.loads loop is one process; the History Server time includes its JVM start)")
     if not args.keep:
         shutil.rmtree(args.workdir, ignore_errors=True)
+
+
+def _ratio(seconds: float, cpu: float, reference: dict) -> str:
+    return f"{seconds / reference['seconds']:.1f}x / {cpu / reference['cpu_seconds']:.1f}x"
 
 
 if __name__ == "__main__":

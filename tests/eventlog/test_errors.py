@@ -125,3 +125,18 @@ def test_cli_prints_one_error_line_and_exits_2(inputs, case):
     assert lines[0].startswith("copilot: error: ")
     assert words in lines[0]
     assert "Traceback" not in done.stderr
+
+
+def test_invalid_utf8_inside_events_is_a_bad_line_not_a_traceback(tmp_path):
+    lines = YARN_APP.read_bytes().splitlines(keepends=True)
+    task_end = next(i for i, line in enumerate(lines) if line.startswith(b'{"Event":"SparkListenerTaskEnd"'))
+    lines[task_end] = lines[task_end].replace(b'"Executor ID":"', b'"Executor ID":"\xc5', 1)
+    damaged = tmp_path / "app"
+    damaged.write_bytes(b"".join(lines))
+    profile = load_profile(damaged)
+    assert profile.source.bad_lines == 1
+    assert profile.total_tasks == load_profile(YARN_APP).total_tasks - 1
+    foreign = tmp_path / "foreign"
+    foreign.write_bytes(b'{"\xc5vent":"SparkListenerLogStart"}\n')
+    with pytest.raises(EventLogError, match="not a Spark event log"):
+        load_profile(foreign)

@@ -85,3 +85,22 @@ def test_small_files_and_one_worker_stay_in_process(tmp_path):
     load_profile(YARN_APP)  # far below the default threshold
     load_profile(YARN_APP, workers=1, parallel_min_bytes=1)
     assert children_cpu_s() == before
+
+
+def test_metric_records_fast_path_matches_attribute_reads():
+    """The fixed-layout msgpack read gives exactly the values read attribute by attribute (absent groups are NaN)."""
+    import msgspec
+    import numpy as np
+
+    from tools.eventlog.events import TaskEnd
+    from tools.eventlog.stages import metric_records, metric_records_by_attribute
+
+    decode = msgspec.json.Decoder(TaskEnd).decode
+    for log in (FAILING_APP, SQL_APP, YARN_SPARK3):
+        lines = [line for line in log.read_bytes().splitlines() if line.startswith(b'{"Event":"SparkListenerTaskEnd"')]
+        metrics = [t.metrics for t in map(decode, lines) if t.metrics is not None]
+        fast, slow = metric_records(metrics), metric_records_by_attribute(metrics)
+        assert len(fast) == len(metrics) > 10
+        for name in fast.dtype.names:
+            np.testing.assert_array_equal(fast[name], slow[name])
+        assert np.nansum(fast["run_ms"]) > 0

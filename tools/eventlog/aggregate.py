@@ -238,7 +238,7 @@ class Aggregator:
             decoder, handle = handler
             try:
                 handle(decoder.decode(line))
-            except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+            except ev.DECODE_ERRORS as exc:
                 self._bad(name, exc)
             except Exception as exc:  # noqa: BLE001 - one odd event must not stop the analysis
                 self._bad(name, exc)
@@ -248,7 +248,7 @@ class Aggregator:
     def _event_name(self, line: bytes) -> str | None:
         try:
             name = self._name_decoder.decode(line).event
-        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        except ev.DECODE_ERRORS as exc:
             self._bad("line", exc)
             return None
         if not name:

@@ -14,30 +14,33 @@ from msgspec import Struct, field
 
 Number = int | float
 NAN = float("nan")  # "not measured": metric fields the log lacks decode to NaN, never to 0
+# What decoding a damaged line raises (invalid UTF-8 inside a string is a UnicodeDecodeError).
+DECODE_ERRORS = (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError)
 
 # ---------------------------------------------------------------- task end (hot path)
 
 
+# Every TaskMetrics field is a float, defaults too: `stages.task_block` reads them as fixed-size records.
 class ShuffleReadMetrics(Struct, gc=False):
-    remote_bytes_read: float = field(name="Remote Bytes Read", default=0)
-    local_bytes_read: float = field(name="Local Bytes Read", default=0)
-    fetch_wait_ms: float = field(name="Fetch Wait Time", default=0)
+    remote_bytes_read: float = field(name="Remote Bytes Read", default=0.0)
+    local_bytes_read: float = field(name="Local Bytes Read", default=0.0)
+    fetch_wait_ms: float = field(name="Fetch Wait Time", default=0.0)
     records_read: float = field(name="Total Records Read", default=NAN)
 
 
 class ShuffleWriteMetrics(Struct, gc=False):
-    bytes_written: float = field(name="Shuffle Bytes Written", default=0)
-    write_time_ns: float = field(name="Shuffle Write Time", default=0)
+    bytes_written: float = field(name="Shuffle Bytes Written", default=0.0)
+    write_time_ns: float = field(name="Shuffle Write Time", default=0.0)
     records_written: float = field(name="Shuffle Records Written", default=NAN)
 
 
 class InputMetrics(Struct, gc=False):
-    bytes_read: float = field(name="Bytes Read", default=0)
+    bytes_read: float = field(name="Bytes Read", default=0.0)
     records_read: float = field(name="Records Read", default=NAN)
 
 
 class OutputMetrics(Struct, gc=False):
-    bytes_written: float = field(name="Bytes Written", default=0)
+    bytes_written: float = field(name="Bytes Written", default=0.0)
     records_written: float = field(name="Records Written", default=NAN)
 
 

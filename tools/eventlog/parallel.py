@@ -13,7 +13,6 @@ from __future__ import annotations
 import math
 import multiprocessing
 import os
-from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -131,21 +130,63 @@ def replay(agg: Aggregator, result: RangeResult) -> None:
 
 
 def read_parallel(path: str, size: int, agg: Aggregator, workers: int) -> int:
-    """Feed the whole lines of the plain file `path` to `agg` using `workers` processes; returns their end offset."""
+    """Feed the whole lines of the plain file `path` to `agg` using `workers` processes; returns their end offset.
+
+    Range i goes to worker i mod n, each worker works through its ranges in order with a few queued,
+    and the parent takes the results back in range order over one pipe per worker (no helper threads).
+    """
     count = max(workers * RANGES_PER_WORKER, math.ceil(size / RANGE_BYTES))
     ranges, end = line_ranges(path, size, count)
     context = multiprocessing.get_context("fork")
-    with context.Pool(workers) as pool:
-        todo = iter(ranges)
-        in_flight: deque = deque()
-        for _ in range(workers * IN_FLIGHT_PER_WORKER):
-            item = next(todo, None)
-            if item is not None:
-                in_flight.append(pool.apply_async(scan_range, (path, *item)))
-        while in_flight:
-            result = in_flight.popleft().get()
-            item = next(todo, None)
-            if item is not None:
-                in_flight.append(pool.apply_async(scan_range, (path, *item)))
+    connections, processes = [], []
+    try:
+        for _ in range(min(workers, len(ranges))):
+            mine, theirs = context.Pipe()
+            process = context.Process(target=_serve, args=(theirs, path), daemon=True)
+            process.start()
+            theirs.close()
+            connections.append(mine)
+            processes.append(process)
+        n = len(connections)
+        sent = 0
+        while sent < min(len(ranges), n * IN_FLIGHT_PER_WORKER):
+            connections[sent % n].send(ranges[sent])
+            sent += 1
+        for index in range(len(ranges)):
+            result = _receive(connections[index % n])
+            if sent < len(ranges):
+                connections[sent % n].send(ranges[sent])
+                sent += 1
             replay(agg, result)
+        for connection in connections:
+            connection.send(None)
+    finally:
+        for connection in connections:
+            connection.close()
+        for process in processes:
+            process.join(timeout=5)
+            if process.is_alive():
+                process.kill()
+                process.join()
     return end
+
+
+def _serve(connection, path: str) -> None:
+    """Worker loop: scan each range it is sent until it gets None; errors go back as exceptions."""
+    while (item := connection.recv()) is not None:
+        try:
+            result: RangeResult | Exception = scan_range(path, *item)
+        except Exception as exc:  # noqa: BLE001 - reported by the parent as a read error
+            result = OSError(f"{type(exc).__name__}: {exc}")
+        connection.send(result)
+    connection.close()
+
+
+def _receive(connection) -> RangeResult:
+    try:
+        result = connection.recv()
+    except EOFError as exc:
+        raise OSError("a worker process stopped unexpectedly (out of memory?)") from exc
+    if isinstance(result, Exception):
+        raise result
+    return result

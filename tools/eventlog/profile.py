@@ -192,7 +192,7 @@ def _is_complete_json(line: bytes) -> bool:
 
     try:
         msgspec.json.decode(line)
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, UnicodeDecodeError):
         return False
     return True
 

@@ -59,12 +59,12 @@ def prepare_tasks(lines: list[bytes] | list[memoryview]) -> TaskBatch:
     bad: list[str] = []
     try:
         tasks = [_DECODE(line) for line in lines]
-    except (msgspec.DecodeError, msgspec.ValidationError):
+    except ev.DECODE_ERRORS:
         tasks = []
         for line in lines:
             try:
                 tasks.append(_DECODE(line))
-            except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+            except ev.DECODE_ERRORS as exc:
                 bad.append(_bad_kind(exc))
     keys = [
         (t.stage_id, t.stage_attempt_id)
