@@ -115,12 +115,16 @@ def build_report(state: AnalysisState) -> Report:
         question=question.text if question and question.text else None, apps=apps, findings=findings,
         table=state.get("table_summary"), caveats=caveats, specialists=state.get("specialist_runs") or [],
     )
-    return write_template(report, question)
+    return write_template(report, question, copy=False)  # the report was just built: no copy needed
 
 
-def write_template(report: Report, question: Question | None = None) -> Report:
-    """Fill the headline, narrative and per-finding explanations from templates (always verifiable)."""
-    report = report.model_copy(deep=True)
+def write_template(report: Report, question: Question | None = None, copy: bool = True) -> Report:
+    """Fill the headline, narrative and per-finding explanations from templates (always verifiable).
+
+    `copy=False` fills `report` itself (a deep copy costs as much as the rest of a fast analysis).
+    """
+    if copy:
+        report = report.model_copy(deep=True)
     report.path = "template"
     report.headline = template_headline(report)
     report.narrative = template_narrative(report)

@@ -8,7 +8,11 @@ batch on it into a fresh store for each configuration:
 
 Per-app overhead = wall time per app of the 1-worker batch minus the time the
 same analysis takes called directly in one process (the pool, IPC, hashing and
-store writes). Peak RSS of the parent is its own high-water mark (workers are
+store writes). The per-log cost of each analysis depth is measured in-process on a
+sample: reading the log, the rules + cost alone (the batch's analysis before it ran
+the graph), the graph's findings depth (the batch default) and the graph's full
+offline report (`--reports`; its knowledge index is built first, cards only, and
+that one-off build is timed separately). Peak RSS of the parent is its own high-water mark (workers are
 separate processes). "worker ms/app" is the wall time a worker spent per log: when
 it grows with the number of workers, the cores were busy with other work and the
 scaling figure says more about the machine than about the batch.
@@ -124,6 +128,55 @@ def _direct_seconds_per_app(paths: list[Path], sample: int) -> float:
     return (time.perf_counter() - started) / len(chosen)
 
 
+def _ms(started: float) -> float:
+    return (time.perf_counter() - started) * 1e3
+
+
+def depth_costs(paths: list[Path], sample: int, reports_sample: int) -> dict[str, float]:
+    """Mean in-process ms per log: read, rules + cost only, graph findings depth, graph full report."""
+    import graph
+    from copilot.settings import Settings
+    from graph.adapters import pricing
+    from graph.config import GraphConfig
+    from graph.llm import LLMSession
+    from tools.cost import app_cost, price_findings
+    from tools.eventlog import load_profile
+    from tools.rules import diagnose
+
+    settings = Settings()
+    prices = pricing(GraphConfig.from_settings(settings))
+    totals = {"read": 0.0, "rules": 0.0, "findings": 0.0}
+    chosen = paths[:sample]
+    graph.analyze([str(chosen[0])], settings=settings, session=LLMSession(None), depth="findings")  # warm up
+    for path in chosen:
+        started = time.perf_counter()
+        profile = load_profile(path)
+        totals["read"] += _ms(started)
+        started = time.perf_counter()
+        price_findings(diagnose(profile, settings.rules), profile, prices)
+        app_cost(profile, prices)
+        totals["rules"] += _ms(started)
+        started = time.perf_counter()
+        graph.analyze([str(path)], settings=settings, session=LLMSession(None), depth="findings", profiles=[profile])
+        totals["findings"] += _ms(started)
+    costs = {key: value / len(chosen) for key, value in totals.items()}
+    if reports_sample:
+        from knowledge.api import ensure_default_index
+
+        started = time.perf_counter()
+        ensure_default_index(settings)
+        costs["index_build"] = _ms(started)
+        times = []
+        for path in chosen[: reports_sample + 1]:  # the first also loads the embedding model (once per process)
+            profile = load_profile(path)
+            started = time.perf_counter()
+            graph.analyze([str(path)], settings=settings, session=LLMSession(None), depth="full", profiles=[profile])
+            times.append(_ms(started))
+        costs["full_first"] = times[0]
+        costs["full"] = sum(times[1:]) / max(len(times) - 1, 1)
+    return costs
+
+
 def _run_local(fleet: Path, workers: int, work: Path) -> dict:
     from copilot.batch import Progress, run_batch
     from copilot.settings import Settings
@@ -170,10 +223,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--apps", type=int, default=1000)
     parser.add_argument("--dir", type=Path, default=None, help="where to build the fleet (default: a temp dir)")
     parser.add_argument("--no-spark", action="store_true")
+    parser.add_argument("--reports-sample", type=int, default=10,
+                        help="logs to time the full report (--reports) on; 0 skips it and the index build")
     args = parser.parse_args(argv)
 
     work = Path(tempfile.mkdtemp(prefix="copilot-bench-batch-"))
     os.environ["COPILOT_HOME"] = str(work / "home")
+    os.environ["COPILOT_KNOWLEDGE__CONFIG_CATALOG"] = "false"  # cards only: the catalog build starts a JVM
     fleet = args.dir or work / "fleet"
     if fleet.exists():
         shutil.rmtree(fleet)
@@ -183,10 +239,12 @@ def main(argv: list[str] | None = None) -> None:
     print(f"fleet: {len(paths)} logs, {fleet_mb:.1f} MB on disk, built in {time.perf_counter() - started:.1f} s "
           f"from {len(source_logs())} public logs; load average {os.getloadavg()[0]:.2f}; {os.cpu_count()} cores")
 
-    direct_s = _direct_seconds_per_app(paths, sample=min(60, len(paths)))
     rows = [_run_local(fleet, 1, work), _run_local(fleet, 2, work)]
     if not args.no_spark:
         rows.append(_run_spark(fleet, work))
+    # in-process measurements last, so the parent's peak RSS above is the batch's own
+    direct_s = _direct_seconds_per_app(paths, sample=min(60, len(paths)))
+    costs = depth_costs(paths, sample=min(60, len(paths)), reports_sample=args.reports_sample)
     print(f"\n{'engine / workers':<18}{'apps':>6}{'failed':>8}{'seconds':>10}{'apps/s':>9}{'MB/s':>8}"
           f"{'parent peak RSS':>17}{'worker ms/app':>15}{'load avg':>10}")
     for row in rows:
@@ -198,6 +256,14 @@ def main(argv: list[str] | None = None) -> None:
     print(f"\nscaling 1 -> 2 workers: {two['apps_per_s'] / one['apps_per_s']:.2f}x (target >= 1.8x)")
     print(f"direct analysis: {direct_s * 1e3:.1f} ms/app; per-app overhead of the 1-worker batch: "
           f"{(one['seconds'] / max(one['apps'] + one['failed'], 1) - direct_s) * 1e3:.1f} ms/app")
+    print(f"\nper-log analysis in-process (mean of {min(60, len(paths))} logs): read the log {costs['read']:.1f} ms; "
+          f"rules + cost alone {costs['rules']:.1f} ms; graph findings depth (batch default, log already read) "
+          f"{costs['findings']:.1f} ms")
+    if "full" in costs:
+        print(f"graph full report (--reports, log already read, mean of {args.reports_sample}): {costs['full']:.0f} ms "
+              f"({costs['full'] / costs['findings']:.1f}x the findings depth); the first in a process "
+              f"{costs['full_first']:.0f} ms (loads the embedding model); knowledge index built once in "
+              f"{costs['index_build'] / 1e3:.1f} s")
     print(f"load average after: {os.getloadavg()[0]:.2f}")
     shutil.rmtree(work, ignore_errors=True)
 
