@@ -51,7 +51,9 @@ def llm_health(settings) -> ComponentHealth:
     except httpx.HTTPError as exc:
         return ComponentHealth(status="degraded", detail=f"LLM endpoint unreachable ({type(exc).__name__}); "
                                                          "analyses fall back to offline reports")
-    if response.status_code >= 400:
+    if response.status_code in (401, 403):
+        return ComponentHealth(status="degraded", detail=f"LLM endpoint refused the API key ({response.status_code})")
+    if response.status_code >= 500:
         return ComponentHealth(status="degraded", detail=f"LLM endpoint answered {response.status_code}")
     return ComponentHealth(status="ok", detail=f"LLM endpoint reachable (model {config.model})")
 

@@ -26,7 +26,7 @@ from copilot.api.schemas import (
 )
 from copilot.api.security import require_token
 from copilot.api.uploads import JobInput, read_job_input
-from copilot.store.jobs import JobRecord
+from copilot.store.jobs import JobRecord, JobStatus
 from graph.redact import scrub
 from tools.errors import EventLogError
 
@@ -159,6 +159,13 @@ async def analyze_job(request: Request, wait: bool = Query(False, description="w
     view = job_view(job)
     status = 200 if job.finished else 202
     return JSONResponse(view.model_dump(mode="json"), status_code=status, headers={"Location": view.links["self"]})
+
+
+@api.get("/jobs", response_model=list[JobView])
+def list_jobs(request: Request, limit: int = Query(50, ge=1, le=1000),
+              status: JobStatus | None = Query(None, description="only jobs in this status")) -> list[JobView]:
+    """The newest jobs first."""
+    return [job_view(job) for job in request.app.state.jobs.recent(limit, status)]
 
 
 @api.get("/jobs/{job_id}", response_model=JobView)

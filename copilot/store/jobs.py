@@ -63,6 +63,10 @@ class AppMetrics(BaseModel):
     stages: list[StageSummary] = Field(default_factory=list)
 
 
+def _job(values: dict) -> JobRecord:
+    return JobRecord(**{**values, "app_ids": values["app_ids"] or [], "log_hashes": values["log_hashes"] or []})
+
+
 class JobStore:
     """Reads and (serialized) writes of the `api_jobs` table and the analyses it points to."""
 
@@ -122,12 +126,17 @@ class JobStore:
             cursor = con.execute(f"SELECT {_COLUMNS} FROM api_jobs WHERE job_id = ?", [job_id])
             names = [d[0] for d in cursor.description]
             row = cursor.fetchone()
-        if row is None:
-            return None
-        values = dict(zip(names, row))
-        values["app_ids"] = values["app_ids"] or []
-        values["log_hashes"] = values["log_hashes"] or []
-        return JobRecord(**values)
+        return _job(dict(zip(names, row))) if row is not None else None
+
+    def recent(self, limit: int = 50, status: str | None = None) -> list[JobRecord]:
+        """The newest jobs first, optionally only those in one status."""
+        where, params = ("WHERE status = ?", [status]) if status else ("", [])
+        with self.store.connect() as con:
+            cursor = con.execute(f"SELECT {_COLUMNS} FROM api_jobs {where} ORDER BY created_at DESC LIMIT ?",
+                                 [*params, limit])
+            names = [d[0] for d in cursor.description]
+            rows = cursor.fetchall()
+        return [_job(dict(zip(names, row))) for row in rows]
 
     def report_json(self, job_id: str) -> str | None:
         with self.store.connect() as con:

@@ -18,6 +18,7 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 OPERATIONS = [
     ("POST", "/api/v1/analyze/job"),
     ("POST", "/api/v1/analyze/partition"),
+    ("GET", "/api/v1/jobs"),
     ("GET", "/api/v1/jobs/{job_id}"),
     ("GET", "/api/v1/recommendations/{job_id}"),
     ("GET", "/api/v1/metrics/{job_id}"),
@@ -38,7 +39,8 @@ def test_every_operation_of_the_live_schema_is_fuzzed(api_schema):
 
 # Invalid inputs exist only where the schema constrains something (a body, an enum); a bare string path
 # parameter has none, so those operations are fuzzed with valid-by-schema inputs only.
-CONSTRAINED = {("POST", "/api/v1/analyze/job"), ("POST", "/api/v1/analyze/partition"), ("GET", "/api/v1/reports/{job_id}")}
+CONSTRAINED = {("POST", "/api/v1/analyze/job"), ("POST", "/api/v1/analyze/partition"), ("GET", "/api/v1/reports/{job_id}"),
+               ("GET", "/api/v1/jobs")}
 CASES = [pytest.param(method, path, GenerationMode.POSITIVE, id=f"{method} {path} valid") for method, path in OPERATIONS]
 CASES += [pytest.param(method, path, GenerationMode.NEGATIVE, id=f"{method} {path} invalid")
           for method, path in OPERATIONS if (method, path) in CONSTRAINED]

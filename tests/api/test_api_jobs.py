@@ -87,6 +87,17 @@ def test_job_without_wait_is_accepted_then_polled_to_completion(server):
     assert job["status"] == "succeeded" and job["run_ms"] > 0 and job["queued_ms"] >= 0
 
 
+def test_jobs_are_listed_newest_first_and_filtered_by_status(server, skewed_job):
+    with server.client() as client:
+        jobs = client.get("/api/v1/jobs").json()
+        succeeded = client.get("/api/v1/jobs", params={"status": "succeeded", "limit": 1}).json()
+        wrong = client.get("/api/v1/jobs", params={"status": "sleeping"})
+    created = [job["created_at"] for job in jobs]
+    assert created == sorted(created, reverse=True) and skewed_job["job_id"] in [job["job_id"] for job in jobs]
+    assert len(succeeded) == 1 and succeeded[0]["status"] == "succeeded"
+    assert_problem(wrong, 422)
+
+
 def test_log_path_inside_the_allowed_dir_is_analyzed(server, allowed_dir):
     with server.client() as client:
         response = client.post("/api/v1/analyze/job", params={"wait": "true"}, json={"path": "healthy.zstd"})
