@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from operator import attrgetter
 
 import msgspec
 import numpy as np
@@ -87,16 +88,20 @@ def prepare_tasks(lines: list[bytes] | list[memoryview]) -> TaskBatch:
 
 
 def _group(key: tuple[int, int], tasks: list[ev.TaskEnd]) -> TaskGroup:
-    infos = [t.info for t in tasks]
-    index: dict[str, int] = {}
-    positions = [index.setdefault(e, len(index)) for e in (i.executor_id for i in infos)]
-    speculative = np.fromiter((i.speculative for i in infos), dtype=bool, count=len(infos))
-    executor_index = np.array(positions, dtype=np.int64)
+    infos = list(map(attrgetter("info"), tasks))
+    ids = list(map(attrgetter("executor_id"), infos))
+    names = list(dict.fromkeys(ids))  # first appearance order
+    if len(names) == 1:
+        executor_index = np.zeros(len(ids), dtype=np.int64)
+    else:
+        lookup = {name: i for i, name in enumerate(names)}
+        executor_index = np.fromiter(map(lookup.__getitem__, ids), dtype=np.int64, count=len(ids))
+    speculative = np.fromiter(map(attrgetter("speculative"), infos), dtype=bool, count=len(infos))
     try:
         block = task_block(tasks)
     except Exception as exc:  # noqa: BLE001 - odd values must not stop the analysis
-        return TaskGroup(key, None, list(index), executor_index, speculative, tasks, _bad_kind(exc))
-    return TaskGroup(key, block, list(index), executor_index, speculative)
+        return TaskGroup(key, None, names, executor_index, speculative, tasks, _bad_kind(exc))
+    return TaskGroup(key, block, names, executor_index, speculative)
 
 
 @dataclass
@@ -119,6 +124,7 @@ class TaskAggregator:
         self.bad_lines = 0
         self.bad_line_kinds: Counter[str] = Counter()
         self.warnings: list[str] = []
+        self._totals: dict[str, np.ndarray] = {}  # per executor code: sums, task counts and peaks of finalized stages
 
     def add(self, lines: list[bytes] | list[memoryview]) -> None:
         """Aggregate a batch of TaskEnd lines."""
@@ -158,20 +164,42 @@ class TaskAggregator:
             return
         per_executor = decode_rows_per_executor(rows, codes, len(self.executor_names))
         for code in np.flatnonzero(per_executor["task_count"]):
+            self._executor(self.executor_names[code])  # created in the same order on every path
+        totals = self._totals
+        for name, values in per_executor.items():
+            current = totals.get(name)
+            if current is None or len(current) < len(values):
+                grown = np.full(len(values), -1.0 if name in PEAK_FIELDS else 0.0)
+                if current is not None:
+                    grown[: len(current)] = current
+                current = totals[name] = grown
+            if name in PEAK_FIELDS:
+                np.fmax(current[: len(values)], values, out=current[: len(values)])
+            else:
+                current[: len(values)] += values
+
+    def _apply_totals(self) -> None:
+        """Executor totals from finalized stages, summed per executor code, into the ExecutorProfiles."""
+        totals, self._totals = self._totals, {}
+        counts = totals.get("task_count")
+        if counts is None:
+            return
+        for code in np.flatnonzero(counts):
             executor = self._executor(self.executor_names[code])
-            executor.task_count += int(per_executor["task_count"][code])
+            executor.task_count += int(counts[code])
             for name in EXECUTOR_TOTALS[2:]:
-                if name in per_executor:
-                    setattr(executor, name, getattr(executor, name) + float(per_executor[name][code]))
+                if name in totals:
+                    setattr(executor, name, getattr(executor, name) + float(totals[name][code]))
             for name in PEAK_FIELDS:
-                if name in per_executor and per_executor[name][code] > 0:
+                if name in totals and code < len(totals[name]) and totals[name][code] > 0:
                     current = getattr(executor, name)
-                    setattr(executor, name, max(current or 0, int(per_executor[name][code])))
+                    setattr(executor, name, max(current or 0, int(totals[name][code])))
 
     def finish(self) -> TaskResults:
         """Finalize stages still open at the end of the log and hand over the results."""
         for key in list(self.stages):
             self.finalize(key)
+        self._apply_totals()
         return TaskResults(self.stages, self.executors, self.bad_lines, self.bad_line_kinds, self.warnings)
 
     # ------------------------------------------------------------ internals
