@@ -1,8 +1,8 @@
 """Run a PySpark workload locally with event logging on, and return the log it wrote.
 
 One JVM serves many runs: each run gets its own SparkContext (and so its own
-application id and event log), created with the run's configuration and stopped
-after it. Workload functions take a SparkSession and a scale and return nothing.
+application id and event log), created with exactly the run's configuration and
+stopped after it. Workload functions take a SparkSession and a scale and return nothing.
 """
 
 from __future__ import annotations
@@ -28,20 +28,39 @@ BASE_CONF: dict[str, str] = {
 }
 
 
+# Options the driver JVM reads only when it starts; the first run launches the JVM with them.
+LAUNCH_KEYS = ("spark.driver.memory", "spark.driver.extraJavaOptions")
+
+
+def run_settings(app_name: str, log_dir: Path, conf: Mapping[str, str] | None = None, master: str = "local[2]") -> dict[str, str]:
+    """Every option of one run: the base options, the run's own, its log and warehouse directories."""
+    settings = {**BASE_CONF, **(conf or {})}
+    settings["spark.master"] = master
+    settings["spark.app.name"] = app_name
+    settings["spark.eventLog.dir"] = log_dir.resolve().as_uri()
+    settings["spark.sql.warehouse.dir"] = str((log_dir / "_warehouse").resolve())
+    return settings
+
+
 def spark_session(app_name: str, log_dir: Path, conf: Mapping[str, str] | None = None, master: str = "local[2]"):
-    """A fresh SparkSession writing its event log into `log_dir`."""
+    """A fresh SparkSession writing its event log into `log_dir`, configured with this run's options only.
+
+    `SparkSession.builder` would start from a SparkConf that loads the JVM's system properties, and the
+    shared JVM keeps as system properties the options it was launched with (the first run's): those would
+    leak into every later run. So the JVM is launched with the driver-JVM options alone, and each run's
+    SparkConf skips the system properties and holds exactly `run_settings`.
+    """
+    from pyspark import SparkConf, SparkContext
     from pyspark.sql import SparkSession
 
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
     log_dir.mkdir(parents=True, exist_ok=True)
-    builder = SparkSession.builder.master(master).appName(app_name)
-    settings = {**BASE_CONF, **(conf or {})}
-    settings["spark.eventLog.dir"] = log_dir.resolve().as_uri()
-    settings["spark.sql.warehouse.dir"] = str((log_dir / "_warehouse").resolve())
-    for key, value in settings.items():
-        builder = builder.config(key, value)
-    return builder.getOrCreate()
+    settings = run_settings(app_name, log_dir, conf, master)
+    launch = SparkConf(loadDefaults=False).setAll([(k, settings[k]) for k in LAUNCH_KEYS if k in settings])
+    SparkContext._ensure_initialized(conf=launch)  # starts the gateway JVM once per process (no-op afterwards)
+    run_conf = SparkConf(loadDefaults=False).setAll(list(settings.items()))
+    return SparkSession(SparkContext(conf=run_conf))
 
 
 def run_workload(
