@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import nbformat
@@ -29,14 +30,18 @@ def test_notebook_is_valid_and_saved_without_outputs(path: Path) -> None:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=NAMES)
-def test_notebook_runs_top_to_bottom(path: Path, examples_dir: Path) -> None:
+def test_notebook_runs_top_to_bottom(path: Path, examples_dir: Path, jupyter_kernel: tuple[str, str],
+                                     tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from jupyter_client.kernelspec import KernelSpecManager
     from nbclient import NotebookClient
 
-    specs = KernelSpecManager().find_kernel_specs()
-    assert "python3" in specs, "ipykernel's python3 kernel is not installed in this environment"
+    jupyter_path, kernel_name = jupyter_kernel
+    monkeypatch.setenv("JUPYTER_PATH", jupyter_path)
+    monkeypatch.setenv("TMPDIR", str(tmp_path))  # what the notebooks write to temp dirs stays in this test's dir
+    spec = KernelSpecManager().get_kernel_spec(kernel_name)
+    assert spec.argv[0] == sys.executable  # the kernel runs in this environment, where copilot is installed
     notebook = nbformat.read(path, as_version=4)
-    client = NotebookClient(notebook, timeout=300, kernel_name="python3", allow_errors=False,
+    client = NotebookClient(notebook, timeout=300, kernel_name=kernel_name, allow_errors=False,
                             resources={"metadata": {"path": str(examples_dir)}})
     client.execute()  # raises CellExecutionError with the failing cell's traceback
     outputs = [output for cell in notebook.cells if cell.cell_type == "code" for output in cell.outputs]
