@@ -111,7 +111,9 @@ def test_the_entrypoint_serves_on_all_interfaces_on_the_exposed_port(final_stage
     entrypoint = one(final_stage, "ENTRYPOINT")
     command = one(final_stage, "CMD")
     assert entrypoint.json and command.json, "exec form, so signals reach the server"
-    script = next(c.value[0] for c in final_stage if c.cmd == "COPY" and c.value[-1] == entrypoint.value[0])
+    assert entrypoint.value[:2] == ("/usr/bin/tini", "--"), "an init as PID 1 reaps the JVMs Spark work starts"
+    assert "tini" in " ".join(r for r in runs(final_stage) if "apt-get install" in r)
+    script = next(c.value[0] for c in final_stage if c.cmd == "COPY" and c.value[-1] == entrypoint.value[-1])
     assert (repo / script).read_text().rstrip().splitlines()[-1] == 'exec copilot "$@"'
     assert list(command.value) == ["serve", "--host", "0.0.0.0", "--port", PORT]
     assert one(final_stage, "EXPOSE").value == (PORT,)
