@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import uuid
 from enum import Enum
 from pathlib import Path
@@ -141,6 +142,7 @@ async def analyze_job(request: Request, wait: bool = Query(False, description="w
     """Analyze an event log (uploaded, a path in the allowed dirs, or a History Server app id) as a background job."""
     state = request.app.state
     settings = state.settings
+    state.runner.check_capacity()  # before reading a body the queue could not take anyway
     upload_dir = Path(settings.home) / "uploads" / uuid.uuid4().hex
     given = await read_job_input(request, upload_dir, settings.api.max_upload_bytes)
     try:
@@ -149,8 +151,6 @@ async def analyze_job(request: Request, wait: bool = Query(False, description="w
                                       upload_dir if given.upload_path is not None else None, profile)
     except BaseException:
         if given.upload_path is not None:
-            import shutil
-
             shutil.rmtree(upload_dir, ignore_errors=True)
         raise
     if wait:

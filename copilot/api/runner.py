@@ -98,11 +98,7 @@ class JobRunner:
     def submit(self, job_source: dict, upload_dir: Path | None = None, profile: AppProfile | None = None) -> JobRecord:
         """Record a queued job and hand it to the pool; 429 when the queue is full, 503 when stopping."""
         with self._lock:
-            if self._closed:
-                raise Problem(503, "the server is shutting down", {"Retry-After": str(RETRY_AFTER_S)})
-            if len(self._futures) >= self.capacity:
-                raise Problem(429, f"{len(self._futures)} jobs are queued or running (the limit); retry later",
-                              {"Retry-After": str(RETRY_AFTER_S)})
+            self._refuse_when_full()
             job = JobRecord(job_id=new_job_id(), status="queued",
                             created_at=datetime.now(timezone.utc).replace(tzinfo=None), **job_source)
             self.jobs.add(job)
@@ -110,6 +106,18 @@ class JobRunner:
             self._futures[job.job_id] = future
         future.add_done_callback(lambda _f, job_id=job.job_id: self._forget(job_id))
         return job
+
+    def check_capacity(self) -> None:
+        """503 while stopping, 429 (with Retry-After) while the pool and its queue are full."""
+        with self._lock:
+            self._refuse_when_full()
+
+    def _refuse_when_full(self) -> None:
+        if self._closed:
+            raise Problem(503, "the server is shutting down", {"Retry-After": str(RETRY_AFTER_S)})
+        if len(self._futures) >= self.capacity:
+            raise Problem(429, f"{len(self._futures)} jobs are queued or running (the limit); retry later",
+                          {"Retry-After": str(RETRY_AFTER_S)})
 
     async def wait(self, job_id: str, timeout_s: float) -> None:
         """Until the job is finished or `timeout_s` passed (holds no thread while waiting)."""
