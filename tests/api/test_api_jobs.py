@@ -199,3 +199,20 @@ def test_partition_analysis_of_a_log_path(server):
     assert result.status_code == 200, result.text
     assert result.json()["shuffle_stages"]
     assert_problem(refused, 403)
+
+
+def test_chunked_upload_without_a_length_is_stopped_at_the_limit_while_streaming(server):
+    def body():
+        yield (b'--XyZ\r\nContent-Disposition: form-data; name="file"; filename="big.zstd"\r\n'
+               b"Content-Type: application/octet-stream\r\n\r\n")
+        for _ in range(64):  # 4 MiB against the 1 MiB limit, with no Content-Length to refuse it up front
+            yield bytes(64 * 1024)
+        yield b"\r\n--XyZ--\r\n"
+
+    jobs_before = server.job_rows()
+    with server.client() as client:
+        response = client.post("/api/v1/analyze/job", content=body(),
+                               headers={"content-type": "multipart/form-data; boundary=XyZ"})
+        assert client.get("/health").status_code == 200
+    assert_problem(response, 413)
+    assert server.job_rows() == jobs_before and server.uploads() == []
