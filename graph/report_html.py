@@ -18,7 +18,7 @@ SCOPE = "spark-copilot-report"
 
 # Every rule is scoped to the report's <div>, so the same CSS serves a page and a notebook cell.
 _RULES = """
-.S{font:14px/1.45 system-ui,-apple-system,Segoe UI,sans-serif;max-width:980px;color:#222}
+.S{font:14px/1.45 system-ui,-apple-system,Segoe UI,sans-serif;max-width:980px;color:#222;background:#fff}
 .S h1{font-size:1.5em}.S h2{margin-top:1.6em;border-bottom:1px solid #ddd}
 .S .finding{border:1px solid #ddd;border-left:6px solid #999;border-radius:4px;padding:.6em 1em;margin:1em 0}
 .S .critical{border-left-color:#b00}.S .severe{border-left-color:#e45756}.S .moderate{border-left-color:#f2b01e}.S .low{border-left-color:#4c78a8}

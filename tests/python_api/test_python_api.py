@@ -201,3 +201,9 @@ def test_render_gives_each_text_format(yarn_report: Report) -> None:
     assert Report.model_validate_json(copilot.render(yarn_report, "json")).apps[0].app_id == yarn_report.apps[0].app_id
     with pytest.raises(ConfigurationError, match="unknown report format"):
         copilot.render(yarn_report, "pdf")
+
+
+def test_a_report_without_applications_renders_without_charts() -> None:
+    page = Report(headline="nothing to analyze")._repr_html_()
+    assert "nothing to analyze" in page and "No findings" in page
+    assert "<svg" not in page and page.endswith("</div>")
