@@ -40,3 +40,4 @@ def test_public_bind_needs_a_token_and_loopback_does_not():
 ])
 def test_bearer_token_check(header, ok):
     assert token_matches(header, "s3cr3t-token") is ok
+
