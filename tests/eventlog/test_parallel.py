@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import resource
 
 import pytest
 
-from tests.eventlog.logs import FAILING_APP, SPARK_EVENTS, SQL_APP, YARN_APP, events, write_events
+from tests.eventlog.logs import (
+    FAILING_APP,
+    ROLLING_APP,
+    SPARK_EVENTS,
+    SQL_APP,
+    YARN_APP,
+    databricks_layout,
+    events,
+    write_events,
+)
+from tools.errors import EventLogError
 from tools.eventlog import load_profile
 from tools.eventlog.parallel import can_fork, line_ranges
 
@@ -104,3 +115,33 @@ def test_metric_records_fast_path_matches_attribute_reads():
         for name in fast.dtype.names:
             np.testing.assert_array_equal(fast[name], slow[name])
         assert np.nansum(fast["run_ms"]) > 0
+
+
+def test_rolling_parts_read_by_workers_same_profile():
+    serial, parallel = profiles(ROLLING_APP)
+    assert len(serial.source.parts) > 1
+    assert parallel.model_dump() == serial.model_dump()
+
+
+def test_databricks_parts_read_by_workers_same_profile(repeated_log, tmp_path):
+    layout = databricks_layout(repeated_log, tmp_path / "cluster" / "eventlog", parts=4)
+    before = children_cpu_s()
+    serial, parallel = profiles(layout)
+    assert children_cpu_s() > before
+    assert serial.source.codec == "gzip+none" and len(serial.source.parts) == 4
+    assert parallel.model_dump() == serial.model_dump()
+
+
+def test_corrupt_part_same_error_with_workers(repeated_log, tmp_path):
+    layout = databricks_layout(repeated_log, tmp_path / "cluster" / "eventlog", parts=3)
+    rolled = sorted(layout.glob("eventlog-*.gz"))[1]
+    data = rolled.read_bytes()
+    rolled.write_bytes(data[: len(data) // 2])  # a rolled part cut in the middle of its gzip stream
+    messages = []
+    for workers in (1, 2):
+        with pytest.raises(EventLogError) as caught:
+            load_profile(layout, workers=workers, parallel_min_bytes=1)
+        messages.append(str(caught.value))
+    assert "truncated gzip" in messages[0]
+    assert messages[1] == messages[0]
+    assert not multiprocessing.active_children()  # workers stopped, not left blocked on their pipes

@@ -13,8 +13,11 @@ from __future__ import annotations
 import math
 import multiprocessing
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import TypeVar
+
+from tools.errors import EventLogError
 
 from tools.eventlog.aggregate import Aggregator, scan_lines, split_chunks
 from tools.eventlog.codecs import READ_SIZE
@@ -25,6 +28,7 @@ RANGE_BYTES = 32 << 20  # bytes per work item: bounds what is in flight (about 5
 RANGES_PER_WORKER = 4  # at least this many ranges per worker, so uneven ranges even out
 IN_FLIGHT_PER_WORKER = 2
 _SEARCH_BYTES = 1 << 16
+T = TypeVar("T")
 
 
 def default_workers() -> int:
@@ -88,23 +92,31 @@ def _last_line_end(f, size: int) -> int:
     return 0
 
 
+class Recorder:
+    """Collects a worker's records: TaskEnd batches prepared for `TaskAggregator.apply`, other lines as bytes."""
+
+    def __init__(self) -> None:
+        self.records: list[TaskBatch | bytes] = []
+        self.tasks = 0
+
+    def on_tasks(self, lines: list) -> None:
+        self.records.append(prepare_tasks(lines))
+
+    def on_block(self, data: bytes, start: int, end: int) -> None:
+        self.tasks += scan_lines(data, start, end, self.on_tasks, self.records.append)
+
+    def result(self) -> RangeResult:
+        return RangeResult(self.records, self.tasks)
+
+
 def scan_range(path: str, start: int, end: int) -> RangeResult:
     """Worker: the records of the whole lines in `path[start:end]`."""
-    records: list[TaskBatch | bytes] = []
-    tasks = 0
-
-    def on_tasks(lines: list) -> None:
-        records.append(prepare_tasks(lines))
-
-    def on_lines(data: bytes, first: int, last: int) -> None:
-        nonlocal tasks
-        tasks += scan_lines(data, first, last, on_tasks, records.append)
-
+    recorder = Recorder()
     with open(path, "rb") as f:
         f.seek(start)
-        rest, _ = split_chunks(_read_range(f, end - start), on_lines)
-    on_lines(rest, 0, len(rest))  # empty: ranges end with a newline
-    return RangeResult(records, tasks)
+        rest, _ = split_chunks(_read_range(f, end - start), recorder.on_block)
+    recorder.on_block(rest, 0, len(rest))  # empty: ranges end with a newline
+    return recorder.result()
 
 
 def _read_range(f, size: int) -> Iterator[bytes]:
@@ -130,59 +142,72 @@ def replay(agg: Aggregator, result: RangeResult) -> None:
 
 
 def read_parallel(path: str, size: int, agg: Aggregator, workers: int) -> int:
-    """Feed the whole lines of the plain file `path` to `agg` using `workers` processes; returns their end offset.
-
-    Range i goes to worker i mod n, each worker works through its ranges in order with a few queued,
-    and the parent takes the results back in range order over one pipe per worker (no helper threads).
-    """
+    """Feed the whole lines of the plain file `path` to `agg` using `workers` processes; returns their end offset."""
     count = max(workers * RANGES_PER_WORKER, math.ceil(size / RANGE_BYTES))
     ranges, end = line_ranges(path, size, count)
+    for result in ordered_map(scan_range, [(path, a, b) for a, b in ranges], workers):
+        replay(agg, result)
+    return end
+
+
+def ordered_map(function: Callable[..., T], jobs: list[tuple], workers: int) -> Iterator[T]:
+    """`function(*job)` for each job in forked worker processes, results yielded in job order.
+
+    Job i goes to worker i mod n; each worker works through its jobs in order with a few queued,
+    and the parent takes results back in job order over one pipe per worker (no helper threads),
+    so at most about n x IN_FLIGHT_PER_WORKER results exist at a time.
+    """
     context = multiprocessing.get_context("fork")
     connections, processes = [], []
+    finished = False
     try:
-        for _ in range(min(workers, len(ranges))):
+        for _ in range(min(workers, len(jobs))):
             mine, theirs = context.Pipe()
-            process = context.Process(target=_serve, args=(theirs, path), daemon=True)
+            process = context.Process(target=_serve, args=(theirs, function), daemon=True)
             process.start()
             theirs.close()
             connections.append(mine)
             processes.append(process)
         n = len(connections)
         sent = 0
-        while sent < min(len(ranges), n * IN_FLIGHT_PER_WORKER):
-            connections[sent % n].send(ranges[sent])
+        while sent < min(len(jobs), n * IN_FLIGHT_PER_WORKER):
+            connections[sent % n].send(jobs[sent])
             sent += 1
-        for index in range(len(ranges)):
+        for index in range(len(jobs)):
             result = _receive(connections[index % n])
-            if sent < len(ranges):
-                connections[sent % n].send(ranges[sent])
+            if sent < len(jobs):
+                connections[sent % n].send(jobs[sent])
                 sent += 1
-            replay(agg, result)
+            yield result
         for connection in connections:
             connection.send(None)
+        finished = True
     finally:
-        for connection in connections:
-            connection.close()
         for process in processes:
+            if not finished:  # an error or an abandoned read: workers may be blocked on a pipe
+                process.terminate()
             process.join(timeout=5)
             if process.is_alive():
                 process.kill()
                 process.join()
-    return end
+        for connection in connections:
+            connection.close()
 
 
-def _serve(connection, path: str) -> None:
-    """Worker loop: scan each range it is sent until it gets None; errors go back as exceptions."""
-    while (item := connection.recv()) is not None:
+def _serve(connection, function: Callable) -> None:
+    """Worker loop: run each job it is sent until it gets None; errors go back to the parent."""
+    while (job := connection.recv()) is not None:
         try:
-            result: RangeResult | Exception = scan_range(path, *item)
+            result = function(*job)
+        except EventLogError as exc:
+            result = exc
         except Exception as exc:  # noqa: BLE001 - reported by the parent as a read error
             result = OSError(f"{type(exc).__name__}: {exc}")
         connection.send(result)
     connection.close()
 
 
-def _receive(connection) -> RangeResult:
+def _receive(connection):
     try:
         result = connection.recv()
     except EOFError as exc:

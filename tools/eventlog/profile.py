@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import gc
 import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from functools import partial
 from typing import Any, BinaryIO
 
 from tools.errors import EventLogError
@@ -11,7 +14,16 @@ from tools.eventlog.aggregate import Aggregator, split_chunks
 from tools.eventlog.build import build_profile
 from tools.eventlog.codecs import MAGIC, codec_from_name, decoded_chunks, describe_foreign, sniff_codec
 from tools.eventlog.model import AppProfile, LogRef, LogSource
-from tools.eventlog.parallel import PARALLEL_MIN_BYTES, can_fork, default_workers, read_parallel
+from tools.eventlog.parallel import (
+    PARALLEL_MIN_BYTES,
+    RangeResult,
+    Recorder,
+    can_fork,
+    default_workers,
+    ordered_map,
+    read_parallel,
+    replay,
+)
 from tools.eventlog.storage import filesystem, resolve
 
 
@@ -39,16 +51,20 @@ def _load(ref: LogRef, max_plan_chars: int, workers: int, parallel_min_bytes: in
     source = LogSource(path=ref.path, parts=list(ref.parts))
     codecs: list[str] = []
     truncated_tail = False
-    for index, part in enumerate(ref.parts):
-        is_last = index == len(ref.parts) - 1
-        allow_truncated = is_last and (ref.incomplete or part.endswith(".inprogress"))
-        codec, read, decoded, cut = _read_part(part, agg, allow_truncated, first=index == 0, single=len(ref.parts) == 1,
-                                               workers=workers, parallel_min_bytes=parallel_min_bytes)
-        codecs.append(codec)
-        source.bytes_read += read
-        source.bytes_decoded += decoded
+    jobs = [(url, index == len(ref.parts) - 1 and (ref.incomplete or url.endswith(".inprogress")), index == 0,
+             len(ref.parts) == 1) for index, url in enumerate(ref.parts)]
+    if _parts_in_parallel(ref, workers, parallel_min_bytes):
+        reads = _read_parts_parallel(jobs, agg, workers)
+    else:
+        reads = (_scan_part(*job, agg.feed_block, partial(_read_ranges, agg, workers, parallel_min_bytes)) for job in jobs)
+    for index, part in enumerate(reads):
+        url = ref.parts[index]
+        cut = _finish_part(url, agg, part)
+        codecs.append(part.codec)
+        source.bytes_read += part.read
+        source.bytes_decoded += part.decoded
         if cut:
-            if is_last:
+            if index == len(ref.parts) - 1:
                 truncated_tail = True
             else:
                 agg.bad_lines += 1
@@ -62,9 +78,21 @@ def _load(ref: LogRef, max_plan_chars: int, workers: int, parallel_min_bytes: in
                          max_plan_chars=max_plan_chars)
 
 
-def _read_part(url: str, agg: Aggregator, allow_truncated: bool, first: bool, single: bool, workers: int,
-               parallel_min_bytes: int) -> tuple[str, int, int, bool]:
-    """Feed one part's lines to `agg`; returns (codec, bytes read, bytes decoded, last line cut off)."""
+@dataclass
+class PartRead:
+    """What reading one part gave, besides the lines already handed over."""
+
+    codec: str = "none"
+    read: int = 0
+    decoded: int = 0
+    rest: bytes = b""  # text after the last newline: a last line without newline, or a cut-off one
+    empty: bool = False
+
+
+def _scan_part(url: str, allow_truncated: bool, first: bool, single: bool,
+               on_block: Callable[[bytes, int, int], object],
+               read_ranges: Callable[[Any, str, str], int] | None = None) -> PartRead:
+    """Hand one part's complete lines to `on_block`; `read_ranges` may take a large plain file instead."""
     fs, inner, _ = filesystem(url)
     try:
         stream = fs.open(inner, "rb")
@@ -81,53 +109,85 @@ def _read_part(url: str, agg: Aggregator, allow_truncated: bool, first: bool, si
         if not head:
             if single:
                 raise EventLogError(f"{url}: empty file")
-            agg.warnings.append(f"empty log part skipped: {url}")
-            return "none", 0, 0, False
+            return PartRead(empty=True)
         codec = _codec(url, head)
         stream.seek(0)
-        size = _parallel_size(fs, inner, codec, workers, parallel_min_bytes)
         try:
-            if size:
+            end = read_ranges(fs, inner, codec) if read_ranges is not None else 0
+            if end:
                 if first:
                     _check_first_line(url, stream.read(1 << 16).split(b"\n"))
-                end = read_parallel(inner, size, agg, workers)
                 stream.seek(end)
                 rest = stream.read()
-                decoded_total = size
+                decoded_total = end + len(rest)
             else:
-                rest, decoded_total = _feed_serial(stream, codec, url, agg, allow_truncated, check=first)
+                rest, decoded_total = _feed_serial(stream, codec, url, on_block, allow_truncated, check=first)
         except OSError as exc:
             raise EventLogError(f"{url}: read error: {exc}") from exc
         checked = decoded_total > len(rest) or not first
-        cut = False
-        if rest.strip():
-            if not checked:
-                _check_first_line(url, [rest])
-            if rest.rstrip().endswith(b"}") and _is_complete_json(rest):
-                agg.feed([rest])  # last line without a newline
-            else:
-                cut = True
+        if rest.strip() and not checked:
+            _check_first_line(url, [rest])
         if decoded_total == 0 and single:
             raise EventLogError(f"{url}: empty file (no data after decompression)")
         try:
             read = stream.tell()
         except (OSError, ValueError):
             read = 0
-    return codec, read, decoded_total, cut
+    return PartRead(codec, read, decoded_total, rest)
 
 
-def _feed_serial(stream: BinaryIO, codec: str, url: str, agg: Aggregator, allow_truncated: bool,
-                 check: bool) -> tuple[bytes, int]:
-    """Feed the part's complete lines to `agg` in this process; returns (unfinished last line, bytes decoded)."""
+def _finish_part(url: str, agg: Aggregator, part: PartRead) -> bool:
+    """Handle what follows a part's last newline; returns whether its last line is cut off."""
+    if part.empty:
+        agg.warnings.append(f"empty log part skipped: {url}")
+        return False
+    rest = part.rest
+    if not rest.strip():
+        return False
+    if rest.rstrip().endswith(b"}") and _is_complete_json(rest):
+        agg.feed([rest])  # last line without a newline
+        return False
+    return True
+
+
+def _feed_serial(stream: BinaryIO, codec: str, url: str, on_block: Callable[[bytes, int, int], object],
+                 allow_truncated: bool, check: bool) -> tuple[bytes, int]:
+    """Hand the part's complete lines to `on_block` in this process; returns (unfinished last line, bytes decoded)."""
     checking = check
 
     def on_lines(data: bytes, start: int, end: int) -> None:
         nonlocal checking
         if checking:
             checking = not _check_first_line(url, data[start : min(end, start + (1 << 16))].split(b"\n"))
-        agg.feed_block(data, start, end)
+        on_block(data, start, end)
 
     return split_chunks(decoded_chunks(stream, codec, url, allow_truncated), on_lines)
+
+
+def _read_ranges(agg: Aggregator, workers: int, min_bytes: int, fs: Any, inner: str, codec: str) -> int:
+    """Read a large local plain file with worker processes; returns the offset after its last newline, 0 if not done."""
+    size = _parallel_size(fs, inner, codec, workers, min_bytes)
+    return read_parallel(inner, size, agg, workers) if size else 0
+
+
+def _parts_in_parallel(ref: LogRef, workers: int, min_bytes: int) -> bool:
+    """Several parts (rolling or Databricks logs) are read one part per worker when they are large enough."""
+    return (workers > 1 and len(ref.parts) > 1 and ref.total_bytes >= min_bytes and can_fork()
+            and all("file" in _protocols(filesystem(url)[0]) for url in ref.parts))
+
+
+def _read_parts_parallel(jobs: list[tuple[str, bool, bool, bool]], agg: Aggregator, workers: int) -> Iterator[PartRead]:
+    """Workers read whole parts (decompressing them too); the parent replays each part's lines in part order."""
+    for part, result in ordered_map(scan_part, jobs, workers):
+        replay(agg, result)
+        yield part
+
+
+def scan_part(url: str, allow_truncated: bool, first: bool, single: bool) -> tuple[PartRead, RangeResult]:
+    """Worker: one whole part as records to replay, and what followed its last newline."""
+    recorder = Recorder()
+    part = _scan_part(url, allow_truncated, first, single, recorder.on_block)
+    return part, recorder.result()
 
 
 def _parallel_size(fs: Any, inner: str, codec: str, workers: int, min_bytes: int) -> int:
