@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field, ValidationError
 from tools.errors import ConfigurationError
 from tools.eventlog.model import AppProfile, ExecutorProfile
 from tools.findings import Finding
+from tools.units import parse_size
 
 DEFAULT_PRICING_FILE = Path(__file__).with_name("pricing.toml")
 MS_PER_HOUR = 3_600_000
@@ -155,13 +156,8 @@ class AppCost(BaseModel):
 
 def memory_mib(value: str | None, default_mib: int = DEFAULT_MEMORY_MIB) -> float:
     """A JVM memory string (`4g`, `512m`, `1024` = MiB, `2t`) in MiB."""
-    if not value:
-        return float(default_mib)
-    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kmgtp]?)b?\s*", value.lower())
-    if not match:
-        return float(default_mib)
-    number, unit = float(match.group(1)), match.group(2) or "m"
-    return number * {"k": 1 / 1024, "m": 1, "g": 1024, "t": 1024**2, "p": 1024**3}[unit]
+    size = parse_size(value, default_unit="m")
+    return float(default_mib) if size is None else size / 1024**2
 
 
 def container_memory_gb(profile: AppProfile, role: str) -> float:

@@ -1,10 +1,12 @@
-"""Human formatting of durations and byte sizes: one implementation for rules, tables, the graph and the CLI.
+"""Durations and byte sizes for people, and Spark size strings read back: one implementation for every layer.
 
 It lives in `tools/` (the lowest layer) so every package formats the same number the same way,
 which keeps written reports verifiable against their evidence.
 """
 
 from __future__ import annotations
+
+import re
 
 
 def human_duration(ms: float | None, missing: str = "n/a") -> str:
@@ -33,3 +35,16 @@ def human_size(num_bytes: float | None, missing: str = "n/a") -> str:
             return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
         value /= 1024
     return f"{value:.1f} TiB"
+
+
+_SIZE_UNITS = {"b": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4, "p": 1024**5}
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgtp]?)(i?b)?\s*$", re.IGNORECASE)
+
+
+def parse_size(value: str | None, default_unit: str = "b") -> float | None:
+    """A Spark size string ('4g', '512m', '10MB', '1048576') in bytes; None when absent or unparsable."""
+    match = _SIZE.match(value or "")
+    if match is None:
+        return None
+    unit = match.group(2).lower() or ("b" if match.group(3) else default_unit)
+    return float(match.group(1)) * _SIZE_UNITS[unit]

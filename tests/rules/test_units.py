@@ -20,3 +20,17 @@ def test_missing_values_show_the_callers_placeholder():
 def test_graph_formats_with_the_same_functions():
     assert graph_units.duration(754_000) == human_duration(754_000) == "12.6 min"
     assert graph_units.number(1536, "bytes") == "1.5 KiB"
+
+
+def test_spark_size_strings_read_back_in_bytes():
+    from tools.units import parse_size
+
+    assert [parse_size(v) for v in ("1048576", "10MB", "128mb", "1.5 GiB", "4g")] == [2**20, 10 * 2**20, 128 * 2**20, 1.5 * 2**30, 4 * 2**30]
+    assert parse_size("512", default_unit="m") == 512 * 2**20  # spark.executor.memory reads a bare number as MiB
+    assert [parse_size(v) for v in (None, "", "lots", "-1")] == [None] * 4
+
+
+def test_executor_memory_strings_read_in_mib_with_a_default():
+    from tools.cost import memory_mib
+
+    assert (memory_mib("4g"), memory_mib("2048"), memory_mib("bogus"), memory_mib("512k", 0)) == (4096, 2048, 1024, 0.5)

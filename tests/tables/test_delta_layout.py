@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tools.tables import TableThresholds, analyze_table, inspect_table
 
 KiB = 1024
@@ -119,3 +121,12 @@ def test_unreadable_delta_log_falls_back_to_listing_the_files(tmp_path):
     assert table.delta is None
     assert table.file_count == 2 and table.partitions.columns == ["region"]
     assert any("cannot read Delta table" in w for w in table.warnings)
+
+
+@pytest.mark.parametrize(("value", "expected"), [("128mb", 128 * 1024 * KiB), ("134217728", 134217728), ("1 GiB", 1024**3)])
+def test_delta_target_file_size_is_read_in_bytes(tmp_path, value, expected):
+    import pyarrow as pa
+    from deltalake import write_deltalake
+
+    write_deltalake(str(tmp_path / "t"), pa.table({"a": [1, 2]}), configuration={"delta.targetFileSize": value})
+    assert inspect_table(str(tmp_path / "t")).delta.target_file_size_bytes == expected

@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tools.findings import Finding, Recommendation, Savings, Severity
-from tools.rules.measure import GIB, ev, parse_size
+from tools.rules.measure import GIB, ev
 from tools.rules.registry import RuleContext, rule
-from tools.units import human_size
+from tools.units import human_size, parse_size
 
 DEPRECATED_KEYS = {
     "spark.yarn.executor.memoryOverhead": "spark.executor.memoryOverhead",

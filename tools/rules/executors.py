@@ -8,10 +8,10 @@ from dataclasses import dataclass
 
 from tools.eventlog.model import AppProfile
 from tools.findings import Finding, Recommendation, Savings, Severity
-from tools.rules.measure import ev, parse_size
+from tools.rules.measure import ev
 from tools.rules.registry import RuleContext, rule
 from tools.rules.thresholds import RuleThresholds
-from tools.units import human_duration
+from tools.units import human_duration, parse_size
 
 IDLE_HEADROOM = 0.2  # share of allocated core time an elastic cluster still keeps idle
 BENIGN_REMOVAL = re.compile(

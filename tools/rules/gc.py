@@ -7,9 +7,9 @@ import re
 from collections.abc import Iterator
 
 from tools.findings import Finding, Recommendation, Savings, Severity
-from tools.rules.measure import MiB, ev, parse_size
+from tools.rules.measure import MiB, ev
 from tools.rules.registry import RuleContext, rule
-from tools.units import human_size
+from tools.units import human_size, parse_size
 
 
 def gc_and_run_time(ctx: RuleContext) -> tuple[float, float] | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from tools.eventlog.model import PlanNode, Quantiles, SqlExecution, StageProfile
@@ -64,16 +63,3 @@ def ev(name: str, value: float | str, unit: str = "", threshold: float | str | N
     if isinstance(threshold, float):
         threshold = round(threshold, 4)
     return Evidence(name=name, value=value, unit=unit, threshold=threshold, stage_id=stage_id)
-
-
-_SIZE_UNITS = {"b": 1, "k": 1024, "m": MiB, "g": 1024 * MiB, "t": 1024 * 1024 * MiB, "p": 1024**5}
-_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgtp]?)(i?b)?\s*$", re.IGNORECASE)
-
-
-def parse_size(value: str | None, default_unit: str = "b") -> float | None:
-    """A Spark size string ('4g', '512m', '10MB', '1048576') in bytes; None when absent or unparsable."""
-    match = _SIZE.match(value or "")
-    if match is None:
-        return None
-    unit = match.group(2).lower() or ("b" if match.group(3) else default_unit)
-    return float(match.group(1)) * _SIZE_UNITS[unit]

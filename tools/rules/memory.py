@@ -6,9 +6,9 @@ from collections.abc import Iterator
 
 from tools.findings import Finding, Recommendation, Savings, Severity
 from tools.rules.failures import failure_counts
-from tools.rules.measure import MiB, ev, parse_size
+from tools.rules.measure import MiB, ev
 from tools.rules.registry import RuleContext, rule
-from tools.units import human_size
+from tools.units import human_size, parse_size
 
 MEMORY_KILL_WORDS = ("exceeding memory limits", "OutOfMemory", "OOMKilled", "exit code 137", "exit status 137")
 

@@ -180,7 +180,7 @@ class RuleContext:
 
     def executor_memory_bytes(self) -> float | None:
         """spark.executor.memory in bytes (a bare number means MiB, as Spark reads it)."""
-        from tools.rules.measure import parse_size
+        from tools.units import parse_size
 
         return parse_size(self.prop("spark.executor.memory"), "m")
 

@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from tools.errors import ConfigurationError
 from tools.eventlog.model import AppProfile, StreamingProgress
 from tools.findings import ConfigChange, Evidence, Finding, Severity, advice_finding
+from tools.units import human_size
 
 ROCKSDB_PROVIDER = "org.apache.spark.sql.execution.streaming.state.RocksDBStateStoreProvider"
 _SUBSCRIBE = re.compile(r"Subscribe\[([^\]]*)\]")
@@ -194,7 +195,7 @@ def _large_state(query: StreamingProgress, profile: AppProfile, t: StreamingThre
         rule_id="streaming_large_state",
         category="memory_underprovisioned",
         severity=Severity.moderate,
-        title=f"Query {_label(query)} keeps {state / 1024**3:.1f} GiB of state in executor memory",
+        title=f"Query {_label(query)} keeps {human_size(state)} of state in executor memory",
         evidence=[
             Evidence(name="state memory (max)", value=state, unit="bytes", threshold=t.state_memory_bytes),
             Evidence(name="state rows (max)", value=query.state_rows_max or 0, unit="rows"),

@@ -18,6 +18,7 @@ from tools.errors import ConfigurationError
 from tools.tables.files import DataFile, file_format
 from tools.tables.model import CommitSummary, DeltaProfile
 from tools.tables.skipping import point_lookup_file_ratio
+from tools.units import parse_size
 
 HISTORY_LIMIT = 1000
 DOMAIN_SCAN_COMMITS = 200
@@ -132,14 +133,8 @@ def _int_or_none(value: str | None) -> int | None:
 
 def _bytes_or_none(value: str | None) -> int | None:
     """`delta.targetFileSize` as bytes (`134217728`, `128mb`, `1gb`)."""
-    if value is None:
-        return None
-    text = value.strip().lower().replace(" ", "")
-    units = {"kb": 1024, "mb": 1024**2, "gb": 1024**3, "k": 1024, "m": 1024**2, "g": 1024**3, "b": 1}
-    for unit, factor in units.items():
-        if text.endswith(unit) and text[: -len(unit)].replace(".", "", 1).isdigit():
-            return int(float(text[: -len(unit)]) * factor)
-    return _int_or_none(text)
+    size = parse_size(value)
+    return None if size is None else int(size)
 
 
 def _fold_column_stats(stats: dict[str, tuple[str | None, str | None, int | None]], action: dict) -> None:

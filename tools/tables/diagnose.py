@@ -12,8 +12,9 @@ import math
 import re
 
 from tools.findings import ConfigChange, Evidence, Finding, Severity, advice_finding
-from tools.tables.model import MiB, TableProfile, TableThresholds
+from tools.tables.model import TableProfile, TableThresholds
 from tools.tables.plan_filters import filter_columns
+from tools.units import human_size
 
 MAX_ZORDER_COLUMNS = 4
 NOT_ESTIMATED = "not estimated: the gain depends on how often the table is read"
@@ -55,10 +56,6 @@ def _clustered(column, thresholds: TableThresholds) -> bool:
     return column.point_lookup_file_ratio is not None and column.point_lookup_file_ratio <= thresholds.clustered_file_ratio
 
 
-def _mib(value: float) -> str:
-    return f"{value / MiB:.1f} MiB"
-
-
 def _small_files(table: TableProfile, t: TableThresholds, zorder: list[str]) -> Finding | None:
     if table.file_count < t.min_files_for_small_file_finding or table.small_file_ratio < t.small_file_ratio:
         return None
@@ -81,7 +78,7 @@ def _small_files(table: TableProfile, t: TableThresholds, zorder: list[str]) -> 
     else:
         by = f", {', '.join(repr(c) for c in table.partitions.columns)}" if table.partitions.columns else ""
         summary = (
-            f"Rewrite the {table.file_count} files as about {ideal_files} files of ~{_mib(t.target_file_bytes)}, "
+            f"Rewrite the {table.file_count} files as about {ideal_files} files of ~{human_size(t.target_file_bytes)}, "
             f"and make the writer produce fewer files (repartition before write{' by the partition columns' if by else ''})."
         )
         code = f"df.repartition({ideal_files}{by}).write.partitionBy(...).{table.format}(new_path)" if by else f"df.repartition({ideal_files}).write.{table.format}(new_path)"
@@ -89,7 +86,7 @@ def _small_files(table: TableProfile, t: TableThresholds, zorder: list[str]) -> 
         rule_id="table_small_files",
         category="small_files",
         severity=severity,
-        title=f"{table.small_files} of {table.file_count} files are smaller than {_mib(t.small_file_bytes)}",
+        title=f"{table.small_files} of {table.file_count} files are smaller than {human_size(t.small_file_bytes)}",
         evidence=evidence,
         summary=summary,
         code_change=code,
@@ -240,7 +237,7 @@ def _over_partitioned(table: TableProfile, t: TableThresholds, candidates: list[
         rule_id="table_over_partitioned",
         category="config",
         severity=Severity.moderate,
-        title=f"{parts.count} partitions with a median of {_mib(parts.bytes.median_bytes)}: the partition column is too fine",
+        title=f"{parts.count} partitions with a median of {human_size(parts.bytes.median_bytes)}: the partition column is too fine",
         evidence=[
             Evidence(name="partitions", value=parts.count, unit="count", threshold=t.over_partitioned_min_partitions),
             Evidence(name="median partition bytes", value=parts.bytes.median_bytes, unit="bytes", threshold=t.over_partitioned_median_bytes),
@@ -271,14 +268,14 @@ def _oversized_files(table: TableProfile, t: TableThresholds) -> Finding | None:
         target_rows = None
         if table.rows and table.total_bytes:
             target_rows = max(1, int(t.target_file_bytes / (table.total_bytes / table.rows)))
-        summary = f"Write files of about {_mib(t.target_file_bytes)}: cap rows per file, or set the Delta target file size."
+        summary = f"Write files of about {human_size(t.target_file_bytes)}: cap rows per file, or set the Delta target file size."
         code = f"ALTER TABLE {table_name(table)} SET TBLPROPERTIES ('delta.targetFileSize' = '{t.target_file_bytes}')" if table.format == "delta" else None
         changes = [ConfigChange(key="spark.sql.files.maxRecordsPerFile", value=str(target_rows), current=None)] if target_rows else []
     return advice_finding(
         rule_id="table_oversized_files",
         category="oversized_partitions",
         severity=Severity.moderate,
-        title=f"Files up to {_mib(table.files.max_bytes)} limit read parallelism",
+        title=f"Files up to {human_size(table.files.max_bytes)} limit read parallelism",
         evidence=evidence,
         summary=summary,
         code_change=code,
@@ -316,7 +313,7 @@ def _vacuum_due(table: TableProfile, t: TableThresholds) -> Finding | None:
         rule_id="delta_vacuum_due",
         category="config",
         severity=Severity.low,
-        title=f"{delta.unreferenced_files} files ({_mib(delta.unreferenced_bytes)}) are no longer in the table but still stored",
+        title=f"{delta.unreferenced_files} files ({human_size(delta.unreferenced_bytes)}) are no longer in the table but still stored",
         evidence=[
             Evidence(name="unreferenced data files", value=delta.unreferenced_files, unit="count", threshold=t.vacuum_min_unreferenced_files),
             Evidence(name="unreferenced / active bytes", value=round(ratio, 2), unit="ratio", threshold=t.vacuum_min_unreferenced_ratio),
