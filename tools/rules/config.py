@@ -3,7 +3,7 @@ and general hygiene (executor size, deprecated keys, unlimited result size)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from tools.findings import Finding, Recommendation, Savings, Severity
 from tools.rules.measure import GIB, ev
@@ -62,50 +62,43 @@ def aqe_disabled(ctx: RuleContext) -> Iterator[Finding]:
     )
 
 
+def aqe_switch_off(
+    ctx: RuleContext, key: str, executions: Callable[[RuleContext], list[int]], title: str, executions_name: str,
+    summary: str, counted_in: str, doc_words: str,
+) -> Iterator[Finding]:
+    """One AQE feature (`key`) switched off while AQE is on, in an application with SQL executions it would help."""
+    if ctx.spark_version < (3, 0) or not aqe_enabled(ctx) or ctx.bool_property(key, True):
+        return
+    helped = executions(ctx)
+    if not helped:
+        return
+    yield ctx.finding(
+        title=title,
+        evidence=[ev(key, ctx.prop(key) or "", "", "true"), ev(executions_name, len(helped), "count")],
+        recommendation=Recommendation(summary=summary, config_changes=[ctx.change(key, "true")]),
+        savings=Savings(method=f"Shows in the {counted_in} findings; not counted twice."),
+        doc_query=f"{key} {doc_words}",
+        sql_execution_ids=helped[:20],
+    )
+
+
 @rule("aqe_skew_join_off", "AQE skew-join handling off", "aqe_disabled", Severity.low)
 def aqe_skew_join_off(ctx: RuleContext) -> Iterator[Finding]:
     """AQE is on but spark.sql.adaptive.skewJoin.enabled=false: skewed shuffle joins are not split."""
-    if ctx.spark_version < (3, 0) or not aqe_enabled(ctx) or ctx.bool_property("spark.sql.adaptive.skewJoin.enabled", True):
-        return
-    joins = sql_shuffle_joins(ctx)
-    if not joins:
-        return
-    yield ctx.finding(
-        title="AQE skew-join handling is switched off",
-        evidence=[ev("spark.sql.adaptive.skewJoin.enabled", ctx.prop("spark.sql.adaptive.skewJoin.enabled") or "", "", "true"),
-                  ev("SQL executions with shuffled joins", len(joins), "count")],
-        recommendation=Recommendation(
-            summary="Let AQE split skewed join partitions.",
-            config_changes=[ctx.change("spark.sql.adaptive.skewJoin.enabled", "true")],
-        ),
-        savings=Savings(method="Shows in the skew findings; not counted twice."),
-        doc_query="spark.sql.adaptive.skewJoin.enabled skewed partition join",
-        sql_execution_ids=joins[:20],
+    yield from aqe_switch_off(
+        ctx, "spark.sql.adaptive.skewJoin.enabled", sql_shuffle_joins,
+        title="AQE skew-join handling is switched off", executions_name="SQL executions with shuffled joins",
+        summary="Let AQE split skewed join partitions.", counted_in="skew", doc_words="skewed partition join",
     )
 
 
 @rule("aqe_coalesce_off", "AQE partition coalescing off", "aqe_disabled", Severity.low)
 def aqe_coalesce_off(ctx: RuleContext) -> Iterator[Finding]:
     """AQE is on but spark.sql.adaptive.coalescePartitions.enabled=false: small shuffle partitions are not merged."""
-    if ctx.spark_version < (3, 0) or not aqe_enabled(ctx):
-        return
-    if ctx.bool_property("spark.sql.adaptive.coalescePartitions.enabled", True):
-        return
-    executions = shuffling_sql(ctx)
-    if not executions:
-        return
-    yield ctx.finding(
-        title="AQE partition coalescing is switched off",
-        evidence=[ev("spark.sql.adaptive.coalescePartitions.enabled",
-                     ctx.prop("spark.sql.adaptive.coalescePartitions.enabled") or "", "", "true"),
-                  ev("SQL executions with shuffles", len(executions), "count")],
-        recommendation=Recommendation(
-            summary="Let AQE merge small shuffle partitions.",
-            config_changes=[ctx.change("spark.sql.adaptive.coalescePartitions.enabled", "true")],
-        ),
-        savings=Savings(method="Shows in the small-task findings; not counted twice."),
-        doc_query="spark.sql.adaptive.coalescePartitions.enabled small partitions",
-        sql_execution_ids=executions[:20],
+    yield from aqe_switch_off(
+        ctx, "spark.sql.adaptive.coalescePartitions.enabled", shuffling_sql,
+        title="AQE partition coalescing is switched off", executions_name="SQL executions with shuffles",
+        summary="Let AQE merge small shuffle partitions.", counted_in="small-task", doc_words="small partitions",
     )
 
 

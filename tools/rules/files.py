@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 
-from tools.findings import Finding, Recommendation, Savings, Severity
+from tools.findings import Evidence, Finding, Recommendation, Savings, Severity
 from tools.rules.measure import ev, metric, nodes
 from tools.rules.registry import RuleContext, rule
 from tools.units import human_size
@@ -34,6 +34,16 @@ def _file_savings(ctx: RuleContext, files: float, size: float) -> Savings:
     )
 
 
+def _file_evidence(ctx: RuleContext, files: float, size: float, verb: str) -> list[Evidence]:
+    """The numbers of a small-files finding: file count, average size and bytes, read or written."""
+    t = ctx.thresholds
+    return [
+        ev(f"files {verb}", files, "count", t.small_file_min_count),
+        ev("average file size", size / files, "bytes", t.small_file_bytes),
+        ev(f"bytes {verb}", size, "bytes"),
+    ]
+
+
 @rule(
     "small_input_files",
     "Many small input files",
@@ -43,7 +53,6 @@ def _file_savings(ctx: RuleContext, files: float, size: float) -> Savings:
 )
 def small_input_files(ctx: RuleContext) -> Iterator[Finding]:
     """A scan read more than 100 files averaging under 3 MiB: listing and opening files dominates the read."""
-    t = ctx.thresholds
     for execution in ctx.sql_executions:
         for node in nodes(execution, "Scan", "FileScan", "BatchScan"):
             files, size = metric(node, *FILES_READ), metric(node, *BYTES_READ)
@@ -52,11 +61,7 @@ def small_input_files(ctx: RuleContext) -> Iterator[Finding]:
             assert files is not None and size is not None
             yield ctx.finding(
                 title=f"{node.name}: {int(files)} files averaging {human_size(size / files)}",
-                evidence=[
-                    ev("files read", files, "count", t.small_file_min_count),
-                    ev("average file size", size / files, "bytes", t.small_file_bytes),
-                    ev("bytes read", size, "bytes"),
-                ],
+                evidence=_file_evidence(ctx, files, size, "read"),
                 recommendation=Recommendation(
                     summary="Compact the table into files of about 128 MiB and pack more files per read task.",
                     config_changes=[ctx.change("spark.sql.files.openCostInBytes", "8MB")],
@@ -88,11 +93,7 @@ def small_output_files(ctx: RuleContext) -> Iterator[Finding]:
             ideal = max(math.ceil(size / t.target_file_bytes), 1)
             yield ctx.finding(
                 title=f"Write produced {int(files)} files averaging {human_size(size / files)}",
-                evidence=[
-                    ev("files written", files, "count", t.small_file_min_count),
-                    ev("average file size", size / files, "bytes", t.small_file_bytes),
-                    ev("bytes written", size, "bytes"),
-                ],
+                evidence=_file_evidence(ctx, files, size, "written"),
                 recommendation=Recommendation(
                     summary=f"Write about {ideal} file(s) instead of {int(files)}.",
                     config_changes=[
