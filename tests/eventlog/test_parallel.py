@@ -145,3 +145,39 @@ def test_corrupt_part_same_error_with_workers(repeated_log, tmp_path):
     assert "truncated gzip" in messages[0]
     assert messages[1] == messages[0]
     assert not multiprocessing.active_children()  # workers stopped, not left blocked on their pipes
+
+
+@pytest.mark.parametrize("codec", ["zstd", "gz"])
+def test_compressed_log_decompressed_here_parsed_by_workers_same_profile(repeated_log, tmp_path, codec):
+    import gzip
+
+    import zstandard
+
+    data = repeated_log.read_bytes()
+    log = tmp_path / f"app.{codec}"
+    log.write_bytes(zstandard.ZstdCompressor().compress(data) if codec == "zstd" else gzip.compress(data))
+    before = children_cpu_s()
+    serial, parallel = profiles(log)
+    assert children_cpu_s() > before
+    assert serial.source.bytes_decoded == len(data)
+    assert parallel.model_dump() == serial.model_dump()
+
+
+def test_compressed_log_cut_mid_stream(repeated_log, tmp_path):
+    import zstandard
+
+    compressed = zstandard.ZstdCompressor().compress(repeated_log.read_bytes())
+    running = tmp_path / "app.zstd.inprogress"
+    running.write_bytes(compressed[: len(compressed) * 2 // 3])  # still being written
+    serial, parallel = profiles(running)
+    assert not serial.complete and serial.total_tasks > 0
+    assert parallel.model_dump() == serial.model_dump()
+    finished = tmp_path / "app.zstd"
+    finished.write_bytes(compressed[: len(compressed) * 2 // 3])  # not running: a truncated file is an error
+    errors = []
+    for workers in (1, 2):
+        with pytest.raises(EventLogError) as caught:
+            load_profile(finished, workers=workers, parallel_min_bytes=1)
+        errors.append(str(caught.value))
+    assert "truncated zstd" in errors[0] and errors[1] == errors[0]
+    assert not multiprocessing.active_children()

@@ -113,3 +113,15 @@ def test_truncated_compressed_spark_log_is_an_error_unless_in_progress(spark_cod
     running.write_bytes(blob[: len(blob) // 2])
     profile = load_profile(running)
     assert not profile.complete and profile.source.events > 0
+
+
+def test_spark_written_logs_same_profile_with_workers(spark_codec_logs):
+    """Every codec Spark writes (and rolling mode) read with worker processes gives the serial profile."""
+    from tools.eventlog.parallel import can_fork
+
+    if not can_fork():
+        pytest.skip("worker processes need the fork start method")
+    for name, path in spark_codec_logs.items():
+        serial = load_profile(path, workers=1)
+        parallel = load_profile(path, workers=2, parallel_min_bytes=1)
+        assert parallel.model_dump() == serial.model_dump(), name

@@ -9,7 +9,7 @@ line with a warning, never raised.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -79,26 +79,37 @@ def scan_lines(data: bytes, start: int, end: int, on_tasks: Callable[[list[memor
     return tasks
 
 
-def split_chunks(chunks: Iterable[bytes], on_lines: Callable[[bytes, int, int], object]) -> tuple[bytes, int]:
-    """Hand the complete lines of a chunk stream to `on_lines(data, start, end)` without joining chunks.
+class LineSplitter:
+    """The complete lines of a chunk stream as (data, start, end) spans, without joining chunks.
 
-    Returns (the unfinished last line, total bytes).
+    After `spans` is exhausted, `rest` holds the unfinished last line and `total` the bytes seen.
     """
-    total = 0
-    rest = b""
-    for chunk in chunks:
-        total += len(chunk)
-        first = chunk.find(b"\n")
-        if first < 0:
-            rest += chunk
-            continue
-        last = chunk.rfind(b"\n")
-        head = rest + chunk[:first]  # the line that straddles the previous chunk
-        rest = chunk[last + 1 :]
-        on_lines(head, 0, len(head))
-        if last > first:
-            on_lines(chunk, first + 1, last)
-    return rest, total
+
+    def __init__(self) -> None:
+        self.rest = b""
+        self.total = 0
+
+    def spans(self, chunks: Iterable[bytes]) -> Iterator[tuple[bytes, int, int]]:
+        for chunk in chunks:
+            self.total += len(chunk)
+            first = chunk.find(b"\n")
+            if first < 0:
+                self.rest += chunk
+                continue
+            last = chunk.rfind(b"\n")
+            head = self.rest + chunk[:first]  # the line that straddles the previous chunk
+            self.rest = chunk[last + 1 :]
+            yield head, 0, len(head)
+            if last > first:
+                yield chunk, first + 1, last
+
+
+def split_chunks(chunks: Iterable[bytes], on_lines: Callable[[bytes, int, int], object]) -> tuple[bytes, int]:
+    """Hand the complete lines of a chunk stream to `on_lines(data, start, end)`; returns (unfinished last line, total bytes)."""
+    splitter = LineSplitter()
+    for span in splitter.spans(chunks):
+        on_lines(*span)
+    return splitter.rest, splitter.total
 
 
 @dataclass

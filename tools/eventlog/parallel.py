@@ -13,7 +13,8 @@ from __future__ import annotations
 import math
 import multiprocessing
 import os
-from collections.abc import Callable, Iterator
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -27,6 +28,7 @@ PARALLEL_MIN_BYTES = 64 << 20  # smaller files: process start-up and transfer co
 RANGE_BYTES = 32 << 20  # bytes per work item: bounds what is in flight (about 5 MB of results per range)
 RANGES_PER_WORKER = 4  # at least this many ranges per worker, so uneven ranges even out
 IN_FLIGHT_PER_WORKER = 2
+BLOCK_BYTES = 8 << 20  # decoded bytes per job when the parent decompresses and workers parse
 _SEARCH_BYTES = 1 << 16
 T = TypeVar("T")
 
@@ -119,6 +121,28 @@ def scan_range(path: str, start: int, end: int) -> RangeResult:
     return recorder.result()
 
 
+def scan_block(data: bytes) -> RangeResult:
+    """Worker: the records of a block of whole lines sent by the parent (decoded from a compressed stream)."""
+    recorder = Recorder()
+    recorder.on_block(data, 0, len(data))
+    return recorder.result()
+
+
+def line_blocks(spans: Iterable[tuple[bytes, int, int]], block_bytes: int = BLOCK_BYTES) -> Iterator[tuple[bytes]]:
+    """Join complete-line spans into jobs of about `block_bytes` whole lines for `scan_block`."""
+    parts: list = []
+    size = 0
+    for data, start, end in spans:
+        parts.append(memoryview(data)[start:end])
+        parts.append(b"\n")
+        size += end - start + 1
+        if size >= block_bytes:
+            yield (b"".join(parts),)
+            parts, size = [], 0
+    if parts:
+        yield (b"".join(parts),)
+
+
 def _read_range(f, size: int) -> Iterator[bytes]:
     while size > 0:
         chunk = f.read(min(READ_SIZE, size))
@@ -150,34 +174,46 @@ def read_parallel(path: str, size: int, agg: Aggregator, workers: int) -> int:
     return end
 
 
-def ordered_map(function: Callable[..., T], jobs: list[tuple], workers: int) -> Iterator[T]:
+def ordered_map(function: Callable[..., T], jobs: Iterable[tuple], workers: int,
+                in_flight: int = IN_FLIGHT_PER_WORKER) -> Iterator[T]:
     """`function(*job)` for each job in forked worker processes, results yielded in job order.
 
-    Job i goes to worker i mod n; each worker works through its jobs in order with a few queued,
-    and the parent takes results back in job order over one pipe per worker (no helper threads),
-    so at most about n x IN_FLIGHT_PER_WORKER results exist at a time.
+    Jobs are handed out round-robin, at most `in_flight` per worker (use 1 for jobs carrying data:
+    a worker then only gets a job while it waits for one, so the two directions of a pipe never
+    block each other). The next job is prepared while the workers run, results come back in job
+    order over one pipe per worker (no helper threads), so memory is bounded by the jobs in flight.
     """
+    if isinstance(jobs, list | tuple):
+        workers = min(workers, len(jobs))
+    jobs = iter(jobs)
     context = multiprocessing.get_context("fork")
     connections, processes = [], []
     finished = False
     try:
-        for _ in range(min(workers, len(jobs))):
+        for _ in range(max(1, workers)):
             mine, theirs = context.Pipe()
             process = context.Process(target=_serve, args=(theirs, function), daemon=True)
             process.start()
             theirs.close()
             connections.append(mine)
             processes.append(process)
-        n = len(connections)
-        sent = 0
-        while sent < min(len(jobs), n * IN_FLIGHT_PER_WORKER):
-            connections[sent % n].send(jobs[sent])
-            sent += 1
-        for index in range(len(jobs)):
-            result = _receive(connections[index % n])
-            if sent < len(jobs):
-                connections[sent % n].send(jobs[sent])
-                sent += 1
+        order: deque[int] = deque()  # the worker of each job in flight, oldest first
+        ahead = next(jobs, None)
+
+        def submit(worker: int) -> None:
+            nonlocal ahead
+            if ahead is not None:
+                connections[worker].send(ahead)
+                order.append(worker)
+                ahead = next(jobs, None)
+
+        for _ in range(in_flight):
+            for worker in range(len(connections)):
+                submit(worker)
+        while order:
+            worker = order.popleft()
+            result = _receive(connections[worker])
+            submit(worker)
             yield result
         for connection in connections:
             connection.send(None)

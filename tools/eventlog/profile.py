@@ -10,7 +10,7 @@ from functools import partial
 from typing import Any, BinaryIO
 
 from tools.errors import EventLogError
-from tools.eventlog.aggregate import Aggregator, split_chunks
+from tools.eventlog.aggregate import Aggregator, LineSplitter
 from tools.eventlog.build import build_profile
 from tools.eventlog.codecs import MAGIC, codec_from_name, decoded_chunks, describe_foreign, sniff_codec
 from tools.eventlog.model import AppProfile, LogRef, LogSource
@@ -20,10 +20,14 @@ from tools.eventlog.parallel import (
     Recorder,
     can_fork,
     default_workers,
+    line_blocks,
     ordered_map,
     read_parallel,
     replay,
+    scan_block,
 )
+
+COMPRESSION_RATIO_GUESS = 8  # event logs compress 8-20x: a compressed part this many times smaller is as large
 from tools.eventlog.storage import filesystem, resolve
 
 
@@ -56,7 +60,8 @@ def _load(ref: LogRef, max_plan_chars: int, workers: int, parallel_min_bytes: in
     if _parts_in_parallel(ref, workers, parallel_min_bytes):
         reads = _read_parts_parallel(jobs, agg, workers)
     else:
-        reads = (_scan_part(*job, agg.feed_block, partial(_read_ranges, agg, workers, parallel_min_bytes)) for job in jobs)
+        reads = (_scan_part(*job, agg.feed_block, partial(_read_in_workers, agg, workers, parallel_min_bytes))
+                 for job in jobs)
     for index, part in enumerate(reads):
         url = ref.parts[index]
         cut = _finish_part(url, agg, part)
@@ -90,9 +95,8 @@ class PartRead:
 
 
 def _scan_part(url: str, allow_truncated: bool, first: bool, single: bool,
-               on_block: Callable[[bytes, int, int], object],
-               read_ranges: Callable[[Any, str, str], int] | None = None) -> PartRead:
-    """Hand one part's complete lines to `on_block`; `read_ranges` may take a large plain file instead."""
+               on_block: Callable[[bytes, int, int], object], in_workers: InWorkers | None = None) -> PartRead:
+    """Hand one part's complete lines to `on_block`, or let `in_workers` read a large part with worker processes."""
     fs, inner, _ = filesystem(url)
     try:
         stream = fs.open(inner, "rb")
@@ -113,15 +117,8 @@ def _scan_part(url: str, allow_truncated: bool, first: bool, single: bool,
         codec = _codec(url, head)
         stream.seek(0)
         try:
-            end = read_ranges(fs, inner, codec) if read_ranges is not None else 0
-            if end:
-                if first:
-                    _check_first_line(url, stream.read(1 << 16).split(b"\n"))
-                stream.seek(end)
-                rest = stream.read()
-                decoded_total = end + len(rest)
-            else:
-                rest, decoded_total = _feed_serial(stream, codec, url, on_block, allow_truncated, check=first)
+            done = in_workers(fs, inner, codec, stream, url, allow_truncated, first) if in_workers is not None else None
+            rest, decoded_total = done or _feed_serial(stream, codec, url, on_block, allow_truncated, check=first)
         except OSError as exc:
             raise EventLogError(f"{url}: read error: {exc}") from exc
         checked = decoded_total > len(rest) or not first
@@ -153,21 +150,53 @@ def _finish_part(url: str, agg: Aggregator, part: PartRead) -> bool:
 def _feed_serial(stream: BinaryIO, codec: str, url: str, on_block: Callable[[bytes, int, int], object],
                  allow_truncated: bool, check: bool) -> tuple[bytes, int]:
     """Hand the part's complete lines to `on_block` in this process; returns (unfinished last line, bytes decoded)."""
-    checking = check
-
-    def on_lines(data: bytes, start: int, end: int) -> None:
-        nonlocal checking
-        if checking:
-            checking = not _check_first_line(url, data[start : min(end, start + (1 << 16))].split(b"\n"))
-        on_block(data, start, end)
-
-    return split_chunks(decoded_chunks(stream, codec, url, allow_truncated), on_lines)
+    splitter = LineSplitter()
+    for span in _checked(splitter.spans(decoded_chunks(stream, codec, url, allow_truncated)), url, check):
+        on_block(*span)
+    return splitter.rest, splitter.total
 
 
-def _read_ranges(agg: Aggregator, workers: int, min_bytes: int, fs: Any, inner: str, codec: str) -> int:
-    """Read a large local plain file with worker processes; returns the offset after its last newline, 0 if not done."""
-    size = _parallel_size(fs, inner, codec, workers, min_bytes)
-    return read_parallel(inner, size, agg, workers) if size else 0
+def _checked(spans: Iterator[tuple[bytes, int, int]], url: str, check: bool) -> Iterator[tuple[bytes, int, int]]:
+    """The spans, the first non-blank line checked to be a listener event when `check`."""
+    for data, start, end in spans:
+        if check:
+            check = not _check_first_line(url, data[start : min(end, start + (1 << 16))].split(b"\n"))
+        yield data, start, end
+
+
+InWorkers = Callable[[Any, str, str, BinaryIO, str, bool, bool], tuple[bytes, int] | None]
+
+
+def _read_in_workers(agg: Aggregator, workers: int, min_bytes: int, fs: Any, inner: str, codec: str,
+                     stream: BinaryIO, url: str, allow_truncated: bool, first: bool) -> tuple[bytes, int] | None:
+    """Read a large part with worker processes; returns (unfinished last line, bytes decoded), None when not worth it.
+
+    A local plain file is split into byte ranges the workers read themselves; a compressed (or
+    remote) part is decompressed here and its lines are parsed by the workers in blocks.
+    """
+    if workers < 2 or not can_fork():
+        return None
+    local = "file" in _protocols(fs)
+    try:
+        size = os.path.getsize(inner) if local else int(fs.size(inner) or 0)
+    except (OSError, TypeError, ValueError):
+        return None
+    if codec == "none" and local:
+        if size < min_bytes:
+            return None
+        if first:
+            _check_first_line(url, stream.read(1 << 16).split(b"\n"))
+        end = read_parallel(inner, size, agg, workers)
+        stream.seek(end)
+        rest = stream.read()
+        return rest, end + len(rest)
+    if size * (1 if codec == "none" else COMPRESSION_RATIO_GUESS) < min_bytes:
+        return None
+    splitter = LineSplitter()
+    spans = _checked(splitter.spans(decoded_chunks(stream, codec, url, allow_truncated)), url, first)
+    for result in ordered_map(scan_block, line_blocks(spans), workers, in_flight=1):
+        replay(agg, result)
+    return splitter.rest, splitter.total
 
 
 def _parts_in_parallel(ref: LogRef, workers: int, min_bytes: int) -> bool:
@@ -188,17 +217,6 @@ def scan_part(url: str, allow_truncated: bool, first: bool, single: bool) -> tup
     recorder = Recorder()
     part = _scan_part(url, allow_truncated, first, single, recorder.on_block)
     return part, recorder.result()
-
-
-def _parallel_size(fs: Any, inner: str, codec: str, workers: int, min_bytes: int) -> int:
-    """The file size when this part is worth reading with worker processes (local plain file, large), else 0."""
-    if workers < 2 or codec != "none" or "file" not in _protocols(fs) or not can_fork():
-        return 0
-    try:
-        size = os.path.getsize(inner)
-    except OSError:
-        return 0
-    return size if size >= min_bytes else 0
 
 
 def _protocols(fs: Any) -> tuple[str, ...]:
