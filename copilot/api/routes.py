@@ -48,6 +48,7 @@ ANALYZE_BODY = {
                     "file": {"type": "string", "format": "binary", "description": "the event log (any Spark codec)"},
                     "question": {"type": "string", "maxLength": 4000},
                     "table": {"type": "string", "maxLength": 4000},
+                    "depth": {"type": "string", "enum": ["full", "findings"]},
                 },
             }},
             "application/json": {"schema": AnalyzeJobRequest.model_json_schema()},
@@ -78,10 +79,8 @@ def job_view(job: JobRecord) -> JobView:
     if job.status == "succeeded":
         links |= {"recommendations": f"{PREFIX}/recommendations/{job.job_id}", "metrics": f"{PREFIX}/metrics/{job.job_id}",
                   "report": f"{PREFIX}/reports/{job.job_id}?format=json"}
-    return JobView(job_id=job.job_id, status=job.status, source_kind=job.source_kind, source=job.source,
-                   question=job.question, table=job.table_path, app_ids=job.app_ids, findings=job.findings,
-                   error=job.error, created_at=job.created_at, started_at=job.started_at,
-                   finished_at=job.finished_at, queued_ms=queued_ms, run_ms=run_ms, links=links)
+    shown = job.model_dump(exclude={"log_path", "log_hashes", "table_path"})
+    return JobView(**shown, table=job.table_path, queued_ms=queued_ms, run_ms=run_ms, links=links)
 
 
 def _job(request: Request, job_id: str) -> JobRecord:
@@ -119,7 +118,8 @@ def _job_source(request: Request, given: JobInput) -> tuple[dict, object]:
     if sum(sources) != 1:
         raise Problem(422, "give exactly one of: an uploaded `file`, a `path`, an `app_id`")
     table = str(allowed_path(fields.table, settings.api.allowed_dirs, "table")) if fields.table else None
-    common = {"question": scrub(fields.question) if fields.question else None, "table_path": table}
+    common = {"question": scrub(fields.question) if fields.question else None, "table_path": table,
+              "depth": fields.depth}
     if given.upload_path is not None:
         return {"source_kind": "upload", "source": given.upload_name or "", "log_path": str(given.upload_path),
                 **common}, _validate_upload(given.upload_path)

@@ -43,7 +43,10 @@ def history_server_log_url(base_url: str, app_id: str) -> str:
 
 
 def analyze_job(job: JobRecord, settings, profile: AppProfile | None = None) -> tuple[list[LogOutcome], object]:
-    """Run the analysis of one job and build the store records of every application it covered."""
+    """Run the analysis of one job and build the store records of every application it covered.
+
+    Each log is read once: the profiles (the upload's from its validation) go to the graph and into the store.
+    """
     import graph
     from copilot.batch.identity import log_identity
     from tools.eventlog import discover_applications, load_profile
@@ -54,12 +57,12 @@ def analyze_job(job: JobRecord, settings, profile: AppProfile | None = None) -> 
         from tools.sources.shs import resolve as fetch_from_history_server
 
         log_path = str(fetch_from_history_server(log_path, Path(settings.home) / "cache"))
-    report = graph.analyze([log_path], question=job.question, table=job.table_path, settings=settings,
-                           notice=lambda message: log.info("%s", message))
     refs = discover_applications(log_path) or [resolve(log_path)]
+    profiles = [profile] if profile is not None and len(refs) == 1 else [load_profile(ref.path) for ref in refs]
+    report = graph.analyze([log_path], question=job.question, table=job.table_path, settings=settings,
+                           notice=lambda message: log.info("%s", message), depth=job.depth, profiles=profiles)
     outcomes = []
-    for ref in refs:
-        app = profile if profile is not None and len(refs) == 1 else load_profile(ref.path)
+    for ref, app in zip(refs, profiles):
         identity = log_identity(ref)
         if job.source_kind == "upload":  # the uploaded file is deleted after the job: name it, do not fingerprint it
             identity = identity.model_copy(update={"log_path": f"upload:{job.job_id}/{job.source}", "log_mtime_ns": None})

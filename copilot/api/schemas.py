@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from copilot.store.jobs import AppMetrics, JobStatus, SourceKind
+from copilot.store.jobs import AppMetrics, Depth, JobStatus, SourceKind
 from copilot.store.records import StageSummary
 from graph.report import ReportFinding
 from tools.findings import Finding
@@ -26,6 +26,8 @@ class AnalyzeJobRequest(BaseModel):
                                description="an application of the configured History Server (app-id[/attempt])")
     question: str | None = Field(None, max_length=MAX_TEXT, description="your question or a description of the job")
     table: str | None = Field(None, max_length=MAX_TEXT, description="a table the job reads or writes (allowed dirs)")
+    depth: Depth = Field("full", description="full (cited report) or findings (ranked findings, effects and "
+                                             "what-if; no citations or narrative, faster)")
 
 
 class JobView(BaseModel):
@@ -37,6 +39,7 @@ class JobView(BaseModel):
     source: str = ""
     question: str | None = None
     table: str | None = None
+    depth: Depth = "full"
     app_ids: list[str] = Field(default_factory=list)
     findings: int | None = None
     error: str | None = None

@@ -23,10 +23,11 @@ from copilot.store.writer import _alive, write_outcomes
 
 JobStatus = Literal["queued", "running", "succeeded", "failed"]
 SourceKind = Literal["upload", "path", "history_server"]
+Depth = Literal["full", "findings"]
 INTERRUPTED = "interrupted by server restart"
 
-_COLUMNS = ("job_id, status, source_kind, source, log_path, question, table_path, app_ids, log_hashes, findings, "
-            "error, created_at, started_at, finished_at")
+_COLUMNS = ("job_id, status, source_kind, source, log_path, question, table_path, depth, app_ids, log_hashes, "
+            "findings, error, created_at, started_at, finished_at")
 
 
 def _now() -> datetime:
@@ -43,6 +44,7 @@ class JobRecord(BaseModel):
     log_path: str = ""
     question: str | None = None
     table_path: str | None = None
+    depth: Depth = "full"  # "findings": no citations or narrative (graph.analyze depth)
     app_ids: list[str] = Field(default_factory=list)
     log_hashes: list[str] = Field(default_factory=list)
     findings: int | None = None
@@ -64,7 +66,8 @@ class AppMetrics(BaseModel):
 
 
 def _job(values: dict) -> JobRecord:
-    return JobRecord(**{**values, "app_ids": values["app_ids"] or [], "log_hashes": values["log_hashes"] or []})
+    return JobRecord(**{**values, "app_ids": values["app_ids"] or [], "log_hashes": values["log_hashes"] or [],
+                        "depth": values["depth"] or "full"})
 
 
 class JobStore:
@@ -78,10 +81,10 @@ class JobStore:
     def add(self, job: JobRecord) -> None:
         with self._write_lock, self.store.transaction() as con:
             con.execute(
-                "INSERT INTO api_jobs (job_id, status, source_kind, source, log_path, question, table_path, "
-                "host, pid, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO api_jobs (job_id, status, source_kind, source, log_path, question, table_path, depth, "
+                "host, pid, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [job.job_id, job.status, job.source_kind, job.source, job.log_path, job.question, job.table_path,
-                 socket.gethostname(), os.getpid(), job.created_at],
+                 job.depth, socket.gethostname(), os.getpid(), job.created_at],
             )
 
     def mark_running(self, job_id: str) -> None:

@@ -191,6 +191,11 @@ MIGRATIONS: tuple[Migration, ...] = (
             """,
         ),
     ),
+    Migration(
+        4,
+        "api_jobs.depth: full analysis or findings only",
+        ("ALTER TABLE api_jobs ADD COLUMN depth VARCHAR DEFAULT 'full'",),
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

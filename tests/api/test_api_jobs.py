@@ -72,6 +72,16 @@ def test_metrics_are_the_profile_totals_and_stages_from_the_store(server, skewed
         s["task_duration_median_ms"] for s in app["stages"] if s["task_duration_median_ms"])
 
 
+def test_findings_depth_gives_the_same_ranked_findings_without_citations(server, skewed_job):
+    with server.client() as client:
+        quick = upload(client, WORKLOADS / "skewed_join.zstd", depth="findings").json()
+        fast = client.get(f"/api/v1/recommendations/{quick['job_id']}").json()["findings"]
+        full = client.get(f"/api/v1/recommendations/{skewed_job['job_id']}").json()["findings"]
+    assert quick["status"] == "succeeded" and quick["depth"] == "findings" and skewed_job["depth"] == "full"
+    assert [f["finding"]["rule_id"] for f in fast] == [f["finding"]["rule_id"] for f in full]
+    assert not any(f["citations"] for f in fast) and any(f["citations"] for f in full)
+
+
 def test_job_without_wait_is_accepted_then_polled_to_completion(server):
     with server.client() as client:
         accepted = upload(client, WORKLOADS / "healthy.zstd", wait=False)
