@@ -13,10 +13,10 @@ import multiprocessing
 import os
 import time
 from collections import deque
-from pathlib import Path
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, Field

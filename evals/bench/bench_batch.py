@@ -202,6 +202,25 @@ def _run_local(fleet: Path, workers: int, work: Path) -> dict:
             "load": load_before}
 
 
+def _run_depths(paths: list[Path], count: int, work: Path) -> list[dict]:
+    """The 2-worker batch over the first `count` logs at the default depth and with --reports, into fresh stores."""
+    from copilot.batch import run_batch
+    from copilot.settings import Settings
+    from copilot.store import Store
+
+    folder = work / "fleet-depths"
+    folder.mkdir()
+    for path in paths[:count]:
+        shutil.copy(path, folder / path.name)
+    rows = []
+    for name, full in (("default", False), ("--reports", True)):
+        summary = run_batch(str(folder), Store(work / f"depth-{name}.duckdb"), workers=2, settings=Settings(),
+                            full_reports=full)
+        rows.append({"depth": name, "apps": summary.analyzed, "failed": summary.failed, "seconds": summary.elapsed_s,
+                     "apps_per_s": summary.apps_per_s})
+    return rows
+
+
 def _run_spark(fleet: Path, work: Path) -> dict:
     from copilot.batch_spark import run_spark_batch, spark_session
     from copilot.settings import Settings
@@ -225,6 +244,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-spark", action="store_true")
     parser.add_argument("--reports-sample", type=int, default=10,
                         help="logs to time the full report (--reports) on; 0 skips it and the index build")
+    parser.add_argument("--reports-apps", type=int, default=100,
+                        help="logs for the 2-worker batch at both depths (default and --reports)")
     args = parser.parse_args(argv)
 
     work = Path(tempfile.mkdtemp(prefix="copilot-bench-batch-"))
@@ -245,6 +266,7 @@ def main(argv: list[str] | None = None) -> None:
     # in-process measurements last, so the parent's peak RSS above is the batch's own
     direct_s = _direct_seconds_per_app(paths, sample=min(60, len(paths)))
     costs = depth_costs(paths, sample=min(60, len(paths)), reports_sample=args.reports_sample)
+    depth_rows = _run_depths(paths, min(args.reports_apps, len(paths)), work) if args.reports_sample else []
     print(f"\n{'engine / workers':<18}{'apps':>6}{'failed':>8}{'seconds':>10}{'apps/s':>9}{'MB/s':>8}"
           f"{'parent peak RSS':>17}{'worker ms/app':>15}{'load avg':>10}")
     for row in rows:
@@ -264,6 +286,9 @@ def main(argv: list[str] | None = None) -> None:
               f"({costs['full'] / costs['findings']:.1f}x the findings depth); the first in a process "
               f"{costs['full_first']:.0f} ms (loads the embedding model); knowledge index built once in "
               f"{costs['index_build'] / 1e3:.1f} s")
+    for row in depth_rows:
+        print(f"2-worker batch of {row['apps'] + row['failed']} logs, {row['depth']:<9}: {row['seconds']:.1f} s, "
+              f"{row['apps_per_s']:.1f} apps/s ({row['failed']} failed)")
     print(f"load average after: {os.getloadavg()[0]:.2f}")
     shutil.rmtree(work, ignore_errors=True)
 
