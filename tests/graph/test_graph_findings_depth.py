@@ -9,6 +9,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from llm_doubles import ScriptedChatModel
+from pydantic import Field
 
 import graph
 from graph.graph import compiled_graph
@@ -93,3 +95,26 @@ def test_the_compiled_graph_is_shared_and_concurrent_runs_keep_their_own_logs(ev
 def test_an_unknown_depth_is_refused(eventlog_fixtures: Path) -> None:
     with pytest.raises(ValueError, match="unknown analysis depth"):
         graph.analyze([str(eventlog_fixtures / LOGS[0])], depth="deep")
+
+
+class ToolRecordingModel(ScriptedChatModel):
+    """The scripted model, also recording the tool names each call was offered."""
+
+    offered: list[list[str]] = Field(default_factory=list)
+
+    def bind_tools(self, tools, **kwargs) -> ToolRecordingModel:
+        self.offered.append(sorted(t.name for t in tools))
+        return self
+
+
+def test_with_an_llm_the_findings_depth_offers_no_documentation_search_and_writes_no_narrative(yarn_log: str) -> None:
+    model = ToolRecordingModel()
+    report = graph.analyze([yarn_log], llm=model, depth="findings")
+    assert {s.mode for s in report.specialists} == {"llm"}
+    assert model.offered and all("search_docs" not in names for names in model.offered)
+    assert any("diagnose" in names for names in model.offered)
+    assert report.path == "template" and FINDINGS_ONLY_CAVEAT in report.caveats
+    assert not any("narrative of a Spark performance report" in str(p[0].content) for p in model.prompts)
+    full_model = ToolRecordingModel()
+    graph.analyze([yarn_log], llm=full_model, depth="full")
+    assert any("search_docs" in names for names in full_model.offered)
