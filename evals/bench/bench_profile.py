@@ -160,6 +160,55 @@ print(json.dumps({"seconds": t1 - t0, "cpu_seconds": time.process_time() - c0, "
 """
 
 
+BREAKDOWN_CHILD = """
+import json, sys, time
+from tools.eventlog import load_profile
+from tools.eventlog.aggregate import TASK_END_PREFIX, LineSplitter, scan_lines
+from tools.eventlog.tasks import _DECODE, prepare_tasks
+
+path = sys.argv[1]
+
+
+def best(function, repeat=3):
+    times = []
+    for _ in range(repeat):
+        start = time.process_time()
+        function()
+        times.append(time.process_time() - start)
+    return min(times)
+
+
+def chunks():
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 22):
+            yield chunk
+
+
+task_lines = [line for data, a, b in LineSplitter().spans(chunks()) for line in data[a:b].split(b"\\n")
+              if line.startswith(TASK_END_PREFIX)]
+batches = [task_lines[i : i + 2048] for i in range(0, len(task_lines), 2048)]
+out = {
+    "read 4 MB chunks": best(lambda: sum(map(len, chunks()))),
+    "read + split lines + dispatch (no decoding)": best(
+        lambda: [scan_lines(d, a, b, lambda lines: None, lambda line: None) for d, a, b in LineSplitter().spans(chunks())]),
+    "msgspec decode of TaskEnd lines": best(lambda: [_DECODE(line) for line in task_lines]),
+    "decode + per-stage row blocks (prepare_tasks)": best(lambda: [prepare_tasks(b) for b in batches]),
+    "load_profile, 1 process (all of it)": best(lambda: load_profile(path, workers=1)),
+    "tasks": len(task_lines),
+}
+print(json.dumps(out))
+"""
+
+
+def breakdown(log: Path) -> None:
+    """CPU seconds of each step of the serial path on the same log (best of 3, one process)."""
+    result = run_child(BREAKDOWN_CHILD, log)
+    tasks = result.pop("tasks")
+    print(f"\nwhere the CPU time goes (one process, best of 3, {tasks:,} TaskEnd lines):")
+    for name, seconds in result.items():
+        print(f"  {name:48} {seconds:7.2f} s  {seconds / tasks * 1e6:6.2f} us per task")
+
+
 def run_child(code: str, path: Path, *args: str) -> dict:
     done = subprocess.run([sys.executable, "-c", code, str(path), *args], cwd=REPO, capture_output=True, text=True,
                           check=True)
@@ -231,6 +280,7 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "copilot_bench_profile")
     parser.add_argument("--workers", type=int, default=None, help="load_profile worker processes (default min(cores, 4))")
     parser.add_argument("--skip-history-server", action="store_true")
+    parser.add_argument("--breakdown", action="store_true", help="also print the CPU time of each step of the serial path")
     parser.add_argument("--keep", action="store_true", help="keep the synthesized log")
     args = parser.parse_args()
 
@@ -287,6 +337,8 @@ def main() -> None:
           f"for logs >= {PARALLEL_MIN_BYTES >> 20} MB, CPU s = parent + workers, RSS = parent + workers x largest "
           f"worker (forked, so shared pages count twice); load_profile excludes {profile['import_seconds']:.2f} s of "
           "Python imports; the json.loads loop is one process; the History Server time includes its JVM start)")
+    if args.breakdown:
+        breakdown(log)
     if not args.keep:
         shutil.rmtree(args.workdir, ignore_errors=True)
 
