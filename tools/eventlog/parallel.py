@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import multiprocessing
 import os
+import signal
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -192,7 +193,8 @@ def ordered_map(function: Callable[..., T], jobs: Iterable[tuple], workers: int,
     try:
         for _ in range(max(1, workers)):
             mine, theirs = context.Pipe()
-            process = context.Process(target=_serve, args=(theirs, function), daemon=True)
+            parent_ends = [*connections, mine]  # closed in the child, so it sees EOF if the parent dies
+            process = context.Process(target=_serve, args=(theirs, function, parent_ends), daemon=True)
             process.start()
             theirs.close()
             connections.append(mine)
@@ -230,17 +232,33 @@ def ordered_map(function: Callable[..., T], jobs: Iterable[tuple], workers: int,
             connection.close()
 
 
-def _serve(connection, function: Callable) -> None:
-    """Worker loop: run each job it is sent until it gets None; errors go back to the parent."""
-    while (job := connection.recv()) is not None:
+def _serve(connection, function: Callable, parent_ends: list) -> None:
+    """Worker loop: run each job it is sent until it gets None (or the parent is gone); errors go back to the parent.
+
+    Ctrl-C is left to the parent, which stops the workers; they would only print tracebacks.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for end in parent_ends:
+        end.close()
+    while (job := _next_job(connection)) is not None:
         try:
             result = function(*job)
         except EventLogError as exc:
             result = exc
         except Exception as exc:  # noqa: BLE001 - reported by the parent as a read error
             result = OSError(f"{type(exc).__name__}: {exc}")
-        connection.send(result)
+        try:
+            connection.send(result)
+        except OSError:  # the parent is gone (killed or stopped reading): nothing left to do
+            break
     connection.close()
+
+
+def _next_job(connection) -> tuple | None:
+    try:
+        return connection.recv()
+    except EOFError:
+        return None
 
 
 def _receive(connection):
