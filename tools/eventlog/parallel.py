@@ -1,11 +1,14 @@
-"""Large plain log files read by several processes: workers decode task events, the parent replays in order.
+"""Large logs read by several processes: workers do the per-task work, the parent replays in log order.
 
-Each worker takes a newline-aligned byte range, decodes its TaskEnd lines into prepared row
-blocks (`prepare_tasks`, where nearly all the per-task time goes) and returns them together
-with the range's other lines, in log order. The parent replays the ranges in log order into its
-one `Aggregator`, so every event whose order matters (jobs, stages, executors, SQL) is handled
-exactly as on the serial path, and the profile is the same. At most a few ranges are in flight,
-so memory is bounded by the range size, not by the log size.
+Three ways to hand out work: a large local plain file is cut into newline-aligned byte ranges
+that workers read themselves (`read_parallel`); a rolling or Databricks log gives one part per
+worker; a large compressed part is decompressed by the parent and sent in blocks of whole lines
+(`scan_block`). Either way a worker decodes its TaskEnd lines into prepared row blocks
+(`prepare_tasks`, where nearly all the per-task time goes) and returns them with its other lines,
+in log order. The parent replays the results in log order into its one `Aggregator`, so every
+event whose order matters (jobs, stages, executors, SQL) is handled exactly as on the serial path
+and the profile is the same. Only a few jobs are in flight, so memory is bounded by the job size,
+not by the log size.
 """
 
 from __future__ import annotations
@@ -20,7 +23,6 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from tools.errors import EventLogError
-
 from tools.eventlog.aggregate import Aggregator, scan_lines, split_chunks
 from tools.eventlog.codecs import READ_SIZE
 from tools.eventlog.tasks import TaskBatch, prepare_tasks
@@ -252,6 +254,7 @@ def _serve(connection, function: Callable, parent_ends: list) -> None:
         except OSError:  # the parent is gone (killed or stopped reading): nothing left to do
             break
     connection.close()
+    os._exit(0)  # skip interpreter teardown and std stream flushing (locks another parent thread may have held)
 
 
 def _next_job(connection) -> tuple | None:
