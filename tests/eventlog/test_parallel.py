@@ -181,3 +181,16 @@ def test_compressed_log_cut_mid_stream(repeated_log, tmp_path):
         errors.append(str(caught.value))
     assert "truncated zstd" in errors[0] and errors[1] == errors[0]
     assert not multiprocessing.active_children()
+
+
+def test_remote_plain_log_read_here_parsed_by_workers_same_profile(repeated_log):
+    import fsspec
+
+    url = "memory://parallel-test/app-repeated"
+    with fsspec.open(url, "wb") as f:
+        f.write(repeated_log.read_bytes())
+    before = children_cpu_s()
+    serial, parallel = profiles(url)
+    assert children_cpu_s() > before
+    assert parallel.model_dump() == serial.model_dump()
+    assert serial.model_dump(exclude={"source"}) == load_profile(repeated_log, workers=1).model_dump(exclude={"source"})

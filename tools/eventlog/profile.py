@@ -201,7 +201,9 @@ def _read_in_workers(agg: Aggregator, workers: int, min_bytes: int, fs: Any, inn
 
 def _parts_in_parallel(ref: LogRef, workers: int, min_bytes: int) -> bool:
     """Several parts (rolling or Databricks logs) are read one part per worker when they are large enough."""
-    return (workers > 1 and len(ref.parts) > 1 and ref.total_bytes >= min_bytes and can_fork()
+    compressed = any(codec_from_name(url.rsplit("/", 1)[-1]) != "none" for url in ref.parts)
+    size = ref.total_bytes * (COMPRESSION_RATIO_GUESS if compressed else 1)
+    return (workers > 1 and len(ref.parts) > 1 and size >= min_bytes and can_fork()
             and all("file" in _protocols(filesystem(url)[0]) for url in ref.parts))
 
 
