@@ -128,12 +128,15 @@ def _direct_seconds_per_app(paths: list[Path], sample: int) -> float:
     return (time.perf_counter() - started) / len(chosen)
 
 
-def _ms(started: float) -> float:
-    return (time.perf_counter() - started) * 1e3
+def _timed(run) -> tuple[object, float, float]:
+    """(result, wall ms, CPU ms of this process) of `run()`; CPU time is what contention does not inflate."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = run()
+    return result, (time.perf_counter() - wall) * 1e3, (time.process_time() - cpu) * 1e3
 
 
-def depth_costs(paths: list[Path], sample: int, reports_sample: int) -> dict[str, float]:
-    """Mean in-process ms per log: read, rules + cost only, graph findings depth, graph full report."""
+def depth_costs(paths: list[Path], sample: int, reports_sample: int) -> dict[str, tuple[float, float]]:
+    """Mean in-process (wall ms, CPU ms) per log: read, rules + cost only, graph findings depth, graph full report."""
     import graph
     from copilot.settings import Settings
     from graph.adapters import pricing
@@ -145,35 +148,37 @@ def depth_costs(paths: list[Path], sample: int, reports_sample: int) -> dict[str
 
     settings = Settings()
     prices = pricing(GraphConfig.from_settings(settings))
-    totals = {"read": 0.0, "rules": 0.0, "findings": 0.0}
     chosen = paths[:sample]
-    graph.analyze([str(chosen[0])], settings=settings, session=LLMSession(None), depth="findings")  # warm up
-    for path in chosen:
-        started = time.perf_counter()
-        profile = load_profile(path)
-        totals["read"] += _ms(started)
-        started = time.perf_counter()
+
+    def analyze(path: Path, profile, depth: str):
+        return graph.analyze([str(path)], settings=settings, session=LLMSession(None), depth=depth, profiles=[profile])
+
+    def rules_and_cost(profile):
         price_findings(diagnose(profile, settings.rules), profile, prices)
-        app_cost(profile, prices)
-        totals["rules"] += _ms(started)
-        started = time.perf_counter()
-        graph.analyze([str(path)], settings=settings, session=LLMSession(None), depth="findings", profiles=[profile])
-        totals["findings"] += _ms(started)
-    costs = {key: value / len(chosen) for key, value in totals.items()}
+        return app_cost(profile, prices)
+
+    analyze(chosen[0], load_profile(chosen[0]), "findings")  # warm up
+    samples: dict[str, list[tuple[float, float]]] = {"read": [], "rules": [], "findings": [], "full": []}
+    for path in chosen:
+        profile, *read = _timed(lambda: load_profile(path))
+        samples["read"].append(tuple(read))
+        samples["rules"].append(_timed(lambda: rules_and_cost(profile))[1:])
+        samples["findings"].append(_timed(lambda: analyze(path, profile, "findings"))[1:])
+    costs: dict[str, tuple[float, float]] = {}
     if reports_sample:
         from knowledge.api import ensure_default_index
 
-        started = time.perf_counter()
-        ensure_default_index(settings)
-        costs["index_build"] = _ms(started)
-        times = []
-        for path in chosen[: reports_sample + 1]:  # the first also loads the embedding model (once per process)
+        costs["index_build"] = _timed(lambda: ensure_default_index(settings))[1:]
+        for i, path in enumerate(chosen[: reports_sample + 1]):  # the first also loads the embedding model
             profile = load_profile(path)
-            started = time.perf_counter()
-            graph.analyze([str(path)], settings=settings, session=LLMSession(None), depth="full", profiles=[profile])
-            times.append(_ms(started))
-        costs["full_first"] = times[0]
-        costs["full"] = sum(times[1:]) / max(len(times) - 1, 1)
+            timing = _timed(lambda: analyze(path, profile, "full"))[1:]
+            if i == 0:
+                costs["full_first"] = timing
+            else:
+                samples["full"].append(timing)
+    for key, values in samples.items():
+        if values:
+            costs[key] = (sum(v[0] for v in values) / len(values), sum(v[1] for v in values) / len(values))
     return costs
 
 
@@ -278,14 +283,16 @@ def main(argv: list[str] | None = None) -> None:
     print(f"\nscaling 1 -> 2 workers: {two['apps_per_s'] / one['apps_per_s']:.2f}x (target >= 1.8x)")
     print(f"direct analysis: {direct_s * 1e3:.1f} ms/app; per-app overhead of the 1-worker batch: "
           f"{(one['seconds'] / max(one['apps'] + one['failed'], 1) - direct_s) * 1e3:.1f} ms/app")
-    print(f"\nper-log analysis in-process (mean of {min(60, len(paths))} logs): read the log {costs['read']:.1f} ms; "
-          f"rules + cost alone {costs['rules']:.1f} ms; graph findings depth (batch default, log already read) "
-          f"{costs['findings']:.1f} ms")
-    if "full" in costs:
-        print(f"graph full report (--reports, log already read, mean of {args.reports_sample}): {costs['full']:.0f} ms "
-              f"({costs['full'] / costs['findings']:.1f}x the findings depth); the first in a process "
-              f"{costs['full_first']:.0f} ms (loads the embedding model); knowledge index built once in "
-              f"{costs['index_build'] / 1e3:.1f} s")
+    print(f"\nper-log analysis in-process, wall ms / CPU ms (mean of {min(60, len(paths))} logs; the full report "
+          f"of {args.reports_sample}):")
+    labels = {"read": "read the log", "rules": "rules + cost alone (the batch before it ran the graph)",
+              "findings": "graph findings depth (batch default; log already read)",
+              "full": "graph full report (--reports; log already read)",
+              "full_first": "first full report in a process (loads the embedding model)",
+              "index_build": "knowledge index build (once; cards only)"}
+    for key, label in labels.items():
+        if key in costs:
+            print(f"  {label:<62}{costs[key][0]:>9.1f}{costs[key][1]:>9.1f}")
     for row in depth_rows:
         print(f"2-worker batch of {row['apps'] + row['failed']} logs, {row['depth']:<9}: {row['seconds']:.1f} s, "
               f"{row['apps_per_s']:.1f} apps/s ({row['failed']} failed)")
