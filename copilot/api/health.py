@@ -10,10 +10,9 @@ from copilot.api.schemas import ComponentHealth, Health
 LLM_PROBE_TIMEOUT_S = 3.0
 
 
-def store_health(store) -> ComponentHealth:
+def store_health(jobs) -> ComponentHealth:
     try:
-        with store.connect() as con:
-            version = con.execute("SELECT max(version) FROM schema_version").fetchone()[0]
+        version = jobs.schema_version()
         return ComponentHealth(status="ok", detail=f"history store schema version {version}")
     except Exception as exc:  # noqa: BLE001 - health reports, never raises
         return ComponentHealth(status="unavailable", detail=one_line(exc, 200))
@@ -58,9 +57,9 @@ def llm_health(settings) -> ComponentHealth:
     return ComponentHealth(status="ok", detail=f"LLM endpoint reachable (model {config.model})")
 
 
-def health(settings, store, runner) -> Health:
+def health(settings, jobs, runner) -> Health:
     components = {
-        "store": store_health(store),
+        "store": store_health(jobs),
         "jobs": (ComponentHealth(status="ok", detail=f"{runner.active} jobs queued or running")
                  if not runner.closed else ComponentHealth(status="unavailable", detail="shutting down")),
         "knowledge_index": knowledge_health(settings),

@@ -209,6 +209,6 @@ def analyze_partition(request: Request, body: PartitionRequest) -> PartitionAnal
 def get_health(request: Request):
     """Store, job runner, knowledge index, runtime model and LLM reachability, with an overall status."""
     state = request.app.state
-    result = health(state.settings, state.jobs.store, state.runner)
+    result = health(state.settings, state.jobs, state.runner)
     return JSONResponse(result.model_dump(mode="json"), status_code=503 if result.status == "unavailable" else 200)
 

@@ -1,9 +1,12 @@
 """Analyses submitted through the HTTP API: one row per job with its status, timings, error and report.
 
-DuckDB takes one writer at a time, so `JobStore` funnels every write of the API
-process through one lock (each write a short transaction); reads open their own
-short connections. Finished jobs survive a restart; jobs that were queued or running
-when their server died are marked failed when the next server starts.
+DuckDB takes one writer at a time, so `JobStore` funnels every store access of the
+API process through one lock, each a short connection (a write one short transaction).
+Reads take the lock too: concurrent opens and closes of the same file by several
+threads race in DuckDB's instance cache (a connection can come up without the Python
+table functions), and holding no connection between calls leaves the store free for
+`copilot history` and `copilot batch`. Finished jobs survive a restart; jobs that were
+queued or running when their server died are marked failed when the next server starts.
 """
 
 from __future__ import annotations
@@ -71,15 +74,15 @@ def _job(values: dict) -> JobRecord:
 
 
 class JobStore:
-    """Reads and (serialized) writes of the `api_jobs` table and the analyses it points to."""
+    """Serialized reads and writes of the `api_jobs` table and the analyses it points to."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        self._write_lock = threading.Lock()
+        self._lock = threading.Lock()
 
-    # ------------------------------------------------------------------ writes (one at a time)
+    # ------------------------------------------------------------------ writes
     def add(self, job: JobRecord) -> None:
-        with self._write_lock, self.store.transaction() as con:
+        with self._lock, self.store.transaction() as con:
             con.execute(
                 "INSERT INTO api_jobs (job_id, status, source_kind, source, log_path, question, table_path, depth, "
                 "host, pid, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -88,13 +91,13 @@ class JobStore:
             )
 
     def mark_running(self, job_id: str) -> None:
-        with self._write_lock, self.store.transaction() as con:
+        with self._lock, self.store.transaction() as con:
             con.execute("UPDATE api_jobs SET status = 'running', started_at = ? WHERE job_id = ?", [_now(), job_id])
 
     def mark_succeeded(self, job_id: str, outcomes: list[LogOutcome], report_json: str, findings: int) -> None:
         """Store the analyzed applications (history tables), then the job's report and status."""
         records = [o.record for o in outcomes if o.record is not None]
-        with self._write_lock:
+        with self._lock:
             write_outcomes(self.store, outcomes)
             with self.store.transaction() as con:
                 con.execute(
@@ -105,14 +108,14 @@ class JobStore:
                 )
 
     def mark_failed(self, job_id: str, error: str) -> None:
-        with self._write_lock, self.store.transaction() as con:
+        with self._lock, self.store.transaction() as con:
             con.execute("UPDATE api_jobs SET status = 'failed', finished_at = ?, error = ? WHERE job_id = ?",
                         [_now(), error, job_id])
 
     def fail_interrupted(self) -> list[str]:
         """Mark jobs left queued or running by a dead server as failed; returns their ids."""
         host, me = socket.gethostname(), os.getpid()
-        with self._write_lock, self.store.transaction() as con:
+        with self._lock, self.store.transaction() as con:
             rows = con.execute(
                 "SELECT job_id, host, pid FROM api_jobs WHERE status IN ('queued', 'running')").fetchall()
             doomed = [job_id for job_id, job_host, pid in rows
@@ -123,9 +126,9 @@ class JobStore:
                     "WHERE job_id IN (SELECT unnest(?::VARCHAR[]))", [INTERRUPTED, _now(), doomed])
         return doomed
 
-    # ------------------------------------------------------------------ reads (short connections)
+    # ------------------------------------------------------------------ reads
     def get(self, job_id: str) -> JobRecord | None:
-        with self.store.connect() as con:
+        with self._lock, self.store.connect() as con:
             cursor = con.execute(f"SELECT {_COLUMNS} FROM api_jobs WHERE job_id = ?", [job_id])
             names = [d[0] for d in cursor.description]
             row = cursor.fetchone()
@@ -134,7 +137,7 @@ class JobStore:
     def recent(self, limit: int = 50, status: str | None = None) -> list[JobRecord]:
         """The newest jobs first, optionally only those in one status."""
         where, params = ("WHERE status = ?", [status]) if status else ("", [])
-        with self.store.connect() as con:
+        with self._lock, self.store.connect() as con:
             cursor = con.execute(f"SELECT {_COLUMNS} FROM api_jobs {where} ORDER BY created_at DESC LIMIT ?",
                                  [*params, limit])
             names = [d[0] for d in cursor.description]
@@ -142,7 +145,7 @@ class JobStore:
         return [_job(dict(zip(names, row))) for row in rows]
 
     def report_json(self, job_id: str) -> str | None:
-        with self.store.connect() as con:
+        with self._lock, self.store.connect() as con:
             row = con.execute("SELECT report_json FROM api_jobs WHERE job_id = ?", [job_id]).fetchone()
         return row[0] if row else None
 
@@ -150,10 +153,10 @@ class JobStore:
         """Application totals and per-stage figures of the given stored logs, in the given order."""
         if not log_hashes:
             return []
-        with self.store.connect() as con:
+        with self._lock, self.store.connect() as con:
             rows = {r.log_hash: r for r in _app_rows(con, "log_hash IN (SELECT unnest(?::VARCHAR[]))", [log_hashes])}
             return [AppMetrics(app=rows[h], stages=_stages(con, h)) for h in log_hashes if h in rows]
 
-    def active_count(self) -> int:
-        with self.store.connect() as con:
-            return con.execute("SELECT count(*) FROM api_jobs WHERE status IN ('queued', 'running')").fetchone()[0]
+    def schema_version(self) -> int:
+        with self._lock, self.store.connect() as con:
+            return con.execute("SELECT max(version) FROM schema_version").fetchone()[0]

@@ -103,6 +103,7 @@ def server_env(home: Path, index_dir: Path, **api: str) -> dict[str, str]:
         "COPILOT_CHROMA_DIR": str(index_dir),
         "COPILOT_KNOWLEDGE__CONFIG_CATALOG": "false",
         "PYTHONUNBUFFERED": "1",
+        "PYTHONFAULTHANDLER": "1",  # a crash of the server leaves its thread stacks in server.log
     })
     env.update({f"COPILOT_API__{key.upper()}": value for key, value in api.items()})
     return env

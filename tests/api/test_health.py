@@ -12,6 +12,7 @@ from api_server import free_port
 from copilot.api.health import knowledge_health, llm_health, model_health, store_health
 from copilot.settings import Settings
 from copilot.store import Store
+from copilot.store.jobs import JobStore
 
 
 class ModelsEndpoint:
@@ -79,9 +80,9 @@ def test_unreachable_llm_endpoint_is_degraded_because_analyses_fall_back_to_offl
 
 def test_store_knowledge_index_and_model(tmp_path):
     settings = Settings(home=tmp_path, chroma_dir=tmp_path / "no-index-yet")
-    assert store_health(Store(tmp_path / "copilot.duckdb")).status == "ok"
+    assert store_health(JobStore(Store(tmp_path / "copilot.duckdb"))).status == "ok"
     assert knowledge_health(settings).status == "degraded"
     assert model_health(settings).status == "ok"  # the shipped runtime model
     assert model_health(Settings(home=tmp_path, model_path=tmp_path)).status == "degraded"
     (tmp_path / "blocker").write_text("a file where the store's directory should be")
-    assert store_health(Store(tmp_path / "blocker" / "copilot.duckdb")).status == "unavailable"
+    assert store_health(JobStore(Store(tmp_path / "blocker" / "copilot.duckdb"))).status == "unavailable"
