@@ -24,24 +24,30 @@ run *j*'s configuration. Why:
   which no feature table of a few hundred runs can cover.
 - Application level, not stage level: AQE and broadcast changes rewrite the stage DAG
   (stages appear, disappear, merge), so there is no stable stage to pair across runs.
-- Physics first, trees second: each prediction starts from a physical first guess
+- Physics as a feature, trees decide: each pair carries a physical first guess
   (`prior_log_ratio`: driver time fixed, map-side work x input scale, shuffle-side
   work x scale re-cut into the new partition count with the observed per-task cost,
-  all spread over the new slot count, AQE coalescing toward the slot count) passed to
-  LightGBM as the init score. The trees learn its corrections (AQE, broadcast joins,
-  memory, skew, UDF overheads); the prior carries what transfers across shapes.
+  all spread over the new slot count, AQE coalescing toward the slot count) as one
+  feature among the profile's shape features and the configuration deltas. An earlier
+  version started the trees from the prior (init score); on clean runs that was worse
+  on held-out shapes (40.1% vs 28.7% median APE): the prior over-predicts the gain from
+  more cores and from AQE coalescing on small runs, and as an init score that bias
+  stays in every prediction. `params.prior_init` switches between the two.
 - Monotone: the point model is constrained to be non-decreasing in `log_scale_ratio`
   and in the prior, so more data never predicts a faster run, all else equal.
+- Anchored: a prediction is the booster output for the change minus its output for no
+  change, so asking for the observed configuration returns the observed runtime.
 - The 80% interval comes from two quantile boosters (alpha 0.1 and 0.9) on the same
   inputs, widened (in log space, around the point) by the factor that gives 80% coverage
   on the leave-one-shape-out predictions (`interval_scale` in the JSON); quantile models
   fitted in-sample are over-confident on a shape they never saw. LightGBM cannot
   constrain quantile objectives, so the bounds are only made to contain the point.
-- Host load: the training runs share a busy machine. Each run records a fixed CPU
-  probe taken just before it (`spark.copilot.hostProbeMs`); training targets compare
-  the new run at the observed run's host load (duration x probe_obs / probe_new), so
-  other tenants' load is not learned as a configuration effect. Errors are reported
-  both ways.
+- Host load: each run records a fixed CPU probe taken just before it
+  (`spark.copilot.hostProbeMs`); training targets compare the new run at the observed
+  run's host load, so other tenants' load is not learned as a configuration effect.
+  Errors are reported both ways. The shipped table was made with the suite's process
+  group given CPU priority over everything else on the machine (see "Training data" in
+  docs/runtime.md), so the correction is small.
 
 Executor-count changes are answered by the simulator (`tools/simulate.py`); when both
 kinds of change are requested, the two log ratios add.

@@ -16,6 +16,7 @@ from models.features import RunFeatures
 from models.train import (
     Pairs,
     TrainingParams,
+    base_log_ratio,
     fit_boosters,
     fit_load_adjustment,
     fit_scale_exponent,
@@ -60,13 +61,13 @@ def _ape(predicted_ms: np.ndarray, actual_ms: np.ndarray) -> np.ndarray:
     return np.abs(predicted_ms - actual_ms) / actual_ms * 100.0
 
 
-def _collect(test: Pairs, boosters: dict) -> dict[str, np.ndarray]:
+def _collect(test: Pairs, boosters: dict, prior_init: bool) -> dict[str, np.ndarray]:
     x = np.asarray(test.features, dtype=float)
     anchor = np.asarray(test.anchor_features, dtype=float)
     observed = np.asarray(test.observed_ms)
     prior = np.asarray(test.prior_log_ratio)
     raw_point = boosters["point"].predict(x)
-    shift = prior - boosters["point"].predict(anchor)  # anchored: no change predicts the observed runtime
+    shift = base_log_ratio(prior, prior_init) - boosters["point"].predict(anchor)  # no change predicts the observed
     point = observed * np.exp(raw_point + shift)
     low = observed * np.exp(np.minimum(boosters["low"].predict(x), raw_point) + shift)
     high = observed * np.exp(np.maximum(boosters["high"].predict(x), raw_point) + shift)
@@ -130,7 +131,7 @@ def held_out_by_shape(rows: list[RunFeatures], params: TrainingParams | None = N
         beta = fit_scale_exponent(train_rows, adjustment)
         boosters = fit_boosters(make_pairs(train_rows, adjustment, beta), params)
         test = make_pairs([r for r in rows if r.workload == shape], adjustment, beta)
-        parts.append((shape, _collect(test, boosters)))
+        parts.append((shape, _collect(test, boosters, params.prior_init)))
     return _metrics("held-out shape", parts)
 
 
@@ -146,7 +147,7 @@ def held_out_by_scale(
     boosters = fit_boosters(make_pairs(train_rows, adjustment, beta), params)
     pairs = make_pairs(rows, adjustment, beta)
     test_mask = (np.asarray(pairs.observed_scale) < largest) & (np.asarray(pairs.new_scale) == largest)
-    parts = [(f"scale {largest:g}", _collect(subset(pairs, test_mask), boosters))]
+    parts = [(f"scale {largest:g}", _collect(subset(pairs, test_mask), boosters, params.prior_init))]
     return _metrics(f"held-out scale ({largest:g}x)", parts, interval_scale)
 
 

@@ -29,7 +29,7 @@ from models.features import (
     parse_bytes,
     run_features,
 )
-from models.train import CARD_JSON, MODEL_FILES, TrainingRange
+from models.train import CARD_JSON, MODEL_FILES, TrainingRange, base_log_ratio
 from tools.errors import ModelError
 from tools.eventlog.model import AppProfile
 
@@ -85,7 +85,8 @@ class RuntimeModel:
         rows = np.asarray([vector, pair_vector(run, config_of(run), beta)], dtype=float)
         raw, anchor = self.boosters["point"].predict(rows)
         low, high = (float(self.boosters[k].predict(rows[:1])[0]) for k in ("low", "high"))
-        point = prior + float(raw - anchor)
+        prior_init = bool(self.card.get("params", {}).get("prior_init", True))  # cards before the switch: True
+        point = float(base_log_ratio(prior, prior_init)) + float(raw - anchor)
         widen = float(self.card.get("interval_scale", 1.0))  # calibrated on held-out shapes
         return point, point - widen * max(raw - low, 0.0), point + widen * max(high - raw, 0.0)
 

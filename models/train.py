@@ -46,10 +46,14 @@ class TrainingParams(BaseModel):
     seed: int = 42
     objective: str = "huber"  # robust to the odd run slowed by a busy host
     huber_delta: float = 0.3  # in log-ratio units (about 35%)
-    num_boost_round: int = 120
+    num_boost_round: int = 300
     learning_rate: float = 0.03
-    num_leaves: int = 7
-    min_data_in_leaf: int = 100
+    num_leaves: int = 15
+    min_data_in_leaf: int = 50
+    # Start the trees from the physical prior (init score) or from zero with the prior as one feature.
+    # Measured on held-out shapes (clean runs): from zero 28.7% median APE, from the prior 40.1%; the prior
+    # over-predicts parallel speed-up and AQE coalescing on small runs, and as an init score its bias stays.
+    prior_init: bool = False
     feature_fraction: float = 0.9
     bagging_fraction: float = 0.8
     bagging_freq: int = 1
@@ -231,6 +235,11 @@ def _lgb_params(params: TrainingParams, objective: str, alpha: float | None = No
     return out
 
 
+def base_log_ratio(prior: np.ndarray | float, prior_init: bool) -> np.ndarray | float:
+    """What the boosters' output is added to: the physical prior when it was their init score, else zero."""
+    return prior if prior_init else prior * 0.0
+
+
 def fit_boosters(pairs: Pairs, params: TrainingParams) -> dict[str, object]:
     """The point, low and high boosters on the given pairs."""
     import lightgbm as lgb
@@ -246,7 +255,7 @@ def fit_boosters(pairs: Pairs, params: TrainingParams) -> dict[str, object]:
     for name in ("point", "low", "high"):
         alpha = QUANTILES.get(name)
         objective = "quantile" if alpha is not None else params.objective
-        data = lgb.Dataset(x, y, init_score=prior, feature_name=PAIR_FEATURES, free_raw_data=False,
+        data = lgb.Dataset(x, y, init_score=prior if params.prior_init else None, feature_name=PAIR_FEATURES, free_raw_data=False,
                            params={"verbosity": -1})
         boosters[name] = lgb.train(_lgb_params(params, objective, alpha), data, num_boost_round=params.num_boost_round)
     return boosters
@@ -312,7 +321,8 @@ def train_and_save(
     card = {
         "name": "spark-copilot runtime ratio model",
         "target": "log(duration_new_ms / duration_observed_ms) for two runs of the same workload",
-        "init_score": "prior_log_ratio (prediction = prior_log_ratio + booster output)",
+        "init_score": ("prior_log_ratio (prediction = prior_log_ratio + booster output)" if params.prior_init
+                       else "none (prediction = booster output; prior_log_ratio is a feature)"),
         "features": PAIR_FEATURES,
         "monotone_increasing": sorted(MONOTONE_INCREASING),
         "quantiles": QUANTILES,
