@@ -17,11 +17,10 @@ from pydantic import BaseModel
 
 from tools.eventlog.model import AppProfile
 from tools.simulate import observed_resources, simulate
+from tools.units import parse_size
 
 _SCALE_IN_NAME = re.compile(r"\bscale=([0-9.]+)")
 _SHAPE_IN_NAME = re.compile(r"\bshape=([A-Za-z0-9_]+)")
-_SIZE = re.compile(r"^\s*(-?[0-9.]+)\s*([kmgtp]?)(i?b)?\s*$", re.IGNORECASE)
-_SIZE_UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4, "p": 1024**5}
 
 HOST_PROBE_PROPERTY = "spark.copilot.hostProbeMs"  # written by evals/workloads/shapes.py
 DEFAULT_SHUFFLE_PARTITIONS = 200
@@ -83,14 +82,12 @@ class RunFeatures(BaseModel):
 
 
 def parse_bytes(value: str | None, default: float | None = None) -> float | None:
-    """Spark size strings ('10m', '1g', '512mb', '-1', '10485760') to bytes."""
-    if value is None:
+    """Spark size strings ('10m', '1g', '512mb', '10485760') to bytes, keeping the sign ('-1' = disabled)."""
+    text = str(value).strip() if value is not None else ""
+    size = parse_size(text.removeprefix("-"))
+    if size is None:
         return default
-    match = _SIZE.match(str(value))
-    if not match:
-        return default
-    number, unit, _ = match.groups()
-    return float(number) * _SIZE_UNITS[unit.lower()]
+    return -size if text.startswith("-") else size
 
 
 def _float(value: str | None) -> float | None:
