@@ -14,7 +14,7 @@ from graph.charts import charts_for
 from graph.report import AppSummary, Report, ReportFinding
 from graph.state import AnalysisState, AppFinding
 from graph.state import Question
-from graph.tools import core_utilization, stage_summary, total_cores
+from graph.tools import app_facts, stage_summary
 from tools.eventlog.model import AppProfile
 from tools.findings import ConfigChange, Finding
 
@@ -78,11 +78,7 @@ def app_summary(profile: AppProfile, state: AnalysisState, skewed: list[int]) ->
     question = state.get("question") or Question()
     asked = [stage_summary(st) for sid in question.stage_ids if (st := profile.stage(sid)) is not None]
     return AppSummary(
-        app_id=profile.app_id, app_name=profile.app_name, log_path=profile.source.path if profile.source else "",
-        spark_version=profile.spark_version, master=profile.master, user=profile.user,
-        duration_ms=profile.duration_ms, executors=len(profile.executors), total_cores=total_cores(profile),
-        jobs=len(profile.jobs), stages=len(profile.stages), tasks=profile.total_tasks,
-        failed_tasks=profile.failed_tasks, core_utilization=core_utilization(profile),
+        **app_facts(profile), log_path=profile.source.path if profile.source else "", user=profile.user,
         description=describe_app(profile), cost=art.cost if art else None,
         what_if=art.what_if if art else [], asked_stages=asked, charts=charts_for(profile, skewed),
     )

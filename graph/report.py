@@ -116,15 +116,13 @@ class StageSummary(BaseModel):
     failure_reason: str | None = None
 
 
-class AppSummary(BaseModel):
-    """What the application is, how long it ran and what it cost."""
+class AppFacts(BaseModel):
+    """The application's identity and size, as the profile states them (shared by the tool and the report)."""
 
     app_id: str
     app_name: str = ""
-    log_path: str = ""
     spark_version: str | None = None
     master: str | None = None
-    user: str | None = None
     duration_ms: int | None = None
     executors: int = 0
     total_cores: int | None = None
@@ -133,6 +131,13 @@ class AppSummary(BaseModel):
     tasks: int = 0
     failed_tasks: int = 0
     core_utilization: float | None = None  # used / allocated core time, 0..1
+
+
+class AppSummary(AppFacts):
+    """What the application is, how long it ran and what it cost."""
+
+    log_path: str = ""
+    user: str | None = None
     description: str = ""  # one sentence: what the app is
     cost: Cost | None = None
     what_if: list[WhatIfPoint] = Field(default_factory=list)

@@ -19,7 +19,7 @@ from graph import adapters
 from graph.adapters import ToolUnavailable
 from graph.config import GraphConfig
 from graph.redact import scrub
-from graph.report import Citation, Cost, PredictedEffect, StageSummary, TableSummary, WhatIfPoint
+from graph.report import AppFacts, Citation, Cost, PredictedEffect, StageSummary, TableSummary, WhatIfPoint
 from tools.eventlog.model import AppProfile, ExecutorProfile, StageProfile
 from tools.findings import Category, Finding
 
@@ -66,20 +66,8 @@ class SqlSummary(BaseModel):
     error: str | None = None
 
 
-class AppOverview(BaseModel):
-    app_id: str
-    app_name: str = ""
-    spark_version: str | None = None
-    master: str | None = None
-    duration_ms: int | None = None
-    executors: int = 0
-    total_cores: int | None = None
-    jobs: int = 0
-    stages: int = 0
-    tasks: int = 0
-    failed_tasks: int = 0
+class AppOverview(AppFacts):
     driver_time_ms: int | None = None
-    core_utilization: float | None = None
     longest_stages: list[StageSummary] = Field(default_factory=list)
 
 
@@ -114,15 +102,20 @@ def core_utilization(profile: AppProfile) -> float | None:
     return None
 
 
-def app_overview(profile: AppProfile, top: int = 5) -> AppOverview:
-    longest = sorted(profile.stages, key=lambda s: s.duration_ms or 0, reverse=True)[:top]
-    return AppOverview(
+def app_facts(profile: AppProfile) -> dict[str, Any]:
+    """The AppFacts fields of a profile (the overview tool and the report's AppSummary both start from them)."""
+    return dict(
         app_id=profile.app_id, app_name=profile.app_name, spark_version=profile.spark_version,
         master=profile.master, duration_ms=profile.duration_ms, executors=len(profile.executors),
         total_cores=total_cores(profile), jobs=len(profile.jobs), stages=len(profile.stages),
-        tasks=profile.total_tasks, failed_tasks=profile.failed_tasks, driver_time_ms=profile.driver_time_ms,
-        core_utilization=core_utilization(profile), longest_stages=[stage_summary(s) for s in longest],
+        tasks=profile.total_tasks, failed_tasks=profile.failed_tasks, core_utilization=core_utilization(profile),
     )
+
+
+def app_overview(profile: AppProfile, top: int = 5) -> AppOverview:
+    longest = sorted(profile.stages, key=lambda s: s.duration_ms or 0, reverse=True)[:top]
+    return AppOverview(**app_facts(profile), driver_time_ms=profile.driver_time_ms,
+                       longest_stages=[stage_summary(s) for s in longest])
 
 
 # ----------------------------------------------------------------- the toolbox
