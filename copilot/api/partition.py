@@ -49,10 +49,10 @@ def analyze_partitions(request: PartitionRequest, settings, jobs: JobStore) -> P
     if request.job_id:
         findings, stages = _job_findings(jobs, request.job_id)
     elif request.path:
-        from tools.eventlog import load_profile
+        from copilot.api.runner import read_profile
         from tools.rules import diagnose
 
-        profile = load_profile(str(allowed_path(request.path, allowed_dirs, "path")))
+        profile = read_profile(str(allowed_path(request.path, allowed_dirs, "path")))
         findings = diagnose(profile, settings.rules)
         stages = [stage_summary(s) for s in profile.stages]
     categories = partition_categories()

@@ -15,7 +15,7 @@ from copilot.api.health import health
 from copilot.api.partition import analyze_partitions
 from copilot.api.paths import allowed_path
 from copilot.api.problems import PROBLEM_JSON, Problem, one_line
-from copilot.api.runner import history_server_log_url
+from copilot.api.runner import history_server_log_url, read_profile
 from copilot.api.schemas import (
     AnalyzeJobRequest,
     Health,
@@ -102,10 +102,8 @@ def _report(request: Request, job_id: str):
 
 def _validate_upload(path: Path):
     """The engine's own reading of the upload: anything but a readable event log is a 422."""
-    from tools.eventlog import load_profile
-
     try:
-        return load_profile(str(path))
+        return read_profile(str(path))
     except EventLogError as exc:
         raise Problem(422, f"not a readable Spark event log: {one_line(exc).replace(str(path.parent) + '/', '')}") from None
 

@@ -28,6 +28,19 @@ log = logging.getLogger("copilot.api")
 RETRY_AFTER_S = 5
 STOPPED = "cancelled: the server stopped before the job ran"
 
+# Event logs are read one at a time in this process: concurrent reads from several threads crashed the
+# server (a segfault inside the event-log decoder, seen under 50 concurrent uploads). The GIL allows
+# little parallel decoding anyway, so the lock costs almost nothing.
+_read_lock = threading.Lock()
+
+
+def read_profile(path: str) -> AppProfile:
+    """`load_profile`, serialized across the server's threads."""
+    from tools.eventlog import load_profile
+
+    with _read_lock:
+        return load_profile(path)
+
 
 def new_job_id() -> str:
     return uuid.uuid4().hex
@@ -49,7 +62,7 @@ def analyze_job(job: JobRecord, settings, profile: AppProfile | None = None) -> 
     """
     import graph
     from copilot.batch.identity import log_identity
-    from tools.eventlog import discover_applications, load_profile
+    from tools.eventlog import discover_applications
     from tools.eventlog.storage import resolve
 
     log_path = job.log_path
@@ -58,7 +71,7 @@ def analyze_job(job: JobRecord, settings, profile: AppProfile | None = None) -> 
 
         log_path = str(fetch_from_history_server(log_path, Path(settings.home) / "cache"))
     refs = discover_applications(log_path) or [resolve(log_path)]
-    profiles = [profile] if profile is not None and len(refs) == 1 else [load_profile(ref.path) for ref in refs]
+    profiles = [profile] if profile is not None and len(refs) == 1 else [read_profile(ref.path) for ref in refs]
     report = graph.analyze([log_path], question=job.question, table=job.table_path, settings=settings,
                            notice=lambda message: log.info("%s", message), depth=job.depth, profiles=profiles)
     outcomes = []
