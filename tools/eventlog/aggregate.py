@@ -152,6 +152,34 @@ class StreamState:
     input_rows_total: int = 0
 
 
+# Event name -> (struct it decodes into, Aggregator method that processes it).
+HANDLED_EVENTS: dict[str, tuple[type, str]] = {
+    "SparkListenerLogStart": (ev.LogStart, "_log_start"),
+    "SparkListenerApplicationStart": (ev.ApplicationStart, "_app_start"),
+    "SparkListenerApplicationEnd": (ev.ApplicationEnd, "_app_end"),
+    "SparkListenerEnvironmentUpdate": (ev.EnvironmentUpdate, "_environment"),
+    "SparkListenerExecutorAdded": (ev.ExecutorAdded, "_executor_added"),
+    "SparkListenerExecutorRemoved": (ev.ExecutorRemoved, "_executor_removed"),
+    "SparkListenerBlockManagerAdded": (ev.BlockManagerAdded, "_block_manager_added"),
+    "SparkListenerStageExecutorMetrics": (ev.StageExecutorMetrics, "_stage_executor_metrics"),
+    "SparkListenerExecutorMetricsUpdate": (ev.ExecutorMetricsUpdate, "_executor_metrics_update"),
+    "SparkListenerJobStart": (ev.JobStart, "_job_start"),
+    "SparkListenerJobEnd": (ev.JobEnd, "_job_end"),
+    "SparkListenerStageSubmitted": (ev.StageEvent, "_stage_submitted"),
+    "SparkListenerStageCompleted": (ev.StageEvent, "_stage_completed"),
+    f"{SQL}SparkListenerSQLExecutionStart": (ev.SqlExecutionStart, "_sql_start"),
+    f"{SQL}SparkListenerSQLAdaptiveExecutionUpdate": (ev.SqlAdaptiveExecutionUpdate, "_sql_adaptive"),
+    f"{SQL}SparkListenerSQLExecutionEnd": (ev.SqlExecutionEnd, "_sql_end"),
+    f"{SQL}SparkListenerDriverAccumUpdates": (ev.DriverAccumUpdates, "_driver_accum_updates"),
+    f"{STREAMING}QueryProgressEvent": (ev.QueryProgressEvent, "_query_progress"),
+}
+# Decoders are built once, at import (under the import lock): building msgspec decoders in one thread while
+# another decodes with decoders of the same structs crashed the HTTP API's worker threads (segfault, seen twice
+# in the 50-request load test). Decoding with a shared Decoder is thread-safe in msgspec >= 0.16.
+_NAME_DECODER = msgspec.json.Decoder(ev.EventName)
+_DECODERS = {name: msgspec.json.Decoder(struct) for name, (struct, _) in HANDLED_EVENTS.items()}
+
+
 class Aggregator:
     """Consumes event lines; holds only per-stage/executor/job/SQL state."""
 
@@ -179,27 +207,8 @@ class Aggregator:
         self.last_timestamp_ms: int | None = None
         self.used_run_ms = 0.0
         self._batch: list[bytes] = []
-        self._name_decoder = msgspec.json.Decoder(ev.EventName)
-        self._handlers = {
-            "SparkListenerLogStart": (msgspec.json.Decoder(ev.LogStart), self._log_start),
-            "SparkListenerApplicationStart": (msgspec.json.Decoder(ev.ApplicationStart), self._app_start),
-            "SparkListenerApplicationEnd": (msgspec.json.Decoder(ev.ApplicationEnd), self._app_end),
-            "SparkListenerEnvironmentUpdate": (msgspec.json.Decoder(ev.EnvironmentUpdate), self._environment),
-            "SparkListenerExecutorAdded": (msgspec.json.Decoder(ev.ExecutorAdded), self._executor_added),
-            "SparkListenerExecutorRemoved": (msgspec.json.Decoder(ev.ExecutorRemoved), self._executor_removed),
-            "SparkListenerBlockManagerAdded": (msgspec.json.Decoder(ev.BlockManagerAdded), self._block_manager_added),
-            "SparkListenerStageExecutorMetrics": (msgspec.json.Decoder(ev.StageExecutorMetrics), self._stage_executor_metrics),
-            "SparkListenerExecutorMetricsUpdate": (msgspec.json.Decoder(ev.ExecutorMetricsUpdate), self._executor_metrics_update),
-            "SparkListenerJobStart": (msgspec.json.Decoder(ev.JobStart), self._job_start),
-            "SparkListenerJobEnd": (msgspec.json.Decoder(ev.JobEnd), self._job_end),
-            "SparkListenerStageSubmitted": (msgspec.json.Decoder(ev.StageEvent), self._stage_submitted),
-            "SparkListenerStageCompleted": (msgspec.json.Decoder(ev.StageEvent), self._stage_completed),
-            f"{SQL}SparkListenerSQLExecutionStart": (msgspec.json.Decoder(ev.SqlExecutionStart), self._sql_start),
-            f"{SQL}SparkListenerSQLAdaptiveExecutionUpdate": (msgspec.json.Decoder(ev.SqlAdaptiveExecutionUpdate), self._sql_adaptive),
-            f"{SQL}SparkListenerSQLExecutionEnd": (msgspec.json.Decoder(ev.SqlExecutionEnd), self._sql_end),
-            f"{SQL}SparkListenerDriverAccumUpdates": (msgspec.json.Decoder(ev.DriverAccumUpdates), self._driver_accum_updates),
-            f"{STREAMING}QueryProgressEvent": (msgspec.json.Decoder(ev.QueryProgressEvent), self._query_progress),
-        }
+        self._name_decoder = _NAME_DECODER
+        self._handlers = {name: (_DECODERS[name], getattr(self, method)) for name, (_, method) in HANDLED_EVENTS.items()}
 
     # ------------------------------------------------------------ feeding
 
