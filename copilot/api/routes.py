@@ -203,6 +203,12 @@ def analyze_partition(request: Request, body: PartitionRequest) -> PartitionAnal
     return analyze_partitions(body, request.app.state.settings, request.app.state.jobs)
 
 
+@public.get("/health/live")
+def get_liveness() -> dict[str, str]:
+    """The process serves requests (for liveness probes: checks nothing that another process could hold)."""
+    return {"status": "alive"}
+
+
 @public.get("/health", response_model=Health, responses={503: {"model": Health, "description": "not usable"}})
 def get_health(request: Request):
     """Store, job runner, knowledge index, runtime model and LLM reachability, with an overall status."""

@@ -24,6 +24,7 @@ OPERATIONS = [
     ("GET", "/api/v1/metrics/{job_id}"),
     ("GET", "/api/v1/reports/{job_id}"),
     ("GET", "/health"),
+    ("GET", "/health/live"),
 ]
 
 

@@ -158,7 +158,9 @@ def test_missing_or_wrong_token_is_refused_and_health_stays_open(server):
         missing = anonymous.get("/api/v1/jobs/whatever")
         bad = wrong.post("/api/v1/analyze/job", json={"path": "healthy.zstd"})
         health = anonymous.get("/health")
+        live = anonymous.get("/health/live")
     assert_problem(missing, 401)
+    assert live.status_code == 200 and live.json() == {"status": "alive"}
     assert missing.headers["www-authenticate"] == "Bearer"
     assert_problem(bad, 401)
     assert health.status_code == 200

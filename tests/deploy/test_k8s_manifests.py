@@ -56,10 +56,17 @@ def test_the_container_serves_the_port_the_image_exposes(container: dict, final_
     assert port_number(container, "http") == port == int(exposed)
 
 
-@pytest.mark.parametrize("probe", ["readinessProbe", "livenessProbe", "startupProbe"])
+# Liveness must not depend on the store or the LLM (a batch holding the DuckDB file would get the pod killed).
+PROBE_PATHS = {"readinessProbe": "/health", "livenessProbe": "/health/live", "startupProbe": "/health"}
+
+
+@pytest.mark.parametrize("probe", list(PROBE_PATHS))
 def test_probes_call_health_on_the_served_port(container: dict, probe: str) -> None:
+    from copilot.api.app import create_app
+
     check = container[probe]["httpGet"]
-    assert check["path"] == "/health"
+    assert check["path"] == PROBE_PATHS[probe]
+    assert check["path"] in create_app().openapi()["paths"]
     served = int(container["args"][container["args"].index("--port") + 1])
     assert port_number(container, check["port"]) == served
     assert container[probe]["timeoutSeconds" if probe != "startupProbe" else "periodSeconds"] > 0
