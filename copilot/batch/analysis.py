@@ -39,7 +39,7 @@ def analyze_to_record(identity: LogIdentity, settings=None, full_report: bool = 
     from tools.eventlog import load_profile
 
     settings = settings or get_settings()
-    profile = load_profile(identity.log_path)
+    profile = load_profile(identity.log_path, workers=1)  # the batch already runs one log per core
     depth = "full" if full_report else "findings"
     report = graph.analyze([identity.log_path], settings=settings, session=LLMSession(None), depth=depth,
                            profiles=[profile])
