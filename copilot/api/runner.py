@@ -19,7 +19,8 @@ from pathlib import Path
 
 from copilot.api.problems import Problem, one_line
 from copilot.store.jobs import JobRecord, JobStore
-from copilot.store.records import LogOutcome, app_record
+from copilot.store.from_report import application_refs, report_record
+from copilot.store.records import LogOutcome
 from tools.errors import CopilotError
 from tools.eventlog.model import AppProfile
 
@@ -62,30 +63,17 @@ def analyze_job(job: JobRecord, settings, profile: AppProfile | None = None) -> 
     """
     import graph
     from copilot.batch.identity import log_identity
-    from tools.eventlog import discover_applications
-    from tools.eventlog.storage import resolve
 
-    log_path = job.log_path
-    if job.source_kind == "history_server":
-        from tools.sources.shs import resolve as fetch_from_history_server
-
-        log_path = str(fetch_from_history_server(log_path, Path(settings.home) / "cache"))
-    refs = discover_applications(log_path) or [resolve(log_path)]
+    refs = application_refs(job.log_path, Path(settings.home) / "cache")
     profiles = [profile] if profile is not None and len(refs) == 1 else [read_profile(ref.path) for ref in refs]
-    report = graph.analyze([log_path], question=job.question, table=job.table_path, settings=settings,
+    report = graph.analyze([ref.path for ref in refs], question=job.question, table=job.table_path, settings=settings,
                            notice=lambda message: log.info("%s", message), depth=job.depth, profiles=profiles)
     outcomes = []
     for ref, app in zip(refs, profiles):
         identity = log_identity(ref)
         if job.source_kind == "upload":  # the uploaded file is deleted after the job: name it, do not fingerprint it
             identity = identity.model_copy(update={"log_path": f"upload:{job.job_id}/{job.source}", "log_mtime_ns": None})
-        summary = next((a for a in report.apps if a.app_id == app.app_id), None)
-        cost = summary.cost if summary is not None else None
-        record = app_record(
-            identity, app, [item.finding for item in report.findings if item.app_id == app.app_id],
-            cost=cost.amount if cost else None, currency=cost.currency if cost else None,
-            analyzer=f"api/{report.path}",
-        )
+        record = report_record(identity, app, report, analyzer=f"api/{report.path}")
         outcomes.append(LogOutcome(status="analyzed", log=identity, record=record))
     return outcomes, report
 

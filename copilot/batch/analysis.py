@@ -12,23 +12,8 @@ into an `AppRecord`; it computes no diagnosis of its own. Two depths:
 
 from __future__ import annotations
 
-from copilot.store.records import AppRecord, LogIdentity, PredictionRecord, app_record
-
-
-def _report_predictions(report) -> list[PredictionRecord]:
-    predictions = [
-        PredictionRecord(kind="what_if", subject=f"executors={p.executors}", executors=p.executors,
-                         runtime_ms=p.runtime_ms, runtime_low_ms=p.runtime_low_ms, runtime_high_ms=p.runtime_high_ms,
-                         cost=p.cost, method="what-if simulation")
-        for app in report.apps for p in app.what_if
-    ]
-    predictions += [
-        PredictionRecord(kind="effect", subject=item.finding.rule_id, runtime_ms=item.predicted_effect.runtime_after_ms,
-                         runtime_low_ms=item.predicted_effect.runtime_low_ms,
-                         runtime_high_ms=item.predicted_effect.runtime_high_ms, method=item.predicted_effect.method)
-        for item in report.findings if item.predicted_effect is not None
-    ]
-    return predictions
+from copilot.store.from_report import report_record
+from copilot.store.records import AppRecord, LogIdentity
 
 
 def analyze_to_record(identity: LogIdentity, settings=None, full_report: bool = False) -> AppRecord:
@@ -43,11 +28,5 @@ def analyze_to_record(identity: LogIdentity, settings=None, full_report: bool = 
     depth = "full" if full_report else "findings"
     report = graph.analyze([identity.log_path], settings=settings, session=LLMSession(None), depth=depth,
                            profiles=[profile])
-    summary = report.apps[0] if report.apps else None
-    cost = summary.cost if summary is not None else None
-    return app_record(
-        identity, profile, [item.finding for item in report.findings],
-        cost=cost.amount if cost else None, currency=cost.currency if cost else None,
-        predictions=_report_predictions(report), report_json=report.model_dump_json() if full_report else None,
-        analyzer=f"graph/{report.path}" if full_report else "graph/findings",
-    )
+    return report_record(identity, profile, report, analyzer=f"graph/{report.path}" if full_report else "graph/findings",
+                         keep_report=full_report)

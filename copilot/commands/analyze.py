@@ -24,6 +24,7 @@ def register(app: typer.Typer) -> None:
         fmt: OutputFormat = typer.Option(OutputFormat.terminal, "--format", "-f", help="terminal, md, json or html"),
         out: Path | None = typer.Option(None, "--out", "-o", help="write the report to this file"),
         as_json: bool = typer.Option(False, "--json", help="same as --format json (schema: docs/report-schema.md)"),
+        save: bool = typer.Option(True, "--save/--no-save", help="keep the report in the history store (copilot history)"),
     ) -> None:
         """Why a Spark application is slow or expensive, and exactly what to change."""
         import sys
@@ -32,8 +33,9 @@ def register(app: typer.Typer) -> None:
         from rich.console import Console
 
         import graph
-        from copilot.report import render
         from copilot.settings import get_settings
+        from copilot.store.from_report import application_refs
+        from tools.eventlog import load_profile
 
         if as_json:
             fmt = OutputFormat.json
@@ -49,16 +51,46 @@ def register(app: typer.Typer) -> None:
                 if status is not None:
                     status.update(f"analyzing ... {done[-1]} done ({len(done)} steps)")
 
-            report = graph.analyze(logs, question=ask, table=table, settings=settings, progress=progress)
-        if fmt is OutputFormat.terminal and out is None:
-            from copilot.report.terminal import render_terminal
+            refs = [ref for log in logs for ref in application_refs(log, Path(settings.home) / "cache")]
+            profiles = [load_profile(ref.path) for ref in refs]
+            report = graph.analyze([ref.path for ref in refs], question=ask, table=table, settings=settings,
+                                   progress=progress, profiles=profiles)
+        _emit(report, fmt, out, err)
+        if save:
+            _save(refs, profiles, report, settings, err)
 
-            render_terminal(report, Console())
-            return
-        text = render(report, fmt.value)
-        if out is None:
-            typer.echo(text)
-            return
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(text, encoding="utf-8")
-        err.print(f"report written to {out} ({report.path}, {len(report.findings)} findings)")
+
+def _emit(report, fmt: OutputFormat, out: Path | None, err) -> None:
+    """The report on the terminal, as text on stdout, or into `out`."""
+    from rich.console import Console
+
+    from copilot.report import render
+
+    if fmt is OutputFormat.terminal and out is None:
+        from copilot.report.terminal import render_terminal
+
+        render_terminal(report, Console())
+        return
+    text = render(report, fmt.value)
+    if out is None:
+        typer.echo(text)
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
+    err.print(f"report written to {out} ({report.path}, {len(report.findings)} findings)")
+
+
+STORE_WAIT_S = 10.0  # a batch may hold the store; the report is printed either way
+
+
+def _save(refs, profiles, report, settings, err) -> None:
+    """Keep the report in the history store; a busy or broken store costs a warning, never the report."""
+    from copilot.store.db import Store
+    from copilot.store.from_report import save_report
+    from tools.errors import CopilotError
+
+    try:
+        save_report(Store(settings.store_path, lock_timeout_s=STORE_WAIT_S), refs, profiles, report,
+                    analyzer=f"analyze/{report.path}")
+    except (CopilotError, OSError) as exc:
+        err.print(f"copilot: warning: report not kept in the history store: {exc}")

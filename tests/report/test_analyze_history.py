@@ -1,0 +1,51 @@
+"""`copilot analyze` keeps its report in the history store (once per log content), unless told not to."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from copilot.cli import app
+from copilot.settings import get_settings
+from copilot.store.db import Store
+from graph.report import Report
+
+runner = CliRunner()
+
+
+def _stored(sql: str) -> list[tuple]:
+    with Store(get_settings().store_path).connect() as con:
+        return con.execute(sql).fetchall()
+
+
+def test_the_report_is_kept_once_per_log_and_history_shows_it(yarn_log):
+    first = runner.invoke(app, ["analyze", yarn_log, "--format", "json"])
+    again = runner.invoke(app, ["analyze", yarn_log, "--format", "json"])
+    assert first.exit_code == 0 and again.exit_code == 0, first.output + again.output
+    report = Report.model_validate_json(first.stdout)
+    app_id = report.apps[0].app_id
+    assert _stored("SELECT app_id, analyzer FROM applications") == [(app_id, f"analyze/{report.path}")]
+    (stored_json,) = _stored("SELECT report_json FROM reports")[0]
+    assert Report.model_validate_json(stored_json).findings[0].finding.rule_id == report.findings[0].finding.rule_id
+    stored_rules = sorted(rule for (rule,) in _stored("SELECT rule_id FROM findings"))
+    assert stored_rules == sorted(item.finding.rule_id for item in report.findings)
+    listed = runner.invoke(app, ["history", "list", "--json"])
+    assert [row["app_id"] for row in json.loads(listed.output)] == [app_id]
+
+
+def test_no_save_keeps_nothing(yarn_log):
+    result = runner.invoke(app, ["analyze", yarn_log, "--format", "json", "--no-save"])
+    assert result.exit_code == 0, result.output
+    assert _stored("SELECT count(*) FROM applications") == [(0,)]
+
+
+def test_a_store_that_cannot_be_written_costs_a_warning_not_the_report(yarn_log, tmp_path, monkeypatch):
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("a file where the store's directory should be")
+    monkeypatch.setenv("COPILOT_STORE_PATH", str(blocker / "history.duckdb"))
+    get_settings.cache_clear()
+    result = runner.invoke(app, ["analyze", yarn_log, "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert Report.model_validate_json(result.stdout).apps
+    assert "report not kept in the history store" in result.stderr
