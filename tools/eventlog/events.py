@@ -96,8 +96,8 @@ class TaskEnd(Struct, gc=False):
     end_reason: TaskEndReason | None = field(name="Task End Reason", default=None)
     info: TaskInfo | None = field(name="Task Info", default=None)
     metrics: TaskMetrics | None = field(name="Task Metrics", default=None)
-    executor_metrics: ExecutorMetricsPeaks = field(
-        name="Task Executor Metrics", default_factory=lambda: ABSENT[ExecutorMetricsPeaks])
+    # None when absent (before Spark 3): a default factory would cost a Python call per decoded task.
+    executor_metrics: ExecutorMetricsPeaks | None = field(name="Task Executor Metrics", default=None)
 
 
 def _absent(struct_type: type[Struct]) -> Struct:

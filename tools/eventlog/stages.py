@@ -148,9 +148,12 @@ def task_block(tasks: list[TaskEnd]) -> np.ndarray:
     block[:, COL["scheduler_delay_ms"]] = np.where(np.isnan(run), np.nan, np.maximum(delay, 0.0))
     base = len(DISTRIBUTION_FIELDS)
     executor_metrics = list(map(attrgetter("executor_metrics"), tasks))
-    if executor_metrics.count(ABSENT_PEAKS) == n:  # identity hits first: the shared "not in this log" instance
+    absent = executor_metrics.count(None)  # not in this log (before Spark 3)
+    if absent == n:
         block[:, base:] = np.nan
         return block
+    if absent:
+        executor_metrics = [ABSENT_PEAKS if m is None else m for m in executor_metrics]
     peaks = _matrix(map(astuple, executor_metrics), n, 6)  # heap, off-heap, on/off-heap execution, python, rss
     block[:, base] = peaks[:, 0]
     block[:, base + 1] = peaks[:, 1]
