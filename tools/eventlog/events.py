@@ -21,10 +21,11 @@ DECODE_ERRORS = (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeErro
 
 
 # Every TaskMetrics field is a float, defaults too: `stages.task_block` reads them as fixed-size records.
+# Fields are declared in the order Spark writes them: msgspec finds each next key at the expected position.
 class ShuffleReadMetrics(Struct, gc=False):
+    fetch_wait_ms: float = field(name="Fetch Wait Time", default=0.0)
     remote_bytes_read: float = field(name="Remote Bytes Read", default=0.0)
     local_bytes_read: float = field(name="Local Bytes Read", default=0.0)
-    fetch_wait_ms: float = field(name="Fetch Wait Time", default=0.0)
     records_read: float = field(name="Total Records Read", default=NAN)
 
 
@@ -86,8 +87,8 @@ class ExecutorMetricsPeaks(Struct, gc=False):
     jvm_offheap: int = field(name="JVMOffHeapMemory", default=0)
     onheap_execution: int = field(name="OnHeapExecutionMemory", default=0)
     offheap_execution: int = field(name="OffHeapExecutionMemory", default=0)
-    python_rss: int = field(name="ProcessTreePythonRSSMemory", default=0)
     jvm_rss: int = field(name="ProcessTreeJVMRSSMemory", default=0)
+    python_rss: int = field(name="ProcessTreePythonRSSMemory", default=0)
 
 
 class TaskEnd(Struct, gc=False):

@@ -154,12 +154,12 @@ def task_block(tasks: list[TaskEnd]) -> np.ndarray:
         return block
     if absent:
         executor_metrics = [ABSENT_PEAKS if m is None else m for m in executor_metrics]
-    peaks = _matrix(map(astuple, executor_metrics), n, 6)  # heap, off-heap, on/off-heap execution, python, rss
+    peaks = _matrix(map(astuple, executor_metrics), n, 6)  # heap, off-heap, on/off-heap execution, rss, python
     block[:, base] = peaks[:, 0]
     block[:, base + 1] = peaks[:, 1]
     block[:, base + 2] = peaks[:, 2] + peaks[:, 3]
-    block[:, base + 3] = peaks[:, 4]
-    block[:, base + 4] = peaks[:, 5]
+    block[:, base + 3] = peaks[:, 5]
+    block[:, base + 4] = peaks[:, 4]
     return block
 
 
