@@ -93,7 +93,8 @@ def small_output_files(ctx: RuleContext) -> Iterator[Finding]:
             ideal = max(math.ceil(size / t.target_file_bytes), 1)
             yield ctx.finding(
                 title=f"Write produced {int(files)} files averaging {human_size(size / files)}",
-                evidence=_file_evidence(ctx, files, size, "written"),
+                evidence=[*_file_evidence(ctx, files, size, "written"),
+                          ev("files at the target file size", ideal, "count")],
                 recommendation=Recommendation(
                     summary=f"Write about {ideal} file(s) instead of {int(files)}.",
                     config_changes=[

@@ -125,6 +125,7 @@ def long_tasks_too_few_partitions(ctx: RuleContext) -> Iterator[Finding]:
             evidence=[
                 ev("median task duration", q.median, "ms", t.long_task_median_ms, stage.stage_id),
                 ev("tasks", q.count, "count", stage_id=stage.stage_id),
+                ev("target partitions (tasks of about a minute)", target, "count", stage_id=stage.stage_id),
             ],
             recommendation=Recommendation(
                 summary=f"Use about {factor}x more partitions so tasks take about a minute.",
@@ -173,6 +174,7 @@ def too_many_small_tasks(ctx: RuleContext) -> Iterator[Finding]:
                 ev("tasks", q.count, "count", t.small_task_min_count, stage.stage_id),
                 ev("median task duration", q.median, "ms", t.small_task_median_ms, stage.stage_id),
                 ev("per-task overhead (scheduler delay + deserialize)", overhead, "ms", stage_id=stage.stage_id),
+                ev("target partitions (about 1 s of work each)", target, "count", stage_id=stage.stage_id),
             ],
             recommendation=Recommendation(
                 summary=f"Use about {target} partitions for this stage (about 1 s of work each), or let AQE coalesce.",
@@ -212,6 +214,7 @@ def oversized_partitions(ctx: RuleContext) -> Iterator[Finding]:
                     ev(f"median {name} per task", q.median, "bytes", t.oversized_partition_bytes, stage.stage_id),
                     ev(f"total {name}", q.sum, "bytes", stage_id=stage.stage_id),
                     ev("tasks", q.count, "count", stage_id=stage.stage_id),
+                    ev("target partitions (128 MiB each)", target, "count", stage_id=stage.stage_id),
                 ],
                 recommendation=Recommendation(
                     summary=f"Aim for about 128 MiB per task: about {target} partitions.",
