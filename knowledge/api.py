@@ -76,7 +76,7 @@ def ensure_default_index(settings: Settings | None = None) -> KnowledgeIndex:
         if key in _default_ready:
             return index
         cards_dir = options.cards_dir or CARDS_DIR
-        index.ingest([cards_dir], kind="card")
+        index.ingest([cards_dir], kind="card", exclusive=True)
         if options.config_catalog:
             _add_config_catalog(index, settings.home)
         _default_ready.add(key)

@@ -178,8 +178,12 @@ class KnowledgeIndex:
 
     # ---- ingest --------------------------------------------------------------------------------
     def ingest(self, paths: list[Path | str], *, product: str | None = None, kind: str | None = None,
-               spark_version: str | None = None) -> IngestReport:
-        """Add or refresh files and folders; unchanged files cost a hash, deleted files lose their chunks."""
+               spark_version: str | None = None, exclusive: bool = False) -> IngestReport:
+        """Add or refresh files and folders; unchanged files cost a hash, deleted files lose their chunks.
+
+        `exclusive` (with `kind`): these folders are the only source of that kind, so documents of the kind
+        indexed from anywhere else (e.g. the built-in cards of an older checkout or install) are removed.
+        """
         started = time.perf_counter()
         documents: list[SourceDocument] = []
         skipped: list[SkippedFile] = []
@@ -205,6 +209,9 @@ class KnowledgeIndex:
                     metadata["spark_version"] = spark_version
                 metadata.update(document.metadata)  # front matter wins
                 documents.append(document.model_copy(update={"metadata": metadata}))
+        if exclusive and kind:
+            scopes += sorted({m.get("doc_key", "") for m in self._lexical.table.metadatas
+                              if m.get("kind") == kind and not any(m.get("doc_key", "").startswith(s) for s in scopes)})
         report = self.ingest_documents(documents, scopes=scopes)
         report.skipped = skipped
         report.duration_s = time.perf_counter() - started

@@ -80,6 +80,13 @@ def _eval_index(score_module, index_dir: Path, corpus: Path, home: Path):
     fingerprint = _inputs_fingerprint(corpus, home)
     if stamp.is_file() and stamp.read_text().strip() == fingerprint and index_dir.is_dir():
         return open_index(index_dir, "eval"), False
+    # Changed inputs (or another checkout of the project: the fingerprint holds absolute paths) get a clean
+    # build: an incremental refresh would keep the other checkout's documents and score duplicates.
+    from knowledge.api import forget_open_indexes
+    from knowledge.index import destroy_index_files
+
+    forget_open_indexes()
+    destroy_index_files(index_dir)
     index = score_module.build_eval_index(index_dir, corpus, with_catalog=True, home=home)
     stamp.write_text(_inputs_fingerprint(corpus, home))  # the catalog cache may have just been written
     return index, True

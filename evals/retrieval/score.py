@@ -103,7 +103,7 @@ def build_eval_index(index_dir: Path, corpus: Path, *, with_catalog: bool, home:
     if not corpus.is_dir():
         raise SystemExit(f"corpus folder not found: {corpus} (pass --corpus)")
     index.ingest([corpus])
-    index.ingest([CARDS_DIR], kind="card")
+    index.ingest([CARDS_DIR], kind="card", exclusive=True)
     if with_catalog:
         from knowledge.catalog import CATALOG_KEY_PREFIX, catalog_documents, load_config_catalog
 

@@ -53,6 +53,28 @@ def test_changed_file_replaces_its_chunks_and_deleted_file_loses_them(tmp_path: 
     assert [p.heading_path for p in reopened.search("GC pauses", 5, mode="dense")] == ["Memory > Garbage collection"]
 
 
+def test_exclusive_kind_drops_the_same_documents_indexed_from_another_checkout(tmp_path: Path, docs: Path) -> None:
+    """Two checkouts (or installs) sharing one COPILOT_HOME must not leave the built-in cards twice in the index."""
+    index = KnowledgeIndex.open(tmp_path / "chroma")
+    other_checkout = tmp_path / "old-checkout" / "cards"
+    user_docs = tmp_path / "user" / "docs"
+    shutil.copytree(docs, other_checkout)
+    shutil.copytree(docs, user_docs)
+    index.ingest([other_checkout], kind="card", exclusive=True)
+    index.ingest([user_docs])  # another kind: never touched by the cards' refresh
+    report = index.ingest([docs], kind="card", exclusive=True)
+    assert (report.added_files, report.removed_files) == (2, 2)
+    card_keys = _keys(index, "card")
+    assert len(card_keys) == 2 and all(key.startswith(str(docs.resolve())) for key in card_keys)
+    assert len(_keys(index, "docs")) == 2
+    lexical = index.search("memory spill vacuum", 10, mode="lexical")
+    assert sorted(p.kind for p in lexical) == ["card", "card", "docs", "docs"]
+
+
+def _keys(index: KnowledgeIndex, kind: str) -> set[str]:
+    return {m["doc_key"] for m in index._lexical.table.metadatas if m.get("kind") == kind}
+
+
 def test_bad_files_in_a_folder_are_skipped_not_fatal(tmp_path: Path, docs: Path) -> None:
     (docs / "empty.md").write_bytes(b"")
     (docs / "binary.html").write_bytes(b"\x00\x01\x02")
