@@ -222,7 +222,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=280)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--skip", type=int, default=0, help="resume: skip the first N specs of the plan")
+    parser.add_argument("--base-rows", type=int, default=BASE_ROWS,
+                        help="rows at scale 1 (longer runs have less relative run-to-run noise)")
     args = parser.parse_args(argv)
+    globals()["BASE_ROWS"] = args.base_rows
     run_suite(args.out, args.runs, args.seed, args.skip)
     return 0
 
