@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import shutil
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from api_server import TOKEN, WORKLOADS, Server, server_env
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "graph"))  # planted_secrets: the graph tests' secret planting
+
+from api_server import TOKEN, WORKLOADS, Server, server_env  # noqa: E402
 
 
 @pytest.fixture(scope="session")

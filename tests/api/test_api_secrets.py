@@ -7,6 +7,7 @@ import json
 import pytest
 import zstandard
 from api_server import WORKLOADS, upload
+from planted_secrets import plant_text
 
 pytestmark = pytest.mark.slow
 
@@ -23,22 +24,8 @@ def plant_secrets(target):
     """A plain-text copy of a real workload log with secret properties and a JDBC URL in every SQL description/plan."""
     with open(WORKLOADS / "skewed_join.zstd", "rb") as handle:
         text = zstandard.ZstdDecompressor().stream_reader(handle).read().decode()
-    out = []
-    for line in text.splitlines():
-        event = json.loads(line) if line.strip() else None
-        if event and event.get("Event") == "SparkListenerEnvironmentUpdate":
-            props = event.setdefault("Spark Properties", [])
-            if isinstance(props, dict):
-                props.update(PROPERTY_SECRETS)
-            else:
-                props.extend([key, value] for key, value in PROPERTY_SECRETS.items())
-            line = json.dumps(event)
-        elif event and event.get("Event", "").endswith("SparkListenerSQLExecutionStart"):
-            event["description"] = f"load from {JDBC}"
-            event["physicalPlanDescription"] = f"Scan JDBCRelation({JDBC})\n" + event.get("physicalPlanDescription", "")
-            line = json.dumps(event)
-        out.append(line)
-    target.write_text("\n".join(out) + "\n")
+    target.write_text(plant_text(text, properties=PROPERTY_SECRETS, description=f"load from {JDBC}",
+                                 plan_prefix=f"Scan JDBCRelation({JDBC})\n"))
     return target
 
 

@@ -13,24 +13,34 @@ SECRETS = {
 SECRET_VALUES = ("S3CRETkeyVALUEdoNotLeak42", "hunter2-PLANTED-pw", "JdbcPlantedPw99")
 
 
-def plant(source: Path, target: Path) -> Path:
-    """Copy an event log, adding secret-bearing properties and a JDBC URL with a password to its environment."""
-    lines = source.read_text().splitlines()
+def plant_text(text: str, properties: dict[str, str] | None = None, description: str | None = None,
+               plan_prefix: str | None = None) -> str:
+    """An event log's text with `properties` added to its environment and, in every SQL execution start,
+    `description` as the description and `plan_prefix` put in front of the physical plan."""
     out = []
-    for line in lines:
+    for line in text.splitlines():
         event = json.loads(line) if line.strip() else None
-        if event and event.get("Event") == "SparkListenerEnvironmentUpdate":
+        if event and properties and event.get("Event") == "SparkListenerEnvironmentUpdate":
             props = event.setdefault("Spark Properties", [])
             if isinstance(props, dict):
-                props.update(SECRETS)
+                props.update(properties)
             else:
-                props.extend([k, v] for k, v in SECRETS.items())
+                props.extend([k, v] for k, v in properties.items())
+            line = json.dumps(event)
+        elif event and (description or plan_prefix) and event.get("Event", "").endswith("SparkListenerSQLExecutionStart"):
+            if description:
+                event["description"] = description
+            if plan_prefix:
+                event["physicalPlanDescription"] = plan_prefix + event.get("physicalPlanDescription", "")
             line = json.dumps(event)
         out.append(line)
-    target.write_text("\n".join(out) + "\n")
+    return "\n".join(out) + "\n"
+
+
+def plant(source: Path, target: Path) -> Path:
+    """Copy an event log, adding secret-bearing properties and a JDBC URL with a password to its environment."""
+    target.write_text(plant_text(source.read_text(), properties=SECRETS))
     return target
-
-
 
 PLAN_SECRETS = ("PlanPw77", "PlanPw78")
 JDBC_IN_PLAN = "Scan JDBCRelation(jdbc:postgresql://etl:PlanPw77@db.internal:5432/sales?sslmode=require&password=PlanPw78)"
@@ -38,13 +48,6 @@ JDBC_IN_PLAN = "Scan JDBCRelation(jdbc:postgresql://etl:PlanPw77@db.internal:543
 
 def plant_in_plans(source: Path, target: Path) -> Path:
     """Copy an event log, putting a JDBC URL with credentials into every SQL execution's description and plan."""
-    out = []
-    for line in source.read_text().splitlines():
-        event = json.loads(line) if line.strip() else None
-        if event and event.get("Event", "").endswith("SparkListenerSQLExecutionStart"):
-            event["description"] = f"load from {JDBC_IN_PLAN}"
-            event["physicalPlanDescription"] = f"== Physical Plan ==\n{JDBC_IN_PLAN}\n" + event.get("physicalPlanDescription", "")
-            line = json.dumps(event)
-        out.append(line)
-    target.write_text("\n".join(out) + "\n")
+    target.write_text(plant_text(source.read_text(), description=f"load from {JDBC_IN_PLAN}",
+                                 plan_prefix=f"== Physical Plan ==\n{JDBC_IN_PLAN}\n"))
     return target
