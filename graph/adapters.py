@@ -28,15 +28,10 @@ def load_profiles(path: str, config: GraphConfig) -> list[AppProfile]:
     """Every application found at `path` (a log file, a rolling-log dir or a dir of logs)."""
     try:
         from tools.eventlog.profile import load_profile
-        from tools.eventlog.storage import discover_applications
-        from tools.sources.shs import is_shs_url, resolve
+        from tools.sources.shs import application_refs
     except ImportError as exc:
         raise ToolUnavailable("the event-log engine is not installed") from exc
-    if is_shs_url(path):  # shs://host:port/app-id, fetched through the History Server REST API
-        path = str(resolve(path, config.home / "cache"))
-    refs = discover_applications(path)
-    targets = [ref.path for ref in refs] or [path]
-    return [load_profile(target) for target in targets]
+    return [load_profile(ref.path) for ref in application_refs(path, config.home / "cache")]
 
 
 def diagnose(profile: AppProfile, config: GraphConfig) -> list[Finding]:

@@ -19,7 +19,8 @@ from pathlib import Path
 
 from copilot.api.problems import Problem, one_line
 from copilot.store.jobs import JobRecord, JobStore
-from copilot.store.from_report import application_refs, report_record
+from copilot.store.from_report import report_record
+from tools.sources.shs import application_refs
 from copilot.store.records import LogOutcome
 from tools.errors import CopilotError
 from tools.eventlog.model import AppProfile

@@ -34,8 +34,8 @@ def register(app: typer.Typer) -> None:
 
         import graph
         from copilot.settings import get_settings
-        from copilot.store.from_report import application_refs
         from tools.eventlog import load_profile
+        from tools.sources.shs import application_refs
 
         if as_json:
             fmt = OutputFormat.json

@@ -6,8 +6,6 @@ copies the parts that belong to one application into an `AppRecord`.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from copilot.store.records import AppRecord, LogIdentity, LogOutcome, PredictionRecord, app_record
 from tools.eventlog.model import AppProfile
 from tools.eventlog.storage import LogRef
@@ -42,19 +40,6 @@ def report_record(identity: LogIdentity, profile: AppProfile, report, analyzer: 
         report_json=report.model_dump_json() if keep_report else None,
         analyzer=analyzer,
     )
-
-
-def application_refs(log_path: str, cache_dir: Path) -> list[LogRef]:
-    """Every application at `log_path` (a file, a rolling-log dir, a dir of logs, or an shs:// URL fetched into
-    `cache_dir`); a path that holds no recognisable log stays one ref so that reading it gives the reason."""
-    from tools.eventlog import discover_applications
-    from tools.eventlog.storage import resolve
-    from tools.sources.shs import is_shs_url
-    from tools.sources.shs import resolve as fetch_from_history_server
-
-    if is_shs_url(log_path):
-        log_path = str(fetch_from_history_server(log_path, cache_dir))
-    return discover_applications(log_path) or [resolve(log_path)]
 
 
 def save_report(store, refs: list[LogRef], profiles: list[AppProfile], report, analyzer: str) -> int:

@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field
 
 from tools.errors import ConfigurationError, EventLogError
 from tools.eventlog.redact import redact_text
+from tools.eventlog.storage import LogRef
 
 SCHEMES = {"shs": "http", "shs+http": "http", "shs+https": "https"}
 TIMEOUT_S = 30.0
@@ -159,6 +160,17 @@ def resolve(url: str, cache_dir: Path) -> Path:
     if not target.app_id:
         raise ConfigurationError(f"{redact_text(url)} names no application: use shs://host:port/APP_ID (see `copilot shs list`)")
     return fetch_event_log(url, target.app_id, cache_dir, target.attempt_id)
+
+
+def application_refs(log_path: str, cache_dir: Path) -> list[LogRef]:
+    """Every application at `log_path` (a file, a rolling-log dir, a dir of logs, or an shs:// URL fetched into
+    `cache_dir`); a path that holds no recognisable log stays one ref so that reading it gives the reason."""
+    from tools.eventlog import discover_applications
+    from tools.eventlog.storage import resolve as resolve_log
+
+    if is_shs_url(log_path):
+        log_path = str(resolve(log_path, cache_dir))
+    return discover_applications(log_path) or [resolve_log(log_path)]
 
 
 def _is_completed(target: ShsTarget, app_id: str, attempt_id: str | None) -> bool:
