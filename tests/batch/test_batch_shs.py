@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import socket
 import subprocess
@@ -22,15 +21,6 @@ from tools.sources.shs import list_applications
 pytestmark = pytest.mark.slow
 
 
-def _sources_fixtures():
-    """The source tests' conftest (a real History Server from the installed pyspark), loaded by path."""
-    spec = importlib.util.spec_from_file_location("sources_fixtures", Path(__file__).parents[1] / "sources" / "conftest.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-history_server = _sources_fixtures().history_server
 
 
 def _app_ids(store: Store) -> list[str]:
