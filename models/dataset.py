@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from pydantic import BaseModel, Field
@@ -40,12 +40,14 @@ def candidate_logs(log_dir: Path) -> list[Path]:
     )
 
 
-def build_feature_table(log_dir: Path, progress: Callable[[str], None] | None = None) -> DatasetResult:
-    """Parse every log in `log_dir` into a feature row; unreadable or unusable logs are skipped with a reason."""
+def build_feature_table(log_dirs: Path | Sequence[Path], progress: Callable[[str], None] | None = None) -> DatasetResult:
+    """Parse every log in the folder(s) into a feature row; unreadable or unusable logs are skipped with a reason."""
     from tools.eventlog import load_profile
 
+    dirs = [log_dirs] if isinstance(log_dirs, Path) else list(log_dirs)
+    paths = [path for log_dir in dirs for path in candidate_logs(log_dir)]  # every folder checked before parsing
     result = DatasetResult()
-    for path in candidate_logs(log_dir):
+    for path in paths:
         try:
             profile = load_profile(path)
             result.rows.append(run_features(profile))
@@ -101,9 +103,11 @@ def read_table(path: Path) -> list[RunFeatures]:
         raise ModelError(f"feature table {path} is not readable: {str(exc).splitlines()[0]}") from None
 
 
-def dataset_from_logs(log_dir: Path, out_path: Path, progress: Callable[[str], None] | None = None) -> DatasetResult:
-    """Build the feature table from a folder of event logs and write it (the `copilot models dataset` command)."""
-    result = build_feature_table(log_dir, progress)
+def dataset_from_logs(
+    log_dirs: Path | Sequence[Path], out_path: Path, progress: Callable[[str], None] | None = None
+) -> DatasetResult:
+    """Build the feature table from one or more folders of event logs and write it (`copilot models dataset`)."""
+    result = build_feature_table(log_dirs, progress)
     write_table(result.rows, out_path)
     result.out_path = str(out_path)
     return result

@@ -12,14 +12,14 @@ models_app = typer.Typer(help="Runtime model: build the feature table from your 
 
 @models_app.command("dataset")
 def dataset_command(
-    log_dir: Path = typer.Argument(..., help="Folder of event logs (one application per entry)."),
+    log_dirs: list[Path] = typer.Argument(..., help="Folder(s) of event logs (one application per entry)."),
     out: Path = typer.Option(..., "--out", "-o", help="Feature table to write (.parquet, or .csv)."),
     json_output: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
-    """Parse every event log in LOG_DIR into one feature row per run."""
+    """Parse every event log in LOG_DIRS into one feature row per run."""
     from models.dataset import dataset_from_logs
 
-    result = dataset_from_logs(log_dir, out)
+    result = dataset_from_logs(log_dirs, out)
     summary = {
         "out": result.out_path,
         "rows": len(result.rows),

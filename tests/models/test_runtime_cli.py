@@ -73,6 +73,23 @@ def test_models_dataset_on_public_logs(eventlog_fixtures: Path, tmp_path: Path):
     assert summary["table_sha256"] == table_hash(rows)
 
 
+def test_models_dataset_reads_several_folders(eventlog_fixtures: Path, tmp_path: Path):
+    first, second = tmp_path / "cluster-a", tmp_path / "cluster-b"
+    first.mkdir()
+    second.mkdir()
+    spark_events = eventlog_fixtures / "apache__spark" / "spark-events"
+    (first / "local-1426633911242").write_bytes((spark_events / "local-1426633911242").read_bytes())
+    (second / "local-1642039451826").write_bytes((spark_events / "local-1642039451826").read_bytes())
+    done = copilot("models", "dataset", str(first), str(second), "--out", str(tmp_path / "t.csv"), "--json")
+    assert done.returncode == 0, done.stderr
+    assert sorted(r.app_id for r in read_table(tmp_path / "t.csv")) == ["local-1426533911241", "local-1642039451826"]
+
+    missing = copilot("models", "dataset", str(first), str(tmp_path / "nope"), "--out", str(tmp_path / "u.csv"))
+    assert missing.returncode == 2
+    assert missing.stderr.strip().splitlines() == [f"copilot: error: {tmp_path / 'nope'} is not a directory of event logs"]
+    assert not (tmp_path / "u.csv").exists()
+
+
 def test_models_train_on_a_small_table(small_rows, tmp_path: Path):
     table = write_table(small_rows, tmp_path / "small.parquet")
     done = copilot("models", "train", str(table), "--out", str(tmp_path / "m"), "--no-evaluate", "--json")
