@@ -1,7 +1,8 @@
 """The workload-shape suite: real PySpark runs that train and evaluate the runtime model.
 
-Seven shapes (aggregation, join, skewed join, window, sort, wide scan, Python UDF),
-each at several data scales, under a grid of configurations (shuffle partitions,
+Fifteen shapes (aggregation, join, skewed join, window, sort, wide scan, Python UDF,
+count distinct, star join, explode, rollup (a CUBE of three columns), string functions, union + dedup, skewed
+window, skewed aggregation), each at several data scales, under a grid of configurations (shuffle partitions,
 AQE, broadcast threshold, cores via local[N], memory fraction). Data is generated
 in-process from `spark.range`; nothing is downloaded. Each run writes one event
 log; `python -m evals.workloads.shapes --out DIR --runs N` runs N of them.
@@ -15,7 +16,7 @@ import json
 import random
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from pydantic import BaseModel
@@ -105,6 +106,87 @@ def python_udf(spark, scale: float) -> None:
     _sink(df.groupBy("k").agg(F.sum("d")))
 
 
+def distinct_count(spark, scale: float) -> None:
+    from pyspark.sql import functions as F
+
+    rows = int(BASE_ROWS * scale * 0.5)
+    df = _source(spark, rows, scale).select((F.col("id") % 100).alias("g"), ((F.col("id") * 7919) % (rows // 3)).alias("u"))
+    _sink(df.groupBy("g").agg(F.countDistinct("u").alias("users"), F.count("*").alias("n")))
+
+
+def star_join(spark, scale: float) -> None:
+    from pyspark.sql import functions as F
+
+    rows = int(BASE_ROWS * scale * 0.5)
+    facts = _source(spark, rows, scale).select(
+        (F.col("id") % 20000).alias("customer"), (F.col("id") % 500).alias("product"),
+        (F.col("id") % 365).alias("day"), (F.col("id") % 1000).alias("amount"),
+    )
+    customers = spark.range(0, 20000, 1, 2).select(F.col("id").alias("customer"), (F.col("id") % 50).alias("region"))
+    products = spark.range(0, 500, 1, 1).select(F.col("id").alias("product"), (F.col("id") % 12).alias("category"))
+    days = spark.range(0, 365, 1, 1).select(F.col("id").alias("day"), F.floor(F.col("id") / 30).alias("month"))
+    joined = facts.join(customers, "customer").join(products, "product").join(days, "day")
+    _sink(joined.groupBy("region", "category", "month").agg(F.sum("amount")))
+
+
+def explode(spark, scale: float) -> None:
+    from pyspark.sql import functions as F
+
+    rows = int(BASE_ROWS * scale * 0.25)
+    items = F.array(*[(F.col("id") * (i + 1)) % 5003 for i in range(8)])
+    df = _source(spark, rows, scale).select((F.col("id") % 1000).alias("basket"), F.explode(items).alias("item"))
+    _sink(df.groupBy("item").agg(F.count("*").alias("n"), F.approx_count_distinct("basket").alias("baskets")))
+
+
+def rollup(spark, scale: float) -> None:
+    from pyspark.sql import functions as F
+
+    rows = int(BASE_ROWS * scale * 0.5)
+    df = _source(spark, rows, scale).select(
+        (F.col("id") % 7).alias("a"), (F.col("id") % 31).alias("b"), (F.col("id") % 113).alias("c"),
+        (F.col("id") % 1009).alias("v"),
+    )
+    _sink(df.cube("a", "b", "c").agg(F.sum("v"), F.max("v")))
+
+
+def string_ops(spark, scale: float) -> None:
+    from pyspark.sql import functions as F
+
+    rows = int(BASE_ROWS * scale * 0.2)
+    text = F.concat_ws("-", F.lit("order"), F.col("id").cast("string"), (F.col("id") % 977).cast("string"))
+    df = _source(spark, rows, scale).select(F.sha2(text, 256).alias("h"), F.upper(text).alias("t"))
+    _sink(df.groupBy(F.substring("h", 1, 3).alias("prefix")).agg(F.max("t"), F.count("*")))
+
+
+def union_dedup(spark, scale: float) -> None:
+    from pyspark.sql import functions as F
+
+    rows = int(BASE_ROWS * scale * 0.5)
+    first = _source(spark, rows, scale).select((F.col("id") % (rows // 2)).alias("k"), (F.col("id") % 10).alias("v"))
+    second = _source(spark, rows, scale).select(((F.col("id") * 3) % (rows // 2)).alias("k"), (F.col("id") % 10).alias("v"))
+    _sink(first.unionByName(second).dropDuplicates(["k", "v"]))
+
+
+def skewed_window(spark, scale: float) -> None:
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    rows = int(BASE_ROWS * scale * 0.3)
+    hot = F.when(F.col("id") % 10 < 5, F.lit(0)).otherwise(F.col("id") % 400)
+    df = _source(spark, rows, scale).select(hot.alias("g"), ((F.col("id") * 31) % 100003).alias("v"))
+    spec = Window.partitionBy("g").orderBy("v")
+    _sink(df.select("g", "v", F.rank().over(spec).alias("r")).where(F.col("r") <= 10))
+
+
+def skewed_aggregation(spark, scale: float) -> None:
+    from pyspark.sql import functions as F
+
+    rows = int(BASE_ROWS * scale * 0.3)
+    hot = F.when(F.col("id") % 10 < 6, F.lit(0)).otherwise(F.col("id") % 2000)
+    df = _source(spark, rows, scale).select(hot.alias("k"), (F.col("id") % 1000).alias("v"))
+    _sink(df.groupBy("k").agg(F.size(F.collect_set("v")).alias("distinct_v"), F.count("*").alias("n")))
+
+
 SHAPES: dict[str, Callable[..., None]] = {
     "aggregation": aggregation,
     "join": join,
@@ -113,6 +195,14 @@ SHAPES: dict[str, Callable[..., None]] = {
     "sort": sort,
     "wide_scan": wide_scan,
     "python_udf": python_udf,
+    "distinct_count": distinct_count,
+    "star_join": star_join,
+    "explode": explode,
+    "rollup": rollup,
+    "string_ops": string_ops,
+    "union_dedup": union_dedup,
+    "skewed_window": skewed_window,
+    "skewed_aggregation": skewed_aggregation,
 }
 
 SCALES = (0.5, 1.0, 2.0, 4.0)
@@ -141,11 +231,14 @@ class RunSpec(BaseModel):
         )
 
 
-def run_plan(runs: int, seed: int = 7) -> list[RunSpec]:
-    """`runs` specs drawn without replacement from the full grid, balanced over shapes and scales."""
+def run_plan(runs: int, seed: int = 7, shapes: Sequence[str] | None = None) -> list[RunSpec]:
+    """`runs` specs drawn without replacement from the full grid, balanced over shapes and scales.
+
+    `shapes` (default: all, in SHAPES order) picks the shapes; the plan depends on them and the seed.
+    """
     rng = random.Random(seed)
     configs = list(itertools.product(SHUFFLE_PARTITIONS, AQE, BROADCAST_THRESHOLD, CORES, MEMORY_FRACTION))
-    cells = list(itertools.product(SHAPES, SCALES))
+    cells = list(itertools.product(shapes or SHAPES, SCALES))
     per_cell: dict[tuple[str, float], list] = {cell: rng.sample(configs, len(configs)) for cell in cells}
     plan: list[RunSpec] = []
     round_index = 0
@@ -181,14 +274,14 @@ def host_probe_ms(repeats: int = 3) -> float:
     return sorted(timings)[len(timings) // 2]
 
 
-def run_suite(out_dir: Path, runs: int, seed: int = 7, skip: int = 0) -> list[Path]:
+def run_suite(out_dir: Path, runs: int, seed: int = 7, skip: int = 0, shapes: Sequence[str] | None = None) -> list[Path]:
     """Run the first `runs` specs of the plan (after `skip`), writing event logs into `out_dir`."""
     from evals.workloads.runner import run_workload
 
     out_dir.mkdir(parents=True, exist_ok=True)
     manifest = out_dir / "manifest.jsonl"
     logs: list[Path] = []
-    for index, spec in enumerate(run_plan(runs, seed)):
+    for index, spec in enumerate(run_plan(runs, seed, shapes)):
         if index < skip:
             continue
         probe_before = host_probe_ms()
@@ -224,9 +317,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip", type=int, default=0, help="resume: skip the first N specs of the plan")
     parser.add_argument("--base-rows", type=int, default=BASE_ROWS,
                         help="rows at scale 1 (longer runs have less relative run-to-run noise)")
+    parser.add_argument("--shapes", default=",".join(SHAPES), help="comma-separated shapes to plan over (default: all)")
     args = parser.parse_args(argv)
+    shapes = [name.strip() for name in args.shapes.split(",") if name.strip()]
+    unknown = sorted(set(shapes) - set(SHAPES))
+    if unknown:
+        parser.error(f"unknown shape(s) {', '.join(unknown)}; known: {', '.join(SHAPES)}")
     globals()["BASE_ROWS"] = args.base_rows
-    run_suite(args.out, args.runs, args.seed, args.skip)
+    run_suite(args.out, args.runs, args.seed, args.skip, shapes)
     return 0
 
 

@@ -12,12 +12,21 @@ from models.dataset import dataset_from_logs
 
 
 def test_plan_is_balanced_over_shapes_and_reproducible():
-    plan = run_plan(56, seed=7)  # two full rounds over the 7 shapes x 4 scales
-    assert plan == run_plan(56, seed=7)
+    runs = len(SHAPES) * 4 * 2  # two full rounds over every shape x 4 scales
+    plan = run_plan(runs, seed=7)
+    assert plan == run_plan(runs, seed=7)
     cells = {(s.shape, s.scale) for s in plan}
     assert len(cells) == len(SHAPES) * 4
     assert all(sum((s.shape, s.scale) == cell for s in plan) == 2 for cell in cells)
     assert all(s.conf["spark.sql.shuffle.partitions"] in {"2", "8", "32", "200"} for s in plan)
+
+
+def test_plan_over_chosen_shapes_keeps_to_them():
+    chosen = ["rollup", "join"]
+    plan = run_plan(16, seed=7, shapes=chosen)
+    assert {s.shape for s in plan} == set(chosen)
+    assert sum(s.shape == "rollup" for s in plan) == 8
+    assert run_plan(16, seed=7, shapes=chosen) == plan
 
 
 @pytest.mark.slow
