@@ -1,8 +1,9 @@
 """The workload-shape suite: real PySpark runs that train and evaluate the runtime model.
 
-Fifteen shapes (aggregation, join, skewed join, window, sort, wide scan, Python UDF,
-count distinct, star join, explode, rollup (a CUBE of three columns), string functions, union + dedup, skewed
-window, skewed aggregation), each at several data scales, under a grid of configurations (shuffle partitions,
+Twenty shapes (aggregation, join, skewed join, window, sort, wide scan, Python UDF,
+count distinct, star join, explode, rollup (a CUBE of three columns), string functions,
+union + dedup, skewed window, skewed aggregation, cached reuse, pivot, anti join, join
+back to group totals, percentiles), each at several data scales, under a grid of configurations (shuffle partitions,
 AQE, broadcast threshold, cores via local[N], memory fraction). Data is generated
 in-process from `spark.range`; nothing is downloaded. Each run writes one event
 log; `python -m evals.workloads.shapes --out DIR --runs N` runs N of them.
@@ -187,6 +188,54 @@ def skewed_aggregation(spark, scale: float) -> None:
     _sink(df.groupBy("k").agg(F.size(F.collect_set("v")).alias("distinct_v"), F.count("*").alias("n")))
 
 
+def cached_reuse(spark, scale: float) -> None:
+    from pyspark.sql import functions as F
+
+    rows = int(BASE_ROWS * scale * 0.5)
+    df = _source(spark, rows, scale).select((F.col("id") % 1000).alias("k"), (F.col("id") % 7919).alias("v")).cache()
+    try:
+        _sink(df.groupBy("k").agg(F.sum("v")))
+        _sink(df.groupBy((F.col("v") % 97).alias("b")).agg(F.count("*")))
+    finally:
+        df.unpersist()
+
+
+def pivot(spark, scale: float) -> None:
+    from pyspark.sql import functions as F
+
+    rows = int(BASE_ROWS * scale * 0.5)
+    df = _source(spark, rows, scale).select(
+        (F.col("id") % 5000).alias("store"), (F.col("id") % 12).alias("month"), (F.col("id") % 100).alias("amount")
+    )
+    _sink(df.groupBy("store").pivot("month", list(range(12))).agg(F.sum("amount")))
+
+
+def anti_join(spark, scale: float) -> None:
+    from pyspark.sql import functions as F
+
+    rows = int(BASE_ROWS * scale * 0.5)
+    events = _source(spark, rows, scale).select((F.col("id") % (rows // 2)).alias("user"), (F.col("id") % 50).alias("kind"))
+    blocked = _source(spark, rows // 20, scale).select(((F.col("id") * 7) % (rows // 2)).alias("user"))
+    _sink(events.join(blocked, "user", "left_anti").groupBy("kind").count())
+
+
+def enrich_join(spark, scale: float) -> None:
+    from pyspark.sql import functions as F
+
+    rows = int(BASE_ROWS * scale * 0.5)
+    df = _source(spark, rows, scale).select((F.col("id") % (rows // 100)).alias("k"), (F.col("id") % 1000 + 1).alias("v"))
+    totals = df.groupBy("k").agg(F.sum("v").alias("total"))
+    _sink(df.join(totals, "k").select("k", (F.col("v") / F.col("total")).alias("share")).where(F.col("share") > 0.01))
+
+
+def percentile(spark, scale: float) -> None:
+    from pyspark.sql import functions as F
+
+    rows = int(BASE_ROWS * scale * 0.3)
+    df = _source(spark, rows, scale).select((F.col("id") % 300).alias("g"), ((F.col("id") * 7) % 100003).alias("v"))
+    _sink(df.groupBy("g").agg(F.percentile_approx("v", [0.5, 0.9, 0.99]).alias("p"), F.stddev("v")))
+
+
 SHAPES: dict[str, Callable[..., None]] = {
     "aggregation": aggregation,
     "join": join,
@@ -203,6 +252,11 @@ SHAPES: dict[str, Callable[..., None]] = {
     "union_dedup": union_dedup,
     "skewed_window": skewed_window,
     "skewed_aggregation": skewed_aggregation,
+    "cached_reuse": cached_reuse,
+    "pivot": pivot,
+    "anti_join": anti_join,
+    "enrich_join": enrich_join,
+    "percentile": percentile,
 }
 
 SCALES = (0.5, 1.0, 2.0, 4.0)
