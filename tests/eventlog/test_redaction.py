@@ -7,10 +7,12 @@ import subprocess
 import sys
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.eventlog.logs import SQL_APP, events, write_events
 from tools.eventlog import load_profile
-from tools.eventlog.redact import REDACTED, redact_properties, redact_text
+from tools.eventlog.redact import REDACTED, redact_all, redact_properties, redact_text
 
 SECRET = "S3cr3tValue"
 AWS_KEY_ID = "AKIAIOSFODNN7EXAMPLE"
@@ -87,3 +89,18 @@ def test_redact_properties_follows_spark_key_or_value_rule():
         "spark.some.setting": REDACTED, "spark.app.name": "etl", "spark.jdbc.url": f"jdbc:x://u:{REDACTED}@h/db",
     }
     assert json.dumps(redacted)
+
+
+_FRAGMENTS = [
+    "Stage 3 at Dataset.scala:3000", "jdbc:postgresql://etl:pw@db:5432/x", "jdbc:oracle:thin:scott/tiger@h:1521",
+    "password=hunter2", "Token: abc", "API_KEY -> zz", "sig=abcd", "?sig=", "AKIAIOSFODNN7EXAMPLE",
+    "ASIAIOSFODNN7EXAMPLE", "s3a://bucket/path", "credential=c", "ACCESS.KEY: k", "keys=[k#1]", " ", "\n", ",",
+    "credent\u0131al=c", "pa\u017fsword=p",  # dotless i and long s match "i" and "s" case-insensitively
+]
+
+
+@given(st.lists(st.one_of(st.sampled_from(_FRAGMENTS), st.text(max_size=12)), max_size=12))
+@settings(max_examples=400, deadline=None)
+def test_the_quick_check_never_skips_text_the_patterns_would_change(parts):
+    text = "".join(parts)
+    assert redact_text(text) == redact_all(text)
