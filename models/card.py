@@ -33,8 +33,13 @@ run *j*'s configuration. Why:
   on held-out shapes (40.1% vs 28.7% median APE): the prior over-predicts the gain from
   more cores and from AQE coalescing on small runs, and as an init score that bias
   stays in every prediction. `params.prior_init` switches between the two.
-- Monotone: the point model is constrained to be non-decreasing in `log_scale_ratio`
-  and in the prior, so more data never predicts a faster run, all else equal.
+- Joins a broadcast-threshold change converts: `broadcast_shuffle_change` is the share of
+  the run's shuffled records that the new threshold adds (broadcast joins shuffled instead)
+  or removes (sort-merge joins whose smaller side, from the plan's exchange sizes, now fits).
+  Without it a threshold change that converts nothing looked like one that converts a join.
+- Monotone: the point model is constrained to be non-decreasing in `log_scale_ratio`,
+  in the prior and in `broadcast_shuffle_change`, so more data (or more shuffling) never
+  predicts a faster run, all else equal.
 - Anchored: a prediction is the booster output for the change minus its output for no
   change, so asking for the observed configuration returns the observed runtime.
 - The 80% interval comes from two quantile boosters (alpha 0.1 and 0.9) on the same

@@ -73,7 +73,9 @@ def write_table(rows: list[RunFeatures], path: Path) -> Path:
     if not rows:
         raise ModelError("no usable event logs: the feature table would be empty")
     path.parent.mkdir(parents=True, exist_ok=True)
-    table = pa.Table.from_pylist([r.model_dump() for r in rows])
+    # list fields as JSON text: CSV has no list type, and one table layout serves both formats
+    records = [{k: json.dumps(v) if isinstance(v, list) else v for k, v in r.model_dump().items()} for r in rows]
+    table = pa.Table.from_pylist(records)
     if path.suffix == ".parquet":
         import pyarrow.parquet as pq
 

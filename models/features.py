@@ -9,13 +9,15 @@ runs (observed -> new) becomes one training row: observed features + config delt
 
 from __future__ import annotations
 
+import json
 import math
 import re
+from collections.abc import Callable
 
 import numpy as np
-from pydantic import BaseModel
+from pydantic import BaseModel, field_validator
 
-from tools.eventlog.model import AppProfile
+from tools.eventlog.model import AppProfile, PlanNode
 from tools.simulate import observed_resources, simulate
 from tools.units import parse_size
 
@@ -66,6 +68,11 @@ class RunFeatures(BaseModel):
     sorts: int
     python_udfs: int
     aggregates: int
+    # joins a broadcast-threshold change could convert (from the SQL plans; see `join_conversions`)
+    smj_small_side_bytes: list[float] = []  # per sort-merge join: the smaller side's exchange data size
+    smj_shuffle_records: list[float] = []  # per sort-merge join: records both sides' exchanges shuffled
+    bhj_input_rows: float = 0.0  # rows into broadcast hash joins (both sides): shuffled if broadcasting stops
+    shuffle_records: float = 0.0  # records the run shuffled in all
     # configuration
     shuffle_partitions: int
     aqe_enabled: int
@@ -79,6 +86,12 @@ class RunFeatures(BaseModel):
     sim_duration_ms: float
     sim_half_slots_ms: float
     sim_double_slots_ms: float
+
+    @field_validator("smj_small_side_bytes", "smj_shuffle_records", mode="before")
+    @classmethod
+    def _list_from_text(cls, value: object) -> object:
+        """Feature tables store list fields as JSON text (see `models.dataset.write_table`)."""
+        return json.loads(value) if isinstance(value, str) else value
 
 
 def parse_bytes(value: str | None, default: float | None = None) -> float | None:
@@ -145,6 +158,50 @@ def _operator_names(profile: AppProfile) -> list[str]:
 def _plan_counts(profile: AppProfile) -> dict[str, int]:
     names = _operator_names(profile)
     return {feature: sum(name in ops for name in names) for feature, ops in _OPERATORS.items()}
+
+
+_SHUFFLED_JOINS = ("SortMergeJoin", "ShuffledHashJoin")
+
+
+def _children(nodes: list[PlanNode]) -> dict[int | None, list[PlanNode]]:
+    out: dict[int | None, list[PlanNode]] = {}
+    for node in nodes:
+        out.setdefault(node.parent_id, []).append(node)
+    return out
+
+
+def _first_below(node: PlanNode, children: dict, match: Callable[[PlanNode], bool]) -> PlanNode | None:
+    """The first node at or below `node` (breadth first) that `match`es."""
+    queue = [node]
+    while queue:
+        current = queue.pop(0)
+        if match(current):
+            return current
+        queue += children.get(current.node_id, [])
+    return None
+
+
+def join_conversions(profile: AppProfile) -> dict[str, list[float] | float]:
+    """What a broadcast-threshold change would move: per shuffled join the smaller side's size and
+    the records both sides shuffled; for broadcast joins the rows that would be shuffled instead."""
+    small: list[float] = []
+    records: list[float] = []
+    bhj_rows = 0.0
+    for execution in profile.sql_executions:
+        children = _children(execution.nodes)
+        for node in execution.nodes:
+            name = node.name.split(" ")[0]
+            sides = children.get(node.node_id, [])
+            if name in _SHUFFLED_JOINS and len(sides) == 2:
+                exchanges = [_first_below(side, children, lambda n: n.name == "Exchange") for side in sides]
+                if all(e is not None and "data size" in e.metrics for e in exchanges):
+                    small.append(min(e.metrics["data size"] for e in exchanges))
+                    records.append(sum(e.metrics.get("shuffle records written", 0.0) for e in exchanges))
+            elif name == "BroadcastHashJoin" and len(sides) == 2:
+                for side in sides:
+                    counted = _first_below(side, children, lambda n: "number of output rows" in n.metrics)
+                    bhj_rows += counted.metrics["number of output rows"] if counted is not None else 0.0
+    return {"smj_small_side_bytes": small, "smj_shuffle_records": records, "bhj_input_rows": bhj_rows}
 
 
 def _metric_sum(profile: AppProfile, name: str) -> float:
@@ -236,6 +293,8 @@ def run_features(profile: AppProfile) -> RunFeatures:
         reduce_stages=len(shuffle_readers),
         task_overhead_ms=min(float(min(s.metrics.duration_ms.min for s in ran)), MAX_TASK_OVERHEAD_MS),
         **_plan_counts(profile),
+        **join_conversions(profile),
+        shuffle_records=_metric_sum(profile, "shuffle_write_records"),
         shuffle_partitions=int(props.get("spark.sql.shuffle.partitions", DEFAULT_SHUFFLE_PARTITIONS)),
         aqe_enabled=int(parse_bool(props.get("spark.sql.adaptive.enabled"), aqe_default(profile.spark_version))),
         broadcast_threshold_bytes=parse_bytes(props.get("spark.sql.autoBroadcastJoinThreshold"), DEFAULT_BROADCAST_BYTES)
@@ -332,6 +391,23 @@ def prior_log_ratio(run: RunFeatures, change: ConfigChange, scale_exponent: floa
     return max(-PRIOR_LIMIT, min(PRIOR_LIMIT, math.log(max(new_ms, 1.0) / run.duration_ms)))
 
 
+def broadcast_shuffle_change(run: RunFeatures, change: ConfigChange) -> float:
+    """Share of the run's shuffled records that the new broadcast threshold adds (> 0) or removes (< 0).
+
+    Shuffled joins whose smaller side (grown with the input scale) fits under the new threshold
+    become broadcast joins and stop shuffling both sides; with broadcasting turned off, the
+    broadcast joins' inputs are shuffled instead.
+    """
+    threshold, observed = change.broadcast_threshold_bytes, run.broadcast_threshold_bytes
+    removed = sum(
+        shuffled for size, shuffled in zip(run.smj_small_side_bytes, run.smj_shuffle_records, strict=False)
+        if 0 < size * change.scale_ratio <= threshold and not size <= observed  # fits now, did not before
+    )
+    added = run.bhj_input_rows if threshold <= 0 < observed else 0.0  # hinted broadcasts stay: only threshold ones
+    total = max(run.shuffle_records + added, 1.0)
+    return max(-1.0, min(1.0, (added - removed) / total))
+
+
 def _log(value: float) -> float:
     return math.log1p(max(value, 0.0))
 
@@ -369,8 +445,9 @@ PAIR_FEATURES: list[str] = [
     "new_tasks_per_slot_log",
     "log_task_overhead_ms",
     "prior_log_ratio",
+    "broadcast_shuffle_change",
 ]
-MONOTONE_INCREASING = {"log_scale_ratio", "prior_log_ratio"}
+MONOTONE_INCREASING = {"log_scale_ratio", "prior_log_ratio", "broadcast_shuffle_change"}
 
 
 def pair_vector(run: RunFeatures, change: ConfigChange, scale_exponent: float = 1.0) -> list[float]:
@@ -409,5 +486,6 @@ def pair_vector(run: RunFeatures, change: ConfigChange, scale_exponent: float = 
         "new_tasks_per_slot_log": math.log(max(change.shuffle_partitions, 1) / max(new_slots, 1)),
         "log_task_overhead_ms": _log(run.task_overhead_ms),
         "prior_log_ratio": prior_log_ratio(run, change, scale_exponent),
+        "broadcast_shuffle_change": broadcast_shuffle_change(run, change),
     }
     return [values[name] for name in PAIR_FEATURES]

@@ -109,6 +109,9 @@ def _load_cached(directory: str, stamp: float) -> RuntimeModel:
         files = card["files"]
     except (ValueError, KeyError, TypeError) as exc:
         raise ModelError(f"runtime model card {card_path} is damaged: {exc}") from None
+    if card.get("features") != PAIR_FEATURES:
+        raise ModelError(f"runtime model at {base} was trained on other features than this version computes; "
+                         "retrain it with `copilot models train`")
     boosters = {}
     for name in MODEL_FILES:
         entry = files.get(name) or {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -101,10 +102,21 @@ def test_damaged_model_file_is_a_model_error(tmp_path: Path, cluster_profile):
         predict_runtime(cluster_profile, {"spark.sql.shuffle.partitions": "64"}, model_path=tmp_path)
 
 
+def test_model_trained_on_other_features_is_a_model_error(tmp_path: Path, cluster_profile):
+    for item in DEFAULT_MODEL_DIR.iterdir():
+        if item.suffix in {".txt", ".json"}:
+            shutil.copy(item, tmp_path / item.name)
+    card = json.loads((tmp_path / "runtime_model.json").read_text())
+    card["features"] = card["features"][:-1]  # as written by a version that computed one feature less
+    (tmp_path / "runtime_model.json").write_text(json.dumps(card))
+    with pytest.raises(ModelError, match="trained on other features"):
+        predict_runtime(cluster_profile, {"spark.sql.shuffle.partitions": "64"}, model_path=tmp_path)
+
+
 def test_shipped_card_describes_the_model():
     model = load_model()
     card = model.card
     assert card["training_rows"] >= 200
     assert set(card["workloads"]) >= {"aggregation", "join", "skewed_join", "window", "sort", "wide_scan", "python_udf"}
-    assert card["monotone_increasing"] == ["log_scale_ratio", "prior_log_ratio"]
+    assert card["monotone_increasing"] == ["broadcast_shuffle_change", "log_scale_ratio", "prior_log_ratio"]
     assert {s["split"].split(" (")[0] for s in card["metrics"]["splits"]} == {"held-out shape", "held-out scale"}
