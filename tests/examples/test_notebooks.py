@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -52,3 +53,6 @@ def test_notebook_runs_top_to_bottom(path: Path, examples_dir: Path, jupyter_ker
     if path.name.startswith("01_"):
         rich = [o for o in outputs if o.output_type == "execute_result" and "text/html" in o.data]
         assert rich and "<svg" in rich[0].data["text/html"], "the Report did not render as HTML with charts"
+    if path.name.startswith("02_"):  # same table and seed: the retrained model predicts what the shipped one does
+        pairs = re.findall(r"retrained ([0-9.]+) s; shipped ([0-9.]+) s", text)
+        assert len(pairs) == 3 and all(a == b for a, b in pairs), pairs
