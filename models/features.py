@@ -12,12 +12,12 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Callable
 
 import numpy as np
 from pydantic import BaseModel, field_validator
 
-from tools.eventlog.model import AppProfile, PlanNode
+from models.plan_joins import join_conversions
+from tools.eventlog.model import AppProfile
 from tools.simulate import observed_resources, simulate
 from tools.units import parse_size
 
@@ -158,50 +158,6 @@ def _operator_names(profile: AppProfile) -> list[str]:
 def _plan_counts(profile: AppProfile) -> dict[str, int]:
     names = _operator_names(profile)
     return {feature: sum(name in ops for name in names) for feature, ops in _OPERATORS.items()}
-
-
-_SHUFFLED_JOINS = ("SortMergeJoin", "ShuffledHashJoin")
-
-
-def _children(nodes: list[PlanNode]) -> dict[int | None, list[PlanNode]]:
-    out: dict[int | None, list[PlanNode]] = {}
-    for node in nodes:
-        out.setdefault(node.parent_id, []).append(node)
-    return out
-
-
-def _first_below(node: PlanNode, children: dict, match: Callable[[PlanNode], bool]) -> PlanNode | None:
-    """The first node at or below `node` (breadth first) that `match`es."""
-    queue = [node]
-    while queue:
-        current = queue.pop(0)
-        if match(current):
-            return current
-        queue += children.get(current.node_id, [])
-    return None
-
-
-def join_conversions(profile: AppProfile) -> dict[str, list[float] | float]:
-    """What a broadcast-threshold change would move: per shuffled join the smaller side's size and
-    the records both sides shuffled; for broadcast joins the rows that would be shuffled instead."""
-    small: list[float] = []
-    records: list[float] = []
-    bhj_rows = 0.0
-    for execution in profile.sql_executions:
-        children = _children(execution.nodes)
-        for node in execution.nodes:
-            name = node.name.split(" ")[0]
-            sides = children.get(node.node_id, [])
-            if name in _SHUFFLED_JOINS and len(sides) == 2:
-                exchanges = [_first_below(side, children, lambda n: n.name == "Exchange") for side in sides]
-                if all(e is not None and "data size" in e.metrics for e in exchanges):
-                    small.append(min(e.metrics["data size"] for e in exchanges))
-                    records.append(sum(e.metrics.get("shuffle records written", 0.0) for e in exchanges))
-            elif name == "BroadcastHashJoin" and len(sides) == 2:
-                for side in sides:
-                    counted = _first_below(side, children, lambda n: "number of output rows" in n.metrics)
-                    bhj_rows += counted.metrics["number of output rows"] if counted is not None else 0.0
-    return {"smj_small_side_bytes": small, "smj_shuffle_records": records, "bhj_input_rows": bhj_rows}
 
 
 def _metric_sum(profile: AppProfile, name: str) -> float:

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from models.features import broadcast_shuffle_change, config_of, join_conversions, run_features
+from models.features import broadcast_shuffle_change, config_of, run_features
+from models.plan_joins import join_conversions
 from tools.eventlog import load_profile
 
 MB = 1024**2
