@@ -18,12 +18,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from copilot.api.problems import Problem, one_line
+from copilot.store.from_report import report_outcomes
 from copilot.store.jobs import JobRecord, JobStore
-from copilot.store.from_report import report_record
-from tools.sources.shs import application_refs
 from copilot.store.records import LogOutcome
 from tools.errors import CopilotError
 from tools.eventlog.model import AppProfile
+from tools.sources.shs import application_refs
 
 log = logging.getLogger("copilot.api")
 
@@ -69,14 +69,14 @@ def analyze_job(job: JobRecord, settings, profile: AppProfile | None = None) -> 
     profiles = [profile] if profile is not None and len(refs) == 1 else [read_profile(ref.path) for ref in refs]
     report = graph.analyze([ref.path for ref in refs], question=job.question, table=job.table_path, settings=settings,
                            notice=lambda message: log.info("%s", message), depth=job.depth, profiles=profiles)
-    outcomes = []
-    for ref, app in zip(refs, profiles):
+
+    def identify(ref):
         identity = log_identity(ref)
         if job.source_kind == "upload":  # the uploaded file is deleted after the job: name it, do not fingerprint it
             identity = identity.model_copy(update={"log_path": f"upload:{job.job_id}/{job.source}", "log_mtime_ns": None})
-        record = report_record(identity, app, report, analyzer=f"api/{report.path}")
-        outcomes.append(LogOutcome(status="analyzed", log=identity, record=record))
-    return outcomes, report
+        return identity
+
+    return report_outcomes(refs, profiles, report, analyzer=f"api/{report.path}", identify=identify), report
 
 
 class JobRunner:

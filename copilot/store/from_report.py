@@ -6,6 +6,8 @@ copies the parts that belong to one application into an `AppRecord`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from copilot.store.records import AppRecord, LogIdentity, LogOutcome, PredictionRecord, app_record
 from tools.eventlog.model import AppProfile
 from tools.eventlog.storage import LogRef
@@ -42,14 +44,21 @@ def report_record(identity: LogIdentity, profile: AppProfile, report, analyzer: 
     )
 
 
-def save_report(store, refs: list[LogRef], profiles: list[AppProfile], report, analyzer: str) -> int:
-    """Store each application of `report` with the Report JSON, identified by its log's content hash."""
-    from copilot.batch.identity import log_identity
-    from copilot.store.writer import write_outcomes
-
+def report_outcomes(refs: list[LogRef], profiles: list[AppProfile], report, analyzer: str, keep_report: bool = False,
+                    identify: Callable[[LogRef], LogIdentity] | None = None) -> list[LogOutcome]:
+    """One analyzed outcome per application of `report`, identified by `identify` (default: its log's content hash)."""
+    if identify is None:
+        from copilot.batch.identity import log_identity as identify
     outcomes = []
     for ref, profile in zip(refs, profiles, strict=True):
-        identity = log_identity(ref)
-        record = report_record(identity, profile, report, analyzer=analyzer, keep_report=True)
+        identity = identify(ref)
+        record = report_record(identity, profile, report, analyzer=analyzer, keep_report=keep_report)
         outcomes.append(LogOutcome(status="analyzed", log=identity, record=record))
-    return write_outcomes(store, outcomes)
+    return outcomes
+
+
+def save_report(store, refs: list[LogRef], profiles: list[AppProfile], report, analyzer: str) -> int:
+    """Store each application of `report` with the Report JSON, identified by its log's content hash."""
+    from copilot.store.writer import write_outcomes
+
+    return write_outcomes(store, report_outcomes(refs, profiles, report, analyzer, keep_report=True))
