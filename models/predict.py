@@ -85,7 +85,7 @@ class RuntimeModel:
         rows = np.asarray([vector, pair_vector(run, config_of(run), beta)], dtype=float)
         raw, anchor = self.boosters["point"].predict(rows)
         low, high = (float(self.boosters[k].predict(rows[:1])[0]) for k in ("low", "high"))
-        prior_init = bool(self.card.get("params", {}).get("prior_init", True))  # cards before the switch: True
+        prior_init = bool(self.card.get("params", {}).get("prior_init", False))  # every card of these features has it
         point = float(base_log_ratio(prior, prior_init)) + float(raw - anchor)
         widen = float(self.card.get("interval_scale", 1.0))  # calibrated on held-out shapes
         return point, point - widen * max(raw - low, 0.0), point + widen * max(high - raw, 0.0)

@@ -2,10 +2,10 @@
 
 For every ordered pair (observed run i, new run j) of the same workload, the input is
 i's features plus j's configuration (and the data-scale ratio), the target is
-log(duration_j / duration_i). The boosters start from a physical first guess
-(`features.prior_log_ratio`, passed as init score) and learn its corrections; a
-prediction is prior + booster output. Three boosters share the inputs: the point model (L2)
-and the 10% / 90% quantile models that give the 80% interval. Training is seeded and
+log(duration_j / duration_i). A physical first guess (`features.prior_log_ratio`) is one
+of the features; with `TrainingParams.prior_init` it is the init score instead and a
+prediction is prior + booster output. Three boosters share the inputs: the point model
+(Huber loss) and the 10% / 90% quantile models that give the 80% interval. Training is seeded and
 single-threaded, so the same table and seed give byte-identical model text.
 """
 
