@@ -4,12 +4,17 @@ The parts of a log (one file, or the files of a rolling / Databricks directory
 in read order, as the event-log engine lists them) are hashed with their names
 relative to the log, so a log is the same log wherever it is copied and a
 different one as soon as a byte changes (an in-progress log that grew, a new run).
+
+The hash is XXH3-128 (`xxhash`): it tells contents apart, it is no defence against a
+forged collision, and it is cheap next to the analysis (1 GB: 0.10 s, BLAKE2b took
+1.33 s, nearly what the engine needs to profile the log).
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
+
+import xxhash
 
 from copilot.store.records import LogIdentity
 from tools.eventlog import LogRef
@@ -34,7 +39,7 @@ def fingerprint(ref: LogRef) -> tuple[int, int | None]:
 
 def log_identity(ref: LogRef) -> LogIdentity:
     """Hash the log's parts without holding more than one chunk in memory."""
-    digest = hashlib.blake2b(digest_size=20)
+    digest = xxhash.xxh3_128()
     total = 0
     root = ref.path.rstrip("/")
     for part in ref.parts:
