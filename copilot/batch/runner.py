@@ -10,7 +10,6 @@ finds exactly what is stored by content hash and does the rest.
 from __future__ import annotations
 
 import multiprocessing
-import os
 import time
 from collections import deque
 from collections.abc import Callable
@@ -28,6 +27,7 @@ from copilot.store.fleet import FleetView, fleet_view
 from copilot.store.records import LogIdentity, LogOutcome
 from copilot.store.writer import file_fingerprints, finish_run, start_run, stored_hashes, write_outcomes
 from tools.eventlog import LogRef
+from tools.eventlog.parallel import available_cores
 
 FLUSH_EVERY_S = 2.0  # at most this much finished work is redone after a kill
 FLUSH_EVERY_OUTCOMES = 256
@@ -71,7 +71,8 @@ class Progress:
 
 
 def default_workers() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    """One log per available core."""
+    return available_cores()
 
 
 def discover(source: str, include_incomplete: bool, cache_dir: Path | None = None) -> list[LogRef]:

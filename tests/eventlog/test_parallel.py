@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
 import resource
+import subprocess
+import sys
 
 import pytest
 
@@ -194,3 +197,16 @@ def test_remote_plain_log_read_here_parsed_by_workers_same_profile(repeated_log)
     assert children_cpu_s() > before
     assert parallel.model_dump() == serial.model_dump()
     assert serial.model_dump(exclude={"source"}) == load_profile(repeated_log, workers=1).model_dump(exclude={"source"})
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="CPU affinity is Linux-only")
+def test_workers_follow_the_cpus_this_process_may_use():
+    """A process pinned to one CPU (a container's cpuset, `taskset`) reads alone and batches one log at a time."""
+    code = (
+        "import os; os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})\n"
+        "from tools.eventlog.parallel import default_workers\n"
+        "from copilot.batch import default_workers as batch_workers\n"
+        "print(default_workers(), batch_workers())"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["1", "1"]

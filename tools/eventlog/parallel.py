@@ -36,9 +36,16 @@ _SEARCH_BYTES = 1 << 16
 T = TypeVar("T")
 
 
+def available_cores() -> int:
+    """The CPUs this process may run on: its affinity mask (a container's cpuset, `taskset`), else all."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return os.cpu_count() or 1
+
+
 def default_workers() -> int:
     """min(cores, 4): more processes than that bring little, the parent's replay becomes the limit."""
-    return max(1, min(os.cpu_count() or 1, 4))
+    return min(available_cores(), 4)
 
 
 def can_fork() -> bool:
