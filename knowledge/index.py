@@ -290,6 +290,24 @@ class KnowledgeIndex:
         (folder / DIRTY_FILE).unlink(missing_ok=True)
         self._rows = updated.row_of()
 
+    def remove_path(self, path: Path | str) -> IngestReport:
+        """Drop what was ingested from `path` (a file, or every file under a folder), on disk or long gone.
+
+        For a folder that was moved or deleted: its documents stay (and are cited) until removed here.
+        """
+        started = time.perf_counter()
+        root = str(Path(path).expanduser().resolve())
+        rows_by_key: dict[str, list[int]] = {}
+        for row, metadata in enumerate(self._lexical.table.metadatas):
+            key = metadata.get("doc_key", "")
+            if key == root or key.startswith(root.rstrip(os.sep) + os.sep):
+                rows_by_key.setdefault(key, []).append(row)
+        rows = [row for key_rows in rows_by_key.values() for row in key_rows]
+        if rows:
+            self._apply(rows, [])
+        return IngestReport(removed_files=len(rows_by_key), chunks_removed=len(rows),
+                            duration_s=time.perf_counter() - started)
+
     def remove_documents(self, key_prefix: str) -> int:
         """Drop every document whose key starts with `key_prefix`; returns chunks removed."""
         rows = [row for row, m in enumerate(self._lexical.table.metadatas) if m.get("doc_key", "").startswith(key_prefix)]

@@ -1,4 +1,4 @@
-"""`copilot knowledge ingest|search|stats|reset`: manage and query the offline knowledge index."""
+"""`copilot knowledge ingest|remove|search|stats|reset`: manage and query the offline knowledge index."""
 
 from __future__ import annotations
 
@@ -39,6 +39,31 @@ def ingest(
                   f"in {report.duration_s:.1f}s")
     for skipped in report.skipped:
         console.print(f"[yellow]skipped[/yellow] {escape(skipped.path)}: {escape(skipped.reason)}")
+
+
+@knowledge_app.command()
+def remove(
+    paths: list[Path] = typer.Argument(..., help="Files or folders ingested before; they need not exist any more."),
+    as_json: bool = typer.Option(False, "--json", help="Print what was removed as JSON."),
+) -> None:
+    """Remove what was ingested from these files or folders (e.g. a folder since moved or deleted)."""
+    from knowledge.models import IngestReport
+    from tools.errors import ConfigurationError
+
+    index = _index()
+    reports = [index.remove_path(path) for path in paths]
+    total = IngestReport(removed_files=sum(r.removed_files for r in reports),
+                         chunks_removed=sum(r.chunks_removed for r in reports),
+                         duration_s=sum(r.duration_s for r in reports))
+    missing = [str(path) for path, report in zip(paths, reports) if not report.removed_files]
+    if missing and not total.removed_files:
+        raise ConfigurationError(f"nothing was ingested from {', '.join(missing)} (see `copilot knowledge stats`)")
+    if as_json:
+        typer.echo(total.model_dump_json(indent=2))
+        return
+    typer.echo(f"removed {total.removed_files} files; -{total.chunks_removed} chunks in {total.duration_s:.1f}s")
+    for path in missing:
+        typer.echo(f"nothing was ingested from {path}")
 
 
 @knowledge_app.command()

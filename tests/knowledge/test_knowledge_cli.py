@@ -68,3 +68,37 @@ def test_damaged_index_is_one_line_error_then_reset_rebuilds(tmp_path: Path, mon
     assert reset.returncode == 0, reset.stderr
     assert json.loads(reset.stdout)["chunks"] == 1
     assert json.loads(_copilot("search", "hot key", "--json", env_dir=chroma).stdout)[0]["category"] == "skew"
+
+
+def test_remove_drops_a_deleted_folders_documents(cli_env: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "team-notes"
+    (folder / "jobs").mkdir(parents=True)
+    (folder / "jobs" / "nightly.md").write_text("# Nightly quokka job\n\nThe quokka job reads the zanzibar table.\n")
+    (folder / "runbook.md").write_text("# Quokka runbook\n\nRestart the quokka job after a zanzibar outage.\n")
+    keep = tmp_path / "team-notes-2" / "other.md"  # a sibling whose name starts like the folder: must stay
+    keep.parent.mkdir()
+    keep.write_text("# Other quokka note\n\nThe zanzibar table is partitioned by day.\n")
+    assert _copilot("ingest", str(folder), str(keep), "--json", env_dir=cli_env).returncode == 0
+
+    def sources() -> set[str]:
+        found = _copilot("search", "quokka zanzibar", "-k", "20", "--mode", "lexical", "--json", env_dir=cli_env)
+        return {p["source"] for p in json.loads(found.stdout) if "quokka" in p["text"].lower()}
+
+    assert len(sources()) == 3
+    for file in (folder / "jobs" / "nightly.md", folder / "runbook.md"):
+        file.unlink()
+    (folder / "jobs").rmdir()
+    folder.rmdir()
+    assert len(sources()) == 3, "a deleted folder's documents stay until removed"
+
+    removed = _copilot("remove", str(folder), "--json", env_dir=cli_env)
+    assert removed.returncode == 0, removed.stderr
+    report = json.loads(removed.stdout)
+    assert report["removed_files"] == 2 and report["chunks_removed"] >= 2
+    assert sources() == {"other.md"}
+
+    again = _copilot("remove", str(folder), env_dir=cli_env)
+    assert again.returncode == 2 and "Traceback" not in again.stderr
+    assert again.stderr.strip().splitlines() == [f"copilot: error: nothing was ingested from {folder} (see `copilot knowledge stats`)"]
+    assert _copilot("remove", str(keep), env_dir=cli_env).returncode == 0
+    assert sources() == set()
