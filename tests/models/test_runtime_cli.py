@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -31,6 +32,15 @@ def test_predict_for_people_shows_the_interval(cluster_log: Path):
     done = copilot("predict", str(cluster_log), "--set", "spark.sql.adaptive.enabled=false")
     assert done.returncode == 0, done.stderr
     assert "80% interval" in done.stdout and "answered by" in done.stdout
+    assert re.search(r"predicted .*\((\d+\.\d\dx (faster|slower)|about the same)\)", done.stdout), done.stdout
+
+
+def test_predicted_change_reads_as_faster_or_slower():
+    from copilot.commands.predict import _change
+
+    assert _change(2.0) == "2.00x faster"
+    assert _change(0.8) == "1.25x slower"
+    assert _change(1.001) == "about the same"
 
 
 def test_predict_bad_setting_is_one_error_line(cluster_log: Path):
