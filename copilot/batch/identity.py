@@ -13,6 +13,11 @@ forged collision, and it is cheap next to the analysis (1 GB: 0.10 s, BLAKE2b to
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import xxhash
 
@@ -57,3 +62,32 @@ def log_identity(ref: LogRef) -> LogIdentity:
                 total += len(chunk)
     _, mtime_ns = fingerprint(ref)
     return LogIdentity(log_path=ref.path, log_hash=digest.hexdigest(), log_bytes=total, log_mtime_ns=mtime_ns)
+
+
+@contextmanager
+def local_copy(ref: LogRef, folder: Path | None = None) -> Iterator[LogRef]:
+    """`ref` itself when it is local; for a URL, the log downloaded once into a temporary folder.
+
+    A remote log would otherwise be read twice, once to hash it and once to analyze it. The copy
+    keeps the parts' names relative to the log, so it hashes exactly as the remote log does; it is
+    deleted on leaving the block. `folder` holds the temporary folder (default: the system's).
+    """
+    if all(_is_local(p) for p in ref.parts):
+        yield ref
+        return
+    import fsspec
+
+    if folder is not None:
+        folder.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="copilot-log-", dir=folder) as tmp:
+        root = ref.path.rstrip("/")
+        local_root = os.path.join(tmp, root.rsplit("/", 1)[-1] or "log")
+        parts = []
+        for part in ref.parts:
+            relative = "" if part == ref.path else part[len(root) + 1:] if part.startswith(root + "/") else part.rsplit("/", 1)[-1]
+            target = os.path.join(local_root, *relative.split("/")) if relative else local_root
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            with fsspec.open(part, "rb") as source, open(target, "wb") as out:
+                shutil.copyfileobj(source, out, CHUNK_BYTES)
+            parts.append(target)
+        yield ref.model_copy(update={"path": local_root, "parts": parts})

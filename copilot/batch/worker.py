@@ -12,8 +12,10 @@ import os
 import signal
 import time
 from collections.abc import Collection
+from contextlib import ExitStack
+from pathlib import Path
 
-from copilot.batch.identity import log_identity
+from copilot.batch.identity import local_copy, log_identity
 from copilot.store.records import LogIdentity, LogOutcome
 from tools.errors import CopilotError
 from tools.eventlog import LogRef
@@ -59,8 +61,6 @@ def analyze_log(
 
     Arguments left as None come from `init_worker` (process pools send them once per worker).
     """
-    from copilot.batch.analysis import analyze_to_record
-
     skip = _skip_hashes if skip_hashes is None else skip_hashes
     settings = settings if settings is not None else _settings
     full_report = _full_report if full_report is None else full_report
@@ -68,18 +68,28 @@ def analyze_log(
     path = log.path if isinstance(log, LogRef) else str(log)
     if isinstance(log, RejectedRef) and not log.parts:  # nothing on storage to hash (a download that failed)
         return LogOutcome(status="failed", log=LogIdentity(log_path=path), reason=log.reason)
+    with ExitStack() as downloaded:
+        try:
+            ref = log if isinstance(log, LogRef) else _resolve(path)
+            local = downloaded.enter_context(local_copy(ref, _download_folder(settings)))
+            identity = log_identity(local)
+            if local is not ref:  # a downloaded copy: the log is the remote one (its mtime is unknown)
+                identity = identity.model_copy(update={"log_path": ref.path, "log_mtime_ns": None})
+        except Exception as exc:  # unreadable file: recorded, never raised
+            return LogOutcome(status="failed", log=LogIdentity(log_path=path), reason=f"cannot read: {one_line(exc)}")
+        if identity.log_hash in skip:
+            return LogOutcome(status="skipped", log=identity)
+        if isinstance(ref, RejectedRef):
+            return LogOutcome(status="failed", log=identity, reason=ref.reason,
+                              elapsed_ms=(time.perf_counter() - started) * 1e3)
+        return _analyzed(identity, local.path, settings, full_report, started)
+
+
+def _analyzed(identity: LogIdentity, read_path: str, settings, full_report: bool, started: float) -> LogOutcome:
+    from copilot.batch.analysis import analyze_to_record
+
     try:
-        ref = log if isinstance(log, LogRef) else _resolve(path)
-        identity = log_identity(ref)
-    except Exception as exc:  # unreadable file: recorded, never raised
-        return LogOutcome(status="failed", log=LogIdentity(log_path=path), reason=f"cannot read: {one_line(exc)}")
-    if identity.log_hash in skip:
-        return LogOutcome(status="skipped", log=identity)
-    if isinstance(ref, RejectedRef):
-        return LogOutcome(status="failed", log=identity, reason=ref.reason,
-                          elapsed_ms=(time.perf_counter() - started) * 1e3)
-    try:
-        record = analyze_to_record(identity, settings, full_report)
+        record = analyze_to_record(identity, settings, full_report, read_path=read_path)
     except Exception as exc:
         return LogOutcome(
             status="failed", log=identity, reason=one_line(exc), elapsed_ms=(time.perf_counter() - started) * 1e3
@@ -87,6 +97,11 @@ def analyze_log(
     elapsed_ms = (time.perf_counter() - started) * 1e3
     record.analysis_ms = elapsed_ms
     return LogOutcome(status="analyzed", log=identity, record=record, elapsed_ms=elapsed_ms)
+
+
+def _download_folder(settings) -> Path | None:
+    """Remote logs are copied under $COPILOT_HOME/cache/downloads (not /tmp, often a small tmpfs)."""
+    return Path(settings.home) / "cache" / "downloads" if settings is not None else None
 
 
 def _resolve(path: str) -> LogRef:
