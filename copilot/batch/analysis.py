@@ -14,13 +14,14 @@ from __future__ import annotations
 
 from copilot.store.from_report import report_record
 from copilot.store.records import AppRecord, LogIdentity
+from tools.eventlog.model import AppProfile
 
 
 def analyze_to_record(identity: LogIdentity, settings=None, full_report: bool = False,
-                      read_path: str | None = None) -> AppRecord:
+                      profile: AppProfile | None = None) -> AppRecord:
     """Analyze one log with the analysis graph (offline) and return what the store keeps of it.
 
-    `read_path`: where to read the log when not at `identity.log_path` (a downloaded copy of a remote log).
+    `profile`: the log's profile when already read (e.g. from a downloaded copy of a remote log).
     """
     import graph
     from copilot.settings import get_settings
@@ -28,7 +29,8 @@ def analyze_to_record(identity: LogIdentity, settings=None, full_report: bool = 
     from tools.eventlog import load_profile
 
     settings = settings or get_settings()
-    profile = load_profile(read_path or identity.log_path, workers=1)  # the batch already runs one log per core
+    if profile is None:
+        profile = load_profile(identity.log_path, workers=1)  # the batch already runs one log per core
     depth = "full" if full_report else "findings"
     report = graph.analyze([identity.log_path], settings=settings, session=LLMSession(None), depth=depth,
                            profiles=[profile])

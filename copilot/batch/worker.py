@@ -15,7 +15,8 @@ from collections.abc import Collection
 from contextlib import ExitStack
 from pathlib import Path
 
-from copilot.batch.identity import local_copy, log_identity
+from copilot.batch.identity import identity_of
+from copilot.batch.remote import download_folder, load_from_copy, local_copy
 from copilot.store.records import LogIdentity, LogOutcome
 from tools.errors import CopilotError
 from tools.eventlog import LogRef
@@ -71,10 +72,8 @@ def analyze_log(
     with ExitStack() as downloaded:
         try:
             ref = log if isinstance(log, LogRef) else _resolve(path)
-            local = downloaded.enter_context(local_copy(ref, _download_folder(settings)))
-            identity = log_identity(local)
-            if local is not ref:  # a downloaded copy: the log is the remote one (its mtime is unknown)
-                identity = identity.model_copy(update={"log_path": ref.path, "log_mtime_ns": None})
+            local = downloaded.enter_context(local_copy(ref, download_folder(settings)))
+            identity = identity_of(ref, local)
         except Exception as exc:  # unreadable file: recorded, never raised
             return LogOutcome(status="failed", log=LogIdentity(log_path=path), reason=f"cannot read: {one_line(exc)}")
         if identity.log_hash in skip:
@@ -82,14 +81,16 @@ def analyze_log(
         if isinstance(ref, RejectedRef):
             return LogOutcome(status="failed", log=identity, reason=ref.reason,
                               elapsed_ms=(time.perf_counter() - started) * 1e3)
-        return _analyzed(identity, local.path, settings, full_report, started)
+        return _analyzed(identity, ref, local, settings, full_report, started)
 
 
-def _analyzed(identity: LogIdentity, read_path: str, settings, full_report: bool, started: float) -> LogOutcome:
+def _analyzed(identity: LogIdentity, ref: LogRef, local: LogRef, settings, full_report: bool,
+              started: float) -> LogOutcome:
     from copilot.batch.analysis import analyze_to_record
 
     try:
-        record = analyze_to_record(identity, settings, full_report, read_path=read_path)
+        profile = load_from_copy(ref, local, workers=1)  # the batch already runs one log per core
+        record = analyze_to_record(identity, settings, full_report, profile=profile)
     except Exception as exc:
         return LogOutcome(
             status="failed", log=identity, reason=one_line(exc), elapsed_ms=(time.perf_counter() - started) * 1e3
@@ -99,9 +100,6 @@ def _analyzed(identity: LogIdentity, read_path: str, settings, full_report: bool
     return LogOutcome(status="analyzed", log=identity, record=record, elapsed_ms=elapsed_ms)
 
 
-def _download_folder(settings) -> Path | None:
-    """Remote logs are copied under $COPILOT_HOME/cache/downloads (not /tmp, often a small tmpfs)."""
-    return Path(settings.home) / "cache" / "downloads" if settings is not None else None
 
 
 def _resolve(path: str) -> LogRef:

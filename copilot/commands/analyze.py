@@ -28,13 +28,14 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Why a Spark application is slow or expensive, and exactly what to change."""
         import sys
-        from contextlib import nullcontext
+        from contextlib import ExitStack, nullcontext
 
         from rich.console import Console
 
         import graph
+        from copilot.batch.identity import identity_of
+        from copilot.batch.remote import download_folder, load_from_copy, local_copy
         from copilot.settings import get_settings
-        from tools.eventlog import load_profile
         from tools.sources.shs import application_refs
 
         if as_json:
@@ -43,21 +44,25 @@ def register(app: typer.Typer) -> None:
         settings = get_settings()
         if settings.chroma_dir and not Path(settings.chroma_dir).exists():
             err.print(f"first run: building the knowledge index in {settings.chroma_dir} (once; can take a few minutes)")
-        with err.status("reading the event log ...", spinner="dots") if sys.stderr.isatty() else nullcontext() as status:
-            done: list[str] = []
+        with ExitStack() as downloads:  # downloaded copies of remote logs, deleted at the end
+            with err.status("reading the event log ...", spinner="dots") if sys.stderr.isatty() else nullcontext() as status:
+                done: list[str] = []
 
-            def progress(node: str) -> None:
-                done.append(node.removeprefix("specialist_"))
-                if status is not None:
-                    status.update(f"analyzing ... {done[-1]} done ({len(done)} steps)")
+                def progress(node: str) -> None:
+                    done.append(node.removeprefix("specialist_"))
+                    if status is not None:
+                        status.update(f"analyzing ... {done[-1]} done ({len(done)} steps)")
 
-            refs = [ref for log in logs for ref in application_refs(log, Path(settings.home) / "cache")]
-            profiles = [load_profile(ref.path) for ref in refs]
-            report = graph.analyze([ref.path for ref in refs], question=ask, table=table, settings=settings,
-                                   progress=progress, profiles=profiles)
-        _emit(report, fmt, out, err)
-        if save:
-            _save(refs, profiles, report, settings, err)
+                refs = [ref for log in logs for ref in application_refs(log, Path(settings.home) / "cache")]
+                # a remote log is downloaded once, for the profile and (with --save) its content hash
+                copies = [downloads.enter_context(local_copy(ref, download_folder(settings))) for ref in refs]
+                profiles = [load_from_copy(ref, copy) for ref, copy in zip(refs, copies, strict=True)]
+                report = graph.analyze([ref.path for ref in refs], question=ask, table=table, settings=settings,
+                                       progress=progress, profiles=profiles)
+            _emit(report, fmt, out, err)
+            if save:
+                local = {ref.path: copy for ref, copy in zip(refs, copies, strict=True)}
+                _save(refs, profiles, report, settings, err, identify=lambda ref: identity_of(ref, local[ref.path]))
 
 
 def _emit(report, fmt: OutputFormat, out: Path | None, err) -> None:
@@ -83,7 +88,7 @@ def _emit(report, fmt: OutputFormat, out: Path | None, err) -> None:
 STORE_WAIT_S = 10.0  # a batch may hold the store; the report is printed either way
 
 
-def _save(refs, profiles, report, settings, err) -> None:
+def _save(refs, profiles, report, settings, err, identify) -> None:
     """Keep the report in the history store; a busy or broken store costs a warning, never the report."""
     from copilot.store.db import Store
     from copilot.store.from_report import save_report
@@ -91,6 +96,6 @@ def _save(refs, profiles, report, settings, err) -> None:
 
     try:
         save_report(Store(settings.store_path, lock_timeout_s=STORE_WAIT_S), refs, profiles, report,
-                    analyzer=f"analyze/{report.path}")
+                    analyzer=f"analyze/{report.path}", identify=identify)
     except (CopilotError, OSError) as exc:
         err.print(f"copilot: warning: report not kept in the history store: {exc}")

@@ -57,8 +57,9 @@ def report_outcomes(refs: list[LogRef], profiles: list[AppProfile], report, anal
     return outcomes
 
 
-def save_report(store, refs: list[LogRef], profiles: list[AppProfile], report, analyzer: str) -> int:
+def save_report(store, refs: list[LogRef], profiles: list[AppProfile], report, analyzer: str,
+                identify: Callable[[LogRef], LogIdentity] | None = None) -> int:
     """Store each application of `report` with the Report JSON, identified by its log's content hash."""
     from copilot.store.writer import write_outcomes
 
-    return write_outcomes(store, report_outcomes(refs, profiles, report, analyzer, keep_report=True))
+    return write_outcomes(store, report_outcomes(refs, profiles, report, analyzer, keep_report=True, identify=identify))

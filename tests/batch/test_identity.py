@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections import Counter
 from pathlib import Path
 
-import fsspec
 import pytest
-from fsspec.implementations.memory import MemoryFileSystem
+import remote_fs
 
 from copilot.batch.identity import log_identity
 from tools.eventlog import discover_applications
@@ -63,35 +61,10 @@ def test_a_rolling_log_hashes_its_parts_with_their_names(tmp_path: Path, eventlo
     assert _identity(moved).log_hash != _identity(source).log_hash
 
 
-class CountingMemory(MemoryFileSystem):
-    """The in-memory filesystem under its own scheme, counting how often each file is opened for reading."""
-
-    protocol = "countmem"
-    opened: Counter = Counter()
-
-    @classmethod
-    def _strip_protocol(cls, path):
-        return super()._strip_protocol(path.removeprefix("countmem://"))
-
-    def _open(self, path, mode="rb", **kwargs):
-        if "r" in mode:
-            CountingMemory.opened[self._strip_protocol(path)] += 1
-        return super()._open(path, mode, **kwargs)
-
-
 @pytest.fixture
-def remote_logs(eventlog_fixtures: Path):
-    """A single-file log and a rolling log on a remote-like filesystem (`countmem://`)."""
-    fsspec.register_implementation("countmem", CountingMemory, clobber=True)
-    fs = CountingMemory()
-    for name in (SINGLE, ROLLING):
-        source = eventlog_fixtures / name
-        files = sorted(p for p in source.rglob("*") if p.is_file()) if source.is_dir() else [source]
-        for file in files:
-            fs.pipe(f"/logs/{file.relative_to(source.parent)}", file.read_bytes())
-    CountingMemory.opened.clear()
-    yield fs
-    fs.rm("/logs", recursive=True)
+def remote_logs():
+    yield
+    remote_fs.remove()
 
 
 @pytest.mark.parametrize("name", [SINGLE, ROLLING], ids=["file", "rolling"])
@@ -100,15 +73,31 @@ def test_a_remote_log_is_downloaded_once_and_hashes_like_its_local_copy(remote_l
     from copilot.batch.worker import analyze_log
     from copilot.settings import Settings
 
-    url = f"countmem:///logs/{Path(name).name}"
+    url = remote_fs.upload(eventlog_fixtures / name)
     (ref,) = discover_applications(url, include_incomplete=True)
-    CountingMemory.opened.clear()
+    remote_fs.CountingMemory.opened.clear()
     outcome = analyze_log(ref, skip_hashes=(), settings=Settings(home=tmp_path / "home"))
     assert outcome.status == "analyzed", outcome.reason
-    assert outcome.log.log_path == ref.path and outcome.log.log_mtime_ns is None
+    assert outcome.log.log_path == ref.path == url and outcome.log.log_mtime_ns is None
     assert outcome.log.log_hash == _identity(eventlog_fixtures / name).log_hash
-    assert outcome.log.log_bytes == sum(remote_logs.size(p) for p in ref.parts)
-    read = {path: count for path, count in CountingMemory.opened.items() if count}
-    assert sorted(read) == sorted(remote_logs._strip_protocol(p) for p in ref.parts)
-    assert set(read.values()) == {1}, f"each part is read once: {read}"
+    assert outcome.log.log_bytes == sum(p.stat().st_size for p in _files(eventlog_fixtures / name))
+    read = remote_fs.reads()
+    assert len(read) == len(ref.parts) and set(read.values()) == {1}, f"each part is read once: {read}"
     assert not any((tmp_path / "home" / "cache" / "downloads").iterdir()), "the downloaded copy is deleted"
+
+
+def test_a_remote_log_that_cannot_be_downloaded_is_a_failed_outcome(remote_logs, eventlog_fixtures: Path,
+                                                                    tmp_path: Path) -> None:
+    from copilot.batch.worker import analyze_log
+    from copilot.settings import Settings
+
+    url = remote_fs.upload(eventlog_fixtures / SINGLE)
+    (ref,) = discover_applications(url, include_incomplete=True)
+    remote_fs.remove()  # gone between discovery and analysis
+    outcome = analyze_log(ref, skip_hashes=(), settings=Settings(home=tmp_path / "home"))
+    assert outcome.status == "failed" and outcome.log.log_path == url
+    assert outcome.reason.startswith(f"cannot read: cannot download {url}")
+
+
+def _files(path: Path) -> list[Path]:
+    return [p for p in path.rglob("*") if p.is_file() and p.name.startswith("events_")] if path.is_dir() else [path]

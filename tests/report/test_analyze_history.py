@@ -49,3 +49,26 @@ def test_a_store_that_cannot_be_written_costs_a_warning_not_the_report(yarn_log,
     assert result.exit_code == 0, result.output
     assert Report.model_validate_json(result.stdout).apps
     assert "report not kept in the history store" in result.stderr
+
+
+def test_a_remote_log_is_read_once_and_reported_and_kept_under_its_url(yarn_log, copilot_home):
+    from pathlib import Path
+
+    import remote_fs
+
+    from copilot.batch.identity import log_identity
+    from tools.eventlog import discover_applications
+
+    url = remote_fs.upload(Path(yarn_log))
+    try:
+        result = runner.invoke(app, ["analyze", url, "--format", "json"])
+        assert result.exit_code == 0, result.output
+        assert remote_fs.reads() == {f"/logs/{Path(yarn_log).name}": 1}, "downloaded once: profile and hash"
+    finally:
+        remote_fs.remove()
+    report = Report.model_validate_json(result.stdout)
+    assert [a.log_path for a in report.apps] == [url]
+    (local,) = discover_applications(yarn_log)
+    assert _stored("SELECT log_path, log_hash FROM applications") == [(url, log_identity(local).log_hash)]
+    downloads = Path(get_settings().home) / "cache" / "downloads"
+    assert not downloads.exists() or not any(downloads.iterdir()), "the downloaded copy is deleted"

@@ -1,0 +1,73 @@
+"""Remote logs (s3://, any fsspec URL) read once: downloaded into a temporary folder, hashed and profiled there.
+
+Without this a remote log is fetched twice, once for its content hash and once for its profile.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from tools.errors import EventLogError
+from tools.eventlog import LogRef
+from tools.eventlog.model import AppProfile
+
+COPY_CHUNK_BYTES = 1 << 20
+
+
+def is_local(path: str) -> bool:
+    return "://" not in path
+
+
+def download_folder(settings) -> Path | None:
+    """Where remote logs are copied: $COPILOT_HOME/cache/downloads (not /tmp, often a small tmpfs)."""
+    return Path(settings.home) / "cache" / "downloads" if settings is not None else None
+
+
+@contextmanager
+def local_copy(ref: LogRef, folder: Path | None = None) -> Iterator[LogRef]:
+    """`ref` itself when it is local; for a URL, the log downloaded once into a temporary folder.
+
+    A remote log would otherwise be read twice, once to hash it and once to analyze it. The copy
+    keeps the parts' names relative to the log, so it hashes exactly as the remote log does; it is
+    deleted on leaving the block. `folder` holds the temporary folder (default: the system's).
+    """
+    if all(is_local(p) for p in ref.parts):
+        yield ref
+        return
+    import fsspec
+
+    if folder is not None:
+        folder.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="copilot-log-", dir=folder) as tmp:
+        root = ref.path.rstrip("/")
+        local_root = os.path.join(tmp, root.rsplit("/", 1)[-1] or "log")
+        parts = []
+        for part in ref.parts:
+            if part == ref.path:
+                relative = ""
+            else:
+                relative = part[len(root) + 1:] if part.startswith(root + "/") else part.rsplit("/", 1)[-1]
+            target = os.path.join(local_root, *relative.split("/")) if relative else local_root
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            try:
+                with fsspec.open(part, "rb") as source, open(target, "wb") as out:
+                    shutil.copyfileobj(source, out, COPY_CHUNK_BYTES)
+            except Exception as exc:  # noqa: BLE001 - any filesystem's error: one line for the user
+                raise EventLogError(f"cannot download {part}: {type(exc).__name__}: {exc}") from exc
+            parts.append(target)
+        yield ref.model_copy(update={"path": local_root, "parts": parts})
+
+
+def load_from_copy(ref: LogRef, copy: LogRef, **kwargs) -> AppProfile:
+    """The profile of `ref` read from `copy` (`ref` itself or its download); its source names `ref`."""
+    from tools.eventlog import load_profile
+
+    profile = load_profile(copy.path, **kwargs)
+    if copy is not ref and profile.source is not None:
+        profile.source = profile.source.model_copy(update={"path": ref.path, "parts": list(ref.parts)})
+    return profile
