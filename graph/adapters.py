@@ -83,7 +83,8 @@ def predict(profile: AppProfile, changes: dict[str, str], config: GraphConfig) -
     method = {"model": "runtime model", "simulator": "task-scheduling simulation",
               "simulator+model": "simulation + runtime model"}.get(prediction.component, prediction.component)
     return PredictedEffect(runtime_before_ms=prediction.observed_duration_ms, runtime_after_ms=prediction.estimated_duration_ms,
-                           runtime_low_ms=prediction.low_ms, runtime_high_ms=prediction.high_ms, method=method)
+                           runtime_low_ms=prediction.low_ms, runtime_high_ms=prediction.high_ms, method=method,
+                           caveats=list(prediction.caveats))
 
 
 def pricing(config: GraphConfig):

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from graph import units
 from graph.adapters import ToolUnavailable
 from graph.compose import conf_flags, conf_set_lines, evidence_line, stage_sentence
+from graph.question_changes import changes_in
 from graph.tools import Toolbox
 from tools.findings import Finding
 
@@ -16,6 +17,7 @@ HELP = """I can answer from the loaded event log(s), offline:
   - "what's wrong?" / "why is it slow?"        findings ranked by savings, with evidence
   - "why is stage 7 slow?"                     one stage's figures and the findings on it
   - "what if I double the executors?" / "with 20 executors?"   simulated runtime
+  - "what if I use 400 shuffle partitions?" / "with AQE off and 2x the data?"   runtime model
   - "show me the config to change"             --conf flags and spark.conf.set lines
   - "what did it cost?"                        cost and idle share
   - "is there skew?"                           skew findings
@@ -106,6 +108,25 @@ def what_if(text: str, toolbox: Toolbox) -> str:
     return head + "Simulated runtime by executor count:\n" + "\n".join(rows)
 
 
+def predicted(text: str, toolbox: Toolbox) -> str:
+    """A what-if on settings the runtime model answers (shuffle partitions, AQE, broadcast, cores, memory, data)."""
+    changes = changes_in(text)
+    named = ", ".join(f"{key}={value}" for key, value in changes.items())
+    effect = toolbox.predict_runtime(changes)
+    if effect is None:
+        return f"The runtime model does not cover {named}."
+    before, after = effect.runtime_before_ms, effect.runtime_after_ms
+    interval = (f" (80% interval {units.duration(effect.runtime_low_ms)} to {units.duration(effect.runtime_high_ms)})"
+                if effect.runtime_low_ms is not None and effect.runtime_high_ms is not None else "")
+    ratio = before / after if after > 0 else 1.0
+    verdict = ("about the same" if abs(ratio - 1) < 0.005 else
+               f"{ratio:.2f}x faster" if ratio > 1 else f"{1 / ratio:.2f}x slower")
+    lines = [f"With {named} the {effect.method} predicts {units.duration(after)}{interval} against "
+             f"{units.duration(before)} now: {verdict}."]
+    lines += [f"Caveat: {caveat}." for caveat in effect.caveats]
+    return "\n".join(lines)
+
+
 def config(text: str, toolbox: Toolbox) -> str:
     changes = [(f, f.recommendation.config_changes) for f in _ranked(toolbox) if f.recommendation.config_changes]
     if not changes:
@@ -142,6 +163,7 @@ INTENTS: list[tuple[Callable[[str], bool], Callable[[str, Toolbox], str]]] = [
     (_has("help", "what can you"), lambda text, tb: HELP),
     (lambda t: re.match(r"\s*(docs?|documentation|explain|how do i)\b", t) is not None, docs),
     (lambda t: re.search(r"stage\s+#?\d+", t) is not None, stage),
+    (lambda t: bool(changes_in(t)), predicted),
     (_has("what if", "executors", "double", "scale", "faster with"), what_if),
     (_has("config", "conf ", "--conf", "setting", "change", "paste"), config),
     (_has("cost", "price", "money", "spend", "$"), cost),

@@ -59,6 +59,7 @@ class PredictedEffect(BaseModel):
     runtime_low_ms: float | None = None
     runtime_high_ms: float | None = None
     method: str = ""  # "runtime model", "task-scheduling simulation", "rule estimate"
+    caveats: list[str] = Field(default_factory=list)  # e.g. a change outside the model's training range
 
 
 class StageSpan(BaseModel):

@@ -23,6 +23,23 @@ def test_offline_answers_come_from_the_same_tools(yarn_log: str) -> None:
     agent.close()
 
 
+def test_offline_settings_what_if_is_answered_by_the_runtime_model(yarn_log: str) -> None:
+    from models import predict_runtime
+    from tools.eventlog import load_profile
+
+    agent = open_chat()
+    thread = agent.new_thread_id()
+    agent.load(thread, yarn_log)
+    answer = "".join(agent.ask(thread, "what if I use 400 shuffle partitions and turn AQE off?"))
+    agent.close()
+    expected = predict_runtime(load_profile(yarn_log), {"spark.sql.shuffle.partitions": "400",
+                                                        "spark.sql.adaptive.enabled": "false"})
+    assert answer.startswith("With spark.sql.shuffle.partitions=400, spark.sql.adaptive.enabled=false the "), answer
+    assert f"predicts {expected.estimated_duration_ms / 1000:.1f} s" in answer
+    assert "80% interval" in answer and "against 43.7 s now" in answer
+    assert "Caveat: spark.sql.shuffle.partitions=400 is outside the trained range" in answer
+
+
 def test_a_thread_survives_a_new_agent_on_the_same_store(yarn_log: str) -> None:
     first = open_chat()
     thread = first.new_thread_id()
