@@ -26,6 +26,8 @@ def effect_text(effect: PredictedEffect | None) -> str:
         text += f" (likely {units.duration(effect.runtime_low_ms)} to {units.duration(effect.runtime_high_ms)})"
     if effect.method:
         text += f" [{effect.method}]"
+    if effect.caveats:
+        text += "; caveat: " + "; ".join(effect.caveats)
     return text
 
 

@@ -43,7 +43,8 @@ def register(app: typer.Typer) -> None:
         err = Console(stderr=True)
         settings = get_settings()
         if settings.chroma_dir and not Path(settings.chroma_dir).exists():
-            err.print(f"first run: building the knowledge index in {settings.chroma_dir} (once; can take a few minutes)")
+            err.print(f"first run: building the knowledge index in {settings.chroma_dir} (once; can take a few minutes)",
+                      markup=False)
         with ExitStack() as downloads:  # downloaded copies of remote logs, deleted at the end
             with err.status("reading the event log ...", spinner="dots") if sys.stderr.isatty() else nullcontext() as status:
                 done: list[str] = []
@@ -82,7 +83,7 @@ def _emit(report, fmt: OutputFormat, out: Path | None, err) -> None:
         return
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")
-    err.print(f"report written to {out} ({report.path}, {len(report.findings)} findings)")
+    err.print(f"report written to {out} ({report.path}, {len(report.findings)} findings)", markup=False)
 
 
 STORE_WAIT_S = 10.0  # a batch may hold the store; the report is printed either way
@@ -98,4 +99,4 @@ def _save(refs, profiles, report, settings, err, identify) -> None:
         save_report(Store(settings.store_path, lock_timeout_s=STORE_WAIT_S), refs, profiles, report,
                     analyzer=f"analyze/{report.path}", identify=identify)
     except (CopilotError, OSError) as exc:
-        err.print(f"copilot: warning: report not kept in the history store: {exc}")
+        err.print(f"copilot: warning: report not kept in the history store: {exc}", markup=False)

@@ -15,6 +15,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Ask about a Spark application in a conversation (offline, or with your LLM); threads are resumable."""
         from rich.console import Console
+        from rich.markup import escape
         from rich.text import Text
 
         from copilot.settings import get_settings
@@ -24,11 +25,11 @@ def register(app: typer.Typer) -> None:
 
         console = Console(highlight=False)
         settings = get_settings()
-        agent = open_chat(settings, notice=lambda m: console.print(f"[dim]copilot: {m}[/dim]"))
+        agent = open_chat(settings, notice=lambda m: console.print(f"[dim]copilot: {escape(m)}[/dim]"))
         thread_id = thread or agent.new_thread_id()
         past = agent.history(thread_id)
         if thread and past:
-            console.print(f"Resumed thread [bold]{thread_id}[/bold]: {len(past)} messages, logs: {', '.join(agent.logs(thread_id)) or 'none'}")
+            console.print(f"Resumed thread [bold]{thread_id}[/bold]: {len(past)} messages, logs: {escape(', '.join(agent.logs(thread_id))) or 'none'}")
             for message in past[-2:]:
                 who = "you" if message.type == "human" else "copilot"
                 console.print(Text(f"  {who}: {str(message.content)[:300]}", style="dim"))
@@ -66,21 +67,24 @@ def register(app: typer.Typer) -> None:
                     console.out(text, end="", highlight=False)
                 console.print()
             except CopilotError as exc:
-                console.print(f"[red]error:[/red] {exc}")
+                console.print(f"[red]error:[/red] {escape(str(exc))}")
         console.print(f"Bye. Resume with: copilot chat --thread {thread_id}")
         agent.close()
 
 
 def _load(agent, thread_id: str, path: str, console) -> None:
+    from rich.markup import escape
+    from rich.text import Text
+
     from tools.errors import CopilotError
 
     try:
         profiles = agent.load(thread_id, path)
     except CopilotError as exc:
-        console.print(f"[red]error:[/red] {exc}")
+        console.print(f"[red]error:[/red] {escape(str(exc))}")
         return
     for p in profiles:
-        console.print(f"Loaded {p.app_name or p.app_id} ({p.app_id}): {len(p.stages)} stages, {len(p.executors)} executors")
+        console.print(Text(f"Loaded {p.app_name or p.app_id} ({p.app_id}): {len(p.stages)} stages, {len(p.executors)} executors"))
 
 
 def _report(agent, thread_id: str, settings, console) -> None:

@@ -41,6 +41,8 @@ def register(app: typer.Typer) -> None:
 
 
 def render_cost(console: Console, report: CostReport) -> None:
+    from rich.markup import escape
+
     from copilot.commands.table import render_findings
 
     c = report.cost
@@ -54,5 +56,5 @@ def render_cost(console: Console, report: CostReport) -> None:
     )
     console.print(f"idle allocation: {c.idle_core_hours:.3f} core-h = {c.idle_cost:.4f} {money} wasted", markup=False)
     for assumption in c.assumptions:
-        console.print(f"[dim]assumed: {assumption}[/dim]")
+        console.print(f"[dim]assumed: {escape(assumption)}[/dim]")
     render_findings(console, report.findings)

@@ -29,6 +29,7 @@ def register(app: typer.Typer) -> None:
             typer.echo(prediction.model_dump_json(indent=2))
             return
         from rich.console import Console
+        from rich.markup import escape
         from rich.table import Table
 
         table = Table(title=f"{prediction.app_id}: predicted runtime", show_header=False)
@@ -40,7 +41,7 @@ def register(app: typer.Typer) -> None:
         console = Console()
         console.print(table)
         for caveat in prediction.caveats:
-            console.print(f"[yellow]caveat:[/yellow] {caveat}")
+            console.print(f"[yellow]caveat:[/yellow] {escape(caveat)}")
 
     @app.command("whatif")
     def whatif_command(
@@ -55,6 +56,7 @@ def register(app: typer.Typer) -> None:
             typer.echo(curve.model_dump_json(indent=2))
             return
         from rich.console import Console
+        from rich.markup import escape
         from rich.table import Table
 
         table = Table(title=f"{curve.app_id}: what if the executors change")
@@ -73,7 +75,7 @@ def register(app: typer.Typer) -> None:
             f"floor with unlimited slots (critical path) {_seconds(curve.lower_bound_ms)}"
         )
         for caveat in curve.caveats:
-            console.print(f"[yellow]caveat:[/yellow] {caveat}")
+            console.print(f"[yellow]caveat:[/yellow] {escape(caveat)}")
 
 
 def _change(speedup: float) -> str:

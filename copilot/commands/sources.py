@@ -80,6 +80,7 @@ def jdbc_advise(
         typer.echo(advice.model_dump_json(indent=2))
         return
     from rich.console import Console
+    from rich.markup import escape
 
     console = Console()
     console.print(f"{advice.table} on {advice.url}: {advice.row_count} rows, {advice.column_count} columns", markup=False)
@@ -88,7 +89,7 @@ def jdbc_advise(
     for reason in advice.reasons:
         console.print(f"  because {reason}", markup=False)
     for warning in advice.warnings:
-        console.print(f"[yellow]warning:[/yellow] {warning}")
+        console.print(f"[yellow]warning:[/yellow] {escape(warning)}")
     options = ", ".join(f'{k}="{v}"' for k, v in advice.options.items())
     console.print(f'\nspark.read.format("jdbc").options({options}, user=..., password=...).load()', markup=False)
 

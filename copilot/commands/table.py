@@ -47,11 +47,13 @@ human_bytes = partial(human_size, missing="-")
 
 def render_findings(console: Console, findings: list[Finding]) -> None:
     """One block per finding: title, evidence, the change to make."""
+    from rich.markup import escape
+
     if not findings:
         console.print("[green]No findings.[/green]")
         return
     for finding in findings:
-        console.print(f"\n[bold]{finding.severity.value.upper()}[/bold] {finding.title}  [dim]({finding.rule_id})[/dim]")
+        console.print(f"\n[bold]{finding.severity.value.upper()}[/bold] {escape(finding.title)}  [dim]({finding.rule_id})[/dim]")
         for item in finding.evidence:
             threshold = f" (threshold {_number(item.threshold)})" if item.threshold is not None else ""
             console.print(f"  · {item.name}: {_number(item.value)} {item.unit}{threshold}".rstrip(), markup=False)

@@ -24,11 +24,11 @@ def render_terminal(report: Report, console: Console) -> None:
     console.print(Panel(Text(report.headline or "Analysis", style="bold"), title="Spark Copilot", subtitle=PATH_LABEL[report.path]))
     for app in report.apps:
         console.print(Text(f"{app.app_name or app.app_id}  ({app.app_id})", style="bold"))
-        console.print(f"  {app.description}")
-        console.print(f"  {app_line(app)}", style="dim" if not app.cost else None)
+        console.print(Text(f"  {app.description}"))
+        console.print(Text(f"  {app_line(app)}", style="dim" if not app.cost else ""))
     if report.narrative:
         console.print()
-        console.print(report.narrative)
+        console.print(Text(report.narrative))  # written text (maybe by an LLM), never rich markup
     if report.question:
         console.print(Text(f"\nYour question: {report.question}", style="italic"))
         console.print(Panel(Text(report.answer), title="answer", title_align="left", border_style="cyan"))
@@ -42,13 +42,13 @@ def render_terminal(report: Report, console: Console) -> None:
             console.print(_what_if_table(app))
     if report.table:
         t = report.table
-        console.print(f"[bold]Table[/bold] {t.path}: {t.format}, {t.file_count:,} files, {units.size(t.total_bytes)}, "
+        console.print(Text.assemble(("Table", "bold"), f" {t.path}: {t.format}, {t.file_count:,} files, {units.size(t.total_bytes)}, "
                       f"median file {units.size(t.median_file_bytes)}, {t.small_files:,} small files"
-                      + (f", partitioned by {', '.join(t.partition_columns)} ({t.partitions:,} partitions)" if t.partition_columns else ""))
+                      + (f", partitioned by {', '.join(t.partition_columns)} ({t.partitions:,} partitions)" if t.partition_columns else "")))
     if report.caveats:
         console.print(Text("Caveats", style="bold"))
         for caveat in report.caveats:
-            console.print(f"  - {caveat}", highlight=False)
+            console.print(Text(f"  - {caveat}"))
     ran = ", ".join(f"{s.name} ({s.mode})" for s in report.specialists)
     if ran:
         console.print(Text(f"Specialists: {ran}", style="dim"))
@@ -63,13 +63,14 @@ def _finding_panel(item: ReportFinding) -> Panel:
     facts = Table.grid(padding=(0, 2))
     facts.add_column(style="bold", no_wrap=True)
     facts.add_column()
+    # Text(): the cells are data, not rich markup ("[runtime model]", "local[4]" would vanish)
     for line in evidence_cells(item):
-        facts.add_row("evidence", line)
-    facts.add_row("saves", savings_text(item))
-    facts.add_row("effect", effect_text(item.predicted_effect))
-    facts.add_row("do", f.recommendation.summary)
+        facts.add_row("evidence", Text(line))
+    facts.add_row("saves", Text(savings_text(item)))
+    facts.add_row("effect", Text(effect_text(item.predicted_effect)))
+    facts.add_row("do", Text(f.recommendation.summary))
     if f.recommendation.code_change and f.recommendation.code_change != f.recommendation.summary:
-        facts.add_row("code", f.recommendation.code_change)
+        facts.add_row("code", Text(f.recommendation.code_change))
     parts.append(facts)
     if item.conf_flags:
         paste = "\n".join(item.conf_flags) + "\n\n" + "\n".join(item.conf_set_lines)

@@ -1,10 +1,14 @@
-"""Rich rendering of history results (kept apart so the command module stays a thin shell)."""
+"""Rich rendering of history results (kept apart so the command module stays a thin shell).
+
+Stored text (app and stage names, paths, titles, reasons) is escaped: it is data, not rich markup.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from copilot.store.history import AppDetail, AppRow, BatchRun, Comparison, FailedLogRow, Trend
@@ -26,7 +30,7 @@ def render_list(rows: list[AppRow], console: Console) -> None:
                           ("cost", "right"), ("findings", "right"), ("savings core-h", "right"), ("hash", "left")):
         table.add_column(name, justify=justify)
     for row in rows:
-        table.add_row(row.app_id, row.app_name or "", _when(row.start_time_ms), duration(row.duration_ms),
+        table.add_row(row.app_id, escape(row.app_name or ""), _when(row.start_time_ms), duration(row.duration_ms),
                       money(row.cost, row.currency), str(row.findings or 0),
                       f"{(row.savings_core_ms or 0) / 3.6e6:,.2f}", row.log_hash[:12])
     console.print(table)
@@ -34,17 +38,17 @@ def render_list(rows: list[AppRow], console: Console) -> None:
 
 def render_detail(detail: AppDetail, console: Console) -> None:
     app = detail.app
-    console.print(f"[bold]{app.app_id}[/] {app.app_name or ''}  started {_when(app.start_time_ms)} UTC, "
+    console.print(f"[bold]{app.app_id}[/] {escape(app.app_name or '')}  started {_when(app.start_time_ms)} UTC, "
                   f"ran {duration(app.duration_ms)}, {app.executors or 0} executors, {app.total_tasks or 0} tasks "
                   f"({app.failed_tasks or 0} failed), cost {money(app.cost, app.currency)}")
-    console.print(f"log {app.log_path} (hash {app.log_hash[:12]}, analyzed {app.analyzed_at})")
+    console.print(f"log {escape(app.log_path)} (hash {app.log_hash[:12]}, analyzed {app.analyzed_at})")
     if detail.findings:
         table = Table(title="Findings", title_justify="left")
         for name in ("severity", "finding", "stages", "savings core-h", "recommendation"):
             table.add_column(name)
         for f in detail.findings:
-            table.add_row(f.severity.value, f"{f.title} [dim]({f.rule_id})[/]", ",".join(map(str, f.stage_ids)),
-                          f"{f.estimated_savings.core_ms / 3.6e6:,.3f}", f.recommendation.summary)
+            table.add_row(f.severity.value, f"{escape(f.title)} [dim]({f.rule_id})[/]", ",".join(map(str, f.stage_ids)),
+                          f"{f.estimated_savings.core_ms / 3.6e6:,.3f}", escape(f.recommendation.summary))
         console.print(table)
     slowest = sorted(detail.stages, key=lambda s: -(s.duration_ms or 0))[:15]
     if slowest:
@@ -52,7 +56,7 @@ def render_detail(detail: AppDetail, console: Console) -> None:
         for name in ("stage", "name", "duration", "tasks", "input", "shuffle read", "shuffle write", "spill (disk)"):
             table.add_column(name)
         for s in slowest:
-            table.add_row(f"{s.stage_id}.{s.attempt_id}", s.name[:40], duration(s.duration_ms), str(s.num_tasks),
+            table.add_row(f"{s.stage_id}.{s.attempt_id}", escape(s.name[:40]), duration(s.duration_ms), str(s.num_tasks),
                           size(s.input_bytes), size(s.shuffle_read_bytes),
                           size(s.shuffle_write_bytes), size(s.disk_bytes_spilled))
         console.print(table)
@@ -68,8 +72,8 @@ def render_comparison(c: Comparison, console: Console) -> None:
         for name in ("stage", "name", "before", "after", "delta", "why"):
             table.add_column(name)
         for d in c.stages[:10]:
-            table.add_row(str(d.stage_id), d.name[:30], duration(d.duration_before_ms), duration(d.duration_after_ms),
-                          ("+" if d.duration_delta_ms >= 0 else "-") + duration(abs(d.duration_delta_ms)), d.reason)
+            table.add_row(str(d.stage_id), escape(d.name[:30]), duration(d.duration_before_ms), duration(d.duration_after_ms),
+                          ("+" if d.duration_delta_ms >= 0 else "-") + duration(abs(d.duration_delta_ms)), escape(d.reason))
         console.print(table)
     if c.stages_only_in_a or c.stages_only_in_b:
         console.print(f"stages only in A: {c.stages_only_in_a or '-'}; only in B: {c.stages_only_in_b or '-'}")
@@ -79,7 +83,7 @@ def render_comparison(c: Comparison, console: Console) -> None:
 
 
 def render_trend(trend: Trend, console: Console) -> None:
-    console.print(f"[bold]{trend.job_name}[/]: {len(trend.runs)} runs, median {duration(trend.median_duration_ms)}"
+    console.print(f"[bold]{escape(trend.job_name)}[/]: {len(trend.runs)} runs, median {duration(trend.median_duration_ms)}"
                   + (f", median cost {trend.median_cost:,.2f}" if trend.median_cost is not None else ""))
     table = Table()
     for name, justify in (("app", "left"), ("started (UTC)", "left"), ("duration", "right"), ("vs median", "right"),
@@ -92,7 +96,7 @@ def render_trend(trend: Trend, console: Console) -> None:
                       money(run.app.cost, run.app.currency), str(run.app.findings or 0), flag)
     console.print(table)
     for run in trend.regressions:
-        console.print(f"[red]Regression:[/] {run.explanation}")
+        console.print(f"[red]Regression:[/] {escape(run.explanation)}")
 
 
 def render_runs(runs: list[BatchRun], failures: list[FailedLogRow], console: Console) -> None:
@@ -102,12 +106,12 @@ def render_runs(runs: list[BatchRun], failures: list[FailedLogRow], console: Con
     for run in runs:
         table.add_row(run.run_id, (run.started_at or "")[:19], run.engine or "", run.status or "",
                       *(str(v if v is not None else "-") for v in (run.discovered, run.analyzed, run.skipped,
-                                                                  run.failed)), run.source or "")
+                                                                  run.failed)), escape(run.source or ""))
     console.print(table)
     if failures:
         failed = Table(title="Logs that failed (retry with copilot batch --retry-failed)", title_justify="left")
         failed.add_column("log")
         failed.add_column("reason", style="red")
         for row in failures:
-            failed.add_row(row.log_path, row.reason or "")
+            failed.add_row(escape(row.log_path), escape(row.reason or ""))
         console.print(failed)

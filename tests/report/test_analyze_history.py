@@ -72,3 +72,18 @@ def test_a_remote_log_is_read_once_and_reported_and_kept_under_its_url(yarn_log,
     assert _stored("SELECT log_path, log_hash FROM applications") == [(url, log_identity(local).log_hash)]
     downloads = Path(get_settings().home) / "cache" / "downloads"
     assert not downloads.exists() or not any(downloads.iterdir()), "the downloaded copy is deleted"
+
+
+def test_an_app_name_with_brackets_prints_as_written_in_the_report_and_history(eventlog_fixtures, tmp_path):
+    """Names are data: "[/etl]" must neither vanish nor crash rich's markup parser (it raised MarkupError)."""
+    source = eventlog_fixtures / "qubole__sparklens" / "local-1532512550423"
+    name = "nightly [/etl] [bold]orders[/bold]"
+    log = tmp_path / "local-1532512550423"
+    log.write_text(source.read_text().replace('"App Name":"Spark shell"', json.dumps({"App Name": name})[1:-1], 1))
+    report = runner.invoke(app, ["analyze", str(log)])
+    assert report.exit_code == 0, report.output
+    assert name in report.stdout.replace("\n", " ")
+    for command in (["history", "list"], ["history", "show", "local-1532512550423"]):
+        shown = runner.invoke(app, command, env={"COLUMNS": "250"})
+        assert shown.exit_code == 0, shown.output
+        assert name in shown.stdout, shown.stdout

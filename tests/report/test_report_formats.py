@@ -78,6 +78,7 @@ def test_terminal_output_shows_numbers_and_the_what_if_table(yarn_log: str) -> N
     text = analyze(yarn_log)
     assert "ProcessLargeDataset" in text and "43.7 s" in text
     assert "What if: executor count" in text and "10 (now)" in text
+    assert "[runtime model]" in text, "bracketed text in a finding is shown, not read as rich markup"
 
 
 def test_out_writes_the_terminal_report_to_a_file(yarn_log: str, tmp_path: Path) -> None:
@@ -111,3 +112,31 @@ def test_the_llm_endpoint_comes_from_the_environment(yarn_log: str, monkeypatch:
         data = json.loads(analyze(yarn_log, "--format", "json"))
     assert data["path"] == "llm" and data["narrative"] == "The application ran for 43.7 s."
     assert {r["model"] for r in stub.requests} == {"env-model"}
+
+
+def test_model_predicted_effects_carry_the_models_caveats_into_every_format(yarn_log: str) -> None:
+    report = Report.model_validate_json(analyze(yarn_log, "--json"))
+    modelled = [item for item in report.findings
+                if item.predicted_effect is not None and "runtime model" in item.predicted_effect.method]
+    assert modelled, "the yarn log has a finding whose effect the runtime model predicts"
+    caveats = modelled[0].predicted_effect.caveats
+    assert any("outside the trained runtimes" in c for c in caveats), caveats  # a 44 s run; trained on <= 31 s
+    text = analyze(yarn_log, "--format", "md")
+    assert f"caveat: {caveats[0]}" in text
+
+
+def test_terminal_shows_written_text_verbatim_even_with_brackets(yarn_log: str) -> None:
+    """An LLM's narrative (or a caveat) with "[/...]" in it must print as written, not crash rich's markup parser."""
+    from io import StringIO
+
+    from rich.console import Console
+
+    from copilot.report.terminal import render_terminal
+
+    report = Report.model_validate_json(analyze(yarn_log, "--json"))
+    report = report.model_copy(update={"narrative": "Set [spark.sql.shuffle.partitions] lower [/see docs].",
+                                       "caveats": [*report.caveats, "ran on local[4] [/tmp]"]})
+    out = StringIO()
+    render_terminal(report, Console(file=out, width=200))
+    assert "Set [spark.sql.shuffle.partitions] lower [/see docs]." in out.getvalue()
+    assert "ran on local[4] [/tmp]" in out.getvalue()
