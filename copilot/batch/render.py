@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -89,7 +90,7 @@ def render_summary(summary: BatchSummary, console: Console) -> None:
         table.add_column("log")
         table.add_column("reason", style="red")
         for failure in summary.failures:
-            table.add_row(failure.log_path, failure.reason)
+            table.add_row(escape(failure.log_path), escape(failure.reason))
         console.print(table)
     if fleet.top_savings:
         table = Table(title="Biggest savings across the fleet", title_justify="left")
@@ -98,7 +99,7 @@ def render_summary(summary: BatchSummary, console: Console) -> None:
         for name, justify in (("finding", "left"), ("severity", "left"), ("core-hours", "right"), ("cost", "right")):
             table.add_column(name, justify=justify)
         for item in fleet.top_savings:
-            table.add_row(item.app_id, item.app_name or "", f"{item.title} [dim]({item.rule_id})[/]",
+            table.add_row(item.app_id, escape(item.app_name or ""), f"{escape(item.title)} [dim]({item.rule_id})[/]",
                           item.severity or "", _hours(item.savings_core_hours),
                           money(item.savings_cost, item.currency))
         console.print(table)
@@ -116,6 +117,6 @@ def render_summary(summary: BatchSummary, console: Console) -> None:
                               ("findings", "right")):
             table.add_column(name, justify=justify)
         for app in fleet.slowest_apps:
-            table.add_row(app.app_id, app.app_name or "", duration(app.duration_ms),
+            table.add_row(app.app_id, escape(app.app_name or ""), duration(app.duration_ms),
                           money(app.cost, app.currency), str(app.findings or 0))
         console.print(table)

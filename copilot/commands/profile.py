@@ -58,16 +58,18 @@ _bytes = partial(human_size, missing="-")
 
 
 def render_profile(console: Console, p: AppProfile) -> None:
-    """A readable summary of one profile."""
+    """A readable summary of one profile (names, paths and reasons from the log are data, never rich markup)."""
+    from rich.markup import escape
+
     status = "complete" if p.complete else "[yellow]incomplete[/yellow]"
-    console.print(f"[bold]{p.app_name or p.app_id}[/bold]  ({p.app_id}{'/' + p.attempt_id if p.attempt_id else ''})")
+    console.print(f"[bold]{escape(p.app_name or p.app_id)}[/bold]  ({escape(p.app_id)}{'/' + p.attempt_id if p.attempt_id else ''})")
     console.print(
-        f"Spark {p.spark_version or '?'} · master {p.master or '?'} · user {p.user or '?'} · "
+        f"Spark {escape(p.spark_version or '?')} · master {escape(p.master or '?')} · user {escape(p.user or '?')} · "
         f"duration {_ms(p.duration_ms)} · {status}"
     )
     if p.source:
         console.print(
-            f"[dim]log: {p.source.path} · {p.source.codec} · {len(p.source.parts)} part(s) · "
+            f"[dim]log: {escape(p.source.path)} · {p.source.codec} · {len(p.source.parts)} part(s) · "
             f"{_bytes(p.source.bytes_read)} read, {_bytes(p.source.bytes_decoded)} decoded · {p.source.events} events[/dim]"
         )
     cores = sum(e.cores or 0 for e in p.executors)
@@ -97,11 +99,11 @@ def render_profile(console: Console, p: AppProfile) -> None:
     if reasons or failed_stages:
         console.print("[bold red]Failures[/bold red]")
         for reason, count in sorted(reasons.items(), key=lambda x: -x[1]):
-            console.print(f"  {count} task(s): {reason}")
+            console.print(f"  {count} task(s): {reason}", markup=False)
         for s in failed_stages[:5]:
-            console.print(f"  stage {s.stage_id}.{s.attempt_id} failed: {s.failure_reason or '?'}")
+            console.print(f"  stage {s.stage_id}.{s.attempt_id} failed: {s.failure_reason or '?'}", markup=False)
     for warning in p.warnings:
-        console.print(f"[yellow]warning:[/yellow] {warning}")
+        console.print(f"[yellow]warning:[/yellow] {escape(warning)}")
 
 
 def _table(title: str):
@@ -114,6 +116,8 @@ def _table(title: str):
 
 def _stage_table(p: AppProfile, top: list):
     """Longest stages with task-time quantiles and the data volumes that are non-zero."""
+    from rich.text import Text
+
     volumes = [(title, field) for title, field in (
         ("input", "input_bytes"), ("shuffle rd", "shuffle_read_bytes"),
         ("shuffle wr", "shuffle_write_bytes"), ("spill disk", "disk_bytes_spilled"))
@@ -127,7 +131,7 @@ def _stage_table(p: AppProfile, top: list):
         d = s.metrics.duration_ms
         flag = "" if s.status == "complete" else f" {s.status}"
         table.add_row(
-            f"{s.stage_id}.{s.attempt_id}{flag}", s.name,
+            f"{s.stage_id}.{s.attempt_id}{flag}", Text(s.name),
             f"{s.tasks_succeeded}" + (f" +{s.tasks_failed}f" if s.tasks_failed else ""),
             _ms(s.duration_ms),
             f"{_ms(d.median)}/{_ms(d.max)}" if d else "-",
@@ -138,6 +142,8 @@ def _stage_table(p: AppProfile, top: list):
 
 def _executor_table(p: AppProfile, limit: int = 12):
     """Executors with lifetime (relative to app start), task time, GC and memory peaks when logged."""
+    from rich.text import Text
+
     shown = p.executors[:limit]
     with_peaks = any(e.peak_jvm_heap_bytes for e in shown)
     with_reasons = any(e.removed_reason for e in shown)
@@ -158,7 +164,7 @@ def _executor_table(p: AppProfile, limit: int = 12):
         if with_peaks:
             row.append(_bytes(e.peak_jvm_heap_bytes))
         if with_reasons:
-            row.append((e.removed_reason or "").strip().split("\n", 1)[0])
+            row.append(Text((e.removed_reason or "").strip().split("\n", 1)[0]))
         table.add_row(*row)
     if len(p.executors) > len(shown):
         table.caption = f"... and {len(p.executors) - len(shown)} more"

@@ -54,3 +54,13 @@ def test_directory_of_apps_gives_one_profile_each(tmp_path):
     human = copilot("profile", str(tmp_path))
     assert human.returncode == 0
     assert human.stdout.count("Top stages by duration") == 2
+
+
+def test_names_with_brackets_print_as_written(tmp_path):
+    """An app name is data: "[/etl]" neither vanishes nor crashes rich's markup parser (it raised MarkupError)."""
+    name = "nightly [/etl] [bold]orders[/bold]"
+    log = tmp_path / DEMO_LOG.name
+    log.write_text(DEMO_LOG.read_text().replace('"App Name":"Spark shell"', json.dumps({"App Name": name})[1:-1], 1))
+    done = copilot("profile", str(log))
+    assert done.returncode == 0, done.stderr
+    assert name in done.stdout

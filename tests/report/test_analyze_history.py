@@ -83,7 +83,7 @@ def test_an_app_name_with_brackets_prints_as_written_in_the_report_and_history(e
     report = runner.invoke(app, ["analyze", str(log)])
     assert report.exit_code == 0, report.output
     assert name in report.stdout.replace("\n", " ")
-    for command in (["history", "list"], ["history", "show", "local-1532512550423"]):
+    for command in (["history", "list"], ["history", "show", "local-1532512550423"], ["batch", str(tmp_path), "--force"]):
         shown = runner.invoke(app, command, env={"COLUMNS": "250"})
         assert shown.exit_code == 0, shown.output
         assert name in shown.stdout, shown.stdout
