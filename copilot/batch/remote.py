@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,6 +18,8 @@ from tools.eventlog import LogRef
 from tools.eventlog.model import AppProfile
 
 COPY_CHUNK_BYTES = 1 << 20
+COPY_PREFIX = "copilot-log-"
+STALE_COPY_S = 24 * 3600.0  # a copy older than this was left by a killed process (downloads take minutes)
 
 
 def is_local(path: str) -> bool:
@@ -43,7 +46,8 @@ def local_copy(ref: LogRef, folder: Path | None = None) -> Iterator[LogRef]:
 
     if folder is not None:
         folder.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="copilot-log-", dir=folder) as tmp:
+        remove_stale_copies(folder)
+    with tempfile.TemporaryDirectory(prefix=COPY_PREFIX, dir=folder) as tmp:
         root = ref.path.rstrip("/")
         local_root = os.path.join(tmp, root.rsplit("/", 1)[-1] or "log")
         parts = []
@@ -61,6 +65,20 @@ def local_copy(ref: LogRef, folder: Path | None = None) -> Iterator[LogRef]:
                 raise EventLogError(f"cannot download {part}: {type(exc).__name__}: {exc}") from exc
             parts.append(target)
         yield ref.model_copy(update={"path": local_root, "parts": parts})
+
+
+def remove_stale_copies(folder: Path, older_than_s: float = STALE_COPY_S) -> int:
+    """Delete copies a killed process left behind (a live one is younger); returns how many went."""
+    removed = 0
+    cutoff = time.time() - older_than_s
+    for entry in folder.glob(COPY_PREFIX + "*"):
+        try:
+            if entry.is_dir() and entry.stat().st_mtime < cutoff:
+                shutil.rmtree(entry, ignore_errors=True)
+                removed += 1
+        except OSError:  # gone meanwhile (another batch cleaned it)
+            continue
+    return removed
 
 
 def load_from_copy(ref: LogRef, copy: LogRef, **kwargs) -> AppProfile:

@@ -101,3 +101,19 @@ def test_a_remote_log_that_cannot_be_downloaded_is_a_failed_outcome(remote_logs,
 
 def _files(path: Path) -> list[Path]:
     return [p for p in path.rglob("*") if p.is_file() and p.name.startswith("events_")] if path.is_dir() else [path]
+
+
+def test_copies_left_by_a_killed_process_are_removed_later(remote_logs, eventlog_fixtures: Path, tmp_path: Path) -> None:
+    from copilot.batch.remote import local_copy
+
+    downloads = tmp_path / "downloads"
+    stale, fresh = downloads / "copilot-log-killed", downloads / "copilot-log-running"
+    for folder in (stale, fresh):
+        folder.mkdir(parents=True)
+        (folder / "part").write_bytes(b"x")
+    day_ago = os.stat(stale).st_mtime - 25 * 3600
+    os.utime(stale, (day_ago, day_ago))
+    (ref,) = discover_applications(remote_fs.upload(eventlog_fixtures / SINGLE), include_incomplete=True)
+    with local_copy(ref, downloads) as copy:
+        assert Path(copy.path).read_bytes() == (eventlog_fixtures / SINGLE).read_bytes()
+    assert sorted(p.name for p in downloads.iterdir()) == ["copilot-log-running"]
