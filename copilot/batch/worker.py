@@ -13,7 +13,6 @@ import signal
 import time
 from collections.abc import Collection
 from contextlib import ExitStack
-from pathlib import Path
 
 from copilot.batch.identity import identity_of
 from copilot.batch.remote import download_folder, load_from_copy, local_copy
@@ -98,8 +97,6 @@ def _analyzed(identity: LogIdentity, ref: LogRef, local: LogRef, settings, full_
     elapsed_ms = (time.perf_counter() - started) * 1e3
     record.analysis_ms = elapsed_ms
     return LogOutcome(status="analyzed", log=identity, record=record, elapsed_ms=elapsed_ms)
-
-
 
 
 def _resolve(path: str) -> LogRef:
