@@ -118,9 +118,7 @@ def predicted(text: str, toolbox: Toolbox) -> str:
     before, after = effect.runtime_before_ms, effect.runtime_after_ms
     interval = (f" (80% interval {units.duration(effect.runtime_low_ms)} to {units.duration(effect.runtime_high_ms)})"
                 if effect.runtime_low_ms is not None and effect.runtime_high_ms is not None else "")
-    ratio = before / after if after > 0 else 1.0
-    verdict = ("about the same" if abs(ratio - 1) < 0.005 else
-               f"{ratio:.2f}x faster" if ratio > 1 else f"{1 / ratio:.2f}x slower")
+    verdict = units.speed_change(before / after if after > 0 else 1.0)
     lines = [f"With {named} the {effect.method} predicts {units.duration(after)}{interval} against "
              f"{units.duration(before)} now: {verdict}."]
     lines += [f"Caveat: {caveat}." for caveat in effect.caveats]

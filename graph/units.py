@@ -21,6 +21,15 @@ def money(amount: float | None, currency: str | None = "USD") -> str:
     return f"{symbol}{text}" if symbol else f"{text} {currency or ''}".strip()
 
 
+def speed_change(speedup: float) -> str:
+    """'1.50x faster' / '1.10x slower' / 'about the same' from a speed-up (runtime before / runtime after)."""
+    if speedup <= 0:
+        return "no estimate"
+    if abs(speedup - 1) < 0.005:
+        return "about the same"
+    return f"{speedup:.2f}x faster" if speedup > 1 else f"{1 / speedup:.2f}x slower"
+
+
 def percent(ratio: float | None) -> str:
     return "n/a" if ratio is None else f"{ratio * 100:.0f}%"
 

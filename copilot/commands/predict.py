@@ -32,10 +32,12 @@ def register(app: typer.Typer) -> None:
         from rich.markup import escape
         from rich.table import Table
 
+        from graph.units import speed_change
+
         table = Table(title=f"{prediction.app_id}: predicted runtime", show_header=False)
         table.add_row("changes", ", ".join(f"{k}={v}" for k, v in prediction.changes.items()) or "(none)")
         table.add_row("observed", _seconds(prediction.observed_duration_ms))
-        table.add_row("predicted", f"{_seconds(prediction.estimated_duration_ms)}  ({_change(prediction.speedup)})")
+        table.add_row("predicted", f"{_seconds(prediction.estimated_duration_ms)}  ({speed_change(prediction.speedup)})")
         table.add_row(f"{prediction.interval:.0%} interval", f"{_seconds(prediction.low_ms)} .. {_seconds(prediction.high_ms)}")
         table.add_row("answered by", prediction.component)
         console = Console()
@@ -76,12 +78,3 @@ def register(app: typer.Typer) -> None:
         )
         for caveat in curve.caveats:
             console.print(f"[yellow]caveat:[/yellow] {escape(caveat)}")
-
-
-def _change(speedup: float) -> str:
-    """'1.50x faster' / '1.10x slower' / 'about the same' from observed / predicted."""
-    if speedup <= 0:
-        return "no estimate"
-    if abs(speedup - 1) < 0.005:
-        return "about the same"
-    return f"{speedup:.2f}x faster" if speedup > 1 else f"{1 / speedup:.2f}x slower"

@@ -36,11 +36,11 @@ def test_predict_for_people_shows_the_interval(cluster_log: Path):
 
 
 def test_predicted_change_reads_as_faster_or_slower():
-    from copilot.commands.predict import _change
+    from graph.units import speed_change
 
-    assert _change(2.0) == "2.00x faster"
-    assert _change(0.8) == "1.25x slower"
-    assert _change(1.001) == "about the same"
+    assert speed_change(2.0) == "2.00x faster"
+    assert speed_change(0.8) == "1.25x slower"
+    assert speed_change(1.001) == "about the same"
 
 
 def test_predict_bad_setting_is_one_error_line(cluster_log: Path):
