@@ -1,7 +1,7 @@
 """The analysis of one log for the fleet: the analysis graph's own results, copied into a store record.
 
 This module only calls the analysis graph (`graph.analyze`, offline, no LLM) on a profile
-it loads once, and copies the graph's findings, cost, what-if curve and predicted effects
+the worker read once, and copies the graph's findings, cost, what-if curve and predicted effects
 into an `AppRecord`; it computes no diagnosis of its own. Two depths:
 
 - default (`depth="findings"`): intake, routing, the specialists and ranking, without
@@ -17,20 +17,16 @@ from copilot.store.records import AppRecord, LogIdentity
 from tools.eventlog.model import AppProfile
 
 
-def analyze_to_record(identity: LogIdentity, settings=None, full_report: bool = False,
-                      profile: AppProfile | None = None) -> AppRecord:
-    """Analyze one log with the analysis graph (offline) and return what the store keeps of it.
+def analyze_to_record(identity: LogIdentity, profile: AppProfile, settings=None, full_report: bool = False) -> AppRecord:
+    """Analyze one log's profile with the analysis graph (offline) and return what the store keeps of it.
 
-    `profile`: the log's profile when already read (e.g. from a downloaded copy of a remote log).
+    The caller reads the profile (the batch worker, from a downloaded copy when the log is remote).
     """
     import graph
     from copilot.settings import get_settings
     from graph.llm import LLMSession
-    from tools.eventlog import load_profile
 
     settings = settings or get_settings()
-    if profile is None:
-        profile = load_profile(identity.log_path, workers=1)  # the batch already runs one log per core
     depth = "full" if full_report else "findings"
     report = graph.analyze([identity.log_path], settings=settings, session=LLMSession(None), depth=depth,
                            profiles=[profile])

@@ -89,7 +89,7 @@ def _analyzed(identity: LogIdentity, ref: LogRef, local: LogRef, settings, full_
 
     try:
         profile = load_from_copy(ref, local, workers=1)  # the batch already runs one log per core
-        record = analyze_to_record(identity, settings, full_report, profile=profile)
+        record = analyze_to_record(identity, profile, settings, full_report)
     except Exception as exc:
         return LogOutcome(
             status="failed", log=identity, reason=one_line(exc), elapsed_ms=(time.perf_counter() - started) * 1e3
