@@ -308,13 +308,6 @@ class KnowledgeIndex:
         return IngestReport(removed_files=len(rows_by_key), chunks_removed=len(rows),
                             duration_s=time.perf_counter() - started)
 
-    def remove_documents(self, key_prefix: str) -> int:
-        """Drop every document whose key starts with `key_prefix`; returns chunks removed."""
-        rows = [row for row, m in enumerate(self._lexical.table.metadatas) if m.get("doc_key", "").startswith(key_prefix)]
-        if rows:
-            self._apply(rows, [])
-        return len(rows)
-
     # ---- search --------------------------------------------------------------------------------
     def search(self, query: str, k: int = 5, filters: dict | None = None, *, mode: SearchMode = "hybrid") -> list[Passage]:
         """Top-k passages for `query`; hybrid fuses dense and BM25 rankings by reciprocal rank."""
