@@ -16,7 +16,7 @@ import os
 
 import xxhash
 
-from copilot.batch.remote import is_local
+from copilot.batch.remote import is_local, part_name
 from copilot.store.records import LogIdentity
 from tools.eventlog import LogRef
 
@@ -38,10 +38,9 @@ def log_identity(ref: LogRef) -> LogIdentity:
     """Hash the log's parts without holding more than one chunk in memory."""
     digest = xxhash.xxh3_128()
     total = 0
-    root = ref.path.rstrip("/")
     for part in ref.parts:
-        if len(ref.parts) > 1 or part != ref.path:
-            digest.update(part[len(root):].encode() + b"\0")
+        if name := part_name(ref, part):
+            digest.update(b"/" + name.encode() + b"\0")
         if is_local(part):
             handle = open(part, "rb")
         else:

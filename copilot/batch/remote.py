@@ -26,6 +26,14 @@ def is_local(path: str) -> bool:
     return "://" not in path
 
 
+def part_name(ref: LogRef, part: str) -> str:
+    """`part`'s name relative to its log, '' when the log is that one file: what a copy recreates and the identity hashes."""
+    if part == ref.path:
+        return ""
+    root = ref.path.rstrip("/")
+    return part[len(root) + 1:] if part.startswith(root + "/") else part.rsplit("/", 1)[-1]
+
+
 def download_folder(settings) -> Path | None:
     """Where remote logs are copied: $COPILOT_HOME/cache/downloads (not /tmp, often a small tmpfs)."""
     return Path(settings.home) / "cache" / "downloads" if settings is not None else None
@@ -48,14 +56,10 @@ def local_copy(ref: LogRef, folder: Path | None = None) -> Iterator[LogRef]:
         folder.mkdir(parents=True, exist_ok=True)
         remove_stale_copies(folder)
     with tempfile.TemporaryDirectory(prefix=COPY_PREFIX, dir=folder) as tmp:
-        root = ref.path.rstrip("/")
-        local_root = os.path.join(tmp, root.rsplit("/", 1)[-1] or "log")
+        local_root = os.path.join(tmp, ref.path.rstrip("/").rsplit("/", 1)[-1] or "log")
         parts = []
         for part in ref.parts:
-            if part == ref.path:
-                relative = ""
-            else:
-                relative = part[len(root) + 1:] if part.startswith(root + "/") else part.rsplit("/", 1)[-1]
+            relative = part_name(ref, part)
             target = os.path.join(local_root, *relative.split("/")) if relative else local_root
             os.makedirs(os.path.dirname(target), exist_ok=True)
             try:
