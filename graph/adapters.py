@@ -53,15 +53,20 @@ def what_if(profile: AppProfile, config: GraphConfig) -> tuple[list[WhatIfPoint]
     except ModelError as exc:  # e.g. no completed stage with task timings
         raise ToolUnavailable(f"executor what-if: {exc}") from exc
     error = abs(curve.error_pct or 0.0) / 100
-    rate = _core_ms_rate(profile, config)
+    observed = next((p for p in curve.points if abs(p.factor - 1.0) < 1e-9), None)
+    costs = _cost_split(profile, config) if observed is not None and observed.estimated_duration_ms > 0 else None
     points = []
     for p in curve.points:
+        cost = None
+        if costs is not None:
+            driver_cost, executor_cost = costs
+            time_ratio = p.estimated_duration_ms / observed.estimated_duration_ms
+            cost = (driver_cost + executor_cost * p.slots / max(observed.slots, 1)) * time_ratio
         points.append(WhatIfPoint(
             executors=p.executors, cores_per_executor=p.cores, runtime_ms=p.estimated_duration_ms,
             runtime_low_ms=p.estimated_duration_ms * (1 - error) if curve.error_pct is not None else None,
             runtime_high_ms=p.estimated_duration_ms * (1 + error) if curve.error_pct is not None else None,
-            cost=rate * p.slots * p.estimated_duration_ms if rate is not None else None,
-            current=abs(p.factor - 1.0) < 1e-9,
+            cost=cost, current=p is observed,
         ))
     return points, list(curve.caveats)
 
@@ -94,12 +99,18 @@ def pricing(config: GraphConfig):
     return pricing_from_settings(_section(config, "pricing"))
 
 
-def _core_ms_rate(profile: AppProfile, config: GraphConfig) -> float | None:
+def _cost_split(profile: AppProfile, config: GraphConfig) -> tuple[float, float] | None:
+    """(driver, executors) cost of the observed run, the same figures as the report's app cost.
+
+    A what-if point costs the driver for its runtime and the executors in proportion to its slots
+    and runtime, so the observed configuration's row costs exactly what the run cost.
+    """
     try:
-        from tools.cost import price_per_core_ms
+        from tools.cost import app_cost as observed_cost
     except ImportError:
         return None
-    return price_per_core_ms(profile, pricing(config))
+    result = observed_cost(profile, pricing(config))
+    return result.driver_cost, result.executor_cost
 
 
 def app_cost(profile: AppProfile, config: GraphConfig) -> Cost:

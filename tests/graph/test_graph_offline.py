@@ -48,6 +48,17 @@ def test_offline_report_has_an_executor_what_if_with_intervals(offline_report: R
     assert fewer.runtime_ms > current[0].runtime_ms  # fewer executors cannot be faster here
 
 
+
+def test_what_if_costs_agree_with_the_app_cost(offline_report: Report) -> None:
+    app = offline_report.apps[0]
+    current = next(p for p in app.what_if if p.current)
+    assert current.cost == pytest.approx(app.cost.amount, rel=1e-9)  # the observed row costs what the run cost
+    for point in app.what_if:  # the driver is paid for the runtime, the executors for their slots and runtime
+        assert point.cost is not None and point.cost > 0
+        if point.executors > current.executors:
+            per_second = point.cost / point.runtime_ms
+            assert per_second > current.cost / current.runtime_ms
+
 def test_offline_report_answers_the_question_about_the_named_stage(offline_report: Report) -> None:
     assert offline_report.apps[0].asked_stages[0].stage_id == 3
     assert offline_report.answer.startswith("Stage 3 ")
