@@ -70,7 +70,8 @@ def describe_app(profile: AppProfile) -> str:
         parts.append(f"({profile.master})")
     sentence = " ".join(parts)
     jobs, stages = len(profile.jobs), len(profile.stages)
-    return f"{sentence} that ran {jobs} jobs / {stages} stages / {profile.total_tasks:,} tasks."
+    return (f"{sentence} that ran {units.count(jobs, 'job')} / {units.count(stages, 'stage')} / "
+            f"{units.count(profile.total_tasks, 'task')}.")
 
 
 def app_summary(profile: AppProfile, state: AnalysisState, skewed: list[int]) -> AppSummary:
@@ -141,7 +142,7 @@ def template_headline(report: Report) -> str:
 def template_narrative(report: Report) -> str:
     parts = []
     for app in report.apps:
-        text = f"{app.description} It ran for {units.duration(app.duration_ms)} on {app.executors} executors"
+        text = f"{app.description} It ran for {units.duration(app.duration_ms)} on {units.count(app.executors, 'executor')}"
         text += f" ({app.total_cores} cores)" if app.total_cores else ""
         if app.core_utilization is not None:
             text += f", keeping {units.percent(app.core_utilization)} of the allocated core time busy"
@@ -151,11 +152,14 @@ def template_narrative(report: Report) -> str:
         parts.append(text)
     if report.findings:
         severe = sum(1 for f in report.findings if f.finding.severity.rank >= 3)
-        parts.append(f"{len(report.findings)} findings, {severe} of them severe or critical; the biggest: "
-                     f"{report.findings[0].finding.title}.")
+        if len(report.findings) == 1:
+            parts.append(f"1 finding, {report.findings[0].finding.severity.value}: {report.findings[0].finding.title}.")
+        else:
+            parts.append(f"{len(report.findings)} findings, {severe} of them severe or critical; the biggest: "
+                         f"{report.findings[0].finding.title}.")
         total = total_savings(report)
         if total:
-            parts.append(f"Fixing them could save about {total}.")
+            parts.append(f"Fixing {'it' if len(report.findings) == 1 else 'them'} could save about {total}.")
     else:
         parts.append("The rules found nothing worth changing.")
     return " ".join(parts)

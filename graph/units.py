@@ -30,6 +30,11 @@ def speed_change(speedup: float) -> str:
     return f"{speedup:.2f}x faster" if speedup > 1 else f"{1 / speedup:.2f}x slower"
 
 
+def count(n: int, noun: str) -> str:
+    """'1 job', '3 jobs', '1,200 tasks' (regular plurals only)."""
+    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
+
+
 def percent(ratio: float | None) -> str:
     return "n/a" if ratio is None else f"{ratio * 100:.0f}%"
 
