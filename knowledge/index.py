@@ -13,6 +13,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import shutil
 import time
 from collections import Counter
@@ -35,6 +36,7 @@ MARKER_FILE = ".spark-copilot-knowledge"
 DIRTY_FILE = "DIRTY"
 CHUNKING_VERSION = "2"  # bump when chunking changes so every document is re-chunked
 RRF_K = 60
+_CONFIG_KEY = re.compile(r"\b(?:spark|fs|hive|parquet|hadoop|yarn|mapreduce|dfs)\.[A-Za-z0-9_.-]+[A-Za-z0-9_]")
 FILTER_KEYS = ("source", "product", "kind", "category", "spark_version", "title", "config_key")
 PRODUCT_ALIASES = {"project-cards": ("kind", "card"), "cards": ("kind", "card")}
 RESET_HINT = "run `copilot knowledge reset` to rebuild it"
@@ -330,8 +332,26 @@ class KnowledgeIndex:
             for ranking in (dense, lexical):
                 for rank, (row, _) in enumerate(ranking):
                     fused[row] = fused.get(row, 0.0) + 1.0 / (RRF_K + rank + 1)
-            ranked = sorted(fused.items(), key=lambda item: -item[1])[:k]
+            exact = self._named_config_rows(query, normalised)
+            for row in exact:
+                fused.setdefault(row, 0.0)
+            ranked = sorted(fused.items(), key=lambda item: (item[0] not in exact, -item[1]))[:k]
         return [self._passage(row, score) for row, score in ranked]
+
+    def _named_config_rows(self, query: str, filters: dict[str, list[str]]) -> set[int]:
+        """Rows of the config entries whose exact key the query names (`spark.task.maxFailures`), within the filters.
+
+        Fusion alone can rank a near-namesake first (`...barrier.maxConcurrentTasksCheck.maxFailures`);
+        a key spelled out in full is the strongest evidence of what the query is about.
+        """
+        keys = [key.rstrip(".") for key in _CONFIG_KEY.findall(query)]
+        if not keys:
+            return set()
+        table = self._lexical.table
+        keep = table.mask({"config_key": keys})
+        if filters:
+            keep &= table.mask(filters)
+        return set(np.flatnonzero(keep).tolist())
 
     def _dense_ranking(self, query: str, depth: int, filters: dict[str, list[str]]) -> list[tuple[int, float]]:
         vector = _query_vector(query)

@@ -162,3 +162,26 @@ def test_default_index_holds_cards_and_reports_are_internal(tmp_path: Path, docs
     again = ingest_reports([("app-1", "# Report app-1\n\n## Findings\n\nNo problem found.\n")], index=index)
     assert again.updated_files == 1
     assert "No problem found" in index.search("report app-1", 1, {"product": "internal"})[0].text
+
+
+def test_a_config_key_named_in_full_ranks_its_own_entry_first(tmp_path: Path) -> None:
+    from knowledge.catalog import ConfigCatalog, ConfigEntry, catalog_documents
+
+    entries = [
+        ConfigEntry(key="spark.task.maxFailures", default="4", version="0.8.0", scope="core",
+                    meaning="Number of continuous failures of any particular task before giving up on the job."),
+        ConfigEntry(key="spark.scheduler.barrier.maxConcurrentTasksCheck.maxFailures", default="40", version="2.4.0",
+                    scope="core", meaning="Number of max concurrent tasks check failures allowed before a job "
+                                          "submission fails; task failures and retries of the check."),
+        ConfigEntry(key="spark.stage.maxConsecutiveAttempts", default="4", version="2.2.0", scope="core",
+                    meaning="Number of consecutive stage attempts allowed before a stage is aborted."),
+    ]
+    index = KnowledgeIndex.open(tmp_path / "chroma")
+    index.ingest_documents(catalog_documents(ConfigCatalog(spark_version="4.0.0", entries=entries)))
+    # the query's words fit the near-namesake better (fusion alone ranks it first); the key named in full decides
+    query = "max concurrent tasks check failures retries spark.task.maxFailures"
+    keys = [p.heading_path.rsplit("> ", 1)[-1] for p in index.search(query, 3)]
+    assert keys[0] == "spark.task.maxFailures"
+    assert set(keys[1:]) == {"spark.scheduler.barrier.maxConcurrentTasksCheck.maxFailures",
+                             "spark.stage.maxConsecutiveAttempts"}  # the others still follow
+    assert index.search(query, 3, {"kind": "card"}) == []  # filters still apply to the named key
