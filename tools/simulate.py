@@ -170,6 +170,9 @@ def observed_resources(profile: AppProfile) -> Resources:
         return Resources(1, 1, "master local", False, caveats)
     if local and local.group(1) != "*":
         return Resources(1, int(local.group(1)), f"master {master}", False, caveats)
+    driver_cores = [e.cores for e in profile.executors if e.executor_id == "driver" and e.cores]
+    if master.startswith("local") and driver_cores:  # local[*]: the driver's executor entry says how many cores it had
+        return Resources(1, driver_cores[0], f"master {master}, driver executor cores", False, caveats)
     inferred = _inferred_slots(profile)
     caveats.append(f"executor layout not in the log; inferred {inferred} slots from observed task concurrency")
     return Resources(1, inferred, "inferred from task concurrency", dynamic, caveats)

@@ -14,12 +14,12 @@ LOGS = [
     ("apache__spark/spark-events/application_1536831636016_59384_1", "executor events"),  # YARN, 2 x 4
     ("apache__spark/spark-events/app-20161115172038-0000", "executor events"),  # standalone, 4 x 4
     ("apache__spark/spark-events/application_1538416563558_0014", "executor events"),  # dynamic allocation
-    ("apache__spark/spark-events/local-1430917381534", "inferred from task concurrency"),  # local[*]
+    ("apache__spark/spark-events/local-1430917381534", "inferred from task concurrency"),  # local[*], Spark 1.x: no driver cores
     ("NVIDIA__spark-rapids-tools/python_udf_eventlog", "master local[1]"),
-    ("NVIDIA__spark-rapids-tools/eventlog_v2_local-1623876083964", "inferred from task concurrency"),  # rolling log
+    ("NVIDIA__spark-rapids-tools/eventlog_v2_local-1623876083964", "master local[*], driver executor cores"),  # rolling
     ("NVIDIA__spark-rapids-tools/join_agg_on_yarn_eventlog.zstd", "executor events"),
     ("linkedin__dr-elephant/event_log_1", "executor events"),
-    ("qubole__sparklens/local-1532512550423", "inferred from task concurrency"),
+    ("qubole__sparklens/local-1532512550423", "master local[*], driver executor cores"),  # 4 cores, 3 ever busy at once
 ]
 MAX_ERROR_PCT = 25.0
 
