@@ -143,7 +143,7 @@ def template_narrative(report: Report) -> str:
     parts = []
     for app in report.apps:
         text = f"{app.description} It ran for {units.duration(app.duration_ms)} on {units.count(app.executors, 'executor')}"
-        text += f" ({app.total_cores} cores)" if app.total_cores else ""
+        text += f" ({units.count(app.total_cores, 'core')})" if app.total_cores else ""
         if app.core_utilization is not None:
             text += f", keeping {units.percent(app.core_utilization)} of the allocated core time busy"
         text += "."
@@ -179,7 +179,7 @@ def template_answer(report: Report, question: Question) -> str:
             parts.append(f"{app.app_id} has no stage {', '.join(map(str, missing))}.")
         if question.executors and app.what_if:
             p = min(app.what_if, key=lambda w: abs(w.executors - question.executors))
-            parts.append(f"With {p.executors} executors the simulator predicts {units.duration(p.runtime_ms)}"
+            parts.append(f"With {units.count(p.executors, 'executor')} the simulator predicts {units.duration(p.runtime_ms)}"
                          + (f" ({units.duration(p.runtime_low_ms)} to {units.duration(p.runtime_high_ms)})"
                             if p.runtime_low_ms is not None and p.runtime_high_ms is not None else "")
                          + f" against {units.duration(app.duration_ms)} observed.")

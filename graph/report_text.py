@@ -38,10 +38,10 @@ def citation_text(c: Citation) -> str:
 
 
 def app_line(app: AppSummary) -> str:
-    parts = [f"runtime {units.duration(app.duration_ms)}", f"{app.executors} executors"]
+    parts = [f"runtime {units.duration(app.duration_ms)}", units.count(app.executors, "executor")]
     if app.total_cores:
-        parts.append(f"{app.total_cores} cores")
-    parts.append(f"{app.tasks:,} tasks")
+        parts.append(units.count(app.total_cores, "core"))
+    parts.append(units.count(app.tasks, "task"))
     if app.failed_tasks:
         parts.append(f"{app.failed_tasks:,} failed")
     if app.core_utilization is not None:

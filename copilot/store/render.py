@@ -12,7 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from copilot.store.history import AppDetail, AppRow, BatchRun, Comparison, FailedLogRow, Trend
-from graph.units import duration, money, size
+from graph.units import count, duration, money, size
 
 
 def _when(ms: int | None) -> str:
@@ -39,7 +39,7 @@ def render_list(rows: list[AppRow], console: Console) -> None:
 def render_detail(detail: AppDetail, console: Console) -> None:
     app = detail.app
     console.print(f"[bold]{app.app_id}[/] {escape(app.app_name or '')}  started {_when(app.start_time_ms)} UTC, "
-                  f"ran {duration(app.duration_ms)}, {app.executors or 0} executors, {app.total_tasks or 0} tasks "
+                  f"ran {duration(app.duration_ms)}, {count(app.executors or 0, 'executor')}, {count(app.total_tasks or 0, 'task')} "
                   f"({app.failed_tasks or 0} failed), cost {money(app.cost, app.currency)}")
     console.print(f"log {escape(app.log_path)} (hash {app.log_hash[:12]}, analyzed {app.analyzed_at})")
     if detail.findings:
