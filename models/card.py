@@ -125,6 +125,12 @@ def metrics_markdown(card: dict) -> str:
                       "| predictor | median APE | mean APE | p90 APE |", "|---|---|---|---|"]
             lines += [_row(name, split["config_only"], name) for name in ("model", "prior", "simulator", "naive")]
             lines.append("")
+        if split.get("by_run_length"):
+            lines += ["By run length (pairs whose shorter run took at least this long):", "",
+                      "| both runs at least | pairs | model median APE | naive median APE |", "|---|---|---|---|"]
+            lines += [f"| {b['min_s']:g} s | {b['pairs']} | {b['model']['median_ape_pct']:.1f}% | "
+                      f"{b['naive']['median_ape_pct']:.1f}% |" for b in split["by_run_length"]]
+            lines.append("")
         if len(split.get("per_group", {})) > 1:
             lines += ["| held-out group | model median APE | model mean APE |", "|---|---|---|"]
             lines += [

@@ -31,6 +31,15 @@ class ErrorSummary(BaseModel):
     p90_ape_pct: float
 
 
+class RunLengthErrors(BaseModel):
+    """Errors on the pairs whose shorter run (observed or new) lasted at least `min_s` seconds."""
+
+    min_s: float
+    pairs: int
+    model: ErrorSummary
+    naive: ErrorSummary
+
+
 class SplitMetrics(BaseModel):
     """Errors on the held-out pairs of one split."""
 
@@ -47,6 +56,7 @@ class SplitMetrics(BaseModel):
     naive_raw: ErrorSummary
     per_group: dict[str, ErrorSummary] = Field(default_factory=dict)  # held-out shape (or scale) -> model errors
     config_only: dict[str, ErrorSummary] = Field(default_factory=dict)  # pairs at the same scale: predictor -> errors
+    by_run_length: list[RunLengthErrors] = Field(default_factory=list)  # pairs grouped by their shorter run
 
 
 def _summary(ape: np.ndarray) -> ErrorSummary:
@@ -72,6 +82,7 @@ def _collect(test: Pairs, boosters: dict, prior_init: bool) -> dict[str, np.ndar
     low = observed * np.exp(np.minimum(boosters["low"].predict(x), raw_point) + shift)
     high = observed * np.exp(np.maximum(boosters["high"].predict(x), raw_point) + shift)
     return {
+        "observed": observed,
         "actual": np.asarray(test.new_ms),
         "actual_raw": np.asarray(test.new_raw_ms),
         "model": point,
@@ -99,6 +110,22 @@ def _config_only(merged: dict[str, np.ndarray]) -> dict[str, ErrorSummary]:
     return {name: _summary(_ape(merged[name][same], actual)) for name in ("model", "prior", "simulator", "naive")}
 
 
+RUN_LENGTH_FLOORS_S = (0.0, 1.0, 2.0, 5.0)
+
+
+def _by_run_length(merged: dict[str, np.ndarray]) -> list[RunLengthErrors]:
+    """Short local runs are dominated by fixed costs; how the errors change as both runs get longer."""
+    shorter = np.minimum(merged["observed"], merged["actual"])
+    out = []
+    for floor in RUN_LENGTH_FLOORS_S:
+        keep = shorter >= floor * 1000
+        if keep.any():
+            actual = merged["actual"][keep]
+            out.append(RunLengthErrors(min_s=floor, pairs=int(keep.sum()), model=_summary(_ape(merged["model"][keep], actual)),
+                                       naive=_summary(_ape(merged["naive"][keep], actual))))
+    return out
+
+
 def _metrics(split: str, parts: list[tuple[str, dict[str, np.ndarray]]], interval_scale: float | None = None) -> SplitMetrics:
     merged = {k: np.concatenate([p[k] for _, p in parts]) for k in parts[0][1]}
     actual = merged["actual"]
@@ -118,6 +145,7 @@ def _metrics(split: str, parts: list[tuple[str, dict[str, np.ndarray]]], interva
         naive_raw=_summary(_ape(merged["naive"], merged["actual_raw"])),
         per_group={name: _summary(_ape(p["model"], p["actual"])) for name, p in parts},
         config_only=_config_only(merged),
+        by_run_length=_by_run_length(merged),
     )
 
 

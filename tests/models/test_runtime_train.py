@@ -68,6 +68,10 @@ def test_held_out_shape_evaluation_reports_all_three_predictors(small_rows):
     assert set(metrics.per_group) == {"aggregation", "join", "sort"}
     assert 0.0 <= metrics.interval_coverage <= 1.0
     assert metrics.naive.median_ape_pct > 0
+    lengths = metrics.by_run_length  # every pair at the 0 s floor, fewer as the floor rises
+    assert lengths[0].min_s == 0 and lengths[0].pairs == metrics.pairs
+    assert lengths[0].model.median_ape_pct == metrics.model.median_ape_pct
+    assert [b.pairs for b in lengths] == sorted((b.pairs for b in lengths), reverse=True)
 
 
 def test_pair_vector_has_no_change_signal_for_an_unchanged_run(small_rows):
