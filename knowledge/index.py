@@ -344,11 +344,11 @@ class KnowledgeIndex:
         Fusion alone can rank a near-namesake first (`...barrier.maxConcurrentTasksCheck.maxFailures`);
         a key spelled out in full is the strongest evidence of what the query is about.
         """
-        keys = [key.rstrip(".") for key in _CONFIG_KEY.findall(query)]
+        keys = [key.rstrip(".").lower() for key in _CONFIG_KEY.findall(query)]
         if not keys:
             return set()
         table = self._lexical.table
-        keep = table.mask({"config_key": keys})
+        keep = np.isin(table.column("config_key", lower=True), np.array(keys, dtype=str))  # a chat question may be lower-cased
         if filters:
             keep &= table.mask(filters)
         return set(np.flatnonzero(keep).tolist())

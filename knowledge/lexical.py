@@ -60,10 +60,16 @@ class ChunkTable:
         """Rows whose metadata matches every filter (value in the allowed list); vectorised per key."""
         keep = np.ones(len(self.ids), dtype=bool)
         for key, allowed in filters.items():
-            if key not in self._columns:
-                self._columns[key] = np.array([m.get(key, "") for m in self.metadatas], dtype=str)
-            keep &= np.isin(self._columns[key], np.array(allowed, dtype=str))
+            keep &= np.isin(self.column(key), np.array(allowed, dtype=str))
         return keep
+
+    def column(self, key: str, lower: bool = False) -> np.ndarray:
+        """One metadata field of every row ('' where absent), optionally lower-cased; computed once per table."""
+        name = f"{key}\0lower" if lower else key
+        if name not in self._columns:
+            values = [m.get(key, "") for m in self.metadatas]
+            self._columns[name] = np.array([v.lower() for v in values] if lower else values, dtype=str)
+        return self._columns[name]
 
 
 class LexicalIndex:

@@ -185,3 +185,5 @@ def test_a_config_key_named_in_full_ranks_its_own_entry_first(tmp_path: Path) ->
     assert set(keys[1:]) == {"spark.scheduler.barrier.maxConcurrentTasksCheck.maxFailures",
                              "spark.stage.maxConsecutiveAttempts"}  # the others still follow
     assert index.search(query, 3, {"kind": "card"}) == []  # filters still apply to the named key
+    lower = index.search(query.lower(), 1)[0].heading_path  # a lower-cased chat question names the same key
+    assert lower.endswith("> spark.task.maxFailures")
