@@ -163,13 +163,15 @@ def search(query: str, k: int, filters: dict[str, Any] | None, config: GraphConf
         raise ToolUnavailable(f"the knowledge index failed ({type(exc).__name__}: {_first_line(exc)})") from exc
     return [
         Citation(source=getattr(p, "title", None) or p.source, heading=p.heading_path, url=getattr(p, "url", None),
-                 excerpt=_excerpt(p.text), score=p.score)
+                 excerpt=_excerpt(p.text, p.heading_path), score=p.score)
         for p in passages
     ]
 
 
-def _excerpt(text: str, limit: int = 280) -> str:
-    """The passage body without its heading-path prefix, cut at a word boundary."""
+def _excerpt(text: str, heading: str, limit: int = 280) -> str:
+    """The passage body without its heading-path prefix (chunks start with it), cut at a word boundary."""
+    if heading and text.startswith(heading):
+        text = text[len(heading):]
     body = " ".join(text.split())
     return body if len(body) <= limit else body[:limit].rsplit(" ", 1)[0] + " ..."
 
