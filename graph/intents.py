@@ -9,6 +9,7 @@ from graph import units
 from graph.adapters import ToolUnavailable
 from graph.compose import conf_flags, conf_set_lines, evidence_line, stage_sentence
 from graph.question_changes import changes_in
+from graph.report_text import citation_text
 from graph.tools import Toolbox
 from tools.findings import Finding
 
@@ -16,12 +17,14 @@ HELP = """I can answer from the loaded event log(s), offline:
   - "summary" / "what is this app?"          overview, runtime, executors, utilization
   - "what's wrong?" / "why is it slow?"        findings ranked by savings, with evidence
   - "why is stage 7 slow?"                     one stage's figures and the findings on it
-  - "what if I double the executors?" / "with 20 executors?"   simulated runtime
+  - "which stage is the slowest?"              the longest stages, the longest in detail
+  - "what if I double the executors?" / "what would 20 executors cost?"   simulated runtime (and cost)
   - "what if I use 400 shuffle partitions?" / "with AQE off and 2x the data?"   runtime model
   - "show me the config to change"             --conf flags and spark.conf.set lines
   - "what did it cost?"                        cost and idle share
   - "is there skew?"                           skew findings
   - "docs about adaptive query execution"      documentation passages
+  - "what does spark.sql.adaptive.skewJoin.enabled do?"   the setting's documentation
 Commands: /load PATH, /report, /help, /quit"""
 
 
@@ -97,15 +100,36 @@ def what_if(text: str, toolbox: Toolbox) -> str:
         target = max(1, current.executors // 2)
     else:
         target = None
+    priced = _asks_cost(text) and all(p.cost is not None for p in points)
+    currency = toolbox.app_cost().currency if priced else None
     rows = [f"{p.executors:>4} executors: {units.duration(p.runtime_ms)}"
             + (f" ({units.duration(p.runtime_low_ms)} to {units.duration(p.runtime_high_ms)})" if p.runtime_low_ms is not None else "")
+            + (f", {units.money(p.cost, currency)}" if priced else "")
             + (" <- now" if p.current else "") for p in points]
     head = ""
     if target is not None:
         p = min(points, key=lambda w: abs(w.executors - target))
         head = (f"With {p.executors} executors the simulator predicts {units.duration(p.runtime_ms)} "
-                f"against {units.duration(current.runtime_ms)} now.\n")
-    return head + "Simulated runtime by executor count:\n" + "\n".join(rows)
+                f"against {units.duration(current.runtime_ms)} now")
+        if priced:
+            head += f", costing about {units.money(p.cost, currency)} against {units.money(current.cost, currency)} now"
+        head += ".\n"
+    title = "Simulated runtime and cost" if priced else "Simulated runtime"
+    return head + f"{title} by executor count:\n" + "\n".join(rows)
+
+
+def _asks_cost(text: str) -> bool:
+    return any(word in text for word in COST_WORDS)
+
+
+def slowest_stages(text: str, toolbox: Toolbox) -> str:
+    """The longest stages, then the longest one in detail."""
+    longest = toolbox.app_overview().longest_stages
+    if not longest:
+        return "No stage ran in this application."
+    ranking = "Longest stages: " + ", ".join(
+        f"{s.stage_id} ({units.duration(s.duration_ms)}, {units.count(s.num_tasks, 'task')})" for s in longest[:3]) + "."
+    return ranking + "\n" + stage(f"stage {longest[0].stage_id}", toolbox)
 
 
 def predicted(text: str, toolbox: Toolbox) -> str:
@@ -147,24 +171,38 @@ def skew(text: str, toolbox: Toolbox) -> str:
 
 def docs(text: str, toolbox: Toolbox) -> str:
     query = re.sub(r"^(docs?|documentation)\s+(about|on|for)\s+", "", text).strip() or text
+    if key := _CONFIG_KEY.search(text):
+        query = f"{key.group(0)} {query}"  # the key first: its catalog entry leads the passages
     passages = toolbox.search_docs(query, 3)
     if not passages:
         return "Nothing in the knowledge base matches that."
-    return "\n\n".join(f"{p.source} > {p.heading}\n{p.excerpt}" for p in passages)
+    return "\n\n".join(f"{citation_text(p)}\n{p.excerpt}" for p in passages)
 
 
 def _has(*words: str) -> Callable[[str], bool]:
     return lambda text: any(w in text for w in words)
 
 
+COST_WORDS = ("cost", "price", "money", "spend", "$")
+_CONFIG_KEY = re.compile(r"\b(?:spark|fs|hive|parquet)\.[a-z0-9_.]*[a-z0-9_]")
+_SLOWEST_STAGE = re.compile(r"\b(?:slowest|longest)\s+stages?\b|\bwhich\s+stages?\b.*\b(?:slow|long|time)")
+
+
+def _asks_about_a_key(text: str) -> bool:
+    """'what does spark.sql.adaptive.skewJoin.enabled do?': a key without a value to set."""
+    return _CONFIG_KEY.search(text) is not None and not changes_in(text)
+
+
 INTENTS: list[tuple[Callable[[str], bool], Callable[[str, Toolbox], str]]] = [
     (_has("help", "what can you"), lambda text, tb: HELP),
     (lambda t: re.match(r"\s*(docs?|documentation|explain|how do i)\b", t) is not None, docs),
     (lambda t: re.search(r"stage\s+#?\d+", t) is not None, stage),
+    (_asks_about_a_key, docs),
     (lambda t: bool(changes_in(t)), predicted),
+    (lambda t: _SLOWEST_STAGE.search(t) is not None, slowest_stages),
     (_has("what if", "executors", "double", "scale", "faster with"), what_if),
     (_has("config", "conf ", "--conf", "setting", "change", "paste"), config),
-    (_has("cost", "price", "money", "spend", "$"), cost),
+    (_has(*COST_WORDS), cost),
     (_has("skew", "straggler"), skew),
     (_has("documentation", " docs"), docs),
     (_has("summary", "overview", "what is this", "what is the app", "about this app"), overview),

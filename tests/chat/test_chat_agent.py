@@ -23,6 +23,25 @@ def test_offline_answers_come_from_the_same_tools(yarn_log: str) -> None:
     agent.close()
 
 
+def test_offline_chat_answers_slowest_stage_what_if_cost_and_a_named_setting(yarn_log: str) -> None:
+    agent = open_chat()
+    thread = agent.new_thread_id()
+    agent.load(thread, yarn_log)
+    slowest = "".join(agent.ask(thread, "which stage is the slowest?"))
+    assert slowest.startswith("Longest stages: 3 (18.6 s, 30 tasks), 0 (5.3 s, 1 task)"), slowest
+    assert "Stage 3 (saveAsTable" in slowest and "Findings on this stage" in slowest
+    priced = "".join(agent.ask(thread, "what would 20 executors cost?"))
+    run_cost = "".join(agent.ask(thread, "what did it cost?")).split("about ")[1].split(" ")[0].rstrip(",")
+    assert priced.startswith("With 20 executors the simulator predicts 43.7 s against 43.7 s now, costing about $"), priced
+    assert f"against {run_cost} now." in priced  # the observed row costs what the run cost
+    assert f"{run_cost} <- now" in priced
+    setting = "".join(agent.ask(thread, "what does spark.sql.adaptive.skewJoin.enabled do?"))
+    agent.close()
+    assert setting.startswith("Data skew in shuffles and joins > "), setting  # the docs, not the findings
+    assert "`spark.sql.adaptive.skewJoin.enabled`" in setting
+    assert "Longest stages" not in setting and "[moderate]" not in setting
+
+
 def test_offline_settings_what_if_is_answered_by_the_runtime_model(yarn_log: str) -> None:
     from models import predict_runtime
     from tools.eventlog import load_profile
