@@ -39,6 +39,8 @@ def test_offline_chat_answers_slowest_stage_what_if_cost_and_a_named_setting(yar
     agent.close()
     assert setting.startswith("Data skew in shuffles and joins > "), setting  # the docs, not the findings
     assert "`spark.sql.adaptive.skewJoin.enabled`" in setting
+    heading, excerpt = setting.split("\n")[:2]
+    assert not excerpt.startswith("Data skew"), "the excerpt repeats the heading path"
     assert "Longest stages" not in setting and "[moderate]" not in setting
 
 
