@@ -94,14 +94,14 @@ def render_summary(summary: BatchSummary, console: Console) -> None:
         console.print(table)
     if fleet.top_savings:
         table = Table(title="Biggest savings across the fleet", title_justify="left")
-        table.add_column("app", no_wrap=True)
-        table.add_column("name", max_width=16)
-        for name, justify in (("finding", "left"), ("severity", "left"), ("core-hours", "right"), ("cost", "right")):
-            table.add_column(name, justify=justify)
+        # the app and its finding share one wrapping column; figures never wrap (80 columns stay readable)
+        table.add_column("app / finding", ratio=1)
+        for name, justify in (("severity", "left"), ("core-hours", "right"), ("cost", "right")):
+            table.add_column(name, justify=justify, no_wrap=True)
         for item in fleet.top_savings:
-            table.add_row(item.app_id, escape(item.app_name or ""), f"{escape(item.title)} [dim]({item.rule_id})[/]",
-                          item.severity or "", _hours(item.savings_core_hours),
-                          money(item.savings_cost, item.currency))
+            app = f"[bold]{item.app_id}[/] {escape(item.app_name or '')}".rstrip()
+            table.add_row(f"{app}\n{escape(item.title)} [dim]({item.rule_id})[/]", item.severity or "",
+                          _hours(item.savings_core_hours), money(item.savings_cost, item.currency))
         console.print(table)
     if fleet.frequent_problems:
         table = Table(title="Most frequent problems", title_justify="left")

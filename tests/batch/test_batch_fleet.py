@@ -103,6 +103,13 @@ def test_the_batch_command_renders_the_summary_for_people(fleet):
     assert f"{good_logs()} analyzed" in result.output
     assert "Failed logs" in result.output and "corrupt zstd data" in result.output
     assert "Biggest savings across the fleet" in result.output
+    again = CliRunner().invoke(app, ["batch", str(fleet), "--json"])  # everything stored: the same fleet view
+    top = json.loads(again.output)["fleet"]["top_savings"]
+    assert top
+    for item in top:  # 80 columns (no terminal): each finding reads as text, not one word per line
+        assert " ".join(item["title"].split()[:3]) in result.output, item["title"]
+        assert f"({item['rule_id']})" in result.output
+    assert max(len(line) for line in result.output.splitlines()) <= 80
 
 
 def test_a_missing_folder_is_one_line_and_exit_2(tmp_path):
