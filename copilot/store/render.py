@@ -25,14 +25,26 @@ def render_list(rows: list[AppRow], console: Console) -> None:
     if not rows:
         console.print("No applications stored yet; run `copilot batch FOLDER` first.")
         return
+    # the app id is what `history show` takes: never cut (folded at worst); a narrow console gets the
+    # name under it, the start on two lines, short headers and no hash
+    wide = console.width >= 120
     table = Table()
-    for name, justify in (("app", "left"), ("name", "left"), ("started (UTC)", "left"), ("duration", "right"),
-                          ("cost", "right"), ("findings", "right"), ("savings core-h", "right"), ("hash", "left")):
-        table.add_column(name, justify=justify)
+    table.add_column("app", overflow="fold", ratio=None if wide else 1)
+    if wide:
+        table.add_column("name", ratio=1)
+    table.add_column("started (UTC)" if wide else "started", no_wrap=True)
+    for name, short in (("duration", "runtime"), ("cost", "cost"), ("findings", "finds"), ("savings core-h", "core-h")):
+        table.add_column(name if wide else short, justify="right", no_wrap=True)
+    if wide:
+        table.add_column("hash", no_wrap=True)
     for row in rows:
-        table.add_row(row.app_id, escape(row.app_name or ""), _when(row.start_time_ms), duration(row.duration_ms),
-                      money(row.cost, row.currency), str(row.findings or 0),
-                      f"{(row.savings_core_ms or 0) / 3.6e6:,.2f}", row.log_hash[:12])
+        name = escape(row.app_name or "")
+        started = _when(row.start_time_ms)
+        cells = [row.app_id, name, started] if wide else [row.app_id + (f"\n[dim]{name}[/]" if name else ""),
+                                                          started.replace(" ", "\n")]
+        cells += [duration(row.duration_ms), money(row.cost, row.currency), str(row.findings or 0),
+                  f"{(row.savings_core_ms or 0) / 3.6e6:,.2f}"]
+        table.add_row(*cells, *([row.log_hash[:12]] if wide else []))
     console.print(table)
 
 

@@ -32,6 +32,12 @@ def test_the_report_is_kept_once_per_log_and_history_shows_it(yarn_log):
     assert stored_rules == sorted(item.finding.rule_id for item in report.findings)
     listed = runner.invoke(app, ["history", "list", "--json"])
     assert [row["app_id"] for row in json.loads(listed.output)] == [app_id]
+    for columns in (80, 150):  # the id `history show` takes is never cut off
+        shown = runner.invoke(app, ["history", "list"], env={"COLUMNS": str(columns)})
+        assert max(len(line) for line in shown.stdout.splitlines()) <= columns
+        first_column = [line.split("│")[1].strip() for line in shown.stdout.splitlines() if line.startswith("│")]
+        assert app_id in (first_column[0], "".join(first_column[:2])), shown.stdout  # whole, or folded once
+        assert report.apps[0].app_name in shown.stdout
 
 
 def test_no_save_keeps_nothing(yarn_log):
