@@ -171,3 +171,27 @@ def test_idle_core_time_is_priced_once_by_the_idle_executor_finding(profile_of):
     assert findings_of("idle_executors", profile, quiet) == []
     [alone] = findings_of("driver_bound", profile, quiet)
     assert alone.estimated_savings.core_ms > 0  # now nobody else prices the executors' idle cores
+
+
+def test_driver_bound_savings_count_only_executors_alive_between_jobs(profile_of):
+    """Dynamic allocation: 9 executors over the run, few alive while no job ran; the saving never tops the idle time."""
+    import numpy as np
+
+    from tools.rules.executors import idle_core_time
+
+    profile = profile_of(f"{RAPIDS}/rp_sql_eventlog.zstd")
+    [driver] = findings_of("driver_bound", profile)
+    start, end = profile.start_time_ms, profile.end_time_ms
+    clock = np.arange(start, end)  # one point per millisecond, counted independently of the rule
+    job_running = np.zeros(clock.size, dtype=bool)
+    for job in profile.jobs:
+        job_running[(clock >= job.submission_time_ms) & (clock < (job.completion_time_ms or end))] = True
+    cores_between_jobs = 0
+    for executor in profile.executors:
+        if executor.executor_id != "driver":
+            alive = (clock >= executor.added_time_ms) & (clock < (executor.removed_time_ms or end))
+            cores_between_jobs += executor.cores * int((alive & ~job_running).sum())
+    assert driver.estimated_savings.core_ms == pytest.approx(cores_between_jobs / 2, rel=1e-3)
+    assert driver.estimated_savings.core_ms < idle_core_time(profile).idle_ms
+    every_core = profile.driver_time_ms * sum(e.cores for e in profile.executors if e.executor_id != "driver") / 2
+    assert driver.estimated_savings.core_ms < every_core / 2  # what it claimed before: all 9 executors, all along

@@ -225,21 +225,20 @@ def _allocated_core_ms(executors: list[ExecutorProfile], end_ms: int | None) -> 
 # ---------------------------------------------------------------- time accounting
 
 
+def merge_intervals(intervals: list[tuple[int | None, int | None]]) -> list[tuple[int, int]]:
+    """The union of [start, end] intervals as sorted disjoint intervals (missing ends ignored)."""
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted((s, e) for s, e in intervals if s is not None and e is not None and e >= s):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
 def _union_ms(intervals: list[tuple[int | None, int | None]]) -> int:
     """Total length of the union of [start, end] intervals (missing ends ignored)."""
-    spans = sorted((s, e) for s, e in intervals if s is not None and e is not None and e >= s)
-    total = 0
-    current_start = current_end = None
-    for start, end in spans:
-        if current_end is None or start > current_end:
-            if current_end is not None:
-                total += current_end - current_start
-            current_start, current_end = start, end
-        else:
-            current_end = max(current_end, end)
-    if current_end is not None:
-        total += current_end - current_start
-    return total
+    return sum(end - start for start, end in merge_intervals(intervals))
 
 
 def _critical_path_ms(stages: list[StageProfile]) -> int | None:

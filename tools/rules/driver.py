@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from tools.eventlog.build import merge_intervals
+from tools.eventlog.model import AppProfile
 from tools.findings import Finding, Recommendation, Savings, Severity
 from tools.rules.executors import idle_core_time
 from tools.rules.measure import ev, spark_size
@@ -63,11 +65,39 @@ def driver_savings(ctx: RuleContext, driver_ms: float, executor_cores: int) -> S
             method="Half the driver-only time; the executors' idle cores meanwhile are priced by the idle-executor "
             "finding, not counted twice.",
         )
+    between_jobs = cores_between_jobs_ms(ctx.profile)
+    if between_jobs is not None:
+        return Savings(
+            core_ms=between_jobs * 0.5,
+            wall_ms=driver_ms * 0.5,
+            method="Half the driver-only time and half the executor core time allocated while no job ran "
+            "(live executors' cores over those stretches).",
+        )
+    core_ms = driver_ms * executor_cores * 0.5
+    if measured is not None:  # never more than the run left idle
+        core_ms = min(core_ms, measured.idle_ms)
     return Savings(
-        core_ms=driver_ms * executor_cores * 0.5,
+        core_ms=core_ms,
         wall_ms=driver_ms * 0.5,
         method="Half the driver-only time, during which every executor core was allocated but idle.",
     )
+
+
+def cores_between_jobs_ms(profile: AppProfile) -> float | None:
+    """Executor core-ms allocated while no job ran; None when the log lacks executor start times or cores."""
+    end = profile.end_time_ms
+    jobs = merge_intervals([(j.submission_time_ms, j.completion_time_ms or end) for j in profile.jobs])
+    total, counted = 0.0, False
+    for executor in profile.executors:
+        if executor.executor_id == "driver" or not executor.cores or executor.added_time_ms is None:
+            continue
+        start, until = executor.added_time_ms, executor.removed_time_ms or end
+        if until is None or until < start:
+            continue
+        busy = sum(max(0, min(until, job_end) - max(start, job_start)) for job_start, job_end in jobs)
+        total += executor.cores * (until - start - busy)
+        counted = True
+    return total if counted else None
 
 
 @rule(
