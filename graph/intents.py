@@ -10,6 +10,7 @@ from graph.adapters import ToolUnavailable
 from graph.compose import conf_flags, conf_set_lines, evidence_line, stage_sentence
 from graph.question_changes import changes_in
 from graph.report_text import citation_text
+from graph.verify import CONFIG_KEY
 from graph.tools import Toolbox
 from tools.findings import Finding
 
@@ -171,7 +172,7 @@ def skew(text: str, toolbox: Toolbox) -> str:
 
 def docs(text: str, toolbox: Toolbox) -> str:
     query = re.sub(r"^(docs?|documentation)\s+(about|on|for)\s+", "", text).strip() or text
-    if key := _CONFIG_KEY.search(text):
+    if key := CONFIG_KEY.search(text):
         query = f"{key.group(0)} {query}"  # the key first: its catalog entry leads the passages
     passages = toolbox.search_docs(query, 3)
     if not passages:
@@ -184,13 +185,12 @@ def _has(*words: str) -> Callable[[str], bool]:
 
 
 COST_WORDS = ("cost", "price", "money", "spend", "$")
-_CONFIG_KEY = re.compile(r"\b(?:spark|fs|hive|parquet)\.[a-z0-9_.]*[a-z0-9_]")
 _SLOWEST_STAGE = re.compile(r"\b(?:slowest|longest)\s+stages?\b|\bwhich\s+stages?\b.*\b(?:slow|long|time)")
 
 
 def _asks_about_a_key(text: str) -> bool:
     """'what does spark.sql.adaptive.skewJoin.enabled do?': a key without a value to set."""
-    return _CONFIG_KEY.search(text) is not None and not changes_in(text)
+    return CONFIG_KEY.search(text) is not None and not changes_in(text)
 
 
 INTENTS: list[tuple[Callable[[str], bool], Callable[[str, Toolbox], str]]] = [
