@@ -183,6 +183,8 @@ class Nodes:
             for item in state.get("priced_findings") or state.get("findings") or []:
                 f = item.finding
                 query = f.doc_query or f"{f.category.replace('_', ' ')} {f.title}"
+                keys = [c.key for c in f.recommendation.config_changes if c.key not in query]
+                query = " ".join([query, *keys])  # a key named in full brings its own catalog entry first
                 found = adapters.search(query, 1, {"kind": "card", "category": f.category}, self.config)
                 found += adapters.search(query, k, {"kind": ["docs", "config"]}, self.config)
                 if not found:

@@ -166,3 +166,37 @@ def test_config_findings_carry_the_runtime_models_prediction_with_an_interval(ev
     assert effect is not None and effect.method.startswith("runtime model")
     assert effect.runtime_low_ms <= effect.runtime_after_ms <= effect.runtime_high_ms
     assert effect.runtime_before_ms == report.apps[0].duration_ms
+
+
+def test_a_finding_cites_the_catalog_entry_of_the_setting_it_changes(tmp_path, monkeypatch, shared_knowledge_index) -> None:
+    """The broadcast finding sets spark.sql.autoBroadcastJoinThreshold: that entry, not the AQE namesake, is cited."""
+    import shutil
+    from pathlib import Path
+
+    from copilot.settings import get_settings
+    from knowledge.api import ensure_default_index, open_index
+    from knowledge.catalog import ConfigCatalog, ConfigEntry, catalog_documents
+    from knowledge.index import KnowledgeIndex
+
+    ensure_default_index()  # the session's shared index (cards), built once
+    copy = tmp_path / "chroma"
+    shutil.copytree(shared_knowledge_index, copy)
+    shutil.copytree(KnowledgeIndex.lexical_dir(shared_knowledge_index).parent, KnowledgeIndex.lexical_dir(copy).parent)
+    entries = [  # the namesake shares more words with the finding's query than the key it changes
+        ConfigEntry(key="spark.sql.autoBroadcastJoinThreshold", default="10MB", version="1.1.0", scope="sql",
+                    meaning="Maximum size in bytes for a table that will be broadcast to all worker nodes when "
+                            "performing a join. -1 disables broadcasting."),
+        ConfigEntry(key="spark.sql.adaptive.autoBroadcastJoinThreshold", default="(none)", version="3.2.0", scope="sql",
+                    meaning="Maximum size in bytes for a table that will be broadcast to all worker nodes when "
+                            "performing a join in adaptive execution: broadcast the small side of a sort merge join "
+                            "instead of shuffling and sorting both sides."),
+    ]
+    open_index(copy).ingest_documents(catalog_documents(ConfigCatalog(spark_version="4.0.0", entries=entries)))
+    monkeypatch.setenv("COPILOT_CHROMA_DIR", str(copy))
+    get_settings.cache_clear()
+    workload = Path(__file__).parents[1] / "fixtures" / "workloads" / "skewed_join.zstd"
+    report = graph.analyze([str(workload)])
+    [broadcast] = [f for f in report.findings if f.finding.rule_id == "broadcast_join_missed"]
+    assert [c.key for c in broadcast.finding.recommendation.config_changes] == ["spark.sql.autoBroadcastJoinThreshold"]
+    config_citations = [c.heading for c in broadcast.citations if c.source.startswith("Spark 4.0.0 configuration")]
+    assert config_citations and config_citations[0].endswith("> spark.sql.autoBroadcastJoinThreshold"), broadcast.citations
