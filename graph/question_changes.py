@@ -13,7 +13,7 @@ import re
 _SIZE = r"(-?\d+(?:\.\d+)?\s*(?:[kmgt]i?b?|bytes?)?)"
 _NUMBER_WORDS = {"double": "2", "twice": "2", "triple": "3", "half": "0.5", "quadruple": "4"}
 
-_ASSIGNMENT = re.compile(r"\b(spark\.[a-z0-9_.]+|input\.scale)\s*[=:]\s*([^\s,;?]+)", re.I)
+_ASSIGNMENT = re.compile(r"\b(spark\.[a-z0-9_.]*[a-z0-9_]|input\.scale)(?:\s*[=:]\s*|\s+to\s+)([^\s,;?]+)", re.I)
 _PARTITIONS = re.compile(r"(?:(\d+)\s+(?:shuffle\s+)?partitions|shuffle\s+partitions\s+(?:to\s+|of\s+|=\s*|at\s+)?(\d+))")
 _AQE_ON = re.compile(r"\b(?:(?:enable|turn on|switch on|with)\s+(?:aqe|adaptive(?: query execution)?)"
                      r"|(?:aqe|adaptive(?: query execution)?)\s+(?:on|enabled|turned on))\b")
@@ -33,7 +33,7 @@ _EXECUTORS = re.compile(r"(\d+)\s+executors?")
 def changes_in(question: str) -> dict[str, str]:
     """The runtime-model settings `question` asks about (empty when it names none)."""
     text = question.lower()
-    changes = dict(_ASSIGNMENT.findall(question))
+    changes = {key: value.rstrip(".!") for key, value in _ASSIGNMENT.findall(question)}  # "... to 64." ends a sentence
     if match := _PARTITIONS.search(text):
         changes.setdefault("spark.sql.shuffle.partitions", match.group(1) or match.group(2))
     if _AQE_OFF.search(text):

@@ -19,6 +19,8 @@ from graph.question_changes import changes_in
     ("with half the data", {"input.scale": "0.5"}),
     ("double the data with 20 executors", {"input.scale": "2", "spark.executor.instances": "20"}),
     ("spark.sql.autoBroadcastJoinThreshold=100m, please", {"spark.sql.autoBroadcastJoinThreshold": "100m"}),
+    ("what if I set spark.executor.memory to 8g?", {"spark.executor.memory": "8g"}),
+    ("set spark.sql.shuffle.partitions to 64.", {"spark.sql.shuffle.partitions": "64"}),
 ])
 def test_settings_named_in_words_or_as_properties(question: str, changes: dict[str, str]) -> None:
     assert changes_in(question) == changes
@@ -30,6 +32,7 @@ def test_settings_named_in_words_or_as_properties(question: str, changes: dict[s
     "why is it slow?",
     "how is the data skewed",
     "docs about adaptive query execution",
+    "what does spark.sql.adaptive.skewJoin.enabled do?",  # a question about the key: the docs answer it
 ])
 def test_questions_without_a_model_setting_name_no_change(question: str) -> None:
     assert changes_in(question) == {}
