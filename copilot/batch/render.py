@@ -19,6 +19,7 @@ from rich.text import Text
 
 from copilot.batch.runner import BatchSummary, Progress
 from copilot.store.records import LogOutcome
+from copilot.store.render import failed_logs_table
 from graph.units import duration, money
 
 
@@ -86,16 +87,11 @@ def render_summary(summary: BatchSummary, console: Console) -> None:
         + f", estimated savings {fleet.savings_core_hours:,.2f} core-hours. Store: {summary.store_path}"
     )
     if summary.failures:
-        table = Table(title="Failed logs", title_justify="left")
-        table.add_column("log")
-        table.add_column("reason", style="red")
-        for failure in summary.failures:
-            table.add_row(escape(failure.log_path), escape(failure.reason))
-        console.print(table)
+        console.print(failed_logs_table("Failed logs", [(f.log_path, f.reason) for f in summary.failures]))
     if fleet.top_savings:
         table = Table(title="Biggest savings across the fleet", title_justify="left")
         # the app and its finding share one wrapping column; figures never wrap (80 columns stay readable)
-        table.add_column("app / finding", ratio=1)
+        table.add_column("app / finding", ratio=1, overflow="fold")
         for name, justify in (("severity", "left"), ("core-hours", "right"), ("cost", "right")):
             table.add_column(name, justify=justify, no_wrap=True)
         for item in fleet.top_savings:
@@ -113,10 +109,10 @@ def render_summary(summary: BatchSummary, console: Console) -> None:
         console.print(table)
     if fleet.slowest_apps:
         table = Table(title="Slowest apps", title_justify="left")
-        for name, justify in (("app", "left"), ("name", "left"), ("duration", "right"), ("cost", "right"),
-                              ("findings", "right")):
-            table.add_column(name, justify=justify)
+        table.add_column("app / name", ratio=1, overflow="fold")
+        for name in ("duration", "cost", "findings"):
+            table.add_column(name, justify="right", no_wrap=True)
         for app in fleet.slowest_apps:
-            table.add_row(app.app_id, escape(app.app_name or ""), duration(app.duration_ms),
-                          money(app.cost, app.currency), str(app.findings or 0))
+            name = f"\n[dim]{escape(app.app_name)}[/]" if app.app_name else ""
+            table.add_row(app.app_id + name, duration(app.duration_ms), money(app.cost, app.currency), str(app.findings or 0))
         console.print(table)

@@ -21,29 +21,57 @@ def _when(ms: int | None) -> str:
     return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).strftime("%Y-%m-%d %H:%M")
 
 
+WIDE_COLUMNS = 120  # below this, secondary values go under the id and headers get short
+
+
+def _id_column(table: Table, title: str) -> None:
+    """An id the user passes back to a command (app id, run id): folded when narrow, never cut to '…'."""
+    table.add_column(title, overflow="fold", ratio=1)
+
+
+def _figure_columns(table: Table, titles: list[str]) -> None:
+    for title in titles:
+        table.add_column(title, justify="right", no_wrap=True)
+
+
+def failed_logs_table(title: str, rows: list[tuple[str, str]]) -> Table:
+    """Logs that could not be analyzed, with why: the path folded (never cut), the reason without the path again."""
+    table = Table(title=title, title_justify="left")
+    table.add_column("log", overflow="fold")
+    table.add_column("reason", style="red", overflow="fold")
+    for path, reason in rows:
+        reason = reason or ""
+        if reason.startswith(path + ": "):
+            reason = reason[len(path) + 2:]
+        table.add_row(escape(path), escape(reason))
+    return table
+
+
+def _started(text: str, wide: bool) -> str:
+    """'2021-10-19 18:38' on one line, or date over time when narrow."""
+    return text if wide else text.replace(" ", "\n", 1)
+
+
 def render_list(rows: list[AppRow], console: Console) -> None:
     if not rows:
         console.print("No applications stored yet; run `copilot batch FOLDER` first.")
         return
-    # the app id is what `history show` takes: never cut (folded at worst); a narrow console gets the
-    # name under it, the start on two lines, short headers and no hash
-    wide = console.width >= 120
+    # the app id is what `history show` takes; a narrow console gets the name under it and no hash
+    wide = console.width >= WIDE_COLUMNS
     table = Table()
-    table.add_column("app", overflow="fold", ratio=None if wide else 1)
+    _id_column(table, "app")
     if wide:
         table.add_column("name", ratio=1)
     table.add_column("started (UTC)" if wide else "started", no_wrap=True)
-    for name, short in (("duration", "runtime"), ("cost", "cost"), ("findings", "finds"), ("savings core-h", "core-h")):
-        table.add_column(name if wide else short, justify="right", no_wrap=True)
+    _figure_columns(table, ["duration", "cost", "findings", "savings core-h"] if wide
+                    else ["runtime", "cost", "finds", "core-h"])
     if wide:
         table.add_column("hash", no_wrap=True)
     for row in rows:
         name = escape(row.app_name or "")
-        started = _when(row.start_time_ms)
-        cells = [row.app_id, name, started] if wide else [row.app_id + (f"\n[dim]{name}[/]" if name else ""),
-                                                          started.replace(" ", "\n")]
-        cells += [duration(row.duration_ms), money(row.cost, row.currency), str(row.findings or 0),
-                  f"{(row.savings_core_ms or 0) / 3.6e6:,.2f}"]
+        cells = [row.app_id, name] if wide else [row.app_id + (f"\n[dim]{name}[/]" if name else "")]
+        cells += [_started(_when(row.start_time_ms), wide), duration(row.duration_ms), money(row.cost, row.currency),
+                  str(row.findings or 0), f"{(row.savings_core_ms or 0) / 3.6e6:,.2f}"]
         table.add_row(*cells, *([row.log_hash[:12]] if wide else []))
     console.print(table)
 
@@ -95,35 +123,50 @@ def render_comparison(c: Comparison, console: Console) -> None:
 
 
 def render_trend(trend: Trend, console: Console) -> None:
+    currency = trend.runs[0].app.currency if trend.runs else None
     console.print(f"[bold]{escape(trend.job_name)}[/]: {len(trend.runs)} runs, median {duration(trend.median_duration_ms)}"
-                  + (f", median cost {trend.median_cost:,.2f}" if trend.median_cost is not None else ""))
+                  + (f", median cost {money(trend.median_cost, currency)}" if trend.median_cost is not None else ""))
+    wide = console.width >= WIDE_COLUMNS
     table = Table()
-    for name, justify in (("app", "left"), ("started (UTC)", "left"), ("duration", "right"), ("vs median", "right"),
-                          ("cost", "right"), ("findings", "right"), ("", "left")):
-        table.add_column(name, justify=justify)
+    _id_column(table, "app")
+    table.add_column("started (UTC)" if wide else "started", no_wrap=True)
+    _figure_columns(table, ["duration", "vs median", "cost", "findings"] if wide else ["runtime", "vs med", "cost", "finds"])
+    if wide:
+        table.add_column("", no_wrap=True)
     for run in trend.runs:
         vs = f"{run.vs_median:.2f}x" if run.vs_median else "-"
-        flag = "[bold red]REGRESSION[/]" if run.regression else ""
-        table.add_row(run.app.app_id, _when(run.app.start_time_ms), duration(run.app.duration_ms), vs,
-                      money(run.app.cost, run.app.currency), str(run.app.findings or 0), flag)
+        if run.regression and not wide:  # no room for a flag column: the ratio itself is flagged
+            vs = f"[bold red]{vs}![/]"
+        cells = [run.app.app_id, _started(_when(run.app.start_time_ms), wide), duration(run.app.duration_ms), vs,
+                 money(run.app.cost, run.app.currency), str(run.app.findings or 0)]
+        table.add_row(*cells, *(["[bold red]REGRESSION[/]" if run.regression else ""] if wide else []))
     console.print(table)
+    if trend.regressions and not wide:
+        console.print(f"[bold red]![/] a regression: more than {1 + trend.threshold:g}x the median of the job's other runs")
     for run in trend.regressions:
         console.print(f"[red]Regression:[/] {escape(run.explanation)}")
 
 
 def render_runs(runs: list[BatchRun], failures: list[FailedLogRow], console: Console) -> None:
+    wide = console.width >= WIDE_COLUMNS
     table = Table(title="Batch runs", title_justify="left")
-    for name in ("run", "started", "engine", "status", "found", "analyzed", "skipped", "failed", "source"):
-        table.add_column(name)
+    _id_column(table, "run" if wide else "run / source")
+    table.add_column("started", no_wrap=True)
+    if wide:
+        table.add_column("engine", no_wrap=True)
+    table.add_column("status" if wide else "status / engine", no_wrap=True)
+    _figure_columns(table, ["found", "analyzed", "skipped", "failed"] if wide else ["found/new/\nskip/fail"])
+    if wide:
+        table.add_column("source", overflow="fold", ratio=1)
     for run in runs:
-        table.add_row(run.run_id, (run.started_at or "")[:19], run.engine or "", run.status or "",
-                      *(str(v if v is not None else "-") for v in (run.discovered, run.analyzed, run.skipped,
-                                                                  run.failed)), escape(run.source or ""))
+        counts = [str(v if v is not None else "-") for v in (run.discovered, run.analyzed, run.skipped, run.failed)]
+        started = _started((run.started_at or "")[:19], wide)
+        if wide:
+            table.add_row(run.run_id, started, run.engine or "", run.status or "", *counts, escape(run.source or ""))
+        else:
+            table.add_row(f"{run.run_id}\n[dim]{escape(run.source or '')}[/]", started,
+                          f"{run.status or ''}\n[dim]{run.engine or ''}[/]", "/".join(counts))
     console.print(table)
     if failures:
-        failed = Table(title="Logs that failed (retry with copilot batch --retry-failed)", title_justify="left")
-        failed.add_column("log")
-        failed.add_column("reason", style="red")
-        for row in failures:
-            failed.add_row(escape(row.log_path), escape(row.reason or ""))
-        console.print(failed)
+        console.print(failed_logs_table("Logs that failed (retry with copilot batch --retry-failed)",
+                                        [(row.log_path, row.reason or "") for row in failures]))

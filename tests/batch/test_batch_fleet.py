@@ -102,6 +102,7 @@ def test_the_batch_command_renders_the_summary_for_people(fleet):
     assert result.exit_code == 0, result.output
     assert f"{good_logs()} analyzed" in result.output
     assert "Failed logs" in result.output and "corrupt zstd data" in result.output
+    assert "…" not in result.output  # paths fold at 80 columns, never cut
     assert "Biggest savings across the fleet" in result.output
     again = CliRunner().invoke(app, ["batch", str(fleet), "--json"])  # everything stored: the same fleet view
     top = json.loads(again.output)["fleet"]["top_savings"]
@@ -110,6 +111,10 @@ def test_the_batch_command_renders_the_summary_for_people(fleet):
         assert " ".join(item["title"].split()[:3]) in result.output, item["title"]
         assert f"({item['rule_id']})" in result.output
     assert max(len(line) for line in result.output.splitlines()) <= 80
+    runs = CliRunner().invoke(app, ["history", "runs"])  # 80 columns: the run id (and its source) whole
+    assert runs.exit_code == 0, runs.output
+    assert json.loads(again.output)["run_id"] in runs.output and "…" not in runs.output
+    assert max(len(line) for line in runs.output.splitlines()) <= 80
 
 
 def test_a_missing_folder_is_one_line_and_exit_2(tmp_path):

@@ -83,3 +83,19 @@ def test_an_unknown_application_is_one_line_and_exit_2(store):
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0
     assert "no stored application matches 'app-that-never-ran'" in result.stderr
+
+
+@pytest.mark.parametrize("columns", [80, 150])
+def test_history_tables_keep_every_app_id_whole_at_any_width(store, outcomes, columns):
+    """The ids are what `history show` takes: at 80 columns they may fold onto a second line, never end in '…'."""
+    runner = CliRunner()
+    for command in (["history", "list"], ["history", "trend", "Spark shell"]):
+        result = runner.invoke(app, command, env={"COLUMNS": str(columns)})
+        assert result.exit_code == 0, result.output
+        lines = result.stdout.splitlines()
+        assert max(len(line) for line in lines) <= columns
+        first_column = "".join(line.split("│")[1].strip() for line in lines if line.startswith("│"))
+        shell_apps = [o.record.app_id for o in outcomes if o.record.app_name == "Spark shell"]
+        for app_id in (shell_apps if command[1] == "trend" else [o.record.app_id for o in outcomes]):
+            assert app_id in first_column, (app_id, result.stdout)
+        assert "…" not in result.stdout
