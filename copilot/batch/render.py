@@ -19,7 +19,7 @@ from rich.text import Text
 
 from copilot.batch.runner import BatchSummary, Progress
 from copilot.store.records import LogOutcome
-from copilot.store.render import failed_logs_table
+from copilot.store.render import failed_logs_table, figure_columns, id_column, with_name
 from graph.units import duration, money
 
 
@@ -91,9 +91,9 @@ def render_summary(summary: BatchSummary, console: Console) -> None:
     if fleet.top_savings:
         table = Table(title="Biggest savings across the fleet", title_justify="left")
         # the app and its finding share one wrapping column; figures never wrap (80 columns stay readable)
-        table.add_column("app / finding", ratio=1, overflow="fold")
-        for name, justify in (("severity", "left"), ("core-hours", "right"), ("cost", "right")):
-            table.add_column(name, justify=justify, no_wrap=True)
+        id_column(table, "app / finding")
+        table.add_column("severity", no_wrap=True)
+        figure_columns(table, ["core-hours", "cost"])
         for item in fleet.top_savings:
             app = f"[bold]{item.app_id}[/] {escape(item.app_name or '')}".rstrip()
             table.add_row(f"{app}\n{escape(item.title)} [dim]({item.rule_id})[/]", item.severity or "",
@@ -109,10 +109,9 @@ def render_summary(summary: BatchSummary, console: Console) -> None:
         console.print(table)
     if fleet.slowest_apps:
         table = Table(title="Slowest apps", title_justify="left")
-        table.add_column("app / name", ratio=1, overflow="fold")
-        for name in ("duration", "cost", "findings"):
-            table.add_column(name, justify="right", no_wrap=True)
+        id_column(table, "app / name")
+        figure_columns(table, ["duration", "cost", "findings"])
         for app in fleet.slowest_apps:
-            name = f"\n[dim]{escape(app.app_name)}[/]" if app.app_name else ""
-            table.add_row(app.app_id + name, duration(app.duration_ms), money(app.cost, app.currency), str(app.findings or 0))
+            table.add_row(with_name(app.app_id, app.app_name), duration(app.duration_ms), money(app.cost, app.currency),
+                          str(app.findings or 0))
         console.print(table)

@@ -24,12 +24,13 @@ def _when(ms: int | None) -> str:
 WIDE_COLUMNS = 120  # below this, secondary values go under the id and headers get short
 
 
-def _id_column(table: Table, title: str) -> None:
+def id_column(table: Table, title: str) -> None:
     """An id the user passes back to a command (app id, run id): folded when narrow, never cut to '…'."""
     table.add_column(title, overflow="fold", ratio=1)
 
 
-def _figure_columns(table: Table, titles: list[str]) -> None:
+def figure_columns(table: Table, titles: list[str]) -> None:
+    """Right-aligned figures that never wrap (a duration or a price split over two lines misreads)."""
     for title in titles:
         table.add_column(title, justify="right", no_wrap=True)
 
@@ -47,6 +48,11 @@ def failed_logs_table(title: str, rows: list[tuple[str, str]]) -> Table:
     return table
 
 
+def with_name(app_id: str, name: str | None) -> str:
+    """An app id with its (escaped, dimmed) name on the line below, for one narrow column."""
+    return app_id + (f"\n[dim]{escape(name)}[/]" if name else "")
+
+
 def _started(text: str, wide: bool) -> str:
     """'2021-10-19 18:38' on one line, or date over time when narrow."""
     return text if wide else text.replace(" ", "\n", 1)
@@ -59,17 +65,16 @@ def render_list(rows: list[AppRow], console: Console) -> None:
     # the app id is what `history show` takes; a narrow console gets the name under it and no hash
     wide = console.width >= WIDE_COLUMNS
     table = Table()
-    _id_column(table, "app")
+    id_column(table, "app")
     if wide:
         table.add_column("name", ratio=1)
     table.add_column("started (UTC)" if wide else "started", no_wrap=True)
-    _figure_columns(table, ["duration", "cost", "findings", "savings core-h"] if wide
+    figure_columns(table, ["duration", "cost", "findings", "savings core-h"] if wide
                     else ["runtime", "cost", "finds", "core-h"])
     if wide:
         table.add_column("hash", no_wrap=True)
     for row in rows:
-        name = escape(row.app_name or "")
-        cells = [row.app_id, name] if wide else [row.app_id + (f"\n[dim]{name}[/]" if name else "")]
+        cells = [row.app_id, escape(row.app_name or "")] if wide else [with_name(row.app_id, row.app_name)]
         cells += [_started(_when(row.start_time_ms), wide), duration(row.duration_ms), money(row.cost, row.currency),
                   str(row.findings or 0), f"{(row.savings_core_ms or 0) / 3.6e6:,.2f}"]
         table.add_row(*cells, *([row.log_hash[:12]] if wide else []))
@@ -128,9 +133,9 @@ def render_trend(trend: Trend, console: Console) -> None:
                   + (f", median cost {money(trend.median_cost, currency)}" if trend.median_cost is not None else ""))
     wide = console.width >= WIDE_COLUMNS
     table = Table()
-    _id_column(table, "app")
+    id_column(table, "app")
     table.add_column("started (UTC)" if wide else "started", no_wrap=True)
-    _figure_columns(table, ["duration", "vs median", "cost", "findings"] if wide else ["runtime", "vs med", "cost", "finds"])
+    figure_columns(table, ["duration", "vs median", "cost", "findings"] if wide else ["runtime", "vs med", "cost", "finds"])
     if wide:
         table.add_column("", no_wrap=True)
     for run in trend.runs:
@@ -150,12 +155,12 @@ def render_trend(trend: Trend, console: Console) -> None:
 def render_runs(runs: list[BatchRun], failures: list[FailedLogRow], console: Console) -> None:
     wide = console.width >= WIDE_COLUMNS
     table = Table(title="Batch runs", title_justify="left")
-    _id_column(table, "run" if wide else "run / source")
+    id_column(table, "run" if wide else "run / source")
     table.add_column("started", no_wrap=True)
     if wide:
         table.add_column("engine", no_wrap=True)
     table.add_column("status" if wide else "status / engine", no_wrap=True)
-    _figure_columns(table, ["found", "analyzed", "skipped", "failed"] if wide else ["found/new/\nskip/fail"])
+    figure_columns(table, ["found", "analyzed", "skipped", "failed"] if wide else ["found/new/\nskip/fail"])
     if wide:
         table.add_column("source", overflow="fold", ratio=1)
     for run in runs:
