@@ -76,7 +76,10 @@ def findings(text: str, toolbox: Toolbox, only: Callable[[Finding], bool] = lamb
 
 
 def stage(text: str, toolbox: Toolbox) -> str:
-    stage_id = int(re.search(r"stage\s+#?(\d+)", text).group(1))
+    return _stage_answer(int(re.search(r"stage\s+#?(\d+)", text).group(1)), toolbox)
+
+
+def _stage_answer(stage_id: int, toolbox: Toolbox) -> str:
     try:
         details = toolbox.stage_details(stage_id)
     except ToolUnavailable as exc:
@@ -130,7 +133,7 @@ def slowest_stages(text: str, toolbox: Toolbox) -> str:
         return "No stage ran in this application."
     ranking = "Longest stages: " + ", ".join(
         f"{s.stage_id} ({units.duration(s.duration_ms)}, {units.count(s.num_tasks, 'task')})" for s in longest[:3]) + "."
-    return ranking + "\n" + stage(f"stage {longest[0].stage_id}", toolbox)
+    return ranking + "\n" + _stage_answer(longest[0].stage_id, toolbox)
 
 
 def predicted(text: str, toolbox: Toolbox) -> str:
