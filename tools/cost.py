@@ -8,7 +8,6 @@ application ended); the driver for the whole application. Prices come from
 
 from __future__ import annotations
 
-import re
 import tomllib
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from tools.errors import ConfigurationError
 from tools.eventlog.model import AppProfile, ExecutorProfile
+from tools.eventlog.master import local_master
 from tools.findings import Finding
 from tools.units import parse_size
 
@@ -172,13 +172,6 @@ def container_memory_gb(profile: AppProfile, role: str) -> float:
     return (heap + overhead + extra) / MIB_PER_GB
 
 
-def _local_cores(master: str | None) -> int | None:
-    match = re.fullmatch(r"local(?:-cluster)?\[(\d+)(?:,\s*\d+)*\]", (master or "").strip())
-    if match:
-        return int(match.group(1))
-    return 1 if (master or "").strip() == "local" else None
-
-
 def _app_bounds(profile: AppProfile) -> tuple[float, float]:
     start = profile.start_time_ms
     end = profile.end_time_ms
@@ -205,7 +198,8 @@ def app_cost(profile: AppProfile, pricing: Pricing, include_driver: bool = True)
     default_cores = int(profile.property("spark.executor.cores") or 0) or None
     executor_gb = container_memory_gb(profile, "executor")
     executors = list(profile.executors)
-    local_cores = _local_cores(profile.master)
+    local = local_master(profile.master)
+    local_cores = local.total_cores if local is not None else None
     if not executors and local_cores is not None:
         # local mode: the driver JVM runs the tasks; charge it as one executor with the local[N] cores
         executors = [ExecutorProfile(executor_id="driver", cores=local_cores, added_time_ms=int(start), removed_time_ms=int(end), task_time_ms=profile.used_core_ms or 0.0)]
@@ -274,7 +268,8 @@ def price_per_core_ms(profile: AppProfile, pricing: Pricing) -> float:
     cores = int(profile.property("spark.executor.cores") or 0) or None
     if cores is None:
         known = [e.cores for e in profile.executors if e.cores]
-        cores = known[0] if known else (_local_cores(profile.master) or 1)
+        local = local_master(profile.master)
+        cores = known[0] if known else ((local.cores if local is not None else None) or 1)
     role = "executor" if any(e.executor_id != "driver" for e in profile.executors) else "driver"
     gb_per_core = container_memory_gb(profile, role) / cores
     return (core_price + gb_per_core * gb_price) / MS_PER_HOUR

@@ -14,17 +14,16 @@ from __future__ import annotations
 
 import heapq
 import math
-import re
 from dataclasses import dataclass, field
 
 import numpy as np
 from pydantic import BaseModel, Field
 
 from tools.errors import ModelError
+from tools.eventlog.master import local_master
 from tools.eventlog.model import AppProfile, StageProfile
 
 DEFAULT_FACTORS: tuple[float, ...] = (0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0)
-_LOCAL_MASTER = re.compile(r"^local(?:-cluster)?\[(\d+|\*)(?:\s*,\s*\d+)?\]$")
 
 
 class SimulationResult(BaseModel):
@@ -162,16 +161,14 @@ def observed_resources(profile: AppProfile) -> Resources:
         count = _peak_concurrent_executors(profile) or len(executors)
         return Resources(count, cores, "executor events", dynamic, caveats)
     master = (profile.master or props.get("spark.master") or "").strip()
-    local = _LOCAL_MASTER.match(master)
+    local = local_master(master)
     instances = _int(props.get("spark.executor.instances"))
     if instances and default_cores:
         return Resources(instances, default_cores, "spark.executor.instances/cores", dynamic, caveats)
-    if master == "local":
-        return Resources(1, 1, "master local", False, caveats)
-    if local and local.group(1) != "*":
-        return Resources(1, int(local.group(1)), f"master {master}", False, caveats)
+    if local is not None and local.cores is not None:
+        return Resources(local.executors, local.cores, f"master {master}", False, caveats)
     driver_cores = [e.cores for e in profile.executors if e.executor_id == "driver" and e.cores]
-    if master.startswith("local") and driver_cores:  # local[*]: the driver's executor entry says how many cores it had
+    if local is not None and driver_cores:  # local[*]: the driver's executor entry says how many cores it had
         return Resources(1, driver_cores[0], f"master {master}, driver executor cores", False, caveats)
     inferred = _inferred_slots(profile)
     caveats.append(f"executor layout not in the log; inferred {inferred} slots from observed task concurrency")

@@ -7,13 +7,13 @@ task totals, streaming summaries. Free text is redacted here, once.
 
 from __future__ import annotations
 
-import re
 import statistics
 from datetime import datetime
 from typing import Any
 
 from tools.eventlog.aggregate import Aggregator, SqlState, StageState, StreamState
 from tools.eventlog.events import SparkPlanInfo
+from tools.eventlog.master import local_master
 from tools.eventlog.model import (
     AppProfile,
     ExecutorProfile,
@@ -188,15 +188,6 @@ def _jobs(agg: Aggregator, end_ms: int | None) -> list[JobProfile]:
 # ---------------------------------------------------------------- executors
 
 
-def _local_cores(master: str | None) -> int | None:
-    if not master:
-        return None
-    if master == "local":
-        return 1
-    match = re.fullmatch(r"local\[(\d+)(?:,\s*\d+)?\]", master)
-    return int(match.group(1)) if match else None
-
-
 def _executors(agg: Aggregator, master: str | None) -> list[ExecutorProfile]:
     """Executors by id; the driver only when it ran tasks itself (local mode)."""
     out = []
@@ -204,8 +195,9 @@ def _executors(agg: Aggregator, master: str | None) -> list[ExecutorProfile]:
         if executor.executor_id == "driver":
             if executor.task_count == 0:
                 continue
-            if executor.cores is None:
-                executor.cores = _local_cores(master)
+            local = local_master(master)
+            if executor.cores is None and local is not None and not local.cluster:
+                executor.cores = local.cores
         out.append(executor)
     return sorted(out, key=lambda e: (not e.executor_id.isdigit(), int(e.executor_id) if e.executor_id.isdigit() else 0, e.executor_id))
 

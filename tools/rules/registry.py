@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from tools.eventlog.model import AppProfile, ExecutorProfile, SqlExecution, StageProfile
+from tools.eventlog.master import local_master
 from tools.findings import Category, ConfigChange, Evidence, Finding, Recommendation, Savings, Severity
 from tools.rules.thresholds import RuleThresholds
 
@@ -88,9 +89,6 @@ def load_rules() -> dict[str, Rule]:
     return RULES
 
 
-_LOCAL_MASTER = re.compile(r"^local(?:-cluster)?\[(\*|\d+)")
-
-
 @dataclass
 class RuleContext:
     """What a rule reads: the profile, the thresholds, and facts derived once for all rules."""
@@ -107,9 +105,9 @@ class RuleContext:
         if executors:
             return peak_concurrent_cores(executors)
         master = self.profile.master or self.profile.property("spark.master") or ""
-        match = _LOCAL_MASTER.match(master)
-        if match and match.group(1) != "*":
-            return int(match.group(1))
+        local = local_master(master)
+        if local is not None and local.total_cores is not None:
+            return local.total_cores
         per_executor = self.int_property("spark.executor.cores")
         instances = self.int_property("spark.executor.instances")
         if per_executor and instances:
