@@ -222,12 +222,15 @@ def evidence_line(e) -> str:
 
 
 def total_savings(report: Report) -> str:
-    """Core time and money all findings together could save per run (empty when nothing is estimated)."""
+    """Core time, memory and money all findings together could save per run (empty when nothing is estimated)."""
     core_ms = sum(f.finding.estimated_savings.core_ms for f in report.findings)
+    memory_gb_ms = sum(f.finding.estimated_savings.memory_gb_ms for f in report.findings)
     money = [f.finding.estimated_savings for f in report.findings if f.finding.estimated_savings.cost]
-    if not core_ms:
+    amounts = ([f"{units.duration(core_ms)} of executor core time"] if core_ms else []) + (
+        [f"{units.gb_hours(memory_gb_ms)} of executor memory"] if memory_gb_ms else [])
+    if not amounts:
         return ""
-    text = f"{units.duration(core_ms)} of executor core time per run"
+    text = " and ".join(amounts) + " per run"
     if money:
         text += f" ({units.money(sum(s.cost for s in money), money[0].currency)})"
     return text
@@ -264,8 +267,9 @@ def evidence_digest(report: Report) -> str:
         for c in f.recommendation.config_changes:
             lines.append(f"  config: {c.key}={c.value} (current {c.current or 'default'})")
         s = f.estimated_savings
-        if s.core_ms or s.wall_ms or s.cost:
+        if s.core_ms or s.wall_ms or s.memory_gb_ms or s.cost:
             lines.append(f"  savings: {units.duration(s.core_ms)} core time, {units.duration(s.wall_ms)} wall time"
+                         + (f", {units.gb_hours(s.memory_gb_ms)} executor memory" if s.memory_gb_ms else "")
                          + (f", {units.money(s.cost, s.currency)}" if s.cost is not None else ""))
         if item.predicted_effect:
             e = item.predicted_effect

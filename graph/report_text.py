@@ -15,6 +15,8 @@ def savings_text(item: ReportFinding) -> str:
         parts.append(f"{units.duration(s.core_ms)} core time")
     if s.wall_ms:
         parts.append(f"{units.duration(s.wall_ms)} wall time")
+    if s.memory_gb_ms:
+        parts.append(f"{units.gb_hours(s.memory_gb_ms)} executor memory")
     return ", ".join(parts) if parts else "not estimated"
 
 

@@ -21,6 +21,12 @@ def money(amount: float | None, currency: str | None = "USD") -> str:
     return f"{symbol}{text}" if symbol else f"{text} {currency or ''}".strip()
 
 
+def gb_hours(gb_ms: float) -> str:
+    """Memory held over time, from GB-milliseconds: '0.86 GB-h'."""
+    hours = gb_ms / 3_600_000
+    return f"{hours:,.2f} GB-h" if hours >= 0.01 else f"{hours:.4f} GB-h"
+
+
 def speed_change(speedup: float) -> str:
     """'1.50x faster' / '1.10x slower' / 'about the same' from a speed-up (runtime before / runtime after)."""
     if speedup <= 0:

@@ -14,8 +14,8 @@ from pathlib import Path
 from pydantic import BaseModel, Field, ValidationError
 
 from tools.errors import ConfigurationError
-from tools.eventlog.model import AppProfile, ExecutorProfile
 from tools.eventlog.master import local_master
+from tools.eventlog.model import AppProfile, ExecutorProfile
 from tools.findings import Finding
 from tools.units import parse_size
 
@@ -160,9 +160,10 @@ def memory_mib(value: str | None, default_mib: int = DEFAULT_MEMORY_MIB) -> floa
     return float(default_mib) if size is None else size / 1024**2
 
 
-def container_memory_gb(profile: AppProfile, role: str) -> float:
-    """Heap plus overhead (and PySpark / off-heap memory when set) of one executor or the driver, in GB."""
-    heap = memory_mib(profile.property(f"spark.{role}.memory"))
+def container_memory_gb(profile: AppProfile, role: str, heap_mib: float | None = None) -> float:
+    """Heap plus overhead (and PySpark / off-heap memory when set) of one executor or the driver, in GB;
+    `heap_mib` replaces the configured heap (the overhead follows it unless set explicitly)."""
+    heap = memory_mib(profile.property(f"spark.{role}.memory")) if heap_mib is None else heap_mib
     overhead_text = profile.property(f"spark.{role}.memoryOverhead")
     factor = float(profile.property(f"spark.{role}.memoryOverheadFactor", str(OVERHEAD_FACTOR)) or OVERHEAD_FACTOR)
     overhead = memory_mib(overhead_text) if overhead_text else max(MIN_OVERHEAD_MIB, heap * factor)
@@ -187,6 +188,14 @@ def _executor_lifetime_ms(executor: ExecutorProfile, start: float, end: float) -
     added = executor.added_time_ms if executor.added_time_ms is not None else start
     removed = executor.removed_time_ms if executor.removed_time_ms is not None else end
     return max(0.0, float(removed) - float(added))
+
+
+def memory_freed_gb_ms(profile: AppProfile, heap_mib: float) -> float:
+    """Executor container memory (GB-ms) a run would not have held with `heap_mib` of heap per executor."""
+    freed_gb = container_memory_gb(profile, "executor") - container_memory_gb(profile, "executor", heap_mib)
+    start, end = _app_bounds(profile)
+    held_ms = sum(_executor_lifetime_ms(e, start, end) for e in profile.executors if e.executor_id != "driver")
+    return max(0.0, freed_gb) * held_ms
 
 
 def app_cost(profile: AppProfile, pricing: Pricing, include_driver: bool = True) -> AppCost:
@@ -276,13 +285,16 @@ def price_per_core_ms(profile: AppProfile, pricing: Pricing) -> float:
 
 
 def price_findings(findings: list[Finding], profile: AppProfile, pricing: Pricing) -> list[Finding]:
-    """Copies of `findings` with `estimated_savings.cost` and `currency` filled from their core-ms savings
-    (cost stays None for a finding whose core-time savings were not estimated)."""
+    """Copies of `findings` with `estimated_savings.cost` and `currency` filled from their core-time and memory
+    savings (cost stays None for a finding that estimated neither, or only memory under an instance price,
+    where memory is part of the instance)."""
     rate = price_per_core_ms(profile, pricing)
+    gb_rate = pricing.rates()[1] / MS_PER_HOUR
     priced = []
     for finding in findings:
-        core_ms = finding.estimated_savings.core_ms
-        savings = finding.estimated_savings.model_copy(update={"cost": core_ms * rate if core_ms > 0 else None, "currency": pricing.currency})
+        s = finding.estimated_savings
+        money = max(0.0, s.core_ms) * rate + max(0.0, s.memory_gb_ms) * gb_rate
+        savings = s.model_copy(update={"cost": money if money > 0 else None, "currency": pricing.currency})
         priced.append(finding.model_copy(update={"estimated_savings": savings}))
     return priced
 

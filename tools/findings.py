@@ -69,6 +69,7 @@ class Recommendation(BaseModel):
 class Savings(BaseModel):
     core_ms: float = 0.0
     wall_ms: float = 0.0
+    memory_gb_ms: float = 0.0  # executor container memory freed x the time it was held (GB-ms)
     method: str = ""  # how it was estimated, in a sentence
     cost: float | None = None  # money, filled by tools.cost
     currency: str | None = None

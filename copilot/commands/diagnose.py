@@ -88,8 +88,10 @@ def _render(console, result) -> None:
         if f.recommendation.code_change:
             console.print(f"     code: {escape(f.recommendation.code_change)}")
         s = f.estimated_savings
-        if s.core_ms or s.wall_ms:
-            console.print(f"   saves ~{s.core_ms / 1000:.1f} core-s, {s.wall_ms / 1000:.1f} s wall: {escape(s.method)}")
+        amounts = ([f"{s.core_ms / 1000:.1f} core-s, {s.wall_ms / 1000:.1f} s wall"] if s.core_ms or s.wall_ms else []) + (
+            [f"{s.memory_gb_ms / 3.6e6:.2f} GB-h executor memory"] if s.memory_gb_ms else [])
+        if amounts:
+            console.print(f"   saves ~{', '.join(amounts)}: {escape(s.method)}")
 
 
 def _value(value: float | str, unit: str) -> str:

@@ -25,6 +25,7 @@ UNIT_FACTORS: dict[str, float] = {
     "b": 1.0, "bytes": 1.0, "kib": 1024.0, "kb": 1024.0, "mib": 1024.0**2, "mb": 1024.0**2,
     "gib": 1024.0**3, "gb": 1024.0**3, "tib": 1024.0**4, "tb": 1024.0**4,
     "x": 1.0, "%": 1.0,
+    "gb-h": 3.6e6,  # memory over time: evidence holds GB-ms
 }
 _UNITS = "|".join(sorted((re.escape(u) for u in UNIT_FACTORS), key=len, reverse=True))
 NUMBER = re.compile(
@@ -117,7 +118,7 @@ def build_evidence(report: Any, profiles: list[Any]) -> Evidence:
 def _add_derived(plain: dict[str, Any], numbers: list[float]) -> None:
     """Quantities a faithful writer may derive in one step: totals of the findings' savings, relative runtime change."""
     savings = [item.get("finding", {}).get("estimated_savings") or {} for item in plain.get("findings", [])]
-    for field in ("core_ms", "wall_ms", "cost"):
+    for field in ("core_ms", "wall_ms", "memory_gb_ms", "cost"):
         numbers.append(float(sum(s.get(field) or 0.0 for s in savings)))
     for item in plain.get("findings", []):
         effect = item.get("predicted_effect") or {}

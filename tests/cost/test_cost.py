@@ -168,3 +168,22 @@ def test_cli_cost_json_uses_pricing_from_settings(eventlog_fixtures, monkeypatch
     expected = 2.0 * (profile.allocated_core_ms + profile.duration_ms) / HOUR_MS
     assert data["cost"]["total_cost"] == pytest.approx(expected)
     assert data["findings"] and data["findings"][0]["estimated_savings"]["currency"] == "USD"
+
+
+def test_memory_savings_are_priced_per_gb_hour_and_not_under_an_instance_price(eventlog_fixtures, memory_prices, tmp_path):
+    from tools.findings import Savings
+    from tools.rules import diagnose
+
+    profile = load_profile(eventlog_fixtures / "NVIDIA__spark-rapids-tools/join_agg_on_yarn_eventlog.zstd")
+    [memory] = [f for f in diagnose(profile) if f.rule_id == "executor_memory_overprovisioned"]
+    assert memory.estimated_savings.memory_gb_ms > 0
+    [priced] = price_findings([memory], profile, memory_prices)  # 1 per GB-hour, cores free
+    assert priced.estimated_savings.cost == pytest.approx(memory.estimated_savings.memory_gb_ms / HOUR_MS)
+    def cost_of(savings: Savings) -> float:
+        return price_findings([memory.model_copy(update={"estimated_savings": savings})], profile, memory_prices)[0].estimated_savings.cost
+
+    # core time and freed memory add: the core-hour's own memory share plus 2 GB-hours
+    assert cost_of(Savings(core_ms=HOUR_MS, memory_gb_ms=2 * HOUR_MS)) == pytest.approx(cost_of(Savings(core_ms=HOUR_MS)) + 2.0)
+    instance = load_pricing(None, instance_type="m5.xlarge")  # memory is part of the instance price
+    [priced] = price_findings([memory], profile, instance)
+    assert priced.estimated_savings.cost is None

@@ -140,3 +140,21 @@ def test_terminal_shows_written_text_verbatim_even_with_brackets(yarn_log: str) 
     render_terminal(report, Console(file=out, width=200))
     assert "Set [spark.sql.shuffle.partitions] lower [/see docs]." in out.getvalue()
     assert "ran on local[4] [/tmp]" in out.getvalue()
+
+
+def test_oversized_executor_memory_is_priced_as_memory_freed_and_the_prose_traces_it(yarn_log: str) -> None:
+    """9.2 GiB executors that peaked at 1.1 GiB: the saving is container GB-hours at the GB price, not 'not estimated'."""
+    from evals.harness.faithfulness import check_faithfulness
+    from tools.eventlog import load_profile
+
+    report = Report.model_validate_json(analyze(yarn_log, "--json"))
+    [memory] = [i for i in report.findings if i.finding.rule_id == "executor_memory_overprovisioned"]
+    savings = memory.finding.estimated_savings
+    assert savings.memory_gb_ms > 0 and savings.core_ms == 0
+    assert savings.cost == pytest.approx(savings.memory_gb_ms / 3.6e6 * 0.0042)  # the default price per GB-hour
+    total_memory = sum(i.finding.estimated_savings.memory_gb_ms for i in report.findings)
+    assert f"{total_memory / 3.6e6:.2f} GB-h of executor memory" in report.narrative.replace("\n", " ")
+    text = analyze(yarn_log, "--format", "md")
+    assert f"{savings.memory_gb_ms / 3.6e6:.2f} GB-h executor memory" in text
+    claims = check_faithfulness(report, profiles=[load_profile(yarn_log)])
+    assert [c for c in claims if "GB-h" in c.text] and all(c.supported for c in claims if "GB-h" in c.text)

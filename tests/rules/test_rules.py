@@ -195,3 +195,17 @@ def test_driver_bound_savings_count_only_executors_alive_between_jobs(profile_of
     assert driver.estimated_savings.core_ms < idle_core_time(profile).idle_ms
     every_core = profile.driver_time_ms * sum(e.cores for e in profile.executors if e.executor_id != "driver") / 2
     assert driver.estimated_savings.core_ms < every_core / 2  # what it claimed before: all 9 executors, all along
+
+
+def test_memory_overprovisioned_saves_the_freed_container_memory_over_every_executor_lifetime(profile_of):
+    """Heap + overhead (max(384 MiB, 10% of heap)) before minus after, times each executor's time alive, in GB-ms."""
+    profile = profile_of(f"{RAPIDS}/join_agg_on_yarn_eventlog.zstd")
+    [finding] = findings_of("executor_memory_overprovisioned", profile)
+    [change] = finding.recommendation.config_changes
+    before_mib = float(profile.property("spark.executor.memory").rstrip("mM"))
+    after_mib = float(change.value.rstrip("m"))
+    freed_gb = ((before_mib + max(384, 0.1 * before_mib)) - (after_mib + max(384, 0.1 * after_mib))) / 1024
+    alive_ms = sum((e.removed_time_ms or profile.end_time_ms) - e.added_time_ms
+                   for e in profile.executors if e.executor_id != "driver")
+    assert finding.estimated_savings.memory_gb_ms == pytest.approx(freed_gb * alive_ms)
+    assert finding.estimated_savings.core_ms == 0

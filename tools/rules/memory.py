@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from tools.cost import memory_freed_gb_ms
 from tools.findings import Finding, Recommendation, Savings, Severity
 from tools.rules.failures import failure_counts
 from tools.rules.measure import MiB, ev
@@ -45,8 +46,9 @@ def executor_memory_overprovisioned(ctx: RuleContext) -> Iterator[Finding]:
             config_changes=[ctx.change("spark.executor.memory", f"{int(suggested / MiB)}m")],
         ),
         savings=Savings(
-            method="Frees (allocated - 1.5 x peak) memory per executor; priced per GB-hour by the cost tool, no "
-            "core time claimed."
+            memory_gb_ms=memory_freed_gb_ms(ctx.profile, suggested / MiB),
+            method="Container memory (heap and overhead) freed per executor at the suggested heap, over every "
+            "executor's lifetime, priced per GB-hour; no core time claimed.",
         ),
         doc_query="executor memory sizing peak JVM memory overprovisioned",
     )
