@@ -71,6 +71,16 @@ def what_if(profile: AppProfile, config: GraphConfig) -> tuple[list[WhatIfPoint]
     return points, list(curve.caveats)
 
 
+def predictable(changes: dict[str, str]) -> dict[str, str]:
+    """The part of `changes` the runtime model and simulator cover (all of it when the model is not installed,
+    so that `predict` says so)."""
+    try:
+        from models.predict import SUPPORTED_KEYS
+    except ImportError:
+        return dict(changes)
+    return {key: value for key, value in changes.items() if key in SUPPORTED_KEYS}
+
+
 def predict(profile: AppProfile, changes: dict[str, str], config: GraphConfig) -> PredictedEffect | None:
     """The runtime model's estimate with `changes` applied (None when the model does not cover the change)."""
     try:

@@ -156,21 +156,20 @@ class Nodes:
         return {"findings": [], "priced_findings": priced, "artifacts": effects, "caveats": caveats}
 
     def _effect(self, item: AppFinding, profile: AppProfile) -> PredictedEffect | str | None:
+        """The runtime model's prediction for the settings it covers, else the rule's own wall-time estimate; a
+        string when the model failed and nothing else estimates the effect."""
         changes = {c.key: c.value for c in item.finding.recommendation.config_changes if not c.value.startswith("<")}
-        if not changes:
-            return _rule_effect(item, profile)
-        failure = None
-        # the whole change first; if the model cannot take all of it, its leading setting alone
-        for attempt in ([changes] + ([{k: v} for k, v in list(changes.items())[:1]] if len(changes) > 1 else [])):
+        covered = adapters.predictable(changes)
+        predicted, failure = None, None
+        if covered:
             try:
-                predicted = adapters.predict(profile, attempt, self.config)
+                predicted = adapters.predict(profile, covered, self.config)
             except ToolUnavailable as exc:
-                failure = failure or str(exc)
-                continue
-            if predicted is not None:
-                if attempt is not changes:
-                    predicted.method += f" ({next(iter(attempt))} only)"
-                return predicted
+                failure = str(exc)
+        if predicted is not None:
+            if len(covered) < len(changes):
+                predicted.method += f" ({', '.join(covered)} only)"
+            return predicted
         fallback = _rule_effect(item, profile)
         return fallback if fallback is not None or failure is None else failure
 

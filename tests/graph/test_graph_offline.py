@@ -200,3 +200,30 @@ def test_a_finding_cites_the_catalog_entry_of_the_setting_it_changes(tmp_path, m
     assert [c.key for c in broadcast.finding.recommendation.config_changes] == ["spark.sql.autoBroadcastJoinThreshold"]
     config_citations = [c.heading for c in broadcast.citations if c.source.startswith("Spark 4.0.0 configuration")]
     assert config_citations and config_citations[0].endswith("> spark.sql.autoBroadcastJoinThreshold"), broadcast.citations
+
+
+def test_a_setting_the_runtime_model_does_not_cover_is_not_predicted_and_raises_no_caveat(offline_report: Report) -> None:
+    [dynamic] = [i for i in offline_report.findings if i.finding.rule_id == "dynamic_allocation_settings"]
+    assert dynamic.finding.recommendation.config_changes[0].key == "spark.dynamicAllocation.maxExecutors"
+    assert dynamic.predicted_effect is None
+    assert not [c for c in offline_report.caveats if c.startswith("runtime model")], offline_report.caveats
+
+
+def test_a_change_partly_covered_by_the_model_is_predicted_for_the_covered_settings(yarn_log: str) -> None:
+    from graph.adapters import load_profiles
+    from graph.config import GraphConfig
+    from graph.nodes import Nodes
+    from graph.state import AppFinding
+    from tools.findings import ConfigChange, Finding, Recommendation, Severity
+
+    config = GraphConfig()
+    profile = load_profiles(yarn_log, config)[0]
+    changes = [ConfigChange(key="spark.sql.adaptive.skewJoin.enabled", value="true"),  # the uncovered one first
+               ConfigChange(key="spark.sql.shuffle.partitions", value="60")]
+    finding = Finding(rule_id="stage_task_skew", category="skew", severity=Severity.moderate, title="t",
+                      recommendation=Recommendation(summary="s", config_changes=changes))
+    ranked = Nodes(config, None).rank({"profiles": [profile],
+                                        "findings": [AppFinding(app_id=profile.app_id, specialist="skew", finding=finding)]})
+    [effect] = ranked["artifacts"][profile.app_id].effects.values()
+    assert effect.method.endswith("(spark.sql.shuffle.partitions only)") and "runtime model" in effect.method
+    assert effect.runtime_after_ms != effect.runtime_before_ms and not ranked["caveats"]
