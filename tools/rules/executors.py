@@ -166,7 +166,7 @@ def dynamic_allocation_settings(ctx: RuleContext) -> Iterator[Finding]:
         return
     yield ctx.finding(
         title="Dynamic allocation: " + "; ".join(p[0] for p in problems),
-        evidence=[ev("setting problem", p[0], "") for p in problems],
+        evidence=[ev("dynamic allocation", p[0], "") for p in problems],
         recommendation=Recommendation(
             summary="Let dynamic allocation scale down safely and within bounds.",
             config_changes=[ctx.change(key, value) for _, key, value in problems],
