@@ -333,9 +333,10 @@ class KnowledgeIndex:
                 for rank, (row, _) in enumerate(ranking):
                     fused[row] = fused.get(row, 0.0) + 1.0 / (RRF_K + rank + 1)
             exact = self._named_config_rows(query, normalised)
-            for row in exact:
-                fused.setdefault(row, 0.0)
-            ranked = sorted(fused.items(), key=lambda item: (item[0] not in exact, -item[1]))[:k]
+            top = max(fused.values(), default=0.0)
+            for row in exact:  # first, and scored above the rest: the score order stays the rank order
+                fused[row] = top + fused.get(row, 0.0) + 1.0 / (RRF_K + 1)
+            ranked = sorted(fused.items(), key=lambda item: -item[1])[:k]
         return [self._passage(row, score) for row, score in ranked]
 
     def _named_config_rows(self, query: str, filters: dict[str, list[str]]) -> set[int]:

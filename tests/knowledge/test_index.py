@@ -180,8 +180,11 @@ def test_a_config_key_named_in_full_ranks_its_own_entry_first(tmp_path: Path) ->
     index.ingest_documents(catalog_documents(ConfigCatalog(spark_version="4.0.0", entries=entries)))
     # the query's words fit the near-namesake better (fusion alone ranks it first); the key named in full decides
     query = "max concurrent tasks check failures retries spark.task.maxFailures"
-    keys = [p.heading_path.rsplit("> ", 1)[-1] for p in index.search(query, 3)]
+    found = index.search(query, 3)
+    keys = [p.heading_path.rsplit("> ", 1)[-1] for p in found]
     assert keys[0] == "spark.task.maxFailures"
+    scores = [p.score for p in found]
+    assert scores == sorted(scores, reverse=True) and scores[-1] > 0  # the promoted entry is scored first too
     assert set(keys[1:]) == {"spark.scheduler.barrier.maxConcurrentTasksCheck.maxFailures",
                              "spark.stage.maxConsecutiveAttempts"}  # the others still follow
     assert index.search(query, 3, {"kind": "card"}) == []  # filters still apply to the named key
