@@ -17,6 +17,7 @@ import numpy as np
 from pydantic import BaseModel, field_validator
 
 from models.plan_joins import join_conversions
+from tools.eventlog.master import local_master
 from tools.eventlog.model import AppProfile
 from tools.simulate import observed_resources, simulate
 from tools.units import parse_size
@@ -183,8 +184,8 @@ def workload_key(profile: AppProfile) -> str:
 
 def heap_bytes(profile: AppProfile) -> float:
     """Executor heap: spark.executor.memory on a cluster, the driver's heap in local mode."""
-    local = (profile.master or profile.property("spark.master") or "").startswith("local")
-    key = "spark.driver.memory" if local else "spark.executor.memory"
+    local = local_master(profile.master or profile.property("spark.master"))
+    key = "spark.driver.memory" if local is not None and not local.cluster else "spark.executor.memory"
     return parse_bytes(profile.property(key), DEFAULT_HEAP_BYTES) or DEFAULT_HEAP_BYTES
 
 

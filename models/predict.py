@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -31,11 +30,11 @@ from models.features import (
 )
 from models.train import CARD_JSON, MODEL_FILES, TrainingRange, base_log_ratio
 from tools.errors import ModelError
+from tools.eventlog.master import local_master
 from tools.eventlog.model import AppProfile
 
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent
 INTERVAL = 0.8
-_LOCAL = re.compile(r"^local\[(\d+)\]$")
 
 SIMULATOR_KEYS = {"spark.executor.instances", "executors"}
 MODEL_KEYS = {
@@ -165,10 +164,10 @@ def _parse_change(run: RunFeatures, profile: AppProfile, changes: dict[str, str]
             elif key == "spark.executor.cores":
                 new.cores = int(value)
             elif key == "spark.master":
-                match = _LOCAL.match(value)
-                if not match:
+                local = local_master(value)
+                if local is None or local.cluster or local.cores is None:
                     raise ValueError("only local[N] masters are understood")
-                new.cores = int(match.group(1))
+                new.cores = local.cores
             elif key in {"spark.executor.memory", "spark.driver.memory"}:
                 size = parse_bytes(value)
                 if not size or size <= 0:
@@ -243,8 +242,8 @@ def predict_runtime(profile: AppProfile, changes: dict[str, str], model_path: Pa
         caveats += _range_caveats(model, run, new)
     if executors is not None:
         resources = observed_resources(profile)
-        master = profile.master or profile.property("spark.master") or ""
-        if resources.executors == 1 and executors != 1 and master.startswith("local"):
+        local = local_master(profile.master or profile.property("spark.master"))
+        if resources.executors == 1 and executors != 1 and local is not None and not local.cluster:
             raise ModelError("local mode has one executor; change spark.master=local[N] (cores) instead")
         base = simulate(profile, resources.executors, new.cores)
         moved = simulate(profile, executors, new.cores)

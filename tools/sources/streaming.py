@@ -14,6 +14,7 @@ import re
 from pydantic import BaseModel, Field
 
 from tools.errors import ConfigurationError
+from tools.eventlog.master import local_master
 from tools.eventlog.model import AppProfile, StreamingProgress
 from tools.findings import ConfigChange, Evidence, Finding, Severity, advice_finding
 from tools.units import human_size
@@ -89,8 +90,8 @@ def total_cores(profile: AppProfile) -> int | None:
     cores = sum(e.cores or 0 for e in profile.executors if e.removed_time_ms is None) or sum(e.cores or 0 for e in profile.executors)
     if cores:
         return cores
-    match = re.fullmatch(r"local\[(\d+)\]", (profile.master or "").strip())
-    return int(match.group(1)) if match else None
+    local = local_master(profile.master)
+    return local.total_cores if local is not None else None
 
 
 def advise_streaming(
