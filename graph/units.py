@@ -6,6 +6,8 @@ the same functions keeps an honest narrative verifiable.
 
 from __future__ import annotations
 
+import math
+
 from tools.units import human_duration, human_size
 
 
@@ -17,7 +19,10 @@ def money(amount: float | None, currency: str | None = "USD") -> str:
     if amount is None:
         return "n/a"
     symbol = {"USD": "$", "EUR": "€", "GBP": "£"}.get(currency or "", "")
-    text = f"{amount:,.2f}" if abs(amount) >= 1 or amount == 0 else f"{amount:.4f}"
+    if abs(amount) >= 1 or amount == 0:
+        text = f"{amount:,.2f}"
+    else:  # at least two significant digits: a 2-second local run costs $0.000021, not $0.0000
+        text = f"{amount:.{max(4, 1 - math.floor(math.log10(abs(amount))))}f}"
     return f"{symbol}{text}" if symbol else f"{text} {currency or ''}".strip()
 
 

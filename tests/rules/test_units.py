@@ -34,3 +34,10 @@ def test_executor_memory_strings_read_in_mib_with_a_default():
     from tools.cost import memory_mib
 
     assert (memory_mib("4g"), memory_mib("2048"), memory_mib("bogus"), memory_mib("512k", 0)) == (4096, 2048, 1024, 0.5)
+
+
+def test_money_keeps_two_significant_digits_of_small_amounts():
+    assert [graph_units.money(v) for v in (12345.678, 1.5, 0.5, 0.0144, 0.00031, 0.000021, 0.0)] == [
+        "$12,345.68", "$1.50", "$0.5000", "$0.0144", "$0.00031", "$0.000021", "$0.00"]
+    assert graph_units.money(0.000021, "CHF") == "0.000021 CHF" and graph_units.money(None) == "n/a"
+    assert graph_units.gb_hours(0.78 * 3.6e6) == "0.78 GB-h"
