@@ -54,14 +54,14 @@ def what_if(profile: AppProfile, config: GraphConfig) -> tuple[list[WhatIfPoint]
         raise ToolUnavailable(f"executor what-if: {exc}") from exc
     error = abs(curve.error_pct or 0.0) / 100
     observed = next((p for p in curve.points if abs(p.factor - 1.0) < 1e-9), None)
-    costs = _cost_split(profile, config) if observed is not None and observed.estimated_duration_ms > 0 else None
+    priced = _observed_cost(profile, config) if observed is not None and observed.estimated_duration_ms > 0 else None
     points = []
     for p in curve.points:
         cost = None
-        if costs is not None:
-            driver_cost, executor_cost = costs
-            time_ratio = p.estimated_duration_ms / observed.estimated_duration_ms
-            cost = (driver_cost + executor_cost * p.slots / max(observed.slots, 1)) * time_ratio
+        if priced is not None:  # the observed row costs exactly what the run cost
+            run_cost, prices, changed_cost = priced
+            cost = changed_cost(run_cost, prices, p.estimated_duration_ms / observed.estimated_duration_ms,
+                                p.executors / max(observed.executors, 1), p.cores / max(observed.cores, 1))
         points.append(WhatIfPoint(
             executors=p.executors, cores_per_executor=p.cores, runtime_ms=p.estimated_duration_ms,
             runtime_low_ms=p.estimated_duration_ms * (1 - error) if curve.error_pct is not None else None,
@@ -88,7 +88,11 @@ def predict(profile: AppProfile, changes: dict[str, str], config: GraphConfig) -
     except ImportError as exc:
         raise ToolUnavailable("the runtime model is not installed") from exc
     try:
-        prediction = predict_runtime(profile, changes, getattr(config.settings, "model_path", None))
+        prices = pricing(config)
+    except CopilotError:
+        prices = None  # a broken pricing file costs the prices, not the prediction
+    try:
+        prediction = predict_runtime(profile, changes, getattr(config.settings, "model_path", None), prices)
     except CopilotError as exc:
         raise ToolUnavailable(str(exc)) from exc
     except Exception as exc:  # a broken artifact must cost a prediction, not the report
@@ -99,7 +103,8 @@ def predict(profile: AppProfile, changes: dict[str, str], config: GraphConfig) -
               "simulator+model": "simulation + runtime model"}.get(prediction.component, prediction.component)
     return PredictedEffect(runtime_before_ms=prediction.observed_duration_ms, runtime_after_ms=prediction.estimated_duration_ms,
                            runtime_low_ms=prediction.low_ms, runtime_high_ms=prediction.high_ms, method=method,
-                           caveats=list(prediction.caveats))
+                           caveats=list(prediction.caveats), cost_before=prediction.observed_cost,
+                           cost_after=prediction.estimated_cost, currency=prediction.currency)
 
 
 def pricing(config: GraphConfig):
@@ -109,18 +114,15 @@ def pricing(config: GraphConfig):
     return pricing_from_settings(_section(config, "pricing"))
 
 
-def _cost_split(profile: AppProfile, config: GraphConfig) -> tuple[float, float] | None:
-    """(driver, executors) cost of the observed run, the same figures as the report's app cost.
-
-    A what-if point costs the driver for its runtime and the executors in proportion to its slots
-    and runtime, so the observed configuration's row costs exactly what the run cost.
-    """
+def _observed_cost(profile: AppProfile, config: GraphConfig):
+    """The observed run's cost (the report's figure), the prices it used and the function that scales it;
+    None without the cost tool."""
     try:
-        from tools.cost import app_cost as observed_cost
+        from tools.cost import app_cost as observed_cost, changed_cost
     except ImportError:
         return None
-    result = observed_cost(profile, pricing(config))
-    return result.driver_cost, result.executor_cost
+    prices = pricing(config)
+    return observed_cost(profile, prices), prices, changed_cost
 
 
 def app_cost(profile: AppProfile, config: GraphConfig) -> Cost:

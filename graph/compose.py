@@ -276,7 +276,9 @@ def evidence_digest(report: Report) -> str:
             lines.append(f"  predicted runtime {units.duration(e.runtime_before_ms)} -> {units.duration(e.runtime_after_ms)}"
                          + (f" ({units.duration(e.runtime_low_ms)} to {units.duration(e.runtime_high_ms)})"
                             if e.runtime_low_ms is not None and e.runtime_high_ms is not None else "")
-                         + f" by {e.method}")
+                         + f" by {e.method}"
+                         + (f", cost {units.money(e.cost_before, e.currency)} -> {units.money(e.cost_after, e.currency)}"
+                            if e.cost_before is not None and e.cost_after is not None else ""))
     return "\n".join(lines)
 
 

@@ -149,6 +149,9 @@ def predicted(text: str, toolbox: Toolbox) -> str:
     verdict = units.speed_change(before / after if after > 0 else 1.0)
     lines = [f"With {named} the {effect.method} predicts {units.duration(after)}{interval} against "
              f"{units.duration(before)} now: {verdict}."]
+    if effect.cost_before is not None and effect.cost_after is not None:
+        lines.append(f"It would cost about {units.money(effect.cost_after, effect.currency)} against "
+                     f"{units.money(effect.cost_before, effect.currency)} now.")
     lines += [f"Caveat: {caveat}." for caveat in effect.caveats]
     return "\n".join(lines)
 

@@ -60,6 +60,9 @@ class PredictedEffect(BaseModel):
     runtime_high_ms: float | None = None
     method: str = ""  # "runtime model", "task-scheduling simulation", "rule estimate"
     caveats: list[str] = Field(default_factory=list)  # e.g. a change outside the model's training range
+    cost_before: float | None = None  # the run's cost, and what the model predicts it would cost after the change
+    cost_after: float | None = None
+    currency: str | None = None
 
 
 class StageSpan(BaseModel):

@@ -28,6 +28,8 @@ def effect_text(effect: PredictedEffect | None) -> str:
         text += f" (likely {units.duration(effect.runtime_low_ms)} to {units.duration(effect.runtime_high_ms)})"
     if effect.method:
         text += f" [{effect.method}]"
+    if effect.cost_before is not None and effect.cost_after is not None:
+        text += f", cost {units.money(effect.cost_before, effect.currency)} -> {units.money(effect.cost_after, effect.currency)}"
     if effect.caveats:
         text += "; caveat: " + "; ".join(effect.caveats)
     return text

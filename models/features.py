@@ -182,11 +182,15 @@ def workload_key(profile: AppProfile) -> str:
     return match.group(1) if match else (profile.app_name or profile.app_id)
 
 
-def heap_bytes(profile: AppProfile) -> float:
-    """Executor heap: spark.executor.memory on a cluster, the driver's heap in local mode."""
+def heap_property(profile: AppProfile) -> str:
+    """The setting that sizes the heap tasks run in: the driver's in local mode, else the executors'."""
     local = local_master(profile.master or profile.property("spark.master"))
-    key = "spark.driver.memory" if local is not None and not local.cluster else "spark.executor.memory"
-    return parse_bytes(profile.property(key), DEFAULT_HEAP_BYTES) or DEFAULT_HEAP_BYTES
+    return "spark.driver.memory" if local is not None and not local.cluster else "spark.executor.memory"
+
+
+def heap_bytes(profile: AppProfile) -> float:
+    """Heap of the JVMs that run the tasks (`heap_property`)."""
+    return parse_bytes(profile.property(heap_property(profile)), DEFAULT_HEAP_BYTES) or DEFAULT_HEAP_BYTES
 
 
 def run_features(profile: AppProfile) -> RunFeatures:

@@ -23,12 +23,14 @@ from models.features import (
     RunFeatures,
     config_of,
     heap_bytes,
+    heap_property,
     pair_vector,
     parse_bool,
     parse_bytes,
     run_features,
 )
 from models.train import CARD_JSON, MODEL_FILES, TrainingRange, base_log_ratio
+from tools.cost import Pricing
 from tools.errors import ModelError
 from tools.eventlog.master import local_master
 from tools.eventlog.model import AppProfile
@@ -65,6 +67,12 @@ class Prediction(BaseModel):
     speedup: float  # observed / estimated
     simulator_error_pct: float | None = None  # the simulator's own error on the observed run
     caveats: list[str] = Field(default_factory=list)
+    # what the run would cost (when prices are given): observed, predicted, and at the interval's ends
+    currency: str | None = None
+    observed_cost: float | None = None
+    estimated_cost: float | None = None
+    low_cost: float | None = None
+    high_cost: float | None = None
 
 
 class RuntimeModel:
@@ -135,11 +143,21 @@ def load_model(path: Path | None = None) -> RuntimeModel:
     return _load_cached(str(directory), stamp)
 
 
-def _parse_change(run: RunFeatures, profile: AppProfile, changes: dict[str, str]) -> tuple[ConfigChange, int | None]:
-    """Absolute new configuration (model part) and new executor count (simulator part)."""
+class _Change(BaseModel):
+    """A parsed request: the model's new configuration, the simulator's executor count, the new task heap."""
+
+    config: ConfigChange
+    executors: int | None = None
+    heap_bytes: float
+    caveats: list[str] = Field(default_factory=list)
+
+
+def _parse_change(run: RunFeatures, profile: AppProfile, changes: dict[str, str]) -> _Change:
+    """Absolute new configuration (model part), new executor count (simulator part) and task heap."""
     new = config_of(run)
     executors: int | None = None
     heap = heap_bytes(profile)
+    caveats: list[str] = []
     fraction = float(profile.property("spark.memory.fraction", "0.6") or 0.6)
     for key, raw in changes.items():
         value = str(raw).strip()
@@ -172,7 +190,11 @@ def _parse_change(run: RunFeatures, profile: AppProfile, changes: dict[str, str]
                 size = parse_bytes(value)
                 if not size or size <= 0:
                     raise ValueError("not a size")
-                heap = size
+                if key == heap_property(profile):
+                    heap = size
+                else:  # local mode ignores executor memory; on a cluster the driver's heap runs no tasks
+                    caveats.append(f"{key} does not size the heap this run's tasks use ({heap_property(profile)} "
+                                   "does); no effect on the runtime predicted")
             elif key == "spark.memory.fraction":
                 fraction = float(value)
                 if not 0 < fraction < 1:
@@ -188,7 +210,7 @@ def _parse_change(run: RunFeatures, profile: AppProfile, changes: dict[str, str]
         if new.cores < 1:
             raise ModelError(f"bad value for {key}: {value!r} (cores must be at least 1)")
     new.memory_per_core_mb = heap * fraction / new.cores / 1024**2
-    return new, executors
+    return _Change(config=new, executors=executors, heap_bytes=heap, caveats=caveats)
 
 
 def _range_caveats(model: RuntimeModel, run: RunFeatures, new: ConfigChange) -> list[str]:
@@ -225,15 +247,19 @@ def _range_caveats(model: RuntimeModel, run: RunFeatures, new: ConfigChange) -> 
     return caveats
 
 
-def predict_runtime(profile: AppProfile, changes: dict[str, str], model_path: Path | None = None) -> Prediction:
-    """Estimated runtime of `profile`'s application with `changes` applied (Spark property -> value)."""
+def predict_runtime(profile: AppProfile, changes: dict[str, str], model_path: Path | None = None,
+                    pricing: Pricing | None = None) -> Prediction:
+    """Estimated runtime of `profile`'s application with `changes` applied (Spark property -> value), and its
+    cost under `pricing` when given."""
     from tools.simulate import observed_resources, simulate, what_if_curve
 
     run = run_features(profile)
-    new, executors = _parse_change(run, profile, changes)
+    change = _parse_change(run, profile, changes)
+    new, executors = change.config, change.executors
     model_part = new != config_of(run)
     log_point = log_low = log_high = 0.0
-    caveats: list[str] = []
+    caveats: list[str] = list(change.caveats)
+    executors_ratio = 1.0
     curve = what_if_curve(profile, factors=(1.0,))
     sim_error = curve.error_pct
     if model_part:
@@ -252,7 +278,7 @@ def predict_runtime(profile: AppProfile, changes: dict[str, str], model_path: Pa
         log_point += sim_log
         log_low += sim_log - spread
         log_high += sim_log + spread
-        ratio = executors / resources.executors
+        ratio = executors_ratio = executors / resources.executors
         if ratio < 0.25 or ratio > 4:
             caveats.append(f"{executors} executors is x{ratio:.2g} the observed {resources.executors}; the simulator "
                            "ignores network and shuffle costs that grow with the cluster")
@@ -261,7 +287,7 @@ def predict_runtime(profile: AppProfile, changes: dict[str, str], model_path: Pa
                  (True, True): "simulator+model"}[(model_part, executors is not None)]
     observed = run.duration_ms
     estimate = observed * math.exp(log_point)
-    return Prediction(
+    prediction = Prediction(
         app_id=profile.app_id,
         changes=dict(changes),
         observed_duration_ms=observed,
@@ -273,6 +299,27 @@ def predict_runtime(profile: AppProfile, changes: dict[str, str], model_path: Pa
         simulator_error_pct=sim_error,
         caveats=caveats,
     )
+    if pricing is not None:
+        _add_costs(prediction, profile, pricing, executors_ratio, new.cores / run.cores if run.cores else 1.0,
+                   change.heap_bytes)
+    return prediction
+
+
+def _add_costs(prediction: Prediction, profile: AppProfile, pricing: Pricing, executors_ratio: float,
+               cores_ratio: float, heap: float) -> None:
+    """Fill the prediction's costs: the observed run's cost with its executors, cores, memory and runtime scaled."""
+    from tools.cost import app_cost, changed_cost, container_memory_gb
+
+    role = "driver" if heap_property(profile) == "spark.driver.memory" else "executor"
+    before_gb = container_memory_gb(profile, role)
+    memory_ratio = container_memory_gb(profile, role, heap / 1024**2) / before_gb if before_gb else 1.0
+    observed = app_cost(profile, pricing)
+    prediction.currency = observed.currency
+    prediction.observed_cost = observed.total_cost
+    for field, runtime in (("estimated_cost", prediction.estimated_duration_ms), ("low_cost", prediction.low_ms),
+                           ("high_cost", prediction.high_ms)):
+        ratio = runtime / prediction.observed_duration_ms if prediction.observed_duration_ms else 1.0
+        setattr(prediction, field, changed_cost(observed, pricing, ratio, executors_ratio, cores_ratio, memory_ratio))
 
 
 def parse_assignments(items: list[str]) -> dict[str, str]:
@@ -286,8 +333,9 @@ def parse_assignments(items: list[str]) -> dict[str, str]:
     return changes
 
 
-def predict_from_log(log_path: Path, changes: dict[str, str], model_path: Path | None = None) -> Prediction:
-    """Load the event log and predict its runtime under `changes` (the `copilot predict` command)."""
+def predict_from_log(log_path: Path, changes: dict[str, str], model_path: Path | None = None,
+                     pricing: Pricing | None = None) -> Prediction:
+    """Load the event log and predict its runtime (and cost) under `changes` (the `copilot predict` command)."""
     from tools.eventlog import load_profile
 
-    return predict_runtime(load_profile(log_path), changes, model_path)
+    return predict_runtime(load_profile(log_path), changes, model_path, pricing)

@@ -271,6 +271,17 @@ def app_cost(profile: AppProfile, pricing: Pricing, include_driver: bool = True)
     )
 
 
+def changed_cost(observed: AppCost, pricing: Pricing, runtime_ratio: float, executors_ratio: float = 1.0,
+                 cores_ratio: float = 1.0, memory_ratio: float = 1.0) -> float:
+    """What the observed run would cost taking `runtime_ratio` x as long on `executors_ratio` x the executors,
+    each with `cores_ratio` x the cores and `memory_ratio` x the container memory (every executor and the
+    driver held `runtime_ratio` x as long). With all ratios 1 it is the observed cost."""
+    core_price, gb_price = pricing.rates()
+    executors = sum(r.allocated_core_hours * core_price * cores_ratio + r.allocated_gb_hours * gb_price * memory_ratio
+                    for r in observed.executors)
+    return runtime_ratio * (observed.driver_cost + executors_ratio * executors)
+
+
 def price_per_core_ms(profile: AppProfile, pricing: Pricing) -> float:
     """Money per executor core-millisecond, memory included (the executor's GB per core)."""
     core_price, gb_price = pricing.rates()

@@ -23,8 +23,11 @@ def register(app: typer.Typer) -> None:
         """Predict the runtime with some Spark settings changed (model, simulator, or both)."""
         from copilot.settings import get_settings
         from models.predict import parse_assignments, predict_from_log
+        from tools.cost import pricing_from_settings
 
-        prediction = predict_from_log(log, parse_assignments(changes), get_settings().model_path)
+        settings = get_settings()
+        prediction = predict_from_log(log, parse_assignments(changes), settings.model_path,
+                                      pricing_from_settings(settings.pricing))
         if json_output:
             typer.echo(prediction.model_dump_json(indent=2))
             return
@@ -32,13 +35,18 @@ def register(app: typer.Typer) -> None:
         from rich.markup import escape
         from rich.table import Table
 
-        from graph.units import speed_change
+        from graph.units import money, speed_change
 
         table = Table(title=f"{prediction.app_id}: predicted runtime", show_header=False)
         table.add_row("changes", ", ".join(f"{k}={v}" for k, v in prediction.changes.items()) or "(none)")
         table.add_row("observed", _seconds(prediction.observed_duration_ms))
         table.add_row("predicted", f"{_seconds(prediction.estimated_duration_ms)}  ({speed_change(prediction.speedup)})")
         table.add_row(f"{prediction.interval:.0%} interval", f"{_seconds(prediction.low_ms)} .. {_seconds(prediction.high_ms)}")
+        if prediction.estimated_cost is not None:
+            table.add_row("cost", f"{money(prediction.observed_cost, prediction.currency)} now -> "
+                                  f"{money(prediction.estimated_cost, prediction.currency)}  "
+                                  f"({money(prediction.low_cost, prediction.currency)} .. "
+                                  f"{money(prediction.high_cost, prediction.currency)})")
         table.add_row("answered by", prediction.component)
         console = Console()
         console.print(table)

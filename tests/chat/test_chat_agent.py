@@ -58,6 +58,12 @@ def test_offline_settings_what_if_is_answered_by_the_runtime_model(yarn_log: str
     assert answer.startswith("With spark.sql.shuffle.partitions=400, spark.sql.adaptive.enabled=false the "), answer
     assert f"predicts {expected.estimated_duration_ms / 1000:.1f} s" in answer
     assert "80% interval" in answer and "against 43.7 s now" in answer
+    from graph.units import money
+    from tools.cost import load_pricing
+
+    priced = predict_runtime(load_profile(yarn_log), expected.changes, pricing=load_pricing())
+    assert (f"It would cost about {money(priced.estimated_cost, 'USD')} against {money(priced.observed_cost, 'USD')} now."
+            in answer), answer
     assert "Caveat: spark.sql.shuffle.partitions=400 is outside the trained range" in answer
 
 

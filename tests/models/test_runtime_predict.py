@@ -120,3 +120,59 @@ def test_shipped_card_describes_the_model():
     assert set(card["workloads"]) >= {"aggregation", "join", "skewed_join", "window", "sort", "wide_scan", "python_udf"}
     assert card["monotone_increasing"] == ["broadcast_shuffle_change", "log_scale_ratio", "prior_log_ratio"]
     assert {s["split"].split(" (")[0] for s in card["metrics"]["splits"]} == {"held-out shape", "held-out scale"}
+
+
+@pytest.fixture(scope="module")
+def memory_only_prices(tmp_path_factory):
+    """Cores free, 1 per GB-hour: a cost is GB-hours, checkable by hand."""
+    from tools.cost import load_pricing
+
+    path = tmp_path_factory.mktemp("prices") / "prices.toml"
+    path.write_text("price_per_core_hour = 0.0\nprice_per_gb_hour = 1.0\n")
+    return load_pricing(path)
+
+
+def test_priced_prediction_of_no_change_costs_what_the_run_cost(cluster_profile):
+    from tools.cost import app_cost, load_pricing
+
+    prices = load_pricing()
+    prediction = predict_runtime(cluster_profile, {}, pricing=prices)
+    assert prediction.observed_cost == pytest.approx(app_cost(cluster_profile, prices).total_cost)
+    assert prediction.estimated_cost == pytest.approx(prediction.observed_cost)
+    assert predict_runtime(cluster_profile, {}).estimated_cost is None  # no prices, no cost
+
+
+def test_smaller_executor_heap_costs_its_container_memory_for_the_predicted_runtime(cluster_profile, memory_only_prices):
+    from tools.cost import app_cost, memory_mib
+
+    prediction = predict_runtime(cluster_profile, {"spark.executor.memory": "1g"}, pricing=memory_only_prices)
+    observed = app_cost(cluster_profile, memory_only_prices)
+    heap = memory_mib(cluster_profile.property("spark.executor.memory"))
+    memory_ratio = (1024 + 384) / (heap + max(384, 0.1 * heap))  # heap + overhead, after / before
+    executor_gb_h = sum(e.allocated_gb_hours for e in observed.executors)
+    runtime_ratio = prediction.estimated_duration_ms / prediction.observed_duration_ms
+    expected = runtime_ratio * (observed.driver_cost + executor_gb_h * memory_ratio)
+    assert prediction.estimated_cost == pytest.approx(expected)
+    assert prediction.low_cost <= prediction.estimated_cost <= prediction.high_cost
+
+
+def test_doubling_executors_doubles_their_cost_per_unit_of_runtime(cluster_profile):
+    from tools.cost import app_cost, load_pricing
+    from tools.simulate import observed_resources
+
+    prices = load_pricing()
+    resources = observed_resources(cluster_profile)
+    prediction = predict_runtime(cluster_profile, {"executors": str(2 * resources.executors)}, pricing=prices)
+    observed = app_cost(cluster_profile, prices)
+    runtime_ratio = prediction.estimated_duration_ms / prediction.observed_duration_ms
+    expected = runtime_ratio * (observed.driver_cost + 2 * observed.executor_cost)
+    assert prediction.estimated_cost == pytest.approx(expected)
+
+
+def test_a_memory_setting_that_sizes_no_task_heap_predicts_no_change(local_profile):
+    """Local mode runs tasks in the driver: spark.executor.memory changes nothing there."""
+    prediction = predict_runtime(local_profile, {"spark.executor.memory": "8g"})
+    assert prediction.component == "none"
+    assert prediction.estimated_duration_ms == pytest.approx(prediction.observed_duration_ms)
+    assert any("spark.executor.memory does not size the heap" in c for c in prediction.caveats)
+    assert predict_runtime(local_profile, {"spark.driver.memory": "8g"}).component == "model"
