@@ -100,7 +100,7 @@ def profile(log: LogPath, settings: Settings | None = None) -> AppProfile:
 
 def predict(log: LogPath, changes: Mapping[str, object] | None = None, *, settings: Settings | None = None,
             **more_changes: object) -> Prediction:
-    """Predicted runtime of the logged application with Spark settings changed.
+    """Predicted runtime (and cost, at the settings' prices) of the logged application with Spark settings changed.
 
     `predict(log, {"spark.sql.shuffle.partitions": 400})` or
     `predict(log, **{"spark.executor.instances": 8})`; unsupported keys raise `ModelError`.
@@ -109,8 +109,10 @@ def predict(log: LogPath, changes: Mapping[str, object] | None = None, *, settin
         raise ConfigurationError(f"changes must be a mapping of Spark property -> value, got {type(changes).__name__}")
     merged = {str(key): str(value) for key, value in {**(changes or {}), **more_changes}.items()}
     from models.predict import predict_runtime
+    from tools.cost import pricing_from_settings
 
-    return predict_runtime(profile(log, settings), merged, _settings(settings).model_path)
+    resolved = _settings(settings)
+    return predict_runtime(profile(log, settings), merged, resolved.model_path, pricing_from_settings(resolved.pricing))
 
 
 def what_if(log: LogPath, settings: Settings | None = None) -> WhatIf:

@@ -180,6 +180,7 @@ def test_predict_takes_a_mapping_or_keywords(eventlog_fixtures: Path) -> None:
     assert by_mapping.changes == by_keywords.changes == {"spark.sql.shuffle.partitions": "16"}
     assert by_mapping.estimated_duration_ms == by_keywords.estimated_duration_ms > 0
     assert by_mapping.low_ms <= by_mapping.estimated_duration_ms <= by_mapping.high_ms
+    assert by_mapping.low_cost <= by_mapping.estimated_cost <= by_mapping.high_cost and by_mapping.currency == "USD"
 
 
 def test_predict_refuses_a_setting_it_cannot_model(yarn_log: str) -> None:
