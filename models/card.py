@@ -188,6 +188,8 @@ def render_model_card(card: dict) -> str:
 Absolute percentage error of the predicted runtime of the new run. "Held-out shape":
 the model is retrained without any run of the shape it predicts (leave one shape out).
 "Held-out scale": trained on pairs below the largest scale, predicts runs at the largest.
+"Held-out runs": every shape seen, a fifth of the runs held out at a time; each held-out run is
+predicted from a training run of its shape (what to expect after retraining on your own jobs).
 
 {metrics_markdown(card)}
 {LIMITS}"""

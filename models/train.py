@@ -80,6 +80,8 @@ class Pairs(BaseModel):
     anchor_features: list[list[float]] = Field(default_factory=list)  # the observed run with no change
     target: list[float] = Field(default_factory=list)  # log(new / observed)
     workload: list[str] = Field(default_factory=list)
+    observed_run: list[str] = Field(default_factory=list)  # app ids of the run observed and the run predicted
+    new_run: list[str] = Field(default_factory=list)
     observed_scale: list[float] = Field(default_factory=list)
     new_scale: list[float] = Field(default_factory=list)
     observed_ms: list[float] = Field(default_factory=list)
@@ -195,6 +197,8 @@ def make_pairs(
                 new_ms = new.duration_ms / math.exp(adjustment.log_ratio(observed, new))
                 pairs.target.append(math.log(new_ms / observed.duration_ms))
                 pairs.workload.append(workload)
+                pairs.observed_run.append(observed.app_id)
+                pairs.new_run.append(new.app_id)
                 pairs.observed_scale.append(observed.scale)
                 pairs.new_scale.append(new.scale)
                 pairs.observed_ms.append(observed.duration_ms)

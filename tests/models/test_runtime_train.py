@@ -74,6 +74,16 @@ def test_held_out_shape_evaluation_reports_all_three_predictors(small_rows):
     assert [b.pairs for b in lengths] == sorted((b.pairs for b in lengths), reverse=True)
 
 
+def test_held_out_run_evaluation_predicts_each_held_run_from_seen_runs_of_its_shape(small_rows):
+    from models.evaluate import RUN_FOLDS, held_out_by_run
+
+    metrics = held_out_by_run(small_rows, FAST)
+    # a held run is predicted from the runs of its workload outside its fold: about (1 - 1/folds) of all pairs
+    assert 0.6 * 3 * 12 * 11 < metrics.pairs < 3 * 12 * 11 * (1 - 1 / RUN_FOLDS) * 1.1
+    assert metrics.split.startswith("held-out runs") and 0.0 <= metrics.interval_coverage <= 1.0
+    assert held_out_by_run(small_rows, FAST).model == metrics.model  # seeded folds: the same figures again
+
+
 def test_pair_vector_has_no_change_signal_for_an_unchanged_run(small_rows):
     run = small_rows[0]
     same = ConfigChange(shuffle_partitions=run.shuffle_partitions, aqe_enabled=run.aqe_enabled,
