@@ -86,8 +86,9 @@ def metrics_markdown(card: dict) -> str:
     """The held-out accuracy tables (also pasted into docs/runtime.md)."""
     lines: list[str] = []
     splits = card.get("metrics", {}).get("splits", [])
-    if splits:
-        shape = splits[0]
+    shapes = [s for s in splits if s["split"] == "held-out shape"]
+    if shapes:
+        shape = shapes[0]
         met = shape["model"]["median_ape_pct"] <= TARGET_MEDIAN_APE_PCT
         beats = all(shape["model"]["median_ape_pct"] < shape[b]["median_ape_pct"] for b in ("simulator", "naive"))
         lines += [

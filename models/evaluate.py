@@ -13,6 +13,7 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from models.features import RunFeatures
+from tools.errors import ModelError
 from models.train import (
     Pairs,
     TrainingParams,
@@ -184,9 +185,10 @@ RUN_FOLDS = 5
 
 def held_out_by_run(
     rows: list[RunFeatures], params: TrainingParams | None = None, interval_scale: float | None = None
-) -> SplitMetrics:
+) -> SplitMetrics | None:
     """Every shape seen, runs held out (5 seeded folds): predicts each held-out run from the training runs of its
-    shape. What to expect after retraining on your own jobs' history."""
+    shape. What to expect after retraining on your own jobs' history. None when no fold could be measured
+    (a table with too few runs per workload)."""
     params = params or TrainingParams()
     adjustment = fit_load_adjustment(rows)
     order = np.random.default_rng(params.seed).permutation(len(rows))
@@ -195,19 +197,39 @@ def held_out_by_run(
         held = {rows[i].app_id for i in order[fold::RUN_FOLDS]}
         train_rows = [r for r in rows if r.app_id not in held]
         beta = fit_scale_exponent(train_rows, adjustment)
-        boosters = fit_boosters(make_pairs(train_rows, adjustment, beta), params)
+        try:
+            boosters = fit_boosters(make_pairs(train_rows, adjustment, beta), params)
+        except ModelError:  # too few pairs left to train on without this fold: the fold is not measured
+            continue
         pairs = make_pairs(rows, adjustment, beta)
         test_mask = ~np.isin(pairs.observed_run, list(held)) & np.isin(pairs.new_run, list(held))
-        collected.append(_collect(subset(pairs, test_mask), boosters, params.prior_init))
+        if test_mask.any():
+            collected.append(_collect(subset(pairs, test_mask), boosters, params.prior_init))
+    if not collected:
+        return None
     merged = {k: np.concatenate([c[k] for c in collected]) for k in collected[0]}
     return _metrics(f"held-out runs ({RUN_FOLDS} folds, every shape seen)", [("runs", merged)], interval_scale)
 
 
 def cross_validate(rows: list[RunFeatures], params: TrainingParams | None = None) -> list[SplitMetrics]:
-    """The held-out splits; the interval widening found on held-out shapes is checked on the others."""
-    by_shape = held_out_by_shape(rows, params)
-    return [by_shape, held_out_by_scale(rows, params, by_shape.interval_scale_for_80),
-            held_out_by_run(rows, params, by_shape.interval_scale_for_80)]
+    """The held-out splits the table allows (each needs enough pairs to train without its held-out part; a small
+    table of your own runs may allow only some); the interval widening found on held-out shapes is checked on
+    the others."""
+    splits: list[SplitMetrics] = []
+    widening = None
+    try:
+        splits.append(held_out_by_shape(rows, params))
+        widening = splits[0].interval_scale_for_80
+    except ModelError:
+        pass
+    for split in (held_out_by_scale, held_out_by_run):
+        try:
+            measured = split(rows, params, widening)
+        except ModelError:
+            continue
+        if measured is not None:
+            splits.append(measured)
+    return splits
 
 
 class ReplicateNoise(BaseModel):

@@ -366,7 +366,8 @@ def train_from_table(
         splits = cross_validate(rows, params)
         metrics["splits"] = [m.model_dump() for m in splits]
         metrics["replicate_noise"] = replicate_noise(rows).model_dump()
-        interval_scale = splits[0].interval_scale_for_80
+        by_shape = [s for s in splits if s.split == "held-out shape"]
+        interval_scale = by_shape[0].interval_scale_for_80 if by_shape else 1.0
     return train_and_save(
         rows,
         out_dir,

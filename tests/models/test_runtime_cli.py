@@ -131,3 +131,14 @@ def test_predict_for_people_shows_the_cost_now_and_after(cluster_log: Path):
     assert re.search(r"cost\s+│ \$[\d.,]+ now -> \$[\d.,]+ +\(\$[\d.,]+ \.\. \$[\d.,]+\)", done.stdout), done.stdout
     as_json = json.loads(copilot("predict", str(cluster_log), "--set", "spark.executor.instances=4", "--json").stdout)
     assert as_json["estimated_cost"] > 0 and as_json["currency"] == "USD"
+
+
+def test_models_train_evaluates_a_small_history_on_the_splits_it_allows(small_rows, tmp_path: Path):
+    """Two workloads x 5 runs of your own: too few to train without the largest scale, enough for the rest."""
+    own = [r for r in small_rows if r.workload == "join"][:5] + [r for r in small_rows if r.workload == "sort"][:5]
+    table = write_table(own, tmp_path / "own.parquet")
+    done = copilot("models", "train", str(table), "--out", str(tmp_path / "m"), "--json")
+    assert done.returncode == 0, done.stderr
+    splits = [s["split"] for s in json.loads(done.stdout)["metrics"]["splits"]]
+    assert splits == ["held-out shape", "held-out runs (5 folds, every shape seen)"]
+    assert "### held-out runs" in (tmp_path / "m" / "MODEL_CARD.md").read_text()
