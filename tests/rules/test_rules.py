@@ -209,3 +209,16 @@ def test_memory_overprovisioned_saves_the_freed_container_memory_over_every_exec
                    for e in profile.executors if e.executor_id != "driver")
     assert finding.estimated_savings.memory_gb_ms == pytest.approx(freed_gb * alive_ms)
     assert finding.estimated_savings.core_ms == 0
+
+
+def test_memory_suggestion_is_half_again_the_peak_and_below_the_allocation(profile_of):
+    """2G executors that peaked at ~720 MiB: suggest ~1080m, not the 2 GiB firing floor (which repeated 2G as 2048m)."""
+    from tools.units import parse_size
+
+    profile = profile_of(f"{SPARK_EVENTS}/application_1506645932520_24630151")
+    [finding] = findings_of("executor_memory_overprovisioned", profile)
+    peak = max(e.peak_jvm_heap_bytes for e in profile.executors if e.peak_jvm_heap_bytes and e.executor_id != "driver")
+    suggested = parse_size(finding.recommendation.config_changes[0].value, "m")
+    assert suggested == pytest.approx(1.5 * peak, abs=1024**2)
+    assert suggested < parse_size(profile.property("spark.executor.memory"), "m")
+    assert finding.estimated_savings.memory_gb_ms > 0

@@ -7,11 +7,13 @@ from collections.abc import Iterator
 from tools.cost import memory_freed_gb_ms
 from tools.findings import Finding, Recommendation, Savings, Severity
 from tools.rules.failures import failure_counts
-from tools.rules.measure import MiB, ev
+from tools.rules.measure import GIB, MiB, ev
 from tools.rules.registry import RuleContext, rule
 from tools.units import human_size, parse_size
 
 MEMORY_KILL_WORDS = ("exceeding memory limits", "OutOfMemory", "OOMKilled", "exit code 137", "exit status 137")
+HEAP_HEADROOM = 1.5  # suggested heap = this x the observed peak ...
+HEAP_FLOOR_BYTES = GIB  # ... but not below Spark's default spark.executor.memory (1g)
 
 
 @rule(
@@ -32,7 +34,7 @@ def executor_memory_overprovisioned(ctx: RuleContext) -> Iterator[Finding]:
     ratio = allocated / peak
     if ratio < t.memory_overprovisioned_ratio:
         return
-    suggested = max(peak * 1.5, t.memory_min_executor_bytes)
+    suggested_mib = int(max(peak * HEAP_HEADROOM, HEAP_FLOOR_BYTES) / MiB)  # < allocated (>= 2 x peak, >= 2 GiB)
     yield ctx.finding(
         title=f"Executors peaked at {human_size(peak)} of heap with {human_size(allocated)} allocated",
         evidence=[
@@ -42,13 +44,13 @@ def executor_memory_overprovisioned(ctx: RuleContext) -> Iterator[Finding]:
             ev("executors with peak metrics", len(peaks), "count"),
         ],
         recommendation=Recommendation(
-            summary="Cut executor memory to about 1.5x the observed peak (or pack more cores per executor).",
-            config_changes=[ctx.change("spark.executor.memory", f"{int(suggested / MiB)}m")],
+            summary=f"Cut executor memory to about {HEAP_HEADROOM:g}x the observed peak (or pack more cores per executor).",
+            config_changes=[ctx.change("spark.executor.memory", f"{suggested_mib}m")],
         ),
         savings=Savings(
-            memory_gb_ms=memory_freed_gb_ms(ctx.profile, suggested / MiB),
-            method="Container memory (heap and overhead) freed per executor at the suggested heap, over every "
-            "executor's lifetime, priced per GB-hour; no core time claimed.",
+            memory_gb_ms=memory_freed_gb_ms(ctx.profile, suggested_mib),
+            method=f"Container memory (heap and overhead) freed per executor at the suggested heap ({HEAP_HEADROOM:g} x "
+            "the peak, at least 1 GiB), over every executor's lifetime, priced per GB-hour; no core time claimed.",
         ),
         doc_query="executor memory sizing peak JVM memory overprovisioned",
     )
