@@ -21,7 +21,8 @@ FIRES_ON: dict[str, tuple[str, dict[str, float]]] = {
     "stage_spill": ("spilling_sort", {}),
     "executor_spill": ("spilling_sort", {}),
     "gc_time_high": (f"{RAPIDS}/join_agg_on_yarn_eventlog.zstd", {}),
-    "gc_time_low": (f"{SPARK_EVENTS}/application_1553914137147_0018", {"gc_min_run_time_ms": 60_000}),
+    # no public Spark 2 log (no peak-memory metrics) has under 1% GC on 2 GiB+ executors: 7% GC over 4 s here
+    "gc_time_low": (f"{SPARK_EVENTS}/application_1516285256255_0012", {"gc_ratio_low": 0.1, "gc_min_run_time_ms": 1000}),
     "idle_cores_few_tasks": ("one_shuffle_partition", {}),
     "long_tasks_too_few_partitions": (f"{SPARK_EVENTS}/application_1553914137147_0018", {"long_task_median_ms": 10_000}),
     "too_many_small_tasks": ("many_shuffle_partitions", {}),
@@ -222,3 +223,15 @@ def test_memory_suggestion_is_half_again_the_peak_and_below_the_allocation(profi
     assert suggested == pytest.approx(1.5 * peak, abs=1024**2)
     assert suggested < parse_size(profile.property("spark.executor.memory"), "m")
     assert finding.estimated_savings.memory_gb_ms > 0
+
+
+def test_low_gc_leaves_memory_to_the_peak_based_finding_when_peaks_are_logged(profile_of):
+    """Both used to fire on 7g executors with peaks logged, claiming the same freed memory twice."""
+    low_bar = RuleThresholds(gc_min_run_time_ms=60_000)
+    with_peaks = profile_of(f"{SPARK_EVENTS}/application_1553914137147_0018")
+    assert findings_of("gc_time_low", with_peaks, low_bar) == []
+    assert findings_of("executor_memory_overprovisioned", with_peaks, low_bar)
+    [low] = findings_of("gc_time_low", profile_of(f"{SPARK_EVENTS}/application_1516285256255_0012"),
+                        RuleThresholds(gc_ratio_low=0.1, gc_min_run_time_ms=1000))
+    assert low.recommendation.config_changes[0].value == "1536m"  # 2G x 0.75, below the current heap
+    assert low.estimated_savings.memory_gb_ms > 0 and low.estimated_savings.core_ms == 0
