@@ -21,6 +21,7 @@ from models.train import (
     fit_boosters,
     fit_load_adjustment,
     fit_scale_exponent,
+    interval_widths,
     make_pairs,
     subset,
 )
@@ -80,8 +81,9 @@ def _collect(test: Pairs, boosters: dict, prior_init: bool) -> dict[str, np.ndar
     raw_point = boosters["point"].predict(x)
     shift = base_log_ratio(prior, prior_init) - boosters["point"].predict(anchor)  # no change predicts the observed
     point = observed * np.exp(raw_point + shift)
-    low = observed * np.exp(np.minimum(boosters["low"].predict(x), raw_point) + shift)
-    high = observed * np.exp(np.maximum(boosters["high"].predict(x), raw_point) + shift)
+    down, up = interval_widths(raw_point, boosters["low"].predict(x), boosters["high"].predict(x))
+    low = observed * np.exp(raw_point + shift - down)
+    high = observed * np.exp(raw_point + shift + up)
     return {
         "observed": observed,
         "actual": np.asarray(test.new_ms),

@@ -29,7 +29,7 @@ from models.features import (
     parse_bytes,
     run_features,
 )
-from models.train import CARD_JSON, MODEL_FILES, TrainingRange, base_log_ratio
+from models.train import CARD_JSON, MODEL_FILES, TrainingRange, base_log_ratio, interval_widths
 from tools.cost import Pricing
 from tools.errors import ModelError
 from tools.eventlog.master import local_master
@@ -95,7 +95,8 @@ class RuntimeModel:
         prior_init = bool(self.card.get("params", {}).get("prior_init", False))  # every card of these features has it
         point = float(base_log_ratio(prior, prior_init)) + float(raw - anchor)
         widen = float(self.card.get("interval_scale", 1.0))  # calibrated on held-out shapes
-        return point, point - widen * max(raw - low, 0.0), point + widen * max(high - raw, 0.0)
+        down, up = interval_widths(np.array([raw]), np.array([low]), np.array([high]))
+        return point, point - widen * float(down[0]), point + widen * float(up[0])
 
 
 def _model_dir(path: Path | None) -> Path:

@@ -240,6 +240,17 @@ def _lgb_params(params: TrainingParams, objective: str, alpha: float | None = No
     return out
 
 
+def interval_widths(raw: np.ndarray, low: np.ndarray, high: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Log-space distances from the point booster's output down to the 10% and up to the 90% booster's.
+
+    The quantile boosters are fitted apart from the point one (and unconstrained), so one of them can land
+    on the wrong side of the point; that side then takes the other side's width instead of collapsing onto
+    the point (an interval "12.8 s to 49.0 s" around 49.0 s claims no chance of a slower run)."""
+    down = np.maximum(np.asarray(raw, dtype=float) - low, 0.0)
+    up = np.maximum(np.asarray(high, dtype=float) - raw, 0.0)
+    return np.where(down > 0, down, up), np.where(up > 0, up, down)
+
+
 def base_log_ratio(prior: np.ndarray | float, prior_init: bool) -> np.ndarray | float:
     """What the boosters' output is added to: the physical prior when it was their init score, else zero."""
     return prior if prior_init else prior * 0.0

@@ -6,6 +6,9 @@ import json
 import math
 from pathlib import Path
 
+import numpy as np
+import pytest
+
 from models.dataset import read_table, table_hash, write_table
 from models.evaluate import held_out_by_shape
 from models.features import ConfigChange, pair_vector
@@ -94,3 +97,11 @@ def test_pair_vector_has_no_change_signal_for_an_unchanged_run(small_rows):
     vector = dict(zip(PAIR_FEATURES, pair_vector(run, same), strict=True))
     assert vector["delta_log_shuffle_partitions"] == vector["delta_log_cores"] == vector["log_scale_ratio"] == 0.0
     assert vector["sim_log_ratio"] == 0.0
+
+
+def test_an_interval_side_the_quantile_booster_put_past_the_point_takes_the_other_sides_width():
+    from models.train import interval_widths
+
+    down, up = interval_widths(np.array([0.0, 0.0, 0.0]), np.array([-0.2, 0.1, -0.3]), np.array([0.4, 0.5, -0.1]))
+    assert down.tolist() == pytest.approx([0.2, 0.5, 0.3])  # the 10% booster above the point: mirror the top
+    assert up.tolist() == pytest.approx([0.4, 0.5, 0.3])  # the 90% booster below the point: mirror the bottom
