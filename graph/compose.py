@@ -53,10 +53,11 @@ def finite(finding: Finding) -> Finding:
     return finding.model_copy(update={"evidence": evidence})
 
 
-def savings_key(item: AppFinding) -> tuple:
+def savings_key(item: AppFinding | Finding) -> tuple:
     """Rank by money saved, then core time, then wall time, then severity."""
-    s = item.finding.estimated_savings
-    return (-(s.cost or 0.0), -s.core_ms, -s.wall_ms, -item.finding.severity.rank)
+    finding = item.finding if isinstance(item, AppFinding) else item
+    s = finding.estimated_savings
+    return (-(s.cost or 0.0), -s.core_ms, -s.wall_ms, -finding.severity.rank)
 
 
 def describe_app(profile: AppProfile) -> str:

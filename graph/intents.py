@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from graph import units
 from graph.adapters import ToolUnavailable
-from graph.compose import conf_flags, conf_set_lines, evidence_line, stage_sentence
+from graph.compose import conf_flags, conf_set_lines, evidence_line, savings_key, stage_sentence
 from graph.question_changes import changes_in
 from graph.report_text import citation_text
 from graph.verify import CONFIG_KEY
@@ -44,8 +44,8 @@ def answer_offline(question: str, toolbox: Toolbox) -> str:
 
 
 def _ranked(toolbox: Toolbox) -> list[Finding]:
-    found = toolbox.diagnose()
-    return sorted(found, key=lambda f: (-f.estimated_savings.core_ms, -f.severity.rank))
+    """The findings in the report's order: priced, by money saved first."""
+    return sorted(toolbox.priced(toolbox.diagnose()), key=savings_key)
 
 
 def overview(text: str, toolbox: Toolbox) -> str:

@@ -201,6 +201,10 @@ class Toolbox:
             self.recorded.findings.extend(f for f in findings if f not in self.recorded.findings)
         return findings
 
+    def priced(self, findings: list[Finding]) -> list[Finding]:
+        """`findings` with their savings in money (the report's prices); as they are without the cost tool."""
+        return adapters.price_findings(findings, self._need_profile(), self.config)
+
     def what_if_executors(self) -> list[WhatIfPoint]:
         """Simulated runtime of the same tasks with other executor counts."""
         self._record_call("what_if_executors")

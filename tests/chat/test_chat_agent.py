@@ -118,3 +118,18 @@ def test_a_failing_endpoint_mid_chat_falls_back_to_offline_answers(yarn_log: str
     assert "answering offline" in first and "ran 43.7 s" in first
     assert "answering offline" not in second and "ran 43.7 s" in second  # offline from then on, silently
     assert len([n for n in notices if "warning" in n]) == 1
+
+
+def test_offline_chat_lists_findings_in_the_reports_order(yarn_log: str) -> None:
+    """Ranked by money saved, as the report ranks them (the memory finding saves money, not core time)."""
+    import graph
+
+    report = graph.analyze([yarn_log])
+    agent = open_chat()
+    thread = agent.new_thread_id()
+    agent.load(thread, yarn_log)
+    answer = "".join(agent.ask(thread, "what's wrong?"))
+    agent.close()
+    numbered = [line for line in answer.splitlines() if line[:1].isdigit()]
+    expected = [f"{rank}. [{i.finding.severity.value}] {i.finding.title}" for rank, i in enumerate(report.findings, 1)]
+    assert len(numbered) == len(expected) and all(line.startswith(e) for line, e in zip(numbered, expected)), answer
