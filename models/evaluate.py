@@ -2,9 +2,10 @@
 
 Three splits: by workload shape (leave one shape out: the model never saw any run of
 the shape it predicts), by scale (train on the smaller scales, predict runs at the
-largest) and by run (every shape seen, runs held out: retraining on your own history). Each compares the model with the simulator alone (observed x simulated
-slot ratio) and the naive "same as observed" guess, by absolute percentage error of
-the predicted new runtime, and reports how often the 80% interval held the truth.
+largest) and by run (every shape seen, runs held out: retraining on your own history).
+Each compares the model with the simulator alone (observed x simulated slot ratio) and
+the naive "same as observed" guess, by absolute percentage error of the predicted new
+runtime, and reports how often the 80% interval held the truth.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from models.features import RunFeatures
-from tools.errors import ModelError
 from models.train import (
     Pairs,
     TrainingParams,
@@ -25,6 +25,7 @@ from models.train import (
     make_pairs,
     subset,
 )
+from tools.errors import ModelError
 
 
 class ErrorSummary(BaseModel):

@@ -72,6 +72,8 @@ def register(app: typer.Typer) -> None:
 def _render(console, result) -> None:
     from rich.markup import escape
 
+    from graph.units import gb_hours
+
     console.print(f"[bold]{escape(result.app_name or result.app_id)}[/bold] ({result.app_id}): "
                   f"{len(result.findings)} finding(s)")
     for rank, f in enumerate(result.findings, 1):
@@ -89,7 +91,7 @@ def _render(console, result) -> None:
             console.print(f"     code: {escape(f.recommendation.code_change)}")
         s = f.estimated_savings
         amounts = ([f"{s.core_ms / 1000:.1f} core-s, {s.wall_ms / 1000:.1f} s wall"] if s.core_ms or s.wall_ms else []) + (
-            [f"{s.memory_gb_ms / 3.6e6:.2f} GB-h executor memory"] if s.memory_gb_ms else [])
+            [f"{gb_hours(s.memory_gb_ms)} executor memory"] if s.memory_gb_ms else [])
         if amounts:
             console.print(f"   saves ~{', '.join(amounts)}: {escape(s.method)}")
 
