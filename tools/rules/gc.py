@@ -6,10 +6,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from tools.cost import memory_freed_gb_ms
 from tools.findings import Finding, Recommendation, Savings, Severity
 from tools.rules.measure import MiB, ev
-from tools.rules.memory import HEAP_FLOOR_BYTES
+from tools.rules.memory import heap_cut
 from tools.rules.registry import RuleContext, rule
 from tools.units import human_size, parse_size
 
@@ -66,7 +65,7 @@ def gc_time_high(ctx: RuleContext) -> Iterator[Finding]:
     else:
         excess = sum(stage_gc - target * stage_run for _, _, stage_gc, stage_run in hot_stages)
     memory = ctx.executor_memory_bytes()
-    peaks = [e.peak_jvm_heap_bytes for e in ctx.profile.executors if e.peak_jvm_heap_bytes and e.executor_id != "driver"]
+    peaks = ctx.executor_heap_peaks
     heap_mostly_unused = bool(memory and peaks and memory / max(peaks) >= t.memory_overprovisioned_ratio)
     changes = []
     if memory and not heap_mostly_unused:
@@ -120,12 +119,12 @@ def gc_time_low(ctx: RuleContext) -> Iterator[Finding]:
     memory = parse_size(ctx.prop("spark.executor.memory"), "m")
     if totals is None or memory is None or memory < t.memory_min_executor_bytes:
         return
-    if any(e.peak_jvm_heap_bytes for e in ctx.profile.executors if e.executor_id != "driver"):
+    if ctx.executor_heap_peaks:
         return
     gc, run = totals
     if run < t.gc_min_run_time_ms or gc / run >= t.gc_ratio_low:
         return
-    suggested_mib = int(max(memory * GC_LOW_HEAP_CUT, HEAP_FLOOR_BYTES) / MiB)  # < memory: memory >= 2 GiB
+    change, savings = heap_cut(ctx, memory * GC_LOW_HEAP_CUT, f"{GC_LOW_HEAP_CUT:g} x the heap")  # memory >= 2 GiB
     yield ctx.finding(
         title=f"GC took only {gc / run:.2%} of run time with {human_size(memory)} executors",
         evidence=[
@@ -135,12 +134,8 @@ def gc_time_low(ctx: RuleContext) -> Iterator[Finding]:
         ],
         recommendation=Recommendation(
             summary="Try smaller executors (check peak memory first).",
-            config_changes=[ctx.change("spark.executor.memory", f"{suggested_mib}m")],
+            config_changes=[change],
         ),
-        savings=Savings(
-            memory_gb_ms=memory_freed_gb_ms(ctx.profile, suggested_mib),
-            method=f"Container memory (heap and overhead) freed per executor at {GC_LOW_HEAP_CUT:g} x the heap (at "
-            "least 1 GiB), over every executor's lifetime, priced per GB-hour; no core time claimed.",
-        ),
+        savings=savings,
         doc_query="executor memory sizing overprovisioned GC",
     )

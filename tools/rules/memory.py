@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tools.cost import memory_freed_gb_ms
-from tools.findings import Finding, Recommendation, Savings, Severity
+from tools.findings import ConfigChange, Finding, Recommendation, Savings, Severity
 from tools.rules.failures import failure_counts
 from tools.rules.measure import GIB, MiB, ev
 from tools.rules.registry import RuleContext, rule
@@ -14,6 +14,17 @@ from tools.units import human_size, parse_size
 MEMORY_KILL_WORDS = ("exceeding memory limits", "OutOfMemory", "OOMKilled", "exit code 137", "exit status 137")
 HEAP_HEADROOM = 1.5  # suggested heap = this x the observed peak ...
 HEAP_FLOOR_BYTES = GIB  # ... but not below Spark's default spark.executor.memory (1g)
+
+
+def heap_cut(ctx: RuleContext, target_bytes: float, basis: str) -> tuple[ConfigChange, Savings]:
+    """spark.executor.memory cut to `target_bytes` (not below Spark's 1g default), and the container memory the cut
+    frees over every executor's lifetime; `basis` says where the target came from."""
+    mib = int(max(target_bytes, HEAP_FLOOR_BYTES) / MiB)
+    return ctx.change("spark.executor.memory", f"{mib}m"), Savings(
+        memory_gb_ms=memory_freed_gb_ms(ctx.profile, mib),
+        method=f"Container memory (heap and overhead) freed per executor at {basis} (at least 1 GiB), over every "
+        "executor's lifetime, priced per GB-hour; no core time claimed.",
+    )
 
 
 @rule(
@@ -27,14 +38,14 @@ def executor_memory_overprovisioned(ctx: RuleContext) -> Iterator[Finding]:
     """The largest peak JVM heap of any executor is a small fraction of spark.executor.memory."""
     t = ctx.thresholds
     allocated = parse_size(ctx.prop("spark.executor.memory"), "m")
-    peaks = [e.peak_jvm_heap_bytes for e in ctx.profile.executors if e.peak_jvm_heap_bytes and e.executor_id != "driver"]
+    peaks = ctx.executor_heap_peaks
     if allocated is None or allocated < t.memory_min_executor_bytes or not peaks:
         return
     peak = max(peaks)
     ratio = allocated / peak
     if ratio < t.memory_overprovisioned_ratio:
         return
-    suggested_mib = int(max(peak * HEAP_HEADROOM, HEAP_FLOOR_BYTES) / MiB)  # < allocated (>= 2 x peak, >= 2 GiB)
+    change, savings = heap_cut(ctx, peak * HEAP_HEADROOM, f"{HEAP_HEADROOM:g} x the peak")  # < allocated (>= 2 x peak)
     yield ctx.finding(
         title=f"Executors peaked at {human_size(peak)} of heap with {human_size(allocated)} allocated",
         evidence=[
@@ -45,13 +56,9 @@ def executor_memory_overprovisioned(ctx: RuleContext) -> Iterator[Finding]:
         ],
         recommendation=Recommendation(
             summary=f"Cut executor memory to about {HEAP_HEADROOM:g}x the observed peak (or pack more cores per executor).",
-            config_changes=[ctx.change("spark.executor.memory", f"{suggested_mib}m")],
+            config_changes=[change],
         ),
-        savings=Savings(
-            memory_gb_ms=memory_freed_gb_ms(ctx.profile, suggested_mib),
-            method=f"Container memory (heap and overhead) freed per executor at the suggested heap ({HEAP_HEADROOM:g} x "
-            "the peak, at least 1 GiB), over every executor's lifetime, priced per GB-hour; no core time claimed.",
-        ),
+        savings=savings,
         doc_query="executor memory sizing peak JVM memory overprovisioned",
     )
 

@@ -195,6 +195,11 @@ class RuleContext:
         workers = [e.model_copy(update={"cores": 1}) for e in self.profile.executors if e.executor_id != "driver"]
         return peak_concurrent_cores(workers) if workers else 0
 
+    @cached_property
+    def executor_heap_peaks(self) -> list[float]:
+        """Peak JVM heap of each executor (driver excluded) that logged one; empty before Spark 3.0's metrics."""
+        return [e.peak_jvm_heap_bytes for e in self.profile.executors if e.peak_jvm_heap_bytes and e.executor_id != "driver"]
+
     def change(self, key: str, value: str) -> ConfigChange:
         """A config change carrying the application's current value of the key."""
         return ConfigChange(key=key, value=value, current=self.prop(key))
