@@ -54,14 +54,8 @@ def what_if(profile: AppProfile, config: GraphConfig) -> tuple[list[WhatIfPoint]
         raise ToolUnavailable(f"executor what-if: {exc}") from exc
     error = abs(curve.error_pct or 0.0) / 100
     observed = next((p for p in curve.points if abs(p.factor - 1.0) < 1e-9), None)
-    priced = _observed_cost(profile, config) if observed is not None and observed.estimated_duration_ms > 0 else None
     points = []
-    for p in curve.points:
-        cost = None
-        if priced is not None:  # the observed row costs exactly what the run cost
-            run_cost, prices, changed_cost = priced
-            cost = changed_cost(run_cost, prices, p.estimated_duration_ms / observed.estimated_duration_ms,
-                                p.executors / max(observed.executors, 1), p.cores / max(observed.cores, 1))
+    for p, cost in zip(curve.points, _what_if_costs(profile, config, curve.points, observed)):
         points.append(WhatIfPoint(
             executors=p.executors, cores_per_executor=p.cores, runtime_ms=p.estimated_duration_ms,
             runtime_low_ms=p.estimated_duration_ms * (1 - error) if curve.error_pct is not None else None,
@@ -114,15 +108,19 @@ def pricing(config: GraphConfig):
     return pricing_from_settings(_section(config, "pricing"))
 
 
-def _observed_cost(profile: AppProfile, config: GraphConfig):
-    """The observed run's cost (the report's figure), the prices it used and the function that scales it;
-    None without the cost tool."""
+def _what_if_costs(profile: AppProfile, config: GraphConfig, points: list, observed) -> list[float | None]:
+    """Each what-if point's cost: the run's cost (the report's figure) scaled by the point's runtime, executors and
+    cores, so the observed row costs exactly what the run cost. None without the cost tool or an observed point."""
     try:
         from tools.cost import app_cost as observed_cost, changed_cost
     except ImportError:
-        return None
+        return [None] * len(points)
+    if observed is None or observed.estimated_duration_ms <= 0:
+        return [None] * len(points)
     prices = pricing(config)
-    return observed_cost(profile, prices), prices, changed_cost
+    run_cost = observed_cost(profile, prices)
+    return [changed_cost(run_cost, prices, p.estimated_duration_ms / observed.estimated_duration_ms,
+                         p.executors / max(observed.executors, 1), p.cores / max(observed.cores, 1)) for p in points]
 
 
 def app_cost(profile: AppProfile, config: GraphConfig) -> Cost:
