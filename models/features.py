@@ -182,10 +182,15 @@ def workload_key(profile: AppProfile) -> str:
     return match.group(1) if match else (profile.app_name or profile.app_id)
 
 
-def heap_property(profile: AppProfile) -> str:
-    """The setting that sizes the heap tasks run in: the driver's in local mode, else the executors'."""
+def task_jvm_role(profile: AppProfile) -> str:
+    """Which JVMs run the tasks: "driver" in local mode, else "executor"."""
     local = local_master(profile.master or profile.property("spark.master"))
-    return "spark.driver.memory" if local is not None and not local.cluster else "spark.executor.memory"
+    return "driver" if local is not None and not local.cluster else "executor"
+
+
+def heap_property(profile: AppProfile) -> str:
+    """The setting that sizes the heap tasks run in (`spark.driver.memory` in local mode)."""
+    return f"spark.{task_jvm_role(profile)}.memory"
 
 
 def heap_bytes(profile: AppProfile) -> float:

@@ -28,6 +28,7 @@ from models.features import (
     parse_bool,
     parse_bytes,
     run_features,
+    task_jvm_role,
 )
 from models.train import CARD_JSON, MODEL_FILES, TrainingRange, base_log_ratio, interval_widths
 from tools.cost import Pricing
@@ -311,7 +312,7 @@ def _add_costs(prediction: Prediction, profile: AppProfile, pricing: Pricing, ex
     """Fill the prediction's costs: the observed run's cost with its executors, cores, memory and runtime scaled."""
     from tools.cost import app_cost, changed_cost, container_memory_gb
 
-    role = "driver" if heap_property(profile) == "spark.driver.memory" else "executor"
+    role = task_jvm_role(profile)
     before_gb = container_memory_gb(profile, role)
     memory_ratio = container_memory_gb(profile, role, heap / 1024**2) / before_gb if before_gb else 1.0
     observed = app_cost(profile, pricing)
