@@ -143,6 +143,22 @@ def test_broadcast_candidate_is_the_small_side_of_the_join(profile_of):
     assert finding.recommendation.config_changes[0].current == "-1"
 
 
+def test_broadcast_finding_names_the_skewed_join_stage_it_removes(profile_of):
+    """In the skewed-join workload stage 4 reads exactly what the join's two exchanges wrote and is the skewed
+    stage: the broadcast finding says the skew goes with the shuffle, and leaves its time to the skew finding."""
+    profile = profile_of("skewed_join")
+    [finding] = findings_of("broadcast_join_missed", profile)
+    [skew] = findings_of("stage_task_skew", profile)
+    assert finding.stage_ids == skew.stage_ids == [4]
+    stage_skew = next(e for e in finding.evidence if e.name == "join stage max / median task duration")
+    assert stage_skew.stage_id == 4 and stage_skew.value > 10
+    assert "stage 4 goes too" in finding.recommendation.summary
+    assert finding.estimated_savings.wall_ms < skew.estimated_savings.wall_ms / 10  # not counted twice
+    # the missed-broadcast workload's join is not skewed: no stage named, no skew sentence
+    [balanced] = findings_of("broadcast_join_missed", profile_of("missed_broadcast"))
+    assert "skewed" not in balanced.recommendation.summary
+
+
 def test_partition_count_set_in_code_is_fixed_in_code(profile_of):
     [finding] = findings_of("too_many_small_tasks", profile_of("tiny_output_files"))  # repartition(800)
     assert finding.recommendation.config_changes == []

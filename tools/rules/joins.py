@@ -6,10 +6,11 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 
-from tools.eventlog.model import PlanNode, SqlExecution
+from tools.eventlog.model import PlanNode, SqlExecution, StageProfile
 from tools.findings import Finding, Recommendation, Savings, Severity
 from tools.rules.measure import MiB, ev, metric, spark_size
 from tools.rules.registry import RuleContext, rule
+from tools.rules.skew import duration_skew
 from tools.units import human_size
 
 SHUFFLED_JOINS = ("SortMergeJoin", "ShuffledHashJoin")
@@ -39,6 +40,21 @@ def side_exchange(tree: dict[int | None, list[PlanNode]], root: PlanNode) -> Pla
 
 def exchange_bytes(node: PlanNode) -> float | None:
     return metric(node, "data size", "shuffle bytes written")
+
+
+def join_stage(ctx: RuleContext, execution: SqlExecution, exchanges: list[PlanNode]) -> StageProfile | None:
+    """The stage that ran the join: the stage of `execution` whose shuffle read is exactly what the join's
+    exchanges wrote (within 1%). None when no stage matches, e.g. when the join shares its stage with another."""
+    written = [metric(x, "shuffle bytes written") for x in exchanges]
+    if any(w is None for w in written) or not sum(written):  # type: ignore[arg-type]
+        return None
+    expected = float(sum(written))  # type: ignore[arg-type]
+    for stage in ctx.completed_stages:
+        read = stage.metrics.shuffle_read_bytes
+        if ctx.stage_to_sql.get(stage.stage_id) == execution.execution_id and read is not None \
+                and abs(read.sum - expected) <= 0.01 * expected:
+            return stage
+    return None
 
 
 def stage_time_ms(ctx: RuleContext, execution: SqlExecution) -> float:
@@ -94,27 +110,38 @@ def broadcast_join_missed(ctx: RuleContext) -> Iterator[Finding]:
             )
             threshold_now = ctx.prop("spark.sql.autoBroadcastJoinThreshold")
             new_threshold = spark_size(max(2 * small, 10 * MiB))
+            evidence = [
+                ev("small side size (exchange data size)", small, "bytes", t.broadcast_candidate_bytes),
+                ev("large side size", large, "bytes"),
+                ev("large / small", large / max(small, 1.0), "ratio", t.broadcast_size_ratio),
+                ev("spark.sql.autoBroadcastJoinThreshold", threshold_now or "10MB (default)", ""),
+                ev("join type", join_type, ""),
+            ]
+            summary = "Broadcast the small side instead of shuffling and sorting both sides."
+            method = ("The large side's shuffle-write time plus its sort time (from SQL metrics), which a "
+                      "broadcast hash join does not need.")
+            stage = join_stage(ctx, execution, exchanges)  # type: ignore[arg-type]
+            skew = duration_skew(stage, t) if stage is not None else None
+            if stage is not None and skew is not None:
+                # the join's key skew goes with the shuffle: a broadcast join runs in the large side's scan tasks
+                evidence.append(ev("join stage max / median task duration", skew, "ratio", stage_id=stage.stage_id))
+                summary = (f"Broadcast the small side instead of shuffling and sorting both sides; the join then runs "
+                           f"in the tasks that read the large side, so the skewed join partition of stage "
+                           f"{stage.stage_id} goes too.")
+                method += (f" The skewed partition's time in stage {stage.stage_id} is left out here: the skew "
+                           "finding for that stage counts it.")
             yield ctx.finding(
                 title=f"{join.name} in SQL {execution.execution_id}: one side is only {human_size(small)} "
                 f"(other {human_size(large)})",
-                evidence=[
-                    ev("small side size (exchange data size)", small, "bytes", t.broadcast_candidate_bytes),
-                    ev("large side size", large, "bytes"),
-                    ev("large / small", large / max(small, 1.0), "ratio", t.broadcast_size_ratio),
-                    ev("spark.sql.autoBroadcastJoinThreshold", threshold_now or "10MB (default)", ""),
-                    ev("join type", join_type, ""),
-                ],
+                evidence=evidence,
                 recommendation=Recommendation(
-                    summary="Broadcast the small side instead of shuffling and sorting both sides.",
+                    summary=summary,
                     config_changes=[ctx.change("spark.sql.autoBroadcastJoinThreshold", new_threshold)],
                     code_change="Hint it in code: large_df.join(broadcast(small_df), key) (SQL: /*+ BROADCAST(t) */).",
                 ),
-                savings=Savings(
-                    core_ms=write_ms + sort_ms,
-                    wall_ms=(write_ms + sort_ms) / max(ctx.total_cores or 1, 1),
-                    method="The large side's shuffle-write time plus its sort time (from SQL metrics), which a "
-                    "broadcast hash join does not need.",
-                ),
+                savings=Savings(core_ms=write_ms + sort_ms, wall_ms=(write_ms + sort_ms) / max(ctx.total_cores or 1, 1),
+                                method=method),
+                stage_ids=[stage.stage_id] if stage is not None else [],
                 doc_query="broadcast join hint autoBroadcastJoinThreshold sort merge join",
                 sql_execution_ids=[execution.execution_id],
             )
