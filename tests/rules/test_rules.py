@@ -159,6 +159,32 @@ def test_broadcast_finding_names_the_skewed_join_stage_it_removes(profile_of):
     assert "skewed" not in balanced.recommendation.summary
 
 
+def test_idle_cores_saving_is_bounded_by_the_task_time(profile_of):
+    """Spreading a stage's tasks over idle cores can end its work earlier by at most its longest task less
+    the task time per core; the stage's scheduling and start-up time is not part of it."""
+    profile = profile_of("one_shuffle_partition")
+    [finding] = findings_of("idle_cores_few_tasks", profile)
+    stage = next(s for s in profile.stages if s.stage_id == finding.stage_ids[0])
+    q = stage.metrics.duration_ms
+    cores = next(e.value for e in finding.evidence if e.name == "cores")
+    assert finding.estimated_savings.wall_ms == pytest.approx(q.max - q.sum / cores)
+    assert finding.estimated_savings.wall_ms <= q.max
+
+
+def test_a_readers_schema_job_is_not_an_idle_cores_stage(profile_of):
+    """Stage 0 of the YARN join log is "parquet at ...": one task that read no data before the SQL ran (the
+    Parquet reader's schema job). No partition setting spreads it, so it is not reported."""
+    profile = profile_of(f"{RAPIDS}/join_agg_on_yarn_eventlog.zstd")
+    stage0 = next(s for s in profile.stages if s.stage_id == 0)
+    assert stage0.name.startswith("parquet at") and stage0.num_tasks == 1
+    assert findings_of("idle_cores_few_tasks", profile) == []
+    # the same stage with data read is a real single-task scan and is reported (on a copy: profiles are cached)
+    read = stage0.metrics.duration_ms.model_copy(update={"sum": 5e8, "max": 5e8})
+    scan = stage0.model_copy(update={"metrics": stage0.metrics.model_copy(update={"input_bytes": read})})
+    copy = profile.model_copy(update={"stages": [scan if s.stage_id == 0 else s for s in profile.stages]})
+    assert [f.stage_ids for f in findings_of("idle_cores_few_tasks", copy)] == [[0]]
+
+
 def test_partition_count_set_in_code_is_fixed_in_code(profile_of):
     [finding] = findings_of("too_many_small_tasks", profile_of("tiny_output_files"))  # repartition(800)
     assert finding.recommendation.config_changes == []

@@ -49,6 +49,18 @@ def partition_code_change(ctx: RuleContext, stage: StageProfile, target_tasks: i
     return None
 
 
+# DataFrameReader calls: a stage named "parquet at ..." that read no data is the reader's own schema or
+# file-listing job (one task per file or path), not work a partition setting can spread
+READER_CALLS = ("parquet", "json", "csv", "orc", "text", "avro", "load", "table")
+
+
+def reader_metadata_job(stage: StageProfile) -> bool:
+    """A data-source reader's schema/listing stage: named after the reader call and read no data at all."""
+    m = stage.metrics
+    read = sum(q.sum for q in (m.input_bytes, m.input_records, m.shuffle_read_bytes) if q is not None)
+    return read == 0 and stage.name.split(" at ", 1)[0].strip() in READER_CALLS
+
+
 @rule(
     "idle_cores_few_tasks",
     "Fewer tasks than cores: cores idle during a stage",
@@ -72,9 +84,14 @@ def idle_cores_few_tasks(ctx: RuleContext) -> Iterator[Finding]:
             continue
         if q.max < t.idle_cores_min_stage_ms / 2:
             continue  # short tasks: the stage wall time is not task work
+        if reader_metadata_job(stage):
+            continue
         idle_fraction = 1 - tasks / cores
         if idle_fraction < t.idle_cores_min_fraction:
             continue
+        # spread over every core the task time would end after sum/cores instead of the longest task; the
+        # rest of the stage's wall time (scheduling, executor start-up) stays
+        saved_ms = min(max(q.max - q.sum / cores, 0.0), wall)
         shuffle = stage.metrics.shuffle_read_bytes is not None and stage.metrics.shuffle_read_bytes.sum > 0
         target = cores * 3
         yield ctx.finding(
@@ -93,10 +110,11 @@ def idle_cores_few_tasks(ctx: RuleContext) -> Iterator[Finding]:
                 "except for the final write of small results.",
             ),
             savings=Savings(
-                wall_ms=wall * idle_fraction,
-                core_ms=wall * (cores - tasks),
-                method="With the work spread over all cores the stage would take tasks/cores of its time; the "
-                "idle cores' time is the allocated core time saved.",
+                wall_ms=saved_ms,
+                core_ms=saved_ms * (cores - tasks),
+                method="With the task time spread over all cores the stage's work would end after its total task "
+                "time / cores instead of its longest task; the idle cores' wait for that difference is the core time "
+                "saved.",
             ),
             doc_query="spark.sql.shuffle.partitions parallelism number of partitions idle cores",
             severity=Severity.severe if idle_fraction >= 0.75 else Severity.moderate,
