@@ -15,8 +15,8 @@ def test_offline_answers_come_from_the_same_tools(yarn_log: str) -> None:
     thread = agent.new_thread_id()
     agent.load(thread, yarn_log)
     config = "".join(agent.ask(thread, "show me the config to change"))
-    assert "--conf spark.default.parallelism=90" in config
-    assert 'spark.conf.set("spark.default.parallelism", "90")' in config
+    assert "--conf spark.executor.memory=1751m" in config
+    assert '# spark.conf.set("spark.executor.memory", "1751m")  -- static: pass it with --conf at submit time' in config
     assert "The run cost about $" in "".join(agent.ask(thread, "what did it cost?"))
     assert "Stage 3" in "".join(agent.ask(thread, "is there skew?"))
     assert "Data skew" in "".join(agent.ask(thread, "docs about data skew in joins"))
