@@ -171,6 +171,29 @@ def test_idle_cores_saving_is_bounded_by_the_task_time(profile_of):
     assert finding.estimated_savings.wall_ms <= q.max
 
 
+def test_skew_and_idle_cores_on_one_stage_do_not_claim_its_tail_twice(profile_of):
+    """Stage 0 of this YARN log ran 4 tasks on 10 cores, one of them 63.8 s against a 3.9 s median: both
+    findings are reported, and together they save no more wall time than the longest task took."""
+    profile = profile_of(f"{SPARK_EVENTS}/application_1628109047826_1317105")
+    [skew] = findings_of("stage_task_skew", profile)
+    [idle] = findings_of("idle_cores_few_tasks", profile)
+    assert skew.stage_ids == idle.stage_ids == [0]
+    longest = next(s for s in profile.stages if s.stage_id == 0).metrics.duration_ms.max
+    assert 0 < idle.estimated_savings.wall_ms
+    assert skew.estimated_savings.wall_ms + idle.estimated_savings.wall_ms <= longest
+    assert "skew finding" in idle.estimated_savings.method
+
+
+def test_an_rdd_read_is_not_told_to_change_a_sql_setting(profile_of):
+    """The LargeBlocks log is an RDD application (no SQL execution) reading 2.3 GiB per task: the fix is in
+    the code that makes the RDD, not spark.sql.files.maxPartitionBytes, which RDD reads ignore."""
+    profile = profile_of(f"{SPARK_EVENTS}/application_1553914137147_0018")
+    assert profile.sql_executions == []
+    findings = findings_of("oversized_partitions", profile)
+    assert findings and all(f.recommendation.config_changes == [] for f in findings)
+    assert all("minPartitions" in (f.recommendation.code_change or "") for f in findings)
+
+
 def test_a_readers_schema_job_is_not_an_idle_cores_stage(profile_of):
     """Stage 0 of the YARN join log is "parquet at ...": one task that read no data before the SQL ran (the
     Parquet reader's schema job). No partition setting spreads it, so it is not reported."""

@@ -8,6 +8,7 @@ from tools.eventlog.model import StageProfile
 from tools.findings import ConfigChange, Finding, Recommendation, Savings, Severity
 from tools.rules.measure import MiB, ev, spark_size
 from tools.rules.registry import RuleContext, rule
+from tools.rules.skew import duration_skew
 from tools.units import human_duration, human_size
 
 
@@ -30,7 +31,9 @@ def partition_changes(ctx: RuleContext, stage: StageProfile, target_tasks: int) 
             return []
         key = "spark.sql.shuffle.partitions" if stage.stage_id in ctx.stage_to_sql else "spark.default.parallelism"
         return [ctx.change(key, str(max(target_tasks, 1)))]
-    if stage.metrics.input_bytes is not None and stage.metrics.input_bytes.sum > 0 and target_tasks > 0:
+    if stage.metrics.input_bytes is not None and stage.metrics.input_bytes.sum > 0:
+        if stage.stage_id not in ctx.stage_to_sql or target_tasks <= 0:
+            return []  # an RDD read (files or cached blocks): its split is set in code, see partition_code_change
         per_task = stage.metrics.input_bytes.sum / target_tasks
         return [ctx.change("spark.sql.files.maxPartitionBytes", spark_size(max(per_task, 1 * MiB)))]
     return [ctx.change("spark.default.parallelism", str(max(target_tasks, 1)))]
@@ -90,8 +93,10 @@ def idle_cores_few_tasks(ctx: RuleContext) -> Iterator[Finding]:
         if idle_fraction < t.idle_cores_min_fraction:
             continue
         # spread over every core the task time would end after sum/cores instead of the longest task; the
-        # rest of the stage's wall time (scheduling, executor start-up) stays
-        saved_ms = min(max(q.max - q.sum / cores, 0.0), wall)
+        # rest of the stage's wall time (scheduling, executor start-up) stays. In a skewed stage the tail above
+        # the 75th percentile is the skew finding's saving, so this one starts from there.
+        skewed = duration_skew(stage, t) is not None
+        saved_ms = min(max((q.p75 if skewed else q.max) - q.sum / cores, 0.0), wall)
         shuffle = stage.metrics.shuffle_read_bytes is not None and stage.metrics.shuffle_read_bytes.sum > 0
         target = cores * 3
         yield ctx.finding(
@@ -114,7 +119,8 @@ def idle_cores_few_tasks(ctx: RuleContext) -> Iterator[Finding]:
                 core_ms=saved_ms * (cores - tasks),
                 method="With the task time spread over all cores the stage's work would end after its total task "
                 "time / cores instead of its longest task; the idle cores' wait for that difference is the core time "
-                "saved.",
+                "saved." + (" The stage is skewed: the time above its 75th-percentile task is the skew finding's "
+                            "saving and is not counted here." if skewed else ""),
             ),
             doc_query="spark.sql.shuffle.partitions parallelism number of partitions idle cores",
             severity=Severity.severe if idle_fraction >= 0.75 else Severity.moderate,
