@@ -194,6 +194,24 @@ def test_an_rdd_read_is_not_told_to_change_a_sql_setting(profile_of):
     assert all("minPartitions" in (f.recommendation.code_change or "") for f in findings)
 
 
+def test_wide_executors_are_split_keeping_cores_and_memory_in_total(profile_of):
+    """The JDBC log runs one 16-core, 80 GiB executor: the hygiene finding splits it into four of 4 cores and
+    20 GiB (and four times the executors), not 5 cores with 64 GiB, which would more than double memory per core."""
+    from tools.units import parse_size
+
+    profile = profile_of(f"{RAPIDS}/jdbc_eventlog.zstd")
+    [finding] = findings_of("config_hygiene", profile)
+    assert finding.title == "Configuration hygiene: spark.executor.cores, spark.executor.memory"
+    before = {c.key: c.current for c in finding.recommendation.config_changes}
+    after = {c.key: c.value for c in finding.recommendation.config_changes}
+    assert after == {"spark.executor.cores": "4", "spark.executor.memory": "20g", "spark.executor.instances": "4"}
+    for values in (before, after):
+        values["memory"] = parse_size(values["spark.executor.memory"], "m")
+    assert int(before["spark.executor.cores"]) * int(before["spark.executor.instances"]) == \
+        int(after["spark.executor.cores"]) * int(after["spark.executor.instances"])
+    assert before["memory"] * int(before["spark.executor.instances"]) == after["memory"] * int(after["spark.executor.instances"])
+
+
 def test_a_readers_schema_job_is_not_an_idle_cores_stage(profile_of):
     """Stage 0 of the YARN join log is "parquet at ...": one task that read no data before the SQL ran (the
     Parquet reader's schema job). No partition setting spreads it, so it is not reported."""

@@ -3,10 +3,11 @@ and general hygiene (executor size, deprecated keys, unlimited result size)."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator
 
-from tools.findings import Finding, Recommendation, Savings, Severity
-from tools.rules.measure import GIB, ev
+from tools.findings import ConfigChange, Evidence, Finding, Recommendation, Savings, Severity
+from tools.rules.measure import GIB, MiB, ev
 from tools.rules.registry import RuleContext, rule
 from tools.units import human_size, parse_size
 
@@ -151,19 +152,50 @@ def java_serializer_rdd_shuffle(ctx: RuleContext) -> Iterator[Finding]:
     )
 
 
+def executor_split(ctx: RuleContext) -> list[tuple[Evidence, ConfigChange | None]] | None:
+    """Executors wider than the core limit or larger than the heap limit, split into k smaller ones that hold the
+    same cores and memory in total: cores and heap (and an explicit overhead) / k, an explicit executor count x k.
+    None when the executors are within both limits."""
+    t = ctx.thresholds
+    cores = ctx.int_property("spark.executor.cores")
+    memory = parse_size(ctx.prop("spark.executor.memory"), "m")
+    wide = cores is not None and cores > t.executor_cores_max
+    large = memory is not None and memory > t.executor_memory_max_bytes
+    if not wide and not large:
+        return None
+    k = max(math.ceil(cores / t.executor_cores_max) if wide else 1,  # type: ignore[operator]
+            math.ceil(memory / t.executor_memory_max_bytes) if large else 1)  # type: ignore[operator]
+    rows: list[tuple[Evidence, ConfigChange | None]] = []
+    if wide:
+        rows.append((ev("spark.executor.cores", cores, "count", t.executor_cores_max), None))
+    if large:
+        rows.append((ev("spark.executor.memory", memory, "bytes", t.executor_memory_max_bytes), None))
+    rows.append((ev("executors each split into", k, "count"), None))
+    if cores is not None and k > 1:
+        rows.append((ev("cores per executor after the split", math.ceil(cores / k), "count"),
+                     ctx.change("spark.executor.cores", str(math.ceil(cores / k)))))
+    for key in ("spark.executor.memory", "spark.executor.memoryOverhead"):
+        size = parse_size(ctx.prop(key), "m")
+        if size is not None and k > 1:
+            mib = int(size / k / MiB)
+            rows.append((ev(f"{key} after the split", size / k, "bytes"),
+                         ctx.change(key, f"{mib // 1024}g" if mib % 1024 == 0 else f"{mib}m")))
+    for key in ("spark.executor.instances", "spark.dynamicAllocation.maxExecutors", "spark.dynamicAllocation.minExecutors",
+                "spark.dynamicAllocation.initialExecutors"):
+        count = ctx.int_property(key)
+        if count and k > 1:
+            rows.append((ev(f"{key} after the split", count * k, "count"), ctx.change(key, str(count * k))))
+    return rows
+
+
 @rule("config_hygiene", "Configuration hygiene", "config", Severity.low, ("executor_cores_max", "executor_memory_max_bytes"))
 def config_hygiene(ctx: RuleContext) -> Iterator[Finding]:
     """Settings known to hurt: very wide or very large executors, deprecated keys, unlimited driver result size."""
     t = ctx.thresholds
     problems = []  # (evidence row, change or None)
-    cores = ctx.int_property("spark.executor.cores")
-    if cores is not None and cores > t.executor_cores_max:
-        problems.append((ev("spark.executor.cores", cores, "count", t.executor_cores_max),
-                         ctx.change("spark.executor.cores", str(t.executor_cores_max))))
-    memory = parse_size(ctx.prop("spark.executor.memory"), "m")
-    if memory is not None and memory > t.executor_memory_max_bytes:
-        problems.append((ev("spark.executor.memory", memory, "bytes", t.executor_memory_max_bytes),
-                         ctx.change("spark.executor.memory", f"{int(t.executor_memory_max_bytes // GIB)}g")))
+    split = executor_split(ctx)
+    if split is not None:
+        problems += split
     if ctx.prop("spark.driver.maxResultSize") == "0":
         problems.append((ev("spark.driver.maxResultSize", "0 (unlimited)", "", "1g"),
                          ctx.change("spark.driver.maxResultSize", "2g")))
@@ -175,10 +207,11 @@ def config_hygiene(ctx: RuleContext) -> Iterator[Finding]:
     if not problems:
         return
     yield ctx.finding(
-        title="Configuration hygiene: " + ", ".join(str(p[0].name) for p in problems),
+        title="Configuration hygiene: " + ", ".join(str(p[0].name) for p in problems if p[0].threshold is not None),
         evidence=[p[0] for p in problems],
         recommendation=Recommendation(
-            summary="Keep executors at up to 5 cores and a moderate heap; replace deprecated keys; bound result size.",
+            summary="Keep executors at up to 5 cores and a moderate heap (split wide executors into several "
+            "smaller ones with the same cores and memory in total); replace deprecated keys; bound result size.",
             config_changes=[p[1] for p in problems if p[1] is not None],
         ),
         savings=Savings(method="Hygiene: prevents failures and GC pauses; not estimated."),
