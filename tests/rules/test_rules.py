@@ -318,3 +318,14 @@ def test_low_gc_leaves_memory_to_the_peak_based_finding_when_peaks_are_logged(pr
                         RuleThresholds(gc_ratio_low=0.1, gc_min_run_time_ms=1000))
     assert low.recommendation.config_changes[0].value == "1536m"  # 2G x 0.75, below the current heap
     assert low.estimated_savings.memory_gb_ms > 0 and low.estimated_savings.core_ms == 0
+
+
+def test_data_skew_evidence_prefers_a_metric_whose_median_task_read_something(profile_of):
+    """Stage 3 of the YARN join log: the median task read 0 records but 5.4 KiB, the largest 11.4 M records and
+    57 MiB. The evidence is the bytes ratio (10,771x), not records against a zero median (11,390,100x)."""
+    from tools.rules.skew import data_skew
+
+    stage = next(s for s in profile_of(f"{RAPIDS}/join_agg_on_yarn_eventlog.zstd").stages if s.stage_id == 3)
+    assert stage.metrics.input_records.median == 0 < stage.metrics.input_bytes.median
+    name, ratio = data_skew(stage)
+    assert name == "input_bytes" and 10_000 < ratio < 11_000
