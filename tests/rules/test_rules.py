@@ -329,3 +329,13 @@ def test_data_skew_evidence_prefers_a_metric_whose_median_task_read_something(pr
     assert stage.metrics.input_records.median == 0 < stage.metrics.input_bytes.median
     name, ratio = data_skew(stage)
     assert name == "input_bytes" and 10_000 < ratio < 11_000
+
+
+def test_aqe_is_offered_for_small_tasks_only_where_it_coalesces_a_shuffle(profile_of):
+    """The rolling log's stage 1 ran 2,000 tiny tasks that read no files and no shuffle (a range source): AQE
+    cannot coalesce it, so the fix names the source's partition count, not AQE."""
+    [finding] = findings_of("too_many_small_tasks", profile_of(f"{RAPIDS}/eventlog_v2_local-1623876083964"))
+    assert finding.stage_ids == [1]
+    keys = [c.key for c in finding.recommendation.config_changes]
+    assert "spark.sql.adaptive.enabled" not in keys and "AQE" not in finding.recommendation.summary
+    assert "numPartitions=" in finding.recommendation.code_change

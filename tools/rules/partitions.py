@@ -23,15 +23,23 @@ def count_set_in_code(ctx: RuleContext, stage: StageProfile) -> bool:
     return stage.num_tasks != configured
 
 
+def reads_shuffle(stage: StageProfile) -> bool:
+    return stage.metrics.shuffle_read_bytes is not None and stage.metrics.shuffle_read_bytes.sum > 0
+
+
+def reads_input(stage: StageProfile) -> bool:
+    return stage.metrics.input_bytes is not None and stage.metrics.input_bytes.sum > 0
+
+
 def partition_changes(ctx: RuleContext, stage: StageProfile, target_tasks: int) -> list[ConfigChange]:
     """The knob that sets this stage's task count: shuffle partitions for shuffle reads, split size for scans
     (none when the count is set in code, see `partition_code_change`)."""
-    if stage.metrics.shuffle_read_bytes is not None and stage.metrics.shuffle_read_bytes.sum > 0:
+    if reads_shuffle(stage):
         if count_set_in_code(ctx, stage):
             return []
         key = "spark.sql.shuffle.partitions" if stage.stage_id in ctx.stage_to_sql else "spark.default.parallelism"
         return [ctx.change(key, str(max(target_tasks, 1)))]
-    if stage.metrics.input_bytes is not None and stage.metrics.input_bytes.sum > 0:
+    if reads_input(stage):
         if stage.stage_id not in ctx.stage_to_sql or target_tasks <= 0:
             return []  # an RDD read (files or cached blocks): its split is set in code, see partition_code_change
         per_task = stage.metrics.input_bytes.sum / target_tasks
@@ -41,15 +49,17 @@ def partition_changes(ctx: RuleContext, stage: StageProfile, target_tasks: int) 
 
 def partition_code_change(ctx: RuleContext, stage: StageProfile, target_tasks: int) -> str | None:
     """Where to change the partition count in code, when configuration does not set it."""
-    if stage.metrics.shuffle_read_bytes is not None and stage.metrics.shuffle_read_bytes.sum > 0:
+    if reads_shuffle(stage):
         if count_set_in_code(ctx, stage):
             return (f"The stage's {stage.num_tasks} tasks come from an explicit repartition(n)/coalesce(n) in the "
                     f"code, not from the shuffle-partitions setting: use about {target_tasks} there.")
         return None
-    if stage.metrics.input_bytes is not None and stage.metrics.input_bytes.sum > 0:
+    if reads_input(stage):
         return ("If the input files are not splittable (gzip, single large files) split them or repartition right "
                 "after reading; for RDD textFile pass minPartitions.")
-    return None
+    return (f"The stage reads no files and no shuffle data: its partitions come from the source in the code "
+            f"(range(..., numPartitions={target_tasks}) or parallelize(..., numSlices={target_tasks})); the "
+            "default-parallelism setting only applies where the code gives none.")
 
 
 # DataFrameReader calls: a stage named "parquet at ..." that read no data is the reader's own schema or
@@ -97,7 +107,7 @@ def idle_cores_few_tasks(ctx: RuleContext) -> Iterator[Finding]:
         # the 75th percentile is the skew finding's saving, so this one starts from there.
         skewed = duration_skew(stage, t) is not None
         saved_ms = min(max((q.p75 if skewed else q.max) - q.sum / cores, 0.0), wall)
-        shuffle = stage.metrics.shuffle_read_bytes is not None and stage.metrics.shuffle_read_bytes.sum > 0
+        shuffle = reads_shuffle(stage)
         target = cores * 3
         yield ctx.finding(
             title=f"Stage {stage.stage_id} ran {tasks} task(s) on {cores} cores for {human_duration(wall)}"
@@ -187,7 +197,9 @@ def too_many_small_tasks(ctx: RuleContext) -> Iterator[Finding]:
         overhead = sum(x.median for x in overhead_q if x is not None) or min(q.median, 20.0)
         saved = (q.count - target) * overhead
         changes = partition_changes(ctx, stage, target)
-        if stage.stage_id in ctx.stage_to_sql and ctx.spark_version >= (3, 0):
+        # AQE coalesces shuffle partitions only: a scan or source stage keeps its task count
+        coalescible = reads_shuffle(stage) and stage.stage_id in ctx.stage_to_sql and ctx.spark_version >= (3, 0)
+        if coalescible:
             if not ctx.bool_property("spark.sql.adaptive.enabled", ctx.spark_version >= (3, 2)):
                 changes.append(ctx.change("spark.sql.adaptive.enabled", "true"))
             if not ctx.bool_property("spark.sql.adaptive.coalescePartitions.enabled", True):
@@ -201,7 +213,8 @@ def too_many_small_tasks(ctx: RuleContext) -> Iterator[Finding]:
                 ev("target partitions (about 1 s of work each)", target, "count", stage_id=stage.stage_id),
             ],
             recommendation=Recommendation(
-                summary=f"Use about {target} partitions for this stage (about 1 s of work each), or let AQE coalesce.",
+                summary=f"Use about {target} partitions for this stage (about 1 s of work each)"
+                + (", or let AQE coalesce." if coalescible else "."),
                 config_changes=changes,
                 code_change=partition_code_change(ctx, stage, target),
             ),
