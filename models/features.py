@@ -17,7 +17,8 @@ import numpy as np
 from pydantic import BaseModel, field_validator
 
 from models.plan_joins import join_conversions
-from tools.eventlog.master import local_master
+from tools.eventlog.master import heap_key
+from tools.eventlog.master import task_jvm_role as master_jvm_role
 from tools.eventlog.model import AppProfile
 from tools.simulate import observed_resources, simulate
 from tools.units import parse_size
@@ -184,13 +185,12 @@ def workload_key(profile: AppProfile) -> str:
 
 def task_jvm_role(profile: AppProfile) -> str:
     """Which JVMs run the tasks: "driver" in local mode, else "executor"."""
-    local = local_master(profile.master or profile.property("spark.master"))
-    return "driver" if local is not None and not local.cluster else "executor"
+    return master_jvm_role(profile.master or profile.property("spark.master"))
 
 
 def heap_property(profile: AppProfile) -> str:
     """The setting that sizes the heap tasks run in (`spark.driver.memory` in local mode)."""
-    return f"spark.{task_jvm_role(profile)}.memory"
+    return heap_key(profile.master or profile.property("spark.master"))
 
 
 def heap_bytes(profile: AppProfile) -> float:

@@ -8,6 +8,7 @@ import pytest
 
 from tools.findings import Finding, Severity
 from tools.rules import RuleThresholds, diagnose, load_rules
+from tools.units import parse_size
 
 SPARK_EVENTS = "apache__spark/spark-events"
 RAPIDS = "NVIDIA__spark-rapids-tools"
@@ -197,7 +198,6 @@ def test_an_rdd_read_is_not_told_to_change_a_sql_setting(profile_of):
 def test_wide_executors_are_split_keeping_cores_and_memory_in_total(profile_of):
     """The JDBC log runs one 16-core, 80 GiB executor: the hygiene finding splits it into four of 4 cores and
     20 GiB (and four times the executors), not 5 cores with 64 GiB, which would more than double memory per core."""
-    from tools.units import parse_size
 
     profile = profile_of(f"{RAPIDS}/jdbc_eventlog.zstd")
     [finding] = findings_of("config_hygiene", profile)
@@ -297,7 +297,6 @@ def test_memory_overprovisioned_saves_the_freed_container_memory_over_every_exec
 
 def test_memory_suggestion_is_half_again_the_peak_and_below_the_allocation(profile_of):
     """2G executors that peaked at ~720 MiB: suggest ~1080m, not the 2 GiB firing floor (which repeated 2G as 2048m)."""
-    from tools.units import parse_size
 
     profile = profile_of(f"{SPARK_EVENTS}/application_1506645932520_24630151")
     [finding] = findings_of("executor_memory_overprovisioned", profile)
@@ -339,3 +338,27 @@ def test_aqe_is_offered_for_small_tasks_only_where_it_coalesces_a_shuffle(profil
     keys = [c.key for c in finding.recommendation.config_changes]
     assert "spark.sql.adaptive.enabled" not in keys and "AQE" not in finding.recommendation.summary
     assert "numPartitions=" in finding.recommendation.code_change
+
+
+def test_spill_under_aqe_coalescing_lowers_the_advisory_size_not_the_partitions(profile_of):
+    """Spark 3.2 with AQE on by default: the spilling stage 4 ran 13 tasks, coalesced from 200. Raising
+    spark.sql.shuffle.partitions would be coalesced again, so the fix is a smaller advisory partition size that
+    gives about 4x the tasks; the 200 shuffle partitions already allow that many."""
+    profile = profile_of(f"{RAPIDS}/aqeshuffle_eventlog.zstd")
+    [finding] = findings_of("stage_spill", profile)
+    stage = next(s for s in profile.stages if s.stage_id == finding.stage_ids[0])
+    assert stage.num_tasks == 13
+    changes = {c.key: c.value for c in finding.recommendation.config_changes}
+    assert "spark.sql.shuffle.partitions" not in changes
+    advisory = parse_size(changes["spark.sql.adaptive.advisoryPartitionSizeInBytes"], "b")
+    assert advisory == pytest.approx(stage.metrics.shuffle_read_bytes.sum / (4 * 13), rel=0.1)
+
+
+def test_local_mode_memory_fixes_name_the_driver_heap(profile_of):
+    """In local mode the tasks run in the driver JVM: spark.executor.memory does nothing there."""
+    [spill] = findings_of("stage_spill", profile_of("spilling_sort"))
+    keys = [c.key for c in spill.recommendation.config_changes]
+    assert "spark.driver.memory" in keys and "spark.executor.memory" not in keys
+    # dsAndDf runs local[*] with a 30g driver that peaked at 2.8 GiB: its GC is churn, not a small heap
+    [gc] = findings_of("gc_time_high", profile_of(f"{RAPIDS}/dsAndDf_eventlog.zstd"))
+    assert gc.recommendation.config_changes == [] and "object churn" in gc.recommendation.summary

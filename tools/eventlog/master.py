@@ -39,3 +39,14 @@ def local_master(master: str | None) -> LocalMaster | None:
     if slots is None:
         return LocalMaster(executors=1, cores=1)
     return LocalMaster(executors=1, cores=None if slots == "*" else int(slots))
+
+
+def task_jvm_role(master: str | None) -> str:
+    """Which JVMs run the tasks: "driver" in local mode (`local`, `local[N]`), else "executor"."""
+    local = local_master(master)
+    return "driver" if local is not None and not local.cluster else "executor"
+
+
+def heap_key(master: str | None) -> str:
+    """The setting that sizes the heap tasks run in: `spark.driver.memory` in local mode, else `spark.executor.memory`."""
+    return f"spark.{task_jvm_role(master)}.memory"

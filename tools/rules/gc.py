@@ -64,12 +64,12 @@ def gc_time_high(ctx: RuleContext) -> Iterator[Finding]:
         excess = gc - target * run
     else:
         excess = sum(stage_gc - target * stage_run for _, _, stage_gc, stage_run in hot_stages)
-    memory = ctx.executor_memory_bytes()
-    peaks = ctx.executor_heap_peaks
+    memory = ctx.task_heap_bytes()
+    peaks = ctx.task_heap_peaks
     heap_mostly_unused = bool(memory and peaks and memory / max(peaks) >= t.memory_overprovisioned_ratio)
     changes = []
     if memory and not heap_mostly_unused:
-        changes.append(ctx.change("spark.executor.memory", f"{int(memory * 1.5 / MiB)}m"))
+        changes.append(ctx.change(ctx.heap_key, f"{int(memory * 1.5 / MiB)}m"))
     options = ctx.prop("spark.executor.extraJavaOptions") or ""
     if re.search(r"UseParallelGC|UseConcMarkSweepGC|UseSerialGC", options):
         changes.append(ctx.change("spark.executor.extraJavaOptions",

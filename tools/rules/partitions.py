@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from tools.eventlog.model import StageProfile
 from tools.findings import ConfigChange, Finding, Recommendation, Savings, Severity
+from tools.rules.config import aqe_enabled
 from tools.rules.measure import MiB, ev, spark_size
 from tools.rules.registry import RuleContext, rule
 from tools.rules.skew import duration_skew
@@ -31,14 +32,30 @@ def reads_input(stage: StageProfile) -> bool:
     return stage.metrics.input_bytes is not None and stage.metrics.input_bytes.sum > 0
 
 
+def aqe_coalesces(ctx: RuleContext, stage: StageProfile) -> bool:
+    """AQE sized this SQL stage's shuffle partitions (AQE and its coalescing on): its task count follows
+    spark.sql.adaptive.advisoryPartitionSizeInBytes, not spark.sql.shuffle.partitions."""
+    return (stage.stage_id in ctx.stage_to_sql and ctx.spark_version >= (3, 0) and aqe_enabled(ctx)
+            and ctx.bool_property("spark.sql.adaptive.coalescePartitions.enabled", True))
+
+
 def partition_changes(ctx: RuleContext, stage: StageProfile, target_tasks: int) -> list[ConfigChange]:
-    """The knob that sets this stage's task count: shuffle partitions for shuffle reads, split size for scans
-    (none when the count is set in code, see `partition_code_change`)."""
+    """The knob that sets this stage's task count: shuffle partitions for shuffle reads (under AQE coalescing
+    the advisory partition size, and the shuffle partitions only when more are needed than there are), split
+    size for SQL scans (none when the count is set in code, see `partition_code_change`)."""
+    target_tasks = max(target_tasks, 1)
     if reads_shuffle(stage):
         if count_set_in_code(ctx, stage):
             return []
-        key = "spark.sql.shuffle.partitions" if stage.stage_id in ctx.stage_to_sql else "spark.default.parallelism"
-        return [ctx.change(key, str(max(target_tasks, 1)))]
+        if stage.stage_id not in ctx.stage_to_sql:
+            return [ctx.change("spark.default.parallelism", str(target_tasks))]
+        if aqe_coalesces(ctx, stage):
+            per_task = stage.metrics.shuffle_read_bytes.sum / target_tasks  # type: ignore[union-attr]
+            changes = [ctx.change("spark.sql.adaptive.advisoryPartitionSizeInBytes", spark_size(max(per_task, 1 * MiB)))]
+            if target_tasks > (ctx.int_property("spark.sql.shuffle.partitions") or 200):
+                changes.append(ctx.change("spark.sql.shuffle.partitions", str(target_tasks)))
+            return changes
+        return [ctx.change("spark.sql.shuffle.partitions", str(target_tasks))]
     if reads_input(stage):
         if stage.stage_id not in ctx.stage_to_sql or target_tasks <= 0:
             return []  # an RDD read (files or cached blocks): its split is set in code, see partition_code_change

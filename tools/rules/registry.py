@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from tools.eventlog.model import AppProfile, ExecutorProfile, SqlExecution, StageProfile
-from tools.eventlog.master import local_master
+from tools.eventlog.master import heap_key, local_master
 from tools.findings import Category, ConfigChange, Evidence, Finding, Recommendation, Savings, Severity
 from tools.rules.thresholds import RuleThresholds
 
@@ -182,10 +182,23 @@ class RuleContext:
 
         return parse_size(self.prop("spark.executor.memory"), "m")
 
+    @cached_property
+    def heap_key(self) -> str:
+        """The setting that sizes the heap tasks run in: spark.driver.memory in local mode (where
+        spark.executor.memory does nothing), else spark.executor.memory."""
+        return heap_key(self.profile.master or self.profile.property("spark.master"))
+
+    def task_heap_bytes(self) -> float | None:
+        """The tasks' heap setting (`heap_key`) in bytes; None when it is not set."""
+        from tools.units import parse_size
+
+        return parse_size(self.prop(self.heap_key), "m")
+
     def overhead_change(self) -> ConfigChange | None:
-        """spark.executor.memoryOverhead raised to a quarter of executor memory (at least 1 GiB), if memory is known."""
+        """spark.executor.memoryOverhead raised to a quarter of executor memory (at least 1 GiB), if memory is known
+        and tasks run in executors (local mode has no executor containers)."""
         memory = self.executor_memory_bytes()
-        if memory is None:
+        if memory is None or self.heap_key != "spark.executor.memory":
             return None
         return self.change("spark.executor.memoryOverhead", f"{max(int(memory * 0.25 / 2**20), 1024)}m")
 
@@ -199,6 +212,13 @@ class RuleContext:
     def executor_heap_peaks(self) -> list[float]:
         """Peak JVM heap of each executor (driver excluded) that logged one; empty before Spark 3.0's metrics."""
         return [e.peak_jvm_heap_bytes for e in self.profile.executors if e.peak_jvm_heap_bytes and e.executor_id != "driver"]
+
+    @cached_property
+    def task_heap_peaks(self) -> list[float]:
+        """Peak JVM heap of the JVMs that run the tasks: the executors', or the driver's in local mode."""
+        if self.heap_key == "spark.executor.memory":
+            return self.executor_heap_peaks
+        return [e.peak_jvm_heap_bytes for e in self.profile.executors if e.executor_id == "driver" and e.peak_jvm_heap_bytes]
 
     def change(self, key: str, value: str) -> ConfigChange:
         """A config change carrying the application's current value of the key."""

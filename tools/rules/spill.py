@@ -4,27 +4,32 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from tools.eventlog.model import StageProfile
 from tools.findings import Finding, Recommendation, Savings, Severity
 from tools.rules.measure import ev, processed_bytes
+from tools.rules.partitions import partition_code_change, partition_changes
 from tools.rules.registry import RuleContext, rule
 from tools.units import human_size
 
 
-def spill_recommendation(ctx: RuleContext, partitions_now: int | None) -> Recommendation:
-    """More, smaller shuffle partitions first; more execution memory per task second."""
-    changes = []
-    if partitions_now is not None:
-        changes.append(ctx.change("spark.sql.shuffle.partitions", str(max(partitions_now * 4, 200))))
+def spill_recommendation(ctx: RuleContext, stage: StageProfile | None) -> Recommendation:
+    """Four times the partitions of the spilling stage first (through the setting that decides its task count);
+    more execution memory per task second (the heap tasks run in: the driver's in local mode)."""
+    changes, code = [], None
+    if stage is not None and stage.num_tasks:
+        target = stage.num_tasks * 4
+        changes = partition_changes(ctx, stage, target)
+        code = partition_code_change(ctx, stage, target)
     fraction = ctx.float_property("spark.memory.fraction")
     if fraction is not None and fraction < 0.6:
         changes.append(ctx.change("spark.memory.fraction", "0.6"))
-    memory = ctx.executor_memory_bytes()
+    memory = ctx.task_heap_bytes()
     if memory is not None:
-        changes.append(ctx.change("spark.executor.memory", f"{int(memory * 1.5 / 2**20)}m"))
+        changes.append(ctx.change(ctx.heap_key, f"{int(memory * 1.5 / 2**20)}m"))
     return Recommendation(
         summary="Give each task less data (more partitions) or more execution memory so it fits without spilling.",
         config_changes=changes,
-        code_change="Repartition before the wide sort/aggregation, or drop unused columns before it.",
+        code_change=code or "Repartition before the wide sort/aggregation, or drop unused columns before it.",
     )
 
 
@@ -56,9 +61,6 @@ def stage_spill(ctx: RuleContext) -> Iterator[Finding]:
             evidence.append(ev("bytes processed (input + shuffle read)", processed, "bytes", stage_id=stage.stage_id))
         if memory is not None:
             evidence.append(ev("memory bytes spilled", memory.sum, "bytes", stage_id=stage.stage_id))
-        partitions = ctx.int_property("spark.sql.shuffle.partitions") if stage.metrics.shuffle_read_bytes else None
-        if stage.metrics.shuffle_read_bytes and partitions is None and stage.stage_id in ctx.stage_to_sql:
-            partitions = 200
         io_ms = 2 * disk.sum / t.spill_disk_bytes_per_s * 1000
         slots = max(min(ctx.total_cores or 1, disk.count), 1)
         yield ctx.finding(
@@ -66,7 +68,7 @@ def stage_spill(ctx: RuleContext) -> Iterator[Finding]:
             if processed
             else f"Stage {stage.stage_id} spilled {human_size(disk.sum)} to disk",
             evidence=evidence,
-            recommendation=spill_recommendation(ctx, partitions),
+            recommendation=spill_recommendation(ctx, stage),
             savings=Savings(
                 core_ms=io_ms,
                 wall_ms=io_ms / slots,
@@ -77,6 +79,12 @@ def stage_spill(ctx: RuleContext) -> Iterator[Finding]:
             severity=t.spill.severity(ratio, Severity.moderate),
             stage_ids=[stage.stage_id],
         )
+
+
+def worst_spilling_stage(ctx: RuleContext) -> StageProfile | None:
+    """The stage that spilled the most to disk (what an executor-level fix should start from)."""
+    spilled = [s for s in ctx.completed_stages if s.metrics.disk_bytes_spilled and s.metrics.disk_bytes_spilled.sum > 0]
+    return max(spilled, key=lambda s: s.metrics.disk_bytes_spilled.sum) if spilled else None  # type: ignore[union-attr]
 
 
 @rule(
@@ -110,7 +118,7 @@ def executor_spill(ctx: RuleContext) -> Iterator[Finding]:
             ev("disk bytes spilled on those executors", total, "bytes", t.spill_min_bytes),
             ev("largest executor spill", max(e.disk_bytes_spilled for e in spilling), "bytes"),
         ],
-        recommendation=spill_recommendation(ctx, ctx.int_property("spark.sql.shuffle.partitions")),
+        recommendation=spill_recommendation(ctx, worst_spilling_stage(ctx)),
         savings=Savings(
             method=f"The same {human_size(total)} the stage-spill findings price (about {io_ms / 1000:.0f} core-s "
             "of disk I/O); not counted twice."
