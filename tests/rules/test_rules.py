@@ -362,3 +362,20 @@ def test_local_mode_memory_fixes_name_the_driver_heap(profile_of):
     # dsAndDf runs local[*] with a 30g driver that peaked at 2.8 GiB: its GC is churn, not a small heap
     [gc] = findings_of("gc_time_high", profile_of(f"{RAPIDS}/dsAndDf_eventlog.zstd"))
     assert gc.recommendation.config_changes == [] and "object churn" in gc.recommendation.summary
+
+
+def test_skew_join_settings_reach_below_the_skewed_partition(profile_of):
+    """The skewed join's largest partition is 4.0 MiB: under Spark's defaults (skew threshold 256MB, split size
+    64MB) enabling AQE skew join alone would leave it whole. The threshold and split size go below it, and the
+    summary says AQE can split it only as many ways as map tasks wrote it (2 here)."""
+    profile = profile_of("skewed_join")
+    [finding] = findings_of("stage_task_skew", profile)
+    stage = next(s for s in profile.stages if s.stage_id == 4)
+    largest = stage.metrics.shuffle_read_bytes.max
+    changes = {c.key: c.value for c in finding.recommendation.config_changes}
+    assert changes["spark.sql.adaptive.skewJoin.enabled"] == "true"
+    threshold = parse_size(changes["spark.sql.adaptive.skewJoin.skewedPartitionThresholdInBytes"], "b")
+    split = parse_size(changes["spark.sql.adaptive.advisoryPartitionSizeInBytes"], "b")
+    assert split <= threshold < largest
+    assert "spark.sql.adaptive.skewJoin.skewedPartitionFactor" not in changes  # 12x over the median already
+    assert "at most 2 pieces" in finding.recommendation.summary

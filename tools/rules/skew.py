@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tools.eventlog.model import StageProfile
-from tools.findings import Finding, Recommendation, Savings, Severity
-from tools.rules.measure import ev, max_to_median, spark_size
+from tools.findings import ConfigChange, Finding, Recommendation, Savings, Severity
+from tools.rules.config import aqe_enabled, sql_shuffle_joins
+from tools.rules.measure import MiB, ev, max_to_median, spark_size
 from tools.rules.registry import RuleContext, rule
 from tools.rules.thresholds import RuleThresholds
-from tools.units import human_duration, human_size
+from tools.units import human_duration, human_size, parse_size
 
 DATA_METRICS = ("shuffle_read_bytes", "input_bytes", "shuffle_read_records", "input_records")
 DATA_SKEW_MIN = 2.0  # max/median of the data read below which skewed durations are stragglers, not data skew
@@ -41,26 +42,70 @@ def data_skew(stage: StageProfile) -> tuple[str, float] | None:
     return name, ratio
 
 
-def skew_recommendation(ctx: RuleContext, stage: StageProfile, metric_name: str | None) -> Recommendation:
-    """AQE skew-join settings when the stage reads shuffle data in SQL, else a repartition/salting change."""
+def aqe_skew_join_changes(ctx: RuleContext, stage: StageProfile) -> list[ConfigChange]:
+    """The AQE settings under which Spark splits this stage's largest shuffle partition: AQE and skew join on,
+    and the skew threshold (default 256MB), skew factor (default 5) and split size (advisory partition size,
+    default 64MB) below what that partition is. Empty when the partition is under 2 MiB: too small to split."""
+    q = stage.metrics.shuffle_read_bytes
+    if q is None or q.max < 2 * MiB:
+        return []
     changes = []
-    in_sql = stage.stage_id in ctx.stage_to_sql
-    if in_sql and metric_name and metric_name.startswith("shuffle") and ctx.spark_version >= (3, 0):
-        if not ctx.bool_property("spark.sql.adaptive.enabled", ctx.spark_version >= (3, 2)):
-            changes.append(ctx.change("spark.sql.adaptive.enabled", "true"))
-        if not ctx.bool_property("spark.sql.adaptive.skewJoin.enabled", True):
-            changes.append(ctx.change("spark.sql.adaptive.skewJoin.enabled", "true"))
-        else:
-            changes.append(ctx.change("spark.sql.adaptive.skewJoin.skewedPartitionThresholdInBytes", "64MB"))
+    if not aqe_enabled(ctx):
+        changes.append(ctx.change("spark.sql.adaptive.enabled", "true"))
+    if not ctx.bool_property("spark.sql.adaptive.skewJoin.enabled", True):
+        changes.append(ctx.change("spark.sql.adaptive.skewJoin.enabled", "true"))
+    half = spark_size(q.max / 2)
+    threshold_key = "spark.sql.adaptive.skewJoin.skewedPartitionThresholdInBytes"
+    if q.max <= (parse_size(ctx.prop(threshold_key), "b") or 256 * MiB):
+        changes.append(ctx.change(threshold_key, half))
+    ratio = q.max / max(q.median, 1.0)
+    if ratio <= (ctx.float_property("spark.sql.adaptive.skewJoin.skewedPartitionFactor") or 5.0):
+        changes.append(ctx.change("spark.sql.adaptive.skewJoin.skewedPartitionFactor", f"{max(ratio / 2, 1.5):.1f}"))
+    advisory_key = "spark.sql.adaptive.advisoryPartitionSizeInBytes"
+    if q.max / 2 < (parse_size(ctx.prop(advisory_key), "b") or 64 * MiB):
+        changes.append(ctx.change(advisory_key, half))
+    return changes
+
+
+def aqe_split_evidence(ctx: RuleContext, stage: StageProfile) -> list:
+    """What bounds an AQE skew split: the largest partition read, and the map tasks that wrote the stage's
+    input (AQE splits a partition along map outputs, so into at most that many pieces)."""
+    rows = []
+    if stage.metrics.shuffle_read_bytes is not None:
+        rows.append(ev("largest task shuffle read", stage.metrics.shuffle_read_bytes.max, "bytes", stage_id=stage.stage_id))
+    pieces = map_tasks_feeding(ctx, stage)
+    if pieces:
+        rows.append(ev("map tasks per parent stage (most pieces AQE can split a partition into)", pieces, "count",
+                       stage_id=stage.stage_id))
+    return rows
+
+
+def map_tasks_feeding(ctx: RuleContext, stage: StageProfile) -> int | None:
+    """The most tasks of any parent stage: AQE splits a skewed partition along map outputs, so at most that many ways."""
+    parents = [s.num_tasks for s in ctx.profile.stages if s.stage_id in stage.parent_ids and s.num_tasks]
+    return max(parents) if parents else None
+
+
+def skew_recommendation(ctx: RuleContext, stage: StageProfile, metric_name: str | None) -> Recommendation:
+    """AQE skew-join settings when the stage reads shuffle data in a SQL execution with a shuffled join (AQE
+    splits skewed partitions of joins only), else a repartition/salting change."""
+    changes = []
+    execution = ctx.stage_to_sql.get(stage.stage_id)
+    shuffled = metric_name is not None and metric_name.startswith("shuffle")
+    if shuffled and execution in sql_shuffle_joins(ctx) and ctx.spark_version >= (3, 0):
+        changes = aqe_skew_join_changes(ctx, stage)
     code = (
         "Salt the hot key (add a random suffix 0..N-1 on the large side and replicate the small side N times), "
         "or aggregate/filter the hot key separately; broadcast the smaller side if it fits."
-        if metric_name and metric_name.startswith("shuffle")
+        if shuffled
         else "Repartition the input by a well-distributed key (or split large input files) before the heavy step."
     )
-    return Recommendation(
-        summary="Spread the oversized partition over several tasks.", config_changes=changes, code_change=code
-    )
+    summary = "Spread the oversized partition over several tasks."
+    pieces = map_tasks_feeding(ctx, stage)
+    if changes and pieces:
+        summary += (f" The settings let AQE split it, into at most {pieces} pieces here (one per map task that wrote "
+                    "it); salting the key splits it as finely as needed.")
+    return Recommendation(summary=summary, config_changes=changes, code_change=code)
 
 
 @rule(
@@ -92,10 +137,13 @@ def stage_task_skew(ctx: RuleContext) -> Iterator[Finding]:
         ]
         if data is not None:
             evidence.append(ev(f"max / median {data[0]}", data[1], "ratio", stage_id=stage.stage_id))
+        recommendation = skew_recommendation(ctx, stage, data[0] if data else None)
+        if any(c.key.startswith("spark.sql.adaptive.") for c in recommendation.config_changes):
+            evidence += aqe_split_evidence(ctx, stage)
         yield ctx.finding(
             title=f"Stage {stage.stage_id}: longest task {human_duration(q.max)} vs median {human_duration(q.median)} ({ratio:.1f}x)",
             evidence=evidence,
-            recommendation=skew_recommendation(ctx, stage, data[0] if data else None),
+            recommendation=recommendation,
             savings=Savings(
                 wall_ms=tail_ms,
                 core_ms=tail_ms * max(slots - 1, 0),
