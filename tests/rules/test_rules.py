@@ -379,3 +379,22 @@ def test_skew_join_settings_reach_below_the_skewed_partition(profile_of):
     assert split <= threshold < largest
     assert "spark.sql.adaptive.skewJoin.skewedPartitionFactor" not in changes  # 12x over the median already
     assert "at most 2 pieces" in finding.recommendation.summary
+
+
+def test_lost_shuffle_files_are_kept_by_what_the_cluster_manager_offers(profile_of):
+    """YARN gets the external shuffle service; Kubernetes, which has none, gets decommissioning that migrates
+    shuffle blocks; a local-mode run (one JVM, no executor to lose) gets no setting at all."""
+    observed = profile_of(f"{SPARK_EVENTS}/application_1538416563558_0014")  # YARN, shuffle service on
+    [lost] = findings_of("executor_loss", observed)
+    assert lost.recommendation.config_changes == []  # nothing to add
+    properties = {**observed.spark_properties, "spark.shuffle.service.enabled": "false"}
+    yarn = observed.model_copy(update={"spark_properties": properties})
+    [lost] = findings_of("executor_loss", yarn)
+    assert "spark.shuffle.service.enabled" in [c.key for c in lost.recommendation.config_changes]
+    k8s = yarn.model_copy(update={"master": "k8s://https://10.0.0.1:6443"})
+    [lost_k8s] = findings_of("executor_loss", k8s)
+    keys = [c.key for c in lost_k8s.recommendation.config_changes]
+    assert "spark.shuffle.service.enabled" not in keys
+    assert {"spark.decommission.enabled", "spark.storage.decommission.shuffleBlocks.enabled"} <= set(keys)
+    [local] = findings_of("shuffle_fetch_failures", profile_of("lost_shuffle_files"))
+    assert local.recommendation.config_changes == [] and "scratch directory" in local.recommendation.code_change

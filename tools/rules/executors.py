@@ -65,9 +65,7 @@ def executor_loss(ctx: RuleContext) -> Iterator[Finding]:
     top = max(reasons, key=lambda r: reasons[r])
     memory = "memory" in top.lower() or "137" in top
     overhead = ctx.overhead_change() if memory else None
-    changes = [overhead] if overhead else []
-    if not ctx.bool_property("spark.shuffle.service.enabled", False):
-        changes.append(ctx.change("spark.shuffle.service.enabled", "true"))
+    changes = ([overhead] if overhead else []) + ctx.shuffle_survival_changes()
     yield ctx.finding(
         title=f"{len(lost)} executor(s) lost; most often: {top}",
         evidence=[ev("executors lost", len(lost), "count", 1), ev("executors total", len(ctx.profile.executors), "count"),

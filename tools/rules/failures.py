@@ -129,17 +129,19 @@ def shuffle_fetch_failures(ctx: RuleContext) -> Iterator[Finding]:
     if not fetch:
         return
     stages = sorted({s.stage_id for s in ctx.profile.stages if s.task_failure_reasons.get("FetchFailed")})
-    changes = []
-    if not ctx.bool_property("spark.shuffle.service.enabled", False):
-        changes.append(ctx.change("spark.shuffle.service.enabled", "true"))
-    changes.append(ctx.change("spark.shuffle.io.maxRetries", "10"))
-    changes.append(ctx.change("spark.shuffle.io.retryWait", "30s"))
+    local = ctx.heap_key == "spark.driver.memory"
+    changes = [] if local else [*ctx.shuffle_survival_changes(), ctx.change("spark.shuffle.io.maxRetries", "10"),
+                                ctx.change("spark.shuffle.io.retryWait", "30s")]
     yield ctx.finding(
         title=f"{fetch} shuffle fetch failure(s) forced stage re-runs",
         evidence=[ev("FetchFailed task attempts", fetch, "count", 1)],
         recommendation=Recommendation(
-            summary="Keep shuffle files available when executors go away, and retry fetches longer.",
+            summary="Shuffle files went missing from the local disk of this local-mode run (one JVM, no executor to "
+            "lose, so no setting brings them back)." if local
+            else "Keep shuffle files available when executors go away, and retry fetches longer.",
             config_changes=changes,
+            code_change="Keep Spark's local scratch directory (where shuffle files live) on a disk that no cleaner "
+            "empties and that does not fill up while jobs run." if local else None,
         ),
         savings=Savings(method="The re-run parent stages; see the stage-failure finding for their time."),
         doc_query="FetchFailedException external shuffle service spark.shuffle.io.maxRetries",

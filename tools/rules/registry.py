@@ -194,6 +194,21 @@ class RuleContext:
 
         return parse_size(self.prop(self.heap_key), "m")
 
+    def shuffle_survival_changes(self) -> list[ConfigChange]:
+        """What keeps shuffle files readable when the executor that wrote them goes: the external shuffle service
+        (YARN, standalone), or on Kubernetes, which has none, decommissioning that migrates the shuffle blocks.
+        Nothing in local mode: one JVM, no executors to lose."""
+        master = self.profile.master or self.prop("spark.master") or ""
+        if self.heap_key == "spark.driver.memory":
+            return []
+        if master.startswith("k8s://"):
+            keys = ("spark.decommission.enabled", "spark.storage.decommission.enabled",
+                    "spark.storage.decommission.shuffleBlocks.enabled")
+            return [self.change(key, "true") for key in keys if not self.bool_property(key, False)]
+        if self.bool_property("spark.shuffle.service.enabled", False):
+            return []
+        return [self.change("spark.shuffle.service.enabled", "true")]
+
     def overhead_change(self) -> ConfigChange | None:
         """spark.executor.memoryOverhead raised to a quarter of executor memory (at least 1 GiB), if memory is known
         and tasks run in executors (local mode has no executor containers)."""
