@@ -138,8 +138,18 @@ def stage_task_skew(ctx: RuleContext) -> Iterator[Finding]:
         if data is not None:
             evidence.append(ev(f"max / median {data[0]}", data[1], "ratio", stage_id=stage.stage_id))
         recommendation = skew_recommendation(ctx, stage, data[0] if data else None)
+        method = ("If the longest task ran as long as the stage's 75th-percentile task the stage would end "
+                  "max-p75 earlier, and the other task slots would not wait idle for that long.")
+        pieces = map_tasks_feeding(ctx, stage)
         if any(c.key.startswith("spark.sql.adaptive.") for c in recommendation.config_changes):
             evidence += aqe_split_evidence(ctx, stage)
+            if pieces:
+                # what the pasted settings give: the longest task split along its map outputs
+                tail_ms = q.max - max(q.max / pieces, q.p75)
+                method = ("What the settings give: AQE splits the longest task into at most as many pieces as map "
+                          "tasks wrote it, so the stage ends when its largest piece (or its 75th-percentile task) "
+                          "does, and the other task slots wait that much less. Salting the key can bring the longest "
+                          "task down to the 75th-percentile task.")
         yield ctx.finding(
             title=f"Stage {stage.stage_id}: longest task {human_duration(q.max)} vs median {human_duration(q.median)} ({ratio:.1f}x)",
             evidence=evidence,
@@ -147,8 +157,7 @@ def stage_task_skew(ctx: RuleContext) -> Iterator[Finding]:
             savings=Savings(
                 wall_ms=tail_ms,
                 core_ms=tail_ms * max(slots - 1, 0),
-                method="If the longest task ran as long as the stage's 75th-percentile task the stage would end "
-                "max-p75 earlier, and the other task slots would not wait idle for that long.",
+                method=method,
             ),
             doc_query="data skew join salting adaptive query execution skew join",
             severity=t.skew.severity(ratio, Severity.moderate),
