@@ -2,8 +2,9 @@
 
 For every problem workload (`evals/workloads/problems.py`) this runs the workload as it is, diagnoses
 its log, then runs it once more per finding with that finding's config changes applied, and measures
-the run and the finding's own stages again: did the rule stop firing, did the run get faster, how did
-the stages the finding named change. It is the measured counterpart of each finding's "saves" line.
+the run and the finding's own stages again: did the rule stop firing, did the run get faster (next to
+the effect the report predicted for it), how did the stages the finding named change. It is the
+measured counterpart of each finding's "saves" and "effect" lines.
 
     python -m evals.advice                      # every problem workload (several minutes on 2 cores)
     python -m evals.advice --only skewed_join   # some of them
@@ -28,6 +29,9 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from evals.workloads.problems import LOG_CONF, SPARK_DEFAULTS, WORKLOADS
+from graph.config import GraphConfig
+from graph.nodes import finding_effect
+from graph.report import PredictedEffect
 from evals.workloads.runner import LAUNCH_KEYS, run_workload
 from tools.eventlog import load_profile
 from tools.eventlog.model import AppProfile
@@ -57,6 +61,8 @@ class AdviceResult(BaseModel):
     left_out: list[str] = Field(default_factory=list)  # keys read at driver JVM start: not applied
     run_s_observed: list[float] = Field(default_factory=list)  # each run as it is (their spread is the noise)
     run_s_after: float | None = None
+    predicted_s_after: float | None = None  # the report's predicted effect, from the first observed run
+    predicted_by: str = ""  # runtime model, simulation, rule estimate
     fires_before: int = 0  # findings of this rule in the observed run
     fires_after: int | None = None
     stages: list[StageChange] = Field(default_factory=list)
@@ -110,6 +116,11 @@ def check_finding(name: str, finding: Finding, observed: list[AppProfile], fires
     if not applicable:
         result.reason = "every change is read when the driver JVM starts; the runs share one JVM"
         return result
+    effect = finding_effect(finding, observed[0], GraphConfig())
+    if isinstance(effect, PredictedEffect):
+        # scaled to the median observed run, the baseline the measured run is read against
+        result.predicted_s_after = effect.runtime_after_ms / effect.runtime_before_ms * result.run_s_before
+        result.predicted_by = effect.method
     after = run(name, applicable, finding.rule_id)
     result.checked = True
     result.run_s_after = after.duration_ms / 1000
@@ -137,12 +148,11 @@ def check_advice(names: list[str], repeat: int = 2) -> list[AdviceResult]:
 
 
 def markdown(results: list[AdviceResult]) -> str:
-    lines = ["| workload | finding (rule) | config applied | run s observed (each run) -> after | "
-             "rule fires observed -> after | "
-             "named stages: tasks, longest task s |", "|---|---|---|---|---|---|"]
+    lines = ["| workload | finding (rule) | config applied | run s observed (each run) -> after | predicted after (by) | "
+             "rule fires observed -> after | named stages: tasks, longest task s |", "|---|---|---|---|---|---|---|"]
     for r in results:
         if not r.checked:
-            lines.append(f"| {r.workload} | {r.rule_id} | {'; '.join(r.changes)} | not checked: {r.reason} | | |")
+            lines.append(f"| {r.workload} | {r.rule_id} | {'; '.join(r.changes)} | not checked: {r.reason} | | | |")
             continue
         stages = "; ".join(
             f"{s.stage_id}: {s.tasks_before} -> {s.tasks_after if s.tasks_after is not None else 'gone'}, "
@@ -153,8 +163,9 @@ def markdown(results: list[AdviceResult]) -> str:
         applied_text = "; ".join(c for c in r.changes if c.split("=", 1)[0] not in r.left_out)
         if r.left_out:
             applied_text += f" (not applied: {', '.join(r.left_out)}, read at driver JVM start)"
+        predicted = f"{r.predicted_s_after:.1f} ({r.predicted_by})" if r.predicted_s_after is not None else "none"
         lines.append(f"| {r.workload} | {r.rule_id} | {applied_text} | {observed} -> "
-                     f"{r.run_s_after:.1f} | {r.fires_before} -> {r.fires_after} | {stages} |")
+                     f"{r.run_s_after:.1f} | {predicted} | {r.fires_before} -> {r.fires_after} | {stages} |")
     return "\n".join(lines)
 
 

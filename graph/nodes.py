@@ -26,6 +26,7 @@ from graph.state import AnalysisState, AppArtifacts, AppFinding, Question
 from graph.verify import verify_report
 from tools.errors import EventLogError
 from tools.eventlog.model import AppProfile
+from tools.findings import Finding
 
 FINDINGS_ONLY_CAVEAT = ("findings-only analysis: no documentation was searched, so recommendations carry no "
                         "citations, and the summary is the template's")
@@ -145,7 +146,7 @@ class Nodes:
         model_missing = None
         for item in priced:
             profile = profiles[item.app_id]
-            effect = self._effect(item, profile)
+            effect = finding_effect(item.finding, profile, self.config)
             if isinstance(effect, str):
                 model_missing = effect
                 continue
@@ -154,24 +155,6 @@ class Nodes:
         if model_missing:
             caveats.append(f"runtime model: {model_missing}; predicted effects use the rules' estimates")
         return {"findings": [], "priced_findings": priced, "artifacts": effects, "caveats": caveats}
-
-    def _effect(self, item: AppFinding, profile: AppProfile) -> PredictedEffect | str | None:
-        """The runtime model's prediction for the settings it covers, else the rule's own wall-time estimate; a
-        string when the model failed and nothing else estimates the effect."""
-        changes = {c.key: c.value for c in item.finding.recommendation.config_changes if not c.value.startswith("<")}
-        covered = adapters.predictable(changes)
-        predicted, failure = None, None
-        if covered:
-            try:
-                predicted = adapters.predict(profile, covered, self.config)
-            except ToolUnavailable as exc:
-                failure = str(exc)
-        if predicted is not None:
-            if len(covered) < len(changes):
-                predicted.method += f" ({', '.join(covered)} only)"
-            return predicted
-        fallback = _rule_effect(item, profile)
-        return fallback if fallback is not None or failure is None else failure
 
     def retrieve(self, state: AnalysisState) -> dict:
         """Citations per finding: the knowledge card for its category, then docs for its doc_query."""
@@ -278,12 +261,32 @@ def _json_object(content: str) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-def _rule_effect(item: AppFinding, profile: AppProfile) -> PredictedEffect | None:
-    wall = item.finding.estimated_savings.wall_ms
+def finding_effect(finding: Finding, profile: AppProfile, config: GraphConfig) -> PredictedEffect | str | None:
+    """The predicted effect of a finding's config changes on the run: the runtime model's prediction for the
+    settings it covers, else the rule's own wall-time estimate; a string when the model failed and nothing
+    else estimates the effect."""
+    changes = {c.key: c.value for c in finding.recommendation.config_changes if not c.value.startswith("<")}
+    covered = adapters.predictable(changes)
+    predicted, failure = None, None
+    if covered:
+        try:
+            predicted = adapters.predict(profile, covered, config)
+        except ToolUnavailable as exc:
+            failure = str(exc)
+    if predicted is not None:
+        if len(covered) < len(changes):
+            predicted.method += f" ({', '.join(covered)} only)"
+        return predicted
+    fallback = _rule_effect(finding, profile)
+    return fallback if fallback is not None or failure is None else failure
+
+
+def _rule_effect(finding: Finding, profile: AppProfile) -> PredictedEffect | None:
+    wall = finding.estimated_savings.wall_ms
     if not wall or not profile.duration_ms:
         return None
     after = max(0.0, profile.duration_ms - wall)
     return PredictedEffect(runtime_before_ms=profile.duration_ms, runtime_after_ms=after, method="rule estimate")
 
 
-__all__ = ["FINDINGS_ONLY_CAVEAT", "Nodes", "parse_question", "choose_specialists"]
+__all__ = ["FINDINGS_ONLY_CAVEAT", "Nodes", "finding_effect", "parse_question", "choose_specialists"]

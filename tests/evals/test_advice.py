@@ -27,3 +27,5 @@ def test_skewed_join_advice_splits_the_hot_partition_and_broadcast_removes_the_j
     broadcast = results["broadcast_join_missed"]
     assert broadcast.fires_before == 1 and broadcast.fires_after == 0 and broadcast.resolved
     assert broadcast.run_s_after < broadcast.run_s_before
+    # the report's predicted effect sits next to the measurement (the runtime model covers the threshold)
+    assert broadcast.predicted_by.startswith("runtime model") and broadcast.predicted_s_after > 0
