@@ -129,7 +129,7 @@ def shuffle_fetch_failures(ctx: RuleContext) -> Iterator[Finding]:
     if not fetch:
         return
     stages = sorted({s.stage_id for s in ctx.profile.stages if s.task_failure_reasons.get("FetchFailed")})
-    local = ctx.heap_key == "spark.driver.memory"
+    local = ctx.task_jvm_role == "driver"
     changes = [] if local else [*ctx.shuffle_survival_changes(), ctx.change("spark.shuffle.io.maxRetries", "10"),
                                 ctx.change("spark.shuffle.io.retryWait", "30s")]
     yield ctx.finding(

@@ -57,11 +57,11 @@ def partition_changes(ctx: RuleContext, stage: StageProfile, target_tasks: int) 
             return changes
         return [ctx.change("spark.sql.shuffle.partitions", str(target_tasks))]
     if reads_input(stage):
-        if stage.stage_id not in ctx.stage_to_sql or target_tasks <= 0:
+        if stage.stage_id not in ctx.stage_to_sql:
             return []  # an RDD read (files or cached blocks): its split is set in code, see partition_code_change
-        per_task = stage.metrics.input_bytes.sum / target_tasks
+        per_task = stage.metrics.input_bytes.sum / target_tasks  # type: ignore[union-attr]
         return [ctx.change("spark.sql.files.maxPartitionBytes", spark_size(max(per_task, 1 * MiB)))]
-    return [ctx.change("spark.default.parallelism", str(max(target_tasks, 1)))]
+    return [ctx.change("spark.default.parallelism", str(target_tasks))]
 
 
 def partition_code_change(ctx: RuleContext, stage: StageProfile, target_tasks: int) -> str | None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from tools.eventlog.model import AppProfile, ExecutorProfile, SqlExecution, StageProfile
-from tools.eventlog.master import heap_key, local_master
+from tools.eventlog.master import heap_key, local_master, task_jvm_role
 from tools.findings import Category, ConfigChange, Evidence, Finding, Recommendation, Savings, Severity
 from tools.rules.thresholds import RuleThresholds
 
@@ -183,10 +183,15 @@ class RuleContext:
         return parse_size(self.prop("spark.executor.memory"), "m")
 
     @cached_property
+    def task_jvm_role(self) -> str:
+        """Which JVMs run the tasks: "driver" in local mode (one JVM, no executors), else "executor"."""
+        return task_jvm_role(self.profile.master or self.prop("spark.master"))
+
+    @cached_property
     def heap_key(self) -> str:
         """The setting that sizes the heap tasks run in: spark.driver.memory in local mode (where
         spark.executor.memory does nothing), else spark.executor.memory."""
-        return heap_key(self.profile.master or self.profile.property("spark.master"))
+        return heap_key(self.profile.master or self.prop("spark.master"))
 
     def task_heap_bytes(self) -> float | None:
         """The tasks' heap setting (`heap_key`) in bytes; None when it is not set."""
@@ -199,7 +204,7 @@ class RuleContext:
         (YARN, standalone), or on Kubernetes, which has none, decommissioning that migrates the shuffle blocks.
         Nothing in local mode: one JVM, no executors to lose."""
         master = self.profile.master or self.prop("spark.master") or ""
-        if self.heap_key == "spark.driver.memory":
+        if self.task_jvm_role == "driver":
             return []
         if master.startswith("k8s://"):
             keys = ("spark.decommission.enabled", "spark.storage.decommission.enabled",
@@ -213,7 +218,7 @@ class RuleContext:
         """spark.executor.memoryOverhead raised to a quarter of executor memory (at least 1 GiB), if memory is known
         and tasks run in executors (local mode has no executor containers)."""
         memory = self.executor_memory_bytes()
-        if memory is None or self.heap_key != "spark.executor.memory":
+        if memory is None or self.task_jvm_role == "driver":
             return None
         return self.change("spark.executor.memoryOverhead", f"{max(int(memory * 0.25 / 2**20), 1024)}m")
 
@@ -231,7 +236,7 @@ class RuleContext:
     @cached_property
     def task_heap_peaks(self) -> list[float]:
         """Peak JVM heap of the JVMs that run the tasks: the executors', or the driver's in local mode."""
-        if self.heap_key == "spark.executor.memory":
+        if self.task_jvm_role == "executor":
             return self.executor_heap_peaks
         return [e.peak_jvm_heap_bytes for e in self.profile.executors if e.executor_id == "driver" and e.peak_jvm_heap_bytes]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tools.eventlog.model import StageProfile
-from tools.findings import ConfigChange, Finding, Recommendation, Savings, Severity
+from tools.findings import ConfigChange, Evidence, Finding, Recommendation, Savings, Severity
 from tools.rules.config import aqe_enabled, sql_shuffle_joins
 from tools.rules.measure import MiB, ev, max_to_median, spark_size
 from tools.rules.registry import RuleContext, rule
@@ -67,7 +67,7 @@ def aqe_skew_join_changes(ctx: RuleContext, stage: StageProfile) -> list[ConfigC
     return changes
 
 
-def aqe_split_evidence(ctx: RuleContext, stage: StageProfile) -> list:
+def aqe_split_evidence(ctx: RuleContext, stage: StageProfile) -> list[Evidence]:
     """What bounds an AQE skew split: the largest partition read, and the map tasks that wrote the stage's
     input (AQE splits a partition along map outputs, so into at most that many pieces)."""
     rows = []
