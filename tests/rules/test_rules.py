@@ -48,7 +48,8 @@ FIRES_ON: dict[str, tuple[str, dict[str, float]]] = {
     "driver_bound": (f"{RAPIDS}/jdbc_eventlog.zstd", {}),
     "large_results_to_driver": (f"{RAPIDS}/jdbc_eventlog.zstd", {"driver_result_bytes": 1e5}),
     "aqe_disabled": ("one_shuffle_partition", {}),
-    "aqe_skew_join_off": ("skewed_join", {}),
+    # on the skewed join itself the skew finding carries the key (sized thresholds): skew rules held off here
+    "aqe_skew_join_off": ("skewed_join", {"skew_min_task_duration_ms": 1e9}),
     "aqe_coalesce_off": ("skewed_join", {}),
     "java_serializer_rdd_shuffle": ("rdd_java_shuffle", {}),
     "config_hygiene": ("linkedin__dr-elephant/event_log_1", {}),
@@ -401,3 +402,12 @@ def test_lost_shuffle_files_are_kept_by_what_the_cluster_manager_offers(profile_
     assert {"spark.decommission.enabled", "spark.storage.decommission.shuffleBlocks.enabled"} <= set(keys)
     [local] = findings_of("shuffle_fetch_failures", profile_of("lost_shuffle_files"))
     assert local.recommendation.config_changes == [] and "scratch directory" in local.recommendation.code_change
+
+
+def test_skew_join_switch_is_not_repeated_next_to_the_skew_finding_that_sets_it(profile_of):
+    """The skewed join's skew finding switches skew join on with thresholds sized to its 4 MiB partition; the
+    hygiene finding would repeat the bare key, which alone splits nothing there."""
+    findings = diagnose(profile_of("skewed_join"))
+    assert "aqe_skew_join_off" not in [f.rule_id for f in findings]
+    skew = next(f for f in findings if f.rule_id == "stage_task_skew")
+    assert "spark.sql.adaptive.skewJoin.enabled" in [c.key for c in skew.recommendation.config_changes]

@@ -83,16 +83,6 @@ def aqe_switch_off(
     )
 
 
-@rule("aqe_skew_join_off", "AQE skew-join handling off", "aqe_disabled", Severity.low)
-def aqe_skew_join_off(ctx: RuleContext) -> Iterator[Finding]:
-    """AQE is on but spark.sql.adaptive.skewJoin.enabled=false: skewed shuffle joins are not split."""
-    yield from aqe_switch_off(
-        ctx, "spark.sql.adaptive.skewJoin.enabled", sql_shuffle_joins,
-        title="AQE skew-join handling is switched off", executions_name="SQL executions with shuffled joins",
-        summary="Let AQE split skewed join partitions.", counted_in="skew", doc_words="skewed partition join",
-    )
-
-
 @rule("aqe_coalesce_off", "AQE partition coalescing off", "aqe_disabled", Severity.low)
 def aqe_coalesce_off(ctx: RuleContext) -> Iterator[Finding]:
     """AQE is on but spark.sql.adaptive.coalescePartitions.enabled=false: small shuffle partitions are not merged."""

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from tools.eventlog.model import StageProfile
 from tools.findings import ConfigChange, Evidence, Finding, Recommendation, Savings, Severity
-from tools.rules.config import aqe_enabled, sql_shuffle_joins
+from tools.rules.config import aqe_enabled, aqe_switch_off, sql_shuffle_joins
 from tools.rules.measure import MiB, ev, max_to_median, spark_size
 from tools.rules.registry import RuleContext, rule
 from tools.rules.thresholds import RuleThresholds
@@ -108,6 +108,36 @@ def skew_recommendation(ctx: RuleContext, stage: StageProfile, metric_name: str 
     return Recommendation(summary=summary, config_changes=changes, code_change=code)
 
 
+def skewed_stages(ctx: RuleContext) -> Iterator[tuple[StageProfile, float, tuple[str, float] | None]]:
+    """Stages whose longest task runs several times the median and whose data read is skewed too (or was not
+    measured), with the duration ratio and the data metric; durations skewed on balanced data are stragglers
+    (see the speculation rules)."""
+    for stage in ctx.completed_stages:
+        ratio = duration_skew(stage, ctx.thresholds)
+        if ratio is None:
+            continue
+        data = data_skew(stage)
+        if data is None or data[1] >= DATA_SKEW_MIN:
+            yield stage, ratio, data
+
+
+@rule("aqe_skew_join_off", "AQE skew-join handling off", "aqe_disabled", Severity.low)
+def aqe_skew_join_off(ctx: RuleContext) -> Iterator[Finding]:
+    """AQE is on but spark.sql.adaptive.skewJoin.enabled=false: skewed shuffle joins are not split.
+
+    Not reported when a skew finding already switches it on, with the thresholds sized to its partition
+    (the key alone, under the default thresholds, often splits nothing)."""
+    key = "spark.sql.adaptive.skewJoin.enabled"
+    for stage, _, data in skewed_stages(ctx):
+        if any(c.key == key for c in skew_recommendation(ctx, stage, data[0] if data else None).config_changes):
+            return
+    yield from aqe_switch_off(
+        ctx, key, sql_shuffle_joins,
+        title="AQE skew-join handling is switched off", executions_name="SQL executions with shuffled joins",
+        summary="Let AQE split skewed join partitions.", counted_in="skew", doc_words="skewed partition join",
+    )
+
+
 @rule(
     "stage_task_skew",
     "Task-duration skew in a stage",
@@ -118,13 +148,7 @@ def skew_recommendation(ctx: RuleContext, stage: StageProfile, metric_name: str 
 def stage_task_skew(ctx: RuleContext) -> Iterator[Finding]:
     """The longest task of a stage runs several times longer than its median task, and the data it read is skewed too (or was not measured)."""
     t = ctx.thresholds
-    for stage in ctx.completed_stages:
-        ratio = duration_skew(stage, t)
-        if ratio is None:
-            continue
-        data = data_skew(stage)
-        if data is not None and data[1] < DATA_SKEW_MIN:
-            continue  # durations skewed but data balanced: a straggler (see the speculation rules)
+    for stage, ratio, data in skewed_stages(ctx):
         q = stage.metrics.duration_ms
         assert q is not None
         slots = min(ctx.total_cores or 1, q.count)
