@@ -144,7 +144,7 @@ def dynamic_allocation_settings(ctx: RuleContext) -> Iterator[Finding]:
     if not ctx.bool_property("spark.dynamicAllocation.enabled", False):
         return
     problems: list[tuple[str, str, str]] = []  # (evidence, key, value)
-    tracking_default = ctx.spark_version >= (3, 4) and (ctx.profile.master or "").startswith("k8s")
+    tracking_default = ctx.spark_version >= (3, 4) and ctx.master.startswith("k8s")
     if not ctx.bool_property("spark.shuffle.service.enabled", False) and not ctx.bool_property(
         "spark.dynamicAllocation.shuffleTracking.enabled", tracking_default
     ):

@@ -99,13 +99,17 @@ class RuleContext:
 
     # ---- derived facts -----------------------------------------------------------------
     @cached_property
+    def master(self) -> str:
+        """The master URL the application ran with ("" when the log does not say)."""
+        return self.profile.master or self.prop("spark.master") or ""
+
+    @cached_property
     def total_cores(self) -> int | None:
         """Task slots the application had at its peak (executors' cores, or local[N]); None if unknown."""
         executors = [e for e in self.profile.executors if e.cores]
         if executors:
             return peak_concurrent_cores(executors)
-        master = self.profile.master or self.profile.property("spark.master") or ""
-        local = local_master(master)
+        local = local_master(self.master)
         if local is not None and local.total_cores is not None:
             return local.total_cores
         per_executor = self.int_property("spark.executor.cores")
@@ -185,13 +189,13 @@ class RuleContext:
     @cached_property
     def task_jvm_role(self) -> str:
         """Which JVMs run the tasks: "driver" in local mode (one JVM, no executors), else "executor"."""
-        return task_jvm_role(self.profile.master or self.prop("spark.master"))
+        return task_jvm_role(self.master)
 
     @cached_property
     def heap_key(self) -> str:
         """The setting that sizes the heap tasks run in: spark.driver.memory in local mode (where
         spark.executor.memory does nothing), else spark.executor.memory."""
-        return heap_key(self.profile.master or self.prop("spark.master"))
+        return heap_key(self.master)
 
     def task_heap_bytes(self) -> float | None:
         """The tasks' heap setting (`heap_key`) in bytes; None when it is not set."""
@@ -203,10 +207,9 @@ class RuleContext:
         """What keeps shuffle files readable when the executor that wrote them goes: the external shuffle service
         (YARN, standalone), or on Kubernetes, which has none, decommissioning that migrates the shuffle blocks.
         Nothing in local mode: one JVM, no executors to lose."""
-        master = self.profile.master or self.prop("spark.master") or ""
         if self.task_jvm_role == "driver":
             return []
-        if master.startswith("k8s://"):
+        if self.master.startswith("k8s://"):
             keys = ("spark.decommission.enabled", "spark.storage.decommission.enabled",
                     "spark.storage.decommission.shuffleBlocks.enabled")
             return [self.change(key, "true") for key in keys if not self.bool_property(key, False)]
