@@ -30,7 +30,7 @@ from pydantic import BaseModel, Field
 
 from evals.workloads.problems import LOG_CONF, SPARK_DEFAULTS, WORKLOADS
 from graph.config import GraphConfig
-from graph.nodes import finding_effect
+from graph.nodes import CODE_CHANGE_ESTIMATE, finding_effect
 from graph.report import PredictedEffect
 from evals.workloads.runner import LAUNCH_KEYS, run_workload
 from tools.eventlog import load_profile
@@ -117,7 +117,9 @@ def check_finding(name: str, finding: Finding, observed: list[AppProfile], fires
         result.reason = "every change is read when the driver JVM starts; the runs share one JVM"
         return result
     effect = finding_effect(finding, observed[0], GraphConfig())
-    if isinstance(effect, PredictedEffect):
+    if isinstance(effect, PredictedEffect) and effect.method == CODE_CHANGE_ESTIMATE:
+        result.predicted_by = "the estimate is for the code change"
+    elif isinstance(effect, PredictedEffect):
         # scaled to the median observed run, the baseline the measured run is read against
         result.predicted_s_after = effect.runtime_after_ms / effect.runtime_before_ms * result.run_s_before
         result.predicted_by = effect.method
@@ -163,7 +165,8 @@ def markdown(results: list[AdviceResult]) -> str:
         applied_text = "; ".join(c for c in r.changes if c.split("=", 1)[0] not in r.left_out)
         if r.left_out:
             applied_text += f" (not applied: {', '.join(r.left_out)}, read at driver JVM start)"
-        predicted = f"{r.predicted_s_after:.1f} ({r.predicted_by})" if r.predicted_s_after is not None else "none"
+        predicted = (f"{r.predicted_s_after:.1f} ({r.predicted_by})" if r.predicted_s_after is not None
+                     else f"none ({r.predicted_by})" if r.predicted_by else "none")
         lines.append(f"| {r.workload} | {r.rule_id} | {applied_text} | {observed} -> "
                      f"{r.run_s_after:.1f} | {predicted} | {r.fires_before} -> {r.fires_after} | {stages} |")
     return "\n".join(lines)

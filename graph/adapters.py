@@ -173,7 +173,7 @@ def search(query: str, k: int, filters: dict[str, Any] | None, config: GraphConf
         raise ToolUnavailable(f"the knowledge index failed ({type(exc).__name__}: {_first_line(exc)})") from exc
     return [
         Citation(source=getattr(p, "title", None) or p.source, heading=p.heading_path, url=getattr(p, "url", None),
-                 excerpt=_excerpt(p.text, p.heading_path), score=p.score)
+                 excerpt=_excerpt(p.text, p.heading_path), score=p.score, kind=p.kind)
         for p in passages
     ]
 

@@ -26,10 +26,12 @@ from graph.state import AnalysisState, AppArtifacts, AppFinding, Question
 from graph.verify import verify_report
 from tools.errors import EventLogError
 from tools.eventlog.model import AppProfile
-from tools.findings import Finding
+from tools.findings import CONFIG_NAME, Finding
 
 FINDINGS_ONLY_CAVEAT = ("findings-only analysis: no documentation was searched, so recommendations carry no "
                         "citations, and the summary is the template's")
+CONFIG_MISSES = 3  # extra passages fetched per finding, so catalog entries of unrelated settings can be dropped
+CODE_CHANGE_ESTIMATE = "rule estimate, for the code change"  # the rule estimated the code route, not the config lines
 
 TOPIC_WORDS: dict[str, tuple[str, ...]] = {
     "skew": ("skew", "straggler", "slow task", "one task", "uneven", "hot key"),
@@ -167,10 +169,12 @@ class Nodes:
                 query = f.doc_query or f"{f.category.replace('_', ' ')} {f.title}"
                 keys = [c.key for c in f.recommendation.config_changes if c.key not in query]
                 query = " ".join([query, *keys])  # a key named in full brings its own catalog entry first
+                named = set(CONFIG_NAME.findall(query))  # the settings it changes and the ones its rule looks up
                 found = adapters.search(query, 1, {"kind": "card", "category": f.category}, self.config)
-                found += adapters.search(query, k, {"kind": ["docs", "config"]}, self.config)
+                found += _backing(adapters.search(query, k + CONFIG_MISSES, {"kind": ["docs", "config"]}, self.config),
+                                  named)
                 if not found:
-                    found = adapters.search(query, k, None, self.config)
+                    found = _backing(adapters.search(query, k + CONFIG_MISSES, None, self.config), named)
                 seen: set[tuple[str, str]] = set()
                 citations[item.key] = [c for c in found if (c.source, c.heading) not in seen
                                        and not seen.add((c.source, c.heading))][:k]
@@ -227,6 +231,13 @@ class Nodes:
         base.verify_violations = list(dict.fromkeys(state.get("violations") or []))
         base.caveats.append("the LLM narrative did not pass verification twice; this is the template report")
         return {"report": base}
+
+
+def _backing(citations: list, named: set[str]) -> list:
+    """Passages that can back a finding: documentation, and the catalog entries of the settings it names (another
+    setting's entry that merely shares words with the query, e.g. a barrier-scheduling key next to job failures,
+    backs nothing the finding says)."""
+    return [c for c in citations if c.kind != "config" or c.heading.rsplit(" > ", 1)[-1] in named]
 
 
 def apply_narrative(base: Report, content: str) -> Report:
@@ -286,7 +297,8 @@ def _rule_effect(finding: Finding, profile: AppProfile) -> PredictedEffect | Non
     if not wall or not profile.duration_ms:
         return None
     after = max(0.0, profile.duration_ms - wall)
-    return PredictedEffect(runtime_before_ms=profile.duration_ms, runtime_after_ms=after, method="rule estimate")
+    method = CODE_CHANGE_ESTIMATE if finding.estimated_savings.code_change_only else "rule estimate"
+    return PredictedEffect(runtime_before_ms=profile.duration_ms, runtime_after_ms=after, method=method)
 
 
-__all__ = ["FINDINGS_ONLY_CAVEAT", "Nodes", "finding_effect", "parse_question", "choose_specialists"]
+__all__ = ["CODE_CHANGE_ESTIMATE", "FINDINGS_ONLY_CAVEAT", "Nodes", "finding_effect", "parse_question", "choose_specialists"]

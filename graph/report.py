@@ -26,6 +26,7 @@ class Citation(BaseModel):
     url: str | None = None
     excerpt: str = ""
     score: float | None = None
+    kind: str = "docs"  # docs, card (knowledge card), config (a setting's catalog entry), report (a past report)
 
 
 class Cost(BaseModel):

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from enum import Enum
 from typing import Literal
 
 from pydantic import BaseModel, Field
+
+# a Spark setting named in text, not part of a longer dotted name such as pyspark.sql.functions
+CONFIG_NAME = re.compile(r"(?<![\w.])spark\.[a-zA-Z][a-zA-Z0-9.]*[a-zA-Z0-9]")
 
 Category = Literal[
     "skew",
@@ -71,6 +75,7 @@ class Savings(BaseModel):
     wall_ms: float = 0.0
     memory_gb_ms: float = 0.0  # executor container memory freed x the time it was held (GB-ms)
     method: str = ""  # how it was estimated, in a sentence
+    code_change_only: bool = False  # the estimate is for the code change; the config lines alone are not estimated
     cost: float | None = None  # money, filled by tools.cost
     currency: str | None = None
 

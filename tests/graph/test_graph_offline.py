@@ -168,20 +168,30 @@ def test_config_findings_carry_the_runtime_models_prediction_with_an_interval(ev
     assert effect.runtime_before_ms == report.apps[0].duration_ms
 
 
-def test_a_finding_cites_the_catalog_entry_of_the_setting_it_changes(tmp_path, monkeypatch, shared_knowledge_index) -> None:
-    """The broadcast finding sets spark.sql.autoBroadcastJoinThreshold: that entry, not the AQE namesake, is cited."""
+def index_with_catalog(tmp_path, monkeypatch, shared_knowledge_index, entries) -> None:
+    """Point the settings at a copy of the session's index with these config-catalog entries added."""
     import shutil
-    from pathlib import Path
 
     from copilot.settings import get_settings
     from knowledge.api import ensure_default_index, open_index
-    from knowledge.catalog import ConfigCatalog, ConfigEntry, catalog_documents
+    from knowledge.catalog import ConfigCatalog, catalog_documents
     from knowledge.index import KnowledgeIndex
 
     ensure_default_index()  # the session's shared index (cards), built once
     copy = tmp_path / "chroma"
     shutil.copytree(shared_knowledge_index, copy)
     shutil.copytree(KnowledgeIndex.lexical_dir(shared_knowledge_index).parent, KnowledgeIndex.lexical_dir(copy).parent)
+    open_index(copy).ingest_documents(catalog_documents(ConfigCatalog(spark_version="4.0.0", entries=entries)))
+    monkeypatch.setenv("COPILOT_CHROMA_DIR", str(copy))
+    get_settings.cache_clear()
+
+
+def test_a_finding_cites_the_catalog_entry_of_the_setting_it_changes(tmp_path, monkeypatch, shared_knowledge_index) -> None:
+    """The broadcast finding sets spark.sql.autoBroadcastJoinThreshold: that entry, not the AQE namesake, is cited."""
+    from pathlib import Path
+
+    from knowledge.catalog import ConfigEntry
+
     entries = [  # the namesake shares more words with the finding's query than the key it changes
         ConfigEntry(key="spark.sql.autoBroadcastJoinThreshold", default="10MB", version="1.1.0", scope="sql",
                     meaning="Maximum size in bytes for a table that will be broadcast to all worker nodes when "
@@ -191,15 +201,33 @@ def test_a_finding_cites_the_catalog_entry_of_the_setting_it_changes(tmp_path, m
                             "performing a join in adaptive execution: broadcast the small side of a sort merge join "
                             "instead of shuffling and sorting both sides."),
     ]
-    open_index(copy).ingest_documents(catalog_documents(ConfigCatalog(spark_version="4.0.0", entries=entries)))
-    monkeypatch.setenv("COPILOT_CHROMA_DIR", str(copy))
-    get_settings.cache_clear()
+    index_with_catalog(tmp_path, monkeypatch, shared_knowledge_index, entries)
     workload = Path(__file__).parents[1] / "fixtures" / "workloads" / "skewed_join.zstd"
     report = graph.analyze([str(workload)])
     [broadcast] = [f for f in report.findings if f.finding.rule_id == "broadcast_join_missed"]
     assert [c.key for c in broadcast.finding.recommendation.config_changes] == ["spark.sql.autoBroadcastJoinThreshold"]
-    config_citations = [c.heading for c in broadcast.citations if c.source.startswith("Spark 4.0.0 configuration")]
+    config_citations = [c.heading for c in broadcast.citations if c.kind == "config"]
     assert config_citations and config_citations[0].endswith("> spark.sql.autoBroadcastJoinThreshold"), broadcast.citations
+
+
+def test_only_catalog_entries_of_settings_a_finding_names_are_cited(tmp_path, monkeypatch, shared_knowledge_index,
+                                                                    eventlog_fixtures) -> None:
+    """A catalog entry that merely shares words with a finding's query (a barrier-scheduling key next to job
+    failures, the top catalog hit for it) is not cited; the entry of a setting the rule looks up is."""
+    from tests.catalog_entries import BARRIER_CHECK_MAX_FAILURES, TASK_MAX_FAILURES
+    from tools.findings import CONFIG_NAME
+
+    index_with_catalog(tmp_path, monkeypatch, shared_knowledge_index, [TASK_MAX_FAILURES, BARRIER_CHECK_MAX_FAILURES])
+    report = graph.analyze([str(eventlog_fixtures.parent / "workloads" / "retried_tasks.zstd")])
+    assert {"task_failures", "job_failures"} <= {f.finding.rule_id for f in report.findings}
+    for item in report.findings:
+        named = {c.key for c in item.finding.recommendation.config_changes}
+        named |= set(CONFIG_NAME.findall(item.finding.doc_query))
+        for citation in item.citations:
+            assert citation.kind != "config" or citation.heading.rsplit(" > ", 1)[-1] in named, \
+                (item.finding.rule_id, citation.heading)
+    retries = next(f for f in report.findings if f.finding.rule_id == "task_failures")
+    assert any(c.kind == "config" and c.heading.endswith("spark.task.maxFailures") for c in retries.citations)
 
 
 def test_a_setting_the_runtime_model_does_not_cover_is_not_predicted_and_raises_no_caveat(offline_report: Report) -> None:
@@ -227,3 +255,24 @@ def test_a_change_partly_covered_by_the_model_is_predicted_for_the_covered_setti
     [effect] = ranked["artifacts"][profile.app_id].effects.values()
     assert effect.method.endswith("(spark.sql.shuffle.partitions only)") and "runtime model" in effect.method
     assert effect.runtime_after_ms != effect.runtime_before_ms and not ranked["caveats"]
+
+
+def test_a_rule_estimate_of_the_code_change_is_labelled_as_such(yarn_log: str) -> None:
+    """A finding whose saving is the code change's (built-ins for a Python UDF) may still paste a setting (Arrow
+    evaluation): its effect line must not read as the setting's."""
+    from graph.adapters import load_profiles
+    from graph.config import GraphConfig
+    from graph.nodes import CODE_CHANGE_ESTIMATE, finding_effect
+    from tools.findings import ConfigChange, Finding, Recommendation, Savings, Severity
+
+    config = GraphConfig()
+    profile = load_profiles(yarn_log, config)[0]
+    finding = Finding(rule_id="python_udf_row_at_a_time", category="python_udf", severity=Severity.moderate, title="t",
+                      recommendation=Recommendation(summary="s", config_changes=[
+                          ConfigChange(key="spark.sql.execution.pythonUDF.arrow.enabled", value="true")]),
+                      estimated_savings=Savings(wall_ms=1000.0, code_change_only=True))
+    effect = finding_effect(finding, profile, config)
+    assert effect.method == CODE_CHANGE_ESTIMATE
+    assert effect.runtime_after_ms == pytest.approx(profile.duration_ms - 1000.0)
+    finding.estimated_savings.code_change_only = False
+    assert finding_effect(finding, profile, config).method == "rule estimate"

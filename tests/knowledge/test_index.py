@@ -166,13 +166,11 @@ def test_default_index_holds_cards_and_reports_are_internal(tmp_path: Path, docs
 
 def test_a_config_key_named_in_full_ranks_its_own_entry_first(tmp_path: Path) -> None:
     from knowledge.catalog import ConfigCatalog, ConfigEntry, catalog_documents
+    from tests.catalog_entries import BARRIER_CHECK_MAX_FAILURES, TASK_MAX_FAILURES
 
     entries = [
-        ConfigEntry(key="spark.task.maxFailures", default="4", version="0.8.0", scope="core",
-                    meaning="Number of continuous failures of any particular task before giving up on the job."),
-        ConfigEntry(key="spark.scheduler.barrier.maxConcurrentTasksCheck.maxFailures", default="40", version="2.4.0",
-                    scope="core", meaning="Number of max concurrent tasks check failures allowed before a job "
-                                          "submission fails; task failures and retries of the check."),
+        TASK_MAX_FAILURES,
+        BARRIER_CHECK_MAX_FAILURES,
         ConfigEntry(key="spark.stage.maxConsecutiveAttempts", default="4", version="2.2.0", scope="core",
                     meaning="Number of consecutive stage attempts allowed before a stage is aborted."),
     ]

@@ -3,8 +3,6 @@ can be traced), on the findings real logs produce: each rule's firing log and ev
 
 from __future__ import annotations
 
-import re
-
 import pytest
 import yaml
 
@@ -12,13 +10,11 @@ from tests.conftest import TESTS_DIR
 from tests.rules.conftest import load
 from tests.rules.test_rules import FIRES_ON
 from tools.eventlog import discover_applications, load_profile
-from tools.findings import Finding
+from tools.findings import CONFIG_NAME, Finding
 from tools.rules import RuleThresholds, diagnose
 
 REPO = TESTS_DIR.parent
 CASES = sorted((REPO / "evals" / "cases").glob("*.yaml"))
-# a config name, not part of a longer dotted name such as pyspark.sql.functions
-CONFIG_NAME = re.compile(r"(?<![\w.])spark\.[a-zA-Z][a-zA-Z0-9.]*[a-zA-Z0-9]")
 
 
 def untraced(findings: list[Finding]) -> list[tuple[str, str]]:

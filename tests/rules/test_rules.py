@@ -411,3 +411,31 @@ def test_skew_join_switch_is_not_repeated_next_to_the_skew_finding_that_sets_it(
     assert "aqe_skew_join_off" not in [f.rule_id for f in findings]
     skew = next(f for f in findings if f.rule_id == "stage_task_skew")
     assert "spark.sql.adaptive.skewJoin.enabled" in [c.key for c in skew.recommendation.config_changes]
+
+
+def test_arrow_udf_setting_is_offered_only_where_it_is_off(profile_of):
+    """The session setting that Arrow-evaluates plain Python UDFs: offered on Spark 3.5 where it is off by default,
+    not on 4.3 where it is on by default (a row-at-a-time UDF there opted out: its code has to change), and
+    offered again when the run switched it off. Either way the saving is the built-in rewrite's, and says so."""
+    key = "spark.sql.execution.pythonUDF.arrow.enabled"
+    [on_35] = findings_of("python_udf_row_at_a_time", profile_of(f"{RAPIDS}/python_udf_eventlog"))
+    assert [(c.key, c.value) for c in on_35.recommendation.config_changes] == [(key, "true")]
+    observed = profile_of("python_row_udf")  # Spark 4.3.0, the key unset
+    assert observed.spark_version.startswith("4.3") and key not in observed.spark_properties
+    [on_43] = findings_of("python_udf_row_at_a_time", observed)
+    assert on_43.recommendation.config_changes == []
+    assert "already on" in on_43.recommendation.summary and "useArrow=True" in on_43.recommendation.code_change
+    switched_off = observed.model_copy(update={"spark_properties": {**observed.spark_properties, key: "false"}})
+    [off_43] = findings_of("python_udf_row_at_a_time", switched_off)
+    assert [(c.key, c.value) for c in off_43.recommendation.config_changes] == [(key, "true")]
+    assert all(f.estimated_savings.code_change_only for f in (on_35, on_43, off_43))
+
+
+def test_small_input_files_are_fixed_by_compaction_not_by_a_read_setting(profile_of):
+    """Raising spark.sql.files.openCostInBytes (what the finding used to paste) packs fewer files per read task;
+    no read setting removes the per-file open, so the finding gives the compaction and estimates that."""
+    [small] = findings_of("small_input_files", profile_of("tiny_output_files"))
+    assert small.recommendation.config_changes == []
+    assert "OPTIMIZE" in small.recommendation.code_change
+    assert small.estimated_savings.code_change_only and small.estimated_savings.wall_ms > 0
+

@@ -22,7 +22,8 @@ def _too_small(ctx: RuleContext, files: float | None, size: float | None) -> boo
     return files is not None and size is not None and files >= t.small_file_min_count and size / files < t.small_file_bytes
 
 
-def _file_savings(ctx: RuleContext, files: float, size: float) -> Savings:
+def _file_savings(ctx: RuleContext, files: float, size: float, code_change_only: bool = False) -> Savings:
+    """The per-file overhead of the files beyond what the bytes need at the target file size."""
     t = ctx.thresholds
     ideal = max(math.ceil(size / t.target_file_bytes), 1)
     saved = (files - ideal) * t.per_file_overhead_ms
@@ -31,6 +32,7 @@ def _file_savings(ctx: RuleContext, files: float, size: float) -> Savings:
         wall_ms=saved / max(ctx.total_cores or 1, 1),
         method=f"Assumed {t.per_file_overhead_ms:g} ms open/list/commit overhead per file, for the files beyond "
         "total size / target file size.",
+        code_change_only=code_change_only,
     )
 
 
@@ -63,13 +65,16 @@ def small_input_files(ctx: RuleContext) -> Iterator[Finding]:
                 title=f"{node.name}: {int(files)} files averaging {human_size(size / files)}",
                 evidence=_file_evidence(ctx, files, size, "read"),
                 recommendation=Recommendation(
-                    summary="Compact the table into files of about 128 MiB and pack more files per read task.",
-                    config_changes=[ctx.change("spark.sql.files.openCostInBytes", "8MB")],
+                    # no read setting is offered: every file is listed and opened however the read packs files
+                    # into tasks, and spark.sql.files.openCostInBytes (the packing weight per file) only moves
+                    # files between tasks; raising it spreads them over more tasks
+                    summary="Compact the table into files of about 128 MiB: each file is listed and opened "
+                    "separately, however the read packs files into tasks.",
                     code_change="Compact the source (Delta: OPTIMIZE; Parquet: rewrite with repartition by size); "
                     "fix the writer that produces small files.",
                 ),
-                savings=_file_savings(ctx, files, size),
-                doc_query="small files problem compaction OPTIMIZE openCostInBytes",
+                savings=_file_savings(ctx, files, size, code_change_only=True),
+                doc_query="small files problem compaction OPTIMIZE file size",
                 sql_execution_ids=[execution.execution_id],
             )
 
@@ -104,7 +109,7 @@ def small_output_files(ctx: RuleContext) -> Iterator[Finding]:
                     code_change=f"coalesce({ideal}) or repartition by the table's partition columns before "
                     ".write; on Delta enable optimized writes (delta.autoOptimize.optimizeWrite).",
                 ),
-                savings=_file_savings(ctx, files, size),
+                savings=_file_savings(ctx, files, size, code_change_only=True),
                 doc_query="small output files coalesce before write optimize write",
                 sql_execution_ids=[execution.execution_id],
             )

@@ -43,9 +43,31 @@ def _python_time_ms(ctx: RuleContext, execution, found: list[PlanNode]) -> tuple
     return stage_time_ms(ctx, execution), "the SQL execution's task time (this log has no Python-time metric)"
 
 
+ARROW_UDF_KEY = "spark.sql.execution.pythonUDF.arrow.enabled"
+ARROW_UDF_SINCE = (3, 5)  # the session setting exists from Spark 3.5
+ARROW_UDF_DEFAULT_ON = (4, 3)  # measured: local PySpark 4.3.0 reports true; 3.5-4.2 ship with false
+
+
+def arrow_udf_change(ctx: RuleContext) -> list:
+    """The session setting that makes plain Python UDFs Arrow-evaluated, when it is off in this run.
+
+    When it was already on (set, or the version's default) and the plan still shows row-at-a-time
+    evaluation, the UDF opted out (`useArrow=False`) or Arrow cannot take its types: the setting would
+    change nothing, the UDF code has to (or pyarrow is missing where the UDF runs)."""
+    if ctx.spark_version < ARROW_UDF_SINCE:
+        return []
+    if ctx.bool_property(ARROW_UDF_KEY, ctx.spark_version >= ARROW_UDF_DEFAULT_ON):
+        return []
+    return [ctx.change(ARROW_UDF_KEY, "true")]
+
+
 @rule("python_udf_row_at_a_time", "Row-at-a-time Python UDF", "python_udf", Severity.moderate)
 def python_udf_row_at_a_time(ctx: RuleContext) -> Iterator[Finding]:
     """A plain Python UDF (BatchEvalPython) pickles every row to a Python worker and back."""
+    changes = arrow_udf_change(ctx)
+    arrow = ("" if changes or ctx.spark_version < ARROW_UDF_SINCE else
+             " Arrow evaluation of Python UDFs was already on in this run, so this UDF opted out (useArrow=False), "
+             "has types Arrow cannot take, or pyarrow is missing where it runs.")
     for execution in ctx.sql_executions:
         found = [n for n in execution.nodes if n.name.startswith(ROW_UDF)]
         if not found:
@@ -58,17 +80,18 @@ def python_udf_row_at_a_time(ctx: RuleContext) -> Iterator[Finding]:
             evidence=evidence,
             recommendation=Recommendation(
                 summary="Replace the UDF with built-in functions (pyspark.sql.functions), or make it a vectorized "
-                "pandas_udf / Arrow-optimized UDF.",
-                config_changes=[ctx.change("spark.sql.execution.pythonUDF.arrow.enabled", "true")]
-                if ctx.spark_version >= (3, 5)
-                else [],
+                "pandas_udf / Arrow-optimized UDF." + arrow,
+                config_changes=changes,
                 code_change="Express the logic with F.when/F.expr/F.regexp_* etc.; otherwise @pandas_udf operating "
-                "on pd.Series batches.",
+                "on pd.Series batches"
+                + (", or @udf(..., useArrow=True)." if ctx.spark_version >= ARROW_UDF_SINCE else "."),
             ),
             savings=Savings(
                 core_ms=python_ms * 0.7,
                 wall_ms=python_ms * 0.7 / max(ctx.total_cores or 1, 1),
-                method=f"70% of {source}: built-ins run in the JVM without serialization to Python.",
+                method=f"70% of {source}: built-ins run in the JVM without serialization to Python. Arrow "
+                "evaluation saves less: it batches the transfer, the Python function still runs per row.",
+                code_change_only=True,
             ),
             doc_query="python udf performance pandas_udf arrow vectorized built-in functions",
             sql_execution_ids=[execution.execution_id],
@@ -96,6 +119,7 @@ def python_udf_vectorized(ctx: RuleContext) -> Iterator[Finding]:
             savings=Savings(
                 core_ms=python_ms * 0.3,
                 method=f"30% of {source}: what built-ins typically save over Arrow UDFs.",
+                code_change_only=True,
             ),
             doc_query="pandas udf arrow applyInPandas mapInPandas performance",
             sql_execution_ids=[execution.execution_id],
