@@ -439,3 +439,14 @@ def test_small_input_files_are_fixed_by_compaction_not_by_a_read_setting(profile
     assert "OPTIMIZE" in small.recommendation.code_change
     assert small.estimated_savings.code_change_only and small.estimated_savings.wall_ms > 0
 
+
+def test_executor_memory_is_not_cut_in_local_mode(profile_of):
+    """In local mode the tasks run in the driver's JVM: spark.executor.memory sizes nothing and no executor
+    container is paid for, so the memory-cutting rules that fire on the cluster logs stay silent there."""
+    for rule_id, (log, overrides) in (("executor_memory_overprovisioned", FIRES_ON["executor_memory_overprovisioned"]),
+                                      ("gc_time_low", FIRES_ON["gc_time_low"])):
+        observed = profile_of(log)
+        thresholds = RuleThresholds(**overrides)
+        assert findings_of(rule_id, observed, thresholds)
+        local = observed.model_copy(update={"master": "local[4]"})
+        assert findings_of(rule_id, local, thresholds) == [], rule_id

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 from tools.findings import Finding, Recommendation, Savings, Severity
 from tools.rules.measure import MiB, ev
-from tools.rules.memory import heap_cut
+from tools.rules.memory import heap_cut, sized_by_executor_memory
 from tools.rules.registry import RuleContext, rule
 from tools.units import human_size, parse_size
 
@@ -117,7 +117,7 @@ def gc_time_low(ctx: RuleContext) -> Iterator[Finding]:
     t = ctx.thresholds
     totals = gc_and_run_time(ctx)
     memory = parse_size(ctx.prop("spark.executor.memory"), "m")
-    if totals is None or memory is None or memory < t.memory_min_executor_bytes:
+    if totals is None or memory is None or memory < t.memory_min_executor_bytes or not sized_by_executor_memory(ctx):
         return
     if ctx.executor_heap_peaks:
         return

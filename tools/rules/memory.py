@@ -16,6 +16,12 @@ HEAP_HEADROOM = 1.5  # suggested heap = this x the observed peak ...
 HEAP_FLOOR_BYTES = GIB  # ... but not below Spark's default spark.executor.memory (1g)
 
 
+def sized_by_executor_memory(ctx: RuleContext) -> bool:
+    """Whether spark.executor.memory sizes anything here: not in local mode, where the tasks run in the driver's
+    JVM and no executor container is paid for (a single-node cluster pays for its machine, not for the heap)."""
+    return ctx.task_jvm_role == "executor"
+
+
 def heap_cut(ctx: RuleContext, target_bytes: float, basis: str) -> tuple[ConfigChange, Savings]:
     """spark.executor.memory cut to `target_bytes` (not below Spark's 1g default), and the container memory the cut
     frees over every executor's lifetime; `basis` says where the target came from."""
@@ -39,7 +45,7 @@ def executor_memory_overprovisioned(ctx: RuleContext) -> Iterator[Finding]:
     t = ctx.thresholds
     allocated = parse_size(ctx.prop("spark.executor.memory"), "m")
     peaks = ctx.executor_heap_peaks
-    if allocated is None or allocated < t.memory_min_executor_bytes or not peaks:
+    if allocated is None or allocated < t.memory_min_executor_bytes or not peaks or not sized_by_executor_memory(ctx):
         return
     peak = max(peaks)
     ratio = allocated / peak
