@@ -450,3 +450,19 @@ def test_executor_memory_is_not_cut_in_local_mode(profile_of):
         assert findings_of(rule_id, observed, thresholds)
         local = observed.model_copy(update={"master": "local[4]"})
         assert findings_of(rule_id, local, thresholds) == [], rule_id
+
+
+def test_stragglers_on_one_host_get_no_speculation_settings(profile_of):
+    """Spark launches a speculative copy only on a host where the task has not run: on a multi-host YARN run the
+    straggler finding pastes speculation; in local mode (one host) it pastes nothing and claims no saving."""
+    log, overrides = FIRES_ON["stragglers_without_speculation"]
+    thresholds = RuleThresholds(**overrides)
+    observed = profile_of(log)
+    assert len({e.host for e in observed.executors if e.executor_id != "driver"}) > 1
+    [cluster] = findings_of("stragglers_without_speculation", observed, thresholds)
+    assert "spark.speculation" in [c.key for c in cluster.recommendation.config_changes]
+    assert cluster.estimated_savings.wall_ms > 0
+    local = observed.model_copy(update={"master": "local[8]"})
+    [one_host] = findings_of("stragglers_without_speculation", local, thresholds)
+    assert one_host.recommendation.config_changes == [] and "one host" in one_host.recommendation.summary
+    assert one_host.estimated_savings.wall_ms == 0 and one_host.severity == Severity.low

@@ -192,6 +192,13 @@ class RuleContext:
         return task_jvm_role(self.master)
 
     @cached_property
+    def one_host(self) -> bool:
+        """Every task ran on one machine (local mode, or all executors on one host); False when hosts are unknown."""
+        if self.task_jvm_role == "driver":
+            return True
+        return len({e.host for e in self.profile.executors if e.executor_id != "driver" and e.host}) == 1
+
+    @cached_property
     def heap_key(self) -> str:
         """The setting that sizes the heap tasks run in: spark.driver.memory in local mode (where
         spark.executor.memory does nothing), else spark.executor.memory."""

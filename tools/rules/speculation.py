@@ -35,16 +35,34 @@ def stragglers_without_speculation(ctx: RuleContext) -> Iterator[Finding]:
         tail_ratio = q.max / max(q.p75, 1.0)
         if tail_ratio < t.straggler_ratio:
             continue
+        evidence = [
+            ev("max / p75 task duration", tail_ratio, "ratio", t.straggler_ratio, stage.stage_id),
+            ev("max task duration", q.max, "ms", t.skew_min_task_duration_ms, stage.stage_id),
+            ev(f"max / median {data[0]}", data[1], "ratio", 2.0, stage.stage_id),
+        ]
+        title = (f"Stage {stage.stage_id}: straggler task {human_duration(q.max)} vs p75 {human_duration(q.p75)} "
+                 "on balanced data")
+        if ctx.one_host:
+            # Spark launches a speculative copy only on a host where the task has no attempt: none here
+            yield ctx.finding(
+                title=title, evidence=[*evidence, ev("hosts that ran tasks", 1, "count")],
+                recommendation=Recommendation(
+                    summary="Find what made this task slow; speculation cannot help on one host (Spark starts a "
+                    "speculative copy only on a host where the task has not run).",
+                    code_change="Compare the slow task with its peers in the Spark UI: GC time, spill, fetch wait, "
+                    "and whether it was the stage's first task (JVM warm-up, connection set-up).",
+                ),
+                savings=Savings(method="Not estimated: no setting shortens a straggler on a one-host run."),
+                doc_query="straggler tasks slow task speculative execution",
+                stage_ids=[stage.stage_id], severity=Severity.low,
+            )
+            continue
         tail_ms = q.max - q.p75 * 1.5
         yield ctx.finding(
-            title=f"Stage {stage.stage_id}: straggler task {human_duration(q.max)} vs p75 {human_duration(q.p75)} on balanced data",
-            evidence=[
-                ev("max / p75 task duration", tail_ratio, "ratio", t.straggler_ratio, stage.stage_id),
-                ev("max task duration", q.max, "ms", t.skew_min_task_duration_ms, stage.stage_id),
-                ev(f"max / median {data[0]}", data[1], "ratio", 2.0, stage.stage_id),
-            ],
+            title=title,
+            evidence=evidence,
             recommendation=Recommendation(
-                summary="Enable speculative execution so a slow copy is re-launched elsewhere.",
+                summary="Enable speculative execution so a slow copy is re-launched on another host.",
                 config_changes=[
                     ctx.change("spark.speculation", "true"),
                     ctx.change("spark.speculation.multiplier", "3"),
