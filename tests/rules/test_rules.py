@@ -466,3 +466,32 @@ def test_stragglers_on_one_host_get_no_speculation_settings(profile_of):
     [one_host] = findings_of("stragglers_without_speculation", local, thresholds)
     assert one_host.recommendation.config_changes == [] and "one host" in one_host.recommendation.summary
     assert one_host.estimated_savings.wall_ms == 0 and one_host.severity == Severity.low
+
+
+def test_arrow_batch_size_is_pasted_only_when_the_run_lowered_it(profile_of):
+    """Pasting the default batch size (10000) changes nothing; a run that lowered it is told to go back."""
+    key = "spark.sql.execution.arrow.maxRecordsPerBatch"
+    observed = profile_of("pandas_vectorized_udf")
+    assert key not in observed.spark_properties
+    [default] = findings_of("python_udf_vectorized", observed)
+    assert default.recommendation.config_changes == [] and default.recommendation.code_change
+    lowered = observed.model_copy(update={"spark_properties": {**observed.spark_properties, key: "500"}})
+    [small] = findings_of("python_udf_vectorized", lowered)
+    assert [(c.key, c.value, c.current) for c in small.recommendation.config_changes] == [(key, "10000", "500")]
+
+
+def test_failure_advice_follows_the_master_and_does_not_repeat_itself(profile_of):
+    """Fetch failures in a local-mode run lost no executor: the task-failure advice points at the local disk,
+    not at the shuffle service; the summary and the code change say different things."""
+    [failures] = findings_of("task_failures", profile_of("lost_shuffle_files"))
+    recommendation = failures.recommendation
+    assert "local disk" in recommendation.code_change and "shuffle service" not in recommendation.code_change
+    assert recommendation.summary != recommendation.code_change
+
+
+def test_small_tasks_of_an_explicit_repartition_are_not_left_to_aqe(profile_of):
+    """AQE does not coalesce repartition(n) with an explicit count: the 800 tasks of the tiny-files write are
+    fixed in the code, and the finding does not offer AQE for them."""
+    [small] = findings_of("too_many_small_tasks", profile_of("tiny_output_files"))
+    assert "AQE" not in small.recommendation.summary and "repartition(n)" in small.recommendation.code_change
+    assert small.recommendation.config_changes == []

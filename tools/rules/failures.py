@@ -22,7 +22,7 @@ def failure_counts(ctx: RuleContext) -> Counter[str]:
     return counts
 
 
-def _advice(reasons: Counter[str]) -> str:
+def _advice(ctx: RuleContext, reasons: Counter[str]) -> str:
     top = reasons.most_common(1)[0][0] if reasons else ""
     if top.startswith("ExceptionFailure"):
         return "Fix the exception in the task code (see the stage failure message); retries re-run the same input."
@@ -30,6 +30,9 @@ def _advice(reasons: Counter[str]) -> str:
         return "Find why executors died (memory limits, preemption, node loss) — see the executor-loss findings."
     if top == "OOM":
         return "Give tasks more memory or less data each — see the memory findings."
+    if top == "FetchFailed" and ctx.task_jvm_role == "driver":
+        return "Shuffle files went missing from the local disk (one JVM, no executor was lost) — see the shuffle fetch " \
+               "failure finding."
     if top == "FetchFailed":
         return "Shuffle outputs were lost with their executors; use the external shuffle service or decommissioning."
     return "Inspect the failure reasons and fix the cause; failed attempts are wasted compute."
@@ -62,7 +65,11 @@ def task_failures(ctx: RuleContext) -> Iterator[Finding]:
     yield ctx.finding(
         title=f"{failed} task attempts failed ({rate:.1%}); top reason {reasons.most_common(1)[0][0]}",
         evidence=evidence,
-        recommendation=Recommendation(summary=_advice(reasons), code_change=_advice(reasons)),
+        recommendation=Recommendation(
+            summary="Remove the cause of the failures: a retry re-runs the same input, and the failed attempts' "
+            "time is lost.",
+            code_change=_advice(ctx, reasons),
+        ),
         savings=Savings(
             core_ms=failed * per_task,
             wall_ms=per_task,
@@ -89,7 +96,7 @@ def stage_failures(ctx: RuleContext) -> Iterator[Finding]:
         + [ev("stage failure reason", reason, "", stage_id=None) for reason, _ in reasons.most_common(3)],
         recommendation=Recommendation(
             summary="Fix the failure shown in the reason; a retried stage re-runs all its tasks.",
-            code_change=_advice(failure_counts(ctx)),
+            code_change=_advice(ctx, failure_counts(ctx)),
         ),
         savings=Savings(core_ms=wasted, wall_ms=wall, method="Run time and wall time of the failed stage attempts."),
         doc_query="stage failure retry FetchFailed stage attempt",
@@ -111,7 +118,7 @@ def job_failures(ctx: RuleContext) -> Iterator[Finding]:
         + [ev("job failure reason", reason, "") for reason, _ in reasons.most_common(3)],
         recommendation=Recommendation(
             summary="Fix the cause of the failure; the job's work is lost and must be re-run.",
-            code_change=_advice(failure_counts(ctx)),
+            code_change=_advice(ctx, failure_counts(ctx)),
         ),
         savings=Savings(
             wall_ms=float(sum(j.duration_ms or 0 for j in failed)),

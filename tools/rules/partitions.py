@@ -214,8 +214,10 @@ def too_many_small_tasks(ctx: RuleContext) -> Iterator[Finding]:
         overhead = sum(x.median for x in overhead_q if x is not None) or min(q.median, 20.0)
         saved = (q.count - target) * overhead
         changes = partition_changes(ctx, stage, target)
-        # AQE coalesces shuffle partitions only: a scan or source stage keeps its task count
-        coalescible = reads_shuffle(stage) and stage.stage_id in ctx.stage_to_sql and ctx.spark_version >= (3, 0)
+        # AQE coalesces shuffle partitions only (a scan or source stage keeps its task count), and not those of
+        # repartition(n) with an explicit count
+        coalescible = (reads_shuffle(stage) and stage.stage_id in ctx.stage_to_sql and ctx.spark_version >= (3, 0)
+                       and not count_set_in_code(ctx, stage))
         if coalescible:
             if not ctx.bool_property("spark.sql.adaptive.enabled", ctx.spark_version >= (3, 2)):
                 changes.append(ctx.change("spark.sql.adaptive.enabled", "true"))

@@ -43,6 +43,8 @@ def _python_time_ms(ctx: RuleContext, execution, found: list[PlanNode]) -> tuple
     return stage_time_ms(ctx, execution), "the SQL execution's task time (this log has no Python-time metric)"
 
 
+ARROW_BATCH_KEY = "spark.sql.execution.arrow.maxRecordsPerBatch"
+ARROW_BATCH_DEFAULT = 10_000
 ARROW_UDF_KEY = "spark.sql.execution.pythonUDF.arrow.enabled"
 ARROW_UDF_SINCE = (3, 5)  # the session setting exists from Spark 3.5
 ARROW_UDF_DEFAULT_ON = (4, 3)  # measured: local PySpark 4.3.0 reports true; 3.5-4.2 ship with false
@@ -101,6 +103,10 @@ def python_udf_row_at_a_time(ctx: RuleContext) -> Iterator[Finding]:
 @rule("python_udf_vectorized", "Vectorized (pandas / Arrow) Python UDF", "python_udf", Severity.low)
 def python_udf_vectorized(ctx: RuleContext) -> Iterator[Finding]:
     """A pandas/Arrow UDF or grouped-map still ships data to Python workers; built-ins avoid it entirely."""
+    batch = ctx.int_property(ARROW_BATCH_KEY)
+    # the batch size is worth changing only when the run lowered it (the default is what Spark tunes for)
+    batch_changes = ([ctx.change(ARROW_BATCH_KEY, str(ARROW_BATCH_DEFAULT))]
+                     if batch is not None and 0 < batch < ARROW_BATCH_DEFAULT else [])
     for execution in ctx.sql_executions:
         found = [n for n in execution.nodes if n.name.startswith(VECTORIZED_UDF)]
         if not found:
@@ -111,8 +117,10 @@ def python_udf_vectorized(ctx: RuleContext) -> Iterator[Finding]:
             evidence=[row for node in found[:3] for row in _python_evidence(node)]
             + [ev("time attributed to Python UDFs", python_ms, "ms")],
             recommendation=Recommendation(
-                summary="Keep vectorized UDFs for logic built-ins cannot express; tune the Arrow batch size.",
-                config_changes=[ctx.change("spark.sql.execution.arrow.maxRecordsPerBatch", "10000")],
+                summary="Keep vectorized UDFs for logic built-ins cannot express."
+                + (f" This run made Arrow batches of {batch} rows; every batch is a round trip to Python: "
+                   f"use the default {ARROW_BATCH_DEFAULT}." if batch_changes else ""),
+                config_changes=batch_changes,
                 code_change="Use built-in functions where possible; for groupBy().applyInPandas make sure groups fit "
                 "in a Python worker's memory.",
             ),
