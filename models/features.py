@@ -185,12 +185,12 @@ def workload_key(profile: AppProfile) -> str:
 
 def task_jvm_role(profile: AppProfile) -> str:
     """Which JVMs run the tasks: "driver" in local mode, else "executor"."""
-    return master_jvm_role(profile.master or profile.property("spark.master"))
+    return master_jvm_role(profile.master_url)
 
 
 def heap_property(profile: AppProfile) -> str:
     """The setting that sizes the heap tasks run in (`spark.driver.memory` in local mode)."""
-    return heap_key(profile.master or profile.property("spark.master"))
+    return heap_key(profile.master_url)
 
 
 def heap_bytes(profile: AppProfile) -> float:

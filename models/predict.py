@@ -270,7 +270,7 @@ def predict_runtime(profile: AppProfile, changes: dict[str, str], model_path: Pa
         caveats += _range_caveats(model, run, new)
     if executors is not None:
         resources = observed_resources(profile)
-        local = local_master(profile.master or profile.property("spark.master"))
+        local = local_master(profile.master_url)
         if resources.executors == 1 and executors != 1 and local is not None and not local.cluster:
             raise ModelError("local mode has one executor; change spark.master=local[N] (cores) instead")
         base = simulate(profile, resources.executors, new.cores)

@@ -160,7 +160,7 @@ def observed_resources(profile: AppProfile) -> Resources:
             caveats.append(f"executor cores not in the log; assumed {cores}")
         count = _peak_concurrent_executors(profile) or len(executors)
         return Resources(count, cores, "executor events", dynamic, caveats)
-    master = (profile.master or props.get("spark.master") or "").strip()
+    master = profile.master_url
     local = local_master(master)
     instances = _int(props.get("spark.executor.instances"))
     if instances and default_cores:

@@ -202,6 +202,12 @@ class AppProfile(BaseModel):
     warnings: list[str] = Field(default_factory=list)
     source: LogSource | None = None
 
+    @property
+    def master_url(self) -> str:
+        """The master URL the application ran with: the environment's, else the spark.master property ("" when
+        the log says neither)."""
+        return (self.master or self.spark_properties.get("spark.master") or "").strip()
+
     def property(self, key: str, default: str | None = None) -> str | None:
         """A Spark property as set in the application (redacted values stay redacted)."""
         return self.spark_properties.get(key, default)

@@ -101,7 +101,7 @@ class RuleContext:
     @cached_property
     def master(self) -> str:
         """The master URL the application ran with ("" when the log does not say)."""
-        return self.profile.master or self.prop("spark.master") or ""
+        return self.profile.master_url
 
     @cached_property
     def total_cores(self) -> int | None:
