@@ -495,3 +495,24 @@ def test_small_tasks_of_an_explicit_repartition_are_not_left_to_aqe(profile_of):
     [small] = findings_of("too_many_small_tasks", profile_of("tiny_output_files"))
     assert "AQE" not in small.recommendation.summary and "repartition(n)" in small.recommendation.code_change
     assert small.recommendation.config_changes == []
+
+
+def test_aqe_finding_pastes_only_what_is_off(profile_of):
+    """Coalescing and skew join come on with AQE (their defaults are true): the AQE finding pastes them only
+    where the run switched them off."""
+    log, overrides = FIRES_ON["aqe_disabled"]
+    observed = profile_of(log)
+    [aqe] = findings_of("aqe_disabled", observed, RuleThresholds(**overrides))
+    assert [c.key for c in aqe.recommendation.config_changes] == ["spark.sql.adaptive.enabled"]
+    key = "spark.sql.adaptive.skewJoin.enabled"
+    switched_off = observed.model_copy(update={"spark_properties": {**observed.spark_properties, key: "false"}})
+    [aqe] = findings_of("aqe_disabled", switched_off, RuleThresholds(**overrides))
+    assert [c.key for c in aqe.recommendation.config_changes] == ["spark.sql.adaptive.enabled", key]
+
+
+def test_driver_time_saving_is_the_code_changes(profile_of):
+    """Half the driver-only time is what moving driver work into Spark gives; FAIR scheduling and dynamic
+    allocation shorten no stretch without jobs, so the effect line must not read as theirs."""
+    log, overrides = FIRES_ON["driver_bound"]
+    [driver] = findings_of("driver_bound", profile_of(log), RuleThresholds(**overrides))
+    assert driver.estimated_savings.wall_ms > 0 and driver.estimated_savings.code_change_only

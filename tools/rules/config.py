@@ -51,11 +51,11 @@ def aqe_disabled(ctx: RuleContext) -> Iterator[Finding]:
         recommendation=Recommendation(
             summary="Enable AQE so Spark sizes shuffle partitions, splits skewed ones and switches to broadcast "
             "joins at run time.",
-            config_changes=[
-                ctx.change("spark.sql.adaptive.enabled", "true"),
-                ctx.change("spark.sql.adaptive.coalescePartitions.enabled", "true"),
-                ctx.change("spark.sql.adaptive.skewJoin.enabled", "true"),
-            ],
+            # coalescing and skew join come with AQE (on by default): pasted only where the run switched them off
+            config_changes=[ctx.change("spark.sql.adaptive.enabled", "true")] + [
+                ctx.change(key, "true") for key in ("spark.sql.adaptive.coalescePartitions.enabled",
+                                                    "spark.sql.adaptive.skewJoin.enabled")
+                if not ctx.bool_property(key, True)],
         ),
         savings=Savings(method="Shows in the partition, skew and join findings it would fix; not counted twice."),
         doc_query="adaptive query execution spark.sql.adaptive.enabled coalesce partitions skew join",

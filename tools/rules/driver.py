@@ -57,30 +57,24 @@ def driver_bound(ctx: RuleContext) -> Iterator[Finding]:
 
 
 def driver_savings(ctx: RuleContext, driver_ms: float, executor_cores: int) -> Savings:
-    """Half the driver-only time; its idle executor cores only when the idle-executor rule does not price them."""
+    """Half the driver-only time; its idle executor cores only when the idle-executor rule does not price them.
+    The wall time is what moving driver work into Spark (the code change) gives: no setting shortens it."""
     measured = idle_core_time(ctx.profile)
-    if measured is not None and measured.is_reported(ctx.thresholds):
-        return Savings(
-            wall_ms=driver_ms * 0.5,
-            method="Half the driver-only time; the executors' idle cores meanwhile are priced by the idle-executor "
-            "finding, not counted twice.",
-        )
     between_jobs = cores_between_jobs_ms(ctx.profile)
-    if between_jobs is not None:
-        return Savings(
-            core_ms=between_jobs * 0.5,
-            wall_ms=driver_ms * 0.5,
-            method="Half the driver-only time and half the executor core time allocated while no job ran "
-            "(live executors' cores over those stretches).",
-        )
-    core_ms = driver_ms * executor_cores * 0.5
-    if measured is not None:  # never more than the run left idle
-        core_ms = min(core_ms, measured.idle_ms)
-    return Savings(
-        core_ms=core_ms,
-        wall_ms=driver_ms * 0.5,
-        method="Half the driver-only time, during which every executor core was allocated but idle.",
-    )
+    if measured is not None and measured.is_reported(ctx.thresholds):
+        core_ms = 0.0
+        method = ("Half the driver-only time; the executors' idle cores meanwhile are priced by the idle-executor "
+                  "finding, not counted twice.")
+    elif between_jobs is not None:
+        core_ms = between_jobs * 0.5
+        method = ("Half the driver-only time and half the executor core time allocated while no job ran (live "
+                  "executors' cores over those stretches).")
+    else:
+        core_ms = driver_ms * executor_cores * 0.5
+        if measured is not None:  # never more than the run left idle
+            core_ms = min(core_ms, measured.idle_ms)
+        method = "Half the driver-only time, during which every executor core was allocated but idle."
+    return Savings(core_ms=core_ms, wall_ms=driver_ms * 0.5, method=method, code_change_only=True)
 
 
 def cores_between_jobs_ms(profile: AppProfile) -> float | None:
