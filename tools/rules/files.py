@@ -22,8 +22,9 @@ def _too_small(ctx: RuleContext, files: float | None, size: float | None) -> boo
     return files is not None and size is not None and files >= t.small_file_min_count and size / files < t.small_file_bytes
 
 
-def _file_savings(ctx: RuleContext, files: float, size: float, code_change_only: bool = False) -> Savings:
-    """The per-file overhead of the files beyond what the bytes need at the target file size."""
+def _file_savings(ctx: RuleContext, files: float, size: float) -> Savings:
+    """The per-file overhead of the files beyond what the bytes need at the target file size: what compacting or
+    writing fewer files (the code change) saves."""
     t = ctx.thresholds
     ideal = max(math.ceil(size / t.target_file_bytes), 1)
     saved = (files - ideal) * t.per_file_overhead_ms
@@ -32,7 +33,7 @@ def _file_savings(ctx: RuleContext, files: float, size: float, code_change_only:
         wall_ms=saved / max(ctx.total_cores or 1, 1),
         method=f"Assumed {t.per_file_overhead_ms:g} ms open/list/commit overhead per file, for the files beyond "
         "total size / target file size.",
-        code_change_only=code_change_only,
+        code_change_only=True,
     )
 
 
@@ -73,7 +74,7 @@ def small_input_files(ctx: RuleContext) -> Iterator[Finding]:
                     code_change="Compact the source (Delta: OPTIMIZE; Parquet: rewrite with repartition by size); "
                     "fix the writer that produces small files.",
                 ),
-                savings=_file_savings(ctx, files, size, code_change_only=True),
+                savings=_file_savings(ctx, files, size),
                 doc_query="small files problem compaction OPTIMIZE file size",
                 sql_execution_ids=[execution.execution_id],
             )
@@ -109,7 +110,7 @@ def small_output_files(ctx: RuleContext) -> Iterator[Finding]:
                     code_change=f"coalesce({ideal}) or repartition by the table's partition columns before "
                     ".write; on Delta enable optimized writes (delta.autoOptimize.optimizeWrite).",
                 ),
-                savings=_file_savings(ctx, files, size, code_change_only=True),
+                savings=_file_savings(ctx, files, size),
                 doc_query="small output files coalesce before write optimize write",
                 sql_execution_ids=[execution.execution_id],
             )

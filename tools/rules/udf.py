@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tools.eventlog.model import PlanNode
-from tools.findings import Finding, Recommendation, Savings, Severity
+from tools.findings import ConfigChange, Finding, Recommendation, Savings, Severity
 from tools.rules.joins import stage_time_ms
 from tools.rules.measure import ev, metric
 from tools.rules.registry import RuleContext, rule
@@ -24,6 +24,13 @@ VECTORIZED_UDF = (
     "FlatMapGroupsInArrow",
 )
 PYTHON_TIME_METRICS = ("time to execute Python code", "time to run Python workers")
+ARROW_BATCH_KEY = "spark.sql.execution.arrow.maxRecordsPerBatch"
+ARROW_BATCH_DEFAULT = 10_000
+ARROW_UDF_KEY = "spark.sql.execution.pythonUDF.arrow.enabled"
+ARROW_UDF_SINCE = (3, 5)  # the session setting exists from Spark 3.5
+# On by default from 4.3 (measured: a fresh local PySpark 4.3.0 session reads true); off in 3.5-4.1, and in
+# 4.2.0 (SPARK-54555 switched it on for 4.2 and was reverted before the release)
+ARROW_UDF_DEFAULT_ON = (4, 3)
 
 
 def _python_evidence(node: PlanNode) -> list:
@@ -43,14 +50,7 @@ def _python_time_ms(ctx: RuleContext, execution, found: list[PlanNode]) -> tuple
     return stage_time_ms(ctx, execution), "the SQL execution's task time (this log has no Python-time metric)"
 
 
-ARROW_BATCH_KEY = "spark.sql.execution.arrow.maxRecordsPerBatch"
-ARROW_BATCH_DEFAULT = 10_000
-ARROW_UDF_KEY = "spark.sql.execution.pythonUDF.arrow.enabled"
-ARROW_UDF_SINCE = (3, 5)  # the session setting exists from Spark 3.5
-ARROW_UDF_DEFAULT_ON = (4, 3)  # measured: local PySpark 4.3.0 reports true; 3.5-4.2 ship with false
-
-
-def arrow_udf_change(ctx: RuleContext) -> list:
+def arrow_udf_change(ctx: RuleContext) -> list[ConfigChange]:
     """The session setting that makes plain Python UDFs Arrow-evaluated, when it is off in this run.
 
     When it was already on (set, or the version's default) and the plan still shows row-at-a-time
