@@ -42,14 +42,26 @@ def skewed_join(spark, workdir: Path) -> None:
     _sink(joined.groupBy("g").agg(F.sum("v"), F.sum(digest), F.count("*")))
 
 
-def spilling_sort(spark, workdir: Path) -> None:
-    """A global sort through two shuffle partitions with a tiny execution-memory budget."""
+def _sorted_rows(spark, start: int, count: int):
+    """`count` rows from id `start`, ordered by a scrambled key and a 40-character hash (sorting them needs memory)."""
     from pyspark.sql import functions as F
 
-    df = spark.range(2_000_000).select(
+    df = spark.range(start, start + count).select(
         ((F.col("id") * 2654435761) % 1_000_003).alias("v"), F.col("id"), F.sha1(F.col("id").cast("string")).alias("h")
     )
-    _sink(df.orderBy("v", "h"))
+    return df.orderBy("v", "h")
+
+
+def spilling_sort(spark, workdir: Path) -> None:
+    """A global sort through two shuffle partitions with a tiny execution-memory budget."""
+    _sink(_sorted_rows(spark, 0, 2_000_000))
+
+
+def spread_spill(spark, workdir: Path) -> None:
+    """Five smaller sorts under the same tiny execution-memory budget: each spills too little to matter alone,
+    together the executor spills as much as the big sort."""
+    for i in range(5):
+        _sink(_sorted_rows(spark, i * 10_000_000, 500_000))
 
 
 def tiny_output_files(spark, workdir: Path) -> None:
@@ -220,6 +232,15 @@ _add(
 )
 _add(
     spilling_sort,
+    {
+        "spark.sql.shuffle.partitions": "2",
+        "spark.sql.adaptive.enabled": "false",
+        "spark.memory.fraction": "0.1",
+        "spark.shuffle.spill.numElementsForceSpillThreshold": "20000",
+    },
+)
+_add(
+    spread_spill,
     {
         "spark.sql.shuffle.partitions": "2",
         "spark.sql.adaptive.enabled": "false",

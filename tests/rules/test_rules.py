@@ -20,7 +20,7 @@ FIRES_ON: dict[str, tuple[str, dict[str, float]]] = {
     "stage_data_skew": ("skewed_join", {"skew_min_task_duration_ms": 1e9, "skew_min_partition_bytes": 1e6}),
     "executor_skew": (f"{RAPIDS}/join_agg_on_yarn_eventlog.zstd", {"executor_skew_ratio": 1.5, "executor_skew_min_task_time_ms": 10_000}),
     "stage_spill": ("spilling_sort", {}),
-    "executor_spill": ("spilling_sort", {}),
+    "executor_spill": ("spread_spill", {}),
     "gc_time_high": (f"{RAPIDS}/join_agg_on_yarn_eventlog.zstd", {}),
     # no public Spark 2 log (no peak-memory metrics) has under 1% GC on 2 GiB+ executors: 7% GC over 4 s here
     "gc_time_low": (f"{SPARK_EVENTS}/application_1516285256255_0012", {"gc_ratio_low": 0.1, "gc_min_run_time_ms": 1000}),
@@ -516,3 +516,19 @@ def test_driver_time_saving_is_the_code_changes(profile_of):
     log, overrides = FIRES_ON["driver_bound"]
     [driver] = findings_of("driver_bound", profile_of(log), RuleThresholds(**overrides))
     assert driver.estimated_savings.wall_ms > 0 and driver.estimated_savings.code_change_only
+
+
+def test_executor_spill_reports_only_spill_no_stage_finding_carries(profile_of):
+    """One big sort: the stage finding reports the spill with the stage's partition fix, and the executor finding
+    stays silent ("1 of 1 executors" repeated it). Five smaller sorts, each under the stage threshold: no stage
+    finding, the executor finding reports the total, prices it, and gives the memory settings."""
+    findings = diagnose(profile_of("spilling_sort"))
+    assert "stage_spill" in [f.rule_id for f in findings] and "executor_spill" not in [f.rule_id for f in findings]
+    spread = diagnose(profile_of("spread_spill"))
+    assert "stage_spill" not in [f.rule_id for f in spread]
+    [executor] = [f for f in spread if f.rule_id == "executor_spill"]
+    stages = next(e for e in executor.evidence if e.name == "stages that spilled")
+    assert stages.value >= 5 and executor.estimated_savings.core_ms > 0
+    keys = [c.key for c in executor.recommendation.config_changes]
+    assert "spark.memory.fraction" in keys and "spark.sql.shuffle.partitions" not in keys
+

@@ -11,6 +11,8 @@ from tools.rules.partitions import partition_code_change, partition_changes
 from tools.rules.registry import RuleContext, rule
 from tools.units import human_size
 
+SPILL_COVERED_SHARE = 0.8  # the executor finding stays silent when stage findings report this share of the spill
+
 
 def spill_recommendation(ctx: RuleContext, stage: StageProfile | None) -> Recommendation:
     """Four times the partitions of the spilling stage first (through the setting that decides its task count);
@@ -33,6 +35,25 @@ def spill_recommendation(ctx: RuleContext, stage: StageProfile | None) -> Recomm
     )
 
 
+def reported_spill_ratio(ctx: RuleContext, stage: StageProfile) -> float | None:
+    """Spill / bytes processed of a stage that spilled enough to be reported on its own, else None."""
+    t = ctx.thresholds
+    disk = stage.metrics.disk_bytes_spilled
+    if disk is None or disk.sum < t.spill_min_bytes:
+        return None
+    processed = processed_bytes(stage)
+    ratio = disk.sum / processed if processed else t.spill.severe  # nothing read: judge by size alone
+    return ratio if ratio >= t.spill.moderate else None
+
+
+def spill_savings(ctx: RuleContext, spilled: float, slots: int) -> Savings:
+    """Writing and re-reading `spilled` bytes at the assumed disk throughput, over `slots` parallel task slots."""
+    io_ms = 2 * spilled / ctx.thresholds.spill_disk_bytes_per_s * 1000
+    return Savings(core_ms=io_ms, wall_ms=io_ms / slots,
+                   method="Writing and re-reading the spilled bytes at the assumed disk throughput, spread over the "
+                   "parallel task slots.")
+
+
 @rule(
     "stage_spill",
     "Stage spills to disk",
@@ -44,13 +65,12 @@ def stage_spill(ctx: RuleContext) -> Iterator[Finding]:
     """A stage's tasks wrote a large share of the data they processed to disk as spill."""
     t = ctx.thresholds
     for stage in ctx.completed_stages:
+        ratio = reported_spill_ratio(ctx, stage)
+        if ratio is None:
+            continue
         disk = stage.metrics.disk_bytes_spilled
-        if disk is None or disk.sum < t.spill_min_bytes:
-            continue
+        assert disk is not None
         processed = processed_bytes(stage)
-        ratio = disk.sum / processed if processed else t.spill.severe  # nothing read: judge by size alone
-        if ratio < t.spill.moderate:
-            continue
         memory = stage.metrics.memory_bytes_spilled
         evidence = [
             ev("disk bytes spilled", disk.sum, "bytes", t.spill_min_bytes, stage.stage_id),
@@ -61,30 +81,17 @@ def stage_spill(ctx: RuleContext) -> Iterator[Finding]:
             evidence.append(ev("bytes processed (input + shuffle read)", processed, "bytes", stage_id=stage.stage_id))
         if memory is not None:
             evidence.append(ev("memory bytes spilled", memory.sum, "bytes", stage_id=stage.stage_id))
-        io_ms = 2 * disk.sum / t.spill_disk_bytes_per_s * 1000
-        slots = max(min(ctx.total_cores or 1, disk.count), 1)
         yield ctx.finding(
             title=f"Stage {stage.stage_id} spilled {human_size(disk.sum)} to disk ({ratio:.1f}x of its input)"
             if processed
             else f"Stage {stage.stage_id} spilled {human_size(disk.sum)} to disk",
             evidence=evidence,
             recommendation=spill_recommendation(ctx, stage),
-            savings=Savings(
-                core_ms=io_ms,
-                wall_ms=io_ms / slots,
-                method="Writing and re-reading the spilled bytes at the assumed disk throughput, spread over the "
-                "stage's parallel task slots.",
-            ),
+            savings=spill_savings(ctx, disk.sum, max(min(ctx.total_cores or 1, disk.count), 1)),
             doc_query="spill memory execution spark.sql.shuffle.partitions spark.memory.fraction",
             severity=t.spill.severity(ratio, Severity.moderate),
             stage_ids=[stage.stage_id],
         )
-
-
-def worst_spilling_stage(ctx: RuleContext) -> StageProfile | None:
-    """The stage that spilled the most to disk (what an executor-level fix should start from)."""
-    spilled = [s for s in ctx.completed_stages if s.metrics.disk_bytes_spilled and s.metrics.disk_bytes_spilled.sum > 0]
-    return max(spilled, key=lambda s: s.metrics.disk_bytes_spilled.sum) if spilled else None  # type: ignore[union-attr]
 
 
 @rule(
@@ -95,7 +102,9 @@ def worst_spilling_stage(ctx: RuleContext) -> StageProfile | None:
     ("spill_executor_fraction", "spill_min_bytes", "spill", "spill_disk_bytes_per_s"),
 )
 def executor_spill(ctx: RuleContext) -> Iterator[Finding]:
-    """A large fraction of executors spilled, each a sizeable share of the bytes it processed."""
+    """A large fraction of executors spilled, each a sizeable share of the bytes it processed, over stages that
+    are not reported one by one (no single stage spilled enough): executor memory is the lever, not one stage's
+    partitions. Spill that the stage findings already cover is not reported again."""
     t = ctx.thresholds
     executors = ctx.profile.executors
     if not executors:
@@ -109,20 +118,24 @@ def executor_spill(ctx: RuleContext) -> Iterator[Finding]:
     fraction = len(spilling) / len(executors)
     if not spilling or fraction < t.spill_executor_fraction:
         return
+    stage_spills = [(s, s.metrics.disk_bytes_spilled.sum) for s in ctx.completed_stages
+                    if s.metrics.disk_bytes_spilled and s.metrics.disk_bytes_spilled.sum > 0]
+    reported = sum(spill for stage, spill in stage_spills if reported_spill_ratio(ctx, stage) is not None)
+    if not stage_spills or reported >= SPILL_COVERED_SHARE * sum(spill for _, spill in stage_spills):
+        return  # the stage findings carry it, with the stage's own partition fix
     total = sum(e.disk_bytes_spilled for e in spilling)
-    io_ms = 2 * total / t.spill_disk_bytes_per_s * 1000
     yield ctx.finding(
-        title=f"{len(spilling)} of {len(executors)} executors spilled {human_size(total)} to disk",
+        title=f"{len(spilling)} of {len(executors)} executors spilled {human_size(total)} to disk over "
+        f"{len(stage_spills)} stages",
         evidence=[
             ev("fraction of executors spilling", fraction, "ratio", t.spill_executor_fraction),
             ev("disk bytes spilled on those executors", total, "bytes", t.spill_min_bytes),
             ev("largest executor spill", max(e.disk_bytes_spilled for e in spilling), "bytes"),
+            ev("stages that spilled", len(stage_spills), "count"),
+            ev("largest spill of one stage", max(spill for _, spill in stage_spills), "bytes", t.spill_min_bytes),
         ],
-        recommendation=spill_recommendation(ctx, worst_spilling_stage(ctx)),
-        savings=Savings(
-            method=f"The same {human_size(total)} the stage-spill findings price (about {io_ms / 1000:.0f} core-s "
-            "of disk I/O); not counted twice."
-        ),
+        recommendation=spill_recommendation(ctx, None),
+        savings=spill_savings(ctx, total, max(ctx.total_cores or 1, 1)),
         doc_query="executor memory spill spark.executor.memory spark.memory.fraction",
         executor_ids=[e.executor_id for e in spilling][:20],
     )
