@@ -181,7 +181,7 @@ def template_answer(report: Report, question: Question) -> str:
         if question.executors and app.what_if:
             p = min(app.what_if, key=lambda w: abs(w.executors - question.executors))
             parts.append(f"With {units.count(p.executors, 'executor')} the simulator predicts {units.duration(p.runtime_ms)}"
-                         + (f" ({units.duration(p.runtime_low_ms)} to {units.duration(p.runtime_high_ms)})"
+                         + (f" ({units.duration_range(p.runtime_low_ms, p.runtime_high_ms)})"
                             if p.runtime_low_ms is not None and p.runtime_high_ms is not None else "")
                          + f" against {units.duration(app.duration_ms)} observed.")
         if "cost" in question.topics and app.cost:
@@ -254,7 +254,7 @@ def evidence_digest(report: Report) -> str:
             lines.append(f"  asked: {stage_sentence(st)}")
         for p in app.what_if:
             lines.append(f"  what-if {p.executors} executors: runtime {units.duration(p.runtime_ms)}"
-                         + (f" ({units.duration(p.runtime_low_ms)} to {units.duration(p.runtime_high_ms)})"
+                         + (f" ({units.duration_range(p.runtime_low_ms, p.runtime_high_ms)})"
                             if p.runtime_low_ms is not None and p.runtime_high_ms is not None else "")
                          + (f", cost {units.money(p.cost)}" if p.cost is not None else ""))
     for item in report.findings:
@@ -275,7 +275,7 @@ def evidence_digest(report: Report) -> str:
         if item.predicted_effect:
             e = item.predicted_effect
             lines.append(f"  predicted runtime {units.duration(e.runtime_before_ms)} -> {units.duration(e.runtime_after_ms)}"
-                         + (f" ({units.duration(e.runtime_low_ms)} to {units.duration(e.runtime_high_ms)})"
+                         + (f" ({units.duration_range(e.runtime_low_ms, e.runtime_high_ms)})"
                             if e.runtime_low_ms is not None and e.runtime_high_ms is not None else "")
                          + f" by {e.method}"
                          + (f", cost {units.money(e.cost_before, e.currency)} -> {units.money(e.cost_after, e.currency)}"

@@ -107,7 +107,7 @@ def what_if(text: str, toolbox: Toolbox) -> str:
     priced = _asks_cost(text) and all(p.cost is not None for p in points)
     currency = toolbox.app_cost().currency if priced else None
     rows = [f"{p.executors:>4} executors: {units.duration(p.runtime_ms)}"
-            + (f" ({units.duration(p.runtime_low_ms)} to {units.duration(p.runtime_high_ms)})" if p.runtime_low_ms is not None else "")
+            + (f" ({units.duration_range(p.runtime_low_ms, p.runtime_high_ms)})" if p.runtime_low_ms is not None else "")
             + (f", {units.money(p.cost, currency)}" if priced else "")
             + (" <- now" if p.current else "") for p in points]
     head = ""
@@ -144,7 +144,7 @@ def predicted(text: str, toolbox: Toolbox) -> str:
     if effect is None:
         return f"The runtime model does not cover {named}."
     before, after = effect.runtime_before_ms, effect.runtime_after_ms
-    interval = (f" (80% interval {units.duration(effect.runtime_low_ms)} to {units.duration(effect.runtime_high_ms)})"
+    interval = (f" (80% interval {units.duration_range(effect.runtime_low_ms, effect.runtime_high_ms)})"
                 if effect.runtime_low_ms is not None and effect.runtime_high_ms is not None else "")
     verdict = units.speed_change(before / after if after > 0 else 1.0)
     lines = [f"With {named} the {effect.method} predicts {units.duration(after)}{interval} against "

@@ -83,8 +83,7 @@ def _body(report: Report) -> str:
             out.append(svg.what_if_curve(app.what_if))
             out.append("<table><tr><th>executors</th><th>cores each</th><th>runtime</th><th>likely range</th><th>cost</th></tr>")
             for p in app.what_if:
-                rng = (f"{units.duration(p.runtime_low_ms)} - {units.duration(p.runtime_high_ms)}"
-                       if p.runtime_low_ms is not None and p.runtime_high_ms is not None else "")
+                rng = units.duration_range(p.runtime_low_ms, p.runtime_high_ms, " - ")
                 cost = units.money(p.cost, app.cost.currency if app.cost else "USD") if p.cost is not None else ""
                 out.append(f'<tr class="{"now" if p.current else ""}"><td>{p.executors}{" (now)" if p.current else ""}</td>'
                            f"<td>{p.cores_per_executor or ''}</td><td>{e(units.duration(p.runtime_ms))}</td><td>{e(rng)}</td><td>{e(cost)}</td></tr>")

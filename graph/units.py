@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import math
 
-from tools.units import human_duration, human_size
+from tools.units import human_duration, human_duration_range, human_size
 
 
 duration = human_duration  # one implementation for every layer, in tools/units.py
+duration_range = human_duration_range
 size = human_size
 
 

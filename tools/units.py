@@ -6,23 +6,40 @@ which keeps written reports verifiable against their evidence.
 
 from __future__ import annotations
 
+import math
 import re
+
+
+# (unit, milliseconds per unit, decimals), smallest first; a duration takes the first unit it stays under the limit of.
+_DURATION_UNITS = (("ms", 1.0, 0, 1000.0), ("s", 1000.0, 1, 120_000.0), ("min", 60_000.0, 1, 7_200_000.0),
+                   ("h", 3_600_000.0, 1, math.inf))
+
+
+def _duration_unit(ms: float) -> tuple[str, float, int]:
+    for name, per, decimals, limit in _DURATION_UNITS:
+        if abs(ms) < limit:
+            return name, per, decimals
+    return _DURATION_UNITS[-1][:3]  # NaN compares false everywhere: the largest unit, as before
 
 
 def human_duration(ms: float | None, missing: str = "n/a") -> str:
     """Milliseconds for people: 12 ms, 3.4 s, 2.5 min, 1.3 h (`missing` when None)."""
     if ms is None:
         return missing
-    ms = float(ms)
-    if abs(ms) < 1000:
-        return f"{ms:.0f} ms"
-    seconds = ms / 1000
-    if abs(seconds) < 120:
-        return f"{seconds:.1f} s"
-    minutes = seconds / 60
-    if abs(minutes) < 120:
-        return f"{minutes:.1f} min"
-    return f"{minutes / 60:.1f} h"
+    name, per, decimals = _duration_unit(float(ms))
+    return f"{float(ms) / per:.{decimals}f} {name}"
+
+
+def human_duration_range(low_ms: float | None, high_ms: float | None, joiner: str = " to ") -> str:
+    """A range in the larger end's unit when the smaller end is at least one of it: '2.0 min to 2.3 min', not
+    '118.6 s to 2.3 min'; a wider range keeps each end's own unit ('13.6 s to 2.9 min'). '' when an end is None."""
+    if low_ms is None or high_ms is None:
+        return ""
+    ends = (float(low_ms), float(high_ms))
+    name, per, decimals = _duration_unit(max(map(abs, ends)))
+    if min(map(abs, ends)) < per:
+        return joiner.join(map(human_duration, ends))
+    return joiner.join(f"{ms / per:.{decimals}f} {name}" for ms in ends)
 
 
 def human_size(num_bytes: float | None, missing: str = "n/a") -> str:

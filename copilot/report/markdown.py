@@ -42,8 +42,7 @@ def render_markdown(report: Report) -> str:
         out += [f"## What if: executor count (`{app.app_id}`)", "",
                 "| executors | cores each | runtime | likely range | cost |", "|---:|---:|---:|---:|---:|"]
         for p in app.what_if:
-            rng = (f"{units.duration(p.runtime_low_ms)} - {units.duration(p.runtime_high_ms)}"
-                   if p.runtime_low_ms is not None and p.runtime_high_ms is not None else "")
+            rng = units.duration_range(p.runtime_low_ms, p.runtime_high_ms, " - ")
             cost = units.money(p.cost, app.cost.currency if app.cost else "USD") if p.cost is not None else ""
             now = " (now)" if p.current else ""
             out.append(f"| {p.executors}{now} | {p.cores_per_executor or ''} | {units.duration(p.runtime_ms)} | {rng} | {cost} |")

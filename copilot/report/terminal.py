@@ -90,8 +90,7 @@ def _what_if_table(app) -> Table:
     table.add_column("likely range", justify="right")
     table.add_column("cost", justify="right")
     for p in app.what_if:
-        rng = (f"{units.duration(p.runtime_low_ms)} - {units.duration(p.runtime_high_ms)}"
-               if p.runtime_low_ms is not None and p.runtime_high_ms is not None else "")
+        rng = units.duration_range(p.runtime_low_ms, p.runtime_high_ms, " - ")
         cost = units.money(p.cost, app.cost.currency if app.cost else "USD") if p.cost is not None else ""
         style = "bold" if p.current else None
         table.add_row(f"{p.executors}{' (now)' if p.current else ''}", str(p.cores_per_executor or ""),

@@ -1,12 +1,20 @@
 """tools.units: the one formatting of durations and sizes every layer shows."""
 
 from graph import units as graph_units
-from tools.units import human_duration, human_size
+from tools.units import human_duration, human_duration_range, human_size
 
 
 def test_durations_step_from_ms_to_seconds_minutes_hours():
     assert [human_duration(v) for v in (12, 999, 1000, 119_949, 120_000, 7_199_000, 7_200_000)] == [
         "12 ms", "999 ms", "1.0 s", "119.9 s", "2.0 min", "120.0 min", "2.0 h"]
+
+
+def test_a_duration_range_is_written_in_the_larger_ends_unit():
+    assert human_duration_range(118_600, 138_000) == "2.0 min to 2.3 min"  # not "118.6 s to 2.3 min"
+    assert human_duration_range(91_800, 108_000, " - ") == "91.8 s - 108.0 s"
+    assert human_duration_range(13_600, 174_000) == "13.6 s to 2.9 min"  # "0.2 min" would lose the low end
+    assert human_duration_range(450, 1_500) == "450 ms to 1.5 s"
+    assert human_duration_range(None, 1_500) == human_duration_range(450, None) == ""
 
 
 def test_sizes_use_binary_units_up_to_tib():
