@@ -216,7 +216,7 @@ def stage_sentence(st) -> str:
 def evidence_line(e) -> str:
     line = f"{e.name} {units.number(e.value, e.unit)}"
     if e.threshold is not None:
-        line += f" (threshold {units.number(e.threshold, e.unit)})"
+        line += f" ({e.threshold_word} {units.number(e.threshold, e.unit)})"
     if e.stage_id is not None:
         line += f" in stage {e.stage_id}"
     return line

@@ -57,6 +57,11 @@ class Evidence(BaseModel):
     threshold: float | str | None = None
     stage_id: int | None = None
 
+    @property
+    def threshold_word(self) -> str:
+        """How the threshold reads: a number is a limit crossed, a string is the setting value the check expects."""
+        return "expected" if isinstance(self.threshold, str) else "threshold"
+
 
 class ConfigChange(BaseModel):
     key: str

@@ -81,7 +81,7 @@ def _render(console, result) -> None:
         console.print(f"\n{rank}. [{style}]{f.severity.value.upper()}[/{style}] [{f.category}] {escape(f.title)}  "
                       f"[dim]({f.rule_id})[/dim]")
         for e in f.evidence:
-            threshold = f" (threshold {_value(e.threshold, e.unit)})" if e.threshold is not None else ""
+            threshold = f" ({e.threshold_word} {_value(e.threshold, e.unit)})" if e.threshold is not None else ""
             where = f" [stage {e.stage_id}]" if e.stage_id is not None else ""
             console.print(f"   - {escape(e.name)}: {escape(_value(e.value, e.unit))}{threshold}{escape(where)}")
         console.print(f"   fix: {escape(f.recommendation.summary)}")

@@ -55,7 +55,7 @@ def render_findings(console: Console, findings: list[Finding]) -> None:
     for finding in findings:
         console.print(f"\n[bold]{finding.severity.value.upper()}[/bold] {escape(finding.title)}  [dim]({finding.rule_id})[/dim]")
         for item in finding.evidence:
-            threshold = f" (threshold {_number(item.threshold)})" if item.threshold is not None else ""
+            threshold = f" ({item.threshold_word} {_number(item.threshold)})" if item.threshold is not None else ""
             console.print(f"  · {item.name}: {_number(item.value)} {item.unit}{threshold}".rstrip(), markup=False)
         console.print(f"  → {finding.recommendation.summary}", markup=False)
         for change in finding.recommendation.config_changes:

@@ -49,3 +49,13 @@ def test_money_keeps_two_significant_digits_of_small_amounts():
         "$12,345.68", "$1.50", "$0.5000", "$0.0144", "$0.00031", "$0.000021", "$0.00"]
     assert graph_units.money(0.000021, "CHF") == "0.000021 CHF" and graph_units.money(None) == "n/a"
     assert graph_units.gb_hours(0.78 * 3.6e6) == "0.78 GB-h"
+
+
+def test_evidence_reads_a_number_as_a_limit_and_a_setting_as_the_value_expected():
+    from graph.compose import evidence_line
+    from tools.findings import Evidence
+
+    crossed = Evidence(name="max / median task duration", value=31.3, unit="ratio", threshold=4.0, stage_id=4)
+    setting = Evidence(name="spark.sql.adaptive.coalescePartitions.enabled", value="false", threshold="true")
+    assert evidence_line(crossed) == "max / median task duration 31.3x (threshold 4.00x) in stage 4"
+    assert evidence_line(setting) == "spark.sql.adaptive.coalescePartitions.enabled false (expected true)"
