@@ -365,6 +365,16 @@ def test_local_mode_memory_fixes_name_the_driver_heap(profile_of):
     assert gc.recommendation.config_changes == [] and "object churn" in gc.recommendation.summary
 
 
+def test_stage_only_gc_shows_no_application_threshold_it_did_not_cross(profile_of):
+    """join_agg_on_yarn: 3.1 min of task time (under the 30 min application floor), GC-heavy stages only."""
+    [gc] = findings_of("gc_time_high", profile_of(f"{RAPIDS}/join_agg_on_yarn_eventlog.zstd"))
+    rows = {e.name: e for e in gc.evidence if e.stage_id is None}
+    assert rows["executor run time"].value < 30 * 60_000
+    assert rows["executor run time"].threshold is None and rows["GC time / executor run time"].threshold is None
+    stage_rows = [e for e in gc.evidence if e.stage_id is not None]
+    assert stage_rows and all(e.value >= e.threshold for e in stage_rows)
+
+
 def test_skew_join_settings_reach_below_the_skewed_partition(profile_of):
     """The skewed join's largest partition is 4.0 MiB: under Spark's defaults (skew threshold 256MB, split size
     64MB) enabling AQE skew join alone would leave it whole. The threshold and split size go below it, and the
@@ -487,6 +497,16 @@ def test_failure_advice_follows_the_master_and_does_not_repeat_itself(profile_of
     recommendation = failures.recommendation
     assert "local disk" in recommendation.code_change and "shuffle service" not in recommendation.code_change
     assert recommendation.summary != recommendation.code_change
+
+
+def test_failure_rate_threshold_shows_only_when_the_rate_crossed_it(profile_of):
+    """The rate grades severity (the count makes the finding): 9.1% of attempts failed in app-20180109111548-0000,
+    under the 10% moderate line, so the finding is low and its rate row names no threshold; retried_tasks crosses it."""
+    [under] = findings_of("task_failures", profile_of(f"{SPARK_EVENTS}/app-20180109111548-0000"))
+    [over] = findings_of("task_failures", profile_of("retried_tasks"))
+    under_rate, over_rate = (next(e for e in f.evidence if e.name == "failed / all task attempts") for f in (under, over))
+    assert under_rate.value < 0.1 and under_rate.threshold is None and under.severity.value == "low"
+    assert over_rate.threshold is not None and over_rate.value >= over_rate.threshold
 
 
 def test_small_tasks_of_an_explicit_repartition_are_not_left_to_aqe(profile_of):

@@ -59,7 +59,9 @@ def task_failures(ctx: RuleContext) -> Iterator[Finding]:
     per_task = sum(medians) / len(medians) if medians else 0.0
     evidence = [
         ev("failed task attempts", failed, "count", t.task_failure_min_count),
-        ev("failed / all task attempts", rate, "ratio", t.task_failure_rate.moderate),
+        # the rate grades severity only: its threshold shows when the rate crossed it
+        ev("failed / all task attempts", rate, "ratio",
+           t.task_failure_rate.moderate if rate >= t.task_failure_rate.moderate else None),
     ]
     evidence += [ev(f"failures: {reason}", count, "count") for reason, count in reasons.most_common(5)]
     yield ctx.finding(

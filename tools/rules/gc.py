@@ -52,9 +52,10 @@ def gc_time_high(ctx: RuleContext) -> Iterator[Finding]:
     app_fires = run >= t.gc_min_run_time_ms and app_ratio >= t.gc.moderate
     if not app_fires and not hot_stages:
         return
+    # the application-level thresholds show only when the application as a whole crossed them
     evidence = [
-        ev("GC time / executor run time", app_ratio, "ratio", t.gc.moderate),
-        ev("executor run time", run, "ms", t.gc_min_run_time_ms),
+        ev("GC time / executor run time", app_ratio, "ratio", t.gc.moderate if app_fires else None),
+        ev("executor run time", run, "ms", t.gc_min_run_time_ms if app_fires else None),
         ev("GC time", gc, "ms"),
     ]
     for stage_id, ratio, _, _ in sorted(hot_stages, key=lambda s: -s[2])[:5]:
