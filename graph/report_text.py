@@ -17,7 +17,9 @@ def savings_text(item: ReportFinding) -> str:
         parts.append(f"{units.duration(s.wall_ms)} wall time")
     if s.memory_gb_ms:
         parts.append(f"{units.gb_hours(s.memory_gb_ms)} executor memory")
-    return ", ".join(parts) if parts else "not estimated"
+    text = ", ".join(parts) if parts else "not estimated"
+    # the predicted effect covers the whole change; this line may leave out time another finding counts
+    return text + (f"; not counting {s.counted_elsewhere}" if s.counted_elsewhere else "")
 
 
 def effect_text(effect: PredictedEffect | None) -> str:

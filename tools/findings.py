@@ -81,6 +81,7 @@ class Savings(BaseModel):
     memory_gb_ms: float = 0.0  # executor container memory freed x the time it was held (GB-ms)
     method: str = ""  # how it was estimated, in a sentence
     code_change_only: bool = False  # the estimate is for the code change; the config lines alone are not estimated
+    counted_elsewhere: str = ""  # time the change also removes that another finding counts (not summed twice)
     cost: float | None = None  # money, filled by tools.cost
     currency: str | None = None
 

@@ -121,6 +121,7 @@ def broadcast_join_missed(ctx: RuleContext) -> Iterator[Finding]:
             method = ("The large side's shuffle-write time plus its sort time (from SQL metrics), which a "
                       "broadcast hash join does not need.")
             stage = join_stage(ctx, execution, exchanges)  # type: ignore[arg-type]
+            counted_elsewhere = ""
             skew = duration_skew(stage, t) if stage is not None else None
             if stage is not None and skew is not None:
                 # the join's key skew goes with the shuffle: a broadcast join runs in the large side's scan tasks
@@ -130,6 +131,7 @@ def broadcast_join_missed(ctx: RuleContext) -> Iterator[Finding]:
                            f"{stage.stage_id} goes too.")
                 method += (f" The skewed partition's time in stage {stage.stage_id} is left out here: the skew "
                            "finding for that stage counts it.")
+                counted_elsewhere = f"the skewed partition of stage {stage.stage_id}, which the skew finding counts"
             yield ctx.finding(
                 title=f"{join.name} in SQL {execution.execution_id}: one side is only {human_size(small)} "
                 f"(other {human_size(large)})",
@@ -140,7 +142,7 @@ def broadcast_join_missed(ctx: RuleContext) -> Iterator[Finding]:
                     code_change="Hint it in code: large_df.join(broadcast(small_df), key) (SQL: /*+ BROADCAST(t) */).",
                 ),
                 savings=Savings(core_ms=write_ms + sort_ms, wall_ms=(write_ms + sort_ms) / max(ctx.total_cores or 1, 1),
-                                method=method),
+                                method=method, counted_elsewhere=counted_elsewhere),
                 stage_ids=[stage.stage_id] if stage is not None else [],
                 doc_query="broadcast join hint autoBroadcastJoinThreshold sort merge join",
                 sql_execution_ids=[execution.execution_id],
