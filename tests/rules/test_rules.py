@@ -210,6 +210,8 @@ def test_wide_executors_are_split_keeping_cores_and_memory_in_total(profile_of):
     profile = profile_of(f"{RAPIDS}/jdbc_eventlog.zstd")
     [finding] = findings_of("config_hygiene", profile)
     assert finding.title == "Configuration hygiene: spark.executor.cores, spark.executor.memory"
+    assert finding.recommendation.summary.startswith("Split wide or large executors") and "deprecated" not in \
+        finding.recommendation.summary
     before = {c.key: c.current for c in finding.recommendation.config_changes}
     after = {c.key: c.value for c in finding.recommendation.config_changes}
     assert after == {"spark.executor.cores": "4", "spark.executor.memory": "20g", "spark.executor.instances": "4"}
@@ -218,6 +220,18 @@ def test_wide_executors_are_split_keeping_cores_and_memory_in_total(profile_of):
     assert int(before["spark.executor.cores"]) * int(before["spark.executor.instances"]) == \
         int(after["spark.executor.cores"]) * int(after["spark.executor.instances"])
     assert before["memory"] * int(before["spark.executor.instances"]) == after["memory"] * int(after["spark.executor.instances"])
+
+
+def test_hygiene_advice_covers_only_the_problems_found(profile_of):
+    """The Dr. Elephant PythonPi log sets two deprecated memory keys and nothing else the check looks at: the
+    finding names them with their successors and says nothing about executor size or result size."""
+    [finding] = findings_of("config_hygiene", profile_of("linkedin__dr-elephant/event_log_1"))
+    assert finding.title == ("Configuration hygiene: deprecated key spark.shuffle.memoryFraction, "
+                             "deprecated key spark.storage.memoryFraction")
+    assert [e.name for e in finding.evidence] == [
+        "deprecated key spark.shuffle.memoryFraction (replaced by spark.memory.fraction)",
+        "deprecated key spark.storage.memoryFraction (replaced by spark.memory.storageFraction)"]
+    assert finding.recommendation.summary == "Replace deprecated keys with the settings that replaced them."
 
 
 def test_a_readers_schema_job_is_not_an_idle_cores_stage(profile_of):

@@ -183,25 +183,36 @@ def config_hygiene(ctx: RuleContext) -> Iterator[Finding]:
     """Settings known to hurt: very wide or very large executors, deprecated keys, unlimited driver result size."""
     t = ctx.thresholds
     problems = []  # (evidence row, change or None)
+    named: list[str] = []  # what the title lists
+    advice: list[str] = []  # one sentence per kind of problem found
     split = executor_split(ctx)
     if split is not None:
         problems += split
+        named += [e.name for e, _ in split if e.threshold is not None]
+        advice.append(f"Split wide or large executors into several smaller ones with the same cores and memory in "
+                      f"total (up to {t.executor_cores_max} cores and a moderate heap each).")
     if ctx.prop("spark.driver.maxResultSize") == "0":
-        problems.append((ev("spark.driver.maxResultSize", "0 (unlimited)", "", "1g"),
+        problems.append((ev("spark.driver.maxResultSize", "0 (unlimited; Spark's default is 1g)", ""),
                          ctx.change("spark.driver.maxResultSize", "2g")))
-    for old, new in DEPRECATED_KEYS.items():
+        named.append("unlimited spark.driver.maxResultSize")
+        advice.append("Bound the results collected to the driver, so one large collect fails fast instead of "
+                      "running the driver out of memory.")
+    deprecated = [(old, new) for old, new in DEPRECATED_KEYS.items() if ctx.prop(old) is not None]
+    for old, new in deprecated:
         value = ctx.prop(old)
-        if value is not None:
-            replacement = ctx.change(new, value) if old.endswith("memoryOverhead") else ctx.change(old, "unset")
-            problems.append((ev(f"deprecated key {old}", value, "", f"use {new}"), replacement))
+        assert value is not None
+        replacement = ctx.change(new, value) if old.endswith("memoryOverhead") else ctx.change(old, "unset")
+        problems.append((ev(f"deprecated key {old} (replaced by {new})", value, ""), replacement))
+        named.append(f"deprecated key {old}")
+    if deprecated:
+        advice.append("Replace deprecated keys with the settings that replaced them.")
     if not problems:
         return
     yield ctx.finding(
-        title="Configuration hygiene: " + ", ".join(str(p[0].name) for p in problems if p[0].threshold is not None),
+        title="Configuration hygiene: " + ", ".join(named),
         evidence=[p[0] for p in problems],
         recommendation=Recommendation(
-            summary="Keep executors at up to 5 cores and a moderate heap (split wide executors into several "
-            "smaller ones with the same cores and memory in total); replace deprecated keys; bound result size.",
+            summary=" ".join(advice),
             config_changes=[p[1] for p in problems if p[1] is not None],
         ),
         savings=Savings(method="Hygiene: prevents failures and GC pauses; not estimated."),
