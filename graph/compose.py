@@ -11,7 +11,7 @@ import math
 
 from graph import units
 from graph.charts import charts_for
-from graph.report import AppSummary, Report, ReportFinding
+from graph.report import LOCAL_MODE_WHAT_IF, AppSummary, Report, ReportFinding, what_if_axis, what_if_size
 from graph.state import AnalysisState, AppFinding
 from graph.state import Question
 from graph.tools import app_facts, stage_summary
@@ -179,8 +179,11 @@ def template_answer(report: Report, question: Question) -> str:
         if missing:
             parts.append(f"{app.app_id} has no stage {', '.join(map(str, missing))}.")
         if question.executors and app.what_if:
-            p = min(app.what_if, key=lambda w: abs(w.executors - question.executors))
-            parts.append(f"With {units.count(p.executors, 'executor')} the simulator predicts {units.duration(p.runtime_ms)}"
+            axis = what_if_axis(app.what_if)
+            if axis == "core":
+                parts.append(LOCAL_MODE_WHAT_IF)
+            p = min(app.what_if, key=lambda w: abs(what_if_size(w, axis) - question.executors))
+            parts.append(f"With {units.count(what_if_size(p, axis), axis)} the simulator predicts {units.duration(p.runtime_ms)}"
                          + (f" ({units.duration_range(p.runtime_low_ms, p.runtime_high_ms)})"
                             if p.runtime_low_ms is not None and p.runtime_high_ms is not None else "")
                          + f" against {units.duration(app.duration_ms)} observed.")
@@ -252,8 +255,9 @@ def evidence_digest(report: Report) -> str:
                          f"core hours {app.cost.core_hours}; idle {units.money(app.cost.idle_amount, app.cost.currency)}")
         for st in app.asked_stages:
             lines.append(f"  asked: {stage_sentence(st)}")
+        axis = what_if_axis(app.what_if)
         for p in app.what_if:
-            lines.append(f"  what-if {p.executors} executors: runtime {units.duration(p.runtime_ms)}"
+            lines.append(f"  what-if {units.count(what_if_size(p, axis), axis)}: runtime {units.duration(p.runtime_ms)}"
                          + (f" ({units.duration_range(p.runtime_low_ms, p.runtime_high_ms)})"
                             if p.runtime_low_ms is not None and p.runtime_high_ms is not None else "")
                          + (f", cost {units.money(p.cost)}" if p.cost is not None else ""))

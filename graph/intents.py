@@ -9,6 +9,7 @@ from graph import units
 from graph.adapters import ToolUnavailable
 from graph.compose import conf_flags, conf_set_lines, evidence_line, savings_key, stage_sentence
 from graph.question_changes import changes_in
+from graph.report import LOCAL_MODE_WHAT_IF, what_if_axis, what_if_size
 from graph.report_text import citation_text
 from graph.verify import CONFIG_KEY
 from graph.tools import Toolbox
@@ -51,7 +52,7 @@ def _ranked(toolbox: Toolbox) -> list[Finding]:
 def overview(text: str, toolbox: Toolbox) -> str:
     o = toolbox.app_overview()
     lines = [f"{o.app_name or o.app_id} ({o.app_id}), Spark {o.spark_version or '?'} on {o.master or '?'}: "
-             f"ran {units.duration(o.duration_ms)} with {o.executors} executors"
+             f"ran {units.duration(o.duration_ms)} with {units.count(o.executors, 'executor')}"
              + (f" / {o.total_cores} cores" if o.total_cores else "")
              + f", {o.jobs} jobs, {o.stages} stages, {o.tasks:,} tasks"
              + (f", {o.failed_tasks} failed" if o.failed_tasks else "") + "."]
@@ -95,31 +96,39 @@ def what_if(text: str, toolbox: Toolbox) -> str:
     if not points:
         return "The simulator could not build an executor what-if for this application."
     current = next((p for p in points if p.current), points[0])
-    wanted = re.search(r"(\d+)\s+executors?", text)
+    axis = what_if_axis(points)
+    now = what_if_size(current, axis)
+    wanted = re.search(r"(\d+)\s+(executors?|cores?)", text)
+    cores_asked = axis == "executor" and wanted is not None and wanted.group(2).startswith("core")
     if wanted:
         target = int(wanted.group(1))
+        if cores_asked:  # N cores in total, in executors of this size
+            target = max(1, round(target / (current.cores_per_executor or 1)))
     elif "double" in text or "twice" in text or "2x" in text:
-        target = current.executors * 2
+        target = now * 2
     elif "half" in text:
-        target = max(1, current.executors // 2)
+        target = max(1, now // 2)
     else:
         target = None
     priced = _asks_cost(text) and all(p.cost is not None for p in points)
     currency = toolbox.app_cost().currency if priced else None
-    rows = [f"{p.executors:>4} executors: {units.duration(p.runtime_ms)}"
+    rows = [f"{units.count(what_if_size(p, axis), axis):>12}: {units.duration(p.runtime_ms)}"
             + (f" ({units.duration_range(p.runtime_low_ms, p.runtime_high_ms)})" if p.runtime_low_ms is not None else "")
             + (f", {units.money(p.cost, currency)}" if priced else "")
             + (" <- now" if p.current else "") for p in points]
-    head = ""
+    head = LOCAL_MODE_WHAT_IF + "\n" if axis == "core" and wanted and wanted.group(2).startswith("executor") else ""
     if target is not None:
-        p = min(points, key=lambda w: abs(w.executors - target))
-        head = (f"With {p.executors} executors the simulator predicts {units.duration(p.runtime_ms)} "
-                f"against {units.duration(current.runtime_ms)} now")
+        p = min(points, key=lambda w: abs(what_if_size(w, axis) - target))
+        size = units.count(what_if_size(p, axis), axis)
+        if cores_asked and p.cores_per_executor:
+            size += f" ({units.count(p.executors * p.cores_per_executor, 'core')})"
+        head += (f"With {size} the simulator predicts {units.duration(p.runtime_ms)} "
+                 f"against {units.duration(current.runtime_ms)} now")
         if priced:
             head += f", costing about {units.money(p.cost, currency)} against {units.money(current.cost, currency)} now"
         head += ".\n"
     title = "Simulated runtime and cost" if priced else "Simulated runtime"
-    return head + f"{title} by executor count:\n" + "\n".join(rows)
+    return head + f"{title} by {axis} count:\n" + "\n".join(rows)
 
 
 def _asks_cost(text: str) -> bool:
@@ -199,6 +208,9 @@ def _asks_about_a_key(text: str) -> bool:
     return CONFIG_KEY.search(text) is not None and not changes_in(text)
 
 
+_N_CORES = re.compile(r"\b\d+\s+cores?\b")  # "with 8 cores?": the what-if curve, by cores in local mode
+
+
 INTENTS: list[tuple[Callable[[str], bool], Callable[[str, Toolbox], str]]] = [
     (_has("help", "what can you"), lambda text, tb: HELP),
     (lambda t: re.match(r"\s*(docs?|documentation|explain|how do i)\b", t) is not None, docs),
@@ -206,7 +218,7 @@ INTENTS: list[tuple[Callable[[str], bool], Callable[[str, Toolbox], str]]] = [
     (_asks_about_a_key, docs),
     (lambda t: bool(changes_in(t)), predicted),
     (lambda t: _SLOWEST_STAGE.search(t) is not None, slowest_stages),
-    (_has("what if", "executors", "double", "scale", "faster with"), what_if),
+    (lambda t: _has("what if", "executors", "double", "scale", "faster with")(t) or _N_CORES.search(t) is not None, what_if),
     (_has("config", "conf ", "--conf", "setting", "change", "paste"), config),
     (_has(*COST_WORDS), cost),
     (_has("skew", "straggler"), skew),

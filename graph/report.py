@@ -52,6 +52,21 @@ class WhatIfPoint(BaseModel):
     current: bool = False  # the configuration the log was recorded with
 
 
+LOCAL_MODE_WHAT_IF = ("This run is in local mode: one JVM runs every task, so there is no executor count to change; "
+                      "the simulator varies its cores instead.")
+
+
+def what_if_axis(points: list[WhatIfPoint]) -> str:
+    """'core' when the curve varies the cores of one JVM (local mode), else 'executor'."""
+    one_jvm = len({p.executors for p in points}) == 1 and len({p.cores_per_executor for p in points}) > 1
+    return "core" if one_jvm else "executor"
+
+
+def what_if_size(point: WhatIfPoint, axis: str) -> int:
+    """The point's position on the curve: its cores on a local-mode curve, else its executor count."""
+    return (point.cores_per_executor or 0) if axis == "core" else point.executors
+
+
 class PredictedEffect(BaseModel):
     """Runtime before and after a recommendation, with an interval when the model gives one."""
 

@@ -133,3 +133,25 @@ def test_offline_chat_lists_findings_in_the_reports_order(yarn_log: str) -> None
     numbered = [line for line in answer.splitlines() if line[:1].isdigit()]
     expected = [f"{rank}. [{i.finding.severity.value}] {i.finding.title}" for rank, i in enumerate(report.findings, 1)]
     assert len(numbered) == len(expected) and all(line.startswith(e) for line, e in zip(numbered, expected)), answer
+
+
+def test_a_local_mode_what_if_is_answered_in_cores(eventlog_fixtures) -> None:
+    """skewed_join ran on local[2]: one JVM, so the curve varies its cores; "4 executors" is read as 4 cores and
+    the answer says why, and the rows count cores, not "1 executors" six times."""
+    from tools.eventlog import load_profile
+    from tools.simulate import what_if_curve
+
+    log = str(eventlog_fixtures.parent / "workloads" / "skewed_join.zstd")
+    four = next(p for p in what_if_curve(load_profile(log)).points if p.cores == 4)
+    agent = open_chat()
+    thread = agent.new_thread_id()
+    agent.load(thread, log)
+    executors = "".join(agent.ask(thread, "what if I use 4 executors?"))
+    cores = "".join(agent.ask(thread, "and with 8 cores?"))
+    summary = "".join(agent.ask(thread, "summary"))
+    agent.close()
+    assert executors.startswith("This run is in local mode: one JVM runs every task"), executors
+    assert f"With 4 cores the simulator predicts {four.estimated_duration_ms / 1000:.1f} s" in executors
+    assert "Simulated runtime by core count:" in executors and "2 cores: " in executors and "executors:" not in executors
+    assert cores.startswith("With 8 cores the simulator predicts") and "local mode" not in cores
+    assert "with 1 executor / 2 cores" in summary

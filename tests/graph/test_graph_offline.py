@@ -276,3 +276,15 @@ def test_a_rule_estimate_of_the_code_change_is_labelled_as_such(yarn_log: str) -
     assert effect.runtime_after_ms == pytest.approx(profile.duration_ms - 1000.0)
     finding.estimated_savings.code_change_only = False
     assert finding_effect(finding, profile, config).method == "rule estimate"
+
+
+def test_a_local_mode_question_about_executors_is_answered_in_cores(eventlog_fixtures, tmp_path_factory) -> None:
+    """skewed_join ran on local[2]: the report's answer says the executor count is fixed and reads the question's
+    number as cores, and the answer verifies against the what-if rows."""
+    log = str(eventlog_fixtures.parent / "workloads" / "skewed_join.zstd")
+    with isolated_env(tmp_path_factory):
+        report = graph.analyze([log], question="how long with 4 executors?")
+    four = next(p for p in report.apps[0].what_if if p.cores_per_executor == 4)
+    assert report.answer.startswith("This run is in local mode: one JVM runs every task"), report.answer
+    assert f"With 4 cores the simulator predicts {four.runtime_ms / 1000:.1f} s" in report.answer
+    assert verify_report(report) == []
