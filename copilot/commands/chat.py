@@ -76,6 +76,7 @@ def _load(agent, thread_id: str, path: str, console) -> None:
     from rich.markup import escape
     from rich.text import Text
 
+    from graph.units import count
     from tools.errors import CopilotError
 
     try:
@@ -84,7 +85,8 @@ def _load(agent, thread_id: str, path: str, console) -> None:
         console.print(f"[red]error:[/red] {escape(str(exc))}")
         return
     for p in profiles:
-        console.print(Text(f"Loaded {p.app_name or p.app_id} ({p.app_id}): {len(p.stages)} stages, {len(p.executors)} executors"))
+        console.print(Text(f"Loaded {p.app_name or p.app_id} ({p.app_id}): {count(len(p.stages), 'stage')}, "
+                           f"{count(len(p.executors), 'executor')}"))
 
 
 def _report(agent, thread_id: str, settings, console) -> None:
