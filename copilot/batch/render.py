@@ -20,7 +20,7 @@ from rich.text import Text
 from copilot.batch.runner import BatchSummary, Progress
 from copilot.store.records import LogOutcome
 from copilot.store.render import failed_logs_table, figure_columns, id_column, with_name
-from graph.units import duration, money
+from graph.units import duration, figure, money
 
 
 class _Throughput(ProgressColumn):
@@ -68,7 +68,7 @@ class RichBatchProgress(Progress):
 
 
 def _hours(value: float | None) -> str:
-    return "-" if value is None else f"{value:,.2f}"
+    return "-" if value is None else figure(value)
 
 
 def render_summary(summary: BatchSummary, console: Console) -> None:
@@ -84,7 +84,7 @@ def render_summary(summary: BatchSummary, console: Console) -> None:
     console.print(
         f"Fleet: {fleet.apps} apps, {fleet.total_duration_ms / 3.6e6:,.2f} h of runtime"
         + (f", cost {money(fleet.total_cost, fleet.currency)}" if fleet.total_cost is not None else "")
-        + f", estimated savings {fleet.savings_core_hours:,.2f} core-hours. Store: {summary.store_path}"
+        + f", estimated savings {figure(fleet.savings_core_hours)} core-hours. Store: {summary.store_path}"
     )
     if summary.failures:
         console.print(failed_logs_table("Failed logs", [(f.log_path, f.reason) for f in summary.failures]))

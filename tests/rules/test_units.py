@@ -51,6 +51,13 @@ def test_money_keeps_two_significant_digits_of_small_amounts():
     assert graph_units.gb_hours(0.78 * 3.6e6) == "0.78 GB-h"
 
 
+def test_small_figures_keep_two_significant_digits():
+    """Core-hours and GB-hours of small runs: 0.0054, not 0.00 (the batch summary showed 0.00 for every local run)."""
+    assert [graph_units.figure(v) for v in (1234.567, 1.5, 0.5, 0.054, 0.0054, 0.0)] == [
+        "1,234.57", "1.50", "0.50", "0.054", "0.0054", "0.00"]
+    assert graph_units.gb_hours(0.0054 * 3.6e6) == "0.0054 GB-h"
+
+
 def test_evidence_reads_a_number_as_a_limit_and_a_setting_as_the_value_expected():
     from graph.compose import evidence_line
     from tools.findings import Evidence
