@@ -201,6 +201,10 @@ def test_an_rdd_read_is_not_told_to_change_a_sql_setting(profile_of):
     findings = findings_of("oversized_partitions", profile)
     assert findings and all(f.recommendation.config_changes == [] for f in findings)
     assert all("minPartitions" in (f.recommendation.code_change or "") for f in findings)
+    # stages 1 and 2 read the same 4.7 GiB in 2 tasks each: one finding for both, not two identical cards
+    [both] = findings
+    assert both.stage_ids == [1, 2] and both.title.startswith("Stages 1, 2: median task reads up to 2.3 GiB")
+    assert sorted({e.stage_id for e in both.evidence}) == [1, 2]
 
 
 def test_wide_executors_are_split_keeping_cores_and_memory_in_total(profile_of):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from tools.eventlog.model import StageProfile
+from tools.eventlog.model import Quantiles, StageProfile
 from tools.findings import ConfigChange, Finding, Recommendation, Savings, Severity
 from tools.rules.config import aqe_enabled
 from tools.rules.measure import MiB, ev, spark_size
@@ -256,31 +256,42 @@ def too_many_small_tasks(ctx: RuleContext) -> Iterator[Finding]:
     ("oversized_partition_bytes",),
 )
 def oversized_partitions(ctx: RuleContext) -> Iterator[Finding]:
-    """The median task reads more than a GiB (input or shuffle): memory pressure, spill and costly retries."""
+    """The median task reads more than a GiB (input or shuffle): memory pressure, spill and costly retries.
+    Stages that get the same advice (e.g. two stages reading the same files) share one finding."""
     t = ctx.thresholds
+    groups: dict[tuple[str, str], list[tuple[StageProfile, Quantiles, int]]] = {}  # (metric, advice) -> stages
     for stage in ctx.completed_stages:
         for name in ("shuffle_read_bytes", "input_bytes"):
             q = getattr(stage.metrics, name)
             if q is None or q.median < t.oversized_partition_bytes:
                 continue
             target = max(int(q.sum / (128 * MiB)), q.count + 1)
-            yield ctx.finding(
-                title=f"Stage {stage.stage_id}: median task reads {human_size(q.median)} ({name})",
-                evidence=[
-                    ev(f"median {name} per task", q.median, "bytes", t.oversized_partition_bytes, stage.stage_id),
-                    ev(f"total {name}", q.sum, "bytes", stage_id=stage.stage_id),
-                    ev("tasks", q.count, "count", stage_id=stage.stage_id),
-                    ev("target partitions (128 MiB each)", target, "count", stage_id=stage.stage_id),
-                ],
-                recommendation=Recommendation(
-                    summary=f"Aim for about 128 MiB per task: about {target} partitions.",
-                    config_changes=partition_changes(ctx, stage, target),
-                    code_change=partition_code_change(ctx, stage, target),
-                ),
-                savings=Savings(
-                    method="Not estimated in time: the gain shows as less spill, GC and retry cost (see those findings)."
-                ),
-                doc_query="partition size 128MB spark.sql.files.maxPartitionBytes advisoryPartitionSizeInBytes",
-                stage_ids=[stage.stage_id],
+            recommendation = Recommendation(
+                summary=f"Aim for about 128 MiB per task: about {target} partitions.",
+                config_changes=partition_changes(ctx, stage, target),
+                code_change=partition_code_change(ctx, stage, target),
             )
+            groups.setdefault((name, recommendation.model_dump_json()), []).append((stage, q, target))
             break
+    for (name, advice), members in groups.items():
+        largest = max(q.median for _, q, _ in members)
+        stages = [stage.stage_id for stage, _, _ in members]
+        where = f"Stage {stages[0]}" if len(stages) == 1 else "Stages " + ", ".join(map(str, stages))
+        evidence = []
+        for stage, q, target in members:
+            evidence += [
+                ev(f"median {name} per task", q.median, "bytes", t.oversized_partition_bytes, stage.stage_id),
+                ev(f"total {name}", q.sum, "bytes", stage_id=stage.stage_id),
+                ev("tasks", q.count, "count", stage_id=stage.stage_id),
+                ev("target partitions (128 MiB each)", target, "count", stage_id=stage.stage_id),
+            ]
+        yield ctx.finding(
+            title=f"{where}: median task reads {'up to ' if len(stages) > 1 else ''}{human_size(largest)} ({name})",
+            evidence=evidence,
+            recommendation=Recommendation.model_validate_json(advice),
+            savings=Savings(
+                method="Not estimated in time: the gain shows as less spill, GC and retry cost (see those findings)."
+            ),
+            doc_query="partition size 128MB spark.sql.files.maxPartitionBytes advisoryPartitionSizeInBytes",
+            stage_ids=stages,
+        )
