@@ -12,7 +12,7 @@ from html import escape
 from graph import report_svg as svg
 from graph import units
 from graph.report import Report
-from graph.report_text import app_line, citation_text, effect_text, evidence_cells, savings_text
+from graph.report_text import app_line, citation_text, effect_text, evidence_cells, header_description, savings_text
 
 SCOPE = "spark-copilot-report"
 
@@ -47,8 +47,9 @@ def _body(report: Report) -> str:
     out = [f"<h1>{e(report.headline or 'Spark Copilot report')}</h1>",
            f'<p class="muted">Generated {e(report.generated_at)} · narrative: {e(report.path)} · schema {e(report.schema_version)}</p>']
     for app in report.apps:
+        description = header_description(app, report.narrative)
         out += [f"<h2>{e(app.app_name or app.app_id)} <small class=muted>{e(app.app_id)}</small></h2>",
-                f"<p>{e(app.description)}</p><p><b>{e(app_line(app))}</b></p>"]
+                (f"<p>{e(description)}</p>" if description else "") + f"<p><b>{e(app_line(app))}</b></p>"]
     if report.narrative:
         out.append(f"<p>{e(report.narrative)}</p>")
     if report.question:

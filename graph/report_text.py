@@ -43,6 +43,11 @@ def citation_text(c: Citation) -> str:
     return where + (f" <{c.url}>" if c.url else "")
 
 
+def header_description(app: AppSummary, narrative: str | None) -> str:
+    """The app's one-line description for its header, '' when the narrative opens with it (the template's does)."""
+    return "" if app.description and (narrative or "").startswith(app.description) else app.description
+
+
 def app_line(app: AppSummary) -> str:
     parts = [f"runtime {units.duration(app.duration_ms)}", units.count(app.executors, "executor")]
     if app.total_cores:

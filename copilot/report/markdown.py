@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from graph import units
 from graph.report import Report
-from graph.report_text import app_line, citation_text, effect_text, evidence_cells, savings_text
+from graph.report_text import app_line, citation_text, effect_text, evidence_cells, header_description, savings_text
 
 
 def render_markdown(report: Report) -> str:
@@ -12,7 +12,9 @@ def render_markdown(report: Report) -> str:
     out.append(f"_Generated {report.generated_at}; narrative: {report.path}; schema {report.schema_version}._")
     out.append("")
     for app in report.apps:
-        out += [f"## {app.app_name or app.app_id} (`{app.app_id}`)", "", app.description, "", f"**{app_line(app)}**", ""]
+        description = header_description(app, report.narrative)
+        out += [f"## {app.app_name or app.app_id} (`{app.app_id}`)", "", *([description, ""] if description else []),
+                f"**{app_line(app)}**", ""]
     if report.narrative:
         out += [report.narrative, ""]
     if report.question:

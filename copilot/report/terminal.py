@@ -12,7 +12,7 @@ from rich.text import Text
 
 from graph import units
 from graph.report import Report, ReportFinding
-from graph.report_text import app_line, citation_text, effect_text, evidence_cells, savings_text
+from graph.report_text import app_line, citation_text, effect_text, evidence_cells, header_description, savings_text
 
 SEVERITY_STYLE = {"critical": "bold red", "severe": "red", "moderate": "yellow", "low": "cyan", "info": "dim"}
 PATH_LABEL = {"llm": "written by the LLM, verified", "llm-retry": "written by the LLM (second try), verified",
@@ -24,7 +24,8 @@ def render_terminal(report: Report, console: Console) -> None:
     console.print(Panel(Text(report.headline or "Analysis", style="bold"), title="Spark Copilot", subtitle=PATH_LABEL[report.path]))
     for app in report.apps:
         console.print(Text(f"{app.app_name or app.app_id}  ({app.app_id})", style="bold"))
-        console.print(Text(f"  {app.description}"))
+        if description := header_description(app, report.narrative):
+            console.print(Text(f"  {description}"))
         console.print(Text(f"  {app_line(app)}", style="dim" if not app.cost else ""))
     if report.narrative:
         console.print()

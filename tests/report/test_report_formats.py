@@ -58,6 +58,17 @@ def test_markdown_output_has_summary_what_if_and_caveats(yarn_log: str) -> None:
     assert "## Findings (ranked by savings)" in text
 
 
+def test_every_format_states_the_app_description_once(yarn_log: str, tmp_path: Path) -> None:
+    """The template narrative opens with the app's description: the header does not print it a second time."""
+    report = Report.model_validate_json(analyze(yarn_log, "--format", "json"))
+    description = report.apps[0].description
+    assert description and report.narrative.startswith(description)
+    html = tmp_path / "report.html"
+    analyze(yarn_log, "--format", "html", "--out", str(html))
+    for text in (analyze(yarn_log, "--format", "md"), analyze(yarn_log), html.read_text()):
+        assert " ".join(text.split()).count(" ".join(description.split())) == 1
+
+
 def test_html_is_self_contained_and_carries_the_charts(yarn_log: str, tmp_path: Path) -> None:
     out = tmp_path / "report.html"
     result = runner.invoke(app, ["analyze", yarn_log, "--format", "html", "--out", str(out)])
