@@ -28,7 +28,14 @@ def analyze_to_record(identity: LogIdentity, profile: AppProfile, settings=None,
 
     settings = settings or get_settings()
     depth = "full" if full_report else "findings"
-    report = graph.analyze([identity.log_path], settings=settings, session=LLMSession(None), depth=depth,
+    # Batch analysis is offline by design (docs/batch.md): no "offline mode" notice, which would repeat once
+    # per worker process and tell the user to configure an LLM that batch does not use.
+    session = LLMSession(None, notice=_silent)
+    report = graph.analyze([identity.log_path], settings=settings, session=session, depth=depth,
                            profiles=[profile])
     return report_record(identity, profile, report, analyzer=f"graph/{report.path}" if full_report else "graph/findings",
                          keep_report=full_report)
+
+
+def _silent(message: str) -> None:
+    """A notice that says nothing (see `analyze_to_record`)."""

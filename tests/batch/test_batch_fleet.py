@@ -127,6 +127,19 @@ def test_a_missing_folder_is_one_line_and_exit_2(tmp_path):
     assert result.stderr.startswith("copilot: error:") and result.stderr.strip().count("\n") == 0
 
 
+def test_batch_says_nothing_about_an_llm_it_does_not_use(fleet, monkeypatch):
+    """Batch analysis is offline by design: the chat/analyze "offline mode" notice (once per worker) is not shown."""
+    import subprocess
+    import sys
+
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    result = subprocess.run([sys.executable, "-m", "copilot.cli", "batch", str(fleet), "--workers", "2"],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "analyzed" in result.stdout
+    assert "offline mode" not in result.stderr and "LLM" not in result.stderr, result.stderr
+
+
 def test_history_runs_lists_the_batch_and_the_failed_log_with_its_reason(fleet):
     first = CliRunner().invoke(app, ["batch", str(fleet), "--workers", "2", "--json"])
     assert first.exit_code == 0, first.output
