@@ -24,6 +24,12 @@ def figure(value: float, min_decimals: int = 2) -> str:
     return f"{value:.{max(min_decimals, 1 - math.floor(math.log10(abs(value))))}f}"
 
 
+def core_hours(hours: float | None) -> str:
+    """Core-hours saved, or "-" where nothing was estimated: a finding without a time estimate (AQE off,
+    over-sized memory) showed "0.00", which reads as "saves nothing"."""
+    return figure(hours) if hours else "-"
+
+
 def money(amount: float | None, currency: str | None = "USD") -> str:
     if amount is None:
         return "n/a"

@@ -20,7 +20,7 @@ from rich.text import Text
 from copilot.batch.runner import BatchSummary, Progress
 from copilot.store.records import LogOutcome
 from copilot.store.render import failed_logs_table, figure_columns, id_column, with_name
-from graph.units import duration, figure, money
+from graph.units import core_hours, duration, figure, money
 
 
 class _Throughput(ProgressColumn):
@@ -67,10 +67,6 @@ class RichBatchProgress(Progress):
         self.bar.stop()
 
 
-def _hours(value: float | None) -> str:
-    return "-" if value is None else figure(value)
-
-
 def render_summary(summary: BatchSummary, console: Console) -> None:
     """The fleet summary: counts, failures with reasons, biggest savings, commonest problems, slowest apps."""
     fleet = summary.fleet
@@ -97,7 +93,7 @@ def render_summary(summary: BatchSummary, console: Console) -> None:
         for item in fleet.top_savings:
             app = f"[bold]{item.app_id}[/] {escape(item.app_name or '')}".rstrip()
             table.add_row(f"{app}\n{escape(item.title)} [dim]({item.rule_id})[/]", item.severity or "",
-                          _hours(item.savings_core_hours), money(item.savings_cost, item.currency))
+                          core_hours(item.savings_core_hours), money(item.savings_cost, item.currency))
         console.print(table)
     if fleet.frequent_problems:
         table = Table(title="Most frequent problems", title_justify="left")
@@ -105,7 +101,7 @@ def render_summary(summary: BatchSummary, console: Console) -> None:
             table.add_column(name, justify=justify)
         for problem in fleet.frequent_problems:
             table.add_row(problem.rule_id, problem.category or "", str(problem.apps),
-                          _hours(problem.savings_core_hours))
+                          core_hours(problem.savings_core_hours))
         console.print(table)
     if fleet.slowest_apps:
         table = Table(title="Slowest apps", title_justify="left")

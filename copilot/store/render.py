@@ -12,7 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from copilot.store.history import AppDetail, AppRow, BatchRun, Comparison, FailedLogRow, Trend
-from graph.units import count, duration, figure, money, size
+from graph.units import core_hours, count, duration, money, size
 
 
 def _when(ms: int | None) -> str:
@@ -76,7 +76,7 @@ def render_list(rows: list[AppRow], console: Console) -> None:
     for row in rows:
         cells = [row.app_id, escape(row.app_name or "")] if wide else [with_name(row.app_id, row.app_name)]
         cells += [_started(_when(row.start_time_ms), wide), duration(row.duration_ms), money(row.cost, row.currency),
-                  str(row.findings or 0), figure((row.savings_core_ms or 0) / 3.6e6)]
+                  str(row.findings or 0), core_hours((row.savings_core_ms or 0) / 3.6e6)]
         table.add_row(*cells, *([row.log_hash[:12]] if wide else []))
     console.print(table)
 
@@ -93,7 +93,7 @@ def render_detail(detail: AppDetail, console: Console) -> None:
             table.add_column(name)
         for f in detail.findings:
             table.add_row(f.severity.value, f"{escape(f.title)} [dim]({f.rule_id})[/]", ",".join(map(str, f.stage_ids)),
-                          figure(f.estimated_savings.core_ms / 3.6e6), escape(f.recommendation.summary))
+                          core_hours(f.estimated_savings.core_ms / 3.6e6), escape(f.recommendation.summary))
         console.print(table)
     slowest = sorted(detail.stages, key=lambda s: -(s.duration_ms or 0))[:15]
     if slowest:

@@ -58,6 +58,11 @@ def test_small_figures_keep_two_significant_digits():
     assert graph_units.gb_hours(0.0054 * 3.6e6) == "0.0054 GB-h"
 
 
+def test_core_hours_not_estimated_read_as_a_dash_not_as_zero():
+    """History and batch tables: a finding with no time estimate (AQE off, over-sized memory) showed "0.00"."""
+    assert [graph_units.core_hours(v) for v in (2.02, 0.0054, 0.0, None)] == ["2.02", "0.0054", "-", "-"]
+
+
 def test_evidence_reads_a_number_as_a_limit_and_a_setting_as_the_value_expected():
     from graph.compose import evidence_line
     from tools.findings import Evidence

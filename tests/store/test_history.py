@@ -15,6 +15,7 @@ from copilot.cli import app
 from copilot.store import Store
 from copilot.store.history import compare_applications, export_history, list_applications, show_application
 from copilot.store.writer import write_outcomes
+from graph import units as graph_units
 
 
 @pytest.fixture
@@ -73,8 +74,15 @@ def test_history_commands_print_json_for_programs(store, outcomes):
     shown = runner.invoke(app, ["history", "show", outcomes[0].record.app_id, "--json"])
     assert shown.exit_code == 0, shown.output
     assert json.loads(shown.output)["app"]["log_hash"] == outcomes[0].log.log_hash
-    people = runner.invoke(app, ["history", "show", outcomes[0].record.app_id])
+    people = runner.invoke(app, ["history", "show", outcomes[0].record.app_id], env={"COLUMNS": "200"})
     assert outcomes[0].record.app_id in people.output
+    findings_table = people.output.split("Findings")[1].split("Slowest stages")[0]
+    savings_cells = [cells[4].strip() for line in findings_table.splitlines()
+                     if len(cells := line.split("│")) > 5 and cells[4].strip()]
+    # one figure per finding, in order; a finding without a time estimate shows "-", not "0.00"
+    assert savings_cells == [graph_units.core_hours(f.estimated_savings.core_ms / 3.6e6)
+                             for f in outcomes[0].record.findings]
+    assert "-" in savings_cells and "0.00" not in savings_cells
 
 
 def test_an_unknown_application_is_one_line_and_exit_2(store):
