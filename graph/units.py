@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-from tools.units import human_duration, human_duration_range, human_size
+from tools.units import human_duration, human_duration_range, human_share, human_size
 
 
 duration = human_duration  # one implementation for every layer, in tools/units.py
@@ -58,7 +58,7 @@ def count(n: int, noun: str) -> str:
 
 
 def percent(ratio: float | None) -> str:
-    return "n/a" if ratio is None else f"{ratio * 100:.0f}%"
+    return "n/a" if ratio is None else human_share(ratio)
 
 
 def number(value: float | str | None, unit: str = "") -> str:

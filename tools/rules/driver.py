@@ -11,7 +11,7 @@ from tools.findings import Finding, Recommendation, Savings, Severity
 from tools.rules.executors import idle_core_time
 from tools.rules.measure import ev, spark_size
 from tools.rules.registry import RuleContext, rule
-from tools.units import human_duration, human_size
+from tools.units import human_duration, human_share, human_size
 
 
 @rule(
@@ -37,7 +37,7 @@ def driver_bound(ctx: RuleContext) -> Iterator[Finding]:
     if (ctx.prop("spark.scheduler.mode") or "FIFO").upper() != "FAIR":
         changes.append(ctx.change("spark.scheduler.mode", "FAIR"))
     yield ctx.finding(
-        title=f"{ratio:.0%} of the run ({human_duration(driver_ms)}) had no Spark job running",
+        title=f"{human_share(ratio)} of the run ({human_duration(driver_ms)}) had no Spark job running",
         evidence=[
             ev("driver-only time / wall time", ratio, "ratio", t.driver_time_ratio),
             ev("driver-only time", driver_ms, "ms", t.driver_min_time_ms),

@@ -11,7 +11,7 @@ from tools.findings import Finding, Recommendation, Savings, Severity
 from tools.rules.measure import ev
 from tools.rules.registry import RuleContext, rule
 from tools.rules.thresholds import RuleThresholds
-from tools.units import human_duration, parse_size
+from tools.units import human_duration, human_share, parse_size
 
 IDLE_HEADROOM = 0.2  # share of allocated core time an elastic cluster still keeps idle
 BENIGN_REMOVAL = re.compile(
@@ -110,7 +110,7 @@ def idle_executors(ctx: RuleContext) -> Iterator[Finding]:
     if instances:
         changes.append(ctx.change("spark.executor.instances", str(max(int(instances * (1 - ratio) * 1.5), 1))))
     yield ctx.finding(
-        title=f"{ratio:.0%} of allocated executor core time was idle ({human_duration(idle)} of core time)",
+        title=f"{human_share(ratio)} of allocated executor core time was idle ({human_duration(idle)} of core time)",
         evidence=[
             ev("idle / allocated core time", ratio, "ratio", t.idle_core_ratio),
             ev("idle core time", idle, "ms", t.idle_min_core_ms),

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from tools.findings import Finding, Recommendation, Savings, Severity
 from tools.rules.measure import ev
 from tools.rules.registry import RuleContext, rule
-from tools.units import human_size
+from tools.units import human_share, human_size
 
 
 @rule(
@@ -82,7 +82,7 @@ def shuffle_fetch_wait(ctx: RuleContext) -> Iterator[Finding]:
         if ratio < t.shuffle_fetch_wait_ratio:
             continue
         yield ctx.finding(
-            title=f"Stage {stage.stage_id}: tasks waited {ratio:.0%} of their run time on shuffle fetches",
+            title=f"Stage {stage.stage_id}: tasks waited {human_share(ratio)} of their run time on shuffle fetches",
             evidence=[
                 ev("fetch wait / run time", ratio, "ratio", t.shuffle_fetch_wait_ratio, stage.stage_id),
                 ev("fetch wait time", wait.sum, "ms", t.shuffle_fetch_wait_min_ms, stage.stage_id),

@@ -8,7 +8,7 @@ from tools.findings import Finding, Recommendation, Savings, Severity
 from tools.rules.measure import ev
 from tools.rules.registry import RuleContext, rule
 from tools.rules.skew import DATA_SKEW_MIN, data_skew, duration_skew
-from tools.units import human_duration
+from tools.units import human_duration, human_share
 
 
 @rule(
@@ -100,7 +100,7 @@ def speculation_waste(ctx: RuleContext) -> Iterator[Finding]:
     killed = ctx.profile.killed_tasks
     mean_task_ms = (ctx.profile.used_core_ms or 0.0) / max(total, 1)
     yield ctx.finding(
-        title=f"{speculative} speculative task copies ({ratio:.0%} of all tasks)",
+        title=f"{speculative} speculative task copies ({human_share(ratio)} of all tasks)",
         evidence=[
             ev("speculative / all tasks", ratio, "ratio", t.speculation_waste_ratio),
             ev("speculative tasks", speculative, "count", t.speculation_min_tasks),
