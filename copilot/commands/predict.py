@@ -7,10 +7,6 @@ from pathlib import Path
 import typer
 
 
-def _seconds(ms: float | None) -> str:
-    return "-" if ms is None else f"{ms / 1000:,.1f} s"
-
-
 def register(app: typer.Typer) -> None:
     @app.command("predict")
     def predict_command(
@@ -35,13 +31,13 @@ def register(app: typer.Typer) -> None:
         from rich.markup import escape
         from rich.table import Table
 
-        from graph.units import money, speed_change
+        from graph.units import duration, duration_range, money, speed_change
 
         table = Table(title=f"{prediction.app_id}: predicted runtime", show_header=False)
         table.add_row("changes", ", ".join(f"{k}={v}" for k, v in prediction.changes.items()) or "(none)")
-        table.add_row("observed", _seconds(prediction.observed_duration_ms))
-        table.add_row("predicted", f"{_seconds(prediction.estimated_duration_ms)}  ({speed_change(prediction.speedup)})")
-        table.add_row(f"{prediction.interval:.0%} interval", f"{_seconds(prediction.low_ms)} .. {_seconds(prediction.high_ms)}")
+        table.add_row("observed", duration(prediction.observed_duration_ms))
+        table.add_row("predicted", f"{duration(prediction.estimated_duration_ms)}  ({speed_change(prediction.speedup)})")
+        table.add_row(f"{prediction.interval:.0%} interval", duration_range(prediction.low_ms, prediction.high_ms))
         if prediction.estimated_cost is not None:
             table.add_row("cost", f"{money(prediction.observed_cost, prediction.currency)} now -> "
                                   f"{money(prediction.estimated_cost, prediction.currency)}  "
@@ -69,20 +65,22 @@ def register(app: typer.Typer) -> None:
         from rich.markup import escape
         from rich.table import Table
 
+        from graph.units import duration, percent
+
         table = Table(title=f"{curve.app_id}: what if the executors change")
         for column in ("executors x cores", "estimated", "speed-up", "utilization"):
             table.add_column(column, justify="right")
         for p in curve.points:
             style = "bold" if abs(p.factor - 1.0) < 1e-9 else None
-            table.add_row(f"{p.executors} x {p.cores}", _seconds(p.estimated_duration_ms), f"x{p.speedup:.2f}",
-                          f"{p.utilization:.0%}", style=style)
+            table.add_row(f"{p.executors} x {p.cores}", duration(p.estimated_duration_ms), f"x{p.speedup:.2f}",
+                          percent(p.utilization), style=style)
         console = Console()
         console.print(table)
         error = "-" if curve.error_pct is None else f"{curve.error_pct:+.1f}%"
         console.print(
-            f"observed {_seconds(curve.observed_duration_ms)} on {curve.observed_executors} x {curve.observed_cores} "
+            f"observed {duration(curve.observed_duration_ms)} on {curve.observed_executors} x {curve.observed_cores} "
             f"({curve.resources_source}); simulator error on it: {error}; "
-            f"floor with unlimited slots (critical path) {_seconds(curve.lower_bound_ms)}"
+            f"floor with unlimited slots (critical path) {duration(curve.lower_bound_ms)}"
         )
         for caveat in curve.caveats:
             console.print(f"[yellow]caveat:[/yellow] {escape(caveat)}")

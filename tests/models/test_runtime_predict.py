@@ -177,3 +177,24 @@ def test_a_memory_setting_that_sizes_no_task_heap_predicts_no_change(local_profi
     assert prediction.estimated_duration_ms == pytest.approx(prediction.observed_duration_ms)
     assert any("spark.executor.memory does not size the heap" in c for c in prediction.caveats)
     assert predict_runtime(local_profile, {"spark.driver.memory": "8g"}).component == "model"
+
+
+def test_a_driver_bound_run_is_never_predicted_below_its_driver_only_time(eventlog_fixtures: Path):
+    """jdbc_eventlog: 9.5 min with 5 s of jobs. AQE was predicted to make it 7.8 min; settings that change how the
+    jobs run cannot shorten the time in which no job ran."""
+    profile = load_profile(eventlog_fixtures / "NVIDIA__spark-rapids-tools" / "jdbc_eventlog.zstd")
+    assert profile.driver_time_ms > 0.95 * profile.duration_ms
+    p = predict_runtime(profile, {"spark.sql.adaptive.enabled": "true"})
+    assert p.estimated_duration_ms >= profile.driver_time_ms and p.low_ms >= profile.driver_time_ms
+    assert p.low_ms <= p.estimated_duration_ms <= p.high_ms
+    assert any("no Spark job ran" in c for c in p.caveats)
+    smaller = predict_runtime(profile, {"input.scale": "0.5"})  # less input may shrink driver-side work too
+    assert not any("no Spark job ran" in c for c in smaller.caveats)
+
+
+def test_the_interval_never_reaches_below_the_driver_only_time_and_only_a_bounded_point_says_so(cluster_profile):
+    """application_1536831636016_59384: 12.8 s of its 15.1 s ran no job; the 10% quantile booster went below that."""
+    p = predict_runtime(cluster_profile, {"spark.sql.shuffle.partitions": "400"})
+    assert p.low_ms >= cluster_profile.driver_time_ms
+    assert p.estimated_duration_ms > cluster_profile.driver_time_ms
+    assert not any("no Spark job ran" in c for c in p.caveats)
