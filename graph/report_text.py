@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from graph import units
 from graph.report import AppSummary, Citation, PredictedEffect, ReportFinding
+from tools.findings import Savings
 
 
 def savings_text(item: ReportFinding) -> str:
-    s = item.finding.estimated_savings
+    return savings_line(item.finding.estimated_savings)
+
+
+def savings_line(s: Savings) -> str:
+    """What a finding saves per run, in the report's units ("not estimated" when nothing is)."""
     parts = []
     if s.cost:
         parts.append(f"{units.money(s.cost, s.currency)} per run")

@@ -43,12 +43,13 @@ def human_duration_range(low_ms: float | None, high_ms: float | None, joiner: st
 
 
 def human_share(ratio: float) -> str:
-    """A share as a whole percent that never rounds a part to all or to nothing: 99.7% (not 100%) of the core
-    time idle when 203 tasks ran; ">99.9%", "<1%"."""
-    if 0.995 <= ratio < 1:
-        return ">99.9%" if ratio >= 0.9995 else f"{ratio:.1%}"
+    """A share as a percent that never rounds a part to all or to nothing: "99.7%" (not 100%) of the core time
+    idle when 203 tasks ran, "0.08%" (not 0%) of it busy. Whole percents otherwise; near 0% or 100%, one
+    significant digit of the part (or of the rest), so the figure still traces back to the evidence."""
     if 0 < ratio < 0.005:
-        return "<1%"
+        return f"{ratio:.{-math.floor(math.log10(ratio * 100) + 1e-9)}%}"
+    if 0.995 <= ratio < 1:
+        return f"{ratio:.{max(1, -math.floor(math.log10((1 - ratio) * 100) + 1e-9))}%}"
     return f"{ratio:.0%}"
 
 

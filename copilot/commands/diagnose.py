@@ -72,7 +72,8 @@ def register(app: typer.Typer) -> None:
 def _render(console, result) -> None:
     from rich.markup import escape
 
-    from graph.units import gb_hours
+    from graph.report_text import savings_line
+    from graph.units import number
 
     console.print(f"[bold]{escape(result.app_name or result.app_id)}[/bold] ({result.app_id}): "
                   f"{len(result.findings)} finding(s)")
@@ -81,33 +82,14 @@ def _render(console, result) -> None:
         console.print(f"\n{rank}. [{style}]{f.severity.value.upper()}[/{style}] [{f.category}] {escape(f.title)}  "
                       f"[dim]({f.rule_id})[/dim]")
         for e in f.evidence:
-            threshold = f" ({e.threshold_word} {_value(e.threshold, e.unit)})" if e.threshold is not None else ""
+            threshold = f" ({e.threshold_word} {number(e.threshold, e.unit)})" if e.threshold is not None else ""
             where = f" [stage {e.stage_id}]" if e.stage_id is not None else ""
-            console.print(f"   - {escape(e.name)}: {escape(_value(e.value, e.unit))}{threshold}{escape(where)}")
+            console.print(f"   - {escape(e.name)}: {escape(number(e.value, e.unit))}{threshold}{escape(where)}")
         console.print(f"   fix: {escape(f.recommendation.summary)}")
         for c in f.recommendation.config_changes:
             console.print(f"     {c.key} = {escape(c.value)}  (now: {escape(c.current or 'unset')})")
         if f.recommendation.code_change:
             console.print(f"     code: {escape(f.recommendation.code_change)}")
         s = f.estimated_savings
-        amounts = ([f"{s.core_ms / 1000:.1f} core-s, {s.wall_ms / 1000:.1f} s wall"] if s.core_ms or s.wall_ms else []) + (
-            [f"{gb_hours(s.memory_gb_ms)} executor memory"] if s.memory_gb_ms else [])
-        if amounts:
-            console.print(f"   saves ~{', '.join(amounts)}: {escape(s.method)}")
-
-
-def _value(value: float | str, unit: str) -> str:
-    """A number as people read it: sizes and durations humanized, counts whole, ratios to 2 decimals."""
-    from tools.units import human_duration, human_size
-
-    if isinstance(value, str):
-        return value
-    if unit == "bytes":
-        return human_size(value)
-    if unit == "ms":
-        return human_duration(value)
-    if unit == "count":
-        return f"{value:,.0f}"
-    if unit == "ratio":
-        return f"{value:.2f}"
-    return f"{value:g} {unit}".strip()
+        if s.core_ms or s.wall_ms or s.memory_gb_ms:
+            console.print(f"   saves ~{escape(savings_line(s))}: {escape(s.method)}")

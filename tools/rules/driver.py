@@ -39,7 +39,7 @@ def driver_bound(ctx: RuleContext) -> Iterator[Finding]:
     yield ctx.finding(
         title=f"{human_share(ratio)} of the run ({human_duration(driver_ms)}) had no Spark job running",
         evidence=[
-            ev("driver-only time / wall time", ratio, "ratio", t.driver_time_ratio),
+            ev("driver-only time / wall time", ratio, "share", t.driver_time_ratio),
             ev("driver-only time", driver_ms, "ms", t.driver_min_time_ms),
             ev("application wall time", duration, "ms"),
         ],

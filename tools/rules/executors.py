@@ -112,7 +112,7 @@ def idle_executors(ctx: RuleContext) -> Iterator[Finding]:
     yield ctx.finding(
         title=f"{human_share(ratio)} of allocated executor core time was idle ({human_duration(idle)} of core time)",
         evidence=[
-            ev("idle / allocated core time", ratio, "ratio", t.idle_core_ratio),
+            ev("idle / allocated core time", ratio, "share", t.idle_core_ratio),
             ev("idle core time", idle, "ms", t.idle_min_core_ms),
             ev("allocated core time", allocated, "ms"),
             ev("task core time", used, "ms"),

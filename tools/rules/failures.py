@@ -60,7 +60,7 @@ def task_failures(ctx: RuleContext) -> Iterator[Finding]:
     evidence = [
         ev("failed task attempts", failed, "count", t.task_failure_min_count),
         # the rate grades severity only: its threshold shows when the rate crossed it
-        ev("failed / all task attempts", rate, "ratio",
+        ev("failed / all task attempts", rate, "share",
            t.task_failure_rate.moderate if rate >= t.task_failure_rate.moderate else None),
     ]
     evidence += [ev(f"failures: {reason}", count, "count") for reason, count in reasons.most_common(5)]

@@ -54,12 +54,12 @@ def gc_time_high(ctx: RuleContext) -> Iterator[Finding]:
         return
     # the application-level thresholds show only when the application as a whole crossed them
     evidence = [
-        ev("GC time / executor run time", app_ratio, "ratio", t.gc.moderate if app_fires else None),
+        ev("GC time / executor run time", app_ratio, "share", t.gc.moderate if app_fires else None),
         ev("executor run time", run, "ms", t.gc_min_run_time_ms if app_fires else None),
         ev("GC time", gc, "ms"),
     ]
     for stage_id, ratio, _, _ in sorted(hot_stages, key=lambda s: -s[2])[:5]:
-        evidence.append(ev("stage GC time / run time", ratio, "ratio", t.gc_stage_ratio, stage_id))
+        evidence.append(ev("stage GC time / run time", ratio, "share", t.gc_stage_ratio, stage_id))
     target = t.gc.moderate / 2  # a healthy share of GC that stays after the fix
     if app_fires:
         excess = gc - target * run
@@ -129,7 +129,7 @@ def gc_time_low(ctx: RuleContext) -> Iterator[Finding]:
     yield ctx.finding(
         title=f"GC took only {gc / run:.2%} of run time with {human_size(memory)} executors",
         evidence=[
-            ev("GC time / executor run time", gc / run, "ratio", t.gc_ratio_low),
+            ev("GC time / executor run time", gc / run, "share", t.gc_ratio_low),
             ev("executor run time", run, "ms", t.gc_min_run_time_ms),
             ev("spark.executor.memory", memory, "bytes", t.memory_min_executor_bytes),
         ],

@@ -103,7 +103,7 @@ def executor_memory_underprovisioned(ctx: RuleContext) -> Iterator[Finding]:
         evidence.append(ev("removal reason", (killed[0].removed_reason or "")[:160]))
     if near and allocated:
         evidence.append(ev("max peak JVM heap / spark.executor.memory",
-                           max(e.peak_jvm_heap_bytes or 0 for e in near) / allocated, "ratio",
+                           max(e.peak_jvm_heap_bytes or 0 for e in near) / allocated, "share",
                            t.memory_underprovisioned_ratio))
     changes = []
     if allocated:

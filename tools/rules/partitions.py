@@ -133,7 +133,7 @@ def idle_cores_few_tasks(ctx: RuleContext) -> Iterator[Finding]:
                 ev("tasks", tasks, "count", cores * t.min_tasks_per_core, stage.stage_id),
                 ev("cores", cores, "count", stage_id=stage.stage_id),
                 ev("stage duration", wall, "ms", t.idle_cores_min_stage_ms, stage.stage_id),
-                ev("idle core fraction", idle_fraction, "ratio", stage_id=stage.stage_id),
+                ev("idle core fraction", idle_fraction, "share", stage_id=stage.stage_id),
             ],
             recommendation=Recommendation(
                 summary=f"Split the stage's work into at least {target} partitions (about 3 per core).",

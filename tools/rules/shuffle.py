@@ -84,7 +84,7 @@ def shuffle_fetch_wait(ctx: RuleContext) -> Iterator[Finding]:
         yield ctx.finding(
             title=f"Stage {stage.stage_id}: tasks waited {human_share(ratio)} of their run time on shuffle fetches",
             evidence=[
-                ev("fetch wait / run time", ratio, "ratio", t.shuffle_fetch_wait_ratio, stage.stage_id),
+                ev("fetch wait / run time", ratio, "share", t.shuffle_fetch_wait_ratio, stage.stage_id),
                 ev("fetch wait time", wait.sum, "ms", t.shuffle_fetch_wait_min_ms, stage.stage_id),
             ],
             recommendation=Recommendation(

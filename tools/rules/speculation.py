@@ -102,7 +102,7 @@ def speculation_waste(ctx: RuleContext) -> Iterator[Finding]:
     yield ctx.finding(
         title=f"{speculative} speculative task copies ({human_share(ratio)} of all tasks)",
         evidence=[
-            ev("speculative / all tasks", ratio, "ratio", t.speculation_waste_ratio),
+            ev("speculative / all tasks", ratio, "share", t.speculation_waste_ratio),
             ev("speculative tasks", speculative, "count", t.speculation_min_tasks),
             ev("killed tasks", killed, "count"),
         ],

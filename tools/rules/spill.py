@@ -128,7 +128,7 @@ def executor_spill(ctx: RuleContext) -> Iterator[Finding]:
         title=f"{len(spilling)} of {len(executors)} executors spilled {human_size(total)} to disk over "
         f"{len(stage_spills)} stages",
         evidence=[
-            ev("fraction of executors spilling", fraction, "ratio", t.spill_executor_fraction),
+            ev("fraction of executors spilling", fraction, "share", t.spill_executor_fraction),
             ev("disk bytes spilled on those executors", total, "bytes", t.spill_min_bytes),
             ev("largest executor spill", max(e.disk_bytes_spilled for e in spilling), "bytes"),
             ev("stages that spilled", len(stage_spills), "count"),
