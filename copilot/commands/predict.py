@@ -41,7 +41,7 @@ def register(app: typer.Typer) -> None:
         if prediction.estimated_cost is not None:
             table.add_row("cost", f"{money(prediction.observed_cost, prediction.currency)} now -> "
                                   f"{money(prediction.estimated_cost, prediction.currency)}  "
-                                  f"({money(prediction.low_cost, prediction.currency)} .. "
+                                  f"({money(prediction.low_cost, prediction.currency)} to "
                                   f"{money(prediction.high_cost, prediction.currency)})")
         table.add_row("answered by", prediction.component)
         console = Console()
