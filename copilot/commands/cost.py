@@ -44,6 +44,7 @@ def render_cost(console: Console, report: CostReport) -> None:
     from rich.markup import escape
 
     from copilot.commands.table import render_findings
+    from graph.units import percent
 
     c = report.cost
     money = c.currency
@@ -51,7 +52,7 @@ def render_cost(console: Console, report: CostReport) -> None:
     console.print(
         f"total {c.total_cost:.4f} {money} = executors {c.executor_cost:.4f} + driver {c.driver_cost:.4f} · "
         f"{c.executor_count} executors · {c.allocated_core_hours:.3f} core-h allocated, {c.used_core_hours:.3f} used"
-        + (f" ({c.utilization:.0%})" if c.utilization is not None else ""),
+        + (f" ({percent(c.utilization)})" if c.utilization is not None else ""),
         markup=False,
     )
     console.print(f"idle allocation: {c.idle_core_hours:.3f} core-h = {c.idle_cost:.4f} {money} wasted", markup=False)

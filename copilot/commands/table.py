@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from tools.units import human_size
+from tools.units import human_share, human_size
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -84,7 +84,7 @@ def render_table_report(console: Console, report: TableReport) -> None:
     files = t.files
     console.print(
         f"file sizes: min {human_bytes(files.min_bytes)} · median {human_bytes(files.median_bytes)} · p95 {human_bytes(files.p95_bytes)} · "
-        f"max {human_bytes(files.max_bytes)} · {t.small_files} below {human_bytes(t.small_file_bytes)} ({t.small_file_ratio:.0%})"
+        f"max {human_bytes(files.max_bytes)} · {t.small_files} below {human_bytes(t.small_file_bytes)} ({human_share(t.small_file_ratio)})"
     )
     parts = t.partitions
     if parts.columns:
@@ -106,7 +106,7 @@ def render_table_report(console: Console, report: TableReport) -> None:
         for column in ("name", "type", "nulls", "min", "max", "compressed", "files read by col = v"):
             table.add_column(column, overflow="fold")
         for c in t.columns[:30]:
-            ratio = "-" if c.point_lookup_file_ratio is None else f"{c.point_lookup_file_ratio:.0%}"
+            ratio = "-" if c.point_lookup_file_ratio is None else human_share(c.point_lookup_file_ratio)
             table.add_row(c.name, c.type, "-" if c.null_count is None else str(c.null_count), (c.min_value or "-")[:30], (c.max_value or "-")[:30], human_bytes(c.compressed_bytes), ratio)
         console.print(table)
     for warning in t.warnings:

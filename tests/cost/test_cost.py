@@ -187,3 +187,17 @@ def test_memory_savings_are_priced_per_gb_hour_and_not_under_an_instance_price(e
     instance = load_pricing(None, instance_type="m5.xlarge")  # memory is part of the instance price
     [priced] = price_findings([memory], profile, instance)
     assert priced.estimated_savings.cost is None
+
+
+def test_cli_cost_never_rounds_a_little_use_to_zero_percent(eventlog_fixtures):
+    """jdbc_eventlog used 0.006 of 2.531 allocated core-hours: the summary read "(0%)"."""
+    from copilot.cli import app
+    from graph.units import percent
+
+    log = eventlog_fixtures / "NVIDIA__spark-rapids-tools" / "jdbc_eventlog.zstd"
+    data = json.loads(CliRunner().invoke(app, ["cost", str(log), "--json"]).output)
+    utilization = data["cost"]["utilization"]
+    assert 0 < utilization < 0.005
+    result = CliRunner().invoke(app, ["cost", str(log)], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert f"({percent(utilization)})" in result.output and "(0%)" not in result.output
