@@ -11,6 +11,7 @@ from graph.compose import conf_flags, conf_set_lines, evidence_line, savings_key
 from graph.question_changes import changes_in
 from graph.report import LOCAL_MODE_WHAT_IF, what_if_axis, what_if_size
 from graph.report_text import citation_text
+from graph.setting_advice import asked_setting, setting_advice
 from graph.verify import CONFIG_KEY
 from graph.tools import Toolbox
 from tools.findings import Finding
@@ -27,6 +28,7 @@ HELP = """I can answer from the loaded event log(s), offline:
   - "is there skew?"                           skew findings
   - "docs about adaptive query execution"      documentation passages
   - "what does spark.sql.adaptive.skewJoin.enabled do?"   the setting's documentation
+  - "how many shuffle partitions should I use?"   its value now, the findings' value, the model by value
 Commands: /load PATH, /report, /help, /quit"""
 
 
@@ -165,6 +167,17 @@ def predicted(text: str, toolbox: Toolbox) -> str:
     return "\n".join(lines)
 
 
+def _asks_a_value(text: str) -> bool:
+    """'how many shuffle partitions should I use?', 'should I use 400 shuffle partitions?': one setting, by value."""
+    key = asked_setting(text)
+    return key is not None and set(changes_in(text)) <= {key}
+
+
+def setting_value(text: str, toolbox: Toolbox) -> str:
+    """The run's value of the setting asked about, the findings' recommended value and the model's view by value."""
+    return setting_advice(asked_setting(text) or "", toolbox, _ranked(toolbox), list(changes_in(text).values()))
+
+
 def config(text: str, toolbox: Toolbox) -> str:
     changes = [(f, f.recommendation.config_changes) for f in _ranked(toolbox) if f.recommendation.config_changes]
     if not changes:
@@ -215,6 +228,7 @@ INTENTS: list[tuple[Callable[[str], bool], Callable[[str, Toolbox], str]]] = [
     (_has("help", "what can you"), lambda text, tb: HELP),
     (lambda t: re.match(r"\s*(docs?|documentation|explain|how do i)\b", t) is not None, docs),
     (lambda t: re.search(r"stage\s+#?\d+", t) is not None, stage),
+    (_asks_a_value, setting_value),
     (_asks_about_a_key, docs),
     (lambda t: bool(changes_in(t)), predicted),
     (lambda t: _SLOWEST_STAGE.search(t) is not None, slowest_stages),

@@ -13,7 +13,9 @@ import re
 _SIZE = r"(-?\d+(?:\.\d+)?\s*(?:[kmgt]i?b?|bytes?)?)"
 _NUMBER_WORDS = {"double": "2", "twice": "2", "triple": "3", "half": "0.5", "quadruple": "4"}
 
-_ASSIGNMENT = re.compile(r"\b(spark\.[a-z0-9_.]*[a-z0-9_]|input\.scale)(?:\s*[=:]\s*|\s+to\s+)([^\s,;?]+)", re.I)
+# a value is a number, a size, a switch or a local master ("... partitions to for this job" names none)
+_ASSIGNMENT = re.compile(r"\b(spark\.[a-z0-9_.]*[a-z0-9_]|input\.scale)(?:\s*[=:]\s*|\s+to\s+)"
+                         r"(-?\d[^\s,;?]*|true\b|false\b|local\[[^\]\s]*\])", re.I)
 _PARTITIONS = re.compile(r"(?:(\d+)\s+(?:shuffle\s+)?partitions|shuffle\s+partitions\s+(?:to\s+|of\s+|=\s*|at\s+)?(\d+))")
 _AQE_ON = re.compile(r"\b(?:(?:enable|turn on|switch on|with)\s+(?:aqe|adaptive(?: query execution)?)"
                      r"|(?:aqe|adaptive(?: query execution)?)\s+(?:on|enabled|turned on))\b")

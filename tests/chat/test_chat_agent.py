@@ -10,6 +10,17 @@ from graph.chat import open_chat
 from graph.config import GraphConfig, LLMConfig
 
 
+def answers(log: str, *questions: str) -> list[str]:
+    """The offline answers to `questions`, asked in order in one new thread on `log`."""
+    agent = open_chat()
+    thread = agent.new_thread_id()
+    agent.load(thread, log)
+    try:
+        return ["".join(agent.ask(thread, question)) for question in questions]
+    finally:
+        agent.close()
+
+
 def test_offline_answers_come_from_the_same_tools(yarn_log: str) -> None:
     agent = open_chat()
     thread = agent.new_thread_id()
@@ -143,15 +154,39 @@ def test_a_local_mode_what_if_is_answered_in_cores(eventlog_fixtures) -> None:
 
     log = str(eventlog_fixtures.parent / "workloads" / "skewed_join.zstd")
     four = next(p for p in what_if_curve(load_profile(log)).points if p.cores == 4)
-    agent = open_chat()
-    thread = agent.new_thread_id()
-    agent.load(thread, log)
-    executors = "".join(agent.ask(thread, "what if I use 4 executors?"))
-    cores = "".join(agent.ask(thread, "and with 8 cores?"))
-    summary = "".join(agent.ask(thread, "summary"))
-    agent.close()
+    executors, cores, summary = answers(log, "what if I use 4 executors?", "and with 8 cores?", "summary")
     assert executors.startswith("This run is in local mode: one JVM runs every task"), executors
     assert f"With 4 cores the simulator predicts {four.estimated_duration_ms / 1000:.1f} s" in executors
     assert "Simulated runtime by core count:" in executors and "2 cores: " in executors and "executors:" not in executors
     assert cores.startswith("With 8 cores the simulator predicts") and "local mode" not in cores
     assert "with 1 executor / 2 cores" in summary
+
+
+def test_a_value_question_gets_the_runs_value_the_findings_value_and_the_model_by_value(eventlog_fixtures) -> None:
+    """spilling_sort ran with 2 shuffle partitions and its spill finding recommends 8: the answer says both, and the
+    model's estimate for 8 is the one `predict_runtime` gives, not a documentation page about the key."""
+    from graph.units import duration
+    from models import predict_runtime
+    from tools.eventlog import load_profile
+
+    log = str(eventlog_fixtures.parent / "workloads" / "spilling_sort.zstd")
+    profile = load_profile(log)
+    eight = predict_runtime(profile, {"spark.sql.shuffle.partitions": "8"})
+    answer, in_words, executors = answers(log, "what should I set spark.sql.shuffle.partitions to?",
+                                          "how many shuffle partitions should I use?", "how many executors should I use?")
+    lines = answer.splitlines()
+    assert lines[0] == "In this run spark.sql.shuffle.partitions = 2.", answer
+    assert lines[1].startswith('Recommended: spark.sql.shuffle.partitions=8, from "Stage 2 spilled'), answer
+    rows = {line.split(":")[0].strip(): line.split(":", 1)[1] for line in lines[3:]}
+    assert rows["2"].strip() == f"{duration(profile.duration_ms)} <- now (observed)"
+    assert rows["8"].strip().startswith(f"{duration(eight.estimated_duration_ms)} (") and rows["8"].endswith("<- recommended")
+    assert "configuration >" not in answer  # not the catalog entry
+    assert in_words == answer
+    assert executors.startswith("Simulated runtime by core count:")  # the simulator's question, not a setting's
+
+
+def test_a_value_question_reads_the_default_of_the_logs_spark_version(yarn_log: str) -> None:
+    """The YARN log (Spark 3.2+) never set AQE: its default there is on, so 'true' is the observed row."""
+    (answer,) = answers(yarn_log, "should spark.sql.adaptive.enabled be on?")
+    assert answer.startswith("This run did not set spark.sql.adaptive.enabled (Spark's default applies: true)."), answer
+    assert "true: 43.7 s <- now (observed)" in answer and "false: " in answer

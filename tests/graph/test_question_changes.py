@@ -33,6 +33,7 @@ def test_settings_named_in_words_or_as_properties(question: str, changes: dict[s
     "how is the data skewed",
     "docs about adaptive query execution",
     "what does spark.sql.adaptive.skewJoin.enabled do?",  # a question about the key: the docs answer it
+    "what should I set spark.sql.shuffle.partitions to for this job?",  # asks for a value, names none
 ])
 def test_questions_without_a_model_setting_name_no_change(question: str) -> None:
     assert changes_in(question) == {}

@@ -1,0 +1,150 @@
+"""'What should I set spark.sql.shuffle.partitions to?': a value, not a documentation page.
+
+The answer puts together what the tools already know about one setting: its value in this
+run, the value each finding recommends (and why), and, for the settings the runtime model
+covers, its prediction for a few candidate values, each with its 80% interval.
+"""
+
+from __future__ import annotations
+
+import re
+
+from graph import units
+from graph.tools import Toolbox, total_cores
+from graph.verify import CONFIG_KEY
+from tools.findings import Finding
+from tools.units import parse_size
+
+# the settings asked about in plain words, most specific first
+_NAMED_SETTINGS = (
+    (re.compile(r"shuffle\s+partitions|partitions?\s+count|number\s+of\s+partitions"), "spark.sql.shuffle.partitions"),
+    (re.compile(r"broadcast(?:\s+join)?\s+threshold"), "spark.sql.autoBroadcastJoinThreshold"),
+    (re.compile(r"memory\s+fraction"), "spark.memory.fraction"),
+    (re.compile(r"executor\s+memory|memory\s+(?:per|for\s+each|of\s+each)\s+executor"), "spark.executor.memory"),
+    (re.compile(r"\baqe\b|adaptive\s+query\s+execution"), "spark.sql.adaptive.enabled"),
+)
+# words that ask for a value rather than an explanation ('what does ... do?' stays a documentation question)
+_ASKS_FOR_A_VALUE = re.compile(r"\b(?:should|shall|how\s+(?:many|much|big|large|high|low)|best|right|optimal|ideal"
+                               r"|recommend\w*|suggest\w*|good\s+value)\b")
+SPARK_DEFAULTS = {"spark.sql.shuffle.partitions": "200", "spark.sql.autoBroadcastJoinThreshold": "10MB",
+                  "spark.memory.fraction": "0.6", "spark.executor.memory": "1g"}
+MAX_CANDIDATES = 7
+AQE_DEFAULT_ON_SINCE = (3, 2)
+
+
+def spark_default(key: str, spark_version: str | None) -> str | None:
+    """Spark's default for the settings answered here, in the version that wrote the log (AQE's changed in 3.2)."""
+    if key == "spark.sql.adaptive.enabled":
+        match = re.match(r"(\d+)\.(\d+)", spark_version or "")
+        if match is None:
+            return None
+        return "true" if (int(match.group(1)), int(match.group(2))) >= AQE_DEFAULT_ON_SINCE else "false"
+    return SPARK_DEFAULTS.get(key)
+
+
+def asked_setting(text: str) -> str | None:
+    """The one setting a question asks a value for ('how many shuffle partitions should I use?'), else None."""
+    if not _ASKS_FOR_A_VALUE.search(text):
+        return None
+    if key := CONFIG_KEY.search(text):
+        return key.group(0).rstrip(".")
+    return next((key for pattern, key in _NAMED_SETTINGS if pattern.search(text)), None)
+
+
+def setting_advice(key: str, toolbox: Toolbox, findings: list[Finding], asked: list[str] | None = None) -> str:
+    """The run's value of `key`, the values `findings` recommend for it, then the runtime model's estimate for
+    candidate values (with the ones the question `asked` about)."""
+    key = _configured_key(key, toolbox)
+    current = toolbox.spark_config().get(key)
+    default = spark_default(key, toolbox.profile.spark_version)
+    lines = [f"In this run {key} = {current}." if current is not None else
+             f"This run did not set {key} (Spark's default applies" + (f": {default})." if default else ").")]
+    recommended: list[str] = []
+    for finding in findings:
+        for change in finding.recommendation.config_changes:
+            if change.key == key:
+                recommended.append(change.value)
+                lines.append(f"Recommended: {key}={change.value}, from \"{finding.title}\": {finding.recommendation.summary}")
+    if not recommended:
+        lines.append(f"No finding calls for changing {key}.")
+    rows = _model_rows(key, current or default, recommended, asked or [], toolbox)
+    if rows:
+        lines.append("Runtime model, this setting alone changed (80% interval):")
+        lines += rows
+    return "\n".join(lines)
+
+
+def _configured_key(key: str, toolbox: Toolbox) -> str:
+    """The key as the run spells it ('spark.sql.autobroadcastjointhreshold' from a lower-cased question)."""
+    spelled = {k.lower(): k for k in toolbox.spark_config()}
+    spelled.update({k.lower(): k for k in SPARK_DEFAULTS})
+    spelled["spark.sql.adaptive.enabled"] = "spark.sql.adaptive.enabled"
+    return spelled.get(key.lower(), key)
+
+
+def _model_rows(key: str, current: str | None, recommended: list[str], asked: list[str], toolbox: Toolbox) -> list[str]:
+    """One row per candidate value: the observed runtime for `current` (the run's value, else the default), the
+    model's estimate and interval for the others."""
+    values = candidate_values(key, current, [*recommended, *asked], total_cores(toolbox.profile) or 2)
+    now = (current or "").lower()
+    rows = []
+    for value in values:
+        if value.lower() == now:
+            rows.append(f"{value:>12}: {units.duration(toolbox.profile.duration_ms)} <- now (observed)")
+            continue
+        effect = toolbox.predict_runtime({key: value})
+        if effect is None:
+            continue
+        notes = " <- recommended" if value in recommended else " <- asked" if value in asked else ""
+        if any("outside the trained range" in c for c in effect.caveats):
+            notes += " (outside the trained range)"
+        interval = (f" ({units.duration_range(effect.runtime_low_ms, effect.runtime_high_ms)})"
+                    if effect.runtime_low_ms is not None and effect.runtime_high_ms is not None else "")
+        rows.append(f"{value:>12}: {units.duration(effect.runtime_after_ms)}{interval}{notes}")
+    return rows if len(rows) > 1 else []
+
+
+def candidate_values(key: str, current: str | None, wanted: list[str], cores: int) -> list[str]:
+    """A handful of values worth comparing: the current one (or Spark's default), the `wanted` ones (recommended or
+    asked about), and steps around them."""
+    if key == "spark.sql.adaptive.enabled":
+        return ["true", "false"]
+    if key == "spark.sql.shuffle.partitions":
+        now = int(current) if current and current.isdigit() else 200
+        counts = {now, now // 2, now * 2, cores, cores * 2, cores * 4, 200} | {int(v) for v in wanted if v.isdigit()}
+        return _around([str(n) for n in sorted(c for c in counts if c >= 1)], str(now), wanted)
+    if key == "spark.sql.autoBroadcastJoinThreshold":
+        return _by_size([current or "10MB", "-1", "10MB", "100MB", *wanted], default_unit="b")
+    if key == "spark.memory.fraction":
+        return sorted(dict.fromkeys(["0.3", "0.6", "0.8", *wanted, current or "0.6"]), key=float)
+    if key == "spark.executor.memory":
+        now = parse_size(current or "1g", default_unit="m")
+        if not now:
+            return []
+        return _by_size([current or "1g", f"{round(now / 2 / 2**20)}m", f"{round(now * 2 / 2**20)}m", *wanted],
+                        default_unit="m")
+    return []
+
+
+def _by_size(values: list[str], default_unit: str) -> list[str]:
+    """Spark sizes in ascending order, one spelling per size (the first given); -1 (off) first."""
+    by_bytes: dict[float, str] = {}
+    for value in values:
+        size = -1.0 if value.strip() == "-1" else parse_size(value, default_unit)
+        if size is not None:
+            by_bytes.setdefault(size, value)
+    return [by_bytes[size] for size in sorted(by_bytes)]
+
+
+def _around(values: list[str], now: str, keep: list[str]) -> list[str]:
+    """At most MAX_CANDIDATES values, the ones nearest to the current one, always keeping it and the recommended ones."""
+    if len(values) <= MAX_CANDIDATES:
+        return values
+    position = values.index(now)
+    nearest = sorted(values, key=lambda v: abs(values.index(v) - position))
+    chosen = set(keep) | {now}
+    for value in nearest:
+        if len(chosen) >= MAX_CANDIDATES:
+            break
+        chosen.add(value)
+    return [v for v in values if v in chosen]
