@@ -43,19 +43,20 @@ def register(app: typer.Typer) -> None:
 def render_cost(console: Console, report: CostReport) -> None:
     from rich.markup import escape
 
-    from copilot.commands.table import render_findings
-    from graph.units import percent
+    from copilot.commands.findings_view import render_findings
+    from graph.units import count, figure, money, percent
 
     c = report.cost
-    money = c.currency
     console.print(f"{c.app_id}  prices: {c.pricing}", markup=False, style="bold")
     console.print(
-        f"total {c.total_cost:.4f} {money} = executors {c.executor_cost:.4f} + driver {c.driver_cost:.4f} · "
-        f"{c.executor_count} executors · {c.allocated_core_hours:.3f} core-h allocated, {c.used_core_hours:.3f} used"
+        f"total {money(c.total_cost, c.currency)} = executors {money(c.executor_cost, c.currency)} + driver "
+        f"{money(c.driver_cost, c.currency)} · {count(c.executor_count, 'executor')} · "
+        f"{figure(c.allocated_core_hours)} core-h allocated, {figure(c.used_core_hours)} used"
         + (f" ({percent(c.utilization)})" if c.utilization is not None else ""),
         markup=False,
     )
-    console.print(f"idle allocation: {c.idle_core_hours:.3f} core-h = {c.idle_cost:.4f} {money} wasted", markup=False)
+    console.print(f"idle allocation: {figure(c.idle_core_hours)} core-h = {money(c.idle_cost, c.currency)} wasted",
+                  markup=False)
     for assumption in c.assumptions:
         console.print(f"[dim]assumed: {escape(assumption)}[/dim]")
     render_findings(console, report.findings)

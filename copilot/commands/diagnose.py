@@ -6,9 +6,6 @@ from typing import Annotated
 
 import typer
 
-SEVERITY_STYLE = {"info": "dim", "low": "cyan", "moderate": "yellow", "severe": "red", "critical": "bold red"}
-
-
 def register(app: typer.Typer) -> None:
     @app.command()
     def diagnose(
@@ -72,24 +69,8 @@ def register(app: typer.Typer) -> None:
 def _render(console, result) -> None:
     from rich.markup import escape
 
-    from graph.report_text import savings_line
-    from graph.units import number
+    from copilot.commands.findings_view import render_findings
 
     console.print(f"[bold]{escape(result.app_name or result.app_id)}[/bold] ({result.app_id}): "
                   f"{len(result.findings)} finding(s)")
-    for rank, f in enumerate(result.findings, 1):
-        style = SEVERITY_STYLE.get(f.severity.value, "")
-        console.print(f"\n{rank}. [{style}]{f.severity.value.upper()}[/{style}] [{f.category}] {escape(f.title)}  "
-                      f"[dim]({f.rule_id})[/dim]")
-        for e in f.evidence:
-            threshold = f" ({e.threshold_word} {number(e.threshold, e.unit)})" if e.threshold is not None else ""
-            where = f" [stage {e.stage_id}]" if e.stage_id is not None else ""
-            console.print(f"   - {escape(e.name)}: {escape(number(e.value, e.unit))}{threshold}{escape(where)}")
-        console.print(f"   fix: {escape(f.recommendation.summary)}")
-        for c in f.recommendation.config_changes:
-            console.print(f"     {c.key} = {escape(c.value)}  (now: {escape(c.current or 'unset')})")
-        if f.recommendation.code_change:
-            console.print(f"     code: {escape(f.recommendation.code_change)}")
-        s = f.estimated_savings
-        if s.core_ms or s.wall_ms or s.memory_gb_ms:
-            console.print(f"   saves ~{escape(savings_line(s))}: {escape(s.method)}")
+    render_findings(console, result.findings, numbered=True)

@@ -116,7 +116,7 @@ def register(app: typer.Typer) -> None:
             return
         from rich.console import Console
 
-        from copilot.commands.table import render_findings
+        from copilot.commands.findings_view import render_findings
 
         console = Console()
         if not advice:

@@ -12,7 +12,6 @@ from tools.units import human_share, human_size
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from tools.findings import Finding
     from tools.tables import TableReport
 
 
@@ -43,37 +42,6 @@ def register(app: typer.Typer) -> None:
 
 
 human_bytes = partial(human_size, missing="-")
-
-
-def render_findings(console: Console, findings: list[Finding]) -> None:
-    """One block per finding: title, evidence, the change to make."""
-    from rich.markup import escape
-
-    if not findings:
-        console.print("[green]No findings.[/green]")
-        return
-    for finding in findings:
-        console.print(f"\n[bold]{finding.severity.value.upper()}[/bold] {escape(finding.title)}  [dim]({finding.rule_id})[/dim]")
-        for item in finding.evidence:
-            threshold = f" ({item.threshold_word} {_number(item.threshold)})" if item.threshold is not None else ""
-            console.print(f"  · {item.name}: {_number(item.value)} {item.unit}{threshold}".rstrip(), markup=False)
-        console.print(f"  → {finding.recommendation.summary}", markup=False)
-        for change in finding.recommendation.config_changes:
-            console.print(f"    {change.key} = {change.value}" + (f" (now {change.current})" if change.current else ""), markup=False)
-        if finding.recommendation.code_change:
-            console.print(f"    {finding.recommendation.code_change}", markup=False)
-        savings = finding.estimated_savings
-        if savings.cost is not None:
-            console.print(f"  saves ~{savings.cost:.4f} {savings.currency} per run ({savings.method})", markup=False)
-
-
-def _number(value: float | str) -> str:
-    """Evidence values for people: 2000.0 -> 2,000; 0.1234 -> 0.1234."""
-    if isinstance(value, float) and value.is_integer():
-        return f"{int(value):,}"
-    if isinstance(value, int):
-        return f"{value:,}"
-    return str(value)
 
 
 def render_table_report(console: Console, report: TableReport) -> None:
@@ -111,4 +79,6 @@ def render_table_report(console: Console, report: TableReport) -> None:
         console.print(table)
     for warning in t.warnings:
         console.print(f"[yellow]warning:[/yellow] {warning}")
+    from copilot.commands.findings_view import render_findings
+
     render_findings(console, report.findings)

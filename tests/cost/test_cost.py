@@ -201,3 +201,18 @@ def test_cli_cost_never_rounds_a_little_use_to_zero_percent(eventlog_fixtures):
     result = CliRunner().invoke(app, ["cost", str(log)], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
     assert f"({percent(utilization)})" in result.output and "(0%)" not in result.output
+
+
+def test_cli_cost_shows_findings_in_the_reports_units(eventlog_fixtures):
+    """`copilot cost` printed its findings with a formatter of its own: "idle / allocated core time: 0.9992 share
+    (threshold 0.5)", "idle core time: 9,102,649 ms"; `copilot diagnose` and the report read "99.92% (threshold 50%)"
+    and "2.5 h"."""
+    from copilot.cli import app
+
+    log = eventlog_fixtures / "NVIDIA__spark-rapids-tools" / "jdbc_eventlog.zstd"
+    result = CliRunner().invoke(app, ["cost", str(log)], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "- idle / allocated core time: 99.92% (threshold 50%)" in result.output
+    assert "- idle core time: 2.5 h (threshold 60.0 min)" in result.output
+    assert " share (threshold" not in result.output and " ms" not in result.output
+    assert "2.53 core-h allocated, 0.0055 used (0.2%)" in result.output

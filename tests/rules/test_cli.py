@@ -39,6 +39,7 @@ def test_diagnose_prints_findings_for_people():
     run = copilot("diagnose", str(WORKLOAD_LOGS / "spilling_sort.zstd"))
     assert run.returncode == 0, run.stderr
     assert "stage_spill" in run.stdout and "spark.sql.shuffle.partitions" in run.stdout
+    assert "1. SEVERE [spill] Stage 2 spilled" in run.stdout  # the category was taken for rich markup and vanished
 
 
 def test_diagnose_bad_input_is_one_error_line(tmp_path):
