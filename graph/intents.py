@@ -118,7 +118,7 @@ def what_if(text: str, toolbox: Toolbox) -> str:
             + (f" ({units.duration_range(p.runtime_low_ms, p.runtime_high_ms)})" if p.runtime_low_ms is not None else "")
             + (f", {units.money(p.cost, currency)}" if priced else "")
             + (" <- now" if p.current else "") for p in points]
-    head = LOCAL_MODE_WHAT_IF + "\n" if axis == "core" and wanted and wanted.group(2).startswith("executor") else ""
+    head = LOCAL_MODE_WHAT_IF + "\n" if axis == "core" and "executor" in text else ""  # asked in executors
     if target is not None:
         p = min(points, key=lambda w: abs(what_if_size(w, axis) - target))
         size = units.count(what_if_size(p, axis), axis)

@@ -182,7 +182,8 @@ def test_a_value_question_gets_the_runs_value_the_findings_value_and_the_model_b
     assert rows["8"].strip().startswith(f"{duration(eight.estimated_duration_ms)} (") and rows["8"].endswith("<- recommended")
     assert "configuration >" not in answer  # not the catalog entry
     assert in_words == answer
-    assert executors.startswith("Simulated runtime by core count:")  # the simulator's question, not a setting's
+    assert executors.startswith("This run is in local mode: one JVM runs every task")  # the simulator's question
+    assert "Simulated runtime by core count:" in executors
 
 
 def test_a_value_question_reads_the_default_of_the_logs_spark_version(yarn_log: str) -> None:
