@@ -12,6 +12,7 @@ from graph.question_changes import changes_in
 from graph.report import LOCAL_MODE_WHAT_IF, what_if_axis, what_if_size
 from graph.report_text import citation_text
 from graph.setting_advice import asked_setting, setting_advice
+from graph.topics import SAVINGS, asks_about_executors, asks_to_fix, related_findings, savings_answer, topic_answer, topic_of
 from graph.verify import CONFIG_KEY
 from graph.tools import Toolbox
 from tools.findings import Finding
@@ -25,7 +26,9 @@ HELP = """I can answer from the loaded event log(s), offline:
   - "what if I use 400 shuffle partitions?" / "with AQE off and 2x the data?"   runtime model
   - "show me the config to change"             --conf flags and spark.conf.set lines
   - "what did it cost?"                        cost and idle share
-  - "is there skew?"                           skew findings
+  - "is there skew?" / "did anything spill?" / "how do I fix the GC time?"   a topic's findings, fixes and figures
+    (skew, spill, GC, shuffle, failures, driver time, executors, memory, broadcast, UDFs, small files)
+  - "how much would I save?"                   each finding's savings and all of them together
   - "docs about adaptive query execution"      documentation passages
   - "what does spark.sql.adaptive.skewJoin.enabled do?"   the setting's documentation
   - "how many shuffle partitions should I use?"   its value now, the findings' value, the model by value
@@ -194,8 +197,19 @@ def cost(text: str, toolbox: Toolbox) -> str:
     return f"The run cost about {units.money(c.amount, c.currency)}{idle} ({c.method})."
 
 
-def skew(text: str, toolbox: Toolbox) -> str:
-    return findings(text, toolbox, only=lambda f: f.category in ("skew", "speculation"))
+def topic(text: str, toolbox: Toolbox) -> str:
+    """'did anything spill?', 'how do I fix the skew?': the topic's figures and findings with their fixes (and the
+    documentation when a fix is asked for and no finding has one)."""
+    ranked = _ranked(toolbox)
+    answer = topic_answer(text, toolbox, ranked)
+    if asks_to_fix(text) and not related_findings(text, ranked):
+        answer = "\n\n".join(part for part in (answer, "No finding about it in this run; the documentation:",
+                                                docs(text, toolbox)) if part)
+    return answer
+
+
+def savings(text: str, toolbox: Toolbox) -> str:
+    return savings_answer(toolbox, _ranked(toolbox))
 
 
 def docs(text: str, toolbox: Toolbox) -> str:
@@ -226,16 +240,19 @@ _N_CORES = re.compile(r"\b\d+\s+cores?\b")  # "with 8 cores?": the what-if curve
 
 INTENTS: list[tuple[Callable[[str], bool], Callable[[str, Toolbox], str]]] = [
     (_has("help", "what can you"), lambda text, tb: HELP),
+    (asks_to_fix, topic),  # 'how do I fix the skew?': the findings' fix before the documentation's
     (lambda t: re.match(r"\s*(docs?|documentation|explain|how do i)\b", t) is not None, docs),
     (lambda t: re.search(r"stage\s+#?\d+", t) is not None, stage),
     (_asks_a_value, setting_value),
     (_asks_about_a_key, docs),
     (lambda t: bool(changes_in(t)), predicted),
     (lambda t: _SLOWEST_STAGE.search(t) is not None, slowest_stages),
+    (asks_about_executors, topic),
     (lambda t: _has("what if", "executors", "double", "scale", "faster with")(t) or _N_CORES.search(t) is not None, what_if),
     (_has("config", "conf ", "--conf", "setting", "change", "paste"), config),
+    (lambda t: SAVINGS.search(t) is not None, savings),
     (_has(*COST_WORDS), cost),
-    (_has("skew", "straggler"), skew),
+    (lambda t: topic_of(t) is not None, topic),
     (_has("documentation", " docs"), docs),
     (_has("summary", "overview", "what is this", "what is the app", "about this app"), overview),
     (_has("wrong", "slow", "problem", "finding", "issue", "improve", "fix"), findings),

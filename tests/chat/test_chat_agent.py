@@ -191,3 +191,39 @@ def test_a_value_question_reads_the_default_of_the_logs_spark_version(yarn_log: 
     (answer,) = answers(yarn_log, "should spark.sql.adaptive.enabled be on?")
     assert answer.startswith("This run did not set spark.sql.adaptive.enabled (Spark's default applies: true)."), answer
     assert "true: 43.7 s <- now (observed)" in answer and "false: " in answer
+
+
+def test_a_topic_question_gets_the_runs_figures_and_the_findings_fixes(eventlog_fixtures) -> None:
+    """spilling_sort: 'did anything spill?' and 'how do I fix the spill?' used to get the overview and every finding
+    (or documentation only); they get the spill figures from the profile and the spill finding as a fix."""
+    from graph.units import size
+    from tools.eventlog import load_profile
+
+    log = str(eventlog_fixtures.parent / "workloads" / "spilling_sort.zstd")
+    profile = load_profile(log)
+    spilled = sum(s.metrics.disk_bytes_spilled.sum for s in profile.stages if s.metrics.disk_bytes_spilled)
+    spill, fix, gc, busiest = answers(log, "did anything spill?", "how do I fix the spill?", "how do I reduce GC time?",
+                                      "which executor was busiest?")
+    assert spill.startswith(f"Spilled {size(spilled)} to disk"), spill
+    assert "1. [severe] Stage 2 spilled" in spill and "   --conf spark.sql.shuffle.partitions=8" in spill
+    assert "   saves: " in spill and "   effect: " in spill
+    assert "AQE" not in spill  # only the topic's findings
+    assert fix == spill
+    assert gc.startswith("GC took ") and "No finding about it in this run; the documentation:" in gc
+    assert "Garbage collection" in gc  # the docs follow when no finding has a fix
+    assert busiest.startswith("Executors by task time:\n  driver on ")
+
+
+def test_how_much_would_i_save_lists_each_findings_savings_and_their_sum(eventlog_fixtures) -> None:
+    from graph.report_text import savings_line
+    from graph.intents import _ranked
+    from graph.tools import Toolbox
+    from tools.eventlog import load_profile
+
+    log = str(eventlog_fixtures.parent / "workloads" / "skewed_join.zstd")
+    ranked = _ranked(Toolbox(load_profile(log)))
+    (answer,) = answers(log, "how much would I save?")
+    lines = answer.splitlines()
+    estimated = [f for f in ranked if f.estimated_savings.core_ms or f.estimated_savings.wall_ms]
+    assert lines[:-1] == [f"{i}. {f.title}: {savings_line(f.estimated_savings)}" for i, f in enumerate(estimated, 1)]
+    assert lines[-1].startswith("Together up to ") and "upper bound" in lines[-1]

@@ -1,0 +1,215 @@
+"""Offline answers about one topic of a run: spill, shuffle, GC, failures, driver time, executors, savings.
+
+'did anything spill?', 'how do I fix the skew?', 'how much would I save?': each topic answers
+with the findings in its categories (evidence, the change, what it saves, the predicted effect)
+and, with or without findings, the run's own figures for it, so a question about a topic never
+gets the generic overview instead.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from graph import units
+from graph.adapters import ToolUnavailable
+from graph.compose import conf_flags, evidence_line
+from graph.redact import scrub
+from graph.report_text import effect_text, savings_line
+from graph.tools import Toolbox, stage_summary
+from tools.findings import Finding
+
+TOP = 3  # stages or executors named per figure
+
+
+def _largest(toolbox: Toolbox, field: str, label: Callable[[float], str]) -> str:
+    """'stage 4 (9.1 MiB), stage 1 (8.7 MiB)': the stages with the most of a StageSummary figure."""
+    stages = sorted((s for s in map(stage_summary, toolbox.profile.stages) if getattr(s, field)),
+                    key=lambda s: getattr(s, field), reverse=True)
+    return ", ".join(f"stage {s.stage_id} ({label(getattr(s, field))})" for s in stages[:TOP]) or "none"
+
+
+def _totals(toolbox: Toolbox, *fields: str) -> list[float]:
+    summaries = [stage_summary(s) for s in toolbox.profile.stages]
+    return [sum(getattr(s, field) or 0.0 for s in summaries) for field in fields]
+
+
+def spill_facts(toolbox: Toolbox) -> str:
+    disk, memory = _totals(toolbox, "disk_bytes_spilled", "memory_bytes_spilled")
+    if not disk and not memory:
+        return "No stage spilled."
+    return (f"Spilled {units.size(disk)} to disk ({units.size(memory)} in memory before serialization); most in "
+            f"{_largest(toolbox, 'disk_bytes_spilled' if disk else 'memory_bytes_spilled', units.size)}.")
+
+
+def shuffle_facts(toolbox: Toolbox) -> str:
+    read, written = _totals(toolbox, "shuffle_read_bytes", "shuffle_write_bytes")
+    if not read and not written:
+        return "Nothing was shuffled."
+    return (f"Shuffled {units.size(written)} written, {units.size(read)} read; the largest reads: "
+            f"{_largest(toolbox, 'shuffle_read_bytes', units.size)}.")
+
+
+def gc_facts(toolbox: Toolbox) -> str:
+    gc, run = _totals(toolbox, "jvm_gc_time_ms", "executor_run_time_ms")
+    if not run:
+        return "The log has no task run time to compare GC time with."
+    return (f"GC took {units.duration(gc)} of {units.duration(run)} task run time ({units.percent(gc / run)})"
+            + (f"; most in {_largest(toolbox, 'jvm_gc_time_ms', units.duration)}." if gc else "."))
+
+
+def failure_facts(toolbox: Toolbox) -> str:
+    profile = toolbox.profile
+    lines = [f"{units.count(profile.failed_tasks, 'task')} failed and {profile.killed_tasks} killed "
+             f"of {units.count(profile.total_tasks, 'task')}."]
+    failed_stages = [s for s in profile.stages if s.tasks_failed or s.status == "failed"]
+    for stage in failed_stages[:TOP]:
+        common = sorted(stage.task_failure_reasons.items(), key=lambda item: -item[1])[:2]
+        reasons = ", ".join(f"{reason} x{n}" for reason, n in common)
+        lines.append(f"Stage {stage.stage_id}.{stage.attempt_id} ({stage.status}): {stage.tasks_failed} failed"
+                     + (f" ({reasons})" if reasons else "") + (f"; {scrub(stage.failure_reason[:160])}" if stage.failure_reason else ""))
+    lost = [e for e in profile.executors if e.removed_reason]
+    lines.append(f"{units.count(len(lost), 'executor')} of {len(profile.executors)} removed"
+                 + (": " + ", ".join(f"{e.executor_id} ({scrub(e.removed_reason[:80])})" for e in lost[:TOP]) if lost else "")
+                 + ".")
+    return "\n".join(lines)
+
+
+def time_facts(toolbox: Toolbox) -> str:
+    o = toolbox.app_overview()
+    profile = toolbox.profile
+    parts = [f"The run took {units.duration(o.duration_ms)}"]
+    if profile.driver_time_ms is not None and profile.executor_time_ms is not None:
+        parts.append(f"{units.duration(profile.driver_time_ms)} with no job running (driver only) and "
+                     f"{units.duration(profile.executor_time_ms)} with jobs running")
+    if profile.critical_path_ms is not None:
+        parts.append(f"its longest chain of dependent stages (critical path) takes {units.duration(profile.critical_path_ms)}")
+    text = "; ".join(parts) + "."
+    if o.core_utilization is not None:
+        text += f" Tasks kept {units.percent(o.core_utilization)} of the allocated core time busy."
+    return text
+
+
+def executor_facts(toolbox: Toolbox) -> str:
+    executors = sorted(toolbox.executors(), key=lambda e: e.task_time_ms, reverse=True)
+    if not executors:
+        return "The log names no executors."
+    rows = [f"{e.executor_id} on {e.host or '?'}: {units.count(e.task_count, 'task')}, {units.duration(e.task_time_ms)} "
+            f"task time, GC {units.duration(e.gc_time_ms)}"
+            + (f", peak heap {units.size(e.peak_jvm_heap_bytes)}" if e.peak_jvm_heap_bytes else "")
+            + (f", {e.failed_task_count} failed" if e.failed_task_count else "")
+            + (f", removed: {scrub(e.removed_reason[:80])}" if e.removed_reason else "") for e in executors[:5]]
+    more = f" (+{len(executors) - 5} more)" if len(executors) > 5 else ""
+    return f"Executors by task time{more}:\n" + "\n".join(f"  {row}" for row in rows)
+
+
+@dataclass(frozen=True)
+class Topic:
+    name: str
+    words: re.Pattern[str]
+    categories: tuple[str, ...]
+    facts: Callable[[Toolbox], str] | None = None
+
+
+def _words(*words: str) -> re.Pattern[str]:
+    return re.compile(r"\b(?:" + "|".join(words) + r")")
+
+
+TOPICS = (
+    Topic("skew", _words("skew", "straggl", "hot key", "imbalanc", "uneven"), ("skew", "speculation")),
+    Topic("spill", _words("spill"), ("spill",), spill_facts),
+    Topic("garbage collection", _words("gc\\b", "garbage"), ("gc_pressure",), gc_facts),
+    Topic("broadcast joins", _words("broadcast"), ("broadcast_join_opportunity",)),
+    Topic("python UDFs", _words("udf", "python", "pandas"), ("python_udf",)),
+    Topic("failures", _words("fail", "retr", "error", "crash", "lost", "died"), ("task_failures", "executor_loss"),
+          failure_facts),
+    Topic("small files", _words("small files?", "tiny files?", "file sizes?", "output files"), ("small_files",)),
+    Topic("memory", _words("memory", "heap", "oom", "out of memory"),
+          ("memory_overprovisioned", "memory_underprovisioned", "gc_pressure", "spill")),
+    Topic("driver time", _words("driver", "critical path", "idle", "wall time", "where.*time", "time.*go"),
+          ("driver_bound", "idle_executors"), time_facts),
+    Topic("cartesian joins", _words("cartesian", "cross join"), ("cartesian_join",)),
+    Topic("serialization", _words("kryo", "serializ"), ("serializer",)),
+    Topic("shuffle", _words("shuffl"), ("shuffle_heavy", "too_few_partitions", "too_many_small_tasks",
+                                         "oversized_partitions"), shuffle_facts),
+    Topic("executors", _words("busiest executor", "executors? (?:was|were) (?:the )?(?:busiest|slowest)",
+                               "executors? (?:was|were|got) (?:lost|removed|killed|decommissioned)",
+                               "which executor", "per executor", "each executor"), ("executor_loss",), executor_facts),
+)
+_FIX = re.compile(r"\bhow\s+(?:do|can|should|would|could)\s+(?:i|we)\s+(?:fix|solve|avoid|reduce|remove|get\s+rid|handle|"
+                  r"deal|cut|lower|speed|improve)|\b(?:fix|solve|avoid|reduce|get\s+rid\s+of)\b")
+SAVINGS = re.compile(r"\b(?:save|saves|saving|savings|gain|worth)\b")
+
+
+def asks_about_executors(text: str) -> bool:
+    """'which executor was busiest?', 'how many executors were lost?': figures, not the executor-count what-if."""
+    return TOPICS[-1].words.search(text) is not None
+
+
+def topic_of(text: str) -> Topic | None:
+    return next((t for t in TOPICS if t.words.search(text)), None)
+
+
+def asks_to_fix(text: str) -> bool:
+    """'how do I fix the skew?': a fix for a topic, answered from the findings before the documentation."""
+    return _FIX.search(text) is not None and topic_of(text) is not None
+
+
+def related_findings(text: str, ranked: list[Finding]) -> list[Finding]:
+    topic = topic_of(text)
+    return [f for f in ranked if topic is not None and f.category in topic.categories]
+
+
+def topic_answer(text: str, toolbox: Toolbox, ranked: list[Finding]) -> str:
+    """The run's figures for the topic, then its findings with their fixes."""
+    topic = topic_of(text)
+    if topic is None:
+        return ""
+    related = related_findings(text, ranked)
+    lines = [topic.facts(toolbox)] if topic.facts is not None else []
+    lines += [finding_fix(i, f, toolbox) for i, f in enumerate(related[:5], start=1)]
+    if not related and topic.facts is None:
+        lines.append(f"No finding about {topic.name} in this run.")
+    return "\n".join(lines)
+
+
+def finding_fix(rank: int, f: Finding, toolbox: Toolbox) -> str:
+    """One finding as a fix: evidence, the change (flags and code), what it saves, the predicted effect."""
+    from graph.nodes import finding_effect  # the report's own effect, the same model call
+
+    lines = [f"{rank}. [{f.severity.value}] {f.title}"]
+    shown = "; ".join(evidence_line(e) for e in f.evidence[:2])
+    if shown:
+        lines.append(f"   evidence: {shown}")
+    lines.append(f"   fix: {f.recommendation.summary}")
+    lines += [f"   {flag}" for flag in conf_flags(f.recommendation.config_changes)]
+    if f.recommendation.code_change:
+        lines.append(f"   code: {f.recommendation.code_change}")
+    lines.append(f"   saves: {savings_line(f.estimated_savings)}")
+    try:
+        effect = finding_effect(f, toolbox.profile, toolbox.config)
+    except ToolUnavailable:
+        effect = None
+    if effect is not None and not isinstance(effect, str):
+        lines.append(f"   effect: {effect_text(effect)}")
+    return "\n".join(lines)
+
+
+def savings_answer(toolbox: Toolbox, ranked: list[Finding]) -> str:
+    """What fixing each finding saves per run, biggest first, and all of them together."""
+    estimated = [f for f in ranked if f.estimated_savings.core_ms or f.estimated_savings.cost
+                 or f.estimated_savings.memory_gb_ms or f.estimated_savings.wall_ms]
+    if not estimated:
+        return "No finding has a savings estimate; nothing the rules found is worth money or time here."
+    lines = [f"{i}. {f.title}: {savings_line(f.estimated_savings)}" for i, f in enumerate(estimated, start=1)]
+    core_ms = sum(f.estimated_savings.core_ms for f in estimated)
+    money = [f.estimated_savings for f in estimated if f.estimated_savings.cost]
+    together = [f"{units.duration(core_ms)} of executor core time"] if core_ms else []
+    if money:
+        together.append(f"{units.money(sum(s.cost for s in money), money[0].currency)} per run")
+    if together:
+        cost = toolbox.app_cost()
+        lines.append(f"Together up to {' and '.join(together)} (the run cost {units.money(cost.amount, cost.currency)}); "
+                     "findings on the same stages overlap, so the sum is an upper bound.")
+    return "\n".join(lines)

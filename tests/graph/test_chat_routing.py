@@ -1,0 +1,33 @@
+"""Which offline answer a chat question gets: the first intent whose words it shows."""
+
+from __future__ import annotations
+
+import pytest
+
+from graph.intents import INTENTS
+
+
+def handler_for(question: str) -> str:
+    text = question.lower()
+    return next(handler.__name__ for matches, handler in INTENTS if matches(text))
+
+
+@pytest.mark.parametrize(("question", "handler"), [
+    ("how do I fix the skew?", "topic"),  # the findings' fix, not a documentation page
+    ("how do I read a stage page?", "docs"),
+    ("did anything spill?", "topic"),
+    ("how much data was shuffled?", "topic"),
+    ("which executor was busiest?", "topic"),
+    ("how many executors were lost?", "topic"),
+    ("where did the time go?", "topic"),
+    ("how much would I save?", "savings"),
+    ("how much money would fixing it save?", "savings"),
+    ("what did it cost?", "cost"),
+    ("what if I double the executors?", "what_if"),
+    ("how many shuffle partitions should I use?", "setting_value"),
+    ("what if I use 400 shuffle partitions?", "predicted"),
+    ("why is stage 4 slow?", "stage"),
+    ("what's wrong?", "findings"),
+])
+def test_a_question_goes_to_the_answer_its_words_ask_for(question: str, handler: str) -> None:
+    assert handler_for(question) == handler
