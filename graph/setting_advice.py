@@ -54,7 +54,8 @@ def asked_setting(text: str) -> str | None:
 def setting_advice(key: str, toolbox: Toolbox, findings: list[Finding], asked: list[str] | None = None) -> str:
     """The run's value of `key`, the values `findings` recommend for it, then the runtime model's estimate for
     candidate values (with the ones the question `asked` about)."""
-    key = _configured_key(key, toolbox)
+    key = _spelled(key, [*toolbox.spark_config(), *SPARK_DEFAULTS, "spark.sql.adaptive.enabled",
+                         *(c.key for f in findings for c in f.recommendation.config_changes)])
     current = toolbox.spark_config().get(key)
     default = spark_default(key, toolbox.profile.spark_version)
     lines = [f"In this run {key} = {current}." if current is not None else
@@ -74,12 +75,9 @@ def setting_advice(key: str, toolbox: Toolbox, findings: list[Finding], asked: l
     return "\n".join(lines)
 
 
-def _configured_key(key: str, toolbox: Toolbox) -> str:
-    """The key as the run spells it ('spark.sql.autobroadcastjointhreshold' from a lower-cased question)."""
-    spelled = {k.lower(): k for k in toolbox.spark_config()}
-    spelled.update({k.lower(): k for k in SPARK_DEFAULTS})
-    spelled["spark.sql.adaptive.enabled"] = "spark.sql.adaptive.enabled"
-    return spelled.get(key.lower(), key)
+def _spelled(key: str, known: list[str]) -> str:
+    """The key as Spark spells it ('spark.sql.adaptive.skewJoin.enabled' from a lower-cased question)."""
+    return next((k for k in known if k.lower() == key.lower()), key)
 
 
 def _model_rows(key: str, current: str | None, recommended: list[str], asked: list[str], toolbox: Toolbox) -> list[str]:

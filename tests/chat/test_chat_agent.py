@@ -227,3 +227,11 @@ def test_how_much_would_i_save_lists_each_findings_savings_and_their_sum(eventlo
     estimated = [f for f in ranked if f.estimated_savings.core_ms or f.estimated_savings.wall_ms]
     assert lines[:-1] == [f"{i}. {f.title}: {savings_line(f.estimated_savings)}" for i, f in enumerate(estimated, 1)]
     assert lines[-1].startswith("Together up to ") and "upper bound" in lines[-1]
+
+
+def test_a_value_question_finds_a_camel_case_key_in_the_lower_cased_question(eventlog_fixtures) -> None:
+    """The question is matched lower-cased; the run's property and the finding's change still match its key."""
+    log = str(eventlog_fixtures.parent / "workloads" / "skewed_join.zstd")
+    (answer,) = answers(log, "what should I set spark.sql.adaptive.skewJoin.enabled to?")
+    assert answer.startswith("In this run spark.sql.adaptive.skewJoin.enabled = false.\n"
+                             "Recommended: spark.sql.adaptive.skewJoin.enabled=true, from \"Stage 4:"), answer
