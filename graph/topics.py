@@ -59,6 +59,16 @@ def gc_facts(toolbox: Toolbox) -> str:
             + (f"; most in {_largest(toolbox, 'jvm_gc_time_ms', units.duration)}." if gc else "."))
 
 
+def memory_facts(toolbox: Toolbox) -> str:
+    peaks = [e.peak_jvm_heap_bytes for e in toolbox.executors() if e.peak_jvm_heap_bytes]
+    key = "spark.driver.memory" if toolbox.profile.master_url.startswith("local") else "spark.executor.memory"
+    configured = toolbox.spark_config().get(key)
+    heap = f"{key} is {configured}" if configured else f"{key} is not set (1g)"
+    if not peaks:
+        return f"The log records no heap peaks; {heap}."
+    return f"The largest heap peak was {units.size(max(peaks))}; {heap}."
+
+
 def failure_facts(toolbox: Toolbox) -> str:
     profile = toolbox.profile
     lines = [f"{units.count(profile.failed_tasks, 'task')} failed and {profile.killed_tasks} killed "
@@ -126,7 +136,7 @@ TOPICS = (
           failure_facts),
     Topic("small files", _words("small files?", "tiny files?", "file sizes?", "output files"), ("small_files",)),
     Topic("memory", _words("memory", "heap", "oom", "out of memory"),
-          ("memory_overprovisioned", "memory_underprovisioned", "gc_pressure", "spill")),
+          ("memory_overprovisioned", "memory_underprovisioned", "gc_pressure", "spill"), memory_facts),
     Topic("driver time", _words("driver", "critical path", "idle", "wall time", "where.*time", "time.*go"),
           ("driver_bound", "idle_executors"), time_facts),
     Topic("cartesian joins", _words("cartesian", "cross join"), ("cartesian_join",)),
