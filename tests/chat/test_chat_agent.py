@@ -202,8 +202,9 @@ def test_a_topic_question_gets_the_runs_figures_and_the_findings_fixes(eventlog_
     log = str(eventlog_fixtures.parent / "workloads" / "spilling_sort.zstd")
     profile = load_profile(log)
     spilled = sum(s.metrics.disk_bytes_spilled.sum for s in profile.stages if s.metrics.disk_bytes_spilled)
-    spill, fix, gc, busiest = answers(log, "did anything spill?", "how do I fix the spill?", "how do I reduce GC time?",
-                                      "which executor was busiest?")
+    spill, fix, gc, busiest, memory = answers(log, "did anything spill?", "how do I fix the spill?",
+                                              "how do I reduce GC time?", "which executor was busiest?",
+                                              "is memory a problem?")
     assert spill.startswith(f"Spilled {size(spilled)} to disk"), spill
     assert "1. [severe] Stage 2 spilled" in spill and "   --conf spark.sql.shuffle.partitions=8" in spill
     assert "   saves: " in spill and "   effect: " in spill
@@ -212,6 +213,9 @@ def test_a_topic_question_gets_the_runs_figures_and_the_findings_fixes(eventlog_
     assert gc.startswith("GC took ") and "No finding about it in this run; the documentation:" in gc
     assert "Garbage collection" in gc  # the docs follow when no finding has a fix
     assert busiest.startswith("Executors by task time:\n  driver on ")
+    peak = max(e.peak_jvm_heap_bytes for e in profile.executors if e.peak_jvm_heap_bytes)
+    assert memory.startswith(f"The largest heap peak was {size(peak)}; spark.driver.memory is 1g.")  # local mode
+    assert "1. [severe] Stage 2 spilled" in memory
 
 
 def test_how_much_would_i_save_lists_each_findings_savings_and_their_sum(eventlog_fixtures) -> None:
