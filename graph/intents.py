@@ -11,7 +11,7 @@ from graph.compose import conf_flags, conf_set_lines, evidence_line, savings_key
 from graph.question_changes import changes_in
 from graph.report import LOCAL_MODE_WHAT_IF, what_if_axis, what_if_size
 from graph.report_text import citation_text
-from graph.setting_advice import asked_setting, setting_advice
+from graph.setting_advice import asked_setting, setting_advice, spelled, value_line
 from graph.topics import SAVINGS, asks_about_executors, asks_to_fix, related_findings, savings_answer, topic_answer, topic_of
 from graph.verify import CONFIG_KEY
 from graph.tools import Toolbox
@@ -219,7 +219,11 @@ def docs(text: str, toolbox: Toolbox) -> str:
     passages = toolbox.search_docs(query, 3)
     if not passages:
         return "Nothing in the knowledge base matches that."
-    return "\n\n".join(f"{citation_text(p)}\n{p.excerpt}" for p in passages)
+    answer = "\n\n".join(f"{citation_text(p)}\n{p.excerpt}" for p in passages)
+    if key:  # and what the run set it to, spelled as the passages spell it
+        named = [k for p in passages for k in CONFIG_KEY.findall(f"{p.heading} {p.excerpt}")]
+        answer += "\n\n" + value_line(spelled(key.group(0).rstrip("."), named, toolbox), toolbox)
+    return answer
 
 
 def _has(*words: str) -> Callable[[str], bool]:

@@ -54,12 +54,10 @@ def asked_setting(text: str) -> str | None:
 def setting_advice(key: str, toolbox: Toolbox, findings: list[Finding], asked: list[str] | None = None) -> str:
     """The run's value of `key`, the values `findings` recommend for it, then the runtime model's estimate for
     candidate values (with the ones the question `asked` about)."""
-    key = _spelled(key, [*toolbox.spark_config(), *SPARK_DEFAULTS, "spark.sql.adaptive.enabled",
-                         *(c.key for f in findings for c in f.recommendation.config_changes)])
+    key = spelled(key, [c.key for f in findings for c in f.recommendation.config_changes], toolbox)
     current = toolbox.spark_config().get(key)
     default = spark_default(key, toolbox.profile.spark_version)
-    lines = [f"In this run {key} = {current}." if current is not None else
-             f"This run did not set {key} (Spark's default applies" + (f": {default})." if default else ").")]
+    lines = [value_line(key, toolbox)]
     recommended: list[str] = []
     for finding in findings:
         for change in finding.recommendation.config_changes:
@@ -75,9 +73,20 @@ def setting_advice(key: str, toolbox: Toolbox, findings: list[Finding], asked: l
     return "\n".join(lines)
 
 
-def _spelled(key: str, known: list[str]) -> str:
-    """The key as Spark spells it ('spark.sql.adaptive.skewJoin.enabled' from a lower-cased question)."""
-    return next((k for k in known if k.lower() == key.lower()), key)
+def spelled(key: str, known: list[str], toolbox: Toolbox) -> str:
+    """The key as Spark spells it ('spark.sql.adaptive.skewJoin.enabled' from a lower-cased question): as the run,
+    `known` keys (a finding's, a catalog entry's) or the defaults above spell it."""
+    candidates = [*toolbox.spark_config(), *known, *SPARK_DEFAULTS, "spark.sql.adaptive.enabled"]
+    return next((k for k in candidates if k.lower() == key.lower()), key)
+
+
+def value_line(key: str, toolbox: Toolbox) -> str:
+    """'In this run spark.sql.shuffle.partitions = 2.', or that the run left it to Spark's default."""
+    current = toolbox.spark_config().get(key)
+    if current is not None:
+        return f"In this run {key} = {current}."
+    default = spark_default(key, toolbox.profile.spark_version)
+    return f"This run did not set {key} (Spark's default applies" + (f": {default})." if default else ").")
 
 
 def _model_rows(key: str, current: str | None, recommended: list[str], asked: list[str], toolbox: Toolbox) -> list[str]:

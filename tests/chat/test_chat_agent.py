@@ -53,6 +53,8 @@ def test_offline_chat_answers_slowest_stage_what_if_cost_and_a_named_setting(yar
     heading, excerpt = setting.split("\n")[:2]
     assert not excerpt.startswith("Data skew"), "the excerpt repeats the heading path"
     assert "Longest stages" not in setting and "[moderate]" not in setting
+    # then what the run set it to, the key spelled as Spark spells it (the question is matched lower-cased)
+    assert setting.endswith("\n\nThis run did not set spark.sql.adaptive.skewJoin.enabled (Spark's default applies).")
 
 
 def test_offline_settings_what_if_is_answered_by_the_runtime_model(yarn_log: str) -> None:
