@@ -66,6 +66,11 @@ def setting_advice(key: str, toolbox: Toolbox, findings: list[Finding], asked: l
                 lines.append(f"Recommended: {key}={change.value}, from \"{finding.title}\": {finding.recommendation.summary}")
     if not recommended:
         lines.append(f"No finding calls for changing {key}.")
+    from models.predict import SQL_KEYS, runs_no_sql  # the model's package loads on first use, as in adapters
+
+    if key in SQL_KEYS and runs_no_sql(toolbox.profile):
+        lines.append(f"This application ran no SQL or DataFrame query, so {key} does not change it.")
+        return "\n".join(lines)
     rows = _model_rows(key, current or default, recommended, asked or [], toolbox)
     if rows:
         lines.append("Runtime model, this setting alone changed (80% interval):")

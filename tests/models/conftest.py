@@ -34,6 +34,13 @@ def cluster_log(eventlog_fixtures: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
+def sql_cluster_log(eventlog_fixtures: Path) -> Path:
+    """A YARN application with SQL queries (a join and an aggregation; up to 10 executors x 3 cores): the
+    cluster log for spark.sql.* changes, which do nothing to `cluster_log`'s RDD code."""
+    return eventlog_fixtures / "NVIDIA__spark-rapids-tools" / "join_agg_on_yarn_eventlog.zstd"
+
+
+@pytest.fixture(scope="session")
 def local_log(eventlog_fixtures: Path) -> Path:
     """A local-mode application with a Python UDF (master local[1])."""
     return eventlog_fixtures / "NVIDIA__spark-rapids-tools" / "python_udf_eventlog"

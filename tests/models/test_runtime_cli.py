@@ -18,8 +18,8 @@ def copilot(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
                           env={**os.environ, **(env or {})})
 
 
-def test_predict_json(cluster_log: Path):
-    done = copilot("predict", str(cluster_log), "--set", "spark.sql.shuffle.partitions=64",
+def test_predict_json(sql_cluster_log: Path):
+    done = copilot("predict", str(sql_cluster_log), "--set", "spark.sql.shuffle.partitions=64",
                    "--set", "spark.executor.instances=4", "--json")
     assert done.returncode == 0, done.stderr
     prediction = json.loads(done.stdout)
@@ -28,8 +28,8 @@ def test_predict_json(cluster_log: Path):
     assert prediction["low_ms"] <= prediction["estimated_duration_ms"] <= prediction["high_ms"]
 
 
-def test_predict_for_people_shows_the_interval(cluster_log: Path):
-    done = copilot("predict", str(cluster_log), "--set", "spark.sql.adaptive.enabled=false")
+def test_predict_for_people_shows_the_interval(sql_cluster_log: Path):
+    done = copilot("predict", str(sql_cluster_log), "--set", "spark.sql.adaptive.enabled=false")
     assert done.returncode == 0, done.stderr
     assert "80% interval" in done.stdout and "answered by" in done.stdout
     assert re.search(r"predicted .*\((\d+\.\d\dx (faster|slower)|about the same)\)", done.stdout), done.stdout
@@ -117,8 +117,8 @@ def test_models_train_refuses_a_table_without_repeated_workloads(small_rows, tmp
     assert "training pairs" in done.stderr
 
 
-def test_model_path_setting_overrides_the_shipped_model(cluster_log: Path, tmp_path: Path):
-    done = copilot("predict", str(cluster_log), "--set", "spark.sql.shuffle.partitions=64",
+def test_model_path_setting_overrides_the_shipped_model(sql_cluster_log: Path, tmp_path: Path):
+    done = copilot("predict", str(sql_cluster_log), "--set", "spark.sql.shuffle.partitions=64",
                    env={"COPILOT_MODEL_PATH": str(tmp_path)})
     assert done.returncode == 2
     assert done.stderr.startswith("copilot: error: no runtime model at") and len(done.stderr.strip().splitlines()) == 1

@@ -20,12 +20,17 @@ def cluster_profile(cluster_log: Path):
 
 
 @pytest.fixture(scope="module")
+def sql_cluster_profile(sql_cluster_log: Path):
+    return load_profile(sql_cluster_log)
+
+
+@pytest.fixture(scope="module")
 def local_profile(local_log: Path):
     return load_profile(local_log)
 
 
-def test_shipped_model_predicts_a_shuffle_partition_change(cluster_profile):
-    prediction = predict_runtime(cluster_profile, {"spark.sql.shuffle.partitions": "64"})
+def test_shipped_model_predicts_a_shuffle_partition_change(sql_cluster_profile):
+    prediction = predict_runtime(sql_cluster_profile, {"spark.sql.shuffle.partitions": "64"})
     assert prediction.component == "model"
     assert prediction.low_ms <= prediction.estimated_duration_ms <= prediction.high_ms
     assert 0.2 < prediction.estimated_duration_ms / prediction.observed_duration_ms < 5
@@ -44,8 +49,8 @@ def test_executor_change_is_answered_by_the_simulator(cluster_profile):
     assert more.estimated_duration_ms <= more.observed_duration_ms <= fewer.estimated_duration_ms
 
 
-def test_executor_and_config_change_combine_both(cluster_profile):
-    both = predict_runtime(cluster_profile, {"spark.executor.instances": "4", "spark.sql.adaptive.enabled": "true"})
+def test_executor_and_config_change_combine_both(sql_cluster_profile):
+    both = predict_runtime(sql_cluster_profile, {"spark.executor.instances": "4", "spark.sql.adaptive.enabled": "false"})
     assert both.component == "simulator+model"
 
 
@@ -57,10 +62,10 @@ def test_more_input_never_predicts_faster(local_profile):
     assert estimates[-1] > estimates[0]
 
 
-def test_more_input_never_predicts_faster_with_other_changes(cluster_profile):
+def test_more_input_never_predicts_faster_with_other_changes(sql_cluster_profile):
     base = {"spark.sql.shuffle.partitions": "8", "spark.sql.adaptive.enabled": "false"}
     estimates = [
-        predict_runtime(cluster_profile, {**base, "input.scale": str(s)}).estimated_duration_ms for s in (0.5, 1, 2, 4)
+        predict_runtime(sql_cluster_profile, {**base, "input.scale": str(s)}).estimated_duration_ms for s in (0.5, 1, 2, 4)
     ]
     assert estimates == sorted(estimates)
 
@@ -88,21 +93,21 @@ def test_malformed_assignment_is_a_clear_error():
         parse_assignments(["spark.sql.shuffle.partitions"])
 
 
-def test_missing_model_file_is_a_model_error(tmp_path: Path, cluster_profile):
+def test_missing_model_file_is_a_model_error(tmp_path: Path, sql_cluster_profile):
     with pytest.raises(ModelError, match="no runtime model"):
-        predict_runtime(cluster_profile, {"spark.sql.shuffle.partitions": "64"}, model_path=tmp_path)
+        predict_runtime(sql_cluster_profile, {"spark.sql.shuffle.partitions": "64"}, model_path=tmp_path)
 
 
-def test_damaged_model_file_is_a_model_error(tmp_path: Path, cluster_profile):
+def test_damaged_model_file_is_a_model_error(tmp_path: Path, sql_cluster_profile):
     for item in DEFAULT_MODEL_DIR.iterdir():
         if item.suffix in {".txt", ".json"}:
             shutil.copy(item, tmp_path / item.name)
     (tmp_path / "runtime_p50.txt").write_text("tree\nnot a model\n")
     with pytest.raises(ModelError, match="damaged"):
-        predict_runtime(cluster_profile, {"spark.sql.shuffle.partitions": "64"}, model_path=tmp_path)
+        predict_runtime(sql_cluster_profile, {"spark.sql.shuffle.partitions": "64"}, model_path=tmp_path)
 
 
-def test_model_trained_on_other_features_is_a_model_error(tmp_path: Path, cluster_profile):
+def test_model_trained_on_other_features_is_a_model_error(tmp_path: Path, sql_cluster_profile):
     for item in DEFAULT_MODEL_DIR.iterdir():
         if item.suffix in {".txt", ".json"}:
             shutil.copy(item, tmp_path / item.name)
@@ -110,7 +115,7 @@ def test_model_trained_on_other_features_is_a_model_error(tmp_path: Path, cluste
     card["features"] = card["features"][:-1]  # as written by a version that computed one feature less
     (tmp_path / "runtime_model.json").write_text(json.dumps(card))
     with pytest.raises(ModelError, match="trained on other features"):
-        predict_runtime(cluster_profile, {"spark.sql.shuffle.partitions": "64"}, model_path=tmp_path)
+        predict_runtime(sql_cluster_profile, {"spark.sql.shuffle.partitions": "64"}, model_path=tmp_path)
 
 
 def test_shipped_card_describes_the_model():
@@ -192,9 +197,24 @@ def test_a_driver_bound_run_is_never_predicted_below_its_driver_only_time(eventl
     assert not any("no Spark job ran" in c for c in smaller.caveats)
 
 
-def test_the_interval_never_reaches_below_the_driver_only_time_and_only_a_bounded_point_says_so(cluster_profile):
-    """application_1536831636016_59384: 12.8 s of its 15.1 s ran no job; the 10% quantile booster went below that."""
-    p = predict_runtime(cluster_profile, {"spark.sql.shuffle.partitions": "400"})
-    assert p.low_ms >= cluster_profile.driver_time_ms
-    assert p.estimated_duration_ms > cluster_profile.driver_time_ms
+def test_the_interval_never_reaches_below_the_driver_only_time_and_only_a_bounded_point_says_so(eventlog_fixtures):
+    """dsAndDf_eventlog: 4.7 s of its 16.3 s ran no job; with 400 shuffle partitions the 10% quantile booster
+    goes below that (3.4 s), the point does not."""
+    profile = load_profile(eventlog_fixtures / "NVIDIA__spark-rapids-tools" / "dsAndDf_eventlog.zstd")
+    p = predict_runtime(profile, {"spark.sql.shuffle.partitions": "400"})
+    assert p.component == "model"
+    assert p.low_ms == pytest.approx(profile.driver_time_ms)
+    assert p.estimated_duration_ms > profile.driver_time_ms
     assert not any("no Spark job ran" in c for c in p.caveats)
+
+
+def test_sql_settings_do_not_change_an_application_without_sql(cluster_profile):
+    """An RDD application (Spark 3.0, no SQL execution in its log): the model used to predict an effect of
+    spark.sql.* settings Spark never reads for it."""
+    prediction = predict_runtime(cluster_profile, {"spark.sql.shuffle.partitions": "64", "spark.sql.adaptive.enabled": "true"})
+    assert prediction.component == "none"
+    assert prediction.estimated_duration_ms == pytest.approx(prediction.observed_duration_ms)
+    assert any(c.startswith("this application ran no SQL or DataFrame query, so spark.sql.adaptive.enabled, "
+                            "spark.sql.shuffle.partitions does not change it") for c in prediction.caveats)
+    with_executors = predict_runtime(cluster_profile, {"spark.sql.shuffle.partitions": "64", "spark.executor.instances": "4"})
+    assert with_executors.component == "simulator"
