@@ -25,7 +25,7 @@ _NAMED_SETTINGS = (
 )
 # words that ask for a value rather than an explanation ('what does ... do?' stays a documentation question)
 _ASKS_FOR_A_VALUE = re.compile(r"\b(?:should|shall|how\s+(?:many|much|big|large|high|low)|best|right|optimal|ideal"
-                               r"|recommend\w*|suggest\w*|good\s+value)\b")
+                               r"|recommend\w*|suggest\w*|good\s+value|worth)\b")
 SPARK_DEFAULTS = {"spark.sql.shuffle.partitions": "200", "spark.sql.autoBroadcastJoinThreshold": "10MB",
                   "spark.memory.fraction": "0.6", "spark.executor.memory": "1g"}
 MAX_CANDIDATES = 7

@@ -25,6 +25,8 @@ def handler_for(question: str) -> str:
     ("what did it cost?", "cost"),
     ("what if I double the executors?", "what_if"),
     ("how many shuffle partitions should I use?", "setting_value"),
+    ("is it worth enabling AQE?", "setting_value"),
+    ("is it worth fixing the skew?", "savings"),
     ("what if I use 400 shuffle partitions?", "predicted"),
     ("why is stage 4 slow?", "stage"),
     ("what's wrong?", "findings"),
