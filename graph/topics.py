@@ -9,6 +9,7 @@ gets the generic overview instead.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -19,6 +20,7 @@ from graph.redact import scrub
 from graph.report_text import effect_text, savings_line
 from graph.tools import Toolbox, stage_summary
 from tools.findings import Finding
+from tools.rules.executors import removal_cause
 
 TOP = 3  # stages or executors named per figure
 
@@ -79,10 +81,10 @@ def failure_facts(toolbox: Toolbox) -> str:
         reasons = ", ".join(f"{reason} x{n}" for reason, n in common)
         lines.append(f"Stage {stage.stage_id}.{stage.attempt_id} ({stage.status}): {stage.tasks_failed} failed"
                      + (f" ({reasons})" if reasons else "") + (f"; {scrub(stage.failure_reason[:160])}" if stage.failure_reason else ""))
-    lost = [e for e in profile.executors if e.removed_reason]
-    lines.append(f"{units.count(len(lost), 'executor')} of {len(profile.executors)} removed"
-                 + (": " + ", ".join(f"{e.executor_id} ({scrub(e.removed_reason[:80])})" for e in lost[:TOP]) if lost else "")
-                 + ".")
+    causes = Counter(removal_cause(e.removed_reason) for e in profile.executors if e.removed_reason)
+    lines.append(f"{units.count(sum(causes.values()), 'executor')} of {len(profile.executors)} removed"
+                 + ("; " + "; ".join(f"{n} x {scrub(cause)}" for cause, n in causes.most_common(TOP)) if causes else ".")
+                 )
     return "\n".join(lines)
 
 

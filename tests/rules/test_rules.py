@@ -577,3 +577,19 @@ def test_executor_spill_reports_only_spill_no_stage_finding_carries(profile_of):
     keys = [c.key for c in executor.recommendation.config_changes]
     assert "spark.memory.fraction" in keys and "spark.sql.shuffle.partitions" not in keys
 
+
+
+def test_executor_loss_groups_removal_reasons_by_cause(profile_of):
+    """application_1538416563558_0014 lost 8 containers the same way: the reasons differed only in container id,
+    so each was its own 'most often' reason, and the host name 'rezamemory-2' matched the memory check."""
+    from tools.rules.executors import removal_cause
+
+    [lost] = findings_of("executor_loss", profile_of(f"{SPARK_EVENTS}/application_1538416563558_0014"))
+    assert lost.title.startswith("8 executor(s) lost; most often (8 of 8): Container marked as failed: container_<id> "
+                                 "on host: <host>. Exit status: 56.")
+    assert [e.name for e in lost.evidence if e.name.startswith("removal reason")] == ["removal reason of 8 executor(s)"]
+    one = removal_cause("Container marked as failed: container_1538416563558_0014_01_000137 on host: rezamemory-2.gce.x.com. "
+                        "Exit status: 56.\nStack trace: ...")
+    assert one == "Container marked as failed: container_<id> on host: <host>. Exit status: 56."
+    assert "memory" not in one.lower() and "137" not in one
+    assert removal_cause("Executor 12 heartbeat timed out") == removal_cause("Executor 3 heartbeat timed out")

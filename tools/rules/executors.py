@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -18,6 +19,24 @@ BENIGN_REMOVAL = re.compile(
     r"killed by driver|idle|decommission|finished|shutdown|stopped|requested|explicit termination request",
     re.IGNORECASE,
 )
+
+
+# ids that differ from one lost executor to the next, blanked so that one cause reads as one reason
+_VARYING_IDS = (
+    (re.compile(r"container_[0-9a-z]+(?:_[0-9a-z]+)+", re.IGNORECASE), "container_<id>"),
+    (re.compile(r"(on host:?\s+)[\w-]+(?:\.[\w-]+)*", re.IGNORECASE), r"\1<host>"),
+    (re.compile(r"\b(executor\s+)\d+", re.IGNORECASE), r"\1<id>"),
+)
+
+
+def removal_cause(reason: str) -> str:
+    """The first line of an executor's removal reason without its container, host and executor ids: eight
+    containers that failed the same way on two hosts are one cause, and a host named 'rezamemory-2' no longer
+    reads as a memory problem."""
+    cause = reason.split("\n")[0]
+    for pattern, blank in _VARYING_IDS:
+        cause = pattern.sub(blank, cause)
+    return cause[:160]
 
 
 @dataclass(frozen=True)
@@ -58,19 +77,16 @@ def executor_loss(ctx: RuleContext) -> Iterator[Finding]:
     )
     if not lost:
         return
-    reasons: dict[str, int] = {}
-    for e in lost:
-        key = (e.removed_reason or "").split("\n")[0][:160]
-        reasons[key] = reasons.get(key, 0) + 1
-    top = max(reasons, key=lambda r: reasons[r])
-    memory = "memory" in top.lower() or "137" in top
+    reasons = Counter(removal_cause(e.removed_reason or "") for e in lost)
+    top, top_count = reasons.most_common(1)[0]
+    memory = "memory" in top.lower() or re.search(r"\b137\b", top) is not None
     overhead = ctx.overhead_change() if memory else None
     changes = ([overhead] if overhead else []) + ctx.shuffle_survival_changes()
     yield ctx.finding(
-        title=f"{len(lost)} executor(s) lost; most often: {top}",
+        title=f"{len(lost)} executor(s) lost; most often ({top_count} of {len(lost)}): {top}",
         evidence=[ev("executors lost", len(lost), "count", 1), ev("executors total", len(ctx.profile.executors), "count"),
                   ev("task attempts failed with ExecutorLostFailure", lost_failures, "count")]
-        + [ev("removal reason", reason, "", ) for reason in list(reasons)[:3]],
+        + [ev(f"removal reason of {n} executor(s)", reason, "") for reason, n in reasons.most_common(3)],
         recommendation=Recommendation(
             summary="Find the cause in the removal reason: memory limits need more overhead/memory; preemption "
             "or node loss needs the external shuffle service (or decommissioning) so shuffle files survive.",
