@@ -12,6 +12,7 @@ import re
 from graph import units
 from graph.tools import Toolbox, total_cores
 from graph.verify import CONFIG_KEY
+from tools.eventlog.model import AQE_DEFAULT_ON_SINCE, spark_release
 from tools.findings import Finding
 from tools.units import parse_size
 
@@ -29,16 +30,15 @@ _ASKS_FOR_A_VALUE = re.compile(r"\b(?:should|shall|how\s+(?:many|much|big|large|
 SPARK_DEFAULTS = {"spark.sql.shuffle.partitions": "200", "spark.sql.autoBroadcastJoinThreshold": "10MB",
                   "spark.memory.fraction": "0.6", "spark.executor.memory": "1g"}
 MAX_CANDIDATES = 7
-AQE_DEFAULT_ON_SINCE = (3, 2)
 
 
 def spark_default(key: str, spark_version: str | None) -> str | None:
     """Spark's default for the settings answered here, in the version that wrote the log (AQE's changed in 3.2)."""
     if key == "spark.sql.adaptive.enabled":
-        match = re.match(r"(\d+)\.(\d+)", spark_version or "")
-        if match is None:
+        release = spark_release(spark_version)
+        if release == (0, 0):
             return None
-        return "true" if (int(match.group(1)), int(match.group(2))) >= AQE_DEFAULT_ON_SINCE else "false"
+        return "true" if release >= AQE_DEFAULT_ON_SINCE else "false"
     return SPARK_DEFAULTS.get(key)
 
 

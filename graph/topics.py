@@ -19,6 +19,7 @@ from graph.compose import conf_flags, evidence_line
 from graph.redact import scrub
 from graph.report_text import effect_text, savings_line
 from graph.tools import Toolbox, stage_summary
+from tools.eventlog.master import heap_key
 from tools.findings import Finding
 from tools.rules.executors import removal_cause
 
@@ -63,7 +64,7 @@ def gc_facts(toolbox: Toolbox) -> str:
 
 def memory_facts(toolbox: Toolbox) -> str:
     peaks = [e.peak_jvm_heap_bytes for e in toolbox.executors() if e.peak_jvm_heap_bytes]
-    key = "spark.driver.memory" if toolbox.profile.master_url.startswith("local") else "spark.executor.memory"
+    key = heap_key(toolbox.profile.master_url)
     configured = toolbox.spark_config().get(key)
     heap = f"{key} is {configured}" if configured else f"{key} is not set (1g)"
     if not peaks:

@@ -19,7 +19,7 @@ from pydantic import BaseModel, field_validator
 from models.plan_joins import join_conversions
 from tools.eventlog.master import heap_key
 from tools.eventlog.master import task_jvm_role as master_jvm_role
-from tools.eventlog.model import AppProfile
+from tools.eventlog.model import AQE_DEFAULT_ON_SINCE, AppProfile, spark_release
 from tools.simulate import observed_resources, simulate
 from tools.units import parse_size
 
@@ -119,12 +119,9 @@ def parse_bool(value: str | None, default: bool) -> bool:
 
 
 def aqe_default(spark_version: str | None) -> bool:
-    """AQE is on by default since Spark 3.2."""
-    try:
-        major, minor = (int(x) for x in (spark_version or "3.2").split(".")[:2])
-    except ValueError:
-        return True
-    return (major, minor) >= (3, 2)
+    """AQE is on by default since Spark 3.2 (and taken as on when the version is unknown)."""
+    release = spark_release(spark_version)
+    return release == (0, 0) or release >= AQE_DEFAULT_ON_SINCE
 
 
 _TREE_OPERATOR = re.compile(r"^[\s:+\-|*]*(?:\(\d+\)\s*)?([A-Z][A-Za-z]+)")

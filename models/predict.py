@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -61,9 +60,7 @@ SQL_EVENTS_SINCE = (2, 0)  # from Spark 2.0 every SQL/DataFrame query is in the 
 def runs_no_sql(profile: AppProfile) -> bool:
     """True for a Spark 2.0+ log without a single SQL execution: RDD code, which spark.sql.* settings do not
     touch (an MLlib RDD job was predicted 2.2x faster with 9 shuffle partitions). Older logs may leave SQL out."""
-    match = re.match(r"(\d+)\.(\d+)", profile.spark_version or "")
-    version = (int(match.group(1)), int(match.group(2))) if match else (0, 0)
-    return version >= SQL_EVENTS_SINCE and not profile.sql_executions
+    return profile.release >= SQL_EVENTS_SINCE and not profile.sql_executions
 
 
 class Prediction(BaseModel):

@@ -8,7 +8,17 @@ versions) is `None`, which means "not measured", never zero.
 
 from __future__ import annotations
 
+import re
+
 from pydantic import BaseModel, Field
+
+AQE_DEFAULT_ON_SINCE = (3, 2)  # spark.sql.adaptive.enabled defaults to true from this release
+
+
+def spark_release(spark_version: str | None) -> tuple[int, int]:
+    """(major, minor) of a Spark version string ('3.3.0-amzn-0' -> (3, 3)); (0, 0) when unknown."""
+    match = re.match(r"(\d+)\.(\d+)", spark_version or "")
+    return (int(match.group(1)), int(match.group(2))) if match else (0, 0)
 
 
 class Quantiles(BaseModel):
@@ -201,6 +211,11 @@ class AppProfile(BaseModel):
     killed_tasks: int = 0
     warnings: list[str] = Field(default_factory=list)
     source: LogSource | None = None
+
+    @property
+    def release(self) -> tuple[int, int]:
+        """(major, minor) of the Spark that wrote the log; (0, 0) when unknown."""
+        return spark_release(self.spark_version)
 
     @property
     def master_url(self) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator
 
+from tools.eventlog.model import AQE_DEFAULT_ON_SINCE
 from tools.findings import ConfigChange, Evidence, Finding, Recommendation, Savings, Severity
 from tools.rules.measure import GIB, MiB, ev
 from tools.rules.registry import RuleContext, rule
@@ -21,7 +22,7 @@ DEPRECATED_KEYS = {
 
 def aqe_enabled(ctx: RuleContext) -> bool:
     """AQE as the application ran it (default on from Spark 3.2)."""
-    return ctx.bool_property("spark.sql.adaptive.enabled", ctx.spark_version >= (3, 2))
+    return ctx.bool_property("spark.sql.adaptive.enabled", ctx.spark_version >= AQE_DEFAULT_ON_SINCE)
 
 
 def shuffling_sql(ctx: RuleContext) -> list[int]:

@@ -9,7 +9,6 @@ nothing: absent data is "not evaluated", never a finding.
 from __future__ import annotations
 
 import importlib
-import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -156,8 +155,7 @@ class RuleContext:
     @cached_property
     def spark_version(self) -> tuple[int, int]:
         """(major, minor) of the Spark that wrote the log; (0, 0) when unknown."""
-        match = re.match(r"(\d+)\.(\d+)", self.profile.spark_version or "")
-        return (int(match.group(1)), int(match.group(2))) if match else (0, 0)
+        return self.profile.release
 
     def prop(self, key: str) -> str | None:
         return self.profile.spark_properties.get(key)
