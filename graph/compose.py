@@ -143,7 +143,7 @@ def template_headline(report: Report) -> str:
 def template_narrative(report: Report) -> str:
     parts = []
     for app in report.apps:
-        text = f"{app.description} It ran for {units.duration(app.duration_ms)} on {units.count(app.executors, 'executor')}"
+        text = f"{app.description} It ran for {units.duration(app.duration_ms)} on {units.executors(app.executors, app.peak_executors)}"
         text += f" ({units.count(app.total_cores, 'core')})" if app.total_cores else ""
         if app.core_utilization is not None:
             text += f", keeping {units.percent(app.core_utilization)} of the allocated core time busy"
@@ -247,8 +247,8 @@ def evidence_digest(report: Report) -> str:
         lines.append(f"all findings together could save {total_savings(report)}")
     for app in report.apps:
         lines.append(f"app {app.app_id} ({app.app_name}): {app.description}")
-        lines.append(f"  runtime {units.duration(app.duration_ms)} ({app.duration_ms} ms); executors {app.executors}; "
-                     f"cores {app.total_cores}; jobs {app.jobs}; stages {app.stages}; tasks {app.tasks}; "
+        lines.append(f"  runtime {units.duration(app.duration_ms)} ({app.duration_ms} ms); executors {app.executors}, at most {app.peak_executors} at once; "
+                     f"cores {app.total_cores} at the peak; jobs {app.jobs}; stages {app.stages}; tasks {app.tasks}; "
                      f"failed tasks {app.failed_tasks}; core utilization {units.percent(app.core_utilization)}")
         if app.cost:
             lines.append(f"  cost {units.money(app.cost.amount, app.cost.currency)} ({app.cost.method}); "

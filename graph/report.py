@@ -144,8 +144,9 @@ class AppFacts(BaseModel):
     spark_version: str | None = None
     master: str | None = None
     duration_ms: int | None = None
-    executors: int = 0
-    total_cores: int | None = None
+    executors: int = 0  # every executor the run had
+    peak_executors: int = 0  # most alive at once
+    total_cores: int | None = None  # task slots at the peak
     jobs: int = 0
     stages: int = 0
     tasks: int = 0

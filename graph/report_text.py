@@ -54,7 +54,7 @@ def header_description(app: AppSummary, narrative: str | None) -> str:
 
 
 def app_line(app: AppSummary) -> str:
-    parts = [f"runtime {units.duration(app.duration_ms)}", units.count(app.executors, "executor")]
+    parts = [f"runtime {units.duration(app.duration_ms)}", units.executors(app.executors, app.peak_executors)]
     if app.total_cores:
         parts.append(units.count(app.total_cores, "core"))
     parts.append(units.count(app.tasks, "task"))

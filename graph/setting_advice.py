@@ -10,9 +10,10 @@ from __future__ import annotations
 import re
 
 from graph import units
-from graph.tools import Toolbox, total_cores
+from graph.tools import Toolbox
 from graph.verify import CONFIG_KEY
 from tools.eventlog.model import AQE_DEFAULT_ON_SINCE, spark_release
+from tools.eventlog.slots import peak_cores
 from tools.findings import Finding
 from tools.units import parse_size
 
@@ -97,7 +98,7 @@ def value_line(key: str, toolbox: Toolbox) -> str:
 def _model_rows(key: str, current: str | None, recommended: list[str], asked: list[str], toolbox: Toolbox) -> list[str]:
     """One row per candidate value: the observed runtime for `current` (the run's value, else the default), the
     model's estimate and interval for the others."""
-    values = candidate_values(key, current, [*recommended, *asked], total_cores(toolbox.profile) or 2)
+    values = candidate_values(key, current, [*recommended, *asked], peak_cores(toolbox.profile) or 2)
     now = (current or "").lower()
     rows = []
     for value in values:

@@ -21,6 +21,7 @@ from graph.config import GraphConfig
 from graph.redact import scrub
 from graph.report import AppFacts, Citation, Cost, PredictedEffect, StageSummary, TableSummary, WhatIfPoint
 from tools.eventlog.model import AppProfile, ExecutorProfile, StageProfile
+from tools.eventlog.slots import peak_cores, peak_executors
 from tools.findings import Category, Finding
 
 
@@ -91,11 +92,6 @@ def stage_summary(stage: StageProfile) -> StageSummary:
     )
 
 
-def total_cores(profile: AppProfile) -> int | None:
-    cores = [e.cores for e in profile.executors if e.cores]
-    return sum(cores) if cores else None
-
-
 def core_utilization(profile: AppProfile) -> float | None:
     if profile.used_core_ms and profile.allocated_core_ms:
         return min(1.0, profile.used_core_ms / profile.allocated_core_ms)
@@ -107,7 +103,7 @@ def app_facts(profile: AppProfile) -> dict[str, Any]:
     return dict(
         app_id=profile.app_id, app_name=profile.app_name, spark_version=profile.spark_version,
         master=profile.master, duration_ms=profile.duration_ms, executors=len(profile.executors),
-        total_cores=total_cores(profile), jobs=len(profile.jobs), stages=len(profile.stages),
+        peak_executors=peak_executors(profile), total_cores=peak_cores(profile), jobs=len(profile.jobs), stages=len(profile.stages),
         tasks=profile.total_tasks, failed_tasks=profile.failed_tasks, core_utilization=core_utilization(profile),
     )
 

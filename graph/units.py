@@ -57,6 +57,12 @@ def count(n: int, noun: str) -> str:
     return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
 
 
+def executors(total: int, peak: int) -> str:
+    """'9 executors, at most 2 at once' when executors came and went, else '2 executors'."""
+    text = count(total, "executor")
+    return text + f", at most {peak:,} at once" if 0 < peak < total else text
+
+
 def percent(ratio: float | None) -> str:
     return "n/a" if ratio is None else human_share(ratio)
 

@@ -72,12 +72,15 @@ def render_profile(console: Console, p: AppProfile) -> None:
             f"[dim]log: {escape(p.source.path)} · {p.source.codec} · {len(p.source.parts)} part(s) · "
             f"{_bytes(p.source.bytes_read)} read, {_bytes(p.source.bytes_decoded)} decoded · {p.source.events} events[/dim]"
         )
-    cores = sum(e.cores or 0 for e in p.executors)
+    from tools.eventlog.slots import peak_alive
+
+    total, peak = len(p.executors), peak_alive(p.executors, weight=lambda e: 1)
+    executors = f"{total}, at most {peak} at once" if 0 < peak < total else str(total)
     used = p.used_core_ms or 0
     alloc = p.allocated_core_ms
     util = f" ({100 * used / alloc:.0f}% of allocated)" if alloc else ""
     console.print(
-        f"Executors {len(p.executors)} ({cores} cores) · jobs {len(p.jobs)} · stages {len(p.stages)} · "
+        f"Executors {executors} ({peak_alive(p.executors)} cores) · jobs {len(p.jobs)} · stages {len(p.stages)} · "
         f"tasks {p.total_tasks} ({p.failed_tasks} failed, {p.killed_tasks} killed) · SQL {len(p.sql_executions)}"
     )
     console.print(

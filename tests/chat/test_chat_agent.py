@@ -161,7 +161,7 @@ def test_a_local_mode_what_if_is_answered_in_cores(eventlog_fixtures) -> None:
     assert f"With 4 cores the simulator predicts {four.estimated_duration_ms / 1000:.1f} s" in executors
     assert "Simulated runtime by core count:" in executors and "2 cores: " in executors and "executors:" not in executors
     assert cores.startswith("With 8 cores the simulator predicts") and "local mode" not in cores
-    assert "with 1 executor / 2 cores" in summary
+    assert "with 1 executor (2 cores)" in summary
 
 
 def test_a_value_question_gets_the_runs_value_the_findings_value_and_the_model_by_value(eventlog_fixtures) -> None:

@@ -169,3 +169,18 @@ def test_oversized_executor_memory_is_priced_as_memory_freed_and_the_prose_trace
     assert f"{savings.memory_gb_ms / 3.6e6:.2f} GB-h executor memory" in text
     claims = check_faithfulness(report, profiles=[load_profile(yarn_log)])
     assert [c for c in claims if "GB-h" in c.text] and all(c.supported for c in claims if "GB-h" in c.text)
+
+
+def test_executors_that_came_and_went_are_counted_with_the_most_alive_at_once(eventlog_fixtures: Path, tmp_path: Path) -> None:
+    """The MLlib job lost 8 one-core containers one after another: 9 executors, never more than 2 (2 cores) at once.
+    Every format says so, and the narrative's figures trace to the evidence."""
+    log = str(eventlog_fixtures / "apache__spark" / "spark-events" / "application_1538416563558_0014")
+    report = Report.model_validate_json(analyze(log, "--format", "json"))
+    facts = report.apps[0]
+    assert (facts.executors, facts.peak_executors, facts.total_cores) == (9, 2, 2)
+    assert "on 9 executors, at most 2 at once (2 cores)" in " ".join(report.narrative.split())
+    html = tmp_path / "report.html"
+    analyze(log, "--format", "html", "--out", str(html))
+    for text in (analyze(log), analyze(log, "--format", "md"), html.read_text()):
+        flat = " ".join(text.split())
+        assert "9 executors, at most 2 at once | 2 cores |" in flat and "9 cores" not in flat

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from tools.eventlog.model import AppProfile, ExecutorProfile, SqlExecution, StageProfile
-from tools.eventlog.master import heap_key, local_master, task_jvm_role
+from tools.eventlog.master import heap_key, task_jvm_role
+from tools.eventlog.slots import peak_alive, peak_cores
 from tools.findings import Category, ConfigChange, Evidence, Finding, Recommendation, Savings, Severity
 from tools.rules.thresholds import RuleThresholds
 
@@ -105,24 +106,14 @@ class RuleContext:
     @cached_property
     def total_cores(self) -> int | None:
         """Task slots the application had at its peak (executors' cores, or local[N]); None if unknown."""
-        executors = [e for e in self.profile.executors if e.cores]
-        if executors:
-            return peak_concurrent_cores(executors)
-        local = local_master(self.master)
-        if local is not None and local.total_cores is not None:
-            return local.total_cores
-        per_executor = self.int_property("spark.executor.cores")
-        instances = self.int_property("spark.executor.instances")
-        if per_executor and instances:
-            return per_executor * instances
-        return None
+        return peak_cores(self.profile)
 
     def cores_during(self, start_ms: int | None, end_ms: int | None) -> int | None:
         """Most cores alive at once while a stage ran (falls back to the application's peak)."""
         executors = [e for e in self.profile.executors if e.cores]
         if not executors or start_ms is None or end_ms is None:
             return self.total_cores
-        return peak_concurrent_cores(executors, start_ms, end_ms)
+        return peak_alive(executors, start_ms, end_ms)
 
     @cached_property
     def completed_stages(self) -> list[StageProfile]:
@@ -233,8 +224,7 @@ class RuleContext:
     @cached_property
     def peak_executors(self) -> int:
         """Most executors (driver excluded) alive at once."""
-        workers = [e.model_copy(update={"cores": 1}) for e in self.profile.executors if e.executor_id != "driver"]
-        return peak_concurrent_cores(workers) if workers else 0
+        return peak_alive((e for e in self.profile.executors if e.executor_id != "driver"), weight=lambda e: 1)
 
     @cached_property
     def executor_heap_peaks(self) -> list[float]:
@@ -281,28 +271,6 @@ class RuleContext:
             estimated_savings=savings,
             doc_query=doc_query,
         )
-
-
-def peak_concurrent_cores(
-    executors: list[ExecutorProfile], start_ms: int | None = None, end_ms: int | None = None
-) -> int:
-    """Most cores alive at once, optionally within [start_ms, end_ms] (executors come and go under dynamic
-    allocation or failures)."""
-    if any(e.added_time_ms is None for e in executors):
-        return sum(e.cores or 0 for e in executors)
-    events: list[tuple[int, int]] = []
-    for e in executors:
-        added, removed = e.added_time_ms or 0, e.removed_time_ms
-        if (end_ms is not None and added > end_ms) or (start_ms is not None and removed is not None and removed < start_ms):
-            continue  # not alive during the window
-        events.append((max(added, start_ms or added), e.cores or 0))
-        if removed is not None:
-            events.append((removed, -(e.cores or 0)))
-    peak = running = 0
-    for _, delta in sorted(events, key=lambda x: (x[0], x[1])):  # removals first at equal times
-        running += delta
-        peak = max(peak, running)
-    return peak
 
 
 def savings_rank(finding: Finding) -> tuple[float, float, int]:
