@@ -211,7 +211,7 @@ def app_cost(profile: AppProfile, pricing: Pricing, include_driver: bool = True)
     local_cores = local.total_cores if local is not None else None
     if not executors and local_cores is not None:
         # local mode: the driver JVM runs the tasks; charge it as one executor with the local[N] cores
-        executors = [ExecutorProfile(executor_id="driver", cores=local_cores, added_time_ms=int(start), removed_time_ms=int(end), task_time_ms=profile.used_core_ms or 0.0)]
+        executors = [ExecutorProfile(executor_id="driver", cores=local_cores, added_time_ms=int(start), removed_time_ms=int(end), task_time_ms=(profile.used_core_ms or 0.0) / profile.task_cpus)]
         assumptions.append(f"local mode ({profile.master}): the driver ran the tasks and is charged as one executor with {local_cores} cores")
     if any(e.executor_id == "driver" for e in executors):
         include_driver = False  # local mode: the driver is listed as the executor that ran the tasks
@@ -223,7 +223,8 @@ def app_cost(profile: AppProfile, pricing: Pricing, include_driver: bool = True)
             assumptions.append(f"executor {executor.executor_id}: core count unknown, 1 assumed")
         lifetime = _executor_lifetime_ms(executor, start, end)
         allocated_core_h = cores * lifetime / MS_PER_HOUR
-        used_core_h = min(executor.task_time_ms / MS_PER_HOUR, allocated_core_h) if allocated_core_h else executor.task_time_ms / MS_PER_HOUR
+        held_core_h = executor.task_time_ms * profile.task_cpus / MS_PER_HOUR  # cores its tasks held, launch to finish
+        used_core_h = min(held_core_h, allocated_core_h) if allocated_core_h else held_core_h
         gb_h = memory_gb * lifetime / MS_PER_HOUR
         cost = allocated_core_h * core_price + gb_h * gb_price
         idle_fraction = 1 - used_core_h / allocated_core_h if allocated_core_h else 0.0

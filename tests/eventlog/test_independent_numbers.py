@@ -12,6 +12,7 @@ import pytest
 import zstandard
 
 from tests.eventlog.logs import FAILING_APP, FIXTURES, ROLLING_APP, SQL_APP, YARN_APP
+from tools.cost import app_cost, load_pricing
 from tools.eventlog import load_profile
 
 AQE_SPILL_APP = FIXTURES / "NVIDIA__spark-rapids-tools" / "aqeshuffle_eventlog.zstd"
@@ -141,10 +142,13 @@ def test_time_accounting_is_consistent():
     assert profile.driver_time_ms + profile.executor_time_ms == profile.duration_ms
     assert 0 < profile.critical_path_ms <= profile.duration_ms
     assert profile.allocated_core_ms > profile.used_core_ms > 0
+    # used core time: what every task attempt held, launch to finish (failed ones too), as the cost model counts it
     events = read_events(YARN_APP)
-    run_ms = sum(e["Task Metrics"]["Executor Run Time"] for e in events
-                 if e["Event"] == "SparkListenerTaskEnd" and e.get("Task Metrics"))
-    assert profile.used_core_ms == run_ms
+    held_ms = sum(e["Task Info"]["Finish Time"] - e["Task Info"]["Launch Time"] for e in events
+                  if e["Event"] == "SparkListenerTaskEnd" and e["Task Info"]["Finish Time"])
+    assert any(e["Event"] == "SparkListenerTaskEnd" and e["Task Info"]["Failed"] for e in events)
+    assert profile.used_core_ms == held_ms
+    assert app_cost(profile, load_pricing()).used_core_hours * 3_600_000 == pytest.approx(held_ms)
 
 
 def test_streaming_progress_summarizes_query_progress_events():

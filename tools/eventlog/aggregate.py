@@ -205,7 +205,6 @@ class Aggregator:
         self.streams: dict[str, StreamState] = {}
         self.first_timestamp_ms: int | None = None
         self.last_timestamp_ms: int | None = None
-        self.used_run_ms = 0.0
         self._batch: list[bytes] = []
         self._name_decoder = _NAME_DECODER
         self._handlers = {name: (_DECODERS[name], getattr(self, method)) for name, (_, method) in HANDLED_EVENTS.items()}
@@ -516,7 +515,6 @@ class Aggregator:
                 value = getattr(totals, name)
                 if value is not None:
                     self._peak(executor, name, value)
-        self.used_run_ms = sum(stage.tasks.used_run_ms for stage in self.stages.values())
         self.bad_lines += results.bad_lines
         self.bad_line_kinds.update(results.bad_line_kinds)
         for warning in results.warnings:

@@ -23,6 +23,7 @@ from tools.eventlog.model import (
     SqlExecution,
     StageProfile,
     StreamingProgress,
+    task_cpus,
 )
 from tools.eventlog.redact import redact_properties, redact_text
 
@@ -46,7 +47,6 @@ def build_profile(agg: Aggregator, *, app_key: str, source: LogSource, truncated
     stages = _stages(agg)
     jobs = _jobs(agg, end_ms)
     executors = _executors(agg, spark_props.get("spark.master"))
-    task_cpus = _float(spark_props.get("spark.task.cpus")) or 1.0
     executor_time = _union_ms([(j.submission_time_ms, j.completion_time_ms or end_ms) for j in jobs])
     duration = end_ms - start_ms if start_ms is not None and end_ms is not None else None
     return AppProfile(
@@ -72,7 +72,7 @@ def build_profile(agg: Aggregator, *, app_key: str, source: LogSource, truncated
         executor_time_ms=executor_time if jobs else (0 if duration is not None else None),
         critical_path_ms=_critical_path_ms(stages),
         allocated_core_ms=_allocated_core_ms(executors, end_ms),
-        used_core_ms=agg.used_run_ms * task_cpus,
+        used_core_ms=task_cpus(spark_props) * sum(e.task_time_ms for e in executors),
         total_tasks=sum(s.tasks_succeeded + s.tasks_failed + s.tasks_killed for s in stages),
         failed_tasks=sum(s.tasks_failed for s in stages),
         killed_tasks=sum(s.tasks_killed for s in stages),
@@ -316,10 +316,3 @@ def _stream(state: StreamState) -> StreamingProgress:
         sinks=[redact_text(s) for s in state.sinks],
         num_input_rows_total=state.input_rows_total,
     )
-
-
-def _float(value: str | None) -> float | None:
-    try:
-        return float(value) if value is not None else None
-    except ValueError:
-        return None

@@ -21,6 +21,14 @@ def spark_release(spark_version: str | None) -> tuple[int, int]:
     return (int(match.group(1)), int(match.group(2))) if match else (0, 0)
 
 
+def task_cpus(spark_properties: dict[str, str]) -> float:
+    """Cores each task holds (spark.task.cpus, default 1)."""
+    try:
+        return float(spark_properties.get("spark.task.cpus") or 1) or 1.0
+    except ValueError:
+        return 1.0
+
+
 class Quantiles(BaseModel):
     """Distribution of one task metric over the tasks of a stage."""
 
@@ -205,7 +213,7 @@ class AppProfile(BaseModel):
     executor_time_ms: int | None = None  # wall time with at least one job running
     critical_path_ms: int | None = None  # longest stage chain through the DAG
     allocated_core_ms: float | None = None  # sum over executors of cores x lifetime
-    used_core_ms: float | None = None  # sum of task run time
+    used_core_ms: float | None = None  # core time held by tasks: every attempt, launch to finish, x spark.task.cpus
     total_tasks: int = 0
     failed_tasks: int = 0
     killed_tasks: int = 0
@@ -216,6 +224,11 @@ class AppProfile(BaseModel):
     def release(self) -> tuple[int, int]:
         """(major, minor) of the Spark that wrote the log; (0, 0) when unknown."""
         return spark_release(self.spark_version)
+
+    @property
+    def task_cpus(self) -> float:
+        """Cores each task holds (spark.task.cpus, default 1)."""
+        return task_cpus(self.spark_properties)
 
     @property
     def master_url(self) -> str:

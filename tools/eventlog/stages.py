@@ -206,7 +206,6 @@ class StageTasks:
         self.speculative = 0
         self.failure_reasons: Counter[str] = Counter()
         self.late_task_time_by_executor: Counter[str] = Counter()
-        self.used_run_ms = 0.0
         self.distributions = TaskMetricDistributions()
         self.duration_sample: list[float] = []
         self.task_time_by_executor: dict[str, float] = {}
@@ -239,8 +238,6 @@ class StageTasks:
             idx = np.linspace(0, durations.size - 1, min(durations.size, DURATION_SAMPLE_SIZE)).round().astype(int)
             idx = idx[np.r_[True, idx[1:] != idx[:-1]]]  # ascending already: drop repeats without np.unique's hashing
             self.duration_sample = durations[idx].tolist()
-        run = metrics[:, COL["executor_run_time_ms"]]
-        self.used_run_ms += float(np.nansum(run))
         by_exec = np.bincount(codes, weights=np.nan_to_num(metrics[:, COL["duration_ms"]]), minlength=len(executor_names))
         for code in np.flatnonzero(np.bincount(codes)):
             self.task_time_by_executor[executor_names[code]] = float(by_exec[code])

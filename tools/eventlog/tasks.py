@@ -230,7 +230,6 @@ class TaskAggregator:
                 self._one(task)
             return
         durations = np.nan_to_num(group.block[:, COL["duration_ms"]]).tolist()
-        runs = group.block[:, COL["executor_run_time_ms"]].tolist()
         gcs = group.block[:, COL["jvm_gc_time_ms"]].tolist()
         stage = self._stage(group.key)
         for i, position in enumerate(group.executor_index.tolist()):
@@ -241,7 +240,6 @@ class TaskAggregator:
             executor.task_count += 1
             executor.task_time_ms += durations[i]
             stage.task_time_by_executor[executor_id] = stage.task_time_by_executor.get(executor_id, 0.0) + durations[i]
-            stage.used_run_ms += _measured(runs[i])
             executor.gc_time_ms += _measured(gcs[i])
             stage.succeeded += 1
         message = (f"tasks of stage {group.key[0]}.{group.key[1]} finished after the stage "
@@ -275,7 +273,6 @@ class TaskAggregator:
         else:
             stage.late_task_time_by_executor[info.executor_id] += duration
         if task.metrics is not None:
-            stage.used_run_ms += _measured(task.metrics.run_ms)
             executor.gc_time_ms += _measured(task.metrics.gc_ms)
         if kind == "Success" and not info.failed:
             stage.succeeded += 1
