@@ -146,7 +146,7 @@ def template_narrative(report: Report) -> str:
         text = f"{app.description} It ran for {units.duration(app.duration_ms)} on {units.executors(app.executors, app.peak_executors)}"
         text += f" ({units.count(app.total_cores, 'core')})" if app.total_cores else ""
         if app.core_utilization is not None:
-            text += f", keeping {units.percent(app.core_utilization)} of the allocated core time busy"
+            text += f", keeping {units.busy(app.core_utilization, app.lost_core_share)}"
         text += "."
         if app.cost:
             text += f" It cost about {units.money(app.cost.amount, app.cost.currency)}."
@@ -249,7 +249,8 @@ def evidence_digest(report: Report) -> str:
         lines.append(f"app {app.app_id} ({app.app_name}): {app.description}")
         lines.append(f"  runtime {units.duration(app.duration_ms)} ({app.duration_ms} ms); executors {app.executors}, at most {app.peak_executors} at once; "
                      f"cores {app.total_cores} at the peak; jobs {app.jobs}; stages {app.stages}; tasks {app.tasks}; "
-                     f"failed tasks {app.failed_tasks}; core utilization {units.percent(app.core_utilization)}")
+                     f"failed tasks {app.failed_tasks}; core utilization {units.percent(app.core_utilization)}; "
+                     f"share of used core time in failed or killed task attempts {units.percent(app.lost_core_share)}")
         if app.cost:
             lines.append(f"  cost {units.money(app.cost.amount, app.cost.currency)} ({app.cost.method}); "
                          f"core hours {app.cost.core_hours}; idle {units.money(app.cost.idle_amount, app.cost.currency)}")

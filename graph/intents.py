@@ -62,7 +62,7 @@ def overview(text: str, toolbox: Toolbox) -> str:
              + f", {units.count(o.jobs, 'job')}, {units.count(o.stages, 'stage')}, {units.count(o.tasks, 'task')}"
              + (f", {o.failed_tasks} failed" if o.failed_tasks else "") + "."]
     if o.core_utilization is not None:
-        lines.append(f"Tasks kept {units.percent(o.core_utilization)} of the allocated core time busy.")
+        lines.append(f"Tasks kept {units.busy(o.core_utilization, o.lost_core_share)}.")
     if o.longest_stages:
         lines.append("Longest stages: " + ", ".join(
             f"{s.stage_id} ({units.duration(s.duration_ms)})" for s in o.longest_stages[:3]) + ".")

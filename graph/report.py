@@ -152,6 +152,7 @@ class AppFacts(BaseModel):
     tasks: int = 0
     failed_tasks: int = 0
     core_utilization: float | None = None  # used / allocated core time, 0..1
+    lost_core_share: float | None = None  # the part of used core time in failed or killed task attempts, 0..1
 
 
 class AppSummary(AppFacts):

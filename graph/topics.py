@@ -100,7 +100,7 @@ def time_facts(toolbox: Toolbox) -> str:
         parts.append(f"its longest chain of dependent stages (critical path) takes {units.duration(profile.critical_path_ms)}")
     text = "; ".join(parts) + "."
     if o.core_utilization is not None:
-        text += f" Tasks kept {units.percent(o.core_utilization)} of the allocated core time busy."
+        text += f" Tasks kept {units.busy(o.core_utilization, o.lost_core_share)}."
     return text
 
 

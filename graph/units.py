@@ -63,6 +63,14 @@ def executors(total: int, peak: int) -> str:
     return text + f", at most {peak:,} at once" if 0 < peak < total else text
 
 
+def busy(utilization: float, lost_share: float | None) -> str:
+    """'98% of the allocated core time busy (50% of that in task attempts that failed or were killed)'."""
+    text = f"{percent(utilization)} of the allocated core time busy"
+    if lost_share is not None and lost_share >= 0.01:
+        text += f" ({percent(lost_share)} of that in task attempts that failed or were killed)"
+    return text
+
+
 def percent(ratio: float | None) -> str:
     return "n/a" if ratio is None else human_share(ratio)
 
