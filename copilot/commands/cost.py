@@ -44,13 +44,13 @@ def render_cost(console: Console, report: CostReport) -> None:
     from rich.markup import escape
 
     from copilot.commands.findings_view import render_findings
-    from graph.units import count, figure, money, percent
+    from graph.units import executors, figure, money, percent
 
     c = report.cost
     console.print(f"{c.app_id}  prices: {c.pricing}", markup=False, style="bold")
     console.print(
         f"total {money(c.total_cost, c.currency)} = executors {money(c.executor_cost, c.currency)} + driver "
-        f"{money(c.driver_cost, c.currency)} · {count(c.executor_count, 'executor')} · "
+        f"{money(c.driver_cost, c.currency)} · {executors(c.executor_count, c.peak_executors)} · "
         f"{figure(c.allocated_core_hours)} core-h allocated, {figure(c.used_core_hours)} used"
         + (f" ({percent(c.utilization)})" if c.utilization is not None else ""),
         markup=False,

@@ -55,6 +55,19 @@ def test_executor_cost_is_cores_times_lifetime_at_the_core_price(eventlog_fixtur
     assert cost.total_cost == pytest.approx(expected + profile.duration_ms / HOUR_MS)
 
 
+def test_executors_that_replaced_each_other_are_counted_with_the_most_alive_at_once(eventlog_fixtures, unit_prices):
+    """The MLlib job lost 8 one-core containers one after another; each is charged for its own lifetime, and the
+    summary says how many ran at once, as the report does."""
+    from copilot.cli import app
+
+    log = eventlog_fixtures / "apache__spark" / "spark-events" / "application_1538416563558_0014"
+    cost = app_cost(load_profile(log), unit_prices)
+    assert (cost.executor_count, cost.peak_executors) == (9, 2)
+    result = CliRunner().invoke(app, ["cost", str(log)], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert " · 9 executors, at most 2 at once · " in result.output
+
+
 def test_idle_cost_is_allocated_minus_used_core_time(eventlog_fixtures, unit_prices):
     profile = load_profile(eventlog_fixtures / YARN_LOG)
     cost = app_cost(profile, unit_prices)
