@@ -12,7 +12,15 @@ from html import escape
 from graph import report_svg as svg
 from graph import units
 from graph.report import Report
-from graph.report_text import app_line, citation_text, effect_text, evidence_cells, header_description, savings_text
+from graph.report_text import (
+    app_line,
+    citation_text,
+    effect_text,
+    evidence_cells,
+    header_description,
+    savings_text,
+    stage_list,
+)
 
 SCOPE = "spark-copilot-report"
 
@@ -59,7 +67,7 @@ def _body(report: Report) -> str:
         out.append("<p>No findings: nothing worth changing was detected.</p>")
     for item in report.findings:
         f = item.finding
-        stages = f" · stages {', '.join(map(str, f.stage_ids[:8]))}" if f.stage_ids else ""
+        stages = f" · {stage_list(f)}" if stage_list(f) else ""
         out.append(f'<div class="finding {e(f.severity.value)}"><h3>{item.rank}. [{e(f.severity.value)}] {e(f.title)}'
                    f'<small class=muted>{e(stages)}</small></h3>')
         if item.explanation:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 from graph import units
 from graph.report import AppSummary, Citation, PredictedEffect, ReportFinding
-from tools.findings import Savings
+from tools.findings import Finding, Savings
+
+STAGES_SHOWN = 8
 
 
 def savings_text(item: ReportFinding) -> str:
@@ -51,6 +55,15 @@ def citation_text(c: Citation) -> str:
 def header_description(app: AppSummary, narrative: str | None) -> str:
     """The app's one-line description for its header, '' when the narrative opens with it (the template's does)."""
     return "" if app.description and (narrative or "").startswith(app.description) else app.description
+
+
+def stage_list(finding: Finding) -> str:
+    """'stages 1, 5' for a finding's heading; '' when it has none or its title already names its one stage."""
+    ids = finding.stage_ids
+    if not ids or (len(ids) == 1 and re.match(rf"Stage {ids[0]}\b", finding.title)):
+        return ""
+    text = ("stage " if len(ids) == 1 else "stages ") + ", ".join(map(str, ids[:STAGES_SHOWN]))
+    return text + (f" (+{len(ids) - STAGES_SHOWN} more)" if len(ids) > STAGES_SHOWN else "")
 
 
 def app_line(app: AppSummary) -> str:

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from graph import units
 from graph.report import Report
-from graph.report_text import app_line, citation_text, effect_text, evidence_cells, header_description, savings_text
+from graph.report_text import (
+    app_line,
+    citation_text,
+    effect_text,
+    evidence_cells,
+    header_description,
+    savings_text,
+    stage_list,
+)
 
 
 def render_markdown(report: Report) -> str:
@@ -24,7 +32,7 @@ def render_markdown(report: Report) -> str:
         out += ["No findings: nothing worth changing was detected.", ""]
     for item in report.findings:
         f = item.finding
-        stages = f" (stages {', '.join(map(str, f.stage_ids[:8]))})" if f.stage_ids else ""
+        stages = f" ({stage_list(f)})" if stage_list(f) else ""
         out += [f"### {item.rank}. [{f.severity.value}] {f.title}{stages}", ""]
         if item.explanation:
             out += [item.explanation, ""]

@@ -12,7 +12,15 @@ from rich.text import Text
 
 from graph import units
 from graph.report import Report, ReportFinding
-from graph.report_text import app_line, citation_text, effect_text, evidence_cells, header_description, savings_text
+from graph.report_text import (
+    app_line,
+    citation_text,
+    effect_text,
+    evidence_cells,
+    header_description,
+    savings_text,
+    stage_list,
+)
 
 SEVERITY_STYLE = {"critical": "bold red", "severe": "red", "moderate": "yellow", "low": "cyan", "info": "dim"}
 PATH_LABEL = {"llm": "written by the LLM, verified", "llm-retry": "written by the LLM (second try), verified",
@@ -78,7 +86,7 @@ def _finding_panel(item: ReportFinding) -> Panel:
         parts.append(Panel(Text(paste, style="green"), title="paste", title_align="left", box=box.SIMPLE))
     for c in item.citations:
         parts.append(Text(f"docs: {citation_text(c)}", style="blue"))
-    stages = f" stages {', '.join(map(str, f.stage_ids[:8]))}" if f.stage_ids else ""
+    stages = f" {stage_list(f)}" if stage_list(f) else ""
     title = Text.assemble((f"#{item.rank} ", "bold"), (f"[{f.severity.value}] ", style), (f.title, "bold"), (stages, "dim"))
     return Panel(Group(*parts), title=title, title_align="left", border_style=style or "white")
 

@@ -188,3 +188,11 @@ def test_executors_that_came_and_went_are_counted_with_the_most_alive_at_once(ev
     for text in (analyze(log), analyze(log, "--format", "md"), html.read_text()):
         flat = " ".join(text.split())
         assert "9 executors, at most 2 at once | 2 cores |" in flat and "9 cores" not in flat
+
+
+def test_a_finding_heading_lists_its_stages_unless_the_title_names_them(yarn_log: str) -> None:
+    headings = [line for line in analyze(yarn_log, "--format", "md").splitlines() if line.startswith("### ")]
+    skew = next(h for h in headings if "Stage 3: longest task" in h)
+    gc = next(h for h in headings if "GC took" in h)
+    assert not skew.endswith("(stage 3)"), "the title already names stage 3"
+    assert gc.endswith("(stages 1, 5)")
