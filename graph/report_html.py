@@ -12,15 +12,7 @@ from html import escape
 from graph import report_svg as svg
 from graph import units
 from graph.report import Report
-from graph.report_text import (
-    app_line,
-    citation_text,
-    effect_text,
-    evidence_cells,
-    header_description,
-    savings_text,
-    stage_list,
-)
+from graph.report_text import app_line, citation_text, effect_text, evidence_cells, header_description, savings_text, stage_list
 
 SCOPE = "spark-copilot-report"
 

@@ -4,15 +4,7 @@ from __future__ import annotations
 
 from graph import units
 from graph.report import Report
-from graph.report_text import (
-    app_line,
-    citation_text,
-    effect_text,
-    evidence_cells,
-    header_description,
-    savings_text,
-    stage_list,
-)
+from graph.report_text import app_line, citation_text, effect_text, evidence_cells, header_description, savings_text, stage_list
 
 
 def render_markdown(report: Report) -> str:
