@@ -593,3 +593,21 @@ def test_executor_loss_groups_removal_reasons_by_cause(profile_of):
     assert one == "Container marked as failed: container_<id> on host: <host>. Exit status: 56."
     assert "memory" not in one.lower() and "137" not in one
     assert removal_cause("Executor 12 heartbeat timed out") == removal_cause("Executor 3 heartbeat timed out")
+
+
+def test_task_failure_savings_are_the_core_time_the_failed_attempts_held(profile_of, eventlog_fixtures):
+    """The MLlib job's 8 attempts died with their containers after running most of the containers' lives; the
+    finding prices the time they held (summed here from the raw TaskEnd events), not a median task each."""
+    import json
+
+    log = eventlog_fixtures / SPARK_EVENTS / "application_1538416563558_0014"
+    held = 0
+    for line in log.read_text().splitlines():
+        event = json.loads(line)
+        if event["Event"] == "SparkListenerTaskEnd" and event["Task Info"]["Failed"] \
+                and event["Task End Reason"]["Reason"] not in ("TaskKilled", "TaskCommitDenied", "Resubmitted"):
+            held += event["Task Info"]["Finish Time"] - event["Task Info"]["Launch Time"]
+    [failures] = findings_of("task_failures", profile_of(f"{SPARK_EVENTS}/application_1538416563558_0014"))
+    assert held > 0 and failures.estimated_savings.core_ms == held
+    assert next(e.value for e in failures.evidence if e.name == "core time held by the failed attempts") == held
+    assert "measured" in failures.estimated_savings.method

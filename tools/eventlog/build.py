@@ -118,6 +118,7 @@ def _stage_profile(agg: Aggregator, stage: StageState) -> StageProfile:
         tasks_killed=tasks.killed,
         tasks_speculative=tasks.speculative,
         task_failure_reasons=dict(tasks.failure_reasons),
+        task_failure_time_ms=dict(tasks.failure_time_ms),
         metrics=tasks.distributions,
         duration_sample_ms=tasks.duration_sample,
         task_time_by_executor_ms=tasks.task_time_by_executor,

@@ -90,6 +90,7 @@ class StageProfile(BaseModel):
     tasks_killed: int = 0
     tasks_speculative: int = 0
     task_failure_reasons: dict[str, int] = Field(default_factory=dict)  # reason class -> count
+    task_failure_time_ms: dict[str, float] = Field(default_factory=dict)  # reason class -> attempt time, launch to end
     metrics: TaskMetricDistributions = Field(default_factory=TaskMetricDistributions)
     duration_sample_ms: list[float] = Field(default_factory=list)  # <= 512 evenly spaced order statistics
     task_time_by_executor_ms: dict[str, float] = Field(default_factory=dict)

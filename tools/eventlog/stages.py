@@ -205,6 +205,7 @@ class StageTasks:
         self.killed = 0
         self.speculative = 0
         self.failure_reasons: Counter[str] = Counter()
+        self.failure_time_ms: Counter[str] = Counter()
         self.late_task_time_by_executor: Counter[str] = Counter()
         self.distributions = TaskMetricDistributions()
         self.duration_sample: list[float] = []

@@ -286,11 +286,14 @@ class TaskAggregator:
             executor.lost_task_time_ms += duration
             stage.killed += 1
             stage.failure_reasons["TaskKilled"] += 1
+            stage.failure_time_ms["TaskKilled"] += duration
         else:
             executor.lost_task_time_ms += duration
             stage.failed += 1
             executor.failed_task_count += 1
-            stage.failure_reasons[failure_class(reason)] += 1
+            failure = failure_class(reason)
+            stage.failure_reasons[failure] += 1
+            stage.failure_time_ms[failure] += duration
 
 
 def _measured(value: float) -> float:

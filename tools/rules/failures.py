@@ -14,12 +14,21 @@ NOT_FAILURES = ("TaskKilled", "Success", "Resubmitted", "TaskCommitDenied")
 
 def failure_counts(ctx: RuleContext) -> Counter[str]:
     """Failed task attempts by reason class over all stage attempts (kills and commit denials excluded)."""
-    counts: Counter[str] = Counter()
+    return _by_reason(ctx, "task_failure_reasons")
+
+
+def failure_time_ms(ctx: RuleContext) -> float:
+    """Core time the failed attempts held, launch to failure (same reasons as `failure_counts`)."""
+    return sum(_by_reason(ctx, "task_failure_time_ms").values())
+
+
+def _by_reason(ctx: RuleContext, field: str) -> Counter[str]:
+    totals: Counter[str] = Counter()
     for stage in ctx.profile.stages:
-        for reason, count in stage.task_failure_reasons.items():
+        for reason, value in getattr(stage, field).items():
             if not reason.startswith(NOT_FAILURES):
-                counts[reason] += count
-    return counts
+                totals[reason] += value
+    return totals
 
 
 def _advice(ctx: RuleContext, reasons: Counter[str]) -> str:
@@ -57,6 +66,7 @@ def task_failures(ctx: RuleContext) -> Iterator[Finding]:
     stages = sorted({s.stage_id for s in ctx.profile.stages if s.tasks_failed})
     medians = [s.metrics.duration_ms.median for s in ctx.profile.stages if s.tasks_failed and s.metrics.duration_ms]
     per_task = sum(medians) / len(medians) if medians else 0.0
+    held = failure_time_ms(ctx)
     evidence = [
         ev("failed task attempts", failed, "count", t.task_failure_min_count),
         # the rate grades severity only: its threshold shows when the rate crossed it
@@ -64,6 +74,8 @@ def task_failures(ctx: RuleContext) -> Iterator[Finding]:
            t.task_failure_rate.moderate if rate >= t.task_failure_rate.moderate else None),
     ]
     evidence += [ev(f"failures: {reason}", count, "count") for reason, count in reasons.most_common(5)]
+    if held:
+        evidence.append(ev("core time held by the failed attempts", held * ctx.profile.task_cpus, "ms"))
     yield ctx.finding(
         title=f"{failed} task attempts failed ({rate:.1%}); top reason {reasons.most_common(1)[0][0]}",
         evidence=evidence,
@@ -73,9 +85,11 @@ def task_failures(ctx: RuleContext) -> Iterator[Finding]:
             code_change=_advice(ctx, reasons),
         ),
         savings=Savings(
-            core_ms=failed * per_task,
+            core_ms=held * ctx.profile.task_cpus if held else failed * per_task,
             wall_ms=per_task,
-            method="Each failed attempt cost about a median task of its stage; the stage waited about one more task.",
+            method=("The failed attempts held this core time, launch to failure (measured)" if held else
+                    "Each failed attempt cost about a median task of its stage")
+            + "; the stage waited about one more median task for the retry.",
         ),
         doc_query="task failures retries spark.task.maxFailures " + " ".join(r.split(":")[0] for r in reasons),
         severity=t.task_failure_rate.severity(rate),
