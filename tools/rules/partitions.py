@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from tools.eventlog.model import AQE_DEFAULT_ON_SINCE, Quantiles, StageProfile
+from tools.eventlog.model import Quantiles, StageProfile
 from tools.findings import ConfigChange, Finding, Recommendation, Savings, Severity
 from tools.rules.config import aqe_enabled
 from tools.rules.measure import MiB, ev, spark_size
@@ -19,7 +19,7 @@ def count_set_in_code(ctx: RuleContext, stage: StageProfile) -> bool:
     if stage.stage_id not in ctx.stage_to_sql or not stage.metrics.shuffle_read_bytes or not stage.num_tasks:
         return False
     configured = ctx.int_property("spark.sql.shuffle.partitions") or 200
-    if ctx.bool_property("spark.sql.adaptive.enabled", ctx.spark_version >= AQE_DEFAULT_ON_SINCE):
+    if aqe_enabled(ctx):
         return stage.num_tasks > configured  # AQE only merges partitions (skew splits aside)
     return stage.num_tasks != configured
 
@@ -219,7 +219,7 @@ def too_many_small_tasks(ctx: RuleContext) -> Iterator[Finding]:
         coalescible = (reads_shuffle(stage) and stage.stage_id in ctx.stage_to_sql and ctx.spark_version >= (3, 0)
                        and not count_set_in_code(ctx, stage))
         if coalescible:
-            if not ctx.bool_property("spark.sql.adaptive.enabled", ctx.spark_version >= AQE_DEFAULT_ON_SINCE):
+            if not aqe_enabled(ctx):
                 changes.append(ctx.change("spark.sql.adaptive.enabled", "true"))
             if not ctx.bool_property("spark.sql.adaptive.coalescePartitions.enabled", True):
                 changes.append(ctx.change("spark.sql.adaptive.coalescePartitions.enabled", "true"))
