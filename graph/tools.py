@@ -101,7 +101,7 @@ def core_utilization(profile: AppProfile) -> float | None:
 def lost_core_share(profile: AppProfile) -> float | None:
     """The part of the used core time spent in task attempts that failed or were killed."""
     held = sum(e.task_time_ms for e in profile.executors)
-    return sum(e.lost_task_time_ms for e in profile.executors) / held if held else None
+    return sum(sum(s.task_failure_time_ms.values()) for s in profile.stages) / held if held else None
 
 
 def app_facts(profile: AppProfile) -> dict[str, Any]:
@@ -109,7 +109,7 @@ def app_facts(profile: AppProfile) -> dict[str, Any]:
     return dict(
         app_id=profile.app_id, app_name=profile.app_name, spark_version=profile.spark_version,
         master=profile.master, duration_ms=profile.duration_ms, executors=len(profile.executors),
-        peak_executors=peak_executors(profile), total_cores=peak_cores(profile), jobs=len(profile.jobs), stages=len(profile.stages),
+        peak_executors=peak_executors(profile.executors), total_cores=peak_cores(profile), jobs=len(profile.jobs), stages=len(profile.stages),
         tasks=profile.total_tasks, failed_tasks=profile.failed_tasks, core_utilization=core_utilization(profile),
         lost_core_share=lost_core_share(profile),
     )

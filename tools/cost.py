@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field, ValidationError
 from tools.errors import ConfigurationError
 from tools.eventlog.master import local_master
 from tools.eventlog.model import AppProfile, ExecutorProfile
-from tools.eventlog.slots import peak_alive
+from tools.eventlog.slots import peak_executors
 from tools.findings import Finding
 from tools.units import parse_size
 
@@ -258,7 +258,7 @@ def app_cost(profile: AppProfile, pricing: Pricing, include_driver: bool = True)
         pricing=pricing.describe(),
         duration_ms=duration,
         executor_count=len(rows),
-        peak_executors=peak_alive(executors, weight=lambda e: 1),
+        peak_executors=peak_executors(executors),
         allocated_core_hours=allocated,
         used_core_hours=used,
         idle_core_hours=max(0.0, allocated - used),

@@ -72,9 +72,9 @@ def render_profile(console: Console, p: AppProfile) -> None:
             f"[dim]log: {escape(p.source.path)} · {p.source.codec} · {len(p.source.parts)} part(s) · "
             f"{_bytes(p.source.bytes_read)} read, {_bytes(p.source.bytes_decoded)} decoded · {p.source.events} events[/dim]"
         )
-    from tools.eventlog.slots import peak_alive
+    from tools.eventlog.slots import peak_alive, peak_executors
 
-    total, peak = len(p.executors), peak_alive(p.executors, weight=lambda e: 1)
+    total, peak = len(p.executors), peak_executors(p.executors)
     executors = f"{total}, at most {peak} at once" if 0 < peak < total else str(total)
     used = p.used_core_ms or 0
     alloc = p.allocated_core_ms

@@ -152,7 +152,7 @@ def test_time_accounting_is_consistent():
                   if e["Event"] == "SparkListenerTaskEnd" and e["Task Info"]["Finish Time"]
                   and (e["Task Info"]["Failed"] or e["Task Info"].get("Killed")))
     assert 0 < lost_ms < held_ms
-    assert sum(e.lost_task_time_ms for e in profile.executors) == lost_ms
+    assert sum(sum(s.task_failure_time_ms.values()) for s in profile.stages) == lost_ms
     assert app_cost(profile, load_pricing()).used_core_hours * 3_600_000 == pytest.approx(held_ms)
 
 

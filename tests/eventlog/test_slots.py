@@ -63,5 +63,5 @@ def test_a_real_log_that_lost_and_replaced_executors():
 
     profile = load_profile(YARN_APP)
     assert len(profile.executors) == 9 and cores == {1}
-    assert peak_executors(profile) == peak == 2
+    assert peak_executors(profile.executors) == peak == 2
     assert peak_cores(profile) == 2

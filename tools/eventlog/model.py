@@ -109,7 +109,6 @@ class ExecutorProfile(BaseModel):
     task_count: int = 0
     failed_task_count: int = 0
     task_time_ms: float = 0.0
-    lost_task_time_ms: float = 0.0  # the part of task_time_ms in attempts that failed or were killed
     gc_time_ms: float = 0.0
     input_bytes: float = 0.0
     shuffle_read_bytes: float = 0.0

@@ -36,9 +36,9 @@ def peak_alive(executors: Iterable[ExecutorProfile], start_ms: int | None = None
     return peak
 
 
-def peak_executors(profile: AppProfile) -> int:
-    """Most executors alive at once (in local mode the one driver JVM that runs the tasks)."""
-    return peak_alive(profile.executors, weight=lambda e: 1)
+def peak_executors(executors: Iterable[ExecutorProfile]) -> int:
+    """Most of `executors` alive at once (a profile's list holds, in local mode, the one driver JVM that runs the tasks)."""
+    return peak_alive(executors, weight=lambda e: 1)
 
 
 def peak_cores(profile: AppProfile) -> int | None:

@@ -19,8 +19,7 @@ from tools.eventlog.stages import COL, PEAK_FIELDS, StageTasks, decode_rows_per_
 
 # ExecutorProfile fields that task aggregation adds to.
 EXECUTOR_TOTALS = ("task_count", "failed_task_count", "task_time_ms", "gc_time_ms", "input_bytes",
-                   "shuffle_read_bytes", "shuffle_write_bytes", "memory_bytes_spilled", "disk_bytes_spilled",
-                   "lost_task_time_ms")
+                   "shuffle_read_bytes", "shuffle_write_bytes", "memory_bytes_spilled", "disk_bytes_spilled")
 
 
 @dataclass
@@ -283,12 +282,10 @@ class TaskAggregator:
                 if message not in self.warnings:
                     self.warnings.append(message)
         elif kind == "TaskKilled" or info.killed:
-            executor.lost_task_time_ms += duration
             stage.killed += 1
             stage.failure_reasons["TaskKilled"] += 1
             stage.failure_time_ms["TaskKilled"] += duration
         else:
-            executor.lost_task_time_ms += duration
             stage.failed += 1
             executor.failed_task_count += 1
             failure = failure_class(reason)

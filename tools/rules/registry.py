@@ -15,7 +15,7 @@ from functools import cached_property
 
 from tools.eventlog.model import AppProfile, ExecutorProfile, SqlExecution, StageProfile
 from tools.eventlog.master import heap_key, task_jvm_role
-from tools.eventlog.slots import peak_alive, peak_cores
+from tools.eventlog.slots import peak_alive, peak_cores, peak_executors
 from tools.findings import Category, ConfigChange, Evidence, Finding, Recommendation, Savings, Severity
 from tools.rules.thresholds import RuleThresholds
 
@@ -224,7 +224,7 @@ class RuleContext:
     @cached_property
     def peak_executors(self) -> int:
         """Most executors (driver excluded) alive at once."""
-        return peak_alive((e for e in self.profile.executors if e.executor_id != "driver"), weight=lambda e: 1)
+        return peak_executors(e for e in self.profile.executors if e.executor_id != "driver")
 
     @cached_property
     def executor_heap_peaks(self) -> list[float]:
