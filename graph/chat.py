@@ -2,7 +2,7 @@
 
 With an LLM each turn is a bounded tool-calling loop whose output is streamed; offline
 each turn is answered by intent from the same tools (graph.intents). Only scrubbed text
-is stored: user input, tool results and answers pass through `scrub` first. Loaded
+is stored: user input, tool results and answers pass through `redact_text` first. Loaded
 logs are stored as paths and re-read on resume (profiles are never written to the thread).
 """
 
@@ -26,9 +26,9 @@ from graph.agent import tool_loop
 from graph.config import GraphConfig
 from graph.intents import answer_offline
 from graph.llm import LLMSession, LLMUnavailable, Notice, make_chat_model
-from graph.redact import scrub
 from graph.tools import Toolbox
 from tools.eventlog.model import AppProfile
+from tools.redact import redact_text
 
 HISTORY_TURNS = 12  # human turns of history sent to the model
 
@@ -100,7 +100,7 @@ class ChatAgent:
 
     def ask(self, thread_id: str, question: str) -> Iterator[str]:
         """Answer one question, yielding text as it is produced."""
-        for chunk in self.app.stream({"messages": [HumanMessage(scrub(question))]}, self._cfg(thread_id), stream_mode="custom"):
+        for chunk in self.app.stream({"messages": [HumanMessage(redact_text(question))]}, self._cfg(thread_id), stream_mode="custom"):
             yield str(chunk)
 
     def close(self) -> None:
@@ -122,7 +122,7 @@ class ChatAgent:
         text = answer_offline(str(question), toolbox)
         for line in text.splitlines(keepends=True):
             write(line)
-        return {"messages": [AIMessage(scrub(text))]}
+        return {"messages": [AIMessage(redact_text(text))]}
 
     def _llm_turn(self, messages: list[AnyMessage], toolbox: Toolbox, write: Callable[[str], None]) -> list[AnyMessage]:
         context = SystemMessage(prompts.chat_system() + "\n" + prompts.fence(
@@ -131,9 +131,9 @@ class ChatAgent:
         out: list[AnyMessage] = []
         for m in new:
             if isinstance(m, ToolMessage):
-                out.append(ToolMessage(content=scrub(str(m.content)), tool_call_id=m.tool_call_id, name=m.name))
+                out.append(ToolMessage(content=redact_text(str(m.content)), tool_call_id=m.tool_call_id, name=m.name))
             else:
-                out.append(AIMessage(content=scrub(str(m.content)), tool_calls=getattr(m, "tool_calls", [])))
+                out.append(AIMessage(content=redact_text(str(m.content)), tool_calls=getattr(m, "tool_calls", [])))
         return out
 
 

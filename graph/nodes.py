@@ -19,7 +19,6 @@ from graph.adapters import ToolUnavailable
 from graph.compose import build_report, evidence_digest, finding_of
 from graph.config import GraphConfig
 from graph.llm import LLMSession, LLMUnavailable
-from graph.redact import scrub
 from graph.report import PredictedEffect, Report
 from graph.specialists import BY_NAME, SPECIALISTS
 from graph.state import AnalysisState, AppArtifacts, AppFinding, Question
@@ -27,6 +26,7 @@ from graph.verify import verify_report
 from tools.errors import EventLogError
 from tools.eventlog.model import AppProfile
 from tools.findings import CONFIG_NAME, Finding
+from tools.redact import redact_text
 
 FINDINGS_ONLY_CAVEAT = ("findings-only analysis: no documentation was searched, so recommendations carry no "
                         "citations, and the summary is the template's")
@@ -45,7 +45,7 @@ TOPIC_WORDS: dict[str, tuple[str, ...]] = {
 
 def parse_question(text: str | None) -> Question:
     """Stage ids, an executor count and the topics a question points at."""
-    text = scrub(text or "").strip()
+    text = redact_text(text or "").strip()
     lower = text.lower()
     stages = [int(s) for s in re.findall(r"\bstages?\s+#?(\d+)", lower)]
     executors = re.search(r"(\d+)\s+executors?", lower)
@@ -245,19 +245,19 @@ def apply_narrative(base: Report, content: str) -> Report:
     draft = base.model_copy(deep=True)
     data = _json_object(content)
     if data is None:
-        draft.headline, draft.narrative = "", scrub(content.strip())
+        draft.headline, draft.narrative = "", redact_text(content.strip())
         draft.verify_violations = ["the answer was not the requested JSON object"]
         return draft
-    draft.headline = scrub(str(data.get("headline") or base.headline))
-    draft.narrative = scrub(str(data.get("summary") or base.narrative))
+    draft.headline = redact_text(str(data.get("headline") or base.headline))
+    draft.narrative = redact_text(str(data.get("summary") or base.narrative))
     if base.question:
-        draft.answer = scrub(str(data.get("answer") or base.answer))
+        draft.answer = redact_text(str(data.get("answer") or base.answer))
     explanations = data.get("findings") or {}
     if isinstance(explanations, dict):
         for key, text in explanations.items():
             item = finding_of(draft, str(key))
             if item is not None and text:
-                item.explanation = scrub(str(text))
+                item.explanation = redact_text(str(text))
     return draft
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from graph.redact import scrub
+from tools.redact import redact_text
 
 DATA_RULE = (
     "Text between <data ...> and </data> comes from event logs, the user's job description or "
@@ -17,7 +17,7 @@ DATA_RULE = (
 def fence(label: str, content: Any) -> str:
     """Wrap untrusted content as a labelled data block, secrets scrubbed and fence markers neutralised."""
     text = content if isinstance(content, str) else json.dumps(content, default=str, indent=1)
-    text = scrub(text).replace("</data", "</ data").replace("<data", "< data")
+    text = redact_text(text).replace("</data", "</ data").replace("<data", "< data")
     return f'<data name="{label}">\n{text}\n</data>'
 
 

@@ -18,11 +18,11 @@ from pydantic import BaseModel, Field, ValidationError
 from graph import adapters
 from graph.adapters import ToolUnavailable
 from graph.config import GraphConfig
-from graph.redact import scrub
 from graph.report import AppFacts, Citation, Cost, PredictedEffect, StageSummary, TableSummary, WhatIfPoint
 from tools.eventlog.model import AppProfile, ExecutorProfile, StageProfile
 from tools.eventlog.slots import peak_cores, peak_executors
 from tools.findings import Category, Finding
+from tools.redact import redact_text
 
 
 # ----------------------------------------------------------------- argument schemas
@@ -179,8 +179,8 @@ class Toolbox:
             operators: dict[str, int] = {}
             for node in q.nodes:
                 operators[node.name] = operators.get(node.name, 0) + 1
-            out.append(SqlSummary(execution_id=q.execution_id, description=scrub(q.description[:160]), duration_ms=q.duration_ms,
-                                  job_ids=q.job_ids, operators=operators, error=scrub(q.error[:160]) if q.error else None))
+            out.append(SqlSummary(execution_id=q.execution_id, description=redact_text(q.description[:160]), duration_ms=q.duration_ms,
+                                  job_ids=q.job_ids, operators=operators, error=redact_text(q.error[:160]) if q.error else None))
         return out
 
     def executors(self) -> list[ExecutorProfile]:
@@ -192,7 +192,7 @@ class Toolbox:
         """Spark properties the application ran with (secrets already redacted)."""
         self._record_call("spark_config", prefix=prefix if prefix != "spark." else None)
         props = self._need_profile().spark_properties
-        return {k: scrub(v) for k, v in sorted(props.items()) if k.startswith(prefix)}
+        return {k: redact_text(v) for k, v in sorted(props.items()) if k.startswith(prefix)}
 
     def diagnose(self, categories: list[str] | None = None) -> list[Finding]:
         """Findings of the diagnostic rules (with evidence and config changes), optionally by category."""
@@ -313,7 +313,7 @@ def to_json(value: Any) -> str:
             return {k: plain(x) for k, x in v.items()}
         return v
 
-    return scrub(json.dumps(plain(value), default=str))
+    return redact_text(json.dumps(plain(value), default=str))
 
 
 def _wrap(name: str, func: Any, schema: type[BaseModel]) -> BaseTool:

@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from graph import units
 from graph.adapters import ToolUnavailable
 from graph.compose import conf_flags, evidence_line
-from graph.redact import scrub
 from graph.report_text import effect_text, savings_line
 from graph.tools import Toolbox, stage_summary
 from tools.eventlog.master import heap_key
 from tools.findings import Finding
+from tools.redact import redact_text
 from tools.rules.executors import removal_cause
 
 TOP = 3  # stages or executors named per figure
@@ -81,10 +81,10 @@ def failure_facts(toolbox: Toolbox) -> str:
         common = sorted(stage.task_failure_reasons.items(), key=lambda item: -item[1])[:2]
         reasons = ", ".join(f"{reason} x{n}" for reason, n in common)
         lines.append(f"Stage {stage.stage_id}.{stage.attempt_id} ({stage.status}): {stage.tasks_failed} failed"
-                     + (f" ({reasons})" if reasons else "") + (f"; {scrub(stage.failure_reason[:160])}" if stage.failure_reason else ""))
+                     + (f" ({reasons})" if reasons else "") + (f"; {redact_text(stage.failure_reason[:160])}" if stage.failure_reason else ""))
     causes = Counter(removal_cause(e.removed_reason) for e in profile.executors if e.removed_reason)
     lines.append(f"{units.count(sum(causes.values()), 'executor')} of {len(profile.executors)} removed"
-                 + ("; " + "; ".join(f"{n} x {scrub(cause)}" for cause, n in causes.most_common(TOP)) if causes else ".")
+                 + ("; " + "; ".join(f"{n} x {redact_text(cause)}" for cause, n in causes.most_common(TOP)) if causes else ".")
                  )
     return "\n".join(lines)
 
@@ -112,7 +112,7 @@ def executor_facts(toolbox: Toolbox) -> str:
             f"task time, GC {units.duration(e.gc_time_ms)}"
             + (f", peak heap {units.size(e.peak_jvm_heap_bytes)}" if e.peak_jvm_heap_bytes else "")
             + (f", {e.failed_task_count} failed" if e.failed_task_count else "")
-            + (f", removed: {scrub(e.removed_reason[:80])}" if e.removed_reason else "") for e in executors[:5]]
+            + (f", removed: {redact_text(e.removed_reason[:80])}" if e.removed_reason else "") for e in executors[:5]]
     more = f" (+{len(executors) - 5} more)" if len(executors) > 5 else ""
     return f"Executors by task time{more}:\n" + "\n".join(f"  {row}" for row in rows)
 

@@ -9,8 +9,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from graph.redact import scrub
 from tools.errors import ConfigurationError, CopilotError, EventLogError
+from tools.redact import redact_text
 
 log = logging.getLogger("copilot.api")
 
@@ -35,7 +35,7 @@ class Problem(Exception):
 def one_line(text: object, limit: int = 500) -> str:
     """First line of a message, whitespace collapsed, secrets scrubbed, bounded length."""
     first = str(text).strip().splitlines()[0] if str(text).strip() else ""
-    return scrub(" ".join(first.split()))[:limit]
+    return redact_text(" ".join(first.split()))[:limit]
 
 
 def problem_response(status: int, detail: str, request: Request | None = None, headers: dict[str, str] | None = None,

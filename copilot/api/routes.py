@@ -28,8 +28,8 @@ from copilot.api.schemas import (
 from copilot.api.security import require_token
 from copilot.api.uploads import JobInput, read_job_input
 from copilot.store.jobs import JobRecord, JobStatus
-from graph.redact import scrub
 from tools.errors import EventLogError
+from tools.redact import redact_text
 
 PREFIX = "/api/v1"
 PROBLEM = {"content": {PROBLEM_JSON: {"schema": {"type": "object"}}}}
@@ -116,7 +116,7 @@ def _job_source(request: Request, given: JobInput) -> tuple[dict, object]:
     if sum(sources) != 1:
         raise Problem(422, "give exactly one of: an uploaded `file`, a `path`, an `app_id`")
     table = str(allowed_path(fields.table, settings.api.allowed_dirs, "table")) if fields.table else None
-    common = {"question": scrub(fields.question) if fields.question else None, "table_path": table,
+    common = {"question": redact_text(fields.question) if fields.question else None, "table_path": table,
               "depth": fields.depth}
     if given.upload_path is not None:
         return {"source_kind": "upload", "source": given.upload_name or "", "log_path": str(given.upload_path),

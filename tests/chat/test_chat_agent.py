@@ -111,10 +111,11 @@ def test_secrets_typed_into_a_chat_are_not_stored(secret_chat_log: str, copilot_
     thread = agent.new_thread_id()
     agent.load(thread, secret_chat_log)
     "".join(agent.ask(thread, "connect with jdbc:postgresql://db:5432/x?user=a&password=JdbcPlantedPw99 please"))
+    "".join(agent.ask(thread, "or with jdbc:oracle:thin:scott/OraclePlantedPw7@db:1521/x"))
     agent.close()
     stored = (copilot_home / "threads.sqlite").read_bytes()
-    assert b"jdbc:postgresql://db:5432/x" in stored
-    assert not [s for s in SECRET_VALUES if s.encode() in stored]
+    assert b"jdbc:postgresql://db:5432/x" in stored and b"jdbc:oracle:thin:scott/" in stored
+    assert not [s for s in (*SECRET_VALUES, "OraclePlantedPw7") if s.encode() in stored]
 
 
 @pytest.mark.slow

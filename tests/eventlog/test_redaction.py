@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from tests.eventlog.logs import SQL_APP, events, write_events
 from tools.eventlog import load_profile
-from tools.eventlog.redact import REDACTED, redact_all, redact_properties, redact_text
+from tools.redact import REDACTED, redact_all, redact_properties, redact_text
 
 SECRET = "S3cr3tValue"
 AWS_KEY_ID = "AKIAIOSFODNN7EXAMPLE"
@@ -74,9 +74,36 @@ def test_planted_secrets_are_not_in_the_cli_output(tmp_path):
     ('{"password": "pw 4"}', f'{{"password": "{REDACTED}"}}'),
     ("key AKIAIOSFODNN7EXAMPLE used", f"key {REDACTED} used"),
     ("design=plain spark.sql.shuffle.partitions=200", "design=plain spark.sql.shuffle.partitions=200"),
+    ("jdbc:oracle:thin:scott/tiger@h:1521", f"jdbc:oracle:thin:scott/{REDACTED}@h:1521"),
+    ("API_KEY -> zz", f"API_KEY -> {REDACTED}"),
+    ("Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.e30.sig-x_1", f"Authorization: Bearer {REDACTED}"),
+    ("token dapi0123456789abcdef0123456789abcdef used", f"token {REDACTED} used"),
+    ("git clone https://ghp_abcdefghijklmnop1234@github.com/o/r", f"git clone https://{REDACTED}@github.com/o/r"),
+    ("OPENAI_KEY=sk-proj-abcdefghijklmnop", f"OPENAI_KEY={REDACTED}"),
+    ("openai sk-proj-abcdefghijklmnop rejected", f"openai {REDACTED} rejected"),
+    ("slack xoxb-1234567890-abcdefghij", f"slack {REDACTED}"),
+    ("X-Amz-Signature=abc123&X-Amz-Date=2024", f"X-Amz-Signature={REDACTED}&X-Amz-Date=2024"),
+    ("private_key: pk-12345", f"private_key: {REDACTED}"),
+    ("https://acct.blob.core.windows.net/c?sas=sv2020sig&se=2", f"https://acct.blob.core.windows.net/c?sas={REDACTED}&se=2"),
+    (f"password={REDACTED} sas: {REDACTED}", f"password={REDACTED} sas: {REDACTED}"),  # not redacted twice
+    ("gh ghs_abcdefghijklmnop1234 and github_pat_11ABCDEFG0abcdefghij", f"gh {REDACTED} and {REDACTED}"),
+    ("key: -----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA\nq8Zb\n-----END RSA PRIVATE KEY----- done",
+     f"key: {REDACTED} done"),
+    ("-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBg (cut)", REDACTED),  # a key cut short is still a key
 ])
 def test_redact_text(text, expected):
     assert redact_text(text) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "hadoop.security.sasl.qop=auth",
+    "clients send bearer tokens in a header",
+    "Lost task_1234 failed: disk-backed task-result-getter at Stage 3",
+    "Exchange hashpartitioning(key#12, 200), sk_id#3 = risk_score#4",
+    "fs.s3a.aws.credentials.provider=org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider",
+])
+def test_ordinary_spark_text_is_not_redacted(text):
+    assert redact_text(text) == text
 
 
 def test_redact_properties_follows_spark_key_or_value_rule():
@@ -91,11 +118,30 @@ def test_redact_properties_follows_spark_key_or_value_rule():
     assert json.dumps(redacted)
 
 
+def test_redact_properties_removes_tokens_known_by_their_form_whatever_the_key():
+    redacted = redact_properties({
+        "spark.myapp.databricks.pat": "dapi0123456789abcdef0123456789abcdef",
+        "spark.hadoop.fs.custom.auth.header": "Bearer eyJhbGciOiJIUzI1NiJ9abcdef",
+        "spark.myapp.gh": "ghp_abcdefghijklmnop1234",
+        "spark.hadoop.hadoop.security.sasl.qop": "auth", "spark.myapp.request.signature": "c2lnbmVk",
+    })
+    assert redacted == {
+        "spark.myapp.databricks.pat": REDACTED, "spark.hadoop.fs.custom.auth.header": f"Bearer {REDACTED}",
+        "spark.myapp.gh": REDACTED, "spark.hadoop.hadoop.security.sasl.qop": "auth",
+        "spark.myapp.request.signature": REDACTED,
+    }
+
+
 _FRAGMENTS = [
     "Stage 3 at Dataset.scala:3000", "jdbc:postgresql://etl:pw@db:5432/x", "jdbc:oracle:thin:scott/tiger@h:1521",
     "password=hunter2", "Token: abc", "API_KEY -> zz", "sig=abcd", "?sig=", "AKIAIOSFODNN7EXAMPLE",
     "ASIAIOSFODNN7EXAMPLE", "s3a://bucket/path", "credential=c", "ACCESS.KEY: k", "keys=[k#1]", " ", "\n", ",",
     "credent\u0131al=c", "pa\u017fsword=p",  # dotless i and long s match "i" and "s" case-insensitively
+    "Bearer eyJhbGciOiJIUzI1NiJ9", "BEARER ", "bearer tokens", "dapi0123456789abcdef0123456789abcdef", "-2",
+    "ghp_abcdefghijklmnop1234", "gho_", "sk-proj-abcdefghij", "sk_live_", "sk_test_", "task_", "xoxb-", "xoxp-",
+    "1234567890", "signature=s", "X-Amz-Signature: s", "private_key: pk", "PRIVATE.KEY", "sas=x", "SAS: y",
+    "sasl.qop=auth", "\u017fas=x", "ghs_abcdefghijklmnop", "github_pat_abcdefghij", "-----BEGIN RSA PRIVATE KEY-----",
+    "-----END RSA PRIVATE KEY-----", "credentials.provider=c",
 ]
 
 

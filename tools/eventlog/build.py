@@ -25,7 +25,7 @@ from tools.eventlog.model import (
     StreamingProgress,
     task_cpus,
 )
-from tools.eventlog.redact import redact_properties, redact_text
+from tools.redact import redact_properties, redact_text
 
 DETAILS_LINES = 5
 NODE_DESCRIPTION_CHARS = 400

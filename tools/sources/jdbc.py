@@ -15,8 +15,8 @@ import re
 from pydantic import BaseModel, Field
 
 from tools.errors import ConfigurationError
-from tools.eventlog.redact import redact_text
 from tools.findings import ConfigChange, Evidence, Finding, Recommendation, Savings, Severity
+from tools.redact import redact_text
 
 DEFAULT_ROWS_PER_PARTITION = 1_000_000
 DEFAULT_MAX_PARTITIONS = 64

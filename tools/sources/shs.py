@@ -19,8 +19,8 @@ from urllib.parse import quote, urlsplit
 from pydantic import BaseModel, Field
 
 from tools.errors import ConfigurationError, EventLogError
-from tools.eventlog.redact import redact_text
 from tools.eventlog.storage import LogRef
+from tools.redact import redact_text
 
 SCHEMES = {"shs": "http", "shs+http": "http", "shs+https": "https"}
 TIMEOUT_S = 30.0
