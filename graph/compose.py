@@ -63,12 +63,16 @@ def savings_key(item: AppFinding | Finding) -> tuple:
 def describe_app(profile: AppProfile) -> str:
     """One sentence: what the application is."""
     kind = "streaming" if profile.streaming else "SQL/DataFrame" if profile.sql_executions else "RDD/batch"
-    article = "an" if kind[0] in "RS" else "a"  # an RDD..., an SQL...
-    parts = [f"{profile.app_name or profile.app_id} is {article} {kind} application"]
+    shell = profile.interactive_shell
+    if shell:
+        what = f"an interactive {kind.replace('RDD/batch', 'RDD')} session ({shell})"
+    else:
+        what = f"{'an' if kind[0] in 'RS' else 'a'} {kind} application"  # an RDD..., an SQL...
+    parts = [f"{profile.app_name or profile.app_id} is {what}"]
     if profile.spark_version:
         parts.append(f"on Spark {profile.spark_version}")
     if profile.master:
-        parts.append(f"({profile.master})")
+        parts.append(f"(master {units.master(profile.master)})")
     sentence = " ".join(parts)
     jobs, stages = len(profile.jobs), len(profile.stages)
     return (f"{sentence} that ran {units.count(jobs, 'job')} / {units.count(stages, 'stage')} / "

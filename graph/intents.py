@@ -56,7 +56,8 @@ def _ranked(toolbox: Toolbox) -> list[Finding]:
 
 def overview(text: str, toolbox: Toolbox) -> str:
     o = toolbox.app_overview()
-    lines = [f"{o.app_name or o.app_id} ({o.app_id}), Spark {o.spark_version or '?'} on {o.master or '?'}: "
+    session = f" (an interactive {o.interactive_shell} session)" if o.interactive_shell else ""
+    lines = [f"{o.app_name or o.app_id} ({o.app_id}){session}, Spark {o.spark_version or '?'}, master {units.master(o.master)}: "
              f"ran {units.duration(o.duration_ms)} with {units.executors(o.executors, o.peak_executors)}"
              + (f" ({units.count(o.total_cores, 'core')})" if o.total_cores else "")
              + f", {units.count(o.jobs, 'job')}, {units.count(o.stages, 'stage')}, {units.count(o.tasks, 'task')}"

@@ -143,6 +143,7 @@ class AppFacts(BaseModel):
     app_name: str = ""
     spark_version: str | None = None
     master: str | None = None
+    interactive_shell: str | None = None  # "spark-shell", "pyspark shell", "Scala REPL"; None for a submitted job
     duration_ms: int | None = None
     executors: int = 0  # every executor the run had
     peak_executors: int = 0  # most alive at once

@@ -108,7 +108,8 @@ def app_facts(profile: AppProfile) -> dict[str, Any]:
     """The AppFacts fields of a profile (the overview tool and the report's AppSummary both start from them)."""
     return dict(
         app_id=profile.app_id, app_name=profile.app_name, spark_version=profile.spark_version,
-        master=profile.master, duration_ms=profile.duration_ms, executors=len(profile.executors),
+        master=profile.master, interactive_shell=profile.interactive_shell, duration_ms=profile.duration_ms,
+        executors=len(profile.executors),
         peak_executors=peak_executors(profile.executors), total_cores=peak_cores(profile), jobs=len(profile.jobs), stages=len(profile.stages),
         tasks=profile.total_tasks, failed_tasks=profile.failed_tasks, core_utilization=core_utilization(profile),
         lost_core_share=lost_core_share(profile),

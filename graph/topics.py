@@ -94,7 +94,9 @@ def time_facts(toolbox: Toolbox) -> str:
     profile = toolbox.profile
     parts = [f"The run took {units.duration(o.duration_ms)}"]
     if profile.driver_time_ms is not None and profile.executor_time_ms is not None:
-        parts.append(f"{units.duration(profile.driver_time_ms)} with no job running (driver only) and "
+        idle = (f"driver only; in an interactive {o.interactive_shell} session mostly time between commands"
+                if o.interactive_shell else "driver only")
+        parts.append(f"{units.duration(profile.driver_time_ms)} with no job running ({idle}) and "
                      f"{units.duration(profile.executor_time_ms)} with jobs running")
     if profile.critical_path_ms is not None:
         parts.append(f"its longest chain of dependent stages (critical path) takes {units.duration(profile.critical_path_ms)}")

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import math
 
-from tools.units import human_duration, human_duration_range, human_share, human_size
+from tools.units import human_duration, human_duration_range, human_master, human_share, human_size
 
 
 duration = human_duration  # one implementation for every layer, in tools/units.py
 duration_range = human_duration_range
 size = human_size
+master = human_master
 
 
 def figure(value: float, min_decimals: int = 2) -> str:

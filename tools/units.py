@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 import re
 
+from tools.redact import is_redacted
+
 
 # (unit, milliseconds per unit, decimals), smallest first; a duration takes the first unit it stays under the limit of.
 _DURATION_UNITS = (("ms", 1.0, 0, 1000.0), ("s", 1000.0, 1, 120_000.0), ("min", 60_000.0, 1, 7_200_000.0),
@@ -40,6 +42,14 @@ def human_duration_range(low_ms: float | None, high_ms: float | None, joiner: st
     if min(map(abs, ends)) < per:
         return joiner.join(map(human_duration, ends))
     return joiner.join(f"{ms / per:.{decimals}f} {name}" for ms in ends)
+
+
+def human_master(url: str | None) -> str:
+    """The master URL as a text says it after "master ": "?" when the log has none, and no redaction marker where
+    the log itself carries Spark's (public test logs redact spark.master)."""
+    if not url:
+        return "?"
+    return "redacted in the log" if is_redacted(url) else url
 
 
 def human_share(ratio: float) -> str:
@@ -76,3 +86,15 @@ def parse_size(value: str | None, default_unit: str = "b") -> float | None:
         return None
     unit = match.group(2).lower() or ("b" if match.group(3) else default_unit)
     return float(match.group(1)) * _SIZE_UNITS[unit]
+
+
+_TIME_UNITS_S = {"us": 1e-6, "ms": 1e-3, "s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400}
+_TIME = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(us|ms|s|min|m|h|d)?\s*$", re.IGNORECASE)
+
+
+def parse_seconds(value: str | None, default_unit: str = "s") -> float | None:
+    """A Spark time string ('60s', '2min', '500ms', '1h', '120') in seconds; None when absent or unparsable."""
+    match = _TIME.match(value or "")
+    if match is None:
+        return None
+    return float(match.group(1)) * _TIME_UNITS_S[(match.group(2) or default_unit).lower()]

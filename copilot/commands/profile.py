@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from tools.units import human_duration, human_size
+from tools.units import human_duration, human_master, human_size
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -64,8 +64,9 @@ def render_profile(console: Console, p: AppProfile) -> None:
     status = "complete" if p.complete else "[yellow]incomplete[/yellow]"
     console.print(f"[bold]{escape(p.app_name or p.app_id)}[/bold]  ({escape(p.app_id)}{'/' + p.attempt_id if p.attempt_id else ''})")
     console.print(
-        f"Spark {escape(p.spark_version or '?')} · master {escape(p.master or '?')} · user {escape(p.user or '?')} · "
+        f"Spark {escape(p.spark_version or '?')} · master {escape(human_master(p.master))} · user {escape(p.user or '?')} · "
         f"duration {_ms(p.duration_ms)} · {status}"
+        + (f" · interactive {p.interactive_shell} session" if p.interactive_shell else "")
     )
     if p.source:
         console.print(

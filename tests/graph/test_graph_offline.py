@@ -288,3 +288,25 @@ def test_a_local_mode_question_about_executors_is_answered_in_cores(eventlog_fix
     assert report.answer.startswith("This run is in local mode: one JVM runs every task"), report.answer
     assert f"With 4 cores the simulator predicts {four.runtime_ms / 1000:.1f} s" in report.answer
     assert verify_report(report) == []
+
+
+def test_a_shell_session_is_described_as_one_and_a_redacted_master_is_not_printed(eventlog_fixtures, yarn_log: str) -> None:
+    """The public app-20200706201101-0003 is a spark-shell session whose log already carries Spark's redaction
+    marker for spark.master: the report's description and the chat overview say what it is, and not the marker."""
+    from graph.compose import describe_app
+    from graph.intents import overview
+    from graph.tools import Toolbox
+    from graph.topics import time_facts
+    from tools.eventlog import load_profile
+
+    shell = load_profile(eventlog_fixtures / "apache__spark" / "spark-events" / "app-20200706201101-0003")
+    assert describe_app(shell).startswith(
+        "Spark shell is an interactive SQL/DataFrame session (spark-shell) on Spark 3.1.0-SNAPSHOT "
+        "(master redacted in the log) that ran 3 jobs")
+    chat = overview("what is this app?", Toolbox(shell))
+    assert "an interactive spark-shell session" in chat and "Spark 3.1.0-SNAPSHOT, master redacted in the log:" in chat
+    assert "*****" not in describe_app(shell) + chat
+    assert "(driver only; in an interactive spark-shell session mostly time between commands)" in time_facts(Toolbox(shell))
+    job = load_profile(yarn_log)
+    assert describe_app(job).startswith(f"ProcessLargeDataset is an SQL/DataFrame application on Spark {job.spark_version} (master yarn")
+    assert "interactive" not in overview("what is this app?", Toolbox(job)) + time_facts(Toolbox(job))

@@ -47,7 +47,9 @@ FIRES_ON: dict[str, tuple[str, dict[str, float]]] = {
     "cartesian_join": ("cross_join", {}),
     "python_udf_row_at_a_time": ("python_row_udf", {}),
     "python_udf_vectorized": ("pandas_vectorized_udf", {}),
-    "driver_bound": (f"{RAPIDS}/jdbc_eventlog.zstd", {}),
+    # a submitted job (Spark Pi on YARN: 12.8 s of 15.1 s with no job); the public logs past the default 60 s
+    # are interactive shells, which get the session advice (test_a_shell_session_is_not_told_to_rewrite_its_code)
+    "driver_bound": (f"{SPARK_EVENTS}/application_1536831636016_59384_1", {"driver_min_time_ms": 10_000}),
     "large_results_to_driver": (f"{RAPIDS}/jdbc_eventlog.zstd", {"driver_result_bytes": 1e5}),
     "aqe_disabled": ("one_shuffle_partition", {}),
     # on the skewed join itself the skew finding carries the key (sized thresholds): skew rules held off here
@@ -283,28 +285,71 @@ def test_idle_core_time_is_priced_once_by_the_idle_executor_finding(profile_of):
     assert alone.estimated_savings.core_ms > 0  # now nobody else prices the executors' idle cores
 
 
-def test_driver_bound_savings_count_only_executors_alive_between_jobs(profile_of):
-    """Dynamic allocation: 9 executors over the run, few alive while no job ran; the saving never tops the idle time."""
+def test_core_time_between_jobs_counts_only_executors_alive_then(profile_of):
+    """Dynamic allocation: 9 executors over the run, few alive while no job ran. Counted independently of the rule,
+    one point per millisecond: every executor's stretches alive with no job running, whole and less the 60 s that
+    dynamic allocation waits before releasing an idle executor (what the shell session's finding prices)."""
     import numpy as np
 
+    from tools.rules.driver import cores_between_jobs_ms
     from tools.rules.executors import idle_core_time
 
     profile = profile_of(f"{RAPIDS}/rp_sql_eventlog.zstd")
-    [driver] = findings_of("driver_bound", profile)
     start, end = profile.start_time_ms, profile.end_time_ms
-    clock = np.arange(start, end)  # one point per millisecond, counted independently of the rule
+    clock = np.arange(start, end)
     job_running = np.zeros(clock.size, dtype=bool)
     for job in profile.jobs:
         job_running[(clock >= job.submission_time_ms) & (clock < (job.completion_time_ms or end))] = True
-    cores_between_jobs = 0
+    whole = beyond_timeout = 0
     for executor in profile.executors:
         if executor.executor_id != "driver":
             alive = (clock >= executor.added_time_ms) & (clock < (executor.removed_time_ms or end))
-            cores_between_jobs += executor.cores * int((alive & ~job_running).sum())
-    assert driver.estimated_savings.core_ms == pytest.approx(cores_between_jobs / 2, rel=1e-3)
-    assert driver.estimated_savings.core_ms < idle_core_time(profile).idle_ms
-    every_core = profile.driver_time_ms * sum(e.cores for e in profile.executors if e.executor_id != "driver") / 2
-    assert driver.estimated_savings.core_ms < every_core / 2  # what it claimed before: all 9 executors, all along
+            idle = np.diff(np.concatenate([[0], (alive & ~job_running).astype(np.int8), [0]]))
+            stretches = np.flatnonzero(idle == -1) - np.flatnonzero(idle == 1)
+            whole += executor.cores * int(stretches.sum())
+            beyond_timeout += executor.cores * int(np.maximum(stretches - 60_000, 0).sum())
+    assert cores_between_jobs_ms(profile) == pytest.approx(whole, rel=1e-3)
+    assert cores_between_jobs_ms(profile, grace_ms=60_000) == pytest.approx(beyond_timeout, rel=1e-3)
+    assert 0 < beyond_timeout < whole < idle_core_time(profile).idle_ms
+    [driver] = findings_of("driver_bound", profile)  # a spark-shell session with dynamic allocation on
+    assert driver.estimated_savings.core_ms == pytest.approx(beyond_timeout, rel=1e-3)
+    assert driver.estimated_savings.wall_ms == 0
+
+
+def test_a_shell_session_is_not_told_to_rewrite_its_code(profile_of):
+    """jdbc_eventlog is a spark-shell session: 9.5 min with 7 s of tasks. The time between commands is its user's,
+    so the finding says so, claims no wall time and gives the session's settings (release idle executors, stop the
+    session), not the batch job's (move driver loops into Spark, FAIR scheduling). The same log presented as a
+    submitted job gets the batch advice."""
+    profile = profile_of(f"{RAPIDS}/jdbc_eventlog.zstd")
+    assert profile.interactive_shell == "spark-shell"
+    [session] = findings_of("driver_bound", profile)
+    assert "spark-shell session" in session.title
+    assert ("interactive session", "spark-shell") in [(e.name, e.value) for e in session.evidence]
+    assert session.estimated_savings.wall_ms == 0 and not session.estimated_savings.code_change_only
+    assert [c.key for c in session.recommendation.config_changes] == [
+        "spark.dynamicAllocation.enabled", "spark.dynamicAllocation.shuffleTracking.enabled"]
+    assert "stop() on the SparkSession" in session.recommendation.code_change
+    assert session.severity == Severity.moderate
+
+    properties = {k: v for k, v in profile.spark_properties.items() if not k.startswith("spark.repl.")}
+    job = profile.model_copy(update={"app_name": "nightly-jdbc-export", "spark_properties": properties})
+    assert job.interactive_shell is None
+    [batch] = findings_of("driver_bound", job)
+    assert "of the run" in batch.title and batch.estimated_savings.wall_ms > 0 and batch.estimated_savings.code_change_only
+    assert "spark.scheduler.mode" in [c.key for c in batch.recommendation.config_changes]
+
+
+@pytest.mark.parametrize(("app_name", "properties", "shell"), [
+    ("Spark shell", {}, "spark-shell"),
+    ("PySparkShell", {}, "pyspark shell"),
+    ("exploration", {"spark.repl.class.uri": "spark://10.0.0.1:40935/classes"}, "Scala REPL"),
+    ("Spark Pi", {"spark.app.name": "Spark Pi"}, None),
+])
+def test_interactive_shell_is_read_from_the_name_or_the_repl_settings(app_name, properties, shell):
+    from tools.eventlog.model import interactive_shell
+
+    assert interactive_shell(app_name, properties) == shell
 
 
 def test_memory_overprovisioned_saves_the_freed_container_memory_over_every_executor_lifetime(profile_of):

@@ -1,7 +1,9 @@
 """tools.units: the one formatting of durations and sizes every layer shows."""
 
+import pytest
+
 from graph import units as graph_units
-from tools.units import human_duration, human_duration_range, human_size
+from tools.units import human_duration, human_duration_range, human_size, parse_seconds
 
 
 def test_durations_step_from_ms_to_seconds_minutes_hours():
@@ -80,3 +82,18 @@ def test_evidence_reads_a_number_as_a_limit_and_a_setting_as_the_value_expected(
     setting = Evidence(name="spark.sql.adaptive.coalescePartitions.enabled", value="false", threshold="true")
     assert evidence_line(crossed) == "max / median task duration 31.3x (threshold 4.00x) in stage 4"
     assert evidence_line(setting) == "spark.sql.adaptive.coalescePartitions.enabled false (expected true)"
+
+
+@pytest.mark.parametrize(("text", "seconds"), [
+    ("60s", 60.0), ("2min", 120.0), ("2m", 120.0), ("500ms", 0.5), ("1h", 3600.0), ("120", 120.0), (" 1.5 S ", 1.5),
+    ("infinity", None), ("", None), (None, None), ("10 parsecs", None),
+])
+def test_parse_seconds_reads_spark_time_strings(text, seconds):
+    assert parse_seconds(text) == seconds
+
+
+def test_a_master_redacted_in_the_log_is_said_so_not_shown_as_the_marker():
+    from tools.units import human_master
+
+    assert human_master("*********(redacted)") == "redacted in the log"
+    assert human_master("yarn") == "yarn" and human_master(None) == human_master("") == "?"

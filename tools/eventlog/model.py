@@ -29,6 +29,21 @@ def task_cpus(spark_properties: dict[str, str]) -> float:
         return 1.0
 
 
+def interactive_shell(app_name: str, spark_properties: dict[str, str]) -> str | None:
+    """The interactive shell an application was, or None for a submitted job.
+
+    The Scala REPL (spark-shell, and notebooks and Livy sessions built on it) sets spark.repl.class.uri;
+    spark-shell and the pyspark shell name the application "Spark shell" and "PySparkShell" unless told otherwise.
+    """
+    if app_name == "PySparkShell":
+        return "pyspark shell"
+    if app_name == "Spark shell":
+        return "spark-shell"
+    if spark_properties.get("spark.repl.class.uri") or spark_properties.get("spark.repl.class.outputDir"):
+        return "Scala REPL"
+    return None
+
+
 class Quantiles(BaseModel):
     """Distribution of one task metric over the tasks of a stage."""
 
@@ -230,6 +245,11 @@ class AppProfile(BaseModel):
     def task_cpus(self) -> float:
         """Cores each task holds (spark.task.cpus, default 1)."""
         return task_cpus(self.spark_properties)
+
+    @property
+    def interactive_shell(self) -> str | None:
+        """"spark-shell", "pyspark shell" or "Scala REPL" for an interactive session, None for a submitted job."""
+        return interactive_shell(self.app_name, self.spark_properties)
 
     @property
     def master_url(self) -> str:

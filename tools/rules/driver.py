@@ -8,10 +8,14 @@ from collections.abc import Iterator
 from tools.eventlog.build import merge_intervals
 from tools.eventlog.model import AppProfile
 from tools.findings import Finding, Recommendation, Savings, Severity
-from tools.rules.executors import idle_core_time
+from tools.rules.executors import idle_core_time, release_idle_changes
 from tools.rules.measure import ev, spark_size
 from tools.rules.registry import RuleContext, rule
 from tools.units import human_duration, human_share, human_size
+
+
+SESSION_IDLE_TIMEOUT_MS = 60_000  # spark.dynamicAllocation.executorIdleTimeout default
+IDLE_CORES_ELSEWHERE = "the executors' idle core time, which the idle-executor finding counts"
 
 
 @rule(
@@ -31,6 +35,30 @@ def driver_bound(ctx: RuleContext) -> Iterator[Finding]:
     if ratio < t.driver_time_ratio or driver_ms < t.driver_min_time_ms:
         return
     executor_cores = sum(e.cores or 0 for e in ctx.profile.executors if e.executor_id != "driver")
+    evidence = [
+        ev("driver-only time / wall time", ratio, "share", t.driver_time_ratio),
+        ev("driver-only time", driver_ms, "ms", t.driver_min_time_ms),
+        ev("application wall time", duration, "ms"),
+    ]
+    shell = ctx.profile.interactive_shell
+    if shell:
+        yield ctx.finding(
+            title=f"{human_share(ratio)} of the {shell} session ({human_duration(driver_ms)}) had no Spark job running",
+            evidence=[*evidence, ev("interactive session", shell)],
+            recommendation=Recommendation(
+                summary=f"An interactive {shell} session: most of the time with no job running is time between "
+                "commands, which no code change shortens. What it costs is the executors held meanwhile: let "
+                "dynamic allocation release them while you read or type, stop the session when you are done, and "
+                "run work that recurs as a submitted job.",
+                config_changes=release_idle_changes(ctx) if executor_cores else [],
+                code_change="End the session when the work is done (call stop() on the SparkSession, or :quit in "
+                "spark-shell) instead of leaving it open.",
+            ),
+            savings=session_savings(ctx, driver_ms, executor_cores),
+            doc_query="interactive shell session idle executors dynamic allocation executorIdleTimeout",
+            severity=Severity.moderate,
+        )
+        return
     changes = []
     if executor_cores and not ctx.bool_property("spark.dynamicAllocation.enabled", False):
         changes.append(ctx.change("spark.dynamicAllocation.enabled", "true"))
@@ -38,11 +66,7 @@ def driver_bound(ctx: RuleContext) -> Iterator[Finding]:
         changes.append(ctx.change("spark.scheduler.mode", "FAIR"))
     yield ctx.finding(
         title=f"{human_share(ratio)} of the run ({human_duration(driver_ms)}) had no Spark job running",
-        evidence=[
-            ev("driver-only time / wall time", ratio, "share", t.driver_time_ratio),
-            ev("driver-only time", driver_ms, "ms", t.driver_min_time_ms),
-            ev("application wall time", duration, "ms"),
-        ],
+        evidence=evidence,
         recommendation=Recommendation(
             summary="Move driver-side work (loops over collected data, pandas on the driver, sequential small "
             "jobs, file listing) into Spark, run independent jobs concurrently, and release idle executors.",
@@ -61,7 +85,8 @@ def driver_savings(ctx: RuleContext, driver_ms: float, executor_cores: int) -> S
     The wall time is what moving driver work into Spark (the code change) gives: no setting shortens it."""
     measured = idle_core_time(ctx.profile)
     between_jobs = cores_between_jobs_ms(ctx.profile)
-    if measured is not None and measured.is_reported(ctx.thresholds):
+    priced_elsewhere = measured is not None and measured.is_reported(ctx.thresholds)
+    if priced_elsewhere:
         core_ms = 0.0
         method = ("Half the driver-only time; the executors' idle cores meanwhile are priced by the idle-executor "
                   "finding, not counted twice.")
@@ -74,11 +99,32 @@ def driver_savings(ctx: RuleContext, driver_ms: float, executor_cores: int) -> S
         if measured is not None:  # never more than the run left idle
             core_ms = min(core_ms, measured.idle_ms)
         method = "Half the driver-only time, during which every executor core was allocated but idle."
-    return Savings(core_ms=core_ms, wall_ms=driver_ms * 0.5, method=method, code_change_only=True)
+    return Savings(core_ms=core_ms, wall_ms=driver_ms * 0.5, method=method, code_change_only=True,
+                   counted_elsewhere=IDLE_CORES_ELSEWHERE if priced_elsewhere else "")
 
 
-def cores_between_jobs_ms(profile: AppProfile) -> float | None:
-    """Executor core-ms allocated while no job ran; None when the log lacks executor start times or cores."""
+def session_savings(ctx: RuleContext, driver_ms: float, executor_cores: int) -> Savings:
+    """No wall time (the session lasts as long as its user works); the executor core time held through pauses
+    between jobs beyond dynamic allocation's 60 s idle timeout, unless the idle-executor finding prices it."""
+    measured = idle_core_time(ctx.profile)
+    if not executor_cores:
+        return Savings(method="An interactive session's time between commands is its user's; local mode holds no "
+                       "executors to release, so nothing is estimated.")
+    if measured is not None and measured.is_reported(ctx.thresholds):
+        return Savings(method="The executors' idle cores between commands are priced by the idle-executor finding, "
+                       "not counted twice; no wall time: the session lasts as long as its user works.",
+                       counted_elsewhere=IDLE_CORES_ELSEWHERE)
+    held = cores_between_jobs_ms(ctx.profile, grace_ms=SESSION_IDLE_TIMEOUT_MS)
+    if held is None:
+        return Savings(method="The log has no executor start times to measure the pauses between jobs.")
+    return Savings(core_ms=held, method="Executor core time held through pauses between jobs beyond the first 60 s "
+                   "of each (dynamic allocation's default executorIdleTimeout); no wall time: the session lasts as "
+                   "long as its user works.")
+
+
+def cores_between_jobs_ms(profile: AppProfile, grace_ms: float = 0.0) -> float | None:
+    """Executor core-ms allocated while no job ran, less `grace_ms` of each idle stretch of each executor (the
+    time dynamic allocation waits before releasing one); None when the log lacks executor start times or cores."""
     end = profile.end_time_ms
     jobs = merge_intervals([(j.submission_time_ms, j.completion_time_ms or end) for j in profile.jobs])
     total, counted = 0.0, False
@@ -88,8 +134,15 @@ def cores_between_jobs_ms(profile: AppProfile) -> float | None:
         start, until = executor.added_time_ms, executor.removed_time_ms or end
         if until is None or until < start:
             continue
-        busy = sum(max(0, min(until, job_end) - max(start, job_start)) for job_start, job_end in jobs)
-        total += executor.cores * (until - start - busy)
+        idle, cursor = 0.0, start
+        for job_start, job_end in [*jobs, (until, until)]:
+            stretch = min(job_start, until) - cursor
+            if stretch > 0:
+                idle += max(0.0, stretch - grace_ms)
+            cursor = max(cursor, job_end)
+            if cursor >= until:
+                break
+        total += executor.cores * idle
         counted = True
     return total if counted else None
 

@@ -8,11 +8,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from tools.eventlog.model import AppProfile
-from tools.findings import Finding, Recommendation, Savings, Severity
+from tools.findings import ConfigChange, Finding, Recommendation, Savings, Severity
 from tools.rules.measure import ev
 from tools.rules.registry import RuleContext, rule
 from tools.rules.thresholds import RuleThresholds
-from tools.units import human_duration, human_share, parse_size
+from tools.units import human_duration, human_share, parse_seconds
 
 IDLE_HEADROOM = 0.2  # share of allocated core time an elastic cluster still keeps idle
 BENIGN_REMOVAL = re.compile(
@@ -101,6 +101,19 @@ def executor_loss(ctx: RuleContext) -> Iterator[Finding]:
     )
 
 
+def release_idle_changes(ctx: RuleContext) -> list[ConfigChange]:
+    """Settings that hand idle executors back: dynamic allocation (with shuffle tracking when no external
+    shuffle service keeps their shuffle files); when it is already on, the default 60 s idle timeout if the
+    application set a longer one (none when it runs with the default: there is nothing to change)."""
+    if ctx.bool_property("spark.dynamicAllocation.enabled", False):
+        timeout = parse_seconds(ctx.prop("spark.dynamicAllocation.executorIdleTimeout"))
+        return [ctx.change("spark.dynamicAllocation.executorIdleTimeout", "60s")] if timeout and timeout > 60 else []
+    changes = [ctx.change("spark.dynamicAllocation.enabled", "true")]
+    if not ctx.bool_property("spark.shuffle.service.enabled", False):
+        changes.append(ctx.change("spark.dynamicAllocation.shuffleTracking.enabled", "true"))
+    return changes
+
+
 @rule(
     "idle_executors",
     "Idle executor capacity (wasted core-hours)",
@@ -115,13 +128,7 @@ def idle_executors(ctx: RuleContext) -> Iterator[Finding]:
     if measured is None or not measured.is_reported(t):
         return
     allocated, used, idle, ratio = measured.allocated_ms, measured.used_ms, measured.idle_ms, measured.ratio
-    changes = []
-    if not ctx.bool_property("spark.dynamicAllocation.enabled", False):
-        changes.append(ctx.change("spark.dynamicAllocation.enabled", "true"))
-        if not ctx.bool_property("spark.shuffle.service.enabled", False):
-            changes.append(ctx.change("spark.dynamicAllocation.shuffleTracking.enabled", "true"))
-    else:
-        changes.append(ctx.change("spark.dynamicAllocation.executorIdleTimeout", "60s"))
+    changes = release_idle_changes(ctx)
     instances = ctx.int_property("spark.executor.instances")
     if instances:
         changes.append(ctx.change("spark.executor.instances", str(max(int(instances * (1 - ratio) * 1.5), 1))))
@@ -173,7 +180,7 @@ def dynamic_allocation_settings(ctx: RuleContext) -> Iterator[Finding]:
         cap = str(max(ctx.peak_executors, 2))
         problems.append((f"maxExecutors unbounded (this run peaked at {ctx.peak_executors} executors)",
                          "spark.dynamicAllocation.maxExecutors", cap))
-    timeout = parse_size((ctx.prop("spark.dynamicAllocation.executorIdleTimeout") or "").rstrip("s"))
+    timeout = parse_seconds(ctx.prop("spark.dynamicAllocation.executorIdleTimeout"))
     if timeout is not None and timeout > t.dynamic_allocation_idle_timeout_max_s:
         problems.append((f"executorIdleTimeout {timeout:g}s", "spark.dynamicAllocation.executorIdleTimeout", "60s"))
     if not problems:
