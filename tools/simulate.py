@@ -171,7 +171,8 @@ def observed_resources(profile: AppProfile) -> Resources:
     if local is not None and driver_cores:  # local[*]: the driver's executor entry says how many cores it had
         return Resources(1, driver_cores[0], f"master {master}, driver executor cores", False, caveats)
     inferred = _inferred_slots(profile)
-    caveats.append(f"executor layout not in the log; inferred {inferred} slots from observed task concurrency")
+    caveats.append(f"executor layout not in the log; inferred {inferred} task slot{'s' if inferred != 1 else ''} from "
+                   "observed task concurrency")
     return Resources(1, inferred, "inferred from task concurrency", dynamic, caveats)
 
 

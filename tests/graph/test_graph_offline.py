@@ -310,3 +310,14 @@ def test_a_shell_session_is_described_as_one_and_a_redacted_master_is_not_printe
     job = load_profile(yarn_log)
     assert describe_app(job).startswith(f"ProcessLargeDataset is an SQL/DataFrame application on Spark {job.spark_version} (master yarn")
     assert "interactive" not in overview("what is this app?", Toolbox(job)) + time_facts(Toolbox(job))
+
+
+def test_a_description_without_a_spark_version_keeps_one_parenthesis(eventlog_fixtures) -> None:
+    """Spark 1.3 logs carry no version: "(spark-shell, master local[*])", not "(spark-shell) (master local[*])"."""
+    from graph.compose import describe_app
+    from tools.eventlog import load_profile
+
+    old = load_profile(eventlog_fixtures / "apache__spark" / "spark-events" / "local-1426533911241")
+    assert old.spark_version is None
+    assert describe_app(old) == ("Spark shell is an interactive RDD session (spark-shell, master local[*]) that ran "
+                                 "1 job / 1 stage / 8 tasks.")

@@ -59,3 +59,11 @@ def test_estimate_is_never_below_the_critical_path(case):
     result = simulate(profile)
     assert result.estimated_duration_ms >= result.critical_path_ms - 1e-6
     assert result.tasks_simulated > 0
+
+
+def test_an_inferred_layout_is_named_in_the_caveats(eventlog_fixtures: Path):
+    """Spark 1.3, local[*], no executor cores in the log: its 8 tasks never overlapped, so one slot is inferred."""
+    profile = load_profile(eventlog_fixtures / "apache__spark/spark-events/local-1426533911241")
+    curve = what_if_curve(profile)
+    assert curve.resources_source == "inferred from task concurrency"
+    assert "executor layout not in the log; inferred 1 task slot from observed task concurrency" in curve.caveats
