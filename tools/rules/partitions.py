@@ -198,10 +198,10 @@ def long_tasks_too_few_partitions(ctx: RuleContext) -> Iterator[Finding]:
     "Many tiny tasks: scheduling overhead dominates",
     "too_many_small_tasks",
     Severity.moderate,
-    ("small_task_median_ms", "small_task_min_count"),
+    ("small_task_median_ms", "small_task_min_count", "small_task_overhead_ratio"),
 )
 def too_many_small_tasks(ctx: RuleContext) -> Iterator[Finding]:
-    """A stage ran hundreds of tasks whose median lasts under 200 ms: per-task overhead outweighs the work."""
+    """A stage ran hundreds of tasks whose median lasts under 200 ms, a tenth or more of it per-task overhead."""
     t = ctx.thresholds
     for stage in ctx.completed_stages:
         q = stage.metrics.duration_ms
@@ -212,6 +212,8 @@ def too_many_small_tasks(ctx: RuleContext) -> Iterator[Finding]:
             continue
         overhead_q = [stage.metrics.scheduler_delay_ms, stage.metrics.executor_deserialize_time_ms]
         overhead = sum(x.median for x in overhead_q if x is not None) or min(q.median, 20.0)
+        if overhead < t.small_task_overhead_ratio * q.median:
+            continue
         saved = (q.count - target) * overhead
         changes = partition_changes(ctx, stage, target)
         # AQE coalesces shuffle partitions only (a scan or source stage keeps its task count), and not those of
@@ -228,7 +230,8 @@ def too_many_small_tasks(ctx: RuleContext) -> Iterator[Finding]:
             evidence=[
                 ev("tasks", q.count, "count", t.small_task_min_count, stage.stage_id),
                 ev("median task duration", q.median, "ms", t.small_task_median_ms, stage.stage_id),
-                ev("per-task overhead (scheduler delay + deserialize)", overhead, "ms", stage_id=stage.stage_id),
+                ev("per-task overhead (scheduler delay + deserialize)", overhead, "ms",
+                   t.small_task_overhead_ratio * q.median, stage.stage_id),
                 ev("target partitions (about 1 s of work each)", target, "count", stage_id=stage.stage_id),
             ],
             recommendation=Recommendation(
