@@ -22,6 +22,7 @@ from pydantic import BaseModel, Field
 from tools.errors import ModelError
 from tools.eventlog.master import local_master
 from tools.eventlog.model import AppProfile, StageProfile
+from tools.eventlog.slots import peak_executors
 
 DEFAULT_FACTORS: tuple[float, ...] = (0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0)
 
@@ -148,7 +149,7 @@ def observed_resources(profile: AppProfile) -> Resources:
     """Executors x cores of the observed run, from executor events, properties or the master URL."""
     props = profile.spark_properties
     dynamic = props.get("spark.dynamicAllocation.enabled", "false").lower() == "true"
-    default_cores = _int(props.get("spark.executor.cores"))
+    default_cores = profile.int_property("spark.executor.cores")
     caveats: list[str] = []
     executors = [e for e in profile.executors if e.executor_id != "driver"]
     if executors:
@@ -158,11 +159,11 @@ def observed_resources(profile: AppProfile) -> Resources:
         else:
             cores = default_cores or 1
             caveats.append(f"executor cores not in the log; assumed {cores}")
-        count = _peak_concurrent_executors(profile) or len(executors)
+        count = peak_executors(executors) or len(executors)
         return Resources(count, cores, "executor events", dynamic, caveats)
     master = profile.master_url
     local = local_master(master)
-    instances = _int(props.get("spark.executor.instances"))
+    instances = profile.int_property("spark.executor.instances")
     if instances and default_cores:
         return Resources(instances, default_cores, "spark.executor.instances/cores", dynamic, caveats)
     if local is not None and local.cores is not None:
@@ -174,28 +175,6 @@ def observed_resources(profile: AppProfile) -> Resources:
     caveats.append(f"executor layout not in the log; inferred {inferred} task slot{'s' if inferred != 1 else ''} from "
                    "observed task concurrency")
     return Resources(1, inferred, "inferred from task concurrency", dynamic, caveats)
-
-
-def _int(value: str | None) -> int | None:
-    try:
-        return int(value) if value is not None else None
-    except ValueError:
-        return None
-
-
-def _peak_concurrent_executors(profile: AppProfile) -> int:
-    events: list[tuple[float, int]] = []
-    for e in profile.executors:
-        if e.executor_id == "driver":
-            continue
-        events.append((float(e.added_time_ms if e.added_time_ms is not None else -math.inf), 1))
-        if e.removed_time_ms is not None:
-            events.append((float(e.removed_time_ms), -1))
-    live = peak = 0
-    for _, delta in sorted(events, key=lambda x: (x[0], x[1])):
-        live += delta
-        peak = max(peak, live)
-    return peak
 
 
 def _inferred_slots(profile: AppProfile) -> int:

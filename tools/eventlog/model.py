@@ -261,6 +261,14 @@ class AppProfile(BaseModel):
         """A Spark property as set in the application (redacted values stay redacted)."""
         return self.spark_properties.get(key, default)
 
+    def int_property(self, key: str) -> int | None:
+        """A Spark property read as an integer; None when unset or not a whole number."""
+        value = self.spark_properties.get(key)
+        try:
+            return int(value) if value is not None else None
+        except ValueError:
+            return None
+
     def stage(self, stage_id: int, attempt_id: int | None = None) -> StageProfile | None:
         """The given attempt of a stage, or its last attempt."""
         matches = [s for s in self.stages if s.stage_id == stage_id]

@@ -50,12 +50,5 @@ def peak_cores(profile: AppProfile) -> int | None:
     local = local_master(profile.master_url)
     if local is not None and local.total_cores is not None:
         return local.total_cores
-    per_executor, instances = _int(profile.property("spark.executor.cores")), _int(profile.property("spark.executor.instances"))
+    per_executor, instances = profile.int_property("spark.executor.cores"), profile.int_property("spark.executor.instances")
     return per_executor * instances if per_executor and instances else None
-
-
-def _int(value: str | None) -> int | None:
-    try:
-        return int(value) if value is not None else None
-    except ValueError:
-        return None

@@ -156,11 +156,7 @@ class RuleContext:
         return default if value is None else value.strip().lower() == "true"
 
     def int_property(self, key: str) -> int | None:
-        value = self.prop(key)
-        try:
-            return int(value) if value is not None else None
-        except ValueError:
-            return None
+        return self.profile.int_property(key)
 
     def float_property(self, key: str) -> float | None:
         value = self.prop(key)
