@@ -22,8 +22,8 @@ from tools.findings import Finding
 from tools.units import human_duration
 
 APP_COLUMNS = (
-    "log_hash, log_path, app_id, attempt_id, app_name, start_time_ms, duration_ms, executors, total_tasks, "
-    "failed_tasks, cost, currency, findings, savings_core_ms, complete, analyzed_at"
+    "log_hash, log_path, app_id, attempt_id, app_name, start_time_ms, duration_ms, executors, peak_executors, "
+    "interactive_shell, total_tasks, failed_tasks, cost, currency, findings, savings_core_ms, complete, analyzed_at"
 )
 STAGE_METRICS: tuple[tuple[str, str, str], ...] = (  # field, unit, how people say it
     ("input_bytes", "bytes", "input"),
@@ -53,6 +53,8 @@ class AppRow(BaseModel):
     start_time_ms: int | None = None
     duration_ms: int | None = None
     executors: int | None = None
+    peak_executors: int | None = None  # null for rows stored before schema version 5
+    interactive_shell: str | None = None
     total_tasks: int | None = None
     failed_tasks: int | None = None
     cost: float | None = None

@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from tools.eventlog.model import AppProfile, Quantiles, StageProfile
+from tools.eventlog.slots import peak_executors
 from tools.findings import Finding
 
 
@@ -73,7 +74,9 @@ class AppRecord(BaseModel):
     end_time_ms: int | None = None
     duration_ms: int | None = None
     complete: bool = True
-    executors: int = 0
+    executors: int = 0  # every executor the run had
+    peak_executors: int = 0  # most alive at once
+    interactive_shell: str | None = None  # AppProfile.interactive_shell
     total_tasks: int = 0
     failed_tasks: int = 0
     allocated_core_ms: float | None = None
@@ -162,6 +165,8 @@ def app_record(
         duration_ms=profile.duration_ms,
         complete=profile.complete,
         executors=len(profile.executors),
+        peak_executors=peak_executors(profile.executors),
+        interactive_shell=profile.interactive_shell,
         total_tasks=profile.total_tasks,
         failed_tasks=profile.failed_tasks,
         allocated_core_ms=profile.allocated_core_ms,

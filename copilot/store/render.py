@@ -12,7 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from copilot.store.history import AppDetail, AppRow, BatchRun, Comparison, FailedLogRow, Trend
-from graph.units import core_hours, count, duration, money, size
+from graph.units import core_hours, count, duration, executors, money, size
 
 
 def _when(ms: int | None) -> str:
@@ -84,7 +84,9 @@ def render_list(rows: list[AppRow], console: Console) -> None:
 def render_detail(detail: AppDetail, console: Console) -> None:
     app = detail.app
     console.print(f"[bold]{app.app_id}[/] {escape(app.app_name or '')}  started {_when(app.start_time_ms)} UTC, "
-                  f"ran {duration(app.duration_ms)}, {count(app.executors or 0, 'executor')}, {count(app.total_tasks or 0, 'task')} "
+                  f"{'an interactive ' + escape(app.interactive_shell) + ' session, ' if app.interactive_shell else ''}"
+                  f"ran {duration(app.duration_ms)}, {executors(app.executors or 0, app.peak_executors or 0)}, "
+                  f"{count(app.total_tasks or 0, 'task')} "
                   f"({app.failed_tasks or 0} failed), cost {money(app.cost, app.currency)}")
     console.print(f"log {escape(app.log_path)} (hash {app.log_hash[:12]}, analyzed {app.analyzed_at})")
     if detail.findings:

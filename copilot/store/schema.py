@@ -196,6 +196,12 @@ MIGRATIONS: tuple[Migration, ...] = (
         "api_jobs.depth: full analysis or findings only",
         ("ALTER TABLE api_jobs ADD COLUMN depth VARCHAR DEFAULT 'full'",),
     ),
+    Migration(
+        5,
+        "applications.peak_executors (most alive at once) and interactive_shell (spark-shell, pyspark shell, REPL)",
+        ("ALTER TABLE applications ADD COLUMN peak_executors INTEGER",
+         "ALTER TABLE applications ADD COLUMN interactive_shell VARCHAR"),
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

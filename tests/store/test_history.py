@@ -85,6 +85,18 @@ def test_history_commands_print_json_for_programs(store, outcomes):
     assert "-" in savings_cells and "0.00" not in savings_cells
 
 
+def test_show_says_how_many_executors_were_alive_at_once_and_names_a_shell_session(store):
+    """The MLlib job lost 8 one-core containers one after another: 9 executors, never more than 2 at once, as the
+    report says; app-20161115172038-0000 was a spark-shell session."""
+    runner = CliRunner()
+    mllib = show_application(store, "application_1538416563558_0014").app
+    assert (mllib.executors, mllib.peak_executors, mllib.interactive_shell) == (9, 2, None)
+    shown = runner.invoke(app, ["history", "show", "application_1538416563558_0014"], env={"COLUMNS": "200"})
+    assert "9 executors, at most 2 at once" in shown.output and "interactive" not in shown.output.split("\n")[0]
+    shell = runner.invoke(app, ["history", "show", "app-20161115172038-0000"], env={"COLUMNS": "200"})
+    assert "an interactive spark-shell session" in shell.output
+
+
 def test_an_unknown_application_is_one_line_and_exit_2(store):
     result = subprocess.run([sys.executable, "-m", "copilot.cli", "history", "show", "app-that-never-ran"],
                             capture_output=True, text=True)

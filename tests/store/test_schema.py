@@ -39,6 +39,8 @@ def test_a_version_1_store_is_migrated_in_place_keeping_its_rows(tmp_path, outco
         assert con.execute("SELECT count(*) FROM findings WHERE log_hash = 'oldhash'").fetchall() == [(1,)]
         assert con.execute("SELECT count(*) FROM log_files").fetchall() == [(2,)]
         assert con.execute("SELECT count(*) FROM applications").fetchall() == [(3,)]
+        # a row stored before version 5 has no peak; the report falls back to the executor count
+        assert con.execute("SELECT peak_executors FROM applications WHERE log_hash = 'oldhash'").fetchall() == [(None,)]
 
 
 def test_a_store_from_a_newer_copilot_is_refused_with_one_clear_line(tmp_path):
