@@ -69,13 +69,11 @@ def describe_app(profile: AppProfile) -> str:
     else:
         what = f"{'an' if kind[0] in 'RS' else 'a'} {kind} application"  # an RDD..., an SQL...
     master = f"master {units.master(profile.master)}" if profile.master else ""
-    parts = [f"{profile.app_name or profile.app_id} is {what}"]
+    sentence = f"{profile.app_name or profile.app_id} is {what}"
     if profile.spark_version:  # "... session (spark-shell) on Spark 3.1.1 (master yarn)"
-        parts += [f"({shell})" if shell else "", f"on Spark {profile.spark_version}", f"({master})" if master else ""]
+        sentence += (f" ({shell})" if shell else "") + f" on Spark {profile.spark_version}" + (f" ({master})" if master else "")
     elif shell or master:  # "... session (spark-shell, master local[*])"
-        parts.append(f"({', '.join(x for x in (shell, master) if x)})")
-    parts = [p for p in parts if p]
-    sentence = " ".join(parts)
+        sentence += f" ({', '.join(x for x in (shell, master) if x)})"
     jobs, stages = len(profile.jobs), len(profile.stages)
     return (f"{sentence} that ran {units.count(jobs, 'job')} / {units.count(stages, 'stage')} / "
             f"{units.count(profile.total_tasks, 'task')}.")

@@ -34,9 +34,8 @@ def _application_row(record: AppRecord, run_id: str | None, analyzed_at: datetim
         "log_bytes": record.log.log_bytes,
         **record.model_dump(include={
             "app_id", "attempt_id", "app_name", "user_name", "spark_version", "master", "start_time_ms",
-            "end_time_ms", "duration_ms", "complete", "executors", "peak_executors", "interactive_shell", "total_tasks",
-            "failed_tasks",
-            "allocated_core_ms", "used_core_ms", "cost", "currency", "analysis_ms", "analyzer",
+            "end_time_ms", "duration_ms", "complete", "executors", "peak_executors", "interactive_shell",
+            "total_tasks", "failed_tasks", "allocated_core_ms", "used_core_ms", "cost", "currency", "analysis_ms", "analyzer",
         }),
         "findings": len(record.findings),
         "savings_core_ms": record.savings_core_ms,

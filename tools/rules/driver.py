@@ -8,13 +8,12 @@ from collections.abc import Iterator
 from tools.eventlog.build import merge_intervals
 from tools.eventlog.model import AppProfile
 from tools.findings import Finding, Recommendation, Savings, Severity
-from tools.rules.executors import idle_core_time, release_idle_changes
+from tools.rules.executors import IDLE_TIMEOUT_DEFAULT_S, idle_core_time, idle_cores_reported, release_idle_changes
 from tools.rules.measure import ev, spark_size
 from tools.rules.registry import RuleContext, rule
 from tools.units import human_duration, human_share, human_size
 
 
-SESSION_IDLE_TIMEOUT_MS = 60_000  # spark.dynamicAllocation.executorIdleTimeout default
 IDLE_CORES_ELSEWHERE = "the executors' idle core time, which the idle-executor finding counts"
 
 
@@ -85,7 +84,7 @@ def driver_savings(ctx: RuleContext, driver_ms: float, executor_cores: int) -> S
     The wall time is what moving driver work into Spark (the code change) gives: no setting shortens it."""
     measured = idle_core_time(ctx.profile)
     between_jobs = cores_between_jobs_ms(ctx.profile)
-    priced_elsewhere = measured is not None and measured.is_reported(ctx.thresholds)
+    priced_elsewhere = idle_cores_reported(ctx)
     if priced_elsewhere:
         core_ms = 0.0
         method = ("Half the driver-only time; the executors' idle cores meanwhile are priced by the idle-executor "
@@ -106,15 +105,14 @@ def driver_savings(ctx: RuleContext, driver_ms: float, executor_cores: int) -> S
 def session_savings(ctx: RuleContext, driver_ms: float, executor_cores: int) -> Savings:
     """No wall time (the session lasts as long as its user works); the executor core time held through pauses
     between jobs beyond dynamic allocation's 60 s idle timeout, unless the idle-executor finding prices it."""
-    measured = idle_core_time(ctx.profile)
     if not executor_cores:
         return Savings(method="An interactive session's time between commands is its user's; local mode holds no "
                        "executors to release, so nothing is estimated.")
-    if measured is not None and measured.is_reported(ctx.thresholds):
+    if idle_cores_reported(ctx):
         return Savings(method="The executors' idle cores between commands are priced by the idle-executor finding, "
                        "not counted twice; no wall time: the session lasts as long as its user works.",
                        counted_elsewhere=IDLE_CORES_ELSEWHERE)
-    held = cores_between_jobs_ms(ctx.profile, grace_ms=SESSION_IDLE_TIMEOUT_MS)
+    held = cores_between_jobs_ms(ctx.profile, grace_ms=IDLE_TIMEOUT_DEFAULT_S * 1000)
     if held is None:
         return Savings(method="The log has no executor start times to measure the pauses between jobs.")
     return Savings(core_ms=held, method="Executor core time held through pauses between jobs beyond the first 60 s "

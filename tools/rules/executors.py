@@ -15,6 +15,7 @@ from tools.rules.thresholds import RuleThresholds
 from tools.units import human_duration, human_share, parse_seconds
 
 IDLE_HEADROOM = 0.2  # share of allocated core time an elastic cluster still keeps idle
+IDLE_TIMEOUT_DEFAULT_S = 60  # spark.dynamicAllocation.executorIdleTimeout default
 BENIGN_REMOVAL = re.compile(
     r"killed by driver|idle|decommission|finished|shutdown|stopped|requested|explicit termination request",
     re.IGNORECASE,
@@ -101,13 +102,21 @@ def executor_loss(ctx: RuleContext) -> Iterator[Finding]:
     )
 
 
+def idle_cores_reported(ctx: RuleContext) -> bool:
+    """Whether the idle-executor finding reports (and prices) the run's idle executor cores."""
+    measured = idle_core_time(ctx.profile)
+    return measured is not None and measured.is_reported(ctx.thresholds)
+
+
 def release_idle_changes(ctx: RuleContext) -> list[ConfigChange]:
     """Settings that hand idle executors back: dynamic allocation (with shuffle tracking when no external
     shuffle service keeps their shuffle files); when it is already on, the default 60 s idle timeout if the
     application set a longer one (none when it runs with the default: there is nothing to change)."""
     if ctx.bool_property("spark.dynamicAllocation.enabled", False):
         timeout = parse_seconds(ctx.prop("spark.dynamicAllocation.executorIdleTimeout"))
-        return [ctx.change("spark.dynamicAllocation.executorIdleTimeout", "60s")] if timeout and timeout > 60 else []
+        if timeout and timeout > IDLE_TIMEOUT_DEFAULT_S:
+            return [ctx.change("spark.dynamicAllocation.executorIdleTimeout", f"{IDLE_TIMEOUT_DEFAULT_S}s")]
+        return []
     changes = [ctx.change("spark.dynamicAllocation.enabled", "true")]
     if not ctx.bool_property("spark.shuffle.service.enabled", False):
         changes.append(ctx.change("spark.dynamicAllocation.shuffleTracking.enabled", "true"))
@@ -182,7 +191,8 @@ def dynamic_allocation_settings(ctx: RuleContext) -> Iterator[Finding]:
                          "spark.dynamicAllocation.maxExecutors", cap))
     timeout = parse_seconds(ctx.prop("spark.dynamicAllocation.executorIdleTimeout"))
     if timeout is not None and timeout > t.dynamic_allocation_idle_timeout_max_s:
-        problems.append((f"executorIdleTimeout {timeout:g}s", "spark.dynamicAllocation.executorIdleTimeout", "60s"))
+        problems.append((f"executorIdleTimeout {timeout:g}s", "spark.dynamicAllocation.executorIdleTimeout",
+                         f"{IDLE_TIMEOUT_DEFAULT_S}s"))
     if not problems:
         return
     yield ctx.finding(
