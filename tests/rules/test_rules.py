@@ -337,7 +337,27 @@ def test_a_shell_session_is_not_told_to_rewrite_its_code(profile_of):
     assert job.interactive_shell is None
     [batch] = findings_of("driver_bound", job)
     assert "of the run" in batch.title and batch.estimated_savings.wall_ms > 0 and batch.estimated_savings.code_change_only
-    assert "spark.scheduler.mode" in [c.key for c in batch.recommendation.config_changes]
+    # dynamic allocation without a shuffle service or shuffle tracking stops Spark before 3.4 from starting
+    assert [c.key for c in batch.recommendation.config_changes] == [
+        "spark.dynamicAllocation.enabled", "spark.dynamicAllocation.shuffleTracking.enabled", "spark.scheduler.mode"]
+
+
+@pytest.mark.parametrize(("version", "properties", "tracking_proposed"), [
+    ("3.3.2", {}, True),
+    ("3.4.1", {}, False),  # shuffle tracking is on by default since Spark 3.4
+    ("3.5.0", {"spark.dynamicAllocation.shuffleTracking.enabled": "false"}, True),
+    ("3.3.2", {"spark.shuffle.service.enabled": "true"}, False),
+    ("3.3.2", {"spark.dynamicAllocation.shuffleTracking.enabled": "true"}, False),
+])
+def test_releasing_idle_executors_keeps_their_shuffle_files(profile_of, version, properties, tracking_proposed):
+    """Enabling dynamic allocation proposes shuffle tracking only where nothing else keeps shuffle files."""
+    profile = profile_of(f"{RAPIDS}/jdbc_eventlog.zstd")
+    profile = profile.model_copy(update={"spark_version": version,
+                                         "spark_properties": {**profile.spark_properties, **properties}})
+    [session] = findings_of("driver_bound", profile)
+    keys = [c.key for c in session.recommendation.config_changes]
+    assert keys[0] == "spark.dynamicAllocation.enabled"
+    assert ("spark.dynamicAllocation.shuffleTracking.enabled" in keys) is tracking_proposed
 
 
 @pytest.mark.parametrize(("app_name", "properties", "shell"), [

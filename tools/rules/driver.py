@@ -58,9 +58,7 @@ def driver_bound(ctx: RuleContext) -> Iterator[Finding]:
             severity=Severity.moderate,
         )
         return
-    changes = []
-    if executor_cores and not ctx.bool_property("spark.dynamicAllocation.enabled", False):
-        changes.append(ctx.change("spark.dynamicAllocation.enabled", "true"))
+    changes = release_idle_changes(ctx) if executor_cores else []
     if (ctx.prop("spark.scheduler.mode") or "FIFO").upper() != "FAIR":
         changes.append(ctx.change("spark.scheduler.mode", "FAIR"))
     yield ctx.finding(

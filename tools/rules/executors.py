@@ -118,9 +118,18 @@ def release_idle_changes(ctx: RuleContext) -> list[ConfigChange]:
             return [ctx.change("spark.dynamicAllocation.executorIdleTimeout", f"{IDLE_TIMEOUT_DEFAULT_S}s")]
         return []
     changes = [ctx.change("spark.dynamicAllocation.enabled", "true")]
-    if not ctx.bool_property("spark.shuffle.service.enabled", False):
+    if not shuffle_files_kept(ctx):
         changes.append(ctx.change("spark.dynamicAllocation.shuffleTracking.enabled", "true"))
     return changes
+
+
+def shuffle_files_kept(ctx: RuleContext) -> bool:
+    """Whether dynamic allocation could release an executor without losing its shuffle files: an external
+    shuffle service serves them, or shuffle tracking keeps executors holding live shuffle data (the default
+    since Spark 3.4, core migration guide). Without either, Spark refuses to start with dynamic allocation on."""
+    tracking_default = ctx.spark_version >= (3, 4)
+    return ctx.bool_property("spark.shuffle.service.enabled", False) or ctx.bool_property(
+        "spark.dynamicAllocation.shuffleTracking.enabled", tracking_default)
 
 
 @rule(
@@ -176,10 +185,7 @@ def dynamic_allocation_settings(ctx: RuleContext) -> Iterator[Finding]:
     if not ctx.bool_property("spark.dynamicAllocation.enabled", False):
         return
     problems: list[tuple[str, str, str]] = []  # (evidence, key, value)
-    tracking_default = ctx.spark_version >= (3, 4) and ctx.master.startswith("k8s")
-    if not ctx.bool_property("spark.shuffle.service.enabled", False) and not ctx.bool_property(
-        "spark.dynamicAllocation.shuffleTracking.enabled", tracking_default
-    ):
+    if not shuffle_files_kept(ctx):
         problems.append(("no external shuffle service and no shuffle tracking",
                          "spark.dynamicAllocation.shuffleTracking.enabled", "true"))
     low, high = ctx.int_property("spark.dynamicAllocation.minExecutors"), ctx.int_property("spark.dynamicAllocation.maxExecutors")
