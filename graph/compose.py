@@ -287,6 +287,8 @@ def evidence_digest(report: Report) -> str:
                          + (f" ({units.duration_range(e.runtime_low_ms, e.runtime_high_ms)})"
                             if e.runtime_low_ms is not None and e.runtime_high_ms is not None else "")
                          + f" by {e.method}"
+                         + (", the interval includes the observed runtime (no change is possible)"
+                            if e.direction == "uncertain" else "")
                          + (f", cost {units.money(e.cost_before, e.currency)} -> {units.money(e.cost_after, e.currency)}"
                             if e.cost_before is not None and e.cost_after is not None else ""))
     return "\n".join(lines)

@@ -162,6 +162,9 @@ def predicted(text: str, toolbox: Toolbox) -> str:
     interval = (f" (80% interval {units.duration_range(effect.runtime_low_ms, effect.runtime_high_ms)})"
                 if effect.runtime_low_ms is not None and effect.runtime_high_ms is not None else "")
     verdict = units.speed_change(before / after if after > 0 else 1.0)
+    if effect.direction == "uncertain":
+        verdict += (" at the point estimate; the interval includes today's runtime, so the run may also stay as it "
+                    f"is or get {'slower' if after < before else 'faster'}")
     lines = [f"With {named} the {effect.method} predicts {units.duration(after)}{interval} against "
              f"{units.duration(before)} now: {verdict}."]
     if effect.cost_before is not None and effect.cost_after is not None:

@@ -9,9 +9,10 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 
 from tools.findings import Finding
+from tools.units import runtime_direction
 
 SCHEMA_VERSION = "1.0"
 
@@ -79,6 +80,12 @@ class PredictedEffect(BaseModel):
     cost_before: float | None = None  # the run's cost, and what the model predicts it would cost after the change
     cost_after: float | None = None
     currency: str | None = None
+
+    @computed_field  # in the JSON, so a consumer need not compare the interval with the observed runtime itself
+    @property
+    def direction(self) -> str:
+        """"faster", "slower", "unchanged", or "uncertain" when the interval includes the observed runtime."""
+        return runtime_direction(self.runtime_before_ms, self.runtime_after_ms, self.runtime_low_ms, self.runtime_high_ms)
 
 
 class StageSpan(BaseModel):

@@ -36,7 +36,8 @@ def effect_text(effect: PredictedEffect | None) -> str:
         return "not predicted"
     text = f"{units.duration(effect.runtime_before_ms)} -> {units.duration(effect.runtime_after_ms)}"
     if effect.runtime_low_ms is not None and effect.runtime_high_ms is not None:
-        text += f" (likely {units.duration_range(effect.runtime_low_ms, effect.runtime_high_ms)})"
+        uncertain = ", which includes no change" if effect.direction == "uncertain" else ""
+        text += f" (likely {units.duration_range(effect.runtime_low_ms, effect.runtime_high_ms)}{uncertain})"
     if effect.method:
         text += f" [{effect.method}]"
     if effect.cost_before is not None and effect.cost_after is not None:

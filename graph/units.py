@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-from tools.units import human_duration, human_duration_range, human_master, human_share, human_size
+from tools.units import SAME_RUNTIME, human_duration, human_duration_range, human_master, human_share, human_size
 
 
 duration = human_duration  # one implementation for every layer, in tools/units.py
@@ -48,7 +48,7 @@ def speed_change(speedup: float) -> str:
     """'1.50x faster' / '1.10x slower' / 'about the same' from a speed-up (runtime before / runtime after)."""
     if speedup <= 0:
         return "no estimate"
-    if abs(speedup - 1) < 0.005:
+    if abs(speedup - 1) < SAME_RUNTIME:
         return "about the same"
     return f"{speedup:.2f}x faster" if speedup > 1 else f"{1 / speedup:.2f}x slower"
 

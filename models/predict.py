@@ -15,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 
 from models.features import (
     PAIR_FEATURES,
@@ -35,7 +35,7 @@ from tools.cost import Pricing
 from tools.errors import ModelError
 from tools.eventlog.master import local_master
 from tools.eventlog.model import AppProfile
-from tools.units import human_duration, human_duration_range
+from tools.units import human_duration, human_duration_range, runtime_direction
 
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent
 INTERVAL = 0.8
@@ -83,6 +83,12 @@ class Prediction(BaseModel):
     estimated_cost: float | None = None
     low_cost: float | None = None
     high_cost: float | None = None
+
+    @computed_field
+    @property
+    def direction(self) -> str:
+        """"faster", "slower", "unchanged", or "uncertain" when the interval includes the observed runtime."""
+        return runtime_direction(self.observed_duration_ms, self.estimated_duration_ms, self.low_ms, self.high_ms)
 
 
 class RuntimeModel:

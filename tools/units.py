@@ -44,6 +44,21 @@ def human_duration_range(low_ms: float | None, high_ms: float | None, joiner: st
     return joiner.join(f"{ms / per:.{decimals}f} {name}" for ms in ends)
 
 
+SAME_RUNTIME = 0.005  # runtimes within half a percent of each other read as the same
+
+
+def runtime_direction(before_ms: float, after_ms: float, low_ms: float | None = None,
+                      high_ms: float | None = None) -> str:
+    """Which way a predicted change moves the runtime: "faster", "slower" or "unchanged" by the point estimate,
+    "uncertain" when the prediction's interval holds the observed runtime strictly inside it (the prediction
+    cannot tell a gain from a loss, whatever its point says)."""
+    if low_ms is not None and high_ms is not None and low_ms < before_ms < high_ms:
+        return "uncertain"
+    if after_ms <= 0 or abs(before_ms / after_ms - 1) < SAME_RUNTIME:
+        return "unchanged"
+    return "faster" if after_ms < before_ms else "slower"
+
+
 def human_master(url: str | None) -> str:
     """The master URL as a text says it after "master ": "?" when the log has none, and no redaction marker where
     the log itself carries Spark's (public test logs redact spark.master)."""

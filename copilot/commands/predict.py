@@ -36,7 +36,10 @@ def register(app: typer.Typer) -> None:
         table = Table(title=f"{prediction.app_id}: predicted runtime", show_header=False)
         table.add_row("changes", ", ".join(f"{k}={v}" for k, v in prediction.changes.items()) or "(none)")
         table.add_row("observed", duration(prediction.observed_duration_ms))
-        table.add_row("predicted", f"{duration(prediction.estimated_duration_ms)}  ({speed_change(prediction.speedup)})")
+        verdict = speed_change(prediction.speedup)
+        if prediction.direction == "uncertain":
+            verdict += "; the interval includes the observed runtime"
+        table.add_row("predicted", f"{duration(prediction.estimated_duration_ms)}  ({verdict})")
         table.add_row(f"{prediction.interval:.0%} interval", duration_range(prediction.low_ms, prediction.high_ms))
         if prediction.estimated_cost is not None:
             table.add_row("cost", f"{money(prediction.observed_cost, prediction.currency)} now -> "

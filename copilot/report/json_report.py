@@ -12,5 +12,6 @@ def render_json(report: Report) -> str:
 
 
 def json_schema() -> str:
-    """The JSON Schema of the report, for programs that consume it."""
-    return json.dumps(Report.model_json_schema(), indent=2)
+    """The JSON Schema of the report as written (serialization mode, so computed fields such as a predicted
+    effect's `direction` are in it), for programs that consume it."""
+    return json.dumps(Report.model_json_schema(mode="serialization"), indent=2)

@@ -71,6 +71,8 @@ def test_offline_settings_what_if_is_answered_by_the_runtime_model(yarn_log: str
     assert answer.startswith("With spark.sql.shuffle.partitions=400, spark.sql.adaptive.enabled=false the "), answer
     assert f"predicts {expected.estimated_duration_ms / 1000:.1f} s" in answer
     assert "80% interval" in answer and "against 43.7 s now" in answer
+    assert expected.direction == "uncertain"  # its interval includes today's 43.7 s, and the answer says so
+    assert "at the point estimate; the interval includes today's runtime, so the run may also stay as it is" in answer
     from graph.units import money
     from tools.cost import load_pricing
 

@@ -26,13 +26,24 @@ def test_predict_json(sql_cluster_log: Path):
     assert prediction["component"] == "simulator+model"
     assert prediction["changes"] == {"spark.sql.shuffle.partitions": "64", "spark.executor.instances": "4"}
     assert prediction["low_ms"] <= prediction["estimated_duration_ms"] <= prediction["high_ms"]
+    spans = prediction["low_ms"] < prediction["observed_duration_ms"] < prediction["high_ms"]
+    assert (prediction["direction"] == "uncertain") is spans
+
+
+def test_predict_says_when_its_interval_includes_no_change(sql_cluster_log: Path):
+    done = copilot("predict", str(sql_cluster_log), "--set", "spark.sql.adaptive.enabled=false", "--json")
+    prediction = json.loads(done.stdout)
+    assert prediction["low_ms"] < prediction["observed_duration_ms"] < prediction["high_ms"]  # a 4x-wide interval
+    text = copilot("predict", str(sql_cluster_log), "--set", "spark.sql.adaptive.enabled=false",
+                   env={"COLUMNS": "200"}).stdout
+    assert "; the interval includes the observed runtime)" in text, text
 
 
 def test_predict_for_people_shows_the_interval(sql_cluster_log: Path):
     done = copilot("predict", str(sql_cluster_log), "--set", "spark.sql.adaptive.enabled=false")
     assert done.returncode == 0, done.stderr
     assert "80% interval" in done.stdout and "answered by" in done.stdout
-    assert re.search(r"predicted .*\((\d+\.\d\dx (faster|slower)|about the same)\)", done.stdout), done.stdout
+    assert re.search(r"predicted .*\((\d+\.\d\dx (faster|slower)|about the same)[;)]", done.stdout), done.stdout
 
 
 def test_predicted_change_reads_as_faster_or_slower():
@@ -41,6 +52,18 @@ def test_predicted_change_reads_as_faster_or_slower():
     assert speed_change(2.0) == "2.00x faster"
     assert speed_change(0.8) == "1.25x slower"
     assert speed_change(1.001) == "about the same"
+
+
+def test_a_prediction_whose_interval_holds_todays_runtime_has_no_direction():
+    from tools.units import runtime_direction
+
+    assert runtime_direction(100.0, 50.0) == "faster"
+    assert runtime_direction(100.0, 50.0, 40.0, 90.0) == "faster"
+    assert runtime_direction(100.0, 50.0, 40.0, 170.0) == "uncertain"
+    assert runtime_direction(100.0, 120.0, 105.0, 150.0) == "slower"
+    assert runtime_direction(100.0, 120.0, 90.0, 150.0) == "uncertain"
+    assert runtime_direction(100.0, 100.2) == "unchanged"
+    assert runtime_direction(100.0, 100.0, 100.0, 130.0) == "unchanged"  # an end at today's runtime is not across it
 
 
 def test_predict_bad_setting_is_one_error_line(cluster_log: Path):

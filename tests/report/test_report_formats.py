@@ -136,6 +136,22 @@ def test_model_predicted_effects_carry_the_models_caveats_into_every_format(yarn
     assert f"caveat: {caveats[0]}" in text
 
 
+def test_an_effect_whose_interval_includes_todays_runtime_says_so(yarn_log: str) -> None:
+    """An 80% interval that holds the observed runtime cannot tell a gain from a loss: the JSON's `direction` says
+    "uncertain" and the written effect "which includes no change", whatever the point estimate."""
+    from copilot.report.json_report import json_schema
+
+    data = json.loads(analyze(yarn_log, "--json"))
+    effects = [f["predicted_effect"] for f in data["findings"]
+               if f["predicted_effect"] and f["predicted_effect"]["runtime_low_ms"] is not None]
+    spanning = [e for e in effects if e["runtime_low_ms"] < e["runtime_before_ms"] < e["runtime_high_ms"]]
+    assert spanning, effects  # the oversized-memory change: 43.7 s -> 44.5 s, likely 18.4 s to 66.1 s
+    assert [e["direction"] for e in effects] == ["uncertain" if e in spanning else e["direction"] for e in effects]
+    assert all(e["direction"] in ("faster", "slower", "unchanged") for e in effects if e not in spanning)
+    assert analyze(yarn_log, "--format", "md").count(", which includes no change)") == len(spanning)
+    assert "direction" in json.loads(json_schema())["$defs"]["PredictedEffect"]["properties"]
+
+
 def test_terminal_shows_written_text_verbatim_even_with_brackets(yarn_log: str) -> None:
     """An LLM's narrative (or a caveat) with "[/...]" in it must print as written, not crash rich's markup parser."""
     from io import StringIO
