@@ -201,6 +201,57 @@ def healthy(spark, workdir: Path) -> None:
     _sink(facts.join(F.broadcast(dims), "k").groupBy("g").agg(F.sum("v"), F.count("*")))
 
 
+def _wait_for(condition: Callable[[], bool], timeout_s: float = 300.0) -> None:
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError("the workload did not reach the state it waits for")
+        time.sleep(0.2)
+
+
+def cancelled_job(spark, workdir: Path) -> None:
+    """A long job cancelled while it runs (as a notebook's cancel button does), then a short job that completes."""
+    import threading
+
+    from pyspark.sql import functions as F
+
+    sc = spark.sparkContext
+
+    def long_job() -> None:
+        sc.setJobGroup("cancel-me", "a job its user cancels", interruptOnCancel=True)
+        try:
+            spark.range(0, 10**10, numPartitions=400).select(F.sum(F.crc32(F.col("id").cast("string")))).collect()
+        except Exception:  # the cancellation surfaces here as an error
+            return
+
+    worker = threading.Thread(target=long_job)
+    worker.start()
+    _wait_for(lambda: sc.statusTracker().getActiveJobsIds() != [])
+    _wait_for(lambda: any(sc.statusTracker().getStageInfo(s).numCompletedTasks >= 2
+                          for s in sc.statusTracker().getActiveStageIds() if sc.statusTracker().getStageInfo(s)))
+    sc.cancelJobGroup("cancel-me")
+    worker.join()
+    _sink(spark.range(100_000).groupBy((F.col("id") % 10).alias("k")).count())
+
+
+def stopped_stream(spark, workdir: Path) -> None:
+    """A streaming aggregation over the rate source, stopped after a few micro-batches while the next one runs."""
+    from pyspark.sql import functions as F
+
+    events = spark.readStream.format("rate").option("rowsPerSecond", 2000).load()
+    counts = events.groupBy((F.col("value") % 1000).alias("k")).count()
+    query = (counts.writeStream.format("noop").outputMode("update").queryName("rate_counts")
+             .option("checkpointLocation", str(workdir / "checkpoint")).start())
+    try:
+        _wait_for(lambda: (query.lastProgress or {}).get("batchId", -1) >= 3)
+        sc = spark.sparkContext
+        _wait_for(lambda: sc.statusTracker().getActiveJobsIds() != [], timeout_s=60)  # stop while a batch's job runs
+    finally:
+        query.stop()
+
+
 class ProblemWorkload(BaseModel):
     """A workload, the configuration that provokes its problem, and what it demonstrates."""
 
@@ -268,6 +319,8 @@ _add(rdd_java_shuffle)
 _add(partitioned_full_scan)
 _add(lost_shuffle_files, {"spark.local.dir": "{workdir}/local"})
 _add(missed_broadcast, {"spark.sql.autoBroadcastJoinThreshold": "-1", "spark.sql.adaptive.enabled": "true"})
+_add(cancelled_job, {"spark.sql.adaptive.enabled": "true"})
+_add(stopped_stream, {"spark.sql.shuffle.partitions": "8"})
 _add(
     healthy,
     {

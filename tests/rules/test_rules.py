@@ -693,3 +693,42 @@ def test_task_failure_savings_are_the_core_time_the_failed_attempts_held(profile
     assert held > 0 and failures.estimated_savings.core_ms == held
     assert next(e.value for e in failures.evidence if e.name == "core time held by the failed attempts") == held
     assert "measured" in failures.estimated_savings.method
+
+
+@pytest.mark.parametrize(("log", "reason"), [
+    ("cancelled_job", "part of cancelled job group cancel-me"),
+    ("stopped_stream", "Query rate_counts"),
+])
+def test_a_cancelled_job_is_not_a_failure_to_fix(profile_of, log, reason):
+    """A job its user cancelled, and the micro-batch Spark cancels when a streaming query stops, end as failed jobs
+    and stages in the log; no failure finding reports them. The same log with the reason reworded as an abort does."""
+    from tools.rules.failures import cancelled
+
+    profile = profile_of(log)
+    [job] = [j for j in profile.jobs if j.status == "failed"]
+    [stage] = [s for s in profile.stages if s.status == "failed"]
+    assert reason in job.failure_reason and "SPARK_JOB_CANCELLED" in stage.failure_reason
+    assert cancelled(job.failure_reason) and cancelled(stage.failure_reason)
+    assert not [f for f in diagnose(profile) if f.category == "task_failures"]
+
+    aborted = "Job aborted due to stage failure: Task 3 in stage 0.0 failed 4 times"
+    reworded = profile.model_copy(update={
+        "jobs": [j.model_copy(update={"failure_reason": aborted}) if j is job else j for j in profile.jobs],
+        "stages": [s.model_copy(update={"failure_reason": aborted}) if s is stage else s for s in profile.stages]})
+    assert {f.rule_id for f in diagnose(reworded)} >= {"job_failures", "stage_failures"}
+
+
+@pytest.mark.parametrize(("reason", "is_cancelled"), [
+    ("Job 3 cancelled because SparkContext was shut down", True),
+    ("Job 12 cancelled part of cancelled job group etl", True),
+    ("Job 2 cancelled as part of cancellation of all jobs", True),
+    ("Stage cancelled", True),
+    ("Job 4 cancelled because Stage 7 was cancelled", True),
+    ("Job aborted due to stage failure: Task 0 in stage 1.0 failed 4 times", False),
+    ("Job aborted: java.util.concurrent.CancellationException", False),
+    (None, False),
+])
+def test_spark_cancellation_reasons_are_recognised(reason, is_cancelled):
+    from tools.rules.failures import cancelled
+
+    assert cancelled(reason) is is_cancelled

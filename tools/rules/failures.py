@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterator
 
@@ -10,6 +11,15 @@ from tools.rules.measure import ev
 from tools.rules.registry import RuleContext, rule
 
 NOT_FAILURES = ("TaskKilled", "Success", "Resubmitted", "TaskCommitDenied")
+# how Spark words a job or stage it cancelled on request (a stopped streaming query, a cancelled job group or tag,
+# cancelAllJobs, a SparkContext stopped with jobs running): 1.x-3.x "Job 2 cancelled ...", 4.x's error class
+CANCELLED = re.compile(r"SPARK_JOB_CANCELLED|\b(?:Job|Stage) \d+ cancell?ed\b|\bStage cancell?ed\b|"
+                       r"cancell?ed because SparkContext was shut down")
+
+
+def cancelled(reason: str | None) -> bool:
+    """Whether a job or stage ended because it was cancelled (not a failure of its code or its cluster)."""
+    return bool(reason and CANCELLED.search(reason))
 
 
 def failure_counts(ctx: RuleContext) -> Counter[str]:
@@ -99,8 +109,9 @@ def task_failures(ctx: RuleContext) -> Iterator[Finding]:
 
 @rule("stage_failures", "Failed stage attempts", "task_failures", Severity.severe)
 def stage_failures(ctx: RuleContext) -> Iterator[Finding]:
-    """Stage attempts failed: they were retried (re-running their parents) or aborted their job."""
-    failed = [s for s in ctx.profile.stages if s.status == "failed"]
+    """Stage attempts failed: they were retried (re-running their parents) or aborted their job. Cancelled ones
+    (a stopped streaming query's last micro-batch, a cancelled job group) are not failures: nothing to fix."""
+    failed = [s for s in ctx.profile.stages if s.status == "failed" and not cancelled(s.failure_reason)]
     if not failed:
         return
     wasted = sum((s.metrics.executor_run_time_ms.sum if s.metrics.executor_run_time_ms else 0.0) for s in failed)
@@ -122,8 +133,9 @@ def stage_failures(ctx: RuleContext) -> Iterator[Finding]:
 
 @rule("job_failures", "Failed jobs", "task_failures", Severity.critical)
 def job_failures(ctx: RuleContext) -> Iterator[Finding]:
-    """Jobs ended in failure: their results were lost (and the application may have failed)."""
-    failed = [j for j in ctx.profile.jobs if j.status == "failed"]
+    """Jobs ended in failure: their results were lost (and the application may have failed). Cancelled jobs are
+    left out (see `cancelled`)."""
+    failed = [j for j in ctx.profile.jobs if j.status == "failed" and not cancelled(j.failure_reason)]
     if not failed:
         return
     reasons = Counter((j.failure_reason or "unknown")[:160] for j in failed)
