@@ -11,6 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, computed_field
 
+from tools.eventlog.model import StreamingProgress
 from tools.findings import Finding
 from tools.units import runtime_direction
 
@@ -171,6 +172,7 @@ class AppSummary(AppFacts):
     description: str = ""  # one sentence: what the app is
     cost: Cost | None = None
     what_if: list[WhatIfPoint] = Field(default_factory=list)
+    streaming: list[StreamingProgress] = Field(default_factory=list)  # each structured-streaming query's progress
     asked_stages: list[StageSummary] = Field(default_factory=list)  # stages the question names
     charts: Charts = Field(default_factory=Charts)
 

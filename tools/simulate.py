@@ -378,6 +378,9 @@ def what_if_curve(profile: AppProfile, factors: tuple[float, ...] | list[float] 
     so the simulator's own bias on this application cancels. With one executor (local
     mode, or a single big executor) the factors scale cores instead.
     """
+    if profile.streaming:
+        raise ModelError(f"{profile.app_id} is a streaming application: it runs until it is stopped, so no setting "
+                         "predicts its runtime (its micro-batch durations are in the streaming summary)")
     resources = observed_resources(profile)
     if not _simulated_stages(profile):
         raise ModelError(f"{profile.app_id}: no completed stages with task timings; nothing to simulate")

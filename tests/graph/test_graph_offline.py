@@ -321,3 +321,24 @@ def test_a_description_without_a_spark_version_keeps_one_parenthesis(eventlog_fi
     assert old.spark_version is None
     assert describe_app(old) == ("Spark shell is an interactive RDD session (spark-shell, master local[*]) that ran "
                                  "1 job / 1 stage / 8 tasks.")
+
+
+def test_a_streaming_application_is_described_by_its_queries_not_by_a_runtime_what_if(eventlog_fixtures) -> None:
+    """A stream runs until it is stopped: the report gives each query's micro-batch figures (in the narrative and
+    the JSON), no executor-count runtime curve, and a caveat saying why; the narrative still verifies."""
+    from evals.harness.faithfulness import check_faithfulness
+    from tools.eventlog import load_profile
+
+    log = eventlog_fixtures.parent / "workloads" / "stopped_stream.zstd"
+    report = graph.analyze([str(log)])
+    [app] = report.apps
+    [query] = app.streaming
+    assert query.name == "rate_counts" and query.batches == 4
+    assert f"Streaming query rate_counts: 4 micro-batches, {query.input_rows_per_second_mean:,.0f} rows/s arriving" \
+        in report.narrative
+    assert "rows of state" in report.narrative
+    assert app.what_if == []
+    assert any("is a streaming application: it runs until it is stopped" in c for c in report.caveats)
+    assert verify_report(report) == []
+    claims = check_faithfulness(report, [load_profile(str(log))])
+    assert claims and all(c.supported for c in claims), [c.text for c in claims if not c.supported]

@@ -67,3 +67,18 @@ def test_an_inferred_layout_is_named_in_the_caveats(eventlog_fixtures: Path):
     curve = what_if_curve(profile)
     assert curve.resources_source == "inferred from task concurrency"
     assert "executor layout not in the log; inferred 1 task slot from observed task concurrency" in curve.caveats
+
+
+def test_a_streaming_application_has_no_runtime_to_predict(eventlog_fixtures: Path):
+    """A stream runs until stopped: the executor curve (and `predict_runtime`, which starts from it) refuse with
+    one clear reason instead of a runtime that more executors would 'shorten'."""
+    from models import predict_runtime
+    from tools.errors import ModelError
+
+    profile = load_profile(str(eventlog_fixtures.parent / "workloads" / "stopped_stream.zstd"))
+    with pytest.raises(ModelError, match="is a streaming application: it runs until it is stopped"):
+        what_if_curve(profile)
+    with pytest.raises(ModelError, match="streaming application"):
+        predict_runtime(profile, {"spark.sql.shuffle.partitions": "4"})
+    batch = profile.model_copy(update={"streaming": []})  # the same jobs without the queries' progress
+    assert what_if_curve(batch).points
