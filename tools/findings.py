@@ -33,6 +33,7 @@ Category = Literal[
     "shuffle_heavy",
     "speculation",
     "config",
+    "streaming",
 ]
 
 

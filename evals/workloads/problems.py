@@ -252,6 +252,32 @@ def stopped_stream(spark, workdir: Path) -> None:
         query.stop()
 
 
+def _slow_digest(value: int) -> str:
+    """About 0.1 ms of Python per row: the per-row cost that makes the stream below fall behind."""
+    import hashlib
+
+    digest = str(value).encode()
+    for _ in range(200):
+        digest = hashlib.sha256(digest).digest()
+    return digest.hex()[:8]
+
+
+def lagging_stream(spark, workdir: Path) -> None:
+    """A streaming query whose row-at-a-time Python UDF processes fewer rows per second than the rate source
+    produces: each micro-batch reads the rows that arrived while the previous one ran, so batches grow."""
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import StringType
+
+    digest = F.udf(_slow_digest, StringType())
+    events = spark.readStream.format("rate").option("rowsPerSecond", 20_000).load()
+    query = (events.select(digest("value").alias("d")).writeStream.format("noop").queryName("digests")
+             .option("checkpointLocation", str(workdir / "checkpoint")).start())
+    try:
+        _wait_for(lambda: (query.lastProgress or {}).get("batchId", -1) >= 5)
+    finally:
+        query.stop()
+
+
 class ProblemWorkload(BaseModel):
     """A workload, the configuration that provokes its problem, and what it demonstrates."""
 
@@ -321,6 +347,7 @@ _add(lost_shuffle_files, {"spark.local.dir": "{workdir}/local"})
 _add(missed_broadcast, {"spark.sql.autoBroadcastJoinThreshold": "-1", "spark.sql.adaptive.enabled": "true"})
 _add(cancelled_job, {"spark.sql.adaptive.enabled": "true"})
 _add(stopped_stream, {"spark.sql.shuffle.partitions": "8"})
+_add(lagging_stream, {"spark.sql.execution.pythonUDF.arrow.enabled": "false"})
 _add(
     healthy,
     {

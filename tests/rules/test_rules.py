@@ -60,6 +60,8 @@ FIRES_ON: dict[str, tuple[str, dict[str, float]]] = {
     "shuffle_heavy": (f"{RAPIDS}/aqeshuffle_eventlog.zstd", {"shuffle_min_bytes": 1e7}),
     "shuffle_fetch_wait": (f"{SPARK_EVENTS}/application_1516285256255_0012", {"shuffle_fetch_wait_ratio": 0.1, "shuffle_fetch_wait_min_ms": 100}),
     "stragglers_without_speculation": (f"{SPARK_EVENTS}/application_1506645932520_24630151", {"skew_min_task_duration_ms": 500, "straggler_ratio": 1.5}),
+    "streaming_falling_behind": ("lagging_stream", {}),
+    "streaming_large_state": ("stopped_stream", {"streaming_state_memory_bytes": 1}),
     "speculation_waste": (f"{SPARK_EVENTS}/application_1628109047826_1317105", {"speculation_min_tasks": 1, "speculation_waste_ratio": 0.1}),
 }
 WITHOUT_FIRING_LOG: set[str] = set()
@@ -732,3 +734,19 @@ def test_spark_cancellation_reasons_are_recognised(reason, is_cancelled):
     from tools.rules.failures import cancelled
 
     assert cancelled(reason) is is_cancelled
+
+
+def test_a_stream_is_reported_when_it_processes_slower_than_its_input_arrives(profile_of):
+    """lagging_stream: a row-at-a-time Python UDF gets through about 12k of the 20k rows/s the rate source
+    produces, and its batches grow from 8 s to 32 s. stopped_stream keeps up (its batches also run back to back,
+    as the default trigger does by design): nothing to report."""
+    [query] = profile_of("lagging_stream").streaming
+    [behind] = findings_of("streaming_falling_behind", profile_of("lagging_stream"))
+    assert behind.category == "streaming" and "its backlog grows" in behind.title
+    assert f"{query.processed_rows_per_second_mean:,.0f} rows/s but receives" in behind.title
+    assert behind.recommendation.config_changes == []  # source options are code on readStream, not Spark settings
+    assert behind.recommendation.code_change.startswith('.trigger(processingTime="')
+    assert "python_udf_row_at_a_time" in {f.rule_id for f in diagnose(profile_of("lagging_stream"))}  # the cause
+    assert not findings_of("streaming_falling_behind", profile_of("stopped_stream"))
+    keeps_up = RuleThresholds(streaming_falling_behind_ratio=0.5)  # 12.4k of 19.1k rows/s is above half
+    assert not findings_of("streaming_falling_behind", profile_of("lagging_stream"), keeps_up)

@@ -482,9 +482,10 @@ class Aggregator:
             else _sum_sources(p.sources, "processed_rows_per_second")
         )
         state.input_rows_total += int(input_rows or 0)
-        if input_rps is not None:
+        # a batch that read nothing (the first one of a rate source, an idle topic) has no rates to average
+        if input_rps is not None and (input_rows is None or input_rows > 0):
             state.input_rps.append(float(input_rps))
-        if processed_rps is not None:
+        if processed_rps is not None and (input_rows is None or input_rows > 0):
             state.processed_rps.append(float(processed_rps))
         if p.duration_ms and "triggerExecution" in p.duration_ms:
             state.batch_durations_ms.append(float(p.duration_ms["triggerExecution"]))

@@ -34,6 +34,7 @@ THEME_MODULES = (
     "config",
     "shuffle",
     "speculation",
+    "streaming",
 )
 
 

@@ -167,6 +167,14 @@ class RuleThresholds(BaseModel):
     shuffle_fetch_wait_ratio: float = 0.2
     shuffle_fetch_wait_min_ms: float = 60_000
 
+    # --- structured streaming ------------------------------------------------------------
+    # Spark's monitoring guide: a query processing fewer rows per second than arrive is falling behind; our
+    # choice: by more than 10%, over at least 3 micro-batches that read input (the rates vary batch to batch).
+    streaming_falling_behind_ratio: float = 0.9
+    streaming_min_batches: int = 3
+    # Our choice: state over 1 GiB held in executor heaps (the default HDFS-backed store) calls for RocksDB.
+    streaming_state_memory_bytes: float = 1 * GiB
+
     # --- speculation -------------------------------------------------------------------
     # Spark docs: spark.speculation.multiplier 1.5 (a task 1.5x the median is a straggler); we flag tails of 3x
     # the p75 without a matching data skew.

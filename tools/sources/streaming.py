@@ -17,6 +17,7 @@ from tools.errors import ConfigurationError
 from tools.eventlog.master import local_master
 from tools.eventlog.model import AppProfile, StreamingProgress
 from tools.findings import ConfigChange, Evidence, Finding, Severity, advice_finding
+from tools.rules.thresholds import RuleThresholds
 from tools.units import human_size
 
 ROCKSDB_PROVIDER = "org.apache.spark.sql.execution.streaming.state.RocksDBStateStoreProvider"
@@ -25,11 +26,17 @@ _ASSIGN_TOPIC = re.compile(r"([\w.\-]+)-\d+")
 KAFKA_TIMEOUT_MS = 10_000
 
 
+_RULE_DEFAULTS = RuleThresholds()  # the rules engine's defaults (`COPILOT_RULES__STREAMING_*` there)
+
+
 class StreamingThresholds(BaseModel):
-    falling_behind_ratio: float = 0.9  # processed / input rows per second below this = falling behind
-    min_batches: int = 3
-    state_memory_bytes: int = 1024**3  # above this, prefer the RocksDB state store
-    busy_ratio: float = 0.9  # median batch duration / time between batch starts at or above this = no idle time
+    # processed / input rows per second below this = falling behind
+    falling_behind_ratio: float = _RULE_DEFAULTS.streaming_falling_behind_ratio
+    min_batches: int = _RULE_DEFAULTS.streaming_min_batches
+    state_memory_bytes: int = int(_RULE_DEFAULTS.streaming_state_memory_bytes)  # above this, prefer RocksDB
+    # median batch duration / time between batch starts at or above this = no idle time (None: not judged; with
+    # the default trigger, batches run back to back by design)
+    busy_ratio: float | None = 0.9
     headroom: float = 0.8  # size batches to this fraction of what the query can process
 
 
@@ -107,8 +114,8 @@ def advise_streaming(
         topics = kafka_topics(query.sources)
         partitions = topic_partition_counts(bootstrap_servers, topics) if bootstrap_servers and topics else {}
         findings = [
-            _falling_behind(query, thresholds, cores, partitions),
-            _large_state(query, profile, thresholds),
+            falling_behind(query, thresholds, cores, partitions),
+            large_state(query, profile, thresholds),
             _kafka_parallelism(query, cores, partitions),
         ]
         advice.append(
@@ -139,55 +146,70 @@ def _label(query: StreamingProgress) -> str:
     return query.name or query.query_id[:8]
 
 
-def _falling_behind(query: StreamingProgress, t: StreamingThresholds, cores: int | None, partitions: dict[str, int]) -> Finding | None:
-    """Behind = processing slower than arrival, or batches running back to back (no idle time between them)."""
+def falling_behind(query: StreamingProgress, t: StreamingThresholds, cores: int | None, partitions: dict[str, int]) -> Finding | None:
+    """Behind = processing slower than arrival, or batches running back to back (no idle time between them).
+
+    What bounds a batch (`maxOffsetsPerTrigger` for Kafka, `maxFilesPerTrigger` for files, `minPartitions`) is
+    an option of the query's source, so it is given as code on `readStream`, not as a Spark setting."""
     incoming, processed = query.input_rows_per_second_mean, query.processed_rows_per_second_mean
     batch, interval = query.batch_duration_ms_median, query.trigger_interval_ms
     if query.batches < t.min_batches:
         return None
     slower = bool(incoming) and processed is not None and processed < incoming * t.falling_behind_ratio
-    busy = bool(batch and interval) and batch >= interval * t.busy_ratio
+    busy = t.busy_ratio is not None and bool(batch and interval) and batch >= interval * t.busy_ratio
     if not (slower or busy):
         return None
     trigger_s = max(1, math.ceil((batch or interval or 1000) * 1.25 / 1000))
     evidence = [
-        Evidence(name="median batch duration", value=batch or 0, unit="ms", threshold=round((interval or 0) * t.busy_ratio) if interval else None),
+        Evidence(name="median batch duration", value=batch or 0, unit="ms",
+                 threshold=round((interval or 0) * t.busy_ratio) if interval and t.busy_ratio is not None else None),
         Evidence(name="median time between batch starts", value=interval or 0, unit="ms"),
         Evidence(name="batches", value=query.batches, unit="count"),
     ]
+    if query.batch_duration_ms_max is not None:
+        evidence.append(Evidence(name="longest batch", value=query.batch_duration_ms_max, unit="ms"))
     if incoming is not None:
         evidence.append(Evidence(name="input rows per second (mean)", value=round(incoming, 2), unit="rows/s"))
     if processed is not None:
         evidence.append(Evidence(name="processed rows per second (mean)", value=round(processed, 2), unit="rows/s", threshold=round(incoming * t.falling_behind_ratio, 2) if incoming else None))
-    changes = []
-    if processed:
-        changes.append(ConfigChange(key="maxOffsetsPerTrigger", value=str(max(1, int(processed * trigger_s * t.headroom))), current=None))
-    if cores and partitions and sum(partitions.values()) < cores:
-        changes.append(ConfigChange(key="minPartitions", value=str(cores), current=None))
     is_kafka = bool(kafka_topics(query.sources))
-    cause = (
-        f"processes {processed:.0f} rows/s but receives {incoming:.0f} rows/s" if slower
-        else f"runs batches back to back ({(batch or 0) / 1000:.1f} s each, every {(interval or 0) / 1000:.1f} s)"
-    )
+    is_files = any("FileStreamSource" in s or "FileSource" in s for s in query.sources)
+    options = []
+    if processed and is_kafka:
+        options.append(f'.option("maxOffsetsPerTrigger", "{max(1, int(processed * trigger_s * t.headroom))}")')
+    if cores and partitions and sum(partitions.values()) < cores:
+        options.append(f'.option("minPartitions", "{cores}")')
+    trigger = f'.trigger(processingTime="{trigger_s} seconds")'
+    code = trigger + (f' on writeStream; {" ".join(options)} on the Kafka readStream' if options else "")
+    bound = ("maxOffsetsPerTrigger" if is_kafka else "maxFilesPerTrigger" if is_files
+             else "maxOffsetsPerTrigger / maxFilesPerTrigger")
+    if slower:
+        title = f"Query {_label(query)} processes {processed:,.0f} rows/s but receives {incoming:,.0f} rows/s: its backlog grows"
+        summary = (f"Each micro-batch reads what arrived while the one before it ran, so with {processed:,.0f} rows/s "
+                   f"processed of {incoming:,.0f} arriving every batch starts further behind. Make the batches cheaper "
+                   f"(see the findings on its stages) or add processing capacity (more executor cores"
+                   f"{', minPartitions above the topic partition count' if is_kafka else ''}); meanwhile a trigger of "
+                   f"about {trigger_s} s and a {bound} bound on the source keep each batch's latency predictable.")
+    else:
+        title = (f"Query {_label(query)} runs batches back to back ({(batch or 0) / 1000:.1f} s each, every "
+                 f"{(interval or 0) / 1000:.1f} s): it has no headroom and any burst becomes backlog")
+        summary = (f"Set a trigger of about {trigger_s} s and bound each batch to what the query processes in it "
+                   f"({bound}, with {int(t.headroom * 100)}% headroom), then add processing capacity (more executor "
+                   f"cores{', minPartitions above the topic partition count' if is_kafka else ''}) to catch up.")
     return advice_finding(
         rule_id="streaming_falling_behind",
-        category="config",
+        category="streaming",
         severity=Severity.severe if slower and processed is not None and incoming and processed < incoming * 0.5 else Severity.moderate,
-        title=f"Query {_label(query)} {cause}: it has no headroom and any burst becomes backlog",
+        title=title,
         evidence=evidence,
-        summary=(
-            f"Set a trigger of about {trigger_s} s and bound each batch to what the query processes in it "
-            f"({'maxOffsetsPerTrigger' if is_kafka else 'maxOffsetsPerTrigger / maxFilesPerTrigger'}, with {int(t.headroom * 100)}% headroom), "
-            f"then add processing capacity (more executor cores{', minPartitions above the topic partition count' if is_kafka else ''}) to catch up."
-        ),
-        config_changes=changes,
-        code_change=f'.trigger(processingTime="{trigger_s} seconds")',
+        summary=summary,
+        code_change=code,
         savings_method="latency, not cost: keeps batches within the trigger",
-        doc_query="structured streaming trigger maxOffsetsPerTrigger processing rate input rate backlog",
+        doc_query="structured streaming falling behind input rate processed rate trigger maxOffsetsPerTrigger backlog",
     )
 
 
-def _large_state(query: StreamingProgress, profile: AppProfile, t: StreamingThresholds) -> Finding | None:
+def large_state(query: StreamingProgress, profile: AppProfile, t: StreamingThresholds) -> Finding | None:
     state = query.state_memory_bytes_max
     provider = profile.property("spark.sql.streaming.stateStore.providerClass") or ""
     if not state or state < t.state_memory_bytes or "RocksDB" in provider:
@@ -226,7 +248,7 @@ def _kafka_parallelism(query: StreamingProgress, cores: int | None, partitions: 
             *[Evidence(name=f"partitions of {topic}", value=count, unit="count") for topic, count in partitions.items()],
         ],
         summary="Let Spark split Kafka partitions into more read tasks with minPartitions (or add topic partitions).",
-        config_changes=[ConfigChange(key="minPartitions", value=str(cores), current=None)],
+        code_change=f'.option("minPartitions", "{cores}") on the Kafka readStream',
         savings_method="latency: uses the idle cores while reading",
         doc_query="Kafka source minPartitions structured streaming parallelism",
     )
