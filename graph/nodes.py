@@ -275,7 +275,10 @@ def _json_object(content: str) -> dict[str, Any] | None:
 def finding_effect(finding: Finding, profile: AppProfile, config: GraphConfig) -> PredictedEffect | str | None:
     """The predicted effect of a finding's config changes on the run: the runtime model's prediction for the
     settings it covers, else the rule's own wall-time estimate; a string when the model failed and nothing
-    else estimates the effect."""
+    else estimates the effect. None for a streaming application: it runs until stopped, so a change moves its
+    micro-batches (the what-if caveat says so once), not its runtime."""
+    if profile.streaming:
+        return None
     changes = {c.key: c.value for c in finding.recommendation.config_changes if not c.value.startswith("<")}
     covered = adapters.predictable(changes)
     predicted, failure = None, None

@@ -342,3 +342,16 @@ def test_a_streaming_application_is_described_by_its_queries_not_by_a_runtime_wh
     assert verify_report(report) == []
     claims = check_faithfulness(report, [load_profile(str(log))])
     assert claims and all(c.supported for c in claims), [c.text for c in claims if not c.supported]
+
+
+def test_a_streaming_applications_findings_predict_no_runtime(eventlog_fixtures) -> None:
+    """lagging_stream's UDF finding saves core time, but no change shortens a stream that runs until stopped: the
+    report carries no runtime effect for any of its findings, and its falling-behind finding is there."""
+    report = graph.analyze([str(eventlog_fixtures.parent / "workloads" / "lagging_stream.zstd")])
+    rules = {f.finding.rule_id for f in report.findings}
+    assert {"python_udf_row_at_a_time", "streaming_falling_behind"} <= rules
+    assert all(f.predicted_effect is None for f in report.findings)
+    udf = next(f for f in report.findings if f.finding.rule_id == "python_udf_row_at_a_time")
+    assert udf.finding.estimated_savings.core_ms > 0
+    behind = next(f for f in report.findings if f.finding.rule_id == "streaming_falling_behind")
+    assert behind.citations and behind.citations[0].source.startswith("Streaming query falling behind")
