@@ -281,6 +281,8 @@ def evidence_digest(report: Report) -> str:
                          f"core hours {app.cost.core_hours}; idle {units.money(app.cost.idle_amount, app.cost.currency)}")
         for st in app.asked_stages:
             lines.append(f"  asked: {stage_sentence(st)}")
+        for query in app.streaming:  # a stream runs until stopped: its micro-batches say how it keeps up
+            lines.append(f"  streaming: {streaming_sentence(query)}")
         axis = what_if_axis(app.what_if)
         for p in app.what_if:
             lines.append(f"  what-if {units.count(what_if_size(p, axis), axis)}: runtime {units.duration(p.runtime_ms)}"

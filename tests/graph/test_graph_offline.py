@@ -337,6 +337,9 @@ def test_a_streaming_application_is_described_by_its_queries_not_by_a_runtime_wh
     assert f"Streaming query rate_counts: 4 micro-batches, {query.input_rows_per_second_mean:,.0f} rows/s arriving" \
         in report.narrative
     assert "rows of state" in report.narrative
+    from graph.compose import evidence_digest  # what an LLM writing the narrative is given
+
+    assert "  streaming: Streaming query rate_counts: 4 micro-batches" in evidence_digest(report)
     assert app.what_if == []
     assert any("is a streaming application: it runs until it is stopped" in c for c in report.caveats)
     assert verify_report(report) == []
