@@ -750,3 +750,26 @@ def test_a_stream_is_reported_when_it_processes_slower_than_its_input_arrives(pr
     assert not findings_of("streaming_falling_behind", profile_of("stopped_stream"))
     keeps_up = RuleThresholds(streaming_falling_behind_ratio=0.5)  # 12.4k of 19.1k rows/s is above half
     assert not findings_of("streaming_falling_behind", profile_of("lagging_stream"), keeps_up)
+
+
+def test_a_udf_run_by_every_micro_batch_is_one_finding_counted_once(profile_of):
+    """The lagging stream runs its UDF in 7 micro-batches, each logged as a root SQL execution (no jobs, metrics
+    mirroring) around a nested one (the job): 14 findings of one batch's time each before. Now one finding over
+    all 14 executions, its Python time summed over the executions that ran jobs (each batch once)."""
+    profile = profile_of("lagging_stream")
+    with_udf = [e for e in profile.sql_executions if any(n.name == "BatchEvalPython" for n in e.nodes)]
+    assert len(with_udf) == 14
+    expected = sum(n.metrics.get("time to run Python workers", 0.0) for e in with_udf if e.job_ids
+                   for n in e.nodes if n.name == "BatchEvalPython")
+    # the first batch read no rows and has no Python-time metric: its job's run time stands in for it
+    [first_batch_job] = with_udf[1].job_ids
+    expected += sum(s.metrics.executor_run_time_ms.sum for s in profile.stages
+                    if s.stage_id in next(j for j in profile.jobs if j.job_id == first_batch_job).stage_ids
+                    and s.metrics.executor_run_time_ms)
+    [udf] = findings_of("python_udf_row_at_a_time", profile)
+    assert udf.sql_execution_ids == [e.execution_id for e in with_udf]
+    assert "and 13 more executions of the same call" in udf.title
+    assert dict((e.name, e.value) for e in udf.evidence)["time attributed to Python UDFs"] == pytest.approx(expected)
+    assert udf.estimated_savings.core_ms == pytest.approx(0.7 * expected)
+    [single] = findings_of("python_udf_row_at_a_time", profile_of("python_row_udf"))  # one query, as before
+    assert single.title == "Row-at-a-time Python UDF in SQL 6 (1 operator(s))"

@@ -3,9 +3,11 @@ between the JVM and Python workers."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 
-from tools.eventlog.model import PlanNode
+from tools.eventlog.model import PlanNode, SqlExecution
 from tools.findings import ConfigChange, Finding, Recommendation, Savings, Severity
 from tools.rules.joins import stage_time_ms
 from tools.rules.measure import ev, metric
@@ -23,6 +25,7 @@ VECTORIZED_UDF = (
     "WindowInPandas",
     "FlatMapGroupsInArrow",
 )
+EXPRESSION_ID = re.compile(r"#\d+L?\b")  # `value#1L`, `pythonUDF0#7`: ids Spark renumbers per plan
 PYTHON_TIME_METRICS = ("time to execute Python code", "time to run Python workers")
 ARROW_BATCH_KEY = "spark.sql.execution.arrow.maxRecordsPerBatch"
 ARROW_BATCH_DEFAULT = 10_000
@@ -50,6 +53,46 @@ def _python_time_ms(ctx: RuleContext, execution, found: list[PlanNode]) -> tuple
     return stage_time_ms(ctx, execution), "the SQL execution's task time (this log has no Python-time metric)"
 
 
+@dataclass
+class UdfRun:
+    """Every SQL execution that ran the same Python UDF call: a streaming query's micro-batches, a loop, and the
+    root execution Spark 3.4+ logs around each nested one (its plan metrics mirror the nested execution's)."""
+
+    executions: list[SqlExecution]
+    nodes: list[PlanNode]  # the UDF operators of the execution that spent the most Python time
+    python_ms: float  # over the executions that ran jobs (a job-less root mirrors its nested execution)
+    source: str
+
+    @property
+    def execution_ids(self) -> list[int]:
+        return [e.execution_id for e in self.executions]
+
+    def where(self) -> str:
+        """'SQL 4' or 'SQL 4 and 13 more executions of the same call'."""
+        more = len(self.executions) - 1
+        return f"SQL {self.executions[0].execution_id}" + (
+            f" and {more} more execution{'s' if more > 1 else ''} of the same call" if more else "")
+
+
+def udf_runs(ctx: RuleContext, operators: tuple[str, ...]) -> list[UdfRun]:
+    """The executions with `operators`, grouped by the UDF calls' text without expression ids (which a stream's
+    every micro-batch renumbers), in order of first execution."""
+    groups: dict[tuple[str, ...], list[tuple[SqlExecution, list[PlanNode]]]] = {}
+    for execution in ctx.sql_executions:
+        found = [n for n in execution.nodes if n.name.startswith(operators)]
+        if found:
+            call = tuple(EXPRESSION_ID.sub("", n.description) for n in found)
+            groups.setdefault(call, []).append((execution, found))
+    runs = []
+    for members in groups.values():
+        timed = [(*_python_time_ms(ctx, execution, found), found) for execution, found in members]
+        counted = [t for t, (execution, _) in zip(timed, members) if execution.job_ids] or timed
+        busiest = max(timed, key=lambda t: t[0])
+        runs.append(UdfRun(executions=[e for e, _ in members], nodes=busiest[2],
+                           python_ms=sum(t[0] for t in counted), source=busiest[1]))
+    return runs
+
+
 def arrow_udf_change(ctx: RuleContext) -> list[ConfigChange]:
     """The session setting that makes plain Python UDFs Arrow-evaluated, when it is off in this run.
 
@@ -70,15 +113,14 @@ def python_udf_row_at_a_time(ctx: RuleContext) -> Iterator[Finding]:
     arrow = ("" if changes or ctx.spark_version < ARROW_UDF_SINCE else
              " Arrow evaluation of Python UDFs was already on in this run, so this UDF opted out (useArrow=False), "
              "has types Arrow cannot take, or pyarrow is missing where it runs.")
-    for execution in ctx.sql_executions:
-        found = [n for n in execution.nodes if n.name.startswith(ROW_UDF)]
-        if not found:
-            continue
-        python_ms, source = _python_time_ms(ctx, execution, found)
+    for run in udf_runs(ctx, ROW_UDF):
+        python_ms, source, found = run.python_ms, run.source, run.nodes
         evidence = [row for node in found[:3] for row in _python_evidence(node)]
+        if len(run.executions) > 1:
+            evidence.append(ev("SQL executions running this UDF call", len(run.executions), "count"))
         evidence.append(ev("time attributed to Python UDFs", python_ms, "ms"))
         yield ctx.finding(
-            title=f"Row-at-a-time Python UDF in SQL {execution.execution_id} ({len(found)} operator(s))",
+            title=f"Row-at-a-time Python UDF in {run.where()} ({len(found)} operator(s))",
             evidence=evidence,
             recommendation=Recommendation(
                 summary="Replace the UDF with built-in functions (pyspark.sql.functions), or make it a vectorized "
@@ -96,7 +138,7 @@ def python_udf_row_at_a_time(ctx: RuleContext) -> Iterator[Finding]:
                 code_change_only=True,
             ),
             doc_query="python udf performance pandas_udf arrow vectorized built-in functions",
-            sql_execution_ids=[execution.execution_id],
+            sql_execution_ids=run.execution_ids,
         )
 
 
@@ -107,14 +149,13 @@ def python_udf_vectorized(ctx: RuleContext) -> Iterator[Finding]:
     # the batch size is worth changing only when the run lowered it (the default is what Spark tunes for)
     batch_changes = ([ctx.change(ARROW_BATCH_KEY, str(ARROW_BATCH_DEFAULT))]
                      if batch is not None and 0 < batch < ARROW_BATCH_DEFAULT else [])
-    for execution in ctx.sql_executions:
-        found = [n for n in execution.nodes if n.name.startswith(VECTORIZED_UDF)]
-        if not found:
-            continue
-        python_ms, source = _python_time_ms(ctx, execution, found)
+    for run in udf_runs(ctx, VECTORIZED_UDF):
+        python_ms, source, found = run.python_ms, run.source, run.nodes
+        repeated = ([ev("SQL executions running this UDF call", len(run.executions), "count")]
+                    if len(run.executions) > 1 else [])
         yield ctx.finding(
-            title=f"Vectorized Python UDF in SQL {execution.execution_id}: {', '.join(sorted({n.name for n in found}))}",
-            evidence=[row for node in found[:3] for row in _python_evidence(node)]
+            title=f"Vectorized Python UDF in {run.where()}: {', '.join(sorted({n.name for n in found}))}",
+            evidence=[row for node in found[:3] for row in _python_evidence(node)] + repeated
             + [ev("time attributed to Python UDFs", python_ms, "ms")],
             recommendation=Recommendation(
                 summary="Keep vectorized UDFs for logic built-ins cannot express."
@@ -130,5 +171,5 @@ def python_udf_vectorized(ctx: RuleContext) -> Iterator[Finding]:
                 code_change_only=True,
             ),
             doc_query="pandas udf arrow applyInPandas mapInPandas performance",
-            sql_execution_ids=[execution.execution_id],
+            sql_execution_ids=run.execution_ids,
         )
