@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from graph import units
 from graph.adapters import ToolUnavailable
-from graph.compose import conf_flags, conf_set_lines, evidence_line, savings_key, stage_sentence
+from graph.compose import conf_flags, conf_set_lines, evidence_line, savings_key, stage_sentence, streaming_sentence
 from graph.question_changes import changes_in
 from graph.report import LOCAL_MODE_WHAT_IF, what_if_axis, what_if_size
 from graph.report_text import citation_text
@@ -45,7 +45,7 @@ def answer_offline(question: str, toolbox: Toolbox) -> str:
             try:
                 return handler(text, toolbox)
             except ToolUnavailable as exc:
-                return f"I cannot answer that offline right now: {exc}."
+                return f"I cannot answer that from this log: {exc}."
     return overview(text, toolbox) + "\n\n" + findings(text, toolbox)
 
 
@@ -67,6 +67,7 @@ def overview(text: str, toolbox: Toolbox) -> str:
     if o.longest_stages:
         lines.append("Longest stages: " + ", ".join(
             f"{s.stage_id} ({units.duration(s.duration_ms)})" for s in o.longest_stages[:3]) + ".")
+    lines += [streaming_sentence(query) for query in toolbox.profile.streaming]
     return " ".join(lines)
 
 

@@ -244,3 +244,14 @@ def test_a_value_question_finds_a_camel_case_key_in_the_lower_cased_question(eve
     (answer,) = answers(log, "what should I set spark.sql.adaptive.skewJoin.enabled to?")
     assert answer.startswith("In this run spark.sql.adaptive.skewJoin.enabled = false.\n"
                              "Recommended: spark.sql.adaptive.skewJoin.enabled=true, from \"Stage 4:"), answer
+
+
+def test_a_stream_is_described_by_its_queries_and_has_no_executor_what_if(eventlog_fixtures) -> None:
+    agent = open_chat()
+    thread = agent.new_thread_id()
+    agent.load(thread, str(eventlog_fixtures.parent / "workloads" / "lagging_stream.zstd"))
+    overview = "".join(agent.ask(thread, "give me an overview"))
+    executors = "".join(agent.ask(thread, "what if I use 8 executors?"))
+    agent.close()
+    assert "Streaming query digests: 6 micro-batches, 19,090 rows/s arriving and 12,403 rows/s processed" in overview
+    assert executors.startswith("I cannot answer that from this log: ") and "is a streaming application" in executors
