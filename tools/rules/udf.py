@@ -73,6 +73,13 @@ class UdfRun:
         return f"SQL {self.executions[0].execution_id}" + (
             f" and {more} more execution{'s' if more > 1 else ''} of the same call" if more else "")
 
+    def evidence(self) -> list:
+        """The UDF operators' metrics (up to three), how many executions ran the call, the Python time counted."""
+        rows = [row for node in self.nodes[:3] for row in _python_evidence(node)]
+        if len(self.executions) > 1:
+            rows.append(ev("SQL executions running this UDF call", len(self.executions), "count"))
+        return [*rows, ev("time attributed to Python UDFs", self.python_ms, "ms")]
+
 
 def udf_runs(ctx: RuleContext, operators: tuple[str, ...]) -> list[UdfRun]:
     """The executions with `operators`, grouped by the UDF calls' text without expression ids (which a stream's
@@ -115,13 +122,9 @@ def python_udf_row_at_a_time(ctx: RuleContext) -> Iterator[Finding]:
              "has types Arrow cannot take, or pyarrow is missing where it runs.")
     for run in udf_runs(ctx, ROW_UDF):
         python_ms, source, found = run.python_ms, run.source, run.nodes
-        evidence = [row for node in found[:3] for row in _python_evidence(node)]
-        if len(run.executions) > 1:
-            evidence.append(ev("SQL executions running this UDF call", len(run.executions), "count"))
-        evidence.append(ev("time attributed to Python UDFs", python_ms, "ms"))
         yield ctx.finding(
             title=f"Row-at-a-time Python UDF in {run.where()} ({len(found)} operator(s))",
-            evidence=evidence,
+            evidence=run.evidence(),
             recommendation=Recommendation(
                 summary="Replace the UDF with built-in functions (pyspark.sql.functions), or make it a vectorized "
                 "pandas_udf / Arrow-optimized UDF." + arrow,
@@ -151,12 +154,9 @@ def python_udf_vectorized(ctx: RuleContext) -> Iterator[Finding]:
                      if batch is not None and 0 < batch < ARROW_BATCH_DEFAULT else [])
     for run in udf_runs(ctx, VECTORIZED_UDF):
         python_ms, source, found = run.python_ms, run.source, run.nodes
-        repeated = ([ev("SQL executions running this UDF call", len(run.executions), "count")]
-                    if len(run.executions) > 1 else [])
         yield ctx.finding(
             title=f"Vectorized Python UDF in {run.where()}: {', '.join(sorted({n.name for n in found}))}",
-            evidence=[row for node in found[:3] for row in _python_evidence(node)] + repeated
-            + [ev("time attributed to Python UDFs", python_ms, "ms")],
+            evidence=run.evidence(),
             recommendation=Recommendation(
                 summary="Keep vectorized UDFs for logic built-ins cannot express."
                 + (f" This run made Arrow batches of {batch} rows; every batch is a round trip to Python: "
