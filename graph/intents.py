@@ -12,6 +12,7 @@ from graph.question_changes import changes_in
 from graph.report import LOCAL_MODE_WHAT_IF, what_if_axis, what_if_size
 from graph.report_text import citation_text
 from graph.setting_advice import asked_setting, setting_advice, spelled, value_line
+from graph.sql_plans import id_ranges, plan_lines, query_executions
 from graph.topics import SAVINGS, asks_about_executors, asks_to_fix, related_findings, savings_answer, topic_answer, topic_of
 from graph.verify import CONFIG_KEY
 from graph.tools import Toolbox
@@ -22,6 +23,8 @@ HELP = """I can answer from the loaded event log(s), offline:
   - "what's wrong?" / "why is it slow?"        findings ranked by savings, with evidence
   - "why is stage 7 slow?"                     one stage's figures and the findings on it
   - "which stage is the slowest?"              the longest stages, the longest in detail
+  - "which query is the slowest?" / "what does SQL 3 do?" / "show me the plan of query 3"
+                                               SQL executions: operators with rows, sizes, spill and memory
   - "what if I double the executors?" / "what would 20 executors cost?"   simulated runtime (and cost)
   - "what if I use 400 shuffle partitions?" / "with AQE off and 2x the data?"   runtime model
   - "show me the config to change"             --conf flags and spark.conf.set lines
@@ -96,6 +99,45 @@ def _stage_answer(stage_id: int, toolbox: Toolbox) -> str:
     tail = ("\nFindings on this stage:\n" + "\n".join(f"- {f.title} -> {f.recommendation.summary}" for f in related)
             if related else "\nNo rule flagged this stage.")
     return stage_sentence(details) + tail
+
+
+def sql_execution(text: str, toolbox: Toolbox) -> str:
+    """'what does SQL 3 do?', 'show me the plan of query 3': one SQL execution, its operators' figures and findings."""
+    return _sql_answer(int(_SQL_ID.search(text).group(1)), toolbox, with_plan_text="plan" in text)
+
+
+def _sql_answer(execution_id: int, toolbox: Toolbox, with_plan_text: bool) -> str:
+    plan = toolbox.sql_plan(execution_id)
+    head = f"SQL {plan.execution_id}" + (f" ({plan.description})" if plan.description else "")
+    head += f" ran {units.duration(plan.duration_ms)}" if plan.duration_ms is not None else ""
+    if plan.job_ids:
+        head += f": jobs {id_ranges(plan.job_ids)}" + (f", stages {id_ranges(plan.stage_ids)}" if plan.stage_ids else "")
+    else:
+        head += ": it ran no Spark job"
+    lines = [head + "." + (f" It failed: {plan.error}." if plan.error else "")]
+    if plan.operators:
+        lines += ["Operators in plan order, with their figures:", *plan_lines(plan)]
+    related = [f for f in _ranked(toolbox) if execution_id in f.sql_execution_ids]
+    lines += (["Findings on this query:", *(f"- {f.title} -> {f.recommendation.summary}" for f in related)]
+              if related else ["No rule flagged this query."])
+    if with_plan_text and plan.plan_text:
+        lines += ["Physical plan as Spark logged it:", plan.plan_text]
+    return "\n".join(lines)
+
+
+def sql_queries(text: str, toolbox: Toolbox) -> str:
+    """'which query is the slowest?', 'show me the SQL plan': the longest SQL executions, then the longest in detail."""
+    profile = toolbox.profile
+    if profile.streaming and not _SQL_WORDS.search(text):  # a streaming query: its micro-batches, not its SQL
+        return "\n".join([streaming_sentence(query) for query in profile.streaming] + [findings(text, toolbox)])
+    longest = toolbox.sql_executions(5)
+    if not longest:
+        return "This application ran no SQL or DataFrame query (its jobs come from RDD code)."
+    count = len(query_executions(profile))
+    ranking = (f"{units.count(count, 'SQL execution')} ran Spark jobs; the longest: " if longest[0].job_ids else
+               f"{units.count(count, 'SQL execution')}, none of which ran a Spark job: ") + "; ".join(
+        f"SQL {q.execution_id} ({units.duration(q.duration_ms)}, {q.description[:60] or 'no description'})" for q in longest[:3])
+    return ranking + ".\n" + _sql_answer(longest[0].execution_id, toolbox, with_plan_text="plan" in text)
 
 
 def what_if(text: str, toolbox: Toolbox) -> str:
@@ -244,6 +286,13 @@ def _asks_about_a_key(text: str) -> bool:
     return CONFIG_KEY.search(text) is not None and not changes_in(text)
 
 
+# 'SQL 3', 'query #3', 'execution 3' (not 'spark.sql.shuffle.partitions 3'): one SQL execution by its id.
+_SQL_ID = re.compile(r"(?<![.\w])(?:sql|query|execution)\s+(?:execution\s+|id\s+)?#?(\d+)\b")
+_SQL_WORDS = re.compile(r"(?<![.\w])sql(?![.\w])|\bplans?\b")
+# 'the slowest query', 'which queries ran?', 'show me the physical plan', 'SQL' on its own.
+_SQL_QUESTION = re.compile(
+    r"(?<![.\w])sql(?![.\w])|\b(?:physical|query|sql|execution)\s+plans?\b|\bthe\s+plans?\b"
+    r"|\b(?:slowest|longest|which|what|all|list|show(?:\s+me)?(?:\s+the)?)\s+quer(?:y|ies)\b|\bquer(?:y|ies)\s+(?:ran|run)\b")
 _N_CORES = re.compile(r"\b\d+\s+cores?\b")  # "with 8 cores?": the what-if curve, by cores in local mode
 
 
@@ -252,10 +301,12 @@ INTENTS: list[tuple[Callable[[str], bool], Callable[[str, Toolbox], str]]] = [
     (asks_to_fix, topic),  # 'how do I fix the skew?': the findings' fix before the documentation's
     (lambda t: re.match(r"\s*(docs?|documentation|explain|how do i)\b", t) is not None, docs),
     (lambda t: re.search(r"stage\s+#?\d+", t) is not None, stage),
+    (lambda t: _SQL_ID.search(t) is not None, sql_execution),
     (_asks_a_value, setting_value),
     (_asks_about_a_key, docs),
     (lambda t: bool(changes_in(t)), predicted),
     (lambda t: _SLOWEST_STAGE.search(t) is not None, slowest_stages),
+    (lambda t: _SQL_QUESTION.search(t) is not None, sql_queries),
     (asks_about_executors, topic),
     (lambda t: _has("what if", "executors", "double", "scale", "faster with")(t) or _N_CORES.search(t) is not None, what_if),
     (_has("config", "conf ", "--conf", "setting", "change", "paste"), config),

@@ -40,7 +40,7 @@ SPECIALISTS: tuple[Specialist, ...] = (
         "metadata",
         "how the application is configured: Spark version, serializer, AQE, failures, UDFs, join strategy, risky settings",
         ("config", "aqe_disabled", "serializer", "task_failures", "python_udf", "broadcast_join_opportunity", "cartesian_join"),
-        ("app_overview", "spark_config", "sql_executions", "diagnose", "search_docs"),
+        ("app_overview", "spark_config", "sql_executions", "sql_plan", "diagnose", "search_docs"),
         (("app_overview", {}), ("spark_config", {}), ("diagnose", {"categories": "OWNED"})),
     ),
     Specialist(

@@ -15,10 +15,11 @@ from typing import Any
 from langchain_core.tools import BaseTool, StructuredTool
 from pydantic import BaseModel, Field, ValidationError
 
-from graph import adapters
+from graph import adapters, sql_plans
 from graph.adapters import ToolUnavailable
 from graph.config import GraphConfig
 from graph.report import AppFacts, Citation, Cost, PredictedEffect, StageSummary, TableSummary, WhatIfPoint
+from graph.sql_plans import SqlPlan, query_executions
 from tools.eventlog.model import AppProfile, ExecutorProfile, StageProfile
 from tools.eventlog.slots import peak_cores, peak_executors
 from tools.findings import Category, Finding
@@ -33,6 +34,10 @@ class NoArgs(BaseModel):
 
 class StageArgs(BaseModel):
     stage_id: int = Field(description="Spark stage id")
+
+
+class SqlArgs(BaseModel):
+    execution_id: int = Field(description="SQL execution id (the 'SQL N' of findings and of sql_executions)")
 
 
 class ConfigArgs(BaseModel):
@@ -174,7 +179,7 @@ class Toolbox:
     def sql_executions(self, top: int = 10) -> list[SqlSummary]:
         """The longest SQL executions: description, duration, jobs and the physical operators they ran."""
         self._record_call("sql_executions")
-        sqls = sorted(self._need_profile().sql_executions, key=lambda q: q.duration_ms or 0, reverse=True)[:top]
+        sqls = query_executions(self._need_profile())[:top]
         out = []
         for q in sqls:
             operators: dict[str, int] = {}
@@ -183,6 +188,15 @@ class Toolbox:
             out.append(SqlSummary(execution_id=q.execution_id, description=redact_text(q.description[:160]), duration_ms=q.duration_ms,
                                   job_ids=q.job_ids, operators=operators, error=redact_text(q.error[:160]) if q.error else None))
         return out
+
+    def sql_plan(self, execution_id: int) -> SqlPlan:
+        """One SQL execution: its jobs and stages, its operators in plan order with their row counts, sizes,
+        spill and memory, and the physical plan's tree."""
+        self._record_call("sql_plan", execution_id=execution_id)
+        plan = sql_plans.sql_plan(self._need_profile(), execution_id)
+        if plan is None:
+            raise ToolUnavailable(f"SQL execution {execution_id} is not in this application")
+        return plan
 
     def executors(self) -> list[ExecutorProfile]:
         """Per-executor cores, task time, GC, spill, peak memory and why it was removed."""
@@ -292,6 +306,7 @@ TOOL_SCHEMAS: dict[str, type[BaseModel]] = {
     "stage_details": StageArgs,
     "spark_config": ConfigArgs,
     "sql_executions": NoArgs,
+    "sql_plan": SqlArgs,
     "executors": NoArgs,
     "diagnose": DiagnoseArgs,
     "what_if_executors": NoArgs,

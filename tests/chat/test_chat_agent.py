@@ -34,6 +34,29 @@ def test_offline_answers_come_from_the_same_tools(yarn_log: str) -> None:
     agent.close()
 
 
+def test_offline_chat_shows_the_slowest_query_its_operators_findings_and_plan(eventlog_fixtures) -> None:
+    log = str(eventlog_fixtures.parent / "workloads" / "skewed_join.zstd")
+    slowest, by_id, missing = answers(log, "which query is the slowest?", "show me the plan of SQL 0", "what does sql 7 do?")
+    assert slowest.startswith("1 SQL execution ran Spark jobs; the longest: SQL 0 (75.5 s, save at"), slowest
+    assert "\nSQL 0 (save at NativeMethodAccessorImpl.java:0) ran 75.5 s: jobs 0-3, stages 0-8.\n" in slowest
+    assert "SortMergeJoin [k#1L], [k#4L], Inner: 48,600,000 rows\n" in slowest
+    findings = slowest.split("\nFindings on this query:\n")[1]
+    assert findings.startswith("- Stage 4: longest task 38.8 s") and "\n- SortMergeJoin in SQL 0: one side is only 1.1 MiB" in findings
+    assert "Physical plan as Spark logged it" not in slowest  # the plan text only when asked for
+    assert by_id.startswith("SQL 0 (save at") and "\nPhysical plan as Spark logged it:\n== Physical Plan ==\n" in by_id
+    assert missing == "I cannot answer that from this log: SQL execution 7 is not in this application."
+
+
+def test_a_query_plan_in_chat_carries_no_credentials(eventlog_fixtures, tmp_path) -> None:
+    from planted_secrets import PLAN_SECRETS, plant_in_plans
+
+    source = eventlog_fixtures / "NVIDIA__spark-rapids-tools" / "python_udf_eventlog"
+    log = str(plant_in_plans(source, tmp_path / "local-1774375206999"))
+    listed, plan = answers(log, "which queries ran?", "show me the plan of SQL 0")
+    assert "JDBCRelation(jdbc:postgresql://etl:" in plan  # the plan is shown ...
+    assert not [s for s in PLAN_SECRETS if s in listed + plan]  # ... without its password
+
+
 def test_offline_chat_answers_slowest_stage_what_if_cost_and_a_named_setting(yarn_log: str) -> None:
     agent = open_chat()
     thread = agent.new_thread_id()

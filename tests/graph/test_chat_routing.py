@@ -29,6 +29,14 @@ def handler_for(question: str) -> str:
     ("is it worth fixing the skew?", "savings"),
     ("what if I use 400 shuffle partitions?", "predicted"),
     ("why is stage 4 slow?", "stage"),
+    ("what does SQL 3 do?", "sql_execution"),
+    ("show me the plan of query #3", "sql_execution"),
+    ("why is execution 12 slow?", "sql_execution"),
+    ("which query is the slowest?", "sql_queries"),
+    ("show me the physical plan", "sql_queries"),
+    ("what sql ran?", "sql_queries"),
+    ("what does spark.sql.adaptive.enabled do?", "docs"),  # a key with "sql" in it is not a question about SQL
+    ("what if I set spark.sql.shuffle.partitions to 400?", "predicted"),
     ("what's wrong?", "findings"),
 ])
 def test_a_question_goes_to_the_answer_its_words_ask_for(question: str, handler: str) -> None:

@@ -144,7 +144,8 @@ def test_every_tool_answers_a_model_in_json_and_bad_calls_are_errors_not_excepti
 
     toolbox = Toolbox(load_profiles(yarn_log, GraphConfig())[0], GraphConfig())
     calls = {"app_overview": {}, "stage_details": {"stage_id": 3}, "spark_config": {"prefix": "spark.executor."},
-             "sql_executions": {}, "executors": {}, "diagnose": {"categories": ["skew"]}, "what_if_executors": {},
+             "sql_executions": {}, "sql_plan": {"execution_id": 0}, "executors": {}, "diagnose": {"categories": ["skew"]},
+             "what_if_executors": {},
              "predict_runtime": {"changes": {"spark.executor.instances": "5"}}, "app_cost": {}}
     for name, args in calls.items():
         result = json.loads(toolbox.call(name, args))

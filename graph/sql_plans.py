@@ -1,0 +1,137 @@
+"""One SQL execution as a reader wants it: what it ran, for how long, in which stages, and its operators' figures.
+
+The plan nodes in the profile are in pre-order with the final values of their SQL metrics. `sql_plan`
+keeps the operators that do work (the wrappers AQE and whole-stage codegen add are folded into
+their child), each with its depth in the tree and the metrics worth reading; `plan_lines` renders
+that tree for the chat. Secrets are scrubbed here: descriptions and plan text come from user code.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from graph import units
+from tools.eventlog.model import AppProfile, PlanNode, SqlExecution
+from tools.redact import redact_text
+
+# Nodes that only wrap their child (adaptive execution, codegen boundaries, query-stage markers).
+WRAPPERS = ("AdaptiveSparkPlan", "InputAdapter", "WholeStageCodegen", "ShuffleQueryStage", "BroadcastQueryStage",
+            "ResultQueryStage", "TableCacheQueryStage", "ReusedQueryStage")
+# SQL metrics worth showing, in the order shown, with their unit (Spark logs sizes in bytes, these timings in ms).
+SHOWN_METRICS = (
+    ("number of output rows", "rows"), ("shuffle records written", "records written"), ("data size", "bytes"),
+    ("size of files read", "bytes"), ("number of files read", "files"), ("number of partitions", "partitions"),
+    ("spill size", "bytes"), ("peak memory", "bytes"), ("time in aggregation build", "ms"), ("sort time", "ms"),
+    ("build time", "ms"), ("time to broadcast", "ms"), ("time to execute Python code", "ms"),
+    ("time to run Python workers", "ms"),
+)
+_UNITS = dict(SHOWN_METRICS)
+PLAN_TEXT_LINES = 40
+OPERATORS_SHOWN = 40
+
+
+class PlanOperator(BaseModel):
+    depth: int  # 0 for the root operator
+    name: str
+    detail: str = ""  # the operator's one-line description, shortened
+    metrics: dict[str, float] = Field(default_factory=dict)  # the SHOWN_METRICS it has
+
+
+class SqlPlan(BaseModel):
+    execution_id: int
+    description: str = ""
+    duration_ms: int | None = None
+    job_ids: list[int] = Field(default_factory=list)
+    stage_ids: list[int] = Field(default_factory=list)
+    operators: list[PlanOperator] = Field(default_factory=list)
+    plan_text: str = ""  # the physical plan's tree, as Spark printed it (first PLAN_TEXT_LINES lines)
+    error: str | None = None
+
+
+def query_executions(profile: AppProfile) -> list[SqlExecution]:
+    """The SQL executions that ran Spark jobs (all of them when none did), longest first.
+
+    Commands that run no job (temp views, DDL) and the job-less parent execution Spark 3.4+ logs around
+    a nested one (a streaming micro-batch's write, whose plan mirrors the nested one's) say nothing
+    about where time went."""
+    ran = [x for x in profile.sql_executions if x.job_ids] or profile.sql_executions
+    return sorted(ran, key=lambda x: x.duration_ms or 0, reverse=True)
+
+
+def sql_plan(profile: AppProfile, execution_id: int) -> SqlPlan | None:
+    execution = next((x for x in profile.sql_executions if x.execution_id == execution_id), None)
+    if execution is None:
+        return None
+    jobs = set(execution.job_ids)
+    stage_ids = sorted({s for job in profile.jobs if job.job_id in jobs for s in job.stage_ids})
+    return SqlPlan(
+        execution_id=execution_id, description=redact_text(execution.description[:160]),
+        duration_ms=execution.duration_ms, job_ids=execution.job_ids, stage_ids=stage_ids,
+        operators=operators(execution.nodes), plan_text=redact_text(plan_tree(execution.physical_plan)),
+        error=redact_text(execution.error[:160]) if execution.error else None)
+
+
+def operators(nodes: list[PlanNode]) -> list[PlanOperator]:
+    """The plan's working operators in pre-order, each at its depth once the wrappers are folded away."""
+    depth_of: dict[int | None, int] = {None: -1}
+    out: list[PlanOperator] = []
+    for node in nodes:
+        parent_depth = depth_of.get(node.parent_id, -1)
+        if node.name.startswith(WRAPPERS):
+            depth_of[node.node_id] = parent_depth
+            continue
+        depth_of[node.node_id] = parent_depth + 1
+        detail = node.description if node.description != node.name else ""
+        out.append(PlanOperator(
+            depth=parent_depth + 1, name=node.name, detail=redact_text(_shorten(detail, 70)),
+            metrics={name: node.metrics[name] for name, _ in SHOWN_METRICS if node.metrics.get(name)}))
+    return out
+
+
+def plan_tree(physical_plan: str) -> str:
+    """The tree at the head of Spark's formatted plan (up to the first blank line), at most PLAN_TEXT_LINES lines.
+
+    With AQE the tree holds the final plan and then the initial one; only the final plan ran."""
+    tree = physical_plan.strip().split("\n\n", 1)[0].splitlines()
+    initial = next((i for i, line in enumerate(tree) if "== Initial Plan ==" in line), None)
+    if initial is not None:
+        tree = tree[:initial]
+    more = len(tree) - PLAN_TEXT_LINES
+    return "\n".join(tree[:PLAN_TEXT_LINES] + ([f"... ({more} more lines)"] if more > 0 else []))
+
+
+def metric_text(name: str, value: float) -> str:
+    unit = _UNITS.get(name, "")
+    if unit == "bytes":
+        return f"{name} {units.size(value)}"
+    if unit == "ms":
+        return f"{name} {units.duration(value)}"
+    return f"{units.number(value)} {unit}"
+
+
+def plan_lines(plan: SqlPlan) -> list[str]:
+    """'SortMergeJoin [k#1L], [k#4L], Inner: 48,600,000 rows, spill size 0 B', indented by depth."""
+    lines = []
+    for op in plan.operators[:OPERATORS_SHOWN]:
+        figures = ", ".join(metric_text(name, value) for name, value in op.metrics.items())
+        label = op.detail if op.detail.startswith(op.name) else f"{op.name} {op.detail}".strip()
+        lines.append("  " * op.depth + label + (f": {figures}" if figures else ""))
+    if len(plan.operators) > OPERATORS_SHOWN:
+        lines.append(f"... ({len(plan.operators) - OPERATORS_SHOWN} more operators)")
+    return lines
+
+
+def id_ranges(ids: list[int]) -> str:
+    """'0-3, 7': consecutive ids as ranges."""
+    out: list[tuple[int, int]] = []
+    for i in sorted(set(ids)):
+        if out and out[-1][1] == i - 1:
+            out[-1] = (out[-1][0], i)
+        else:
+            out.append((i, i))
+    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in out)
+
+
+def _shorten(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
