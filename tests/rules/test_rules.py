@@ -755,7 +755,7 @@ def test_a_stream_is_reported_when_it_processes_slower_than_its_input_arrives(pr
 def test_a_udf_run_by_every_micro_batch_is_one_finding_counted_once(profile_of):
     """The lagging stream runs its UDF in 7 micro-batches, each logged as a root SQL execution (no jobs, metrics
     mirroring) around a nested one (the job): 14 findings of one batch's time each before. Now one finding over
-    all 14 executions, its Python time summed over the executions that ran jobs (each batch once)."""
+    the 7 executions that ran jobs (the batches), its Python time summed over them (each batch once)."""
     profile = profile_of("lagging_stream")
     with_udf = [e for e in profile.sql_executions if any(n.name == "BatchEvalPython" for n in e.nodes)]
     assert len(with_udf) == 14
@@ -767,8 +767,9 @@ def test_a_udf_run_by_every_micro_batch_is_one_finding_counted_once(profile_of):
                     if s.stage_id in next(j for j in profile.jobs if j.job_id == first_batch_job).stage_ids
                     and s.metrics.executor_run_time_ms)
     [udf] = findings_of("python_udf_row_at_a_time", profile)
-    assert udf.sql_execution_ids == [e.execution_id for e in with_udf]
-    assert "and 13 more executions of the same call" in udf.title
+    assert udf.sql_execution_ids == [e.execution_id for e in with_udf if e.job_ids] == [1, 3, 5, 7, 9, 11, 13]
+    assert udf.title == "Row-at-a-time Python UDF in SQL 1 and 6 more executions of the same call (1 operator(s))"
+    assert dict((e.name, e.value) for e in udf.evidence)["SQL executions running this UDF call"] == 7
     assert dict((e.name, e.value) for e in udf.evidence)["time attributed to Python UDFs"] == pytest.approx(expected)
     assert udf.estimated_savings.core_ms == pytest.approx(0.7 * expected)
     [single] = findings_of("python_udf_row_at_a_time", profile_of("python_row_udf"))  # one query, as before

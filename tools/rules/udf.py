@@ -64,20 +64,26 @@ class UdfRun:
     source: str
 
     @property
+    def ran(self) -> list[SqlExecution]:
+        """The executions that ran jobs (all of them when none did): Spark 3.4+ logs a job-less parent execution
+        around a nested one (each streaming micro-batch's write), whose plan mirrors the nested one's."""
+        return [e for e in self.executions if e.job_ids] or self.executions
+
+    @property
     def execution_ids(self) -> list[int]:
-        return [e.execution_id for e in self.executions]
+        return [e.execution_id for e in self.ran]
 
     def where(self) -> str:
-        """'SQL 4' or 'SQL 4 and 13 more executions of the same call'."""
-        more = len(self.executions) - 1
-        return f"SQL {self.executions[0].execution_id}" + (
+        """'SQL 4' or 'SQL 4 and 6 more executions of the same call'."""
+        more = len(self.ran) - 1
+        return f"SQL {self.ran[0].execution_id}" + (
             f" and {more} more execution{'s' if more > 1 else ''} of the same call" if more else "")
 
     def evidence(self) -> list:
         """The UDF operators' metrics (up to three), how many executions ran the call, the Python time counted."""
         rows = [row for node in self.nodes[:3] for row in _python_evidence(node)]
-        if len(self.executions) > 1:
-            rows.append(ev("SQL executions running this UDF call", len(self.executions), "count"))
+        if len(self.ran) > 1:
+            rows.append(ev("SQL executions running this UDF call", len(self.ran), "count"))
         return [*rows, ev("time attributed to Python UDFs", self.python_ms, "ms")]
 
 
