@@ -7,12 +7,13 @@ from collections.abc import Callable
 
 from graph import units
 from graph.adapters import ToolUnavailable
-from graph.compose import conf_flags, conf_set_lines, evidence_line, savings_key, stage_sentence, streaming_sentence
+from graph.compose import conf_flags, conf_set_lines, evidence_line, stage_sentence, streaming_sentence
+from graph.query_answers import (JOB_ID, JOB_QUESTION, SOURCES_QUESTION, SQL_ID, SQL_QUESTION, job, ranked, slowest_jobs,
+                                 sources, sql_execution, sql_queries)
 from graph.question_changes import changes_in
 from graph.report import LOCAL_MODE_WHAT_IF, what_if_axis, what_if_size
 from graph.report_text import citation_text
 from graph.setting_advice import asked_setting, setting_advice, spelled, value_line
-from graph.sql_plans import id_ranges, plan_lines, query_executions
 from graph.topics import SAVINGS, asks_about_executors, asks_to_fix, related_findings, savings_answer, topic_answer, topic_of
 from graph.verify import CONFIG_KEY
 from graph.tools import Toolbox
@@ -25,6 +26,8 @@ HELP = """I can answer from the loaded event log(s), offline:
   - "which stage is the slowest?"              the longest stages, the longest in detail
   - "which query is the slowest?" / "what does SQL 3 do?" / "show me the plan of query 3"
                                                SQL executions: operators with rows, sizes, spill and memory
+  - "which job took the longest?" / "what does job 2 do?"   jobs: time, stages, query, findings
+  - "which tables were read?" / "how much data was read?"   scans, locations, bytes and records
   - "what if I double the executors?" / "what would 20 executors cost?"   simulated runtime (and cost)
   - "what if I use 400 shuffle partitions?" / "with AQE off and 2x the data?"   runtime model
   - "show me the config to change"             --conf flags and spark.conf.set lines
@@ -52,11 +55,6 @@ def answer_offline(question: str, toolbox: Toolbox) -> str:
     return overview(text, toolbox) + "\n\n" + findings(text, toolbox)
 
 
-def _ranked(toolbox: Toolbox) -> list[Finding]:
-    """The findings in the report's order: priced, by money saved first."""
-    return sorted(toolbox.priced(toolbox.diagnose()), key=savings_key)
-
-
 def overview(text: str, toolbox: Toolbox) -> str:
     o = toolbox.app_overview()
     session = f" (an interactive {o.interactive_shell} session)" if o.interactive_shell else ""
@@ -75,14 +73,14 @@ def overview(text: str, toolbox: Toolbox) -> str:
 
 
 def findings(text: str, toolbox: Toolbox, only: Callable[[Finding], bool] = lambda f: True) -> str:
-    ranked = [f for f in _ranked(toolbox) if only(f)]
-    if not ranked:
+    shown_findings = [f for f in ranked(toolbox) if only(f)]
+    if not shown_findings:
         return "The rules found nothing worth changing here."
     out = []
-    for i, f in enumerate(ranked[:5], start=1):
+    for i, f in enumerate(shown_findings[:5], start=1):
         shown = "; ".join(evidence_line(e) for e in f.evidence[:2])
         out.append(f"{i}. [{f.severity.value}] {f.title}" + (f": {shown}" if shown else "") + f"\n   -> {f.recommendation.summary}")
-    more = f"\n(+{len(ranked) - 5} more; /report shows everything)" if len(ranked) > 5 else ""
+    more = f"\n(+{len(shown_findings) - 5} more; /report shows everything)" if len(shown_findings) > 5 else ""
     return "\n".join(out) + more
 
 
@@ -95,49 +93,10 @@ def _stage_answer(stage_id: int, toolbox: Toolbox) -> str:
         details = toolbox.stage_details(stage_id)
     except ToolUnavailable as exc:
         return f"{exc}."
-    related = [f for f in _ranked(toolbox) if stage_id in f.stage_ids]
+    related = [f for f in ranked(toolbox) if stage_id in f.stage_ids]
     tail = ("\nFindings on this stage:\n" + "\n".join(f"- {f.title} -> {f.recommendation.summary}" for f in related)
             if related else "\nNo rule flagged this stage.")
     return stage_sentence(details) + tail
-
-
-def sql_execution(text: str, toolbox: Toolbox) -> str:
-    """'what does SQL 3 do?', 'show me the plan of query 3': one SQL execution, its operators' figures and findings."""
-    return _sql_answer(int(_SQL_ID.search(text).group(1)), toolbox, with_plan_text="plan" in text)
-
-
-def _sql_answer(execution_id: int, toolbox: Toolbox, with_plan_text: bool) -> str:
-    plan = toolbox.sql_plan(execution_id)
-    head = f"SQL {plan.execution_id}" + (f" ({plan.description})" if plan.description else "")
-    head += f" ran {units.duration(plan.duration_ms)}" if plan.duration_ms is not None else ""
-    if plan.job_ids:
-        head += f": jobs {id_ranges(plan.job_ids)}" + (f", stages {id_ranges(plan.stage_ids)}" if plan.stage_ids else "")
-    else:
-        head += ": it ran no Spark job"
-    lines = [head + "." + (f" It failed: {plan.error}." if plan.error else "")]
-    if plan.operators:
-        lines += ["Operators in plan order, with their figures:", *plan_lines(plan)]
-    related = [f for f in _ranked(toolbox) if execution_id in f.sql_execution_ids]
-    lines += (["Findings on this query:", *(f"- {f.title} -> {f.recommendation.summary}" for f in related)]
-              if related else ["No rule flagged this query."])
-    if with_plan_text and plan.plan_text:
-        lines += ["Physical plan as Spark logged it:", plan.plan_text]
-    return "\n".join(lines)
-
-
-def sql_queries(text: str, toolbox: Toolbox) -> str:
-    """'which query is the slowest?', 'show me the SQL plan': the longest SQL executions, then the longest in detail."""
-    profile = toolbox.profile
-    if profile.streaming and not _SQL_WORDS.search(text):  # a streaming query: its micro-batches, not its SQL
-        return "\n".join([streaming_sentence(query) for query in profile.streaming] + [findings(text, toolbox)])
-    longest = toolbox.sql_executions(5)
-    if not longest:
-        return "This application ran no SQL or DataFrame query (its jobs come from RDD code)."
-    count = len(query_executions(profile))
-    ranking = (f"{units.count(count, 'SQL execution')} ran Spark jobs; the longest: " if longest[0].job_ids else
-               f"{units.count(count, 'SQL execution')}, none of which ran a Spark job: ") + "; ".join(
-        f"SQL {q.execution_id} ({units.duration(q.duration_ms)}, {q.description[:60] or 'no description'})" for q in longest[:3])
-    return ranking + ".\n" + _sql_answer(longest[0].execution_id, toolbox, with_plan_text="plan" in text)
 
 
 def what_if(text: str, toolbox: Toolbox) -> str:
@@ -225,11 +184,11 @@ def _asks_a_value(text: str) -> bool:
 
 def setting_value(text: str, toolbox: Toolbox) -> str:
     """The run's value of the setting asked about, the findings' recommended value and the model's view by value."""
-    return setting_advice(asked_setting(text) or "", toolbox, _ranked(toolbox), list(changes_in(text).values()))
+    return setting_advice(asked_setting(text) or "", toolbox, ranked(toolbox), list(changes_in(text).values()))
 
 
 def config(text: str, toolbox: Toolbox) -> str:
-    changes = [(f, f.recommendation.config_changes) for f in _ranked(toolbox) if f.recommendation.config_changes]
+    changes = [(f, f.recommendation.config_changes) for f in ranked(toolbox) if f.recommendation.config_changes]
     if not changes:
         return "No finding calls for a configuration change."
     out = []
@@ -247,16 +206,16 @@ def cost(text: str, toolbox: Toolbox) -> str:
 def topic(text: str, toolbox: Toolbox) -> str:
     """'did anything spill?', 'how do I fix the skew?': the topic's figures and findings with their fixes (and the
     documentation when a fix is asked for and no finding has one)."""
-    ranked = _ranked(toolbox)
-    answer = topic_answer(text, toolbox, ranked)
-    if asks_to_fix(text) and not related_findings(text, ranked):
+    in_order = ranked(toolbox)
+    answer = topic_answer(text, toolbox, in_order)
+    if asks_to_fix(text) and not related_findings(text, in_order):
         answer = "\n\n".join(part for part in (answer, "No finding about it in this run; the documentation:",
                                                 docs(text, toolbox)) if part)
     return answer
 
 
 def savings(text: str, toolbox: Toolbox) -> str:
-    return savings_answer(toolbox, _ranked(toolbox))
+    return savings_answer(toolbox, ranked(toolbox))
 
 
 def docs(text: str, toolbox: Toolbox) -> str:
@@ -286,13 +245,6 @@ def _asks_about_a_key(text: str) -> bool:
     return CONFIG_KEY.search(text) is not None and not changes_in(text)
 
 
-# 'SQL 3', 'query #3', 'execution 3' (not 'spark.sql.shuffle.partitions 3'): one SQL execution by its id.
-_SQL_ID = re.compile(r"(?<![.\w])(?:sql|query|execution)\s+(?:execution\s+|id\s+)?#?(\d+)\b")
-_SQL_WORDS = re.compile(r"(?<![.\w])sql(?![.\w])|\bplans?\b")
-# 'the slowest query', 'which queries ran?', 'show me the physical plan', 'SQL' on its own.
-_SQL_QUESTION = re.compile(
-    r"(?<![.\w])sql(?![.\w])|\b(?:physical|query|sql|execution)\s+plans?\b|\bthe\s+plans?\b"
-    r"|\b(?:slowest|longest|which|what|all|list|show(?:\s+me)?(?:\s+the)?)\s+quer(?:y|ies)\b|\bquer(?:y|ies)\s+(?:ran|run)\b")
 _N_CORES = re.compile(r"\b\d+\s+cores?\b")  # "with 8 cores?": the what-if curve, by cores in local mode
 
 
@@ -301,12 +253,15 @@ INTENTS: list[tuple[Callable[[str], bool], Callable[[str, Toolbox], str]]] = [
     (asks_to_fix, topic),  # 'how do I fix the skew?': the findings' fix before the documentation's
     (lambda t: re.match(r"\s*(docs?|documentation|explain|how do i)\b", t) is not None, docs),
     (lambda t: re.search(r"stage\s+#?\d+", t) is not None, stage),
-    (lambda t: _SQL_ID.search(t) is not None, sql_execution),
+    (lambda t: SQL_ID.search(t) is not None, sql_execution),
+    (lambda t: JOB_ID.search(t) is not None, job),
     (_asks_a_value, setting_value),
     (_asks_about_a_key, docs),
     (lambda t: bool(changes_in(t)), predicted),
     (lambda t: _SLOWEST_STAGE.search(t) is not None, slowest_stages),
-    (lambda t: _SQL_QUESTION.search(t) is not None, sql_queries),
+    (lambda t: SQL_QUESTION.search(t) is not None, sql_queries),
+    (lambda t: JOB_QUESTION.search(t) is not None, slowest_jobs),
+    (lambda t: SOURCES_QUESTION.search(t) is not None, sources),
     (asks_about_executors, topic),
     (lambda t: _has("what if", "executors", "double", "scale", "faster with")(t) or _N_CORES.search(t) is not None, what_if),
     (_has("config", "conf ", "--conf", "setting", "change", "paste"), config),
@@ -314,6 +269,7 @@ INTENTS: list[tuple[Callable[[str], bool], Callable[[str, Toolbox], str]]] = [
     (_has(*COST_WORDS), cost),
     (lambda t: topic_of(t) is not None, topic),
     (_has("documentation", " docs"), docs),
-    (_has("summary", "overview", "what is this", "what is the app", "about this app"), overview),
+    (_has("summary", "overview", "what is this", "what is the app", "about this app", "version", "how long did",
+          "how long was", "how long it", "runtime", "duration"), overview),
     (_has("wrong", "slow", "problem", "finding", "issue", "improve", "fix"), findings),
 ]

@@ -8,6 +8,9 @@ that tree for the chat. Secrets are scrubbed here: descriptions and plan text co
 
 from __future__ import annotations
 
+import re
+from collections import Counter
+
 from pydantic import BaseModel, Field
 
 from graph import units
@@ -65,7 +68,7 @@ def sql_plan(profile: AppProfile, execution_id: int) -> SqlPlan | None:
     jobs = set(execution.job_ids)
     stage_ids = sorted({s for job in profile.jobs if job.job_id in jobs for s in job.stage_ids})
     return SqlPlan(
-        execution_id=execution_id, description=redact_text(execution.description[:160]),
+        execution_id=execution_id, description=redact_text(one_line(execution.description, 160)),
         duration_ms=execution.duration_ms, job_ids=execution.job_ids, stage_ids=stage_ids,
         operators=operators(execution.nodes), plan_text=redact_text(plan_tree(execution.physical_plan)),
         error=redact_text(execution.error[:160]) if execution.error else None)
@@ -83,7 +86,7 @@ def operators(nodes: list[PlanNode]) -> list[PlanOperator]:
         depth_of[node.node_id] = parent_depth + 1
         detail = node.description if node.description != node.name else ""
         out.append(PlanOperator(
-            depth=parent_depth + 1, name=node.name, detail=redact_text(_shorten(detail, 70)),
+            depth=parent_depth + 1, name=node.name, detail=redact_text(one_line(detail, 70)),
             metrics={name: node.metrics[name] for name, _ in SHOWN_METRICS if node.metrics.get(name)}))
     return out
 
@@ -114,24 +117,56 @@ def plan_lines(plan: SqlPlan) -> list[str]:
     lines = []
     for op in plan.operators[:OPERATORS_SHOWN]:
         figures = ", ".join(metric_text(name, value) for name, value in op.metrics.items())
-        label = op.detail if op.detail.startswith(op.name) else f"{op.name} {op.detail}".strip()
+        label = op.detail if _names_itself(op) else f"{op.name} {op.detail}".strip()
         lines.append("  " * op.depth + label + (f": {figures}" if figures else ""))
     if len(plan.operators) > OPERATORS_SHOWN:
         lines.append(f"... ({len(plan.operators) - OPERATORS_SHOWN} more operators)")
     return lines
 
 
-def id_ranges(ids: list[int]) -> str:
-    """'0-3, 7': consecutive ids as ranges."""
+def id_ranges(ids: list[int], noun: str = "") -> str:
+    """'0-3, 7': consecutive ids as ranges; with a noun, 'stage 3' or 'stages 0-3, 7'."""
     out: list[tuple[int, int]] = []
     for i in sorted(set(ids)):
         if out and out[-1][1] == i - 1:
             out[-1] = (out[-1][0], i)
         else:
             out.append((i, i))
-    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in out)
+    text = ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in out)
+    return f"{noun}{'s' if len(set(ids)) > 1 else ''} {text}" if noun else text
 
 
-def _shorten(text: str, limit: int) -> str:
+def _names_itself(op: PlanOperator) -> bool:
+    """Whether the description already starts with the operator ('Sort [k#1L ...]', 'FileScan csv ...' for 'Scan csv')."""
+    first, detail_first = op.name.split(" ", 1)[0], op.detail.split(" ", 1)[0]
+    return bool(op.detail) and (op.detail.startswith(op.name) or detail_first.endswith(first))
+
+
+def one_line(text: str, limit: int) -> str:
+    """`text` on one line (runs of whitespace, newlines too, as one space), cut to `limit` characters."""
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+_LOCATION = re.compile(r"Location: \w+(?:\(\d+ paths?\))?\s*\[([^\]\n]*)\]")
+
+
+def scans(profile: AppProfile) -> list[tuple[int, list[str], list[str]]]:
+    """Per query execution (by id): its scan operators with files, bytes and rows read, and the locations its plan names."""
+    out = []
+    for execution in sorted(query_executions(profile), key=lambda x: x.execution_id):
+        counted = Counter(_scan_text(node) for node in execution.nodes if "Scan" in node.name)
+        found = [text + (f" x{n}" if n > 1 else "") for text, n in counted.items()]
+        locations = list(dict.fromkeys(redact_text(m) for m in _LOCATION.findall(execution.physical_plan)))
+        out.append((execution.execution_id, found, locations))
+    return out
+
+
+def _scan_text(node: PlanNode) -> str:
+    m = node.metrics
+    files = m.get("number of files read", m.get("number of files"))
+    size = m.get("size of files read")
+    rows = m.get("number of output rows", m.get("output rows"))
+    figures = ([units.count(int(files), "file")] if files is not None else []) + (
+        [f"{units.size(size)} of files"] if size is not None else []) + ([f"{units.number(rows)} rows"] if rows is not None else [])
+    return redact_text(one_line(node.name, 80)) + (f" ({', '.join(figures)})" if figures else "")

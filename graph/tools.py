@@ -19,7 +19,7 @@ from graph import adapters, sql_plans
 from graph.adapters import ToolUnavailable
 from graph.config import GraphConfig
 from graph.report import AppFacts, Citation, Cost, PredictedEffect, StageSummary, TableSummary, WhatIfPoint
-from graph.sql_plans import SqlPlan, query_executions
+from graph.sql_plans import SqlPlan, one_line, query_executions
 from tools.eventlog.model import AppProfile, ExecutorProfile, StageProfile
 from tools.eventlog.slots import peak_cores, peak_executors
 from tools.findings import Category, Finding
@@ -185,7 +185,7 @@ class Toolbox:
             operators: dict[str, int] = {}
             for node in q.nodes:
                 operators[node.name] = operators.get(node.name, 0) + 1
-            out.append(SqlSummary(execution_id=q.execution_id, description=redact_text(q.description[:160]), duration_ms=q.duration_ms,
+            out.append(SqlSummary(execution_id=q.execution_id, description=redact_text(one_line(q.description, 160)), duration_ms=q.duration_ms,
                                   job_ids=q.job_ids, operators=operators, error=redact_text(q.error[:160]) if q.error else None))
         return out
 

@@ -54,6 +54,28 @@ def shuffle_facts(toolbox: Toolbox) -> str:
             f"{_largest(toolbox, 'shuffle_read_bytes', units.size)}.")
 
 
+def io_facts(toolbox: Toolbox) -> str:
+    """Bytes and records the stages read and wrote, and the stages that read the most."""
+    def total(metric: str) -> float | None:
+        values = [getattr(s.metrics, metric) for s in toolbox.profile.stages if getattr(s.metrics, metric) is not None]
+        return sum(q.sum for q in values) if values else None
+
+    read, read_rows = total("input_bytes"), total("input_records")
+    written, written_rows = total("output_bytes"), total("output_records")
+    shuffled, = _totals(toolbox, "shuffle_write_bytes")
+
+    def amount(size: float | None, rows: float | None) -> str:
+        return units.size(size or 0) + (f" in {units.number(rows)} records" if rows else "")
+
+    text = f"Tasks read {amount(read, read_rows)} of input"
+    if read:
+        text += f" (most in {_largest(toolbox, 'input_bytes', units.size)})"
+    text += f"; wrote {amount(written, written_rows)}; shuffled {units.size(shuffled)}."
+    if read is None and written is None:
+        text = f"The log has no input or output metrics (Spark before 1.x task metrics); shuffled {units.size(shuffled)}."
+    return text
+
+
 def gc_facts(toolbox: Toolbox) -> str:
     gc, run = _totals(toolbox, "jvm_gc_time_ms", "executor_run_time_ms")
     if not run:
@@ -148,6 +170,10 @@ TOPICS = (
     Topic("serialization", _words("kryo", "serializ"), ("serializer",)),
     Topic("shuffle", _words("shuffl"), ("shuffle_heavy", "too_few_partitions", "too_many_small_tasks",
                                          "oversized_partitions"), shuffle_facts),
+    Topic("input and output", _words("how much data", "data (?:was |did it |does it )?(?:read|written|wr[io]te)",
+                                      "(?:bytes|rows|records) (?:were |was )?(?:read|written)", "input (?:size|data|bytes)",
+                                      "output (?:size|data|bytes|rows)", "how much .*(?:read|wr[io]te|written)"),
+          ("small_files",), io_facts),
     Topic("executors", _words("busiest executor", "executors? (?:was|were) (?:the )?(?:busiest|slowest)",
                                "executors? (?:was|were|got) (?:lost|removed|killed|decommissioned)",
                                "which executor", "per executor", "each executor"), ("executor_loss",), executor_facts),

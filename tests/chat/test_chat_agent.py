@@ -47,14 +47,28 @@ def test_offline_chat_shows_the_slowest_query_its_operators_findings_and_plan(ev
     assert missing == "I cannot answer that from this log: SQL execution 7 is not in this application."
 
 
+def test_offline_chat_answers_about_jobs_sources_and_data_read(yarn_log: str) -> None:
+    longest, job, missing, sources, data = answers(yarn_log, "which job took the longest?", "what does job 2 do?",
+                                                   "job 99", "which tables were read?", "how much data was read?")
+    assert longest.startswith("Longest jobs: 3 (18.6 s), 0 (5.3 s), 1 (2.9 s).\nJob 3 ran 18.6 s, succeeded; stage 3.\n"), longest
+    assert "\nIts longest stage: 3 (18.6 s, 30 tasks, saveAsTable" in longest
+    assert "\nFindings on this job:\n- Stage 3: longest task 18.6 s vs median 3.1 s" in longest
+    assert job.startswith("Job 2 (Broadcast exchange (runId") and job.endswith("No rule flagged this job.")
+    assert 'It ran for SQL 0 (ask "what does SQL 0 do?").' in job
+    assert missing == "I cannot answer that from this log: job 99 is not in this application."
+    assert sources == ("What the SQL queries read:\n- SQL 0: Scan parquet (2 files, 562.3 MiB of files, 50,000,000 rows)\n"
+                       "  location: hdfs://ip-127-12-56-78.us-west-2.compute.internal:8020/large_dataset")
+    assert data.startswith("Tasks read 250.9 MiB in 52,000,000 records of input (most in stage 3"), data
+
+
 def test_a_query_plan_in_chat_carries_no_credentials(eventlog_fixtures, tmp_path) -> None:
     from planted_secrets import PLAN_SECRETS, plant_in_plans
 
     source = eventlog_fixtures / "NVIDIA__spark-rapids-tools" / "python_udf_eventlog"
     log = str(plant_in_plans(source, tmp_path / "local-1774375206999"))
-    listed, plan = answers(log, "which queries ran?", "show me the plan of SQL 0")
+    listed, plan, read = answers(log, "which queries ran?", "show me the plan of SQL 0", "which tables were read?")
     assert "JDBCRelation(jdbc:postgresql://etl:" in plan  # the plan is shown ...
-    assert not [s for s in PLAN_SECRETS if s in listed + plan]  # ... without its password
+    assert not [s for s in PLAN_SECRETS if s in listed + plan + read]  # ... without its password
 
 
 def test_offline_chat_answers_slowest_stage_what_if_cost_and_a_named_setting(yarn_log: str) -> None:
@@ -247,16 +261,16 @@ def test_a_topic_question_gets_the_runs_figures_and_the_findings_fixes(eventlog_
 
 
 def test_how_much_would_i_save_lists_each_findings_savings_and_their_sum(eventlog_fixtures) -> None:
+    from graph.query_answers import ranked
     from graph.report_text import savings_line
-    from graph.intents import _ranked
     from graph.tools import Toolbox
     from tools.eventlog import load_profile
 
     log = str(eventlog_fixtures.parent / "workloads" / "skewed_join.zstd")
-    ranked = _ranked(Toolbox(load_profile(log)))
+    in_order = ranked(Toolbox(load_profile(log)))
     (answer,) = answers(log, "how much would I save?")
     lines = answer.splitlines()
-    estimated = [f for f in ranked if f.estimated_savings.core_ms or f.estimated_savings.wall_ms]
+    estimated = [f for f in in_order if f.estimated_savings.core_ms or f.estimated_savings.wall_ms]
     assert lines[:-1] == [f"{i}. {f.title}: {savings_line(f.estimated_savings)}" for i, f in enumerate(estimated, 1)]
     assert lines[-1].startswith("Together up to ") and "upper bound" in lines[-1]
 

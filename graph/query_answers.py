@@ -1,0 +1,133 @@
+"""Offline answers about the units of work a user names: a job, a SQL query, the sources the queries read.
+
+'what does job 2 do?', 'which job took the longest?', 'what does SQL 3 do?', 'show me the plan of
+query 3', 'which tables were read?': the profile's figures for that unit and the findings on it.
+"""
+
+from __future__ import annotations
+
+import re
+
+from graph import units
+from graph.adapters import ToolUnavailable
+from graph.compose import savings_key, streaming_sentence
+from graph.sql_plans import id_ranges, one_line, plan_lines, query_executions, scans
+from graph.tools import Toolbox
+from tools.findings import Finding
+from tools.redact import redact_text
+
+# 'SQL 3', 'query #3', 'execution 3' (not 'spark.sql.shuffle.partitions 3'): one SQL execution by its id.
+SQL_ID = re.compile(r"(?<![.\w])(?:sql|query|execution)\s+(?:execution\s+|id\s+)?#?(\d+)\b")
+_SQL_WORDS = re.compile(r"(?<![.\w])sql(?![.\w])|\bplans?\b")
+# 'the slowest query', 'which queries ran?', 'show me the physical plan', 'SQL' on its own.
+SQL_QUESTION = re.compile(
+    r"(?<![.\w])sql(?![.\w])|\b(?:physical|query|sql|execution)\s+plans?\b|\bthe\s+plans?\b"
+    r"|\b(?:slowest|longest|which|what|all|list|show(?:\s+me)?(?:\s+the)?)\s+quer(?:y|ies)\b|\bquer(?:y|ies)\s+(?:ran|run)\b")
+JOB_ID = re.compile(r"\bjob\s+#?(\d+)\b")
+JOB_QUESTION = re.compile(r"\b(?:slowest|longest|which|what|all|list)\s+jobs?\b|\bjobs?\s+(?:took|ran|run|failed)\b")
+SOURCES_QUESTION = re.compile(r"\b(?:which|what)\s+(?:tables?|files?|sources?|data\s*sources?|paths?|inputs?)\b"
+                              r"|\b(?:tables?|files?|sources?|paths?)\s+(?:were|was|did\s+it)\s+read\b|\bread\s+from\b")
+
+
+def ranked(toolbox: Toolbox) -> list[Finding]:
+    """The findings in the report's order: priced, by money saved first."""
+    return sorted(toolbox.priced(toolbox.diagnose()), key=savings_key)
+
+
+def sql_execution(text: str, toolbox: Toolbox) -> str:
+    """'what does SQL 3 do?', 'show me the plan of query 3': one SQL execution, its operators' figures and findings."""
+    return _sql_answer(int(SQL_ID.search(text).group(1)), toolbox, with_plan_text="plan" in text)
+
+
+def _sql_answer(execution_id: int, toolbox: Toolbox, with_plan_text: bool) -> str:
+    plan = toolbox.sql_plan(execution_id)
+    head = f"SQL {plan.execution_id}" + (f" ({plan.description})" if plan.description else "")
+    head += f" ran {units.duration(plan.duration_ms)}" if plan.duration_ms is not None else ""
+    if plan.job_ids:
+        head += f": {id_ranges(plan.job_ids, 'job')}" + (f", {id_ranges(plan.stage_ids, 'stage')}" if plan.stage_ids else "")
+    else:
+        head += ": it ran no Spark job"
+    lines = [head + "." + (f" It failed: {plan.error}." if plan.error else "")]
+    if plan.operators:
+        lines += ["Operators in plan order, with their figures:", *plan_lines(plan)]
+    lines += _findings_on([f for f in ranked(toolbox) if execution_id in f.sql_execution_ids], "query")
+    if with_plan_text and plan.plan_text:
+        lines += ["Physical plan as Spark logged it:", plan.plan_text]
+    return "\n".join(lines)
+
+
+def sql_queries(text: str, toolbox: Toolbox) -> str:
+    """'which query is the slowest?', 'show me the SQL plan': the longest SQL executions, then the longest in detail."""
+    profile = toolbox.profile
+    if profile.streaming and not _SQL_WORDS.search(text):  # a streaming query: its micro-batches, not its SQL
+        return "\n".join(streaming_sentence(query) for query in profile.streaming)
+    longest = toolbox.sql_executions(5)
+    if not longest:
+        return "This application ran no SQL or DataFrame query (its jobs come from RDD code)."
+    count = units.count(len(query_executions(profile)), "SQL execution")
+    ranking = (f"{count} ran Spark jobs; the longest: " if longest[0].job_ids else f"{count}, none of which ran a Spark job: ")
+    ranking += "; ".join(f"SQL {q.execution_id} ({units.duration(q.duration_ms)}, {one_line(q.description, 60) or 'no description'})"
+                         for q in longest[:3])
+    return ranking + ".\n" + _sql_answer(longest[0].execution_id, toolbox, with_plan_text="plan" in text)
+
+
+def job(text: str, toolbox: Toolbox) -> str:
+    """'what does job 2 do?': the job's time, status, stages, SQL execution and the findings on its stages."""
+    return _job_answer(int(JOB_ID.search(text).group(1)), toolbox)
+
+
+def _job_answer(job_id: int, toolbox: Toolbox) -> str:
+    profile = toolbox.profile
+    found = next((j for j in profile.jobs if j.job_id == job_id), None)
+    if found is None:
+        raise ToolUnavailable(f"job {job_id} is not in this application")
+    stages = [s for s in (profile.stage(i) for i in found.stage_ids) if s is not None]
+    ran = [s for s in stages if s.status != "skipped"]
+    head = f"Job {job_id}" + (f" ({redact_text(one_line(found.description, 80))})" if found.description else "")
+    head += f" ran {units.duration(found.duration_ms)}, {found.status}" if found.duration_ms is not None else f", {found.status}"
+    head += f"; {id_ranges(found.stage_ids, 'stage')}" if found.stage_ids else "; no stages"
+    if len(ran) < len(stages):
+        head += f" ({len(stages) - len(ran)} skipped: their output was reused)"
+    lines = [head + "."]
+    if ran:
+        longest = max(ran, key=lambda s: s.duration_ms or 0)
+        lines.append(f"Its longest stage: {longest.stage_id} ({units.duration(longest.duration_ms)}, "
+                     f"{units.count(longest.num_tasks, 'task')}, {redact_text(one_line(longest.name, 60))}).")
+    if found.sql_execution_id is not None:
+        lines.append(f"It ran for SQL {found.sql_execution_id} (ask \"what does SQL {found.sql_execution_id} do?\").")
+    if found.failure_reason:
+        lines.append(f"It failed: {redact_text(found.failure_reason[:200])}.")
+    job_stages = set(found.stage_ids)
+    lines += _findings_on([f for f in ranked(toolbox) if job_stages & set(f.stage_ids)], "job")
+    return "\n".join(lines)
+
+
+def slowest_jobs(text: str, toolbox: Toolbox) -> str:
+    """'which job took the longest?': the longest jobs, then the longest in detail."""
+    jobs = sorted(toolbox.profile.jobs, key=lambda j: j.duration_ms or 0, reverse=True)
+    if not jobs:
+        return "No job ran in this application."
+    ranking = "Longest jobs: " + ", ".join(f"{j.job_id} ({units.duration(j.duration_ms)})" for j in jobs[:3]) + "."
+    return ranking + "\n" + _job_answer(jobs[0].job_id, toolbox)
+
+
+def sources(text: str, toolbox: Toolbox) -> str:
+    """'which tables were read?': each query's scans with files, bytes and rows, and the locations its plan names."""
+    found = [(execution_id, found_scans, locations) for execution_id, found_scans, locations in scans(toolbox.profile)
+             if found_scans or locations]
+    if not found:
+        return ("The log names no table or file scan: the application ran no SQL or DataFrame query, or its "
+                "plans were not logged. The stages' input figures: ask \"how much data was read?\".")
+    lines = ["What the SQL queries read:"]
+    for execution_id, found_scans, locations in found[:8]:
+        lines += [f"- SQL {execution_id}: {scan}" for scan in found_scans]
+        lines += [f"  location: {location}" for location in locations[:3]]
+    if len(found) > 8:
+        lines.append(f"(+{len(found) - 8} more queries)")
+    return "\n".join(lines)
+
+
+def _findings_on(related: list[Finding], unit: str) -> list[str]:
+    if not related:
+        return [f"No rule flagged this {unit}."]
+    return [f"Findings on this {unit}:", *(f"- {f.title} -> {f.recommendation.summary}" for f in related)]
