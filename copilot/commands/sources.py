@@ -105,10 +105,12 @@ def register(app: typer.Typer) -> None:
         json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     ) -> None:
         """Streaming queries: input vs processing rate, batch vs trigger, state; maxOffsetsPerTrigger, minPartitions, trigger."""
+        from copilot.settings import get_settings
         from tools.eventlog import load_profile
-        from tools.sources.streaming import advise_streaming
+        from tools.sources.streaming import StreamingThresholds, advise_streaming
 
-        advice = advise_streaming(load_profile(local_log(log)), bootstrap_servers)
+        thresholds = StreamingThresholds.from_rules(get_settings().rules)
+        advice = advise_streaming(load_profile(local_log(log)), bootstrap_servers, thresholds)
         if json_output:
             import json
 

@@ -100,3 +100,23 @@ def test_kafka_topics_are_read_from_source_descriptions():
 def test_unreachable_kafka_is_one_clear_error():
     with pytest.raises(ConfigurationError, match="cannot reach Kafka at 127.0.0.1:9"):
         topic_partition_counts("127.0.0.1:9", ["orders"], timeout_ms=1000)
+
+
+def test_cli_streaming_uses_the_rule_thresholds_the_user_set(monkeypatch):
+    """`copilot streaming` and `analyze` judge a query by the same settings (COPILOT_RULES__STREAMING_*)."""
+    from copilot.cli import app
+    from copilot.settings import get_settings
+    from tests.conftest import FIXTURES_DIR
+
+    log = str(FIXTURES_DIR / "workloads" / "lagging_stream.zstd")  # 12.4k of 19.1k rows/s over 6 batches
+
+    def rule_ids() -> set[str]:
+        get_settings.cache_clear()
+        result = CliRunner().invoke(app, ["streaming", log, "--json"])
+        assert result.exit_code == 0, result.output
+        return {f["rule_id"] for a in json.loads(result.output) for f in a["findings"]}
+
+    assert "streaming_falling_behind" in rule_ids()
+    monkeypatch.setenv("COPILOT_RULES__STREAMING_MIN_BATCHES", "10")  # too few batches to judge
+    assert "streaming_falling_behind" not in rule_ids()
+    get_settings.cache_clear()

@@ -16,10 +16,7 @@ from tools.sources.streaming import StreamingThresholds, falling_behind, large_s
 
 
 def _thresholds(ctx: RuleContext) -> StreamingThresholds:
-    t = ctx.thresholds
-    return StreamingThresholds(falling_behind_ratio=t.streaming_falling_behind_ratio,
-                               min_batches=t.streaming_min_batches,
-                               state_memory_bytes=int(t.streaming_state_memory_bytes), busy_ratio=None)
+    return StreamingThresholds.from_rules(ctx.thresholds, busy_ratio=None)
 
 
 @rule(

@@ -26,18 +26,21 @@ _ASSIGN_TOPIC = re.compile(r"([\w.\-]+)-\d+")
 KAFKA_TIMEOUT_MS = 10_000
 
 
-_RULE_DEFAULTS = RuleThresholds()  # the rules engine's defaults (`COPILOT_RULES__STREAMING_*` there)
-
-
 class StreamingThresholds(BaseModel):
     # processed / input rows per second below this = falling behind
-    falling_behind_ratio: float = _RULE_DEFAULTS.streaming_falling_behind_ratio
-    min_batches: int = _RULE_DEFAULTS.streaming_min_batches
-    state_memory_bytes: int = int(_RULE_DEFAULTS.streaming_state_memory_bytes)  # above this, prefer RocksDB
+    falling_behind_ratio: float = RuleThresholds().streaming_falling_behind_ratio
+    min_batches: int = RuleThresholds().streaming_min_batches
+    state_memory_bytes: int = int(RuleThresholds().streaming_state_memory_bytes)  # above this, prefer RocksDB
     # median batch duration / time between batch starts at or above this = no idle time (None: not judged; with
     # the default trigger, batches run back to back by design)
     busy_ratio: float | None = 0.9
     headroom: float = 0.8  # size batches to this fraction of what the query can process
+
+    @classmethod
+    def from_rules(cls, rules: RuleThresholds, busy_ratio: float | None = 0.9) -> StreamingThresholds:
+        """The streaming thresholds the user set for the rules (`COPILOT_RULES__STREAMING_*`), one source for both."""
+        return cls(falling_behind_ratio=rules.streaming_falling_behind_ratio, min_batches=rules.streaming_min_batches,
+                   state_memory_bytes=int(rules.streaming_state_memory_bytes), busy_ratio=busy_ratio)
 
 
 class StreamingAdvice(BaseModel):
@@ -135,11 +138,6 @@ def advise_streaming(
             )
         )
     return advice
-
-
-def streaming_findings(profile: AppProfile, bootstrap_servers: str | None = None) -> list[Finding]:
-    """All streaming findings of `profile`, flattened (what the rules engine and graph consume)."""
-    return [finding for advice in advise_streaming(profile, bootstrap_servers) for finding in advice.findings]
 
 
 def _label(query: StreamingProgress) -> str:
