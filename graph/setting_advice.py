@@ -72,10 +72,13 @@ def setting_advice(key: str, toolbox: Toolbox, findings: list[Finding], asked: l
     if key in SQL_KEYS and runs_no_sql(toolbox.profile):
         lines.append(f"This application ran no SQL or DataFrame query, so {key} does not change it.")
         return "\n".join(lines)
-    rows = _model_rows(key, current or default, recommended, asked or [], toolbox)
+    rows, uncertain = _model_rows(key, current or default, recommended, asked or [], toolbox)
     if rows:
         lines.append("Runtime model, this setting alone changed (80% interval):")
         lines += rows
+        if uncertain == len(rows) - 1:  # every row but today's
+            lines.append(f"Every interval includes today's {units.duration(toolbox.profile.duration_ms)}: on this run the "
+                         "model cannot tell these values apart; the findings' evidence is the better guide.")
     return "\n".join(lines)
 
 
@@ -95,12 +98,14 @@ def value_line(key: str, toolbox: Toolbox) -> str:
     return f"This run did not set {key} (Spark's default applies" + (f": {default})." if default else ").")
 
 
-def _model_rows(key: str, current: str | None, recommended: list[str], asked: list[str], toolbox: Toolbox) -> list[str]:
+def _model_rows(key: str, current: str | None, recommended: list[str], asked: list[str],
+                toolbox: Toolbox) -> tuple[list[str], int]:
     """One row per candidate value: the observed runtime for `current` (the run's value, else the default), the
-    model's estimate and interval for the others."""
+    model's estimate and interval for the others; and how many of those intervals include the observed runtime."""
     values = candidate_values(key, current, [*recommended, *asked], peak_cores(toolbox.profile) or 2)
     now = (current or "").lower()
     rows = []
+    uncertain = 0
     for value in values:
         if value.lower() == now:
             rows.append(f"{value:>12}: {units.duration(toolbox.profile.duration_ms)} <- now (observed)")
@@ -111,10 +116,12 @@ def _model_rows(key: str, current: str | None, recommended: list[str], asked: li
         notes = " <- recommended" if value in recommended else " <- asked" if value in asked else ""
         if any("outside the trained range" in c for c in effect.caveats):
             notes += " (outside the trained range)"
-        interval = (f" ({units.duration_range(effect.runtime_low_ms, effect.runtime_high_ms)})"
+        uncertain += effect.direction == "uncertain"
+        interval = (f" ({units.duration_range(effect.runtime_low_ms, effect.runtime_high_ms)}"
+                    + (", which includes no change)" if effect.direction == "uncertain" else ")")
                     if effect.runtime_low_ms is not None and effect.runtime_high_ms is not None else "")
         rows.append(f"{value:>12}: {units.duration(effect.runtime_after_ms)}{interval}{notes}")
-    return rows if len(rows) > 1 else []
+    return (rows, uncertain) if len(rows) > 1 else ([], 0)
 
 
 def candidate_values(key: str, current: str | None, wanted: list[str], cores: int) -> list[str]:

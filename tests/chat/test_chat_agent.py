@@ -222,10 +222,21 @@ def test_a_value_question_gets_the_runs_value_the_findings_value_and_the_model_b
     rows = {line.split(":")[0].strip(): line.split(":", 1)[1] for line in lines[3:]}
     assert rows["2"].strip() == f"{duration(profile.duration_ms)} <- now (observed)"
     assert rows["8"].strip().startswith(f"{duration(eight.estimated_duration_ms)} (") and rows["8"].endswith("<- recommended")
+    assert ("which includes no change)" in rows["8"]) == (eight.direction == "uncertain")
     assert "configuration >" not in answer  # not the catalog entry
     assert in_words == answer
     assert executors.startswith("This run is in local mode: one JVM runs every task")  # the simulator's question
     assert "Simulated runtime by core count:" in executors
+
+
+def test_a_value_question_says_when_every_interval_includes_todays_runtime(eventlog_fixtures) -> None:
+    """On the skewed join no shuffle-partition count has an interval clear of the observed 99.9 s."""
+    (answer,) = answers(str(eventlog_fixtures.parent / "workloads" / "skewed_join.zstd"),
+                        "how many shuffle partitions should I use?")
+    rows = [line for line in answer.splitlines() if line.startswith(" ") and "<- now" not in line]
+    assert len(rows) >= 3 and all(row.endswith("which includes no change)") for row in rows), answer
+    assert answer.endswith("\nEvery interval includes today's 99.9 s: on this run the model cannot tell these values "
+                           "apart; the findings' evidence is the better guide.")
 
 
 def test_a_value_question_reads_the_default_of_the_logs_spark_version(yarn_log: str) -> None:
