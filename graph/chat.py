@@ -26,7 +26,7 @@ from graph.agent import tool_loop
 from graph.config import GraphConfig
 from graph.intents import answer_offline
 from graph.llm import LLMSession, LLMUnavailable, Notice, make_chat_model
-from graph.tools import Toolbox
+from graph.tools import Toolbox, app_overview
 from tools.eventlog.model import AppProfile
 from tools.redact import redact_text
 
@@ -112,7 +112,7 @@ class ChatAgent:
         messages = state.get("messages") or []
         question = messages[-1].content if messages and messages[-1].type == "human" else ""
         profiles = profiles_for(state.get("logs") or [], self.config)
-        toolbox = Toolbox(profiles[-1] if profiles else None, self.config)
+        toolbox = Toolbox(profiles[-1] if profiles else None, self.config, baseline=profiles[-2] if len(profiles) > 1 else None)
         if self.session.available:
             try:
                 new = self._llm_turn(messages, toolbox, write)
@@ -125,8 +125,10 @@ class ChatAgent:
         return {"messages": [AIMessage(redact_text(text))]}
 
     def _llm_turn(self, messages: list[AnyMessage], toolbox: Toolbox, write: Callable[[str], None]) -> list[AnyMessage]:
-        context = SystemMessage(prompts.chat_system() + "\n" + prompts.fence(
-            "loaded_applications", [toolbox.app_overview().model_dump(mode="json", exclude_none=True)] if toolbox.profile else "none"))
+        loaded = [app_overview(p).model_dump(mode="json", exclude_none=True) for p in (toolbox.baseline, toolbox.profile) if p]
+        if toolbox.baseline is not None:  # the tools answer about the last one; compare_runs compares it with this one
+            loaded[0]["loaded_as"] = "baseline (loaded before)"
+        context = SystemMessage(prompts.chat_system() + "\n" + prompts.fence("loaded_applications", loaded or "none"))
         new = tool_loop(self.session, [context, *recent(messages)], toolbox, None, self.config.specialist_max_steps, on_text=write)
         out: list[AnyMessage] = []
         for m in new:

@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from graph import units
 from graph.adapters import ToolUnavailable
+from graph.comparison import comparison_answer
 from graph.compose import conf_flags, conf_set_lines, evidence_line, stage_sentence, streaming_sentence
 from graph.query_answers import (JOB_ID, JOB_QUESTION, SOURCES_QUESTION, SQL_ID, SQL_QUESTION, job, ranked, slowest_jobs,
                                  sources, sql_execution, sql_queries)
@@ -28,6 +29,8 @@ HELP = """I can answer from the loaded event log(s), offline:
                                                SQL executions: operators with rows, sizes, spill and memory
   - "which job took the longest?" / "what does job 2 do?"   jobs: time, stages, query, findings
   - "which tables were read?" / "how much data was read?"   scans, locations, bytes and records
+  - "compare the two runs" / "why is this run slower than the last one?"   with two logs loaded: the last against
+    the one before it (runtime, executors, data, settings that differ, stages that grew and why, findings)
   - "what if I double the executors?" / "what would 20 executors cost?"   simulated runtime (and cost)
   - "what if I use 400 shuffle partitions?" / "with AQE off and 2x the data?"   runtime model
   - "show me the config to change"             --conf flags and spark.conf.set lines
@@ -97,6 +100,11 @@ def _stage_answer(stage_id: int, toolbox: Toolbox) -> str:
     tail = ("\nFindings on this stage:\n" + "\n".join(f"- {f.title} -> {f.recommendation.summary}" for f in related)
             if related else "\nNo rule flagged this stage.")
     return stage_sentence(details) + tail
+
+
+def compare(text: str, toolbox: Toolbox) -> str:
+    """'compare the two runs', 'why is this run slower than the last one?': the last log against the one before."""
+    return comparison_answer(toolbox)
 
 
 def what_if(text: str, toolbox: Toolbox) -> str:
@@ -245,6 +253,9 @@ def _asks_about_a_key(text: str) -> bool:
     return CONFIG_KEY.search(text) is not None and not changes_in(text)
 
 
+# 'compare the two runs', 'why is this run slower than the last one?', 'what changed since the previous run?'
+_COMPARE = re.compile(r"\bcompar|\bdiff(?:er|)|\bwhat changed\b|\b(?:than|since|from|vs\.?|versus)\s+(?:the\s+)?"
+                      r"(?:last|previous|earlier|other|first|baseline|yesterday)|\bregress|\bbetween\s+(?:the\s+)?(?:two|runs|them)")
 _N_CORES = re.compile(r"\b\d+\s+cores?\b")  # "with 8 cores?": the what-if curve, by cores in local mode
 
 
@@ -252,6 +263,7 @@ INTENTS: list[tuple[Callable[[str], bool], Callable[[str, Toolbox], str]]] = [
     (_has("help", "what can you"), lambda text, tb: HELP),
     (asks_to_fix, topic),  # 'how do I fix the skew?': the findings' fix before the documentation's
     (lambda t: re.match(r"\s*(docs?|documentation|explain|how do i)\b", t) is not None, docs),
+    (lambda t: _COMPARE.search(t) is not None, compare),
     (lambda t: re.search(r"stage\s+#?\d+", t) is not None, stage),
     (lambda t: SQL_ID.search(t) is not None, sql_execution),
     (lambda t: JOB_ID.search(t) is not None, job),

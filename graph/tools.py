@@ -20,6 +20,7 @@ from graph.adapters import ToolUnavailable
 from graph.config import GraphConfig
 from graph.report import AppFacts, Citation, Cost, PredictedEffect, StageSummary, TableSummary, WhatIfPoint
 from graph.sql_plans import SqlPlan, one_line, query_executions
+from tools.compare import RunComparison, compare_profiles
 from tools.eventlog.model import AppProfile, ExecutorProfile, StageProfile
 from tools.eventlog.slots import peak_cores, peak_executors
 from tools.findings import Category, Finding
@@ -144,8 +145,10 @@ class Recorded(BaseModel):
 class Toolbox:
     """Read-only tools bound to one application profile (and optional table path)."""
 
-    def __init__(self, profile: AppProfile | None, config: GraphConfig | None = None, table: str | None = None):
+    def __init__(self, profile: AppProfile | None, config: GraphConfig | None = None, table: str | None = None,
+                 baseline: AppProfile | None = None):
         self.profile = profile
+        self.baseline = baseline  # the application loaded before this one, when the chat has two
         self.config = config or GraphConfig()
         self.table = table
         self.recorded = Recorded()
@@ -197,6 +200,15 @@ class Toolbox:
         if plan is None:
             raise ToolUnavailable(f"SQL execution {execution_id} is not in this application")
         return plan
+
+    def compare_runs(self) -> RunComparison:
+        """This application against the one loaded before it: runtime, executors and cores, data volumes, the
+        settings that differ, the stages that changed most and the metrics that grew with them."""
+        self._record_call("compare_runs")
+        if self.baseline is None:
+            raise ToolUnavailable("only one application is loaded; load the run to compare with (/load PATH) and the "
+                                  "earlier one is the baseline")
+        return compare_profiles(self.baseline, self._need_profile())
 
     def executors(self) -> list[ExecutorProfile]:
         """Per-executor cores, task time, GC, spill, peak memory and why it was removed."""
@@ -307,6 +319,7 @@ TOOL_SCHEMAS: dict[str, type[BaseModel]] = {
     "spark_config": ConfigArgs,
     "sql_executions": NoArgs,
     "sql_plan": SqlArgs,
+    "compare_runs": NoArgs,
     "executors": NoArgs,
     "diagnose": DiagnoseArgs,
     "what_if_executors": NoArgs,

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import math
 
-from tools.units import SAME_RUNTIME, human_duration, human_duration_range, human_master, human_share, human_size
+from tools.units import SAME_RUNTIME, human_duration, human_duration_range, human_master, human_number, human_share, human_size
 
 
 duration = human_duration  # one implementation for every layer, in tools/units.py
 duration_range = human_duration_range
 size = human_size
 master = human_master
+number = human_number
 
 
 def figure(value: float, min_decimals: int = 2) -> str:
@@ -74,29 +75,3 @@ def busy(utilization: float, lost_share: float | None) -> str:
 
 def percent(ratio: float | None) -> str:
     return "n/a" if ratio is None else human_share(ratio)
-
-
-def number(value: float | str | None, unit: str = "") -> str:
-    """An evidence value in its unit (ms and bytes humanised, ratios as x, counts as integers)."""
-    if value is None:
-        return "n/a"
-    if isinstance(value, str):
-        return value
-    unit = (unit or "").lower()
-    if unit in ("ms", "milliseconds"):
-        return duration(value)
-    if unit in ("bytes", "byte", "b"):
-        return size(value)
-    if unit in ("ratio", "x"):
-        if abs(value) >= 100:
-            return f"{value:,.0f}x"
-        return f"{value:.1f}x" if abs(value) >= 10 else f"{value:.2f}x"
-    if unit in ("fraction", "share", "percent_ratio"):
-        return percent(value)
-    if unit in ("%", "percent", "pct"):
-        return f"{value:.0f}%"
-    if float(value).is_integer():
-        text = f"{int(value):,}"
-    else:
-        text = f"{value:,.2f}".rstrip("0").rstrip(".")
-    return f"{text} {unit}".strip() if unit and unit not in ("count",) else text

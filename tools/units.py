@@ -113,3 +113,29 @@ def parse_seconds(value: str | None, default_unit: str = "s") -> float | None:
     if match is None:
         return None
     return float(match.group(1)) * _TIME_UNITS_S[(match.group(2) or default_unit).lower()]
+
+
+def human_number(value: float | str | None, unit: str = "") -> str:
+    """An evidence value in its unit (ms and bytes humanised, ratios as x, counts as integers)."""
+    if value is None:
+        return "n/a"
+    if isinstance(value, str):
+        return value
+    unit = (unit or "").lower()
+    if unit in ("ms", "milliseconds"):
+        return human_duration(value)
+    if unit in ("bytes", "byte", "b"):
+        return human_size(value)
+    if unit in ("ratio", "x"):
+        if abs(value) >= 100:
+            return f"{value:,.0f}x"
+        return f"{value:.1f}x" if abs(value) >= 10 else f"{value:.2f}x"
+    if unit in ("fraction", "share", "percent_ratio"):
+        return human_share(value)
+    if unit in ("%", "percent", "pct"):
+        return f"{value:.0f}%"
+    if float(value).is_integer():
+        text = f"{int(value):,}"
+    else:
+        text = f"{value:,.2f}".rstrip("0").rstrip(".")
+    return f"{text} {unit}".strip() if unit and unit not in ("count",) else text

@@ -15,8 +15,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from copilot.store.db import Store
-from copilot.store.records import StageSummary
-from graph.units import number
+from tools.compare import StageDelta, StageSummary, compare_stages, ratio
 from tools.errors import ConfigurationError
 from tools.findings import Finding
 from tools.units import human_duration
@@ -24,19 +23,6 @@ from tools.units import human_duration
 APP_COLUMNS = (
     "log_hash, log_path, app_id, attempt_id, app_name, start_time_ms, duration_ms, executors, peak_executors, "
     "interactive_shell, total_tasks, failed_tasks, cost, currency, findings, savings_core_ms, complete, analyzed_at"
-)
-STAGE_METRICS: tuple[tuple[str, str, str], ...] = (  # field, unit, how people say it
-    ("input_bytes", "bytes", "input"),
-    ("shuffle_read_bytes", "bytes", "shuffle read"),
-    ("shuffle_write_bytes", "bytes", "shuffle write"),
-    ("memory_bytes_spilled", "bytes", "memory spill"),
-    ("disk_bytes_spilled", "bytes", "disk spill"),
-    ("output_bytes", "bytes", "output"),
-    ("num_tasks", "count", "tasks"),
-    ("tasks_failed", "count", "failed tasks"),
-    ("task_time_ms", "ms", "task time"),
-    ("gc_time_ms", "ms", "GC time"),
-    ("task_duration_max_ms", "ms", "longest task"),
 )
 EXPORT_TABLES = ("applications", "stages", "findings", "predictions", "reports", "batch_runs", "batch_failures")
 ExportFormat = Literal["parquet", "csv", "json"]
@@ -69,27 +55,6 @@ class AppDetail(BaseModel):
     app: AppRow
     stages: list[StageSummary] = Field(default_factory=list)
     findings: list[Finding] = Field(default_factory=list)
-
-
-class MetricChange(BaseModel):
-    metric: str
-    label: str = ""
-    unit: str
-    before: float | None
-    after: float | None
-    ratio: float | None  # after / before; None when before is 0 or missing
-
-
-class StageDelta(BaseModel):
-    """How one stage changed between a baseline run and another run, and the metrics that explain it."""
-
-    stage_id: int
-    name: str = ""
-    duration_before_ms: int | None = None
-    duration_after_ms: int | None = None
-    duration_delta_ms: int = 0
-    changes: list[MetricChange] = Field(default_factory=list)  # grown metrics, biggest first
-    reason: str = ""
 
 
 class Comparison(BaseModel):
@@ -215,70 +180,6 @@ def show_application(store: Store, key: str) -> AppDetail:
         return AppDetail(app=app, stages=_stages(con, app.log_hash), findings=_findings(con, app.log_hash))
 
 
-def _last_attempts(stages: list[StageSummary]) -> dict[int, StageSummary]:
-    out: dict[int, StageSummary] = {}
-    for stage in stages:
-        if stage.status == "skipped":
-            continue
-        current = out.get(stage.stage_id)
-        if current is None or stage.attempt_id > current.attempt_id:
-            out[stage.stage_id] = stage
-    return out
-
-
-def _ratio(after: float | None, before: float | None) -> float | None:
-    if after is None or before is None or before <= 0:
-        return None
-    return after / before
-
-
-def stage_delta(before: StageSummary, after: StageSummary, min_growth: float = 1.25) -> StageDelta:
-    """The change of one stage between two runs, with the grown metrics that explain it."""
-    changes: list[MetricChange] = []
-    for metric, unit, label in STAGE_METRICS:
-        old, new = getattr(before, metric), getattr(after, metric)
-        ratio = _ratio(new, old)
-        appeared = ratio is None and unit != "ms" and not old and (new or 0) > 0
-        if appeared or (ratio is not None and ratio >= min_growth):
-            changes.append(MetricChange(metric=metric, label=label, unit=unit, before=old, after=new, ratio=ratio))
-    changes.sort(key=lambda c: -(c.ratio if c.ratio is not None else float("inf")))
-    parts = []
-    for change in changes[:4]:
-        label = change.label or change.metric.replace("_", " ")
-        if change.ratio is None:
-            parts.append(f"{label} appeared ({number(change.before, change.unit)} -> {number(change.after, change.unit)})")
-        else:
-            parts.append(
-                f"{label} {number(change.before, change.unit)} -> {number(change.after, change.unit)} "
-                f"({change.ratio:.1f}x)"
-            )
-    d_before, d_after = before.duration_ms, after.duration_ms
-    delta_ms = (d_after or 0) - (d_before or 0)
-    if parts:
-        reason = "; ".join(parts)
-    elif delta_ms > 0:
-        reason = "no stage metric grew: the extra time went to scheduling, waiting or a slower cluster"
-    else:
-        reason = "no stage metric grew"
-    return StageDelta(
-        stage_id=after.stage_id,
-        name=after.name or before.name,
-        duration_before_ms=d_before,
-        duration_after_ms=d_after,
-        duration_delta_ms=delta_ms,
-        changes=changes,
-        reason=reason,
-    )
-
-
-def compare_stages(before: list[StageSummary], after: list[StageSummary]) -> tuple[list[StageDelta], list[int], list[int]]:
-    """Per-stage deltas for stages present in both runs (biggest change first) and the unmatched stage ids."""
-    old, new = _last_attempts(before), _last_attempts(after)
-    deltas = [stage_delta(old[i], new[i]) for i in sorted(old.keys() & new.keys())]
-    deltas.sort(key=lambda d: -abs(d.duration_delta_ms))
-    return deltas, sorted(old.keys() - new.keys()), sorted(new.keys() - old.keys())
-
-
 def compare_applications(store: Store, key_a: str, key_b: str) -> Comparison:
     """Run B against run A: runtime and cost ratio, stage deltas, findings that appeared or went away."""
     with store.connect() as con:
@@ -289,8 +190,8 @@ def compare_applications(store: Store, key_a: str, key_b: str) -> Comparison:
     return Comparison(
         a=a,
         b=b,
-        duration_ratio=_ratio(b.duration_ms, a.duration_ms),
-        cost_ratio=_ratio(b.cost, a.cost),
+        duration_ratio=ratio(b.duration_ms, a.duration_ms),
+        cost_ratio=ratio(b.cost, a.cost),
         stages=deltas,
         stages_only_in_a=only_a,
         stages_only_in_b=only_b,

@@ -11,31 +11,10 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from tools.eventlog.model import AppProfile, Quantiles, StageProfile
+from tools.compare import StageSummary, stage_summary
+from tools.eventlog.model import AppProfile
 from tools.eventlog.slots import peak_executors
 from tools.findings import Finding
-
-
-class StageSummary(BaseModel):
-    """One stage attempt reduced to the totals a trend or a comparison needs."""
-
-    stage_id: int
-    attempt_id: int = 0
-    name: str = ""
-    status: str = "unknown"
-    num_tasks: int = 0
-    tasks_failed: int = 0
-    duration_ms: int | None = None
-    task_time_ms: float | None = None
-    gc_time_ms: float | None = None
-    input_bytes: float | None = None
-    output_bytes: float | None = None
-    shuffle_read_bytes: float | None = None
-    shuffle_write_bytes: float | None = None
-    memory_bytes_spilled: float | None = None
-    disk_bytes_spilled: float | None = None
-    task_duration_median_ms: float | None = None
-    task_duration_max_ms: float | None = None
 
 
 class PredictionRecord(BaseModel):
@@ -108,35 +87,6 @@ class LogOutcome(BaseModel):
     reason: str | None = None  # one line, for failures
     record: AppRecord | None = None
     elapsed_ms: float = 0.0
-
-
-def _total(quantiles: Quantiles | None) -> float | None:
-    return quantiles.sum if quantiles is not None else None
-
-
-def stage_summary(stage: StageProfile) -> StageSummary:
-    """Copy a stage's totals and task-duration median/max out of its profile."""
-    metrics = stage.metrics
-    durations = metrics.duration_ms
-    return StageSummary(
-        stage_id=stage.stage_id,
-        attempt_id=stage.attempt_id,
-        name=stage.name[:200],
-        status=stage.status,
-        num_tasks=stage.num_tasks,
-        tasks_failed=stage.tasks_failed,
-        duration_ms=stage.duration_ms,
-        task_time_ms=_total(metrics.executor_run_time_ms) or _total(durations),
-        gc_time_ms=_total(metrics.jvm_gc_time_ms),
-        input_bytes=_total(metrics.input_bytes),
-        output_bytes=_total(metrics.output_bytes),
-        shuffle_read_bytes=_total(metrics.shuffle_read_bytes),
-        shuffle_write_bytes=_total(metrics.shuffle_write_bytes),
-        memory_bytes_spilled=_total(metrics.memory_bytes_spilled),
-        disk_bytes_spilled=_total(metrics.disk_bytes_spilled),
-        task_duration_median_ms=durations.median if durations else None,
-        task_duration_max_ms=durations.max if durations else None,
-    )
 
 
 def app_record(

@@ -156,6 +156,7 @@ def test_every_tool_answers_a_model_in_json_and_bad_calls_are_errors_not_excepti
     assert "bad arguments" in toolbox.call("stage_details", {"stage": 3})
     assert json.loads(toolbox.call("stage_details", {"stage_id": "3"}))["stage_id"] == 3  # coerced by the schema
     assert "unknown tool" in toolbox.call("rm_rf", {})
+    assert "only one application is loaded" in json.loads(toolbox.call("compare_runs", {}))["error"]
 
 
 def test_config_findings_carry_the_runtime_models_prediction_with_an_interval(eventlog_fixtures) -> None:

@@ -1,0 +1,84 @@
+"""Two runs side by side (`tools.compare`, the chat's 'compare the two runs'), on logs written by real Spark."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import FIXTURES_DIR
+from graph.config import GraphConfig
+from graph.intents import answer_offline
+from graph.tools import Toolbox
+from tools.compare import compare_profiles, setting_changes
+from tools.eventlog import load_profile
+
+WORKLOADS = FIXTURES_DIR / "workloads"
+
+
+def test_settings_that_differ_leave_out_ids_names_ports_and_log_paths() -> None:
+    before = {"spark.app.id": "local-1", "spark.app.name": "a", "spark.driver.port": "4040", "spark.eventLog.dir": "/tmp/x",
+              "spark.sql.shuffle.partitions": "200", "spark.executor.memory": "4g", "spark.serializer": "kryo"}
+    after = {"spark.app.id": "local-2", "spark.app.name": "b", "spark.driver.port": "4041", "spark.eventLog.dir": "/tmp/y",
+             "spark.sql.shuffle.partitions": "16", "spark.serializer": "kryo", "spark.sql.adaptive.enabled": "true"}
+    assert [(c.key, c.before, c.after) for c in setting_changes(before, after)] == [
+        ("spark.executor.memory", "4g", None), ("spark.sql.adaptive.enabled", None, "true"),
+        ("spark.sql.shuffle.partitions", "200", "16")]
+
+
+def test_run_totals_are_the_stages_sums_and_stages_match_by_id() -> None:
+    before, after = load_profile(str(WORKLOADS / "healthy.zstd")), load_profile(str(WORKLOADS / "skewed_join.zstd"))
+    c = compare_profiles(before, after)
+    totals = {t.metric: t for t in c.totals}
+    ran = [s for s in after.stages if s.status != "skipped"]
+    assert totals["shuffle_read_bytes"].after == sum(s.metrics.shuffle_read_bytes.sum for s in ran if s.metrics.shuffle_read_bytes)
+    assert totals["num_tasks"].before == sum(s.num_tasks for s in before.stages if s.status != "skipped")
+    assert c.duration_ratio == pytest.approx(after.duration_ms / before.duration_ms)
+    ids_before = {s.stage_id for s in before.stages if s.status != "skipped"}
+    ids_after = {s.stage_id for s in ran}
+    assert {d.stage_id for d in c.stages} == ids_before & ids_after
+    assert (set(c.stages_only_before), set(c.stages_only_after)) == (ids_before - ids_after, ids_after - ids_before)
+
+
+def test_with_one_log_loaded_the_chat_says_what_to_load() -> None:
+    toolbox = Toolbox(load_profile(str(WORKLOADS / "healthy.zstd")), GraphConfig())
+    assert answer_offline("compare the two runs", toolbox) == (
+        "I cannot answer that from this log: only one application is loaded; load the run to compare with "
+        "(/load PATH) and the earlier one is the baseline.")
+
+
+def _aggregation(spark, rows: int) -> None:
+    from pyspark.sql import functions as F
+
+    spark.range(rows, numPartitions=4).groupBy((F.col("id") % 1000).alias("k")).agg(F.sum("id")).collect()
+
+
+@pytest.fixture(scope="module")
+def same_job_two_settings(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """The same aggregation run twice by local Spark: 4 shuffle partitions, then 40 (AQE off, so the count holds)."""
+    from evals.workloads.runner import run_workload
+
+    root = tmp_path_factory.mktemp("compare_runs")
+    return tuple(run_workload(_aggregation, root / str(n), f"agg-{n}", rows=200_000,
+                              conf={"spark.sql.shuffle.partitions": str(n), "spark.sql.adaptive.enabled": "false"})
+                 for n in (4, 40))
+
+
+@pytest.mark.slow
+def test_the_chat_compares_the_last_log_with_the_one_before(same_job_two_settings, copilot_home) -> None:
+    from graph.chat import open_chat
+
+    first, second = map(str, same_job_two_settings)
+    agent = open_chat()
+    thread = agent.new_thread_id()
+    agent.load(thread, first)
+    agent.load(thread, second)
+    answer = "".join(agent.ask(thread, "why is this run slower than the previous one?"))
+    agent.close()
+    before, after = load_profile(first), load_profile(second)
+    assert answer.startswith(f"agg-40 ({after.app_id}) took ") and f"for agg-4 ({before.app_id}, loaded before it)" in answer
+    assert "Settings that differ:\n  spark.sql.shuffle.partitions 4 -> 40\n" in answer  # the only setting that differs
+    assert "tasks 8 -> 44 (5.5x)" in answer  # 4 map tasks, then 4 or 40 reduce tasks
+    assert "Stages in one run only" not in answer  # the same code: the same stages
+    reduce_stage = next(s for s in after.stages if s.num_tasks == 40)
+    assert f"  stage {reduce_stage.stage_id} " in answer.split("Stages that changed most:\n")[1]

@@ -1,0 +1,242 @@
+"""Two runs side by side: which stages changed and the metrics that explain it, and what differs between two profiles.
+
+The history store compares stored runs (`copilot history compare`, regressions in `trend`) and the chat compares
+two loaded logs; both match stages by id (the same code gives the same stage ids) and explain a stage that grew
+by its metrics that grew with it.
+"""
+
+from __future__ import annotations
+
+import re
+
+from pydantic import BaseModel, Field
+
+from tools.eventlog.model import AppProfile, Quantiles, StageProfile
+from tools.eventlog.slots import peak_cores, peak_executors
+from tools.units import human_number
+
+STAGE_METRICS: tuple[tuple[str, str, str], ...] = (  # field, unit, how people say it
+    ("input_bytes", "bytes", "input"),
+    ("shuffle_read_bytes", "bytes", "shuffle read"),
+    ("shuffle_write_bytes", "bytes", "shuffle write"),
+    ("memory_bytes_spilled", "bytes", "memory spill"),
+    ("disk_bytes_spilled", "bytes", "disk spill"),
+    ("output_bytes", "bytes", "output"),
+    ("num_tasks", "count", "tasks"),
+    ("tasks_failed", "count", "failed tasks"),
+    ("task_time_ms", "ms", "task time"),
+    ("gc_time_ms", "ms", "GC time"),
+    ("task_duration_max_ms", "ms", "longest task"),
+)
+
+
+class StageSummary(BaseModel):
+    """One stage attempt reduced to the totals a trend or a comparison needs."""
+
+    stage_id: int
+    attempt_id: int = 0
+    name: str = ""
+    status: str = "unknown"
+    num_tasks: int = 0
+    tasks_failed: int = 0
+    duration_ms: int | None = None
+    task_time_ms: float | None = None
+    gc_time_ms: float | None = None
+    input_bytes: float | None = None
+    output_bytes: float | None = None
+    shuffle_read_bytes: float | None = None
+    shuffle_write_bytes: float | None = None
+    memory_bytes_spilled: float | None = None
+    disk_bytes_spilled: float | None = None
+    task_duration_median_ms: float | None = None
+    task_duration_max_ms: float | None = None
+
+
+class MetricChange(BaseModel):
+    metric: str
+    label: str = ""
+    unit: str
+    before: float | None
+    after: float | None
+    ratio: float | None  # after / before; None when before is 0 or missing
+
+
+class StageDelta(BaseModel):
+    """How one stage changed between a baseline run and another run, and the metrics that explain it."""
+
+    stage_id: int
+    name: str = ""
+    duration_before_ms: int | None = None
+    duration_after_ms: int | None = None
+    duration_delta_ms: int = 0
+    changes: list[MetricChange] = Field(default_factory=list)  # grown metrics, biggest first
+    reason: str = ""
+
+
+def _total(quantiles: Quantiles | None) -> float | None:
+    return quantiles.sum if quantiles is not None else None
+
+
+def stage_summary(stage: StageProfile) -> StageSummary:
+    """Copy a stage's totals and task-duration median/max out of its profile."""
+    metrics = stage.metrics
+    durations = metrics.duration_ms
+    return StageSummary(
+        stage_id=stage.stage_id,
+        attempt_id=stage.attempt_id,
+        name=stage.name[:200],
+        status=stage.status,
+        num_tasks=stage.num_tasks,
+        tasks_failed=stage.tasks_failed,
+        duration_ms=stage.duration_ms,
+        task_time_ms=_total(metrics.executor_run_time_ms) or _total(durations),
+        gc_time_ms=_total(metrics.jvm_gc_time_ms),
+        input_bytes=_total(metrics.input_bytes),
+        output_bytes=_total(metrics.output_bytes),
+        shuffle_read_bytes=_total(metrics.shuffle_read_bytes),
+        shuffle_write_bytes=_total(metrics.shuffle_write_bytes),
+        memory_bytes_spilled=_total(metrics.memory_bytes_spilled),
+        disk_bytes_spilled=_total(metrics.disk_bytes_spilled),
+        task_duration_median_ms=durations.median if durations else None,
+        task_duration_max_ms=durations.max if durations else None,
+    )
+
+
+def last_attempts(stages: list[StageSummary]) -> dict[int, StageSummary]:
+    """Each stage's last attempt that ran (skipped stages left out)."""
+    out: dict[int, StageSummary] = {}
+    for stage in stages:
+        if stage.status == "skipped":
+            continue
+        current = out.get(stage.stage_id)
+        if current is None or stage.attempt_id > current.attempt_id:
+            out[stage.stage_id] = stage
+    return out
+
+
+def ratio(after: float | None, before: float | None) -> float | None:
+    if after is None or before is None or before <= 0:
+        return None
+    return after / before
+
+
+def stage_delta(before: StageSummary, after: StageSummary, min_growth: float = 1.25) -> StageDelta:
+    """The change of one stage between two runs, with the grown metrics that explain it."""
+    changes: list[MetricChange] = []
+    for metric, unit, label in STAGE_METRICS:
+        old, new = getattr(before, metric), getattr(after, metric)
+        change_ratio = ratio(new, old)
+        appeared = change_ratio is None and unit != "ms" and not old and (new or 0) > 0
+        if appeared or (change_ratio is not None and change_ratio >= min_growth):
+            changes.append(MetricChange(metric=metric, label=label, unit=unit, before=old, after=new, ratio=change_ratio))
+    changes.sort(key=lambda c: -(c.ratio if c.ratio is not None else float("inf")))
+    parts = []
+    for change in changes[:4]:
+        label = change.label or change.metric.replace("_", " ")
+        if change.ratio is None:
+            parts.append(f"{label} appeared ({human_number(change.before, change.unit)} -> {human_number(change.after, change.unit)})")
+        else:
+            parts.append(
+                f"{label} {human_number(change.before, change.unit)} -> {human_number(change.after, change.unit)} "
+                f"({change.ratio:.1f}x)"
+            )
+    d_before, d_after = before.duration_ms, after.duration_ms
+    delta_ms = (d_after or 0) - (d_before or 0)
+    if parts:
+        reason = "; ".join(parts)
+    elif delta_ms > 0:
+        reason = "no stage metric grew: the extra time went to scheduling, waiting or a slower cluster"
+    else:
+        reason = "no stage metric grew"
+    return StageDelta(
+        stage_id=after.stage_id,
+        name=after.name or before.name,
+        duration_before_ms=d_before,
+        duration_after_ms=d_after,
+        duration_delta_ms=delta_ms,
+        changes=changes,
+        reason=reason,
+    )
+
+
+def compare_stages(before: list[StageSummary], after: list[StageSummary]) -> tuple[list[StageDelta], list[int], list[int]]:
+    """Per-stage deltas for stages present in both runs (biggest change first) and the unmatched stage ids."""
+    old, new = last_attempts(before), last_attempts(after)
+    deltas = [stage_delta(old[i], new[i]) for i in sorted(old.keys() & new.keys())]
+    deltas.sort(key=lambda d: -abs(d.duration_delta_ms))
+    return deltas, sorted(old.keys() - new.keys()), sorted(new.keys() - old.keys())
+
+
+# Properties that differ between any two runs without saying anything about them (ids, names, ports, hosts, times,
+# where the logs and the warehouse went).
+VOLATILE_KEYS = re.compile(
+    r"\.(?:app\.(?:id|name|startTime|submitTime|attempt\.id)|eventLog\.dir|sql\.warehouse\.dir"
+    r"|driver\.(?:host|port|appUIAddress|bindAddress)|blockManager\.port"
+    r"|ui\.proxyBase|executor\.id|repl\.class\.(?:uri|outputDir))$"
+    r"|^spark\.(?:yarn\.app\.|kubernetes\.driver\.pod\.name|org\.apache\.hadoop\.yarn\.server\.webproxy|sql\.session\.)"
+)
+
+
+class SettingChange(BaseModel):
+    key: str
+    before: str | None = None  # None: the run did not set it
+    after: str | None = None
+
+
+class RunComparison(BaseModel):
+    """A run against a baseline run: runtime, size of the cluster, data volumes, settings, stages."""
+
+    baseline_app_id: str
+    baseline_name: str = ""
+    app_id: str
+    name: str = ""
+    spark_version_before: str | None = None
+    spark_version_after: str | None = None
+    duration_before_ms: int | None = None
+    duration_after_ms: int | None = None
+    duration_ratio: float | None = None  # after / before
+    peak_executors_before: int = 0
+    peak_executors_after: int = 0
+    cores_before: int | None = None
+    cores_after: int | None = None
+    totals: list[MetricChange] = Field(default_factory=list)  # every stage metric summed over the run, both runs
+    settings: list[SettingChange] = Field(default_factory=list)
+    stages: list[StageDelta] = Field(default_factory=list)  # stages both runs have, biggest duration change first
+    stages_only_before: list[int] = Field(default_factory=list)
+    stages_only_after: list[int] = Field(default_factory=list)
+
+
+def compare_profiles(before: AppProfile, after: AppProfile) -> RunComparison:
+    old = [stage_summary(s) for s in before.stages]
+    new = [stage_summary(s) for s in after.stages]
+    deltas, only_before, only_after = compare_stages(old, new)
+    totals_before, totals_after = run_totals(old), run_totals(new)
+    return RunComparison(
+        baseline_app_id=before.app_id, baseline_name=before.app_name, app_id=after.app_id, name=after.app_name,
+        spark_version_before=before.spark_version, spark_version_after=after.spark_version,
+        duration_before_ms=before.duration_ms, duration_after_ms=after.duration_ms,
+        duration_ratio=ratio(after.duration_ms, before.duration_ms),
+        peak_executors_before=peak_executors(before.executors), peak_executors_after=peak_executors(after.executors),
+        cores_before=peak_cores(before), cores_after=peak_cores(after),
+        totals=[MetricChange(metric=metric, label=label, unit=unit, before=totals_before[metric], after=totals_after[metric],
+                             ratio=ratio(totals_after[metric], totals_before[metric]))
+                for metric, unit, label in STAGE_METRICS if totals_before[metric] or totals_after[metric]],
+        settings=setting_changes(before.spark_properties, after.spark_properties),
+        stages=deltas, stages_only_before=only_before, stages_only_after=only_after,
+    )
+
+
+def run_totals(stages: list[StageSummary]) -> dict[str, float]:
+    """Each stage metric summed over the stages that ran (every attempt: a retried stage's work counts); the
+    longest task as the run's longest."""
+    ran = [s for s in stages if s.status != "skipped"]
+    totals = {metric: float(sum(getattr(s, metric) or 0.0 for s in ran)) for metric, _, _ in STAGE_METRICS}
+    totals["task_duration_max_ms"] = max((s.task_duration_max_ms or 0.0 for s in ran), default=0.0)
+    return totals
+
+
+def setting_changes(before: dict[str, str], after: dict[str, str]) -> list[SettingChange]:
+    """The properties set differently (or in one run only), by key; ids, names, hosts, ports, times and paths of logs
+    left out."""
+    keys = sorted(k for k in before.keys() | after.keys() if not VOLATILE_KEYS.search(k) and before.get(k) != after.get(k))
+    return [SettingChange(key=k, before=before.get(k), after=after.get(k)) for k in keys]
