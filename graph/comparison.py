@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from graph import units
 from graph.tools import Toolbox
-from tools.compare import MetricChange, RunComparison
+from tools.compare import MetricChange, RunComparison, setting_text
 
 STAGES_SHOWN = 3
 SETTINGS_SHOWN = 10
@@ -27,8 +27,7 @@ def comparison_answer(toolbox: Toolbox) -> str:
     if grown:
         lines.append("Totals: " + "; ".join(_change(t) for t in grown) + ".")
     if c.settings:
-        shown = [f"{s.key} {s.before if s.before is not None else '(not set)'} -> "
-                 f"{s.after if s.after is not None else '(not set)'}" for s in c.settings[:SETTINGS_SHOWN]]
+        shown = [setting_text(s) for s in c.settings[:SETTINGS_SHOWN]]
         more = f" (+{len(c.settings) - SETTINGS_SHOWN} more)" if len(c.settings) > SETTINGS_SHOWN else ""
         lines.append(f"Settings that differ{more}:\n" + "\n".join(f"  {row}" for row in shown))
     else:

@@ -183,6 +183,12 @@ class SettingChange(BaseModel):
     after: str | None = None
 
 
+def setting_text(change: SettingChange) -> str:
+    """'spark.sql.shuffle.partitions 200 -> 16', '(not set)' for a side that did not set it."""
+    return (f"{change.key} {change.before if change.before is not None else '(not set)'} -> "
+            f"{change.after if change.after is not None else '(not set)'}")
+
+
 class RunComparison(BaseModel):
     """A run against a baseline run: runtime, size of the cluster, data volumes, settings, stages."""
 

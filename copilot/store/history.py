@@ -15,7 +15,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from copilot.store.db import Store
-from tools.compare import StageDelta, StageSummary, compare_stages, ratio
+from tools.compare import SettingChange, StageDelta, StageSummary, compare_stages, ratio, setting_changes, setting_text
 from tools.errors import ConfigurationError
 from tools.findings import Finding
 from tools.units import human_duration
@@ -24,7 +24,7 @@ APP_COLUMNS = (
     "log_hash, log_path, app_id, attempt_id, app_name, start_time_ms, duration_ms, executors, peak_executors, "
     "interactive_shell, total_tasks, failed_tasks, cost, currency, findings, savings_core_ms, complete, analyzed_at"
 )
-EXPORT_TABLES = ("applications", "stages", "findings", "predictions", "reports", "batch_runs", "batch_failures")
+EXPORT_TABLES = ("applications", "stages", "settings", "findings", "predictions", "reports", "batch_runs", "batch_failures")
 ExportFormat = Literal["parquet", "csv", "json"]
 
 
@@ -67,6 +67,7 @@ class Comparison(BaseModel):
     stages_only_in_b: list[int] = Field(default_factory=list)
     findings_only_in_a: list[str] = Field(default_factory=list)  # rule ids
     findings_only_in_b: list[str] = Field(default_factory=list)
+    settings: list[SettingChange] | None = None  # None: a run was stored before the store kept settings
 
 
 class TrendRun(BaseModel):
@@ -75,6 +76,7 @@ class TrendRun(BaseModel):
     regression: bool = False
     baseline_app_id: str | None = None
     grown_stages: list[StageDelta] = Field(default_factory=list)
+    changed_settings: list[SettingChange] = Field(default_factory=list)  # against the baseline run
     explanation: str = ""
 
 
@@ -169,6 +171,16 @@ def _stages(con, log_hash: str) -> list[StageSummary]:
     return [StageSummary(**row) for row in rows]
 
 
+def _settings(con, log_hash: str) -> dict[str, str]:
+    return dict(con.execute("SELECT key, value FROM settings WHERE log_hash = ?", [log_hash]).fetchall())
+
+
+def _setting_changes(con, hash_a: str, hash_b: str) -> list[SettingChange] | None:
+    """The properties that differ between two stored runs; None when either was stored without its settings."""
+    a, b = _settings(con, hash_a), _settings(con, hash_b)
+    return setting_changes(a, b) if a and b else None
+
+
 def _findings(con, log_hash: str) -> list[Finding]:
     rows = con.execute("SELECT finding_json FROM findings WHERE log_hash = ? ORDER BY rank", [log_hash]).fetchall()
     return [Finding.model_validate_json(r[0]) for r in rows]
@@ -187,6 +199,7 @@ def compare_applications(store: Store, key_a: str, key_b: str) -> Comparison:
         deltas, only_a, only_b = compare_stages(_stages(con, a.log_hash), _stages(con, b.log_hash))
         rules_a = {f.rule_id for f in _findings(con, a.log_hash)}
         rules_b = {f.rule_id for f in _findings(con, b.log_hash)}
+        settings = _setting_changes(con, a.log_hash, b.log_hash)
     return Comparison(
         a=a,
         b=b,
@@ -197,6 +210,7 @@ def compare_applications(store: Store, key_a: str, key_b: str) -> Comparison:
         stages_only_in_b=only_b,
         findings_only_in_a=sorted(rules_a - rules_b),
         findings_only_in_b=sorted(rules_b - rules_a),
+        settings=settings,
     )
 
 
@@ -212,6 +226,7 @@ def job_trend(store: Store, job_name: str, threshold: float = 0.4, max_stages: i
             hint = f"; similar job names: {', '.join(names)}" if names else ""
             raise ConfigurationError(f"no stored runs of job {job_name!r}{hint}")
         stages = {r.log_hash: _stages(con, r.log_hash) for r in runs}
+        settings = {r.log_hash: _settings(con, r.log_hash) for r in runs}
     durations = [r.duration_ms for r in runs]
     costs = [r.cost for r in runs if r.cost is not None]
     trend = Trend(
@@ -233,12 +248,15 @@ def job_trend(store: Store, job_name: str, threshold: float = 0.4, max_stages: i
                 item.regression = True
                 item.baseline_app_id = baseline.app_id
                 item.grown_stages = grown
-                item.explanation = _explain(run, item.vs_median, baseline, grown)
+                if settings[baseline.log_hash] and settings[run.log_hash]:
+                    item.changed_settings = setting_changes(settings[baseline.log_hash], settings[run.log_hash])
+                item.explanation = _explain(run, item.vs_median, baseline, grown, item.changed_settings)
         trend.runs.append(item)
     return trend
 
 
-def _explain(run: AppRow, vs_median: float, baseline: AppRow, grown: list[StageDelta]) -> str:
+def _explain(run: AppRow, vs_median: float, baseline: AppRow, grown: list[StageDelta],
+             changed: list[SettingChange]) -> str:
     text = (
         f"{run.app_id} took {human_duration(run.duration_ms)}, {100 * (vs_median - 1):.0f}% slower than the job's "
         f"median (compared with {baseline.app_id}, {human_duration(baseline.duration_ms)})"
@@ -248,6 +266,9 @@ def _explain(run: AppRow, vs_median: float, baseline: AppRow, grown: list[StageD
             f"stage {d.stage_id} +{human_duration(d.duration_delta_ms)}: {d.reason}" for d in grown
         )
         text += f". Stages that grew: {stages}"
+    if changed:
+        text += ". Settings changed since that run: " + "; ".join(setting_text(c) for c in changed[:5]) + (
+            f" (+{len(changed) - 5} more)" if len(changed) > 5 else "")
     return text
 
 

@@ -15,6 +15,7 @@ from tools.compare import StageSummary, stage_summary
 from tools.eventlog.model import AppProfile
 from tools.eventlog.slots import peak_executors
 from tools.findings import Finding
+from tools.redact import redact_text
 
 
 class PredictionRecord(BaseModel):
@@ -65,6 +66,7 @@ class AppRecord(BaseModel):
     analysis_ms: float = 0.0
     analyzer: str = ""  # which analysis produced it, e.g. "graph/template" or "rules"
     stages: list[StageSummary] = Field(default_factory=list)
+    settings: dict[str, str] = Field(default_factory=dict)  # Spark properties, secrets redacted by the engine
     findings: list[Finding] = Field(default_factory=list)  # ranked, biggest savings first
     predictions: list[PredictionRecord] = Field(default_factory=list)
     report_json: str | None = None
@@ -126,6 +128,7 @@ def app_record(
         analysis_ms=analysis_ms,
         analyzer=analyzer,
         stages=[stage_summary(s) for s in profile.stages],
+        settings={key: redact_text(value) for key, value in profile.spark_properties.items()},
         findings=list(findings),  # as ranked by the analysis
         predictions=predictions or [],
         report_json=report_json,

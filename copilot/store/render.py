@@ -13,6 +13,7 @@ from rich.table import Table
 
 from copilot.store.history import AppDetail, AppRow, BatchRun, Comparison, FailedLogRow, Trend
 from graph.units import core_hours, count, duration, executors, money, size
+from tools.compare import setting_text
 
 
 def _when(ms: int | None) -> str:
@@ -127,6 +128,14 @@ def render_comparison(c: Comparison, console: Console) -> None:
     if c.findings_only_in_a or c.findings_only_in_b:
         console.print(f"findings gone in B: {', '.join(c.findings_only_in_a) or '-'}; "
                       f"new in B: {', '.join(c.findings_only_in_b) or '-'}")
+    if c.settings is None:
+        console.print("settings: not compared (a run was stored before the store kept settings; analyze it again)")
+    elif c.settings:
+        console.print("settings that differ (A -> B):")
+        for change in c.settings:
+            console.print(f"  {escape(setting_text(change))}", soft_wrap=True)
+    else:
+        console.print("settings: both runs set the same Spark properties")
 
 
 def render_trend(trend: Trend, console: Console) -> None:

@@ -202,6 +202,11 @@ MIGRATIONS: tuple[Migration, ...] = (
         ("ALTER TABLE applications ADD COLUMN peak_executors INTEGER",
          "ALTER TABLE applications ADD COLUMN interactive_shell VARCHAR"),
     ),
+    Migration(
+        6,
+        "settings: each application's Spark properties (secrets redacted), so a comparison names the ones that changed",
+        ("CREATE TABLE settings (log_hash VARCHAR NOT NULL, key VARCHAR NOT NULL, value VARCHAR, PRIMARY KEY (log_hash, key))",),
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

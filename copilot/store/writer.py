@@ -20,7 +20,7 @@ import duckdb
 from copilot.store.db import Store
 from copilot.store.records import AppRecord, LogOutcome
 
-CHILD_TABLES = ("stages", "findings", "predictions", "reports")
+CHILD_TABLES = ("stages", "settings", "findings", "predictions", "reports")
 
 
 def _now() -> datetime:
@@ -67,6 +67,7 @@ def _child_rows(record: AppRecord) -> dict[str, list[dict]]:
     ]
     return {
         "stages": [{"log_hash": log_hash, **s.model_dump()} for s in record.stages],
+        "settings": [{"log_hash": log_hash, "key": key, "value": value} for key, value in record.settings.items()],
         "findings": findings,
         "predictions": [
             {"log_hash": log_hash, "ordinal": i, **p.model_dump()} for i, p in enumerate(record.predictions)

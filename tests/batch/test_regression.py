@@ -60,6 +60,8 @@ def test_compare_shows_the_data_growth_between_the_two_runs(job_store):
     assert comparison.duration_ratio > 1
     scan = [d for d in comparison.stages if any(c.metric in ("shuffle_write_bytes", "input_bytes") for c in d.changes)]
     assert scan, [d.reason for d in comparison.stages]
+    # the same job with the same configuration: no setting differs once ids, ports, hosts and times are left out
+    assert comparison.settings == [], comparison.settings
 
 
 def test_the_trend_command_prints_the_regression(job_store):

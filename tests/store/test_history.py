@@ -119,3 +119,49 @@ def test_history_tables_keep_every_app_id_whole_at_any_width(store, outcomes, co
         for app_id in (shell_apps if command[1] == "trend" else [o.record.app_id for o in outcomes]):
             assert app_id in first_column, (app_id, result.stdout)
         assert "…" not in result.stdout
+
+
+def test_compare_names_the_settings_that_differ_between_two_stored_runs(store, outcomes):
+    from tools.compare import setting_changes
+
+    a, b = outcomes[0].record, outcomes[1].record
+    result = compare_applications(store, a.app_id, b.app_id)
+    assert result.settings and result.settings == setting_changes(a.settings, b.settings)
+    assert not [c for c in result.settings if c.key in ("spark.app.id", "spark.driver.port", "spark.app.startTime")]
+    shown = CliRunner().invoke(app, ["history", "compare", a.app_id, b.app_id], env={"COLUMNS": "200"})
+    assert shown.exit_code == 0, shown.output
+    first = result.settings[0]
+    assert f"  {first.key} " in shown.output.split("settings that differ (A -> B):")[1]
+
+
+def test_a_run_stored_without_its_settings_is_compared_without_them(store, outcomes):
+    a, b = outcomes[0].record, outcomes[1].record
+    with store.connect() as con:  # as a row written before the store kept settings
+        con.execute("DELETE FROM settings WHERE log_hash = ?", [a.log.log_hash])
+    assert compare_applications(store, a.app_id, b.app_id).settings is None
+    shown = CliRunner().invoke(app, ["history", "compare", a.app_id, b.app_id], env={"COLUMNS": "200"})
+    assert "settings: not compared (a run was stored before the store kept settings" in shown.output
+
+
+def test_a_regression_names_the_settings_changed_since_its_baseline(store, outcomes):
+    from copilot.store.history import job_trend
+    from tools.compare import setting_text
+
+    fast, slow = sorted((o.record for o in outcomes[:2]), key=lambda r: r.duration_ms)
+    assert slow.duration_ms > 1.5 * fast.duration_ms
+    with store.connect() as con:  # two runs of one job, as far as the store can tell
+        con.execute("UPDATE applications SET app_name = 'nightly' WHERE log_hash IN (?, ?)", [fast.log.log_hash, slow.log.log_hash])
+    [regression] = job_trend(store, "nightly").regressions
+    assert regression.app.app_id == slow.app_id and regression.changed_settings
+    assert f"Settings changed since that run: {setting_text(regression.changed_settings[0])}" in regression.explanation
+
+
+def test_stored_settings_keep_no_secret(copilot_home, secret_log_outcome):
+    from copilot.settings import get_settings
+    from planted_secrets import SECRET_VALUES
+
+    store = Store(get_settings().store_path)
+    write_outcomes(store, [secret_log_outcome], "run-secret")
+    with store.connect() as con:
+        values = [v for (v,) in con.execute("SELECT value FROM settings").fetchall()]
+    assert values and not [v for v in values if any(secret in (v or "") for secret in SECRET_VALUES)]
