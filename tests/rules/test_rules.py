@@ -362,6 +362,22 @@ def test_releasing_idle_executors_keeps_their_shuffle_files(profile_of, version,
     assert ("spark.dynamicAllocation.shuffleTracking.enabled" in keys) is tracking_proposed
 
 
+@pytest.mark.parametrize("rule_id", ["driver_bound", "dynamic_allocation_settings"])
+def test_before_spark_3_dynamic_allocation_gets_the_external_shuffle_service_not_tracking(profile_of, rule_id):
+    """Shuffle tracking came with Spark 3.0; a Spark 2.3 YARN log (public, dynamic allocation off) was told to set
+    it. It gets `spark.shuffle.service.enabled=true` and the note that the service must run on every node."""
+    profile = profile_of(f"{SPARK_EVENTS}/application_1516285256255_0012")
+    assert profile.spark_version.startswith("2.3")
+    if rule_id == "dynamic_allocation_settings":  # the same log with dynamic allocation on and nothing to keep files
+        profile = profile.model_copy(update={"spark_properties": {
+            **profile.spark_properties, "spark.dynamicAllocation.enabled": "true", "spark.shuffle.service.enabled": "false"}})
+    [finding] = findings_of(rule_id, profile)
+    keys = {c.key: c.value for c in finding.recommendation.config_changes}
+    assert keys["spark.shuffle.service.enabled"] == "true"
+    assert not [k for k in keys if "shuffleTracking" in k]
+    assert "spark_shuffle auxiliary service of each NodeManager" in finding.recommendation.summary
+
+
 @pytest.mark.parametrize(("app_name", "properties", "shell"), [
     ("Spark shell", {}, "spark-shell"),
     ("PySparkShell", {}, "pyspark shell"),

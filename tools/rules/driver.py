@@ -8,7 +8,8 @@ from collections.abc import Iterator
 from tools.eventlog.build import merge_intervals
 from tools.eventlog.model import AppProfile
 from tools.findings import Finding, Recommendation, Savings, Severity
-from tools.rules.executors import IDLE_TIMEOUT_DEFAULT_S, idle_core_time, idle_cores_reported, release_idle_changes
+from tools.rules.executors import (IDLE_TIMEOUT_DEFAULT_S, idle_core_time, idle_cores_reported, release_idle_changes,
+                                   shuffle_service_note)
 from tools.rules.measure import ev, spark_size
 from tools.rules.registry import RuleContext, rule
 from tools.units import human_duration, human_share, human_size
@@ -40,6 +41,7 @@ def driver_bound(ctx: RuleContext) -> Iterator[Finding]:
         ev("application wall time", duration, "ms"),
     ]
     shell = ctx.profile.interactive_shell
+    changes = release_idle_changes(ctx) if executor_cores else []
     if shell:
         yield ctx.finding(
             title=f"{human_share(ratio)} of the {shell} session ({human_duration(driver_ms)}) had no Spark job running",
@@ -48,8 +50,8 @@ def driver_bound(ctx: RuleContext) -> Iterator[Finding]:
                 summary=f"An interactive {shell} session: most of the time with no job running is time between "
                 "commands, which no code change shortens. What it costs is the executors held meanwhile: let "
                 "dynamic allocation release them while you read or type, stop the session when you are done, and "
-                "run work that recurs as a submitted job.",
-                config_changes=release_idle_changes(ctx) if executor_cores else [],
+                "run work that recurs as a submitted job." + shuffle_service_note(changes),
+                config_changes=changes,
                 code_change="End the session when the work is done (call stop() on the SparkSession, or :quit in "
                 "spark-shell) instead of leaving it open.",
             ),
@@ -58,7 +60,6 @@ def driver_bound(ctx: RuleContext) -> Iterator[Finding]:
             severity=Severity.moderate,
         )
         return
-    changes = release_idle_changes(ctx) if executor_cores else []
     if (ctx.prop("spark.scheduler.mode") or "FIFO").upper() != "FAIR":
         changes.append(ctx.change("spark.scheduler.mode", "FAIR"))
     yield ctx.finding(
@@ -66,7 +67,8 @@ def driver_bound(ctx: RuleContext) -> Iterator[Finding]:
         evidence=evidence,
         recommendation=Recommendation(
             summary="Move driver-side work (loops over collected data, pandas on the driver, sequential small "
-            "jobs, file listing) into Spark, run independent jobs concurrently, and release idle executors.",
+            "jobs, file listing) into Spark, run independent jobs concurrently, and release idle executors."
+            + shuffle_service_note(changes),
             config_changes=changes,
             code_change="Replace collect()/toPandas() + Python loops with DataFrame operations; submit independent "
             "actions from a thread pool (with spark.scheduler.mode=FAIR, so they share the executors).",

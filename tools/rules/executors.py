@@ -16,6 +16,7 @@ from tools.units import human_duration, human_share, parse_seconds
 
 IDLE_HEADROOM = 0.2  # share of allocated core time an elastic cluster still keeps idle
 IDLE_TIMEOUT_DEFAULT_S = 60  # spark.dynamicAllocation.executorIdleTimeout default
+SHUFFLE_TRACKING_SINCE = (3, 0)  # spark.dynamicAllocation.shuffleTracking.enabled; before it, the external shuffle service only
 BENIGN_REMOVAL = re.compile(
     r"killed by driver|idle|decommission|finished|shutdown|stopped|requested|explicit termination request",
     re.IGNORECASE,
@@ -119,8 +120,24 @@ def release_idle_changes(ctx: RuleContext) -> list[ConfigChange]:
         return []
     changes = [ctx.change("spark.dynamicAllocation.enabled", "true")]
     if not shuffle_files_kept(ctx):
-        changes.append(ctx.change("spark.dynamicAllocation.shuffleTracking.enabled", "true"))
+        changes.append(keep_shuffle_files_change(ctx))
     return changes
+
+
+def keep_shuffle_files_change(ctx: RuleContext) -> ConfigChange:
+    """What lets dynamic allocation release executors without losing shuffle files: shuffle tracking from Spark 3.0;
+    before 3.0 only the external shuffle service (the setting does not exist there)."""
+    if (0, 0) < ctx.spark_version < SHUFFLE_TRACKING_SINCE:
+        return ctx.change("spark.shuffle.service.enabled", "true")
+    return ctx.change("spark.dynamicAllocation.shuffleTracking.enabled", "true")
+
+
+def shuffle_service_note(changes: list[ConfigChange]) -> str:
+    """The cluster-side half of enabling the external shuffle service, when a change enables it."""
+    if not any(c.key == "spark.shuffle.service.enabled" for c in changes):
+        return ""
+    return (" Before Spark 3.0 dynamic allocation needs the external shuffle service running on every node (on YARN "
+            "the spark_shuffle auxiliary service of each NodeManager), not only the setting.")
 
 
 def shuffle_files_kept(ctx: RuleContext) -> bool:
@@ -159,7 +176,7 @@ def idle_executors(ctx: RuleContext) -> Iterator[Finding]:
             ev("task core time", used, "ms"),
         ],
         recommendation=Recommendation(
-            summary="Release idle executors (dynamic allocation) or request fewer of them.",
+            summary="Release idle executors (dynamic allocation) or request fewer of them." + shuffle_service_note(changes),
             config_changes=changes,
         ),
         savings=Savings(
@@ -186,8 +203,8 @@ def dynamic_allocation_settings(ctx: RuleContext) -> Iterator[Finding]:
         return
     problems: list[tuple[str, str, str]] = []  # (evidence, key, value)
     if not shuffle_files_kept(ctx):
-        problems.append(("no external shuffle service and no shuffle tracking",
-                         "spark.dynamicAllocation.shuffleTracking.enabled", "true"))
+        keep = keep_shuffle_files_change(ctx)
+        problems.append(("no external shuffle service and no shuffle tracking", keep.key, keep.value))
     low, high = ctx.int_property("spark.dynamicAllocation.minExecutors"), ctx.int_property("spark.dynamicAllocation.maxExecutors")
     if low is not None and high is not None and low >= high:
         problems.append((f"minExecutors {low} >= maxExecutors {high}", "spark.dynamicAllocation.minExecutors", "0"))
@@ -201,14 +218,15 @@ def dynamic_allocation_settings(ctx: RuleContext) -> Iterator[Finding]:
                          f"{IDLE_TIMEOUT_DEFAULT_S}s"))
     if not problems:
         return
+    changes = [ctx.change(key, value) for _, key, value in problems]
     yield ctx.finding(
         title="Dynamic allocation: " + "; ".join(p[0] for p in problems),
         evidence=[ev("dynamic allocation", p[0], "") for p in problems],
         recommendation=Recommendation(
-            summary="Let dynamic allocation scale down safely and within bounds.",
-            config_changes=[ctx.change(key, value) for _, key, value in problems],
+            summary="Let dynamic allocation scale down safely and within bounds." + shuffle_service_note(changes),
+            config_changes=changes,
         ),
         savings=Savings(method="Shows as idle capacity; see the idle-executor finding for the core time."),
         doc_query="dynamic allocation shuffle tracking external shuffle service maxExecutors",
-        severity=Severity.moderate if problems[0][1].endswith("shuffleTracking.enabled") else Severity.low,
+        severity=Severity.moderate if problems[0][0].startswith("no external shuffle service") else Severity.low,
     )
