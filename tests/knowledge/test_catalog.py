@@ -45,3 +45,29 @@ def test_one_chunk_per_config_key_is_searchable(catalog_home: Path, tmp_path: Pa
     top = index.search("spark.sql.adaptive.skewJoin.skewedPartitionFactor", 1)[0]
     assert top.heading_path.endswith("spark.sql.adaptive.skewJoin.skewedPartitionFactor")
     assert "Default: 5.0" in top.text and top.kind == "config" and top.product == "spark"
+
+
+def test_every_setting_the_rules_propose_exists_in_the_spark_that_wrote_the_log(catalog_home: Path) -> None:
+    """A setting added after the application's Spark does nothing there (e.g. shuffle tracking, new in 3.0, was
+    proposed to Spark 2.3 logs). Checked on every bundled log against the 'since' version Spark declares for it."""
+    from tests.conftest import FIXTURES_DIR
+    from tests.rules.conftest import public_logs
+    from tools.eventlog import load_profile
+    from tools.eventlog.model import spark_release
+    from tools.rules import diagnose
+
+    since = {e.key: spark_release(e.version) for e in load_config_catalog(catalog_home).entries if e.version}
+    logs = [*public_logs(), *sorted((FIXTURES_DIR / "workloads").glob("*.zstd"))]
+    checked, too_new = 0, []
+    for log in logs:
+        profile = load_profile(str(log))
+        if profile.release == (0, 0):
+            continue
+        for finding in diagnose(profile):
+            for change in finding.recommendation.config_changes:
+                if change.key in since:
+                    checked += 1
+                    if since[change.key] > profile.release:
+                        too_new.append((log.name, profile.spark_version, finding.rule_id, change.key, since[change.key]))
+    assert checked > 50
+    assert not too_new, too_new
