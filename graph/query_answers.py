@@ -14,6 +14,7 @@ from graph.compose import savings_key, streaming_sentence
 from graph.sql_plans import id_ranges, one_line, plan_lines, query_executions, scans
 from graph.tools import Toolbox
 from tools.findings import Finding
+from tools.rules.failures import cancelled
 from tools.redact import redact_text
 
 # 'SQL 3', 'query #3', 'execution 3' (not 'spark.sql.shuffle.partitions 3'): one SQL execution by its id.
@@ -63,6 +64,11 @@ def sql_queries(text: str, toolbox: Toolbox) -> str:
         return "\n".join(streaming_sentence(query) for query in profile.streaming)
     longest = toolbox.sql_executions(5)
     if not longest:
+        if profile.release == (0, 0):
+            return ("This log has no SQL execution: the application ran RDD code, or its Spark (the log does not name "
+                    "the version) was too old to log SQL queries.")
+        if profile.release < (2, 0):
+            return f"This log has no SQL execution (Spark {profile.spark_version} may not log SQL queries)."
         return "This application ran no SQL or DataFrame query (its jobs come from RDD code)."
     count = units.count(len(query_executions(profile)), "SQL execution")
     ranking = (f"{count} ran Spark jobs; the longest: " if longest[0].job_ids else f"{count}, none of which ran a Spark job: ")
@@ -103,10 +109,17 @@ def _job_answer(job_id: int, toolbox: Toolbox) -> str:
 
 
 def slowest_jobs(text: str, toolbox: Toolbox) -> str:
-    """'which job took the longest?': the longest jobs, then the longest in detail."""
+    """'which job took the longest?': the longest jobs, then the longest in detail ('which job failed?': the failed)."""
     jobs = sorted(toolbox.profile.jobs, key=lambda j: j.duration_ms or 0, reverse=True)
     if not jobs:
         return "No job ran in this application."
+    if "fail" in text:
+        failed = [j for j in sorted(jobs, key=lambda j: j.job_id) if j.status == "failed"]
+        if not failed:
+            return f"None of the {units.count(len(jobs), 'job')} failed."
+        return "\n".join(f"Job {j.job_id} {'was cancelled' if cancelled(j.failure_reason) else 'failed'} after "
+                         f"{units.duration(j.duration_ms)}"
+                         + (f": {redact_text(one_line(j.failure_reason, 200))}" if j.failure_reason else "") for j in failed[:5])
     ranking = "Longest jobs: " + ", ".join(f"{j.job_id} ({units.duration(j.duration_ms)})" for j in jobs[:3]) + "."
     return ranking + "\n" + _job_answer(jobs[0].job_id, toolbox)
 

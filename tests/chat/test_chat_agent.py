@@ -61,6 +61,24 @@ def test_offline_chat_answers_about_jobs_sources_and_data_read(yarn_log: str) ->
     assert data.startswith("Tasks read 250.9 MiB in 52,000,000 records of input (most in stage 3"), data
 
 
+def test_which_job_failed_names_failed_and_cancelled_jobs_with_their_reasons(eventlog_fixtures, yarn_log: str) -> None:
+    workloads = eventlog_fixtures.parent / "workloads"
+    (retried,) = answers(str(workloads / "retried_tasks.zstd"), "which job failed?")
+    assert retried.startswith("Job 1 failed after 2.0 s: [PYTHON_EXCEPTION] An exception was thrown"), retried
+    (cancelled,) = answers(str(workloads / "cancelled_job.zstd"), "which job failed?")
+    assert " was cancelled after " in cancelled and " failed after " not in cancelled, cancelled
+    (none,) = answers(yarn_log, "which job failed?")
+    assert none == "None of the 5 jobs failed."
+
+
+def test_a_log_without_sql_executions_says_why_by_its_spark_version(eventlog_fixtures) -> None:
+    events = eventlog_fixtures / "apache__spark" / "spark-events"
+    (mllib,) = answers(str(events / "application_1538416563558_0014"), "which query is the slowest?")  # Spark 2.3, RDDs
+    assert mllib == "This application ran no SQL or DataFrame query (its jobs come from RDD code)."
+    (unnamed,) = answers(str(events / "local-1422981759269"), "which query is the slowest?")  # Spark 1.2: no version
+    assert unnamed.startswith("This log has no SQL execution: the application ran RDD code, or its Spark")
+
+
 def test_a_query_plan_in_chat_carries_no_credentials(eventlog_fixtures, tmp_path) -> None:
     from planted_secrets import PLAN_SECRETS, plant_in_plans
 

@@ -35,6 +35,7 @@ def handler_for(question: str) -> str:
     ("what does SQL 3 do?", "sql_execution"),
     ("what does job 2 do?", "job"),
     ("which job took the longest?", "slowest_jobs"),
+    ("which job failed?", "slowest_jobs"),
     ("which tables were read?", "sources"),
     ("what files did it read from?", "sources"),
     ("how much data was read?", "topic"),
