@@ -73,9 +73,9 @@ def test_which_job_failed_names_failed_and_cancelled_jobs_with_their_reasons(eve
 
 def test_a_log_without_sql_executions_says_why_by_its_spark_version(eventlog_fixtures) -> None:
     events = eventlog_fixtures / "apache__spark" / "spark-events"
-    (mllib,) = answers(str(events / "application_1538416563558_0014"), "which query is the slowest?")  # Spark 2.3, RDDs
+    (mllib,) = answers(str(events / "application_1538416563558_0014"), "which query is the slowest?")  # MLlib on RDDs
     assert mllib == "This application ran no SQL or DataFrame query (its jobs come from RDD code)."
-    (unnamed,) = answers(str(events / "local-1422981759269"), "which query is the slowest?")  # Spark 1.2: no version
+    (unnamed,) = answers(str(events / "local-1422981759269"), "which query is the slowest?")  # an early 1.x log, no version
     assert unnamed.startswith("This log has no SQL execution: the application ran RDD code, or its Spark")
 
 
