@@ -173,7 +173,7 @@ VOLATILE_KEYS = re.compile(
     r"\.(?:app\.(?:id|name|startTime|submitTime|attempt\.id)|eventLog\.dir|sql\.warehouse\.dir"
     r"|driver\.(?:host|port|appUIAddress|bindAddress)|blockManager\.port"
     r"|ui\.proxyBase|executor\.id|repl\.class\.(?:uri|outputDir))$"
-    r"|^spark\.(?:yarn\.app\.|kubernetes\.driver\.pod\.name|org\.apache\.hadoop\.yarn\.server\.webproxy|sql\.session\.)"
+    r"|^spark\.(?:yarn\.app\.|kubernetes\.driver\.pod\.name|org\.apache\.hadoop\.yarn\.server\.webproxy)"
 )
 
 

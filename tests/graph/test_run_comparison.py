@@ -20,10 +20,11 @@ def test_settings_that_differ_leave_out_ids_names_ports_and_log_paths() -> None:
     before = {"spark.app.id": "local-1", "spark.app.name": "a", "spark.driver.port": "4040", "spark.eventLog.dir": "/tmp/x",
               "spark.sql.shuffle.partitions": "200", "spark.executor.memory": "4g", "spark.serializer": "kryo"}
     after = {"spark.app.id": "local-2", "spark.app.name": "b", "spark.driver.port": "4041", "spark.eventLog.dir": "/tmp/y",
-             "spark.sql.shuffle.partitions": "16", "spark.serializer": "kryo", "spark.sql.adaptive.enabled": "true"}
+             "spark.sql.shuffle.partitions": "16", "spark.serializer": "kryo", "spark.sql.adaptive.enabled": "true",
+             "spark.sql.session.timeZone": "UTC"}
     assert [(c.key, c.before, c.after) for c in setting_changes(before, after)] == [
         ("spark.executor.memory", "4g", None), ("spark.sql.adaptive.enabled", None, "true"),
-        ("spark.sql.shuffle.partitions", "200", "16")]
+        ("spark.sql.session.timeZone", None, "UTC"), ("spark.sql.shuffle.partitions", "200", "16")]
 
 
 def test_run_totals_are_the_stages_sums_and_stages_match_by_id() -> None:
