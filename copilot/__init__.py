@@ -12,9 +12,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from copilot.python_api import analyze, predict, profile, profiles, render, what_if
+    from copilot.python_api import analyze, compare, predict, profile, profiles, render, what_if
 
-_API = ("analyze", "predict", "profile", "profiles", "render", "what_if")
+_API = ("analyze", "compare", "predict", "profile", "profiles", "render", "what_if")
 
 
 def __getattr__(name: str) -> Any:

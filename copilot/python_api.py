@@ -1,6 +1,6 @@
 """The public Python API: the same analysis as the CLI, returning typed objects for notebooks and programs.
 
-`from copilot import analyze, profile, predict, what_if`. Each function checks its
+`from copilot import analyze, profile, predict, what_if, compare`. Each function checks its
 input, calls the one library function the matching CLI command calls, and raises
 a `tools.errors.CopilotError` subclass (one clear line) on bad input.
 """
@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from copilot.settings import Settings
     from graph.report import Report
     from models.predict import Prediction
+    from tools.compare import RunComparison
     from tools.eventlog.model import AppProfile
     from tools.simulate import WhatIf
 
@@ -113,6 +114,17 @@ def predict(log: LogPath, changes: Mapping[str, object] | None = None, *, settin
 
     resolved = _settings(settings)
     return predict_runtime(profile(log, settings), merged, resolved.model_path, pricing_from_settings(resolved.pricing))
+
+
+def compare(baseline: LogPath, log: LogPath, settings: Settings | None = None) -> RunComparison:
+    """`log`'s application against `baseline`'s: runtime, executors, data volumes, the settings that differ, the
+    stages that changed and why, and the rules that fire on one run only (with the settings' thresholds)."""
+    from tools.compare import compare_profiles
+    from tools.rules import diagnose
+
+    rules = _settings(settings).rules
+    before, after = profile(baseline, settings), profile(log, settings)
+    return compare_profiles(before, after, diagnose(before, rules), diagnose(after, rules))
 
 
 def what_if(log: LogPath, settings: Settings | None = None) -> WhatIf:

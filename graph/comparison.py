@@ -1,6 +1,7 @@
 """Offline answer to 'compare the two runs' / 'why is this run slower than the last one?' when two logs are loaded.
 
-The run loaded last is compared with the one loaded before it (`Toolbox.compare_runs`): runtime, cluster size,
+The run loaded last is compared with the one loaded before it (`Toolbox.compare_runs`; `copilot compare` takes
+the two logs on the command line): runtime, cluster size,
 data volumes, the settings that differ, the stages that changed most and the metrics that grew with them, and
 the findings that appeared or went away.
 """
@@ -16,7 +17,11 @@ SETTINGS_SHOWN = 10
 
 
 def comparison_answer(toolbox: Toolbox) -> str:
-    c = toolbox.compare_runs()
+    return comparison_text(toolbox.compare_runs())
+
+
+def comparison_text(c: RunComparison) -> str:
+    """The comparison in sentences (the chat's answer and `copilot compare`)."""
     lines = [_headline(c)]
     if c.spark_version_before != c.spark_version_after:
         lines.append(f"Spark {c.spark_version_before or '?'} -> {c.spark_version_after or '?'}.")
@@ -43,7 +48,10 @@ def comparison_answer(toolbox: Toolbox) -> str:
                          f"the earlier run's {_ids(c.stages_only_before)}" if c.stages_only_before else "",
                          f"this run's {_ids(c.stages_only_after)}" if c.stages_only_after else "") if part)
                      + " (different code or data gives different stages).")
-    lines += _findings_diff(toolbox)
+    if c.findings_new:
+        lines.append("Findings new in this run:\n" + "\n".join(f"  - {f.title}" for f in c.findings_new))
+    if c.findings_gone:
+        lines.append("Findings of the earlier run gone in this one:\n" + "\n".join(f"  - {f.title}" for f in c.findings_gone))
     return "\n".join(lines)
 
 
@@ -51,7 +59,7 @@ def _headline(c: RunComparison) -> str:
     after, before = units.duration(c.duration_after_ms), units.duration(c.duration_before_ms)
     verdict = f": {units.speed_change(1 / c.duration_ratio)}" if c.duration_ratio else ""
     return (f"{c.name or c.app_id} ({c.app_id}) took {after} against {before} for {c.baseline_name or c.baseline_app_id} "
-            f"({c.baseline_app_id}, loaded before it){verdict}.")
+            f"({c.baseline_app_id}, the baseline){verdict}.")
 
 
 def _change(t: MetricChange) -> str:
@@ -61,14 +69,3 @@ def _change(t: MetricChange) -> str:
 
 def _ids(ids: list[int]) -> str:
     return ("stage " if len(ids) == 1 else "stages ") + ", ".join(map(str, ids[:8])) + (" ..." if len(ids) > 8 else "")
-
-
-def _findings_diff(toolbox: Toolbox) -> list[str]:
-    now = {f.rule_id: f.title for f in toolbox.diagnose()}
-    before = {f.rule_id: f.title for f in Toolbox(toolbox.baseline, toolbox.config).diagnose()}
-    lines = []
-    if new := [title for rule, title in now.items() if rule not in before]:
-        lines.append("Findings new in this run:\n" + "\n".join(f"  - {t}" for t in new))
-    if gone := [title for rule, title in before.items() if rule not in now]:
-        lines.append("Findings of the earlier run gone in this one:\n" + "\n".join(f"  - {t}" for t in gone))
-    return lines

@@ -208,7 +208,9 @@ class Toolbox:
         if self.baseline is None:
             raise ToolUnavailable("only one application is loaded; load the run to compare with (/load PATH) and the "
                                   "earlier one is the baseline")
-        return compare_profiles(self.baseline, self._need_profile())
+        profile = self._need_profile()
+        return compare_profiles(self.baseline, profile, adapters.diagnose(self.baseline, self.config),
+                                adapters.diagnose(profile, self.config))
 
     def executors(self) -> list[ExecutorProfile]:
         """Per-executor cores, task time, GC, spill, peak memory and why it was removed."""

@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 
 from tools.eventlog.model import AppProfile, Quantiles, StageProfile
 from tools.eventlog.slots import peak_cores, peak_executors
+from tools.findings import Finding
 from tools.units import human_number
 
 STAGE_METRICS: tuple[tuple[str, str, str], ...] = (  # field, unit, how people say it
@@ -189,6 +190,11 @@ def setting_text(change: SettingChange) -> str:
             f"{change.after if change.after is not None else '(not set)'}")
 
 
+class FindingChange(BaseModel):
+    rule_id: str
+    title: str
+
+
 class RunComparison(BaseModel):
     """A run against a baseline run: runtime, size of the cluster, data volumes, settings, stages."""
 
@@ -210,9 +216,13 @@ class RunComparison(BaseModel):
     stages: list[StageDelta] = Field(default_factory=list)  # stages both runs have, biggest duration change first
     stages_only_before: list[int] = Field(default_factory=list)
     stages_only_after: list[int] = Field(default_factory=list)
+    findings_new: list[FindingChange] = Field(default_factory=list)  # rules that fire on this run only
+    findings_gone: list[FindingChange] = Field(default_factory=list)  # rules that fired on the baseline only
 
 
-def compare_profiles(before: AppProfile, after: AppProfile) -> RunComparison:
+def compare_profiles(before: AppProfile, after: AppProfile, findings_before: list[Finding] | None = None,
+                     findings_after: list[Finding] | None = None) -> RunComparison:
+    """`after` against the baseline `before`; with both runs' findings, the rules that fire on one run only."""
     old = [stage_summary(s) for s in before.stages]
     new = [stage_summary(s) for s in after.stages]
     deltas, only_before, only_after = compare_stages(old, new)
@@ -229,7 +239,17 @@ def compare_profiles(before: AppProfile, after: AppProfile) -> RunComparison:
                 for metric, unit, label in STAGE_METRICS if totals_before[metric] or totals_after[metric]],
         settings=setting_changes(before.spark_properties, after.spark_properties),
         stages=deltas, stages_only_before=only_before, stages_only_after=only_after,
+        findings_new=_only_in(findings_after or [], findings_before or []),
+        findings_gone=_only_in(findings_before or [], findings_after or []),
     )
+
+
+def _only_in(findings: list[Finding], other: list[Finding]) -> list[FindingChange]:
+    """The first finding of each rule of `findings` that does not fire in `other`."""
+    fired = {f.rule_id for f in other}
+    first = {f.rule_id: f for f in reversed(findings)}
+    return [FindingChange(rule_id=f.rule_id, title=f.title) for f in findings
+            if f.rule_id not in fired and first[f.rule_id] is f]
 
 
 def run_totals(stages: list[StageSummary]) -> dict[str, float]:

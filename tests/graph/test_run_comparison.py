@@ -77,9 +77,42 @@ def test_the_chat_compares_the_last_log_with_the_one_before(same_job_two_setting
     answer = "".join(agent.ask(thread, "why is this run slower than the previous one?"))
     agent.close()
     before, after = load_profile(first), load_profile(second)
-    assert answer.startswith(f"agg-40 ({after.app_id}) took ") and f"for agg-4 ({before.app_id}, loaded before it)" in answer
+    assert answer.startswith(f"agg-40 ({after.app_id}) took ") and f"for agg-4 ({before.app_id}, the baseline)" in answer
     assert "Settings that differ:\n  spark.sql.shuffle.partitions 4 -> 40\n" in answer  # the only setting that differs
     assert "tasks 8 -> 44 (5.5x)" in answer  # 4 map tasks, then 4 or 40 reduce tasks
     assert "Stages in one run only" not in answer  # the same code: the same stages
     reduce_stage = next(s for s in after.stages if s.num_tasks == 40)
     assert f"  stage {reduce_stage.stage_id} " in answer.split("Stages that changed most:\n")[1]
+
+
+@pytest.mark.slow
+def test_copilot_compare_takes_the_two_logs_on_the_command_line(same_job_two_settings) -> None:
+    import json
+    import subprocess
+    import sys
+
+    from typer.testing import CliRunner
+
+    from copilot.cli import app
+
+    first, second = map(str, same_job_two_settings)
+    result = CliRunner().invoke(app, ["compare", first, second, "--json"])
+    assert result.exit_code == 0, result.output
+    c = json.loads(result.output)
+    assert [(s["key"], s["before"], s["after"]) for s in c["settings"]] == [("spark.sql.shuffle.partitions", "4", "40")]
+    assert c["duration_ratio"] == pytest.approx(load_profile(second).duration_ms / load_profile(first).duration_ms)
+    people = CliRunner().invoke(app, ["compare", first, second])
+    assert people.exit_code == 0 and "Settings that differ:\n  spark.sql.shuffle.partitions 4 -> 40\n" in people.output
+    missing = subprocess.run([sys.executable, "-m", "copilot.cli", "compare", first, "/no/such/log"],
+                             capture_output=True, text=True, timeout=120)
+    assert missing.returncode == 2 and missing.stderr.strip() == "copilot: error: no such file or directory: /no/such/log"
+
+
+def test_findings_that_fire_on_one_run_only_are_named_once_per_rule() -> None:
+    from tools.rules import diagnose
+
+    before, after = load_profile(str(WORKLOADS / "healthy.zstd")), load_profile(str(WORKLOADS / "skewed_join.zstd"))
+    c = compare_profiles(before, after, diagnose(before), diagnose(after))
+    rules_before, rules_after = {f.rule_id for f in diagnose(before)}, {f.rule_id for f in diagnose(after)}
+    assert [f.rule_id for f in c.findings_new] == sorted(rules_after - rules_before, key=[f.rule_id for f in diagnose(after)].index)
+    assert {f.rule_id for f in c.findings_gone} == rules_before - rules_after
