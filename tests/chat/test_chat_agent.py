@@ -163,6 +163,21 @@ def test_scripted_llm_calls_tools_and_streams_its_answer(yarn_log: str) -> None:
     agent.close()
 
 
+def test_with_two_logs_the_model_is_told_which_is_the_baseline(yarn_log: str, eventlog_fixtures) -> None:
+    """The tools answer about the log loaded last; the model's context names the earlier one as the baseline that
+    compare_runs compares it with."""
+    model = ScriptedChatModel()
+    agent = open_chat(llm=model)
+    thread = agent.new_thread_id()
+    agent.load(thread, str(eventlog_fixtures.parent / "workloads" / "healthy.zstd"))
+    agent.load(thread, yarn_log)
+    "".join(agent.ask(thread, "what changed?"))
+    agent.close()
+    context = model.prompts[0][0].content.split('<data name="loaded_applications">')[1]
+    assert context.index("local-1795645700884") < context.index('"loaded_as": "baseline (loaded before)"')
+    assert context.index('"loaded_as": "baseline (loaded before)"') < context.index("application_1724877841851_0016")
+
+
 def test_secrets_typed_into_a_chat_are_not_stored(secret_chat_log: str, copilot_home) -> None:
     agent = open_chat(llm=ScriptedChatModel())
     thread = agent.new_thread_id()
