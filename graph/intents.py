@@ -253,9 +253,13 @@ def _asks_about_a_key(text: str) -> bool:
     return CONFIG_KEY.search(text) is not None and not changes_in(text)
 
 
-# 'compare the two runs', 'why is this run slower than the last one?', 'what changed since the previous run?'
-_COMPARE = re.compile(r"\bcompar|\bdiff(?:er|)|\bwhat changed\b|\b(?:than|since|from|vs\.?|versus)\s+(?:the\s+)?"
-                      r"(?:last|previous|earlier|other|first|baseline|yesterday)|\bregress|\bbetween\s+(?:the\s+)?(?:two|runs|them)")
+# 'compare the two runs', 'why is this run slower than the last one?', 'what changed since the previous run?' (not
+# 'what is the difference between cache and persist?' or 'data from the first stage')
+_COMPARE = re.compile(
+    r"\bcompar\w*\b.*\b(?:runs?|logs?|apps?|applications?|jobs?|them|yesterday|before|previous|last|other|baseline)\b"
+    r"|\bwhat(?:'s|\s+has|\s+have)?\s+changed\b|\bregress"
+    r"|\b(?:than|since|vs\.?|versus)\s+(?:the\s+)?(?:last|previous|earlier|other|baseline|yesterday)"
+    r"|\bdifferen\w*\s+between\s+(?:the\s+)?(?:two|runs|them|these)|\btwo\s+runs\b")
 _N_CORES = re.compile(r"\b\d+\s+cores?\b")  # "with 8 cores?": the what-if curve, by cores in local mode
 
 

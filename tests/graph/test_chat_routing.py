@@ -32,6 +32,8 @@ def handler_for(question: str) -> str:
     ("compare the two runs", "compare"),
     ("why is this run slower than the previous one?", "compare"),
     ("what changed since yesterday?", "compare"),
+    ("what's the difference between the two runs?", "compare"),
+    ("how much data came from the first stage?", "topic"),
     ("what does SQL 3 do?", "sql_execution"),
     ("what does job 2 do?", "job"),
     ("which job took the longest?", "slowest_jobs"),
@@ -52,3 +54,11 @@ def handler_for(question: str) -> str:
 ])
 def test_a_question_goes_to_the_answer_its_words_ask_for(question: str, handler: str) -> None:
     assert handler_for(question) == handler
+
+
+@pytest.mark.parametrize("question", ["what is the difference between cache and persist?",
+                                      "how much data came from the first stage?", "compare AQE on and off"])
+def test_a_question_that_compares_no_runs_is_not_a_run_comparison(question: str) -> None:
+    from graph.intents import _COMPARE
+
+    assert _COMPARE.search(question.lower()) is None
