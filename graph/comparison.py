@@ -9,6 +9,7 @@ the findings that appeared or went away.
 from __future__ import annotations
 
 from graph import units
+from graph.sql_plans import id_ranges
 from graph.tools import Toolbox
 from tools.compare import MetricChange, RunComparison, setting_text
 
@@ -45,8 +46,8 @@ def comparison_text(c: RunComparison) -> str:
     if c.stages_only_before or c.stages_only_after:
         lines.append("Stages in one run only: "
                      + "; ".join(part for part in (
-                         f"the earlier run's {_ids(c.stages_only_before)}" if c.stages_only_before else "",
-                         f"this run's {_ids(c.stages_only_after)}" if c.stages_only_after else "") if part)
+                         f"the earlier run's {id_ranges(c.stages_only_before, 'stage')}" if c.stages_only_before else "",
+                         f"this run's {id_ranges(c.stages_only_after, 'stage')}" if c.stages_only_after else "") if part)
                      + " (different code or data gives different stages).")
     if c.findings_new:
         lines.append("Findings new in this run:\n" + "\n".join(f"  - {f.title}" for f in c.findings_new))
@@ -65,7 +66,3 @@ def _headline(c: RunComparison) -> str:
 def _change(t: MetricChange) -> str:
     ratio = f" ({t.ratio:.1f}x)" if t.ratio is not None else ""
     return f"{t.label} {units.number(t.before, t.unit)} -> {units.number(t.after, t.unit)}{ratio}"
-
-
-def _ids(ids: list[int]) -> str:
-    return ("stage " if len(ids) == 1 else "stages ") + ", ".join(map(str, ids[:8])) + (" ..." if len(ids) > 8 else "")

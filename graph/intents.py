@@ -9,8 +9,8 @@ from graph import units
 from graph.adapters import ToolUnavailable
 from graph.comparison import comparison_answer
 from graph.compose import conf_flags, conf_set_lines, evidence_line, stage_sentence, streaming_sentence
-from graph.query_answers import (JOB_ID, JOB_QUESTION, SOURCES_QUESTION, SQL_ID, SQL_QUESTION, job, ranked, slowest_jobs,
-                                 sources, sql_execution, sql_queries)
+from graph.query_answers import (JOB_ID, JOB_QUESTION, SOURCES_QUESTION, SQL_ID, SQL_QUESTION, findings_on, job, ranked,
+                                 slowest_jobs, sources, sql_execution, sql_queries)
 from graph.question_changes import changes_in
 from graph.report import LOCAL_MODE_WHAT_IF, what_if_axis, what_if_size
 from graph.report_text import citation_text
@@ -97,9 +97,7 @@ def _stage_answer(stage_id: int, toolbox: Toolbox) -> str:
     except ToolUnavailable as exc:
         return f"{exc}."
     related = [f for f in ranked(toolbox) if stage_id in f.stage_ids]
-    tail = ("\nFindings on this stage:\n" + "\n".join(f"- {f.title} -> {f.recommendation.summary}" for f in related)
-            if related else "\nNo rule flagged this stage.")
-    return stage_sentence(details) + tail
+    return "\n".join([stage_sentence(details), *findings_on(related, "stage")])
 
 
 def compare(text: str, toolbox: Toolbox) -> str:

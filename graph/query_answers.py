@@ -51,7 +51,7 @@ def _sql_answer(execution_id: int, toolbox: Toolbox, with_plan_text: bool) -> st
     lines = [head + "." + (f" It failed: {plan.error}." if plan.error else "")]
     if plan.operators:
         lines += ["Operators in plan order, with their figures:", *plan_lines(plan)]
-    lines += _findings_on([f for f in ranked(toolbox) if execution_id in f.sql_execution_ids], "query")
+    lines += findings_on([f for f in ranked(toolbox) if execution_id in f.sql_execution_ids], "query")
     if with_plan_text and plan.plan_text:
         lines += ["Physical plan as Spark logged it:", plan.plan_text]
     return "\n".join(lines)
@@ -104,7 +104,7 @@ def _job_answer(job_id: int, toolbox: Toolbox) -> str:
     if found.failure_reason:
         lines.append(f"It failed: {redact_text(found.failure_reason[:200])}.")
     job_stages = set(found.stage_ids)
-    lines += _findings_on([f for f in ranked(toolbox) if job_stages & set(f.stage_ids)], "job")
+    lines += findings_on([f for f in ranked(toolbox) if job_stages & set(f.stage_ids)], "job")
     return "\n".join(lines)
 
 
@@ -140,7 +140,8 @@ def sources(text: str, toolbox: Toolbox) -> str:
     return "\n".join(lines)
 
 
-def _findings_on(related: list[Finding], unit: str) -> list[str]:
+def findings_on(related: list[Finding], unit: str) -> list[str]:
+    """'Findings on this stage:' and each finding with its fix, or that no rule flagged it."""
     if not related:
         return [f"No rule flagged this {unit}."]
     return [f"Findings on this {unit}:", *(f"- {f.title} -> {f.recommendation.summary}" for f in related)]

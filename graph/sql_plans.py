@@ -14,7 +14,7 @@ from collections import Counter
 from pydantic import BaseModel, Field
 
 from graph import units
-from tools.eventlog.model import AppProfile, PlanNode, SqlExecution
+from tools.eventlog.model import AppProfile, PlanNode, SqlExecution, executions_with_jobs
 from tools.redact import redact_text
 
 # Nodes that only wrap their child (adaptive execution, codegen boundaries, query-stage markers).
@@ -52,13 +52,9 @@ class SqlPlan(BaseModel):
 
 
 def query_executions(profile: AppProfile) -> list[SqlExecution]:
-    """The SQL executions that ran Spark jobs (all of them when none did), longest first.
-
-    Commands that run no job (temp views, DDL) and the job-less parent execution Spark 3.4+ logs around
-    a nested one (a streaming micro-batch's write, whose plan mirrors the nested one's) say nothing
-    about where time went."""
-    ran = [x for x in profile.sql_executions if x.job_ids] or profile.sql_executions
-    return sorted(ran, key=lambda x: x.duration_ms or 0, reverse=True)
+    """The SQL executions that ran Spark jobs (all of them when none did), longest first: commands that run no job
+    (temp views, DDL) and the job-less parents of nested executions say nothing about where time went."""
+    return sorted(executions_with_jobs(profile.sql_executions), key=lambda x: x.duration_ms or 0, reverse=True)
 
 
 def sql_plan(profile: AppProfile, execution_id: int) -> SqlPlan | None:

@@ -175,9 +175,8 @@ def _settings(con, log_hash: str) -> dict[str, str]:
     return dict(con.execute("SELECT key, value FROM settings WHERE log_hash = ?", [log_hash]).fetchall())
 
 
-def _setting_changes(con, hash_a: str, hash_b: str) -> list[SettingChange] | None:
+def _stored_setting_changes(a: dict[str, str], b: dict[str, str]) -> list[SettingChange] | None:
     """The properties that differ between two stored runs; None when either was stored without its settings."""
-    a, b = _settings(con, hash_a), _settings(con, hash_b)
     return setting_changes(a, b) if a and b else None
 
 
@@ -199,7 +198,7 @@ def compare_applications(store: Store, key_a: str, key_b: str) -> Comparison:
         deltas, only_a, only_b = compare_stages(_stages(con, a.log_hash), _stages(con, b.log_hash))
         rules_a = {f.rule_id for f in _findings(con, a.log_hash)}
         rules_b = {f.rule_id for f in _findings(con, b.log_hash)}
-        settings = _setting_changes(con, a.log_hash, b.log_hash)
+        settings = _stored_setting_changes(_settings(con, a.log_hash), _settings(con, b.log_hash))
     return Comparison(
         a=a,
         b=b,
@@ -248,8 +247,7 @@ def job_trend(store: Store, job_name: str, threshold: float = 0.4, max_stages: i
                 item.regression = True
                 item.baseline_app_id = baseline.app_id
                 item.grown_stages = grown
-                if settings[baseline.log_hash] and settings[run.log_hash]:
-                    item.changed_settings = setting_changes(settings[baseline.log_hash], settings[run.log_hash])
+                item.changed_settings = _stored_setting_changes(settings[baseline.log_hash], settings[run.log_hash]) or []
                 item.explanation = _explain(run, item.vs_median, baseline, grown, item.changed_settings)
         trend.runs.append(item)
     return trend

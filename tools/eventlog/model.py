@@ -172,6 +172,12 @@ class SqlExecution(BaseModel):
     error: str | None = None
 
 
+def executions_with_jobs(executions: list[SqlExecution]) -> list[SqlExecution]:
+    """The executions that ran Spark jobs (all of them when none did). Spark 3.4+ logs a job-less parent execution
+    around a nested one (each streaming micro-batch's write), whose plan and metrics mirror the nested one's."""
+    return [x for x in executions if x.job_ids] or executions
+
+
 class StreamingProgress(BaseModel):
     """Summary of one structured-streaming query's progress events."""
 

@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from tools.eventlog.model import PlanNode, SqlExecution
+from tools.eventlog.model import PlanNode, SqlExecution, executions_with_jobs
 from tools.findings import ConfigChange, Finding, Recommendation, Savings, Severity
 from tools.rules.joins import stage_time_ms
 from tools.rules.measure import ev, metric
@@ -65,9 +65,7 @@ class UdfRun:
 
     @property
     def ran(self) -> list[SqlExecution]:
-        """The executions that ran jobs (all of them when none did): Spark 3.4+ logs a job-less parent execution
-        around a nested one (each streaming micro-batch's write), whose plan mirrors the nested one's."""
-        return [e for e in self.executions if e.job_ids] or self.executions
+        return executions_with_jobs(self.executions)
 
     @property
     def execution_ids(self) -> list[int]:
@@ -99,7 +97,8 @@ def udf_runs(ctx: RuleContext, operators: tuple[str, ...]) -> list[UdfRun]:
     runs = []
     for members in groups.values():
         timed = [(*_python_time_ms(ctx, execution, found), found) for execution, found in members]
-        counted = [t for t, (execution, _) in zip(timed, members) if execution.job_ids] or timed
+        ran = {e.execution_id for e in executions_with_jobs([e for e, _ in members])}
+        counted = [t for t, (execution, _) in zip(timed, members) if execution.execution_id in ran]
         busiest = max(timed, key=lambda t: t[0])
         runs.append(UdfRun(executions=[e for e, _ in members], nodes=busiest[2],
                            python_ms=sum(t[0] for t in counted), source=busiest[1]))
