@@ -1,13 +1,16 @@
 """Two runs side by side: which stages changed and the metrics that explain it, and what differs between two profiles.
 
 The history store compares stored runs (`copilot history compare`, regressions in `trend`) and the chat compares
-two loaded logs; both match stages by id (the same code gives the same stage ids) and explain a stage that grew
-by its metrics that grew with it.
+two loaded logs; both pair stages by name (Spark names a stage after the call site that made it) in run order, so
+a job added or dropped ahead of the others does not shift every later pairing as matching ids would, and explain
+a stage that grew by its metrics that grew with it.
 """
 
 from __future__ import annotations
 
 import re
+from collections import defaultdict, deque
+from collections.abc import Callable
 
 from pydantic import BaseModel, Field
 
@@ -66,12 +69,19 @@ class StageDelta(BaseModel):
     """How one stage changed between a baseline run and another run, and the metrics that explain it."""
 
     stage_id: int
+    baseline_stage_id: int | None = None  # the paired stage's id in the baseline run, when it differs
     name: str = ""
     duration_before_ms: int | None = None
     duration_after_ms: int | None = None
     duration_delta_ms: int = 0
     changes: list[MetricChange] = Field(default_factory=list)  # grown metrics, biggest first
     reason: str = ""
+
+    def label(self, baseline: str = "the baseline") -> str:
+        """'stage 7', or 'stage 7 (stage 5 in the baseline)' when the paired stages have different ids."""
+        if self.baseline_stage_id is None:
+            return f"stage {self.stage_id}"
+        return f"stage {self.stage_id} (stage {self.baseline_stage_id} in {baseline})"
 
 
 def _total(quantiles: Quantiles | None) -> float | None:
@@ -151,6 +161,7 @@ def stage_delta(before: StageSummary, after: StageSummary, min_growth: float = 1
         reason = "no stage metric grew"
     return StageDelta(
         stage_id=after.stage_id,
+        baseline_stage_id=before.stage_id if before.stage_id != after.stage_id else None,
         name=after.name or before.name,
         duration_before_ms=d_before,
         duration_after_ms=d_after,
@@ -161,11 +172,44 @@ def stage_delta(before: StageSummary, after: StageSummary, min_growth: float = 1
 
 
 def compare_stages(before: list[StageSummary], after: list[StageSummary]) -> tuple[list[StageDelta], list[int], list[int]]:
-    """Per-stage deltas for stages present in both runs (biggest change first) and the unmatched stage ids."""
-    old, new = last_attempts(before), last_attempts(after)
-    deltas = [stage_delta(old[i], new[i]) for i in sorted(old.keys() & new.keys())]
+    """Per-stage deltas for the stages paired between the runs (biggest change first) and the unpaired stage ids."""
+    pairs, only_before, only_after = pair_stages(before, after)
+    deltas = [stage_delta(old, new) for old, new in pairs]
     deltas.sort(key=lambda d: -abs(d.duration_delta_ms))
-    return deltas, sorted(old.keys() - new.keys()), sorted(new.keys() - old.keys())
+    return deltas, only_before, only_after
+
+
+_LINE_NUMBER = re.compile(r":\d+\b")
+# How a stage is recognised in the other run, tried in turn: its name, then its name without line numbers (an edit
+# above the call site moves them).
+STAGE_KEYS: tuple[Callable[[StageSummary], str], ...] = (
+    lambda s: s.name,
+    lambda s: _LINE_NUMBER.sub("", s.name),
+)
+
+
+def pair_stages(before: list[StageSummary], after: list[StageSummary]
+                ) -> tuple[list[tuple[StageSummary, StageSummary]], list[int], list[int]]:
+    """Pair each run's stages that ran (last attempts) by name: the k-th stage of a name in id order with the k-th
+    of that name in the other run. Returns the pairs in the later run's stage order and the ids left unpaired on
+    each side (the same code gives the same names in the same order, so its stages pair as they ran; a stage whose
+    name the other run lacks is in one run only, even where the ids coincide)."""
+    old = sorted(last_attempts(before).values(), key=lambda s: s.stage_id)
+    new = sorted(last_attempts(after).values(), key=lambda s: s.stage_id)
+    partner: dict[int, StageSummary] = {}  # after's stage id -> its baseline stage
+    for key in STAGE_KEYS:
+        waiting: defaultdict[str, deque[StageSummary]] = defaultdict(deque)
+        paired_before = {id(s) for s in partner.values()}
+        for stage in old:
+            if id(stage) not in paired_before:
+                waiting[key(stage)].append(stage)
+        for stage in new:
+            if stage.stage_id not in partner and waiting[key(stage)]:
+                partner[stage.stage_id] = waiting[key(stage)].popleft()
+    paired_before = {s.stage_id for s in partner.values()}
+    pairs = [(partner[s.stage_id], s) for s in new if s.stage_id in partner]
+    return (pairs, [s.stage_id for s in old if s.stage_id not in paired_before],
+            [s.stage_id for s in new if s.stage_id not in partner])
 
 
 # Properties that differ between any two runs without saying anything about them (ids, names, ports, hosts, times,

@@ -261,7 +261,7 @@ def _explain(run: AppRow, vs_median: float, baseline: AppRow, grown: list[StageD
     )
     if grown:
         stages = "; ".join(
-            f"stage {d.stage_id} +{human_duration(d.duration_delta_ms)}: {d.reason}" for d in grown
+            f"{d.label(baseline.app_id)} +{human_duration(d.duration_delta_ms)}: {d.reason}" for d in grown
         )
         text += f". Stages that grew: {stages}"
     if changed:

@@ -120,7 +120,7 @@ def render_comparison(c: Comparison, console: Console) -> None:
         for name in ("stage", "name", "before", "after", "delta", "why"):
             table.add_column(name)
         for d in c.stages[:10]:
-            table.add_row(str(d.stage_id), escape(d.name[:30]), duration(d.duration_before_ms), duration(d.duration_after_ms),
+            table.add_row(d.label("A").removeprefix("stage "), escape(d.name[:30]), duration(d.duration_before_ms), duration(d.duration_after_ms),
                           ("+" if d.duration_delta_ms >= 0 else "-") + duration(abs(d.duration_delta_ms)), escape(d.reason))
         console.print(table)
     if c.stages_only_in_a or c.stages_only_in_b:

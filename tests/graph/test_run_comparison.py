@@ -10,7 +10,8 @@ from tests.conftest import FIXTURES_DIR
 from graph.config import GraphConfig
 from graph.intents import answer_offline
 from graph.tools import Toolbox
-from tools.compare import compare_profiles, setting_changes
+from graph.comparison import comparison_text
+from tools.compare import StageSummary, compare_profiles, pair_stages, setting_changes
 from tools.eventlog import load_profile
 
 WORKLOADS = FIXTURES_DIR / "workloads"
@@ -27,7 +28,7 @@ def test_settings_that_differ_leave_out_ids_names_ports_and_log_paths() -> None:
         ("spark.sql.session.timeZone", None, "UTC"), ("spark.sql.shuffle.partitions", "200", "16")]
 
 
-def test_run_totals_are_the_stages_sums_and_stages_match_by_id() -> None:
+def test_run_totals_are_the_stages_sums_and_stages_pair_by_name() -> None:
     before, after = load_profile(str(WORKLOADS / "healthy.zstd")), load_profile(str(WORKLOADS / "skewed_join.zstd"))
     c = compare_profiles(before, after)
     totals = {t.metric: t for t in c.totals}
@@ -35,10 +36,41 @@ def test_run_totals_are_the_stages_sums_and_stages_match_by_id() -> None:
     assert totals["shuffle_read_bytes"].after == sum(s.metrics.shuffle_read_bytes.sum for s in ran if s.metrics.shuffle_read_bytes)
     assert totals["num_tasks"].before == sum(s.num_tasks for s in before.stages if s.status != "skipped")
     assert c.duration_ratio == pytest.approx(after.duration_ms / before.duration_ms)
-    ids_before = {s.stage_id for s in before.stages if s.status != "skipped"}
-    ids_after = {s.stage_id for s in ran}
-    assert {d.stage_id for d in c.stages} == ids_before & ids_after
-    assert (set(c.stages_only_before), set(c.stages_only_after)) == (ids_before - ids_after, ids_after - ids_before)
+    names_before = {s.stage_id: s.name for s in before.stages}
+    # the write stage is 3 in the healthy run and 8 after the skewed join's extra stages: paired by its name
+    assert {(d.baseline_stage_id or d.stage_id, d.stage_id) for d in c.stages} == {(0, 0), (1, 1), (3, 8)}
+    assert all(names_before[d.baseline_stage_id or d.stage_id] == d.name for d in c.stages)
+    assert (c.stages_only_before, c.stages_only_after) == ([], [4])
+    assert "  stage 8 (stage 3 in the baseline) " in comparison_text(c)
+
+
+def _summary(stage_id: int, name: str, status: str = "complete") -> StageSummary:
+    return StageSummary(stage_id=stage_id, name=name, status=status, duration_ms=1000)
+
+
+def _pairs(before: list[StageSummary], after: list[StageSummary]) -> tuple[list[tuple[int, int]], list[int], list[int]]:
+    pairs, only_before, only_after = pair_stages(before, after)
+    return [(a.stage_id, b.stage_id) for a, b in pairs], only_before, only_after
+
+
+def test_stages_pair_by_name_in_run_order_not_by_id() -> None:
+    job = ["load at Job.scala:10", "load at Job.scala:10", "join at Job.scala:20", "write at Job.scala:30"]
+    before = [_summary(i, name) for i, name in enumerate(job)]
+    # a job added in front shifts every id by one; its stage pairs with nothing
+    after = [_summary(0, "count at Job.scala:5")] + [_summary(i + 1, name) for i, name in enumerate(job)]
+    assert _pairs(before, after) == ([(0, 1), (1, 2), (2, 3), (3, 4)], [], [0])
+    # an edit above the call sites moves their line numbers: still the same stages
+    moved = [_summary(i, name.replace(":10", ":12").replace(":20", ":22")) for i, name in enumerate(job)]
+    assert _pairs(before, moved) == ([(0, 0), (1, 1), (2, 2), (3, 3)], [], [])
+    # different code with the same ids: nothing to compare, every stage is in one run only
+    other = [_summary(i, f"collect at Other.scala:{i}") for i in range(4)]
+    assert _pairs(before, other) == ([], [0, 1, 2, 3], [0, 1, 2, 3])
+    # skipped stages did not run; a retried stage's last attempt is the one compared
+    retried = [*before, StageSummary(stage_id=2, attempt_id=1, name=job[2], duration_ms=5000)]
+    skipped = [_summary(0, job[0], "skipped"), *before[1:]]  # its first stage's output was reused
+    pairs, only_before, only_after = pair_stages(retried, skipped)
+    assert [(a.stage_id, a.attempt_id, b.stage_id) for a, b in pairs] == [(0, 0, 1), (2, 1, 2), (3, 0, 3)]
+    assert (only_before, only_after) == ([1], [])
 
 
 def test_with_one_log_loaded_the_chat_says_what_to_load() -> None:
@@ -63,6 +95,29 @@ def same_job_two_settings(tmp_path_factory: pytest.TempPathFactory) -> tuple[Pat
     return tuple(run_workload(_aggregation, root / str(n), f"agg-{n}", rows=200_000,
                               conf={"spark.sql.shuffle.partitions": str(n), "spark.sql.adaptive.enabled": "false"})
                  for n in (4, 40))
+
+
+def _count_then_aggregation(spark, rows: int) -> None:
+    spark.range(1000, numPartitions=2).count()
+    _aggregation(spark, rows)
+
+
+@pytest.mark.slow
+def test_a_job_added_in_front_does_not_shift_the_pairing(same_job_two_settings, tmp_path) -> None:
+    """Real Spark: the same aggregation after an extra count job has every stage id moved; the comparison still
+    pairs the aggregation's stages and names the count job's as new."""
+    from evals.workloads.runner import run_workload
+
+    shifted = run_workload(_count_then_aggregation, tmp_path, "agg-4", rows=200_000,
+                           conf={"spark.sql.shuffle.partitions": "4", "spark.sql.adaptive.enabled": "false"})
+    before, after = load_profile(str(same_job_two_settings[0])), load_profile(str(shifted))
+    c = compare_profiles(before, after)
+    ran_before = [s for s in before.stages if s.status != "skipped"]
+    count_stages = [s.stage_id for s in after.stages if s.name.startswith("count at ")]
+    assert count_stages and c.stages_only_after == count_stages and c.stages_only_before == []
+    assert sorted(d.baseline_stage_id for d in c.stages) == [s.stage_id for s in ran_before]
+    assert all(d.stage_id == d.baseline_stage_id + len(count_stages) for d in c.stages)
+    assert c.settings == []
 
 
 @pytest.mark.slow

@@ -16,6 +16,7 @@ from copilot.store import Store
 from copilot.store.history import compare_applications, export_history, list_applications, show_application
 from copilot.store.writer import write_outcomes
 from graph import units as graph_units
+from tools.compare import compare_stages
 
 
 @pytest.fixture
@@ -43,13 +44,18 @@ def test_show_finds_an_application_by_id_or_hash_prefix(store, outcomes):
     assert [f.rule_id for f in by_id.findings] == [f.rule_id for f in record.findings]
 
 
-def test_compare_reports_stage_deltas_for_stages_both_runs_have(store, outcomes):
+def test_compare_pairs_the_stored_stages_by_name(store, outcomes):
     a, b = outcomes[0].record, outcomes[1].record
     result = compare_applications(store, a.app_id, b.app_id)
-    shared = {s.stage_id for s in a.stages if s.status != "skipped"} & {s.stage_id for s in b.stages if s.status != "skipped"}
-    assert {d.stage_id for d in result.stages} == shared
+    deltas, only_a, only_b = compare_stages(a.stages, b.stages)  # what was analyzed is what the store compares
+    assert (result.stages, result.stages_only_in_a, result.stages_only_in_b) == (deltas, only_a, only_b)
+    ran_a = {s.stage_id for s in a.stages if s.status != "skipped"}
+    assert {d.baseline_stage_id if d.baseline_stage_id is not None else d.stage_id for d in deltas} | set(only_a) == ran_a
     assert result.duration_ratio == pytest.approx(b.duration_ms / a.duration_ms)
     assert set(result.findings_only_in_b) == {f.rule_id for f in b.findings} - {f.rule_id for f in a.findings}
+    itself = compare_applications(store, a.app_id, a.app_id)
+    assert {d.stage_id for d in itself.stages} == ran_a and not itself.stages_only_in_a + itself.stages_only_in_b
+    assert all(d.baseline_stage_id is None and d.duration_delta_ms == 0 for d in itself.stages)
 
 
 @pytest.mark.parametrize("fmt", ["parquet", "csv", "json"])
