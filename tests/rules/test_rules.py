@@ -378,6 +378,22 @@ def test_before_spark_3_dynamic_allocation_gets_the_external_shuffle_service_not
     assert "spark_shuffle auxiliary service of each NodeManager" in finding.recommendation.summary
 
 
+def test_an_unbounded_dynamic_allocation_gets_a_bound_with_room_to_grow(profile_of):
+    """The public YARN join/aggregation log runs dynamic allocation with no maxExecutors and peaked at 10 executors:
+    that peak is the run's own demand, so the proposed bound is twice it (capping at the peak would stop the next,
+    bigger run from scaling), and the summary says why."""
+    from tools.eventlog.slots import peak_executors
+
+    profile = profile_of(f"{RAPIDS}/join_agg_on_yarn_eventlog.zstd")
+    assert "spark.dynamicAllocation.maxExecutors" not in profile.spark_properties
+    [finding] = findings_of("dynamic_allocation_settings", profile)
+    peak = peak_executors(profile.executors)
+    assert peak == 10
+    keys = {c.key: c.value for c in finding.recommendation.config_changes}
+    assert keys["spark.dynamicAllocation.maxExecutors"] == "20"
+    assert "The bound of 20 executors is 2x this run's peak of 10" in finding.recommendation.summary
+
+
 @pytest.mark.parametrize(("app_name", "properties", "shell"), [
     ("Spark shell", {}, "spark-shell"),
     ("PySparkShell", {}, "pyspark shell"),

@@ -15,6 +15,9 @@ from tools.rules.thresholds import RuleThresholds
 from tools.units import human_duration, human_share, parse_seconds
 
 IDLE_HEADROOM = 0.2  # share of allocated core time an elastic cluster still keeps idle
+# With no upper bound, dynamic allocation's peak is the run's own demand (its widest stage); the proposed bound
+# leaves room for that demand to grow this many times (more input) while still stopping a runaway job.
+MAX_EXECUTORS_GROWTH = 2
 IDLE_TIMEOUT_DEFAULT_S = 60  # spark.dynamicAllocation.executorIdleTimeout default
 SHUFFLE_TRACKING_SINCE = (3, 0)  # spark.dynamicAllocation.shuffleTracking.enabled; before it, the external shuffle service only
 BENIGN_REMOVAL = re.compile(
@@ -188,6 +191,16 @@ def idle_executors(ctx: RuleContext) -> Iterator[Finding]:
     )
 
 
+def _bound_note(changes: list[ConfigChange], peak: int) -> str:
+    """Why the proposed maxExecutors is not this run's peak: the peak is today's demand, the bound is for every run."""
+    bound = next((c.value for c in changes if c.key == "spark.dynamicAllocation.maxExecutors"), None)
+    if bound is None or peak <= 0:
+        return ""
+    return (f" The bound of {bound} executors is {MAX_EXECUTORS_GROWTH}x this run's peak of {peak}: with no bound the "
+            "peak is the run's own demand, so a run on more input needs room to grow, and the bound still stops a "
+            "runaway one.")
+
+
 @rule(
     "dynamic_allocation_settings",
     "Dynamic allocation misconfigured",
@@ -209,9 +222,9 @@ def dynamic_allocation_settings(ctx: RuleContext) -> Iterator[Finding]:
     if low is not None and high is not None and low >= high:
         problems.append((f"minExecutors {low} >= maxExecutors {high}", "spark.dynamicAllocation.minExecutors", "0"))
     if high is None:
-        cap = str(max(ctx.peak_executors, 2))
+        cap = max(MAX_EXECUTORS_GROWTH * ctx.peak_executors, 2)
         problems.append((f"maxExecutors unbounded (this run peaked at {ctx.peak_executors} executors)",
-                         "spark.dynamicAllocation.maxExecutors", cap))
+                         "spark.dynamicAllocation.maxExecutors", str(cap)))
     timeout = parse_seconds(ctx.prop("spark.dynamicAllocation.executorIdleTimeout"))
     if timeout is not None and timeout > t.dynamic_allocation_idle_timeout_max_s:
         problems.append((f"executorIdleTimeout {timeout:g}s", "spark.dynamicAllocation.executorIdleTimeout",
@@ -223,7 +236,8 @@ def dynamic_allocation_settings(ctx: RuleContext) -> Iterator[Finding]:
         title="Dynamic allocation: " + "; ".join(p[0] for p in problems),
         evidence=[ev("dynamic allocation", p[0], "") for p in problems],
         recommendation=Recommendation(
-            summary="Let dynamic allocation scale down safely and within bounds." + shuffle_service_note(changes),
+            summary="Let dynamic allocation scale down safely and within bounds." + _bound_note(changes, ctx.peak_executors)
+            + shuffle_service_note(changes),
             config_changes=changes,
         ),
         savings=Savings(method="Shows as idle capacity; see the idle-executor finding for the core time."),
