@@ -237,6 +237,40 @@ def test_a_local_mode_what_if_is_answered_in_cores(eventlog_fixtures) -> None:
     assert "with 1 executor (2 cores)" in summary
 
 
+@pytest.mark.parametrize(("log", "where"), [
+    ("NVIDIA__spark-rapids-tools/join_agg_on_yarn_eventlog.zstd", "now"),  # YARN, 10 executors: flat from there on
+    ("apache__spark/spark-events/application_1516285256255_0012", "fewer"),  # YARN, driver-bound: 1 executor does
+    ("../workloads/skewed_join.zstd", "more"),  # local[2]: 4 cores would still help
+])
+def test_how_many_executors_names_where_the_curve_flattens(eventlog_fixtures, log: str, where: str) -> None:
+    """'How many executors should I use?' gets the fewest executors (cores in local mode) within 5% of the fastest
+    simulated runtime, against today's count, before the curve itself."""
+    from graph.report import what_if_axis, what_if_size
+    from graph.tools import Toolbox
+    from graph.units import count, duration
+    from tools.eventlog import load_profile
+
+    path = str(eventlog_fixtures / log)
+    [answer] = answers(path, "how many executors should I use?")
+    points = Toolbox(load_profile(path), GraphConfig()).what_if_executors()
+    axis = what_if_axis(points)
+    ordered = sorted(points, key=lambda p: what_if_size(p, axis))
+    knee = next(p for p in ordered if p.runtime_ms <= 1.05 * min(p.runtime_ms for p in points))
+    current = next(p for p in points if p.current)
+    size, now = what_if_size(knee, axis), what_if_size(current, axis)
+    assert (size == now, size < now, size > now) == (where == "now", where == "fewer", where == "more")
+    sentence = next(line for line in answer.splitlines() if "curve" in line)
+    if where == "now":
+        assert sentence.startswith(f"The curve flattens at {count(now, axis)}, today's count: more do not make")
+    elif where == "fewer":
+        assert sentence.startswith(f"The curve flattens at {count(size, axis)}: {duration(knee.runtime_ms)} against "
+                                   f"{duration(current.runtime_ms)} now, so the {count(now - size, axis)} above")
+    else:
+        assert sentence == (f"More {axis}s help up to {size}: {duration(knee.runtime_ms)} against "
+                            f"{duration(current.runtime_ms)} now; beyond that the curve is flat.")
+    assert answer.index(sentence) < answer.index(f"by {axis} count:")
+
+
 def test_a_value_question_gets_the_runs_value_the_findings_value_and_the_model_by_value(eventlog_fixtures) -> None:
     """spilling_sort ran with 2 shuffle partitions and its spill finding recommends 8: the answer says both, and the
     model's estimate for 8 is the one `predict_runtime` gives, not a documentation page about the key."""
