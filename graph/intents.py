@@ -15,7 +15,7 @@ from graph.question_changes import changes_in
 from graph.report import LOCAL_MODE_WHAT_IF, WhatIfPoint, what_if_axis, what_if_size
 from graph.report_text import citation_text
 from graph.setting_advice import asked_setting, setting_advice, spelled, value_line
-from graph.topics import SAVINGS, asks_about_executors, asks_to_fix, related_findings, savings_answer, topic_answer, topic_of
+from graph.topics import CHEAPER, SAVINGS, asks_about_executors, asks_to_fix, related_findings, savings_answer, topic_answer, topic_of
 from graph.verify import CONFIG_KEY
 from graph.tools import Toolbox
 from tools.findings import Finding
@@ -293,6 +293,7 @@ _N_CORES = re.compile(r"\b\d+\s+cores?\b")  # "with 8 cores?": the what-if curve
 INTENTS: list[tuple[Callable[[str], bool], Callable[[str, Toolbox], str]]] = [
     (_has("help", "what can you"), lambda text, tb: HELP),
     (asks_to_fix, topic),  # 'how do I fix the skew?': the findings' fix before the documentation's
+    (lambda t: CHEAPER.search(t) is not None, savings),  # 'how do I reduce the cost?': likewise
     (lambda t: re.match(r"\s*(docs?|documentation|explain|how do i)\b", t) is not None, docs),
     (lambda t: _COMPARE.search(t) is not None, compare),
     (lambda t: re.search(r"stage\s+#?\d+", t) is not None, stage),

@@ -21,9 +21,12 @@ from graph.tools import Toolbox, stage_summary
 from tools.eventlog.master import heap_key
 from tools.findings import Finding
 from tools.redact import redact_text
-from tools.rules.executors import removal_cause
+from tools.eventlog.slots import peak_alive
+from tools.rules.driver import cores_between_jobs_ms
+from tools.rules.executors import idle_core_time, removal_cause
 
 TOP = 3  # stages or executors named per figure
+MOSTLY_BUSY = 0.8  # a stage whose tasks kept this share of its cores busy is not named as leaving cores waiting
 
 
 def _largest(toolbox: Toolbox, field: str, label: Callable[[float], str]) -> str:
@@ -125,7 +128,58 @@ def time_facts(toolbox: Toolbox) -> str:
     text = "; ".join(parts) + "."
     if o.core_utilization is not None:
         text += f" Tasks kept {units.busy(o.core_utilization, o.lost_core_share)}."
+    if o.longest_stages:
+        text += " Longest stages: " + ", ".join(f"{s.stage_id} ({units.duration(s.duration_ms)})"
+                                                for s in o.longest_stages[:TOP]) + "."
     return text
+
+
+def utilization_facts(toolbox: Toolbox) -> str:
+    """Where the allocated executor core time went: tasks, cores waiting while no job ran, cores waiting inside
+    jobs, and the stages that left the most cores waiting (the answer to 'why is utilization only 25%?')."""
+    profile = toolbox.profile
+    measured = idle_core_time(profile)
+    if measured is None:
+        return time_facts(toolbox) + " The log does not record when executors started, so their core time is not split."
+    between = min(cores_between_jobs_ms(profile, with_driver=True) or 0.0, max(measured.idle_ms, 0.0))
+    inside = max(measured.idle_ms - between, 0.0)
+    lines = [f"Of {units.duration(measured.allocated_ms)} of executor core time, tasks ran {units.duration(measured.used_ms)} "
+             f"({units.percent(measured.used_ms / measured.allocated_ms)}); cores waited "
+             f"{units.duration(between)} while no job ran (the driver working alone"
+             + (f", {units.duration(profile.driver_time_ms)} of the run" if profile.driver_time_ms is not None else "")
+             + f") and {units.duration(inside)} inside jobs (stages with fewer tasks than cores, waiting for their "
+             "slowest tasks, or scheduling)."]
+    waiting = _stages_leaving_cores_idle(toolbox)
+    if waiting:
+        lines.append("Stages that left the most cores waiting: " + "; ".join(waiting) + ".")
+    return "\n".join(lines)
+
+
+def _stages_leaving_cores_idle(toolbox: Toolbox) -> list[str]:
+    """'stage 3: 30 cores for 18.6 s, 25% busy (longest task 18.6 s, median 3.1 s)' for the stages whose cores
+    waited longest (cores alive during the stage x its wall time, less its task time)."""
+    executors = [e for e in toolbox.profile.executors if e.cores]
+    rows = []
+    for stage in toolbox.profile.stages:
+        q, wall = stage.metrics.duration_ms, stage.duration_ms
+        if not executors or q is None or not wall:
+            continue
+        cores = peak_alive(executors, stage.submission_time_ms, stage.completion_time_ms)
+        idle = cores * wall - q.sum
+        if cores and q.sum < MOSTLY_BUSY * cores * wall:
+            rows.append((idle, stage, cores, wall, q))
+    rows.sort(key=lambda row: -row[0])
+    out = []
+    for _, stage, cores, wall, q in rows[:TOP]:
+        if q.count < cores:
+            why = f"{units.count(q.count, 'task')} on {cores} cores"
+        elif q.max < wall / 2:
+            why = f"no task ran over {units.duration(q.max)}: the rest was scheduling and start-up"
+        else:
+            why = f"longest task {units.duration(q.max)}, median {units.duration(q.median)}"
+        out.append(f"stage {stage.stage_id}: {cores} cores for {units.duration(wall)}, "
+                   f"{units.percent(min(q.sum / (cores * wall), 1.0))} busy ({why})")
+    return out
 
 
 def executor_facts(toolbox: Toolbox) -> str:
@@ -164,7 +218,11 @@ TOPICS = (
     Topic("small files", _words("small files?", "tiny files?", "file sizes?", "output files"), ("small_files",)),
     Topic("memory", _words("memory", "heap", "oom", "out of memory"),
           ("memory_overprovisioned", "memory_underprovisioned", "gc_pressure", "spill"), memory_facts),
-    Topic("driver time", _words("driver", "critical path", "idle", "wall time", "where.*time", "time.*go"),
+    Topic("utilization", _words("utili[sz]", "busy\\b", "idle cores?", "cores? (?:were |was |sat )?idle",
+                                 "wasted? cores?", "core time"),
+          ("idle_executors", "driver_bound", "too_few_partitions", "skew"), utilization_facts),
+    Topic("driver time", _words("driver", "critical path", "idle", "wall time", "where.*time", "time.*go", "most time",
+                                "taking (?:so )?long"),
           ("driver_bound", "idle_executors"), time_facts),
     Topic("cartesian joins", _words("cartesian", "cross join"), ("cartesian_join",)),
     Topic("serialization", _words("kryo", "serializ"), ("serializer",)),
@@ -181,6 +239,8 @@ TOPICS = (
 _FIX = re.compile(r"\bhow\s+(?:do|can|should|would|could)\s+(?:i|we)\s+(?:fix|solve|avoid|reduce|remove|get\s+rid|handle|"
                   r"deal|cut|lower|speed|improve)|\b(?:fix|solve|avoid|reduce|get\s+rid\s+of)\b")
 SAVINGS = re.compile(r"\b(?:save|saves|saving|savings|gain|worth)\b")
+# 'can I make it cheaper?', 'how do I reduce the cost?': the findings' savings, before any documentation
+CHEAPER = re.compile(r"\b(?:cheaper|less expensive)\b|\b(?:reduce|lower|cut)\s+(?:the\s+|my\s+|its\s+|this\s+)?costs?\b")
 
 
 def asks_about_executors(text: str) -> bool:

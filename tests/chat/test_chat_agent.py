@@ -370,3 +370,49 @@ def test_a_stream_is_described_by_its_queries_and_has_no_executor_what_if(eventl
     agent.close()
     assert "Streaming query digests: 6 micro-batches, 19,090 rows/s arriving and 12,403 rows/s processed" in overview
     assert executors.startswith("I cannot answer that from this log: ") and "is a streaming application" in executors
+
+
+def _no_job_core_ms(profile) -> float:
+    """Core-ms of every executor (the local-mode driver too) while no job ran, from the job intervals."""
+    end = profile.end_time_ms
+    jobs = sorted((j.submission_time_ms, j.completion_time_ms or end) for j in profile.jobs if j.submission_time_ms)
+    total = 0.0
+    for e in profile.executors:
+        if not e.cores or e.added_time_ms is None:
+            continue
+        start, until = e.added_time_ms, e.removed_time_ms or end
+        covered, cursor = 0, start
+        for a, b in jobs:  # the part of the executor's life inside some job, each instant once
+            a, b = max(a, cursor), min(b, until)
+            if b > a:
+                covered += b - a
+                cursor = b
+        total += e.cores * (until - start - covered)
+    return total
+
+
+@pytest.mark.parametrize("log", ["NVIDIA__spark-rapids-tools/join_agg_on_yarn_eventlog.zstd", "../workloads/healthy.zstd"])
+def test_a_utilization_question_splits_the_core_time_and_names_the_stages_that_left_cores_waiting(eventlog_fixtures, log):
+    """'Why is utilization only 25%?' got the overview. It now splits the allocated core time into task time, cores
+    waiting while no job ran and cores waiting inside jobs (the three add up), names the stages whose cores waited
+    longest with why, and lists the findings on it (the skewed stage of the YARN log)."""
+    from graph.units import duration
+    from tools.eventlog import load_profile
+
+    path = str(eventlog_fixtures / log)
+    profile = load_profile(path)
+    [answer] = answers(path, "why is utilization so low?")
+    allocated, used = profile.allocated_core_ms, profile.used_core_ms
+    between = _no_job_core_ms(profile)
+    assert answer.startswith(
+        f"Of {duration(allocated)} of executor core time, tasks ran {duration(used)} ({used / allocated:.0%}); cores "
+        f"waited {duration(between)} while no job ran (the driver working alone, {duration(profile.driver_time_ms)} of "
+        f"the run) and {duration(allocated - used - between)} inside jobs"), answer
+    stages = answer.splitlines()[1]
+    assert stages.startswith("Stages that left the most cores waiting: stage ")
+    if "yarn" in log:
+        assert stages.startswith("Stages that left the most cores waiting: stage 3: 30 cores for 18.6 s, ")
+        assert "(longest task 18.6 s, median 3.1 s)" in stages and "(1 task on 30 cores)" in stages
+        assert "Stage 3: longest task 18.6 s vs median 3.1 s" in answer  # the skew finding, with its fix
+    else:  # local mode: the one JVM's cores, between jobs too
+        assert between > 0

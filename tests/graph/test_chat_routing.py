@@ -51,6 +51,12 @@ def handler_for(question: str) -> str:
     ("what does spark.sql.adaptive.enabled do?", "docs"),  # a key with "sql" in it is not a question about SQL
     ("what if I set spark.sql.shuffle.partitions to 400?", "predicted"),
     ("what's wrong?", "findings"),
+    ("can I make it cheaper?", "savings"),
+    ("how do I reduce the cost?", "savings"),  # the findings' savings, not a documentation page
+    ("how do I save a dataframe as parquet?", "docs"),  # 'save' here is no saving
+    ("why is utilization so low?", "topic"),
+    ("why are my cores idle?", "topic"),
+    ("what is taking the most time?", "topic"),
 ])
 def test_a_question_goes_to_the_answer_its_words_ask_for(question: str, handler: str) -> None:
     assert handler_for(question) == handler

@@ -120,14 +120,15 @@ def session_savings(ctx: RuleContext, driver_ms: float, executor_cores: int) -> 
                    "long as its user works.")
 
 
-def cores_between_jobs_ms(profile: AppProfile, grace_ms: float = 0.0) -> float | None:
+def cores_between_jobs_ms(profile: AppProfile, grace_ms: float = 0.0, with_driver: bool = False) -> float | None:
     """Executor core-ms allocated while no job ran, less `grace_ms` of each idle stretch of each executor (the
-    time dynamic allocation waits before releasing one); None when the log lacks executor start times or cores."""
+    time dynamic allocation waits before releasing one); None when the log lacks executor start times or cores.
+    The local-mode driver, which runs the tasks there, counts only `with_driver` (it is not an executor to release)."""
     end = profile.end_time_ms
     jobs = merge_intervals([(j.submission_time_ms, j.completion_time_ms or end) for j in profile.jobs])
     total, counted = 0.0, False
     for executor in profile.executors:
-        if executor.executor_id == "driver" or not executor.cores or executor.added_time_ms is None:
+        if (executor.executor_id == "driver" and not with_driver) or not executor.cores or executor.added_time_ms is None:
             continue
         start, until = executor.added_time_ms, executor.removed_time_ms or end
         if until is None or until < start:
