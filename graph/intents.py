@@ -32,13 +32,16 @@ HELP = """I can answer from the loaded event log(s), offline:
   - "compare the two runs" / "why is this run slower than the last one?"   with two logs loaded: the last against
     the one before it (runtime, executors, data, settings that differ, stages that grew and why, findings)
   - "what if I double the executors?" / "what would 20 executors cost?"   simulated runtime (and cost)
+  - "how many executors should I use?"         the simulated curve and where it flattens
   - "what if I use 400 shuffle partitions?" / "with AQE off and 2x the data?"   runtime model
   - "show me the config to change"             --conf flags and spark.conf.set lines
   - "what did it cost?"                        cost and idle share
   - "is there skew?" / "did anything spill?" / "how do I fix the GC time?"   a topic's findings, fixes and figures
     (skew, spill, GC, shuffle, failures, driver time, executors, memory, broadcast, UDFs, small files)
-  - "how much would I save?"                   each finding's savings and all of them together
+  - "why is utilization so low?"               where the allocated core time went, stages that left cores waiting
+  - "how much would I save?" / "can I make it cheaper?"   each finding's savings and all of them together
   - "docs about adaptive query execution"      documentation passages
+  - "what is the difference between cache and persist?"   the installed PySpark's API reference (no log needed)
   - "what does spark.sql.adaptive.skewJoin.enabled do?"   the setting's documentation
   - "how many shuffle partitions should I use?"   its value now, the findings' value, the model by value
 Commands: /load PATH, /report, /help, /quit"""
@@ -46,9 +49,11 @@ Commands: /load PATH, /report, /help, /quit"""
 
 def answer_offline(question: str, toolbox: Toolbox) -> str:
     """The answer to one question from the tools, chosen by the intent the words show."""
-    if toolbox.profile is None:
-        return "No event log is loaded yet. Load one with /load PATH (a log file or directory)."
     text = question.lower()
+    if toolbox.profile is None:
+        if _asks_for_docs(text) or asks_a_concept(text):  # the documentation needs no log
+            return docs(text, toolbox)
+        return "No event log is loaded yet. Load one with /load PATH (a log file or directory)."
     for matches, handler in INTENTS:
         if matches(text):
             try:
@@ -240,12 +245,13 @@ def cost(text: str, toolbox: Toolbox) -> str:
 
 def topic(text: str, toolbox: Toolbox) -> str:
     """'did anything spill?', 'how do I fix the skew?': the topic's figures and findings with their fixes (and the
-    documentation when a fix is asked for and no finding has one)."""
+    documentation when a fix or an explanation is asked for and no finding has one)."""
     in_order = ranked(toolbox)
     answer = topic_answer(text, toolbox, in_order)
-    if asks_to_fix(text) and not related_findings(text, in_order):
-        answer = "\n\n".join(part for part in (answer, "No finding about it in this run; the documentation:",
-                                                docs(text, toolbox)) if part)
+    if (asks_to_fix(text) or asks_a_concept(text)) and not related_findings(text, in_order):
+        said = topic_of(text).facts is None  # topic_answer already said there is no finding
+        lead = "The documentation:" if said else "No finding about it in this run; the documentation:"
+        answer = "\n\n".join(part for part in (answer, lead, docs(text, toolbox)) if part)
     return answer
 
 
@@ -265,6 +271,23 @@ def docs(text: str, toolbox: Toolbox) -> str:
         named = [k for p in passages for k in CONFIG_KEY.findall(f"{p.heading} {p.excerpt}")]
         answer += "\n\n" + value_line(spelled(key.group(0).rstrip("."), named, toolbox), toolbox)
     return answer
+
+
+def _asks_for_docs(text: str) -> bool:
+    return re.match(r"\s*(docs?|documentation|explain|how do i)\b", text) is not None
+
+
+# 'what is the difference between cache and persist?', 'when should I use broadcast()?', 'how does coalesce work?'
+_CONCEPT = re.compile(
+    r"\bdifferen\w*\s+between\b|\bvs\.?\s|\bversus\b"
+    r"|^\s*(?:what(?:'s|\s+is|\s+are|\s+does|\s+do)|how\s+(?:does|do)|when\s+(?:should|would|do)\s+(?:i|we|you)"
+    r"|why\s+(?:would|should)\s+(?:i|we|you)|is\s+it\s+better\s+to)\b")
+_ABOUT_THE_RUN = re.compile(r"\b(?:this|my|our|the)\s+(?:run|job|app|application|log|cluster|query|stage)s?\b|\bit\b")
+
+
+def asks_a_concept(text: str) -> bool:
+    """A question about Spark itself (what an API call or a concept is), not about the loaded run."""
+    return _CONCEPT.search(text) is not None and _ABOUT_THE_RUN.search(text) is None
 
 
 def _has(*words: str) -> Callable[[str], bool]:
@@ -294,7 +317,7 @@ INTENTS: list[tuple[Callable[[str], bool], Callable[[str, Toolbox], str]]] = [
     (_has("help", "what can you"), lambda text, tb: HELP),
     (asks_to_fix, topic),  # 'how do I fix the skew?': the findings' fix before the documentation's
     (lambda t: CHEAPER.search(t) is not None, savings),  # 'how do I reduce the cost?': likewise
-    (lambda t: re.match(r"\s*(docs?|documentation|explain|how do i)\b", t) is not None, docs),
+    (_asks_for_docs, docs),
     (lambda t: _COMPARE.search(t) is not None, compare),
     (lambda t: re.search(r"stage\s+#?\d+", t) is not None, stage),
     (lambda t: SQL_ID.search(t) is not None, sql_execution),
@@ -316,4 +339,5 @@ INTENTS: list[tuple[Callable[[str], bool], Callable[[str, Toolbox], str]]] = [
     (_has("summary", "overview", "what is this", "what is the app", "about this app", "version", "how long did",
           "how long was", "how long it", "runtime", "duration"), overview),
     (_has("wrong", "slow", "problem", "finding", "issue", "improve", "fix"), findings),
+    (asks_a_concept, docs),  # 'what is the difference between cache and persist?': nothing above, and not this run
 ]

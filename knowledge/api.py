@@ -67,7 +67,8 @@ def _add_config_catalog(index: KnowledgeIndex, home: Path) -> None:
 
 
 def ensure_default_index(settings: Settings | None = None) -> KnowledgeIndex:
-    """The default index (cards + config catalog), built on first use and refreshed cheaply per process."""
+    """The default index (cards + config catalog + PySpark API reference), built on first use and refreshed cheaply
+    per process."""
     settings = _settings(settings)
     options = _knowledge_settings(settings)
     index = open_index(settings.chroma_dir, options.collection)
@@ -79,6 +80,10 @@ def ensure_default_index(settings: Settings | None = None) -> KnowledgeIndex:
         index.ingest([cards_dir], kind="card", exclusive=True)
         if options.config_catalog:
             _add_config_catalog(index, settings.home)
+        if options.api_reference:
+            from knowledge.api_reference import API_KEY_PREFIX, api_documents
+
+            index.ingest_documents(api_documents(), scopes=[API_KEY_PREFIX])
         _default_ready.add(key)
     return index
 

@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 
 SearchMode = Literal["hybrid", "dense", "lexical"]
 Product = Literal["spark", "delta", "databricks", "internal"]
-Kind = Literal["docs", "card", "config", "report"]
+Kind = Literal["docs", "card", "config", "api", "report"]
 
 
 class Passage(BaseModel):

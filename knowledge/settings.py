@@ -12,4 +12,5 @@ class KnowledgeSettings(BaseModel):
 
     collection: str = "knowledge"
     config_catalog: bool = True  # extract the installed Spark's config catalog into the default index
+    api_reference: bool = True  # the installed PySpark's DataFrame API docstrings (knowledge/api_reference.py)
     cards_dir: Path | None = None  # extra or replacement cards; default: the cards shipped in knowledge/cards

@@ -256,6 +256,7 @@ def main(argv: list[str] | None = None) -> None:
     work = Path(tempfile.mkdtemp(prefix="copilot-bench-batch-"))
     os.environ["COPILOT_HOME"] = str(work / "home")
     os.environ["COPILOT_KNOWLEDGE__CONFIG_CATALOG"] = "false"  # cards only: the catalog build starts a JVM
+    os.environ["COPILOT_KNOWLEDGE__API_REFERENCE"] = "false"
     fleet = args.dir or work / "fleet"
     if fleet.exists():
         shutil.rmtree(fleet)

@@ -416,3 +416,22 @@ def test_a_utilization_question_splits_the_core_time_and_names_the_stages_that_l
         assert "Stage 3: longest task 18.6 s vs median 3.1 s" in answer  # the skew finding, with its fix
     else:  # local mode: the one JVM's cores, between jobs too
         assert between > 0
+
+
+def test_a_question_about_the_api_gets_the_installed_pysparks_reference_with_or_without_a_log(yarn_log: str) -> None:
+    """'What is the difference between cache and persist?' got the run's overview and findings; it now gets the
+    two methods' documentation from the installed PySpark, and needs no log loaded for it."""
+    from importlib.metadata import version
+
+    [loaded] = answers(yarn_log, "what is the difference between cache and persist?")
+    agent = open_chat()
+    try:
+        no_log = "".join(agent.ask(agent.new_thread_id(), "what is the difference between cache and persist?"))
+        needs_log = "".join(agent.ask(agent.new_thread_id(), "why is stage 3 slow?"))
+    finally:
+        agent.close()
+    for answer in (loaded, no_log):
+        assert f"PySpark {version('pyspark')} API > DataFrame.cache" in answer, answer
+        assert f"PySpark {version('pyspark')} API > DataFrame.persist" in answer
+        assert "MEMORY_AND_DISK_DESER" in answer and "Findings" not in answer
+    assert needs_log.startswith("No event log is loaded yet.")

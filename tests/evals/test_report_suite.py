@@ -29,7 +29,7 @@ def report_cases(tmp_path_factory: pytest.TempPathFactory, eventlog_fixtures: Pa
 
 
 def settings_for(home: Path, **extra) -> Settings:
-    return Settings(home=home, knowledge={"config_catalog": False}, **extra)
+    return Settings(home=home, knowledge={"config_catalog": False, "api_reference": False}, **extra)
 
 
 @pytest.fixture(scope="module")

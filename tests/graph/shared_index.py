@@ -2,7 +2,8 @@
 
 Building it costs minutes on a busy 2-core machine, so it is built once under the
 session's base temp dir and every test points COPILOT_CHROMA_DIR at it. The Spark
-config catalog is left out (it starts a JVM); the cards are what findings cite.
+config catalog is left out (it starts a JVM); the cards are what findings cite, and the PySpark API
+reference is in (the chat's API answers are tested on it).
 """
 
 from __future__ import annotations

@@ -57,6 +57,11 @@ def handler_for(question: str) -> str:
     ("why is utilization so low?", "topic"),
     ("why are my cores idle?", "topic"),
     ("what is taking the most time?", "topic"),
+    ("what is the difference between cache and persist?", "docs"),  # the API reference, not this run's overview
+    ("when should I use coalesce instead of repartition?", "docs"),
+    ("what does checkpoint do?", "docs"),
+    ("what is this app?", "overview"),
+    ("what is wrong with it?", "findings"),
 ])
 def test_a_question_goes_to_the_answer_its_words_ask_for(question: str, handler: str) -> None:
     assert handler_for(question) == handler

@@ -39,6 +39,7 @@ def cli_env(shared_index_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Point the default index at the session index (cards already embedded), without the JVM catalog."""
     monkeypatch.setenv("COPILOT_CHROMA_DIR", str(shared_index_dir))
     monkeypatch.setenv("COPILOT_KNOWLEDGE__CONFIG_CATALOG", "false")
+    monkeypatch.setenv("COPILOT_KNOWLEDGE__API_REFERENCE", "false")
     from copilot.settings import get_settings
 
     get_settings.cache_clear()

@@ -122,7 +122,7 @@ def test_lost_lexical_files_are_rebuilt_from_chroma(tmp_path: Path, docs: Path) 
 
 
 def test_damaged_index_says_how_to_fix_and_reset_rebuilds(tmp_path: Path, docs: Path) -> None:
-    settings = Settings(home=tmp_path / "home", knowledge=KnowledgeSettings(config_catalog=False, cards_dir=docs))
+    settings = Settings(home=tmp_path / "home", knowledge=KnowledgeSettings(config_catalog=False, api_reference=False, cards_dir=docs))
     ensure_default_index(settings)
     forget_open_indexes()
     sqlite = settings.chroma_dir / "chroma.sqlite3"
@@ -151,7 +151,7 @@ def test_foreign_folder_is_never_used_or_deleted(tmp_path: Path) -> None:
 
 
 def test_default_index_holds_cards_and_reports_are_internal(tmp_path: Path, docs: Path) -> None:
-    settings = Settings(home=tmp_path / "home", knowledge=KnowledgeSettings(config_catalog=False, cards_dir=docs))
+    settings = Settings(home=tmp_path / "home", knowledge=KnowledgeSettings(config_catalog=False, api_reference=False, cards_dir=docs))
     index = ensure_default_index(settings)
     assert index.stats().by_kind == {"card": 2}
     report = ingest_reports([("app-1", "# Report app-1\n\n## Findings\n\nStage 3 spilled 40 GB because of skew.\n")],

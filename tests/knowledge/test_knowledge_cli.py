@@ -57,6 +57,7 @@ def test_damaged_index_is_one_line_error_then_reset_rebuilds(tmp_path: Path, mon
     chroma = tmp_path / "chroma"
     monkeypatch.setenv("COPILOT_CHROMA_DIR", str(chroma))
     monkeypatch.setenv("COPILOT_KNOWLEDGE__CONFIG_CATALOG", "false")
+    monkeypatch.setenv("COPILOT_KNOWLEDGE__API_REFERENCE", "false")
     monkeypatch.setenv("COPILOT_KNOWLEDGE__CARDS_DIR", str(cards))
     assert _copilot("stats", "--json", env_dir=chroma).returncode == 0
     (chroma / "chroma.sqlite3").write_bytes(b"garbage" * 1000)
