@@ -282,7 +282,8 @@ _CONCEPT = re.compile(
     r"\bdifferen\w*\s+between\b|\bvs\.?\s|\bversus\b"
     r"|^\s*(?:what(?:'s|\s+is|\s+are|\s+does|\s+do)|how\s+(?:does|do)|when\s+(?:should|would|do)\s+(?:i|we|you)"
     r"|why\s+(?:would|should)\s+(?:i|we|you)|is\s+it\s+better\s+to)\b")
-_ABOUT_THE_RUN = re.compile(r"\b(?:this|my|our|the)\s+(?:run|job|app|application|log|cluster|query|stage)s?\b|\bit\b")
+_ABOUT_THE_RUN = re.compile(r"\b(?:my|our|the)\s+(?:run|job|app|application|log|cluster|query|stage)s?\b"
+                            r"|\b(?:it|this|here|going on|happen\w*|you)\b")
 
 
 def asks_a_concept(text: str) -> bool:

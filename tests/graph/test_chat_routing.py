@@ -7,9 +7,10 @@ import pytest
 from graph.intents import INTENTS
 
 
-def handler_for(question: str) -> str:
+def handler_for(question: str) -> str | None:
+    """The intent's handler name; None: no intent, the overview and the findings."""
     text = question.lower()
-    return next(handler.__name__ for matches, handler in INTENTS if matches(text))
+    return next((handler.__name__ for matches, handler in INTENTS if matches(text)), None)
 
 
 @pytest.mark.parametrize(("question", "handler"), [
@@ -65,6 +66,12 @@ def handler_for(question: str) -> str:
 ])
 def test_a_question_goes_to_the_answer_its_words_ask_for(question: str, handler: str) -> None:
     assert handler_for(question) == handler
+
+
+@pytest.mark.parametrize("question", ["what is going on here?", "how does this look?", "what do you think?",
+                                      "what is happening?"])
+def test_a_vague_question_gets_the_overview_not_the_documentation(question: str) -> None:
+    assert handler_for(question) is None  # the overview and the findings
 
 
 @pytest.mark.parametrize("question", ["what is the difference between cache and persist?",
