@@ -12,6 +12,7 @@ import math
 from graph import units
 from graph.charts import charts_for
 from graph.report import LOCAL_MODE_WHAT_IF, AppSummary, Report, ReportFinding, what_if_axis, what_if_size
+from graph.report_text import report_period
 from graph.state import AnalysisState, AppFinding
 from graph.state import Question
 from graph.tools import app_facts, stage_summary
@@ -251,7 +252,8 @@ def evidence_line(e) -> str:
 
 
 def total_savings(report: Report) -> str:
-    """Core time, memory and money all findings together could save per run (empty when nothing is estimated)."""
+    """Core time, memory and money all findings together could save per run, or over a stream's logged period (empty
+    when nothing is estimated)."""
     core_ms = sum(f.finding.estimated_savings.core_ms for f in report.findings)
     memory_gb_ms = sum(f.finding.estimated_savings.memory_gb_ms for f in report.findings)
     money = [f.finding.estimated_savings for f in report.findings if f.finding.estimated_savings.cost]
@@ -259,7 +261,7 @@ def total_savings(report: Report) -> str:
         [f"{units.gb_hours(memory_gb_ms)} of executor memory"] if memory_gb_ms else [])
     if not amounts:
         return ""
-    text = " and ".join(amounts) + " per run"
+    text = " and ".join(amounts) + " " + report_period(report)
     if money:
         text += f" ({units.money(sum(s.cost for s in money), money[0].currency)})"
     return text

@@ -5,21 +5,37 @@ from __future__ import annotations
 import re
 
 from graph import units
-from graph.report import AppSummary, Citation, PredictedEffect, ReportFinding
+from graph.report import AppSummary, Citation, PredictedEffect, Report, ReportFinding
+from tools.eventlog.model import AppProfile
 from tools.findings import Finding, Savings
 
 STAGES_SHOWN = 8
 
 
-def savings_text(item: ReportFinding) -> str:
-    return savings_line(item.finding.estimated_savings)
+def savings_period(app: AppSummary | AppProfile) -> str:
+    """'per run'; for a streaming application, which has no runs, the period its log covers: 'over the 3.2 h
+    logged' (the savings are measured over what the log holds)."""
+    if app.streaming and app.duration_ms:
+        return f"over the {units.duration(app.duration_ms)} logged"
+    return "per run"
 
 
-def savings_line(s: Savings) -> str:
-    """What a finding saves per run, in the report's units ("not estimated" when nothing is)."""
+def report_period(report: Report, app_id: str | None = None) -> str:
+    """The savings period of the report's app `app_id` (of its only app when None; 'per run' for several)."""
+    apps = [a for a in report.apps if app_id is None or a.app_id == app_id]
+    return savings_period(apps[0]) if len(apps) == 1 else "per run"
+
+
+def savings_text(item: ReportFinding, report: Report) -> str:
+    return savings_line(item.finding.estimated_savings, report_period(report, item.app_id))
+
+
+def savings_line(s: Savings, period: str = "per run") -> str:
+    """What a finding saves per run (or over the period a stream's log covers), in the report's units ("not
+    estimated" when nothing is)."""
     parts = []
     if s.cost:
-        parts.append(f"{units.money(s.cost, s.currency)} per run")
+        parts.append(f"{units.money(s.cost, s.currency)} {period}")
     if s.core_ms:
         parts.append(f"{units.duration(s.core_ms)} core time")
     if s.wall_ms:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from graph import units
 from graph.adapters import ToolUnavailable
 from graph.compose import conf_flags, evidence_line
-from graph.report_text import effect_text, savings_line
+from graph.report_text import effect_text, savings_line, savings_period
 from graph.tools import Toolbox, stage_summary
 from tools.eventlog.master import heap_key
 from tools.findings import Finding
@@ -287,7 +287,7 @@ def finding_fix(rank: int, f: Finding, toolbox: Toolbox) -> str:
     lines += [f"   {flag}" for flag in conf_flags(f.recommendation.config_changes)]
     if f.recommendation.code_change:
         lines.append(f"   code: {f.recommendation.code_change}")
-    lines.append(f"   saves: {savings_line(f.estimated_savings)}")
+    lines.append(f"   saves: {savings_line(f.estimated_savings, savings_period(toolbox.profile))}")
     try:
         effect = finding_effect(f, toolbox.profile, toolbox.config)
     except ToolUnavailable:
@@ -303,12 +303,13 @@ def savings_answer(toolbox: Toolbox, ranked: list[Finding]) -> str:
                  or f.estimated_savings.memory_gb_ms or f.estimated_savings.wall_ms]
     if not estimated:
         return "No finding has a savings estimate; nothing the rules found is worth money or time here."
-    lines = [f"{i}. {f.title}: {savings_line(f.estimated_savings)}" for i, f in enumerate(estimated, start=1)]
+    period = savings_period(toolbox.profile)
+    lines = [f"{i}. {f.title}: {savings_line(f.estimated_savings, period)}" for i, f in enumerate(estimated, start=1)]
     core_ms = sum(f.estimated_savings.core_ms for f in estimated)
     money = [f.estimated_savings for f in estimated if f.estimated_savings.cost]
     together = [f"{units.duration(core_ms)} of executor core time"] if core_ms else []
     if money:
-        together.append(f"{units.money(sum(s.cost for s in money), money[0].currency)} per run")
+        together.append(f"{units.money(sum(s.cost for s in money), money[0].currency)} {period}")
     if together:
         cost = toolbox.app_cost()
         lines.append(f"Together up to {' and '.join(together)} (the run cost {units.money(cost.amount, cost.currency)}); "

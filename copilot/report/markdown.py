@@ -29,7 +29,7 @@ def render_markdown(report: Report) -> str:
         if item.explanation:
             out += [item.explanation, ""]
         out += [f"- evidence: {line}" for line in evidence_cells(item)]
-        out += [f"- saves: {savings_text(item)}", f"- predicted effect: {effect_text(item.predicted_effect)}",
+        out += [f"- saves: {savings_text(item, report)}", f"- predicted effect: {effect_text(item.predicted_effect)}",
                 f"- do: {f.recommendation.summary}"]
         if f.recommendation.code_change and f.recommendation.code_change != f.recommendation.summary:
             out.append(f"- code: {f.recommendation.code_change}")

@@ -37,7 +37,7 @@ def render_terminal(report: Report, console: Console) -> None:
     if not report.findings:
         console.print("[green]No findings: nothing worth changing was detected.[/green]")
     for item in report.findings:
-        console.print(_finding_panel(item))
+        console.print(_finding_panel(item, report))
     for app in report.apps:
         if app.what_if:
             console.print(_what_if_table(app))
@@ -55,7 +55,7 @@ def render_terminal(report: Report, console: Console) -> None:
         console.print(Text(f"Specialists: {ran}", style="dim"))
 
 
-def _finding_panel(item: ReportFinding) -> Panel:
+def _finding_panel(item: ReportFinding, report: Report) -> Panel:
     f = item.finding
     style = SEVERITY_STYLE.get(f.severity.value, "")
     parts: list = []
@@ -67,7 +67,7 @@ def _finding_panel(item: ReportFinding) -> Panel:
     # Text(): the cells are data, not rich markup ("[runtime model]", "local[4]" would vanish)
     for line in evidence_cells(item):
         facts.add_row("evidence", Text(line))
-    facts.add_row("saves", Text(savings_text(item)))
+    facts.add_row("saves", Text(savings_text(item, report)))
     facts.add_row("effect", Text(effect_text(item.predicted_effect)))
     facts.add_row("do", Text(f.recommendation.summary))
     if f.recommendation.code_change and f.recommendation.code_change != f.recommendation.summary:

@@ -435,3 +435,25 @@ def test_a_question_about_the_api_gets_the_installed_pysparks_reference_with_or_
         assert f"PySpark {version('pyspark')} API > DataFrame.persist" in answer
         assert "MEMORY_AND_DISK_DESER" in answer and "Findings" not in answer
     assert needs_log.startswith("No event log is loaded yet.")
+
+
+def test_a_streams_savings_are_over_the_period_its_log_covers_not_per_run(eventlog_fixtures) -> None:
+    """A stream has no runs: its findings' savings are measured over what the log holds, and say so, in the
+    chat and in every report format; a batch application's stay 'per run'."""
+    from copilot.report.markdown import render_markdown
+    from graph.report_text import savings_period
+    from graph.units import duration
+    from graph import analyze
+    from tools.eventlog import load_profile
+
+    stream = str(eventlog_fixtures.parent / "workloads" / "lagging_stream.zstd")
+    profile = load_profile(stream)
+    period = f"over the {duration(profile.duration_ms)} logged"
+    assert savings_period(profile) == period
+    assert savings_period(load_profile(str(eventlog_fixtures.parent / "workloads" / "healthy.zstd"))) == "per run"
+    (answer,) = answers(stream, "how much would I save?")
+    assert f" {period}, " in answer.splitlines()[0] and "per run" not in answer
+    report = analyze([stream])
+    markdown = render_markdown(report)
+    assert f"- saves: $" in markdown and f" {period}, " in markdown and "per run" not in markdown
+    assert f"executor core time {period} (" in report.narrative

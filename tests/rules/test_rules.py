@@ -6,8 +6,7 @@ import math
 
 import pytest
 
-from graph.report import ReportFinding
-from graph.report_text import savings_text
+from graph.report_text import savings_line
 from tools.findings import Finding, Severity
 from tools.rules import RuleThresholds, diagnose, load_rules
 from tools.units import parse_size
@@ -164,12 +163,12 @@ def test_broadcast_finding_names_the_skewed_join_stage_it_removes(profile_of):
     assert finding.estimated_savings.wall_ms < skew.estimated_savings.wall_ms / 10  # not counted twice
     # ... and its savings line says what it leaves out, next to a predicted effect that covers the whole change
     assert "stage 4" in finding.estimated_savings.counted_elsewhere
-    assert savings_text(ReportFinding(rank=2, app_id=profile.app_id, finding=finding)).endswith(
+    assert savings_line(finding.estimated_savings).endswith(
         "; not counting the skewed partition of stage 4, which the skew finding counts")
     # the missed-broadcast workload's join is not skewed: no stage named, no skew sentence, nothing left out
     [balanced] = findings_of("broadcast_join_missed", profile_of("missed_broadcast"))
     assert "skewed" not in balanced.recommendation.summary and not balanced.estimated_savings.counted_elsewhere
-    assert "not counting" not in savings_text(ReportFinding(rank=1, app_id=profile.app_id, finding=balanced))
+    assert "not counting" not in savings_line(balanced.estimated_savings)
 
 
 def test_idle_cores_saving_is_bounded_by_the_task_time(profile_of):
