@@ -102,7 +102,6 @@ def server_env(home: Path, index_dir: Path, **api: str) -> dict[str, str]:
         "COPILOT_HOME": str(home),
         "COPILOT_CHROMA_DIR": str(index_dir),
         "COPILOT_KNOWLEDGE__CONFIG_CATALOG": "false",
-        "COPILOT_KNOWLEDGE__API_REFERENCE": "false",
         "PYTHONUNBUFFERED": "1",
         "PYTHONFAULTHANDLER": "1",  # a crash of the server leaves its thread stacks in server.log
     })

@@ -26,7 +26,6 @@ def knowledge_index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         mp.setenv("COPILOT_HOME", str(home))
         mp.setenv("COPILOT_CHROMA_DIR", str(path))
         mp.setenv("COPILOT_KNOWLEDGE__CONFIG_CATALOG", "false")
-        mp.setenv("COPILOT_KNOWLEDGE__API_REFERENCE", "false")
         ensure_default_index(Settings())
     return path
 

@@ -20,7 +20,6 @@ def shared_knowledge_index(copilot_home, tmp_path_factory, monkeypatch):
     """The session's one knowledge index (the graph tests' location; built once, cards only, no JVM)."""
     monkeypatch.setenv("COPILOT_CHROMA_DIR", str(tmp_path_factory.getbasetemp() / "copilot-knowledge-index"))
     monkeypatch.setenv("COPILOT_KNOWLEDGE__CONFIG_CATALOG", "false")
-    monkeypatch.setenv("COPILOT_KNOWLEDGE__API_REFERENCE", "false")
     from copilot.settings import get_settings
 
     get_settings.cache_clear()

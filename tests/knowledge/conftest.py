@@ -36,7 +36,8 @@ def shared_index(shared_index_dir: Path):  # noqa: ANN201
 
 @pytest.fixture
 def cli_env(shared_index_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Point the default index at the session index (cards already embedded), without the JVM catalog."""
+    """Point the default index at the session index (cards already embedded), without the JVM catalog or the PySpark
+    API reference."""
     monkeypatch.setenv("COPILOT_CHROMA_DIR", str(shared_index_dir))
     monkeypatch.setenv("COPILOT_KNOWLEDGE__CONFIG_CATALOG", "false")
     monkeypatch.setenv("COPILOT_KNOWLEDGE__API_REFERENCE", "false")
