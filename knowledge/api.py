@@ -66,6 +66,18 @@ def _add_config_catalog(index: KnowledgeIndex, home: Path) -> None:
         log.warning("the default knowledge index has no Spark config catalog: %s", exc)
 
 
+def _add_api_reference(index: KnowledgeIndex) -> None:
+    from knowledge.api_reference import API_KEY_PREFIX, api_documents
+    from tools.errors import KnowledgeIndexError
+
+    try:
+        documents = api_documents()
+    except (ImportError, KnowledgeIndexError) as exc:
+        log.warning("the default knowledge index has no PySpark API reference: %s", exc)
+        return
+    index.ingest_documents(documents, scopes=[API_KEY_PREFIX])
+
+
 def ensure_default_index(settings: Settings | None = None) -> KnowledgeIndex:
     """The default index (cards + config catalog + PySpark API reference), built on first use and refreshed cheaply
     per process."""
@@ -81,9 +93,7 @@ def ensure_default_index(settings: Settings | None = None) -> KnowledgeIndex:
         if options.config_catalog:
             _add_config_catalog(index, settings.home)
         if options.api_reference:
-            from knowledge.api_reference import API_KEY_PREFIX, api_documents
-
-            index.ingest_documents(api_documents(), scopes=[API_KEY_PREFIX])
+            _add_api_reference(index)
         _default_ready.add(key)
     return index
 

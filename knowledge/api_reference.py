@@ -10,6 +10,7 @@ text and the doctest examples are left out (the encoder reads the first 128 toke
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import re
 
@@ -38,9 +39,10 @@ _EXAMPLES = re.compile(r"^Examples:$.*", re.M | re.S)  # doctests: long, and the
 _RETURNS = re.compile(r"^Returns:\n(?:.+\n?)*", re.M)  # 'DataFrame: the result' says little
 
 
-def _import(path: str) -> object:
+def _find(path: str) -> object | None:
+    """The object at a dotted path; None when this PySpark does not have it (an older release)."""
     module, _, name = path.rpartition(".")
-    return getattr(__import__(module, fromlist=[name]), name)
+    return getattr(importlib.import_module(module), name, None)
 
 
 def plain_docstring(doc: str) -> str:
@@ -73,10 +75,9 @@ def api_documents(classes: tuple[str, ...] = API_CLASSES, functions: tuple[str, 
     """One document per public, documented method of `classes` and per named function of pyspark.sql.functions."""
     spark_version = installed_spark_version()
     members: list[tuple[str, object]] = []
-    for path in classes:
-        cls = _import(path)
+    for cls in filter(None, map(_find, classes)):
         members += [(f"{cls.__name__}.{name}", member) for name, member in inspect.getmembers(cls) if not name.startswith("_")]
-    members += [(f"functions.{name}", _import(f"pyspark.sql.functions.{name}")) for name in functions]
+    members += [(f"functions.{name}", _find(f"pyspark.sql.functions.{name}")) for name in functions]
     documents = []
     for name, member in members:
         doc = inspect.getdoc(member)
