@@ -12,8 +12,8 @@ from graph.compose import conf_flags, conf_set_lines, evidence_line, stage_sente
 from graph.query_answers import (JOB_ID, JOB_QUESTION, SOURCES_QUESTION, SQL_ID, SQL_QUESTION, findings_on, job, ranked,
                                  slowest_jobs, sources, sql_execution, sql_queries)
 from graph.question_changes import changes_in
-from graph.report import LOCAL_MODE_WHAT_IF, WhatIfPoint, what_if_axis, what_if_size
-from graph.report_text import citation_text
+from graph.report import LOCAL_MODE_WHAT_IF, what_if_axis, what_if_size
+from graph.report_text import citation_text, where_it_flattens
 from graph.setting_advice import asked_setting, setting_advice, spelled, value_line
 from graph.topics import CHEAPER, SAVINGS, asks_about_executors, asks_to_fix, related_findings, savings_answer, topic_answer, topic_of
 from graph.verify import CONFIG_KEY
@@ -147,36 +147,9 @@ def what_if(text: str, toolbox: Toolbox) -> str:
             head += f", costing about {units.money(p.cost, currency)} against {units.money(current.cost, currency)} now"
         head += ".\n"
     else:
-        head += _where_it_flattens(points, axis, current, currency if priced else None) + "\n"
+        head += where_it_flattens(points, currency if priced else None) + "\n"
     title = "Simulated runtime and cost" if priced else "Simulated runtime"
     return head + f"{title} by {axis} count:\n" + "\n".join(rows)
-
-
-FLAT_WITHIN = 0.05  # a curve point this close to the fastest one is as fast, within the simulator's accuracy
-
-
-def _where_it_flattens(points: list[WhatIfPoint], axis: str, current: WhatIfPoint, currency: str | None) -> str:
-    """The fewest executors (cores in local mode) whose simulated runtime is within 5% of the fastest point's, said
-    against today's count: the answer to 'how many executors should I use?' that the curve alone leaves to the reader."""
-    ordered = sorted(points, key=lambda p: what_if_size(p, axis))
-    fastest = min(p.runtime_ms for p in ordered)
-    knee = next(p for p in ordered if p.runtime_ms <= fastest * (1 + FLAT_WITHIN))
-    size, now = what_if_size(knee, axis), what_if_size(current, axis)
-    if size == now:
-        fewer = [p for p in ordered if what_if_size(p, axis) < now]
-        slower = (f"; fewer make it slower ({units.count(what_if_size(fewer[-1], axis), axis)}: "
-                  f"{units.duration(fewer[-1].runtime_ms)})") if fewer else ""
-        return (f"The curve flattens at {units.count(now, axis)}, today's count: more do not make this run faster "
-                f"(its longest tasks and the driver's own time bound it){slower}.")
-    if size > now:
-        return (f"More {axis}s help up to {size}: {units.duration(knee.runtime_ms)} against "
-                f"{units.duration(current.runtime_ms)} now; beyond that the curve is flat.")
-    text = (f"The curve flattens at {units.count(size, axis)}: {units.duration(knee.runtime_ms)} against "
-            f"{units.duration(current.runtime_ms)} now, so the {units.count(now - size, axis)} above that add cost, "
-            "not speed")
-    if currency is not None and knee.cost is not None and current.cost is not None:
-        text += f"; {size} would cost about {units.money(knee.cost, currency)} against {units.money(current.cost, currency)}"
-    return text + "."
 
 
 def _asks_cost(text: str) -> bool:

@@ -12,7 +12,8 @@ from html import escape
 from graph import report_svg as svg
 from graph import units
 from graph.report import Report
-from graph.report_text import app_line, citation_text, effect_text, evidence_cells, header_description, savings_text, stage_list
+from graph.report_text import (app_line, citation_text, effect_text, evidence_cells, header_description, savings_text,
+                               stage_list, where_it_flattens)
 
 SCOPE = "spark-copilot-report"
 
@@ -89,6 +90,7 @@ def _body(report: Report) -> str:
                 out.append(f'<tr class="{"now" if p.current else ""}"><td>{p.executors}{" (now)" if p.current else ""}</td>'
                            f"<td>{p.cores_per_executor or ''}</td><td>{e(units.duration(p.runtime_ms))}</td><td>{e(rng)}</td><td>{e(cost)}</td></tr>")
             out.append("</table>")
+            out.append(f"<p>{e(where_it_flattens(app.what_if, app.cost.currency if app.cost else None))}</p>")
     if report.caveats:
         out.append("<h2>Caveats</h2><ul>" + "".join(f"<li>{e(c)}</li>" for c in report.caveats) + "</ul>")
     if report.specialists:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from graph import units
-from graph.report import AppSummary, Citation, PredictedEffect, Report, ReportFinding
+from graph.report import AppSummary, Citation, PredictedEffect, Report, ReportFinding, WhatIfPoint, what_if_axis, what_if_size
 from tools.eventlog.model import AppProfile
 from tools.findings import Finding, Savings
 
@@ -101,3 +101,33 @@ def evidence_cells(item: ReportFinding) -> list[str]:
     from graph.compose import evidence_line
 
     return [evidence_line(e) for e in item.finding.evidence]
+
+
+FLAT_WITHIN = 0.05  # a curve point this close to the fastest one is as fast, within the simulator's accuracy
+
+
+def where_it_flattens(points: list[WhatIfPoint], currency: str | None = None) -> str:
+    """The fewest executors (cores in local mode) whose simulated runtime is within 5% of the fastest point's, said
+    against today's count: the answer to 'how many executors should I use?' that the curve alone leaves to the reader
+    (the chat's answer and the line under every report's what-if table). With `currency`, what the fewer cost."""
+    axis = what_if_axis(points)
+    current = next((p for p in points if p.current), points[0])
+    ordered = sorted(points, key=lambda p: what_if_size(p, axis))
+    fastest = min(p.runtime_ms for p in ordered)
+    knee = next(p for p in ordered if p.runtime_ms <= fastest * (1 + FLAT_WITHIN))
+    size, now = what_if_size(knee, axis), what_if_size(current, axis)
+    if size == now:
+        fewer = [p for p in ordered if what_if_size(p, axis) < now]
+        slower = (f"; fewer make it slower ({units.count(what_if_size(fewer[-1], axis), axis)}: "
+                  f"{units.duration(fewer[-1].runtime_ms)})") if fewer else ""
+        return (f"The curve flattens at {units.count(now, axis)}, today's count: more do not make this run faster "
+                f"(its longest tasks and the driver's own time bound it){slower}.")
+    if size > now:
+        return (f"More {axis}s help up to {size}: {units.duration(knee.runtime_ms)} against "
+                f"{units.duration(current.runtime_ms)} now; beyond that the curve is flat.")
+    text = (f"The curve flattens at {units.count(size, axis)}: {units.duration(knee.runtime_ms)} against "
+            f"{units.duration(current.runtime_ms)} now, so the {units.count(now - size, axis)} above that add cost, "
+            "not speed")
+    if currency is not None and knee.cost is not None and current.cost is not None:
+        text += f"; {size} would cost about {units.money(knee.cost, currency)} against {units.money(current.cost, currency)}"
+    return text + "."

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from graph import units
 from graph.report import Report
-from graph.report_text import app_line, citation_text, effect_text, evidence_cells, header_description, savings_text, stage_list
+from graph.report_text import (app_line, citation_text, effect_text, evidence_cells, header_description, savings_text,
+                               stage_list, where_it_flattens)
 
 
 def render_markdown(report: Report) -> str:
@@ -48,7 +49,7 @@ def render_markdown(report: Report) -> str:
             cost = units.money(p.cost, app.cost.currency if app.cost else "USD") if p.cost is not None else ""
             now = " (now)" if p.current else ""
             out.append(f"| {p.executors}{now} | {p.cores_per_executor or ''} | {units.duration(p.runtime_ms)} | {rng} | {cost} |")
-        out.append("")
+        out += ["", where_it_flattens(app.what_if, app.cost.currency if app.cost else None), ""]
     if report.table:
         t = report.table
         out += ["## Table", "", f"`{t.path}`: {t.format}, {t.file_count:,} files, {units.size(t.total_bytes)}, "

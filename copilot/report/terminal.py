@@ -12,7 +12,8 @@ from rich.text import Text
 
 from graph import units
 from graph.report import Report, ReportFinding
-from graph.report_text import app_line, citation_text, effect_text, evidence_cells, header_description, savings_text, stage_list
+from graph.report_text import (app_line, citation_text, effect_text, evidence_cells, header_description, savings_text,
+                               stage_list, where_it_flattens)
 
 SEVERITY_STYLE = {"critical": "bold red", "severe": "red", "moderate": "yellow", "low": "cyan", "info": "dim"}
 PATH_LABEL = {"llm": "written by the LLM, verified", "llm-retry": "written by the LLM (second try), verified",
@@ -41,6 +42,7 @@ def render_terminal(report: Report, console: Console) -> None:
     for app in report.apps:
         if app.what_if:
             console.print(_what_if_table(app))
+            console.print(Text(where_it_flattens(app.what_if, app.cost.currency if app.cost else None)))
     if report.table:
         t = report.table
         console.print(Text.assemble(("Table", "bold"), f" {t.path}: {t.format}, {t.file_count:,} files, {units.size(t.total_bytes)}, "

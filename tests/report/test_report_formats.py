@@ -212,3 +212,22 @@ def test_a_finding_heading_lists_its_stages_unless_the_title_names_them(yarn_log
     gc = next(h for h in headings if "GC took" in h)
     assert not skew.endswith("(stage 3)"), "the title already names stage 3"
     assert gc.endswith("(stages 1, 5)")
+
+
+def test_every_format_says_where_the_executor_curve_flattens(yarn_log: str, tmp_path: Path) -> None:
+    """The what-if table came with no reading of it: every format now says under it where the simulated curve
+    flattens (the public YARN log: at its 10 executors, 8 would be slower)."""
+    from html import escape
+
+    from graph.report_text import where_it_flattens
+
+    report = Report.model_validate_json(analyze(yarn_log, "--format", "json"))
+    app_summary = report.apps[0]
+    line = where_it_flattens(app_summary.what_if, app_summary.cost.currency)
+    assert line.startswith("The curve flattens at 10 executors, today's count:") and "(8 executors: " in line
+    html = tmp_path / "report.html"
+    analyze(yarn_log, "--format", "html", "--out", str(html))
+    markdown = analyze(yarn_log, "--format", "md")
+    assert "| 40 | 3 |" in markdown and f"\n\n{line}\n" in markdown
+    assert f"<p>{escape(line)}</p>" in html.read_text()
+    assert line in " ".join(analyze(yarn_log).split())
