@@ -12,7 +12,7 @@ from graph.compose import conf_flags, conf_set_lines, evidence_line, stage_sente
 from graph.query_answers import (JOB_ID, JOB_QUESTION, SOURCES_QUESTION, SQL_ID, SQL_QUESTION, findings_on, job, ranked,
                                  slowest_jobs, sources, sql_execution, sql_queries)
 from graph.question_changes import changes_in
-from graph.report import LOCAL_MODE_WHAT_IF, what_if_axis, what_if_size
+from graph.report import LOCAL_MODE_WHAT_IF, Citation, what_if_axis, what_if_size
 from graph.report_text import citation_text, where_it_flattens
 from graph.setting_advice import asked_setting, setting_advice, spelled, value_line
 from graph.topics import CHEAPER, SAVINGS, asks_about_executors, asks_to_fix, related_findings, savings_answer, topic_answer, topic_of
@@ -237,6 +237,12 @@ def docs(text: str, toolbox: Toolbox) -> str:
     if key := CONFIG_KEY.search(text):
         query = f"{key.group(0)} {query}"  # the key first: its catalog entry leads the passages
     passages = toolbox.search_docs(query, 3)
+    # the API methods a question about Spark names come first ('cache', 'persist'); a setting's key is not read for
+    # them ('sql' in spark.sql.adaptive.enabled)
+    if asks_a_concept(text) and not key:
+        methods = _named_api(query, toolbox)
+        shown = {(p.source, p.heading) for p in methods}
+        passages = (methods + [p for p in passages if (p.source, p.heading) not in shown])[: max(3, len(methods))]
     if not passages:
         return "Nothing in the knowledge base matches that."
     answer = "\n\n".join(f"{citation_text(p)}\n{p.excerpt}" for p in passages)
@@ -244,6 +250,20 @@ def docs(text: str, toolbox: Toolbox) -> str:
         named = [k for p in passages for k in CONFIG_KEY.findall(f"{p.heading} {p.excerpt}")]
         answer += "\n\n" + value_line(spelled(key.group(0).rstrip("."), named, toolbox), toolbox)
     return answer
+
+
+def _named_api(query: str, toolbox: Toolbox) -> list[Citation]:
+    """The API reference entries of the methods or functions the question names by their name ('cache', 'persist')."""
+    from knowledge.api_reference import api_names
+
+    try:
+        names = api_names()
+    except ImportError:
+        return []
+    wanted = [full for word in dict.fromkeys(re.findall(r"[a-z_][a-z0-9_]+", query.lower())) for full in names.get(word, [])]
+    if not wanted:
+        return []
+    return toolbox.search_docs(query, len(wanted), {"kind": "api", "api_name": wanted})
 
 
 def _asks_for_docs(text: str) -> bool:

@@ -290,10 +290,10 @@ class Toolbox:
                 self._tables[path] = cached
         return cached
 
-    def search_docs(self, query: str, k: int = 3) -> list[Citation]:
-        """Passages of Spark/Databricks documentation relevant to the query."""
+    def search_docs(self, query: str, k: int = 3, filters: dict | None = None) -> list[Citation]:
+        """Passages of Spark/Databricks documentation relevant to the query (`filters`: knowledge metadata)."""
         self._record_call("search_docs", query=query)
-        return adapters.search(query, k, None, self.config)
+        return adapters.search(query, k, filters, self.config)
 
     # --- LangChain wrappers ---------------------------------------------
     def langchain_tools(self, names: list[str] | tuple[str, ...] | None = None) -> list[BaseTool]:

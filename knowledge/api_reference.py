@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import re
+from functools import lru_cache
 
 from knowledge.catalog import installed_spark_version
 from knowledge.models import SourceDocument
@@ -87,5 +88,15 @@ def api_documents(classes: tuple[str, ...] = API_CLASSES, functions: tuple[str, 
         documents.append(SourceDocument(
             key=API_KEY_PREFIX + name, source=f"pyspark-api/{spark_version}", title=f"PySpark {spark_version} API",
             text=f"## {name}\n\n`{call}`\n\n{plain_docstring(doc)}",
-            metadata={"product": "spark", "kind": "api", "spark_version": spark_version}))
+            metadata={"product": "spark", "kind": "api", "spark_version": spark_version, "api_name": name}))
     return documents
+
+
+@lru_cache(maxsize=1)
+def api_names() -> dict[str, list[str]]:
+    """Method or function name, lower-cased -> the documented API names it is ('cache' -> ['DataFrame.cache'])."""
+    names: dict[str, list[str]] = {}
+    for document in api_documents():
+        full = document.metadata["api_name"]
+        names.setdefault(full.rsplit(".", 1)[-1].lower(), []).append(full)
+    return names

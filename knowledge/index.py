@@ -37,7 +37,7 @@ DIRTY_FILE = "DIRTY"
 CHUNKING_VERSION = "2"  # bump when chunking changes so every document is re-chunked
 RRF_K = 60
 _CONFIG_KEY = re.compile(r"\b(?:spark|fs|hive|parquet|hadoop|yarn|mapreduce|dfs)\.[A-Za-z0-9_.-]+[A-Za-z0-9_]")
-FILTER_KEYS = ("source", "product", "kind", "category", "spark_version", "title", "config_key")
+FILTER_KEYS = ("source", "product", "kind", "category", "spark_version", "title", "config_key", "api_name")
 PRODUCT_ALIASES = {"project-cards": ("kind", "card"), "cards": ("kind", "card")}
 RESET_HINT = "run `copilot knowledge reset` to rebuild it"
 

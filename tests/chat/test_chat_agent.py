@@ -435,6 +435,10 @@ def test_a_question_about_the_api_gets_the_installed_pysparks_reference_with_or_
         assert f"PySpark {version('pyspark')} API > DataFrame.persist" in answer
         assert "MEMORY_AND_DISK_DESER" in answer and "Findings" not in answer
     assert needs_log.startswith("No event log is loaded yet.")
+    # a method named by its bare name comes first, before config entries that share the word (spark.broadcast.*)
+    [broadcast] = answers(yarn_log, "how does broadcast work?")
+    documentation = broadcast.split("The documentation:\n\n", 1)[1]
+    assert documentation.startswith(f"PySpark {version('pyspark')} API > functions.broadcast\n"), broadcast
 
 
 def test_a_streams_savings_are_over_the_period_its_log_covers_not_per_run(eventlog_fixtures) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from knowledge.api_reference import API_KEY_PREFIX, api_documents, plain_docstring
+from knowledge.api_reference import API_KEY_PREFIX, api_documents, api_names, plain_docstring
 from knowledge.index import KnowledgeIndex
 
 NUMPYDOC = """Persists the :class:`DataFrame` with a :meth:`~pyspark.sql.DataFrame.storageLevel`.
@@ -93,5 +93,8 @@ def test_api_questions_find_the_methods_they_name(documents, tmp_path: Path) -> 
     assert {h.rsplit(" > ", 1)[1] for h in found} >= {"DataFrame.cache", "DataFrame.persist"}, found
     [top] = index.search("coalesce instead of repartition", 1)
     assert top.heading_path.endswith("DataFrame.coalesce") and "narrow dependency" in top.text
+    named = index.search("when should I use it?", 2, {"kind": "api", "api_name": ["DataFrame.cache", "functions.broadcast"]})
+    assert sorted(p.heading_path.rsplit(" > ", 1)[1] for p in named) == ["DataFrame.cache", "functions.broadcast"]
+    assert api_names()["cache"] == ["DataFrame.cache"] and "Catalog.cacheTable" in api_names()["cachetable"]
     again = index.ingest_documents(documents, scopes=[API_KEY_PREFIX])
     assert again.unchanged_files == len(documents) and not again.changed
