@@ -124,7 +124,8 @@ def where_it_flattens(points: list[WhatIfPoint], currency: str | None = None) ->
                 f"(its longest tasks and the driver's own time bound it){slower}.")
     if size > now:
         return (f"More {axis}s help up to {size}: {units.duration(knee.runtime_ms)} against "
-                f"{units.duration(current.runtime_ms)} now; beyond that the curve is flat.")
+                f"{units.duration(current.runtime_ms)} now ({units.percent(1 - knee.runtime_ms / current.runtime_ms)} "
+                "faster); beyond that the curve is flat.")
     text = (f"The curve flattens at {units.count(size, axis)}: {units.duration(knee.runtime_ms)} against "
             f"{units.duration(current.runtime_ms)} now, so the {units.count(now - size, axis)} above that add cost, "
             "not speed")
