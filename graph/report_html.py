@@ -13,7 +13,7 @@ from graph import report_svg as svg
 from graph import units
 from graph.report import Report
 from graph.report_text import (app_line, citation_text, effect_text, evidence_cells, header_description, savings_text,
-                               stage_list, where_it_flattens)
+                               stage_list, what_if_table, where_it_flattens)
 
 SCOPE = "spark-copilot-report"
 
@@ -83,12 +83,10 @@ def _body(report: Report) -> str:
             out.append(svg.task_distribution(dist))
         if app.what_if:
             out.append(svg.what_if_curve(app.what_if))
-            out.append("<table><tr><th>executors</th><th>cores each</th><th>runtime</th><th>likely range</th><th>cost</th></tr>")
-            for p in app.what_if:
-                rng = units.duration_range(p.runtime_low_ms, p.runtime_high_ms, " - ")
-                cost = units.money(p.cost, app.cost.currency if app.cost else "USD") if p.cost is not None else ""
-                out.append(f'<tr class="{"now" if p.current else ""}"><td>{p.executors}{" (now)" if p.current else ""}</td>'
-                           f"<td>{p.cores_per_executor or ''}</td><td>{e(units.duration(p.runtime_ms))}</td><td>{e(rng)}</td><td>{e(cost)}</td></tr>")
+            _, headings, rows = what_if_table(app)
+            out.append("<table><tr>" + "".join(f"<th>{e(h)}</th>" for h in headings) + "</tr>")
+            out += [f'<tr class="{"now" if current else ""}">' + "".join(f"<td>{e(c)}</td>" for c in cells) + "</tr>"
+                    for cells, current in rows]
             out.append("</table>")
             out.append(f"<p>{e(where_it_flattens(app.what_if, app.cost.currency if app.cost else None))}</p>")
     if report.caveats:

@@ -132,3 +132,20 @@ def where_it_flattens(points: list[WhatIfPoint], currency: str | None = None) ->
     if currency is not None and knee.cost is not None and current.cost is not None:
         text += f"; {size} would cost about {units.money(knee.cost, currency)} against {units.money(current.cost, currency)}"
     return text + "."
+
+
+def what_if_table(app: AppSummary) -> tuple[str, list[str], list[tuple[list[str], bool]]]:
+    """The what-if table every report format prints: its title, column headings and rows (cells, is the run's own).
+    A local-mode curve varies the cores of the one JVM, so its rows are counted in cores."""
+    axis = what_if_axis(app.what_if)
+    currency = app.cost.currency if app.cost else "USD"
+    title = "What if: executor count" if axis == "executor" else "What if: core count (local mode, one JVM)"
+    headings = (["executors", "cores each"] if axis == "executor" else ["cores"]) + ["runtime", "likely range", "cost"]
+    rows = []
+    for p in app.what_if:
+        size = f"{what_if_size(p, axis)}{' (now)' if p.current else ''}"
+        cells = [size, str(p.cores_per_executor or "")] if axis == "executor" else [size]
+        cells += [units.duration(p.runtime_ms), units.duration_range(p.runtime_low_ms, p.runtime_high_ms, " - "),
+                  units.money(p.cost, currency) if p.cost is not None else ""]
+        rows.append((cells, p.current))
+    return title, headings, rows

@@ -5,7 +5,7 @@ from __future__ import annotations
 from graph import units
 from graph.report import Report
 from graph.report_text import (app_line, citation_text, effect_text, evidence_cells, header_description, savings_text,
-                               stage_list, where_it_flattens)
+                               stage_list, what_if_table, where_it_flattens)
 
 
 def render_markdown(report: Report) -> str:
@@ -42,13 +42,9 @@ def render_markdown(report: Report) -> str:
     for app in report.apps:
         if not app.what_if:
             continue
-        out += [f"## What if: executor count (`{app.app_id}`)", "",
-                "| executors | cores each | runtime | likely range | cost |", "|---:|---:|---:|---:|---:|"]
-        for p in app.what_if:
-            rng = units.duration_range(p.runtime_low_ms, p.runtime_high_ms, " - ")
-            cost = units.money(p.cost, app.cost.currency if app.cost else "USD") if p.cost is not None else ""
-            now = " (now)" if p.current else ""
-            out.append(f"| {p.executors}{now} | {p.cores_per_executor or ''} | {units.duration(p.runtime_ms)} | {rng} | {cost} |")
+        title, headings, rows = what_if_table(app)
+        out += [f"## {title} (`{app.app_id}`)", "", "| " + " | ".join(headings) + " |", "|" + "---:|" * len(headings)]
+        out += ["| " + " | ".join(cells) + " |" for cells, _ in rows]
         out += ["", where_it_flattens(app.what_if, app.cost.currency if app.cost else None), ""]
     if report.table:
         t = report.table

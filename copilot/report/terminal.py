@@ -13,7 +13,7 @@ from rich.text import Text
 from graph import units
 from graph.report import Report, ReportFinding
 from graph.report_text import (app_line, citation_text, effect_text, evidence_cells, header_description, savings_text,
-                               stage_list, where_it_flattens)
+                               stage_list, what_if_table, where_it_flattens)
 
 SEVERITY_STYLE = {"critical": "bold red", "severe": "red", "moderate": "yellow", "low": "cyan", "info": "dim"}
 PATH_LABEL = {"llm": "written by the LLM, verified", "llm-retry": "written by the LLM (second try), verified",
@@ -86,18 +86,12 @@ def _finding_panel(item: ReportFinding, report: Report) -> Panel:
 
 
 def _what_if_table(app) -> Table:
-    table = Table(title=f"What if: executor count ({app.app_id})", box=box.SIMPLE_HEAD)
-    table.add_column("executors", justify="right")
-    table.add_column("cores each", justify="right")
-    table.add_column("runtime", justify="right")
-    table.add_column("likely range", justify="right")
-    table.add_column("cost", justify="right")
-    for p in app.what_if:
-        rng = units.duration_range(p.runtime_low_ms, p.runtime_high_ms, " - ")
-        cost = units.money(p.cost, app.cost.currency if app.cost else "USD") if p.cost is not None else ""
-        style = "bold" if p.current else None
-        table.add_row(f"{p.executors}{' (now)' if p.current else ''}", str(p.cores_per_executor or ""),
-                      units.duration(p.runtime_ms), rng, cost, style=style)
+    title, headings, rows = what_if_table(app)
+    table = Table(title=f"{title} ({app.app_id})", box=box.SIMPLE_HEAD)
+    for heading in headings:
+        table.add_column(heading, justify="right")
+    for cells, current in rows:
+        table.add_row(*cells, style="bold" if current else None)
     return table
 
 

@@ -231,3 +231,18 @@ def test_every_format_says_where_the_executor_curve_flattens(yarn_log: str, tmp_
     assert "| 40 | 3 |" in markdown and f"\n\n{line}\n" in markdown
     assert f"<p>{escape(line)}</p>" in html.read_text()
     assert line in " ".join(analyze(yarn_log).split())
+
+
+def test_a_local_mode_what_if_table_counts_cores(eventlog_fixtures: Path, tmp_path: Path) -> None:
+    """local[2] runs every task in one JVM: the curve varies its cores, and the table says so (it read '1 (now) | 2'
+    in an 'executors | cores each' table under a line about cores)."""
+    log = str(eventlog_fixtures.parent / "workloads" / "skewed_join.zstd")
+    markdown = analyze(log, "--format", "md")
+    assert "## What if: core count (local mode, one JVM) (`" in markdown
+    assert "| cores | runtime | likely range | cost |\n|---:|---:|---:|---:|\n| 1 | " in markdown
+    assert "\n| 2 (now) | " in markdown and "cores each" not in markdown
+    html = tmp_path / "report.html"
+    analyze(log, "--format", "html", "--out", str(html))
+    assert "<tr><th>cores</th><th>runtime</th>" in html.read_text()
+    terminal = analyze(log)
+    assert "What if: core count (local mode, one JVM)" in terminal and "2 (now)" in terminal
