@@ -197,18 +197,18 @@ def pair_stages(before: list[StageSummary], after: list[StageSummary]
     old = sorted(last_attempts(before).values(), key=lambda s: s.stage_id)
     new = sorted(last_attempts(after).values(), key=lambda s: s.stage_id)
     partner: dict[int, StageSummary] = {}  # after's stage id -> its baseline stage
+    taken: set[int] = set()  # baseline stage ids already paired (one last attempt per id)
     for key in STAGE_KEYS:
         waiting: defaultdict[str, deque[StageSummary]] = defaultdict(deque)
-        paired_before = {id(s) for s in partner.values()}
         for stage in old:
-            if id(stage) not in paired_before:
+            if stage.stage_id not in taken:
                 waiting[key(stage)].append(stage)
         for stage in new:
             if stage.stage_id not in partner and waiting[key(stage)]:
                 partner[stage.stage_id] = waiting[key(stage)].popleft()
-    paired_before = {s.stage_id for s in partner.values()}
+                taken.add(partner[stage.stage_id].stage_id)
     pairs = [(partner[s.stage_id], s) for s in new if s.stage_id in partner]
-    return (pairs, [s.stage_id for s in old if s.stage_id not in paired_before],
+    return (pairs, [s.stage_id for s in old if s.stage_id not in taken],
             [s.stage_id for s in new if s.stage_id not in partner])
 
 
