@@ -12,7 +12,7 @@ import math
 from graph import units
 from graph.charts import charts_for
 from graph.report import LOCAL_MODE_WHAT_IF, AppSummary, Report, ReportFinding, what_if_axis, what_if_size
-from graph.report_text import report_period
+from graph.report_text import ran_no_task, report_period
 from graph.state import AnalysisState, AppFinding
 from graph.state import Question
 from graph.tools import app_facts, stage_summary
@@ -141,7 +141,7 @@ def write_template(report: Report, question: Question | None = None, copy: bool 
 
 def template_headline(report: Report) -> str:
     if not report.findings:
-        return "No significant problems found."
+        return "Nothing to check: the log records no finished task." if ran_no_task(report) else "No significant problems found."
     top = report.findings[0].finding
     more = len(report.findings) - 1
     return f"{top.title}" + (f" (+{more} more finding{'s' if more != 1 else ''})" if more else "")
@@ -169,6 +169,8 @@ def template_narrative(report: Report) -> str:
         total = total_savings(report)
         if total:
             parts.append(f"Fixing {'it' if len(report.findings) == 1 else 'them'} could save about {total}.")
+    elif ran_no_task(report):
+        parts.append("No task finished, so the rules had nothing to check.")
     else:
         parts.append("The rules found nothing worth changing.")
     return " ".join(parts)

@@ -83,6 +83,8 @@ def overview(text: str, toolbox: Toolbox) -> str:
 def findings(text: str, toolbox: Toolbox, only: Callable[[Finding], bool] = lambda f: True) -> str:
     shown_findings = [f for f in ranked(toolbox) if only(f)]
     if not shown_findings:
+        if not toolbox.profile.total_tasks and not toolbox.profile.streaming:
+            return "No task finished in this log, so the rules had nothing to check."
         return "The rules found nothing worth changing here."
     out = []
     for i, f in enumerate(shown_findings[:5], start=1):

@@ -12,7 +12,7 @@ from html import escape
 from graph import report_svg as svg
 from graph import units
 from graph.report import Report
-from graph.report_text import (app_line, citation_text, effect_text, evidence_cells, header_description, savings_text,
+from graph.report_text import (app_line, citation_text, effect_text, evidence_cells, header_description, no_findings_text, savings_text,
                                stage_list, what_if_table, where_it_flattens)
 
 SCOPE = "spark-copilot-report"
@@ -57,7 +57,7 @@ def _body(report: Report) -> str:
         out.append(f"<blockquote>Question: {e(report.question)}</blockquote><p><b>Answer:</b> {e(report.answer)}</p>")
     out.append("<h2>Findings, ranked by savings</h2>")
     if not report.findings:
-        out.append("<p>No findings: nothing worth changing was detected.</p>")
+        out.append(f"<p>{e(no_findings_text(report))}</p>")
     for item in report.findings:
         f = item.finding
         stages = f" · {stage_list(f)}" if stage_list(f) else ""

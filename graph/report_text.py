@@ -26,6 +26,18 @@ def report_period(report: Report, app_id: str | None = None) -> str:
     return savings_period(apps[0]) if len(apps) == 1 else "per run"
 
 
+def ran_no_task(report: Report) -> bool:
+    """Whether no application of the report has a finished task (an empty or cut-off log): no rule had data."""
+    return bool(report.apps) and all(app.tasks == 0 and not app.streaming for app in report.apps)
+
+
+def no_findings_text(report: Report) -> str:
+    """The line a report without findings shows: nothing to change, or nothing to check when no task ran."""
+    if ran_no_task(report):
+        return "No findings: the log records no finished task, so there was nothing to check."
+    return "No findings: nothing worth changing was detected."
+
+
 def savings_text(item: ReportFinding, report: Report) -> str:
     return savings_line(item.finding.estimated_savings, report_period(report, item.app_id))
 

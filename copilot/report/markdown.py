@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from graph import units
 from graph.report import Report
-from graph.report_text import (app_line, citation_text, effect_text, evidence_cells, header_description, savings_text,
+from graph.report_text import (app_line, citation_text, effect_text, evidence_cells, header_description, no_findings_text, savings_text,
                                stage_list, what_if_table, where_it_flattens)
 
 
@@ -22,7 +22,7 @@ def render_markdown(report: Report) -> str:
         out += [f"> Question: {report.question}", "", f"**Answer:** {report.answer}", ""]
     out += ["## Findings (ranked by savings)", ""]
     if not report.findings:
-        out += ["No findings: nothing worth changing was detected.", ""]
+        out += [no_findings_text(report), ""]
     for item in report.findings:
         f = item.finding
         stages = f" ({stage_list(f)})" if stage_list(f) else ""

@@ -12,7 +12,7 @@ from rich.text import Text
 
 from graph import units
 from graph.report import Report, ReportFinding
-from graph.report_text import (app_line, citation_text, effect_text, evidence_cells, header_description, savings_text,
+from graph.report_text import (app_line, citation_text, effect_text, evidence_cells, header_description, no_findings_text, savings_text,
                                stage_list, what_if_table, where_it_flattens)
 
 SEVERITY_STYLE = {"critical": "bold red", "severe": "red", "moderate": "yellow", "low": "cyan", "info": "dim"}
@@ -36,7 +36,7 @@ def render_terminal(report: Report, console: Console) -> None:
         console.print(Panel(Text(report.answer), title="answer", title_align="left", border_style="cyan"))
     console.print()
     if not report.findings:
-        console.print("[green]No findings: nothing worth changing was detected.[/green]")
+        console.print(Text(no_findings_text(report), style="green"))
     for item in report.findings:
         console.print(_finding_panel(item, report))
     for app in report.apps:

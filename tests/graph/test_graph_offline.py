@@ -360,3 +360,21 @@ def test_a_streaming_applications_findings_predict_no_runtime(eventlog_fixtures)
     assert udf.finding.estimated_savings.core_ms > 0
     behind = next(f for f in report.findings if f.finding.rule_id == "streaming_falling_behind")
     assert behind.citations and behind.citations[0].source.startswith("Streaming query falling behind")
+
+
+def test_the_chat_says_a_log_without_a_finished_task_had_nothing_to_check(eventlog_fixtures, tmp_path) -> None:
+    """Asked for problems in a log cut off before its first task ended, the chat said 'The rules found nothing
+    worth changing here.', which reads as a clean run."""
+    from graph.intents import answer_offline
+    from graph.tools import Toolbox
+    from tools.eventlog import load_profile
+
+    log = eventlog_fixtures / "apache__spark" / "spark-events" / "application_1536831636016_59384_1"
+    lines = log.read_text().splitlines(keepends=True)
+    cut = tmp_path / "cut_before_tasks"
+    cut.write_text("".join(lines[:next(i for i, line in enumerate(lines) if '"SparkListenerTaskEnd"' in line)]))
+    answer = answer_offline("what are the problems?", Toolbox(load_profile(cut)))
+    assert "No task finished in this log, so the rules had nothing to check." in answer
+    assert "nothing worth changing" not in answer
+    whole = answer_offline("what are the problems?", Toolbox(load_profile(log)))
+    assert "nothing to check" not in whole

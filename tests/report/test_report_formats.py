@@ -246,3 +246,24 @@ def test_a_local_mode_what_if_table_counts_cores(eventlog_fixtures: Path, tmp_pa
     assert "<tr><th>cores</th><th>runtime</th>" in html.read_text()
     terminal = analyze(log)
     assert "What if: core count (local mode, one JVM)" in terminal and "2 (now)" in terminal
+
+
+def test_a_log_cut_off_before_any_task_says_there_was_nothing_to_check(eventlog_fixtures: Path, tmp_path: Path) -> None:
+    """A log cut off before its first task ended read 'No significant problems found.': a user took that for a
+    clean run. Every format now says that no task finished, so nothing was checked."""
+    log = eventlog_fixtures / "apache__spark" / "spark-events" / "application_1536831636016_59384_1"
+    lines = log.read_text().splitlines(keepends=True)
+    first_task_end = next(i for i, line in enumerate(lines) if '"SparkListenerTaskEnd"' in line)
+    cut = tmp_path / "cut_before_tasks"
+    cut.write_text("".join(lines[:first_task_end]))
+    report = Report.model_validate_json(analyze(str(cut), "--format", "json"))
+    assert report.findings == [] and report.apps[0].tasks == 0
+    assert report.headline == "Nothing to check: the log records no finished task."
+    assert "No task finished, so the rules had nothing to check." in report.narrative
+    line = "No findings: the log records no finished task, so there was nothing to check."
+    assert f"\n{line}\n" in analyze(str(cut), "--format", "md")
+    html = tmp_path / "report.html"
+    analyze(str(cut), "--format", "html", "--out", str(html))
+    assert f"<p>{line}</p>" in html.read_text()
+    terminal = " ".join(analyze(str(cut)).split())
+    assert line in terminal and "No significant problems" not in terminal
