@@ -306,7 +306,17 @@ _COMPARE = re.compile(
     r"|\bwhat(?:'s|\s+has|\s+have)?\s+changed\b|\bregress"
     r"|\b(?:than|since|vs\.?|versus)\s+(?:the\s+)?(?:last|previous|earlier|other|baseline|yesterday)"
     r"|\bdifferen\w*\s+between\s+(?:the\s+)?(?:two|runs|them|these)|\btwo\s+runs\b")
+# Words of the executor-count what-if: 'what if I double the executors?', 'how many executors should I use?'
+_WHAT_IF = re.compile(r"\bwhat if\b|\bhow many\b|\bdoubl|\bhalv|\btwice\b|\b(?:more|fewer|extra)\s+executors\b|"
+                      r"\bfaster with\b|\bscal|\b\d+\s*x\b")
 _N_CORES = re.compile(r"\b\d+\s+cores?\b")  # "with 8 cores?": the what-if curve, by cores in local mode
+
+
+def _a_topic_not_a_what_if(text: str) -> bool:
+    """A topic's question that names executors ('why do executors spill?') without asking what more or fewer
+    would do: the what-if intent below takes every question that names executors."""
+    return ("executor" in text and topic_of(text) is not None and _WHAT_IF.search(text) is None
+            and _N_CORES.search(text) is None)
 
 
 INTENTS: list[tuple[Callable[[str], bool], Callable[[str, Toolbox], str]]] = [
@@ -326,6 +336,7 @@ INTENTS: list[tuple[Callable[[str], bool], Callable[[str, Toolbox], str]]] = [
     (lambda t: JOB_QUESTION.search(t) is not None, slowest_jobs),
     (lambda t: SOURCES_QUESTION.search(t) is not None, sources),
     (asks_about_executors, topic),
+    (_a_topic_not_a_what_if, topic),  # 'how much memory do executors need?': memory, not the executor-count curve
     (lambda t: _has("what if", "executors", "double", "scale", "faster with")(t) or _N_CORES.search(t) is not None, what_if),
     (_has("config", "conf ", "--conf", "setting", "change", "paste"), config),
     (lambda t: SAVINGS.search(t) is not None, savings),

@@ -219,6 +219,7 @@ TOPICS = (
     Topic("memory", _words("memory", "heap", "oom", "out of memory"),
           ("memory_overprovisioned", "memory_underprovisioned", "gc_pressure", "spill"), memory_facts),
     Topic("utilization", _words("utili[sz]", "busy\\b", "idle cores?", "cores? (?:were |was |sat )?idle",
+                                 "idle executors?", "executors? (?:are |were |was |sat |sit )?idle",
                                  "wasted? cores?", "core time"),
           ("idle_executors", "driver_bound", "too_few_partitions", "skew"), utilization_facts),
     Topic("driver time", _words("driver", "critical path", "idle", "wall time", "where.*time", "time.*go", "most time",

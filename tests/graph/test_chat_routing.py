@@ -63,6 +63,11 @@ def handler_for(question: str) -> str | None:
     ("what does checkpoint do?", "docs"),
     ("what is this app?", "overview"),
     ("what is wrong with it?", "findings"),
+    ("how much memory do executors need?", "topic"),  # memory figures, not the executor-count curve
+    ("do the executors spill?", "topic"),
+    ("how many executors should I use?", "what_if"),
+    ("what if I add more executors?", "what_if"),
+    ("would it be faster with fewer executors?", "what_if"),
 ])
 def test_a_question_goes_to_the_answer_its_words_ask_for(question: str, handler: str) -> None:
     assert handler_for(question) == handler

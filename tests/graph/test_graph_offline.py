@@ -378,3 +378,20 @@ def test_the_chat_says_a_log_without_a_finished_task_had_nothing_to_check(eventl
     assert "nothing worth changing" not in answer
     whole = answer_offline("what are the problems?", Toolbox(load_profile(log)))
     assert "nothing to check" not in whole
+
+
+def test_memory_and_idle_questions_that_name_executors_get_their_topic(yarn_log: str) -> None:
+    """'how much memory do executors need?' got the executor-count curve (any question naming executors did), and
+    'why are my executors idle?' the driver-time figures: now the heap peaks and the memory finding, and where the
+    allocated core time went."""
+    from graph.intents import answer_offline
+    from graph.tools import Toolbox
+    from tools.eventlog import load_profile
+
+    toolbox = Toolbox(load_profile(yarn_log))
+    memory = answer_offline("how much memory do executors need?", toolbox)
+    assert memory.startswith("The largest heap peak was 1.1 GiB; spark.executor.memory is 9397M.")
+    assert "Executors peaked at 1.1 GiB of heap with 9.2 GiB allocated" in memory and "Simulated runtime" not in memory
+    idle = answer_offline("why are my executors idle?", toolbox)
+    assert idle.startswith("Of 18.2 min of executor core time, tasks ran 4.5 min (25%)")
+    assert "Stages that left the most cores waiting: stage 3: 30 cores for 18.6 s" in idle
