@@ -14,7 +14,7 @@ from graph.query_answers import (JOB_ID, JOB_QUESTION, SOURCES_QUESTION, SQL_ID,
 from graph.question_changes import changes_in
 from graph.report import LOCAL_MODE_WHAT_IF, Citation, what_if_axis, what_if_size
 from graph.report_text import citation_text, where_it_flattens
-from graph.setting_advice import asked_setting, setting_advice, spelled, value_line
+from graph.setting_advice import asked_setting, asked_state, setting_advice, setting_state, spelled, value_line
 from graph.topics import CHEAPER, SAVINGS, asks_about_executors, asks_to_fix, related_findings, savings_answer, topic_answer, topic_of
 from graph.verify import CONFIG_KEY
 from graph.tools import Toolbox
@@ -39,11 +39,13 @@ HELP = """I can answer from the loaded event log(s), offline:
   - "is there skew?" / "did anything spill?" / "how do I fix the GC time?"   a topic's findings, fixes and figures
     (skew, spill, GC, shuffle, failures, driver time, executors, memory, broadcast, UDFs, small files)
   - "why is utilization so low?"               where the allocated core time went, stages that left cores waiting
+  - "what is the bottleneck?"                   where the run's time went and the findings on its longest stages
   - "how much would I save?" / "can I make it cheaper?"   each finding's savings and all of them together
   - "docs about adaptive query execution"      documentation passages
   - "what is the difference between cache and persist?"   the installed PySpark's API reference (no log needed)
   - "what does spark.sql.adaptive.skewJoin.enabled do?"   the setting's documentation
   - "how many shuffle partitions should I use?"   its value now, the findings' value, the model by value
+  - "did it use dynamic allocation?" / "was AQE on?"   the run's value (or Spark's default) and the findings on it
 Commands: /load PATH, /report, /help, /quit"""
 
 
@@ -202,6 +204,11 @@ def setting_value(text: str, toolbox: Toolbox) -> str:
     return setting_advice(asked_setting(text) or "", toolbox, ranked(toolbox), list(changes_in(text).values()))
 
 
+def setting_used(text: str, toolbox: Toolbox) -> str:
+    """'did it use dynamic allocation?': the run's value of the setting, what it did, the findings that change it."""
+    return setting_state(asked_state(text) or "", toolbox, ranked(toolbox))
+
+
 def config(text: str, toolbox: Toolbox) -> str:
     changes = [(f, f.recommendation.config_changes) for f in ranked(toolbox) if f.recommendation.config_changes]
     if not changes:
@@ -223,7 +230,7 @@ def topic(text: str, toolbox: Toolbox) -> str:
     documentation when a fix or an explanation is asked for and no finding has one)."""
     in_order = ranked(toolbox)
     answer = topic_answer(text, toolbox, in_order)
-    if (asks_to_fix(text) or asks_a_concept(text)) and not related_findings(text, in_order):
+    if (asks_to_fix(text) or asks_a_concept(text)) and not related_findings(text, in_order, toolbox):
         said = topic_of(text).facts is None  # topic_answer already said there is no finding
         lead = "The documentation:" if said else "No finding about it in this run; the documentation:"
         answer = "\n\n".join(part for part in (answer, lead, docs(text, toolbox)) if part)
@@ -306,6 +313,8 @@ _COMPARE = re.compile(
     r"|\bwhat(?:'s|\s+has|\s+have)?\s+changed\b|\bregress"
     r"|\b(?:than|since|vs\.?|versus)\s+(?:the\s+)?(?:last|previous|earlier|other|baseline|yesterday)"
     r"|\bdifferen\w*\s+between\s+(?:the\s+)?(?:two|runs|them|these)|\btwo\s+runs\b")
+# 'help', 'what can you do?', 'how can you help me?': the assistant's help, not 'does AQE help with skew?'
+_ASKS_FOR_HELP = re.compile(r"^\W*help\W*$|\bhelp me\W*$|\bwhat can (?:you|i ask)\b|\bhow can you help\b|\bwhat do you do\b")
 # Words of the executor-count what-if: 'what if I double the executors?', 'how many executors should I use?'
 _WHAT_IF = re.compile(r"\bwhat if\b|\bhow many\b|\bdoubl|\bhalv|\btwice\b|\b(?:more|fewer|extra)\s+executors\b|"
                       r"\bfaster with\b|\bscal|\b\d+\s*x\b")
@@ -320,7 +329,7 @@ def _a_topic_not_a_what_if(text: str) -> bool:
 
 
 INTENTS: list[tuple[Callable[[str], bool], Callable[[str, Toolbox], str]]] = [
-    (_has("help", "what can you"), lambda text, tb: HELP),
+    (lambda t: _ASKS_FOR_HELP.search(t) is not None, lambda text, tb: HELP),
     (asks_to_fix, topic),  # 'how do I fix the skew?': the findings' fix before the documentation's
     (lambda t: CHEAPER.search(t) is not None, savings),  # 'how do I reduce the cost?': likewise
     (_asks_for_docs, docs),
@@ -329,6 +338,7 @@ INTENTS: list[tuple[Callable[[str], bool], Callable[[str, Toolbox], str]]] = [
     (lambda t: SQL_ID.search(t) is not None, sql_execution),
     (lambda t: JOB_ID.search(t) is not None, job),
     (_asks_a_value, setting_value),
+    (lambda t: asked_state(t) is not None, setting_used),
     (_asks_about_a_key, docs),
     (lambda t: bool(changes_in(t)), predicted),
     (lambda t: _SLOWEST_STAGE.search(t) is not None, slowest_stages),

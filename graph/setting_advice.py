@@ -12,8 +12,9 @@ import re
 from graph import units
 from graph.tools import Toolbox
 from graph.verify import CONFIG_KEY
+from knowledge.catalog import cached_entry
 from tools.eventlog.model import AQE_DEFAULT_ON_SINCE, spark_release
-from tools.eventlog.slots import peak_cores
+from tools.eventlog.slots import peak_cores, peak_executors
 from tools.findings import Finding
 from tools.units import parse_size
 
@@ -25,11 +26,24 @@ _NAMED_SETTINGS = (
     (re.compile(r"executor\s+memory|memory\s+(?:per|for\s+each|of\s+each)\s+executor"), "spark.executor.memory"),
     (re.compile(r"\baqe\b|adaptive\s+query\s+execution"), "spark.sql.adaptive.enabled"),
 )
+# settings a yes/no question about the run names ('did it use dynamic allocation?'): the above and a few switches
+_STATE_SETTINGS = (
+    *_NAMED_SETTINGS,
+    (re.compile(r"dynamic\s+allocation"), "spark.dynamicAllocation.enabled"),
+    (re.compile(r"\bspeculat"), "spark.speculation"),
+    (re.compile(r"\bkryo\b"), "spark.serializer"),
+)
+# 'did it use ...?', 'was ... on?', 'is ... enabled?': the run's state, not advice or documentation
+_ASKS_FOR_A_STATE = re.compile(r"^(?:did|was|were|is|are|has|had)\b.*\b(?:use[ds]?|using|enabled?|disabled?|on|off|set"
+                               r"|turned|configured|active)\b")
 # words that ask for a value rather than an explanation ('what does ... do?' stays a documentation question)
 _ASKS_FOR_A_VALUE = re.compile(r"\b(?:should|shall|how\s+(?:many|much|big|large|high|low)|best|right|optimal|ideal"
                                r"|recommend\w*|suggest\w*|good\s+value|worth)\b")
 SPARK_DEFAULTS = {"spark.sql.shuffle.partitions": "200", "spark.sql.autoBroadcastJoinThreshold": "10MB",
-                  "spark.memory.fraction": "0.6", "spark.executor.memory": "1g"}
+                  "spark.memory.fraction": "0.6", "spark.executor.memory": "1g",
+                  "spark.dynamicAllocation.enabled": "false", "spark.speculation": "false",
+                  "spark.serializer": "org.apache.spark.serializer.JavaSerializer"}
+DYNAMIC_ALLOCATION_BOUNDS = ("minExecutors", "initialExecutors", "maxExecutors")
 MAX_CANDIDATES = 7
 
 
@@ -45,11 +59,47 @@ def spark_default(key: str, spark_version: str | None) -> str | None:
 
 def asked_setting(text: str) -> str | None:
     """The one setting a question asks a value for ('how many shuffle partitions should I use?'), else None."""
-    if not _ASKS_FOR_A_VALUE.search(text):
+    return _named_setting(text, _ASKS_FOR_A_VALUE, _NAMED_SETTINGS)
+
+
+def asked_state(text: str) -> str | None:
+    """The setting a yes/no question about this run names ('did it use dynamic allocation?', 'was AQE on?')."""
+    return _named_setting(text, _ASKS_FOR_A_STATE, _STATE_SETTINGS)
+
+
+def _named_setting(text: str, asks: re.Pattern[str], named: tuple[tuple[re.Pattern[str], str], ...]) -> str | None:
+    """The key `text` spells out, else the first of `named` its words name; None unless `asks` matches."""
+    if not asks.search(text):
         return None
     if key := CONFIG_KEY.search(text):
         return key.group(0).rstrip(".")
-    return next((key for pattern, key in _NAMED_SETTINGS if pattern.search(text)), None)
+    return next((key for pattern, key in named if pattern.search(text)), None)
+
+
+def setting_state(key: str, toolbox: Toolbox, findings: list[Finding]) -> str:
+    """Whether and how the run used a setting: its value (or Spark's default), for dynamic allocation its bounds
+    and how the executor count moved, and the findings that change it or its sibling settings."""
+    key = spelled(key, [c.key for f in findings for c in f.recommendation.config_changes], toolbox)
+    lines = [value_line(key, toolbox)]
+    if key == "spark.dynamicAllocation.enabled":
+        lines.append(_executor_scaling(toolbox))
+    family = key.removesuffix("enabled") if key.endswith(".enabled") else key
+    for finding in findings:
+        keys = [c.key for c in finding.recommendation.config_changes if c.key.startswith(family)]
+        if keys:
+            lines.append(f"Finding \"{finding.title}\" changes {', '.join(keys)}: {finding.recommendation.summary}")
+    return "\n".join(lines)
+
+
+def _executor_scaling(toolbox: Toolbox) -> str:
+    """'Bounds: maxExecutors not set. Executors: 10 in all, at most 10 at once, none removed.'"""
+    config = toolbox.spark_config()
+    bounds = [f"{name} {config[f'spark.dynamicAllocation.{name}']}" if f"spark.dynamicAllocation.{name}" in config
+              else f"{name} not set" for name in DYNAMIC_ALLOCATION_BOUNDS]
+    executors = [e for e in toolbox.profile.executors if e.executor_id != "driver"]
+    removed = sum(1 for e in executors if e.removed_time_ms is not None)
+    return (f"Bounds: {', '.join(bounds)}. Executors: {len(executors)} in all, at most {peak_executors(executors)} "
+            f"at once, {removed or 'none'} removed before the end.")
 
 
 def setting_advice(key: str, toolbox: Toolbox, findings: list[Finding], asked: list[str] | None = None) -> str:
@@ -86,7 +136,10 @@ def spelled(key: str, known: list[str], toolbox: Toolbox) -> str:
     """The key as Spark spells it ('spark.sql.adaptive.skewJoin.enabled' from a lower-cased question): as the run,
     `known` keys (a finding's, a catalog entry's) or the defaults above spell it."""
     candidates = [*toolbox.spark_config(), *known, *SPARK_DEFAULTS, "spark.sql.adaptive.enabled"]
-    return next((k for k in candidates if k.lower() == key.lower()), key)
+    found = next((k for k in candidates if k.lower() == key.lower()), None)
+    if found is None and (entry := cached_entry(toolbox.config.home, key)):
+        return entry[0].key
+    return found or key
 
 
 def value_line(key: str, toolbox: Toolbox) -> str:
@@ -95,6 +148,12 @@ def value_line(key: str, toolbox: Toolbox) -> str:
     if current is not None:
         return f"In this run {key} = {current}."
     default = spark_default(key, toolbox.profile.spark_version)
+    if default is None and (entry := cached_entry(toolbox.config.home, key)) and entry[0].default:
+        catalog_default, release = entry[0].default, entry[1]
+        if spark_release(release) == spark_release(toolbox.profile.spark_version):
+            default = catalog_default
+        else:  # the catalog is the installed Spark's: the log's release may have had another default
+            return f"This run did not set {key} (Spark's default applies; in Spark {release} it is {catalog_default})."
     return f"This run did not set {key} (Spark's default applies" + (f": {default})." if default else ").")
 
 

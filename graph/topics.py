@@ -222,7 +222,7 @@ TOPICS = (
                                  "idle executors?", "executors? (?:are |were |was |sat |sit )?idle",
                                  "wasted? cores?", "core time"),
           ("idle_executors", "driver_bound", "too_few_partitions", "skew"), utilization_facts),
-    Topic("driver time", _words("driver", "critical path", "idle", "wall time", "where.*time", "time.*go", "most time",
+    Topic("driver time", _words("driver", "critical path", "idle", "wall time", "where.*time", "time.*go", "most time", "bottleneck",
                                 "taking (?:so )?long"),
           ("driver_bound", "idle_executors"), time_facts),
     Topic("cartesian joins", _words("cartesian", "cross join"), ("cartesian_join",)),
@@ -258,9 +258,17 @@ def asks_to_fix(text: str) -> bool:
     return _FIX.search(text) is not None and topic_of(text) is not None
 
 
-def related_findings(text: str, ranked: list[Finding]) -> list[Finding]:
+def related_findings(text: str, ranked: list[Finding], toolbox: Toolbox | None = None) -> list[Finding]:
+    """The findings of the question's topic, in rank order; for a question about where the time went ('what is the
+    bottleneck?') also the findings on the run's longest stages, which are where it went."""
     topic = topic_of(text)
-    return [f for f in ranked if topic is not None and f.category in topic.categories]
+    if topic is None:
+        return []
+    longest: set[int] = set()
+    if topic.name == "driver time" and toolbox is not None and toolbox.profile is not None:
+        stages = sorted(toolbox.profile.stages, key=lambda s: s.duration_ms or 0, reverse=True)[:TOP]
+        longest = {s.stage_id for s in stages if s.duration_ms}
+    return [f for f in ranked if f.category in topic.categories or longest.intersection(f.stage_ids)]
 
 
 def topic_answer(text: str, toolbox: Toolbox, ranked: list[Finding]) -> str:
@@ -268,7 +276,7 @@ def topic_answer(text: str, toolbox: Toolbox, ranked: list[Finding]) -> str:
     topic = topic_of(text)
     if topic is None:
         return ""
-    related = related_findings(text, ranked)
+    related = related_findings(text, ranked, toolbox)
     lines = [topic.facts(toolbox)] if topic.facts is not None else []
     lines += [finding_fix(i, f, toolbox) for i, f in enumerate(related[:5], start=1)]
     if not related and topic.facts is None:

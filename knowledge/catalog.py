@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from functools import lru_cache
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
@@ -93,6 +94,29 @@ def load_config_catalog(home: Path) -> ConfigCatalog:
         raise KnowledgeIndexError(f"cannot extract the Spark config catalog (is Java 17+ on PATH?): {last[0]}") from exc
     tmp.replace(cache)
     return ConfigCatalog.model_validate_json(cache.read_text(encoding="utf-8"))
+
+
+def cached_entry(home: Path, key: str) -> tuple[ConfigEntry, str] | None:
+    """The catalog entry of `key` (any case) and the Spark release the catalog describes, when the catalog is
+    already cached under `home`; None otherwise (an answer must not start a JVM to spell a key)."""
+    cache = catalog_cache_path(home)
+    try:
+        stamp = cache.stat().st_mtime_ns
+    except OSError:
+        return None
+    entries, spark_version = _entries_by_lower_key(cache, stamp)
+    entry = entries.get(key.lower())
+    return (entry, spark_version) if entry else None
+
+
+@lru_cache(maxsize=2)
+def _entries_by_lower_key(cache: Path, stamp: int) -> tuple[dict[str, ConfigEntry], str]:
+    """The cached catalog's entries by lower-cased key (read once per file version)."""
+    try:
+        catalog = ConfigCatalog.model_validate_json(cache.read_text(encoding="utf-8"))
+    except (ValidationError, ValueError, OSError):
+        return {}, ""
+    return {e.key.lower(): e for e in catalog.entries}, catalog.spark_version
 
 
 def catalog_documents(catalog: ConfigCatalog) -> list[SourceDocument]:

@@ -68,6 +68,13 @@ def handler_for(question: str) -> str | None:
     ("how many executors should I use?", "what_if"),
     ("what if I add more executors?", "what_if"),
     ("would it be faster with fewer executors?", "what_if"),
+    ("did it use dynamic allocation?", "setting_used"),  # the run's state, not the overview
+    ("was AQE on?", "setting_used"),
+    ("is speculation enabled?", "setting_used"),
+    ("was spark.sql.adaptive.skewJoin.enabled set?", "setting_used"),
+    ("should I enable AQE?", "setting_value"),
+    ("does AQE help with skew?", "topic"),  # 'help' in a question is not a request for the help text
+    ("what is the bottleneck?", "topic"),  # where the time went, not a documentation search
 ])
 def test_a_question_goes_to_the_answer_its_words_ask_for(question: str, handler: str) -> None:
     assert handler_for(question) == handler
@@ -85,3 +92,10 @@ def test_a_question_that_compares_no_runs_is_not_a_run_comparison(question: str)
     from graph.intents import _COMPARE
 
     assert _COMPARE.search(question.lower()) is None
+
+
+@pytest.mark.parametrize("question", ["help", "/help", "what can you do?", "how can you help me?", "help me"])
+def test_a_request_for_help_gets_the_help_text(question: str) -> None:
+    asks_for_help = INTENTS[0][0]
+    assert asks_for_help(question.lower())
+    assert not asks_for_help("does aqe help with skew?") and not asks_for_help("would broadcasting help here?")

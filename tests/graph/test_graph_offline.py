@@ -395,3 +395,39 @@ def test_memory_and_idle_questions_that_name_executors_get_their_topic(yarn_log:
     idle = answer_offline("why are my executors idle?", toolbox)
     assert idle.startswith("Of 18.2 min of executor core time, tasks ran 4.5 min (25%)")
     assert "Stages that left the most cores waiting: stage 3: 30 cores for 18.6 s" in idle
+
+
+def test_yes_no_questions_about_a_setting_get_the_runs_value_and_what_it_did(yarn_log: str) -> None:
+    """'did it use dynamic allocation?' got the overview: now the run's value, for dynamic allocation its bounds and
+    how the executor count moved, and the finding that changes its bounds."""
+    from graph.intents import answer_offline
+    from graph.tools import Toolbox
+    from tools.eventlog import load_profile
+
+    toolbox = Toolbox(load_profile(yarn_log))
+    answer = answer_offline("did it use dynamic allocation?", toolbox).splitlines()
+    assert answer[:2] == [
+        "In this run spark.dynamicAllocation.enabled = true.",
+        "Bounds: minExecutors not set, initialExecutors not set, maxExecutors not set. "
+        "Executors: 10 in all, at most 10 at once, none removed before the end."]
+    assert answer[2].startswith('Finding "Dynamic allocation: maxExecutors unbounded (this run peaked at 10 executors)" '
+                                "changes spark.dynamicAllocation.maxExecutors:")
+    assert answer_offline("was AQE on?", toolbox) == (
+        "This run did not set spark.sql.adaptive.enabled (Spark's default applies: true).")
+    assert answer_offline("is speculation enabled?", toolbox) == (
+        "This run did not set spark.speculation (Spark's default applies: false).")
+
+
+def test_the_bottleneck_is_where_the_time_went_with_the_findings_on_the_longest_stages(yarn_log: str) -> None:
+    """'what is the bottleneck?' got three unrelated documentation passages; 'what is taking the most time?' the
+    figures and then documentation, although the longest stage (3, the critical path) has a skew finding."""
+    from graph.intents import answer_offline
+    from graph.tools import Toolbox
+    from tools.eventlog import load_profile
+
+    toolbox = Toolbox(load_profile(yarn_log))
+    for question in ("what is the bottleneck?", "what is taking the most time?"):
+        answer = answer_offline(question, toolbox)
+        assert answer.startswith("The run took 43.7 s; 14.5 s with no job running")
+        assert "\n1. [moderate] Stage 3: longest task 18.6 s vs median 3.1 s (6.0x)\n" in answer
+        assert "the documentation" not in answer

@@ -71,3 +71,26 @@ def test_every_setting_the_rules_propose_exists_in_the_spark_that_wrote_the_log(
                         too_new.append((log.name, profile.spark_version, finding.rule_id, change.key, since[change.key]))
     assert checked > 50
     assert not too_new, too_new
+
+
+def test_a_question_about_an_unset_key_is_answered_with_its_spelling_and_default_from_the_cached_catalog(
+        catalog_home: Path, eventlog_fixtures: Path, tmp_path: Path) -> None:
+    """The chat lower-cases questions: 'was spark.sql.adaptive.skewJoin.enabled set?' answered about
+    'spark.sql.adaptive.skewjoin.enabled' with no default. The cached catalog spells it and gives the installed
+    Spark's default, named as that release's (the log's Spark 3.3 may have had another); with no cached catalog
+    the answer stays without a default and no JVM starts."""
+    from graph.config import GraphConfig
+    from graph.intents import answer_offline
+    from graph.tools import Toolbox
+    from knowledge.catalog import cached_entry, installed_spark_version
+    from tools.eventlog import load_profile
+
+    profile = load_profile(eventlog_fixtures / "NVIDIA__spark-rapids-tools" / "join_agg_on_yarn_eventlog.zstd")
+    answer = answer_offline("was spark.sql.adaptive.skewJoin.enabled set?", Toolbox(profile, GraphConfig(home=catalog_home)))
+    assert answer == (f"This run did not set spark.sql.adaptive.skewJoin.enabled (Spark's default applies; in Spark "
+                      f"{installed_spark_version()} it is true).")
+    empty = tmp_path / "no_catalog"
+    assert cached_entry(empty, "spark.sql.adaptive.skewJoin.enabled") is None
+    bare = answer_offline("was spark.sql.adaptive.skewJoin.enabled set?", Toolbox(profile, GraphConfig(home=empty)))
+    assert bare == "This run did not set spark.sql.adaptive.skewjoin.enabled (Spark's default applies)."
+    assert not (empty / "knowledge").exists()
