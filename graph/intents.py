@@ -15,7 +15,8 @@ from graph.question_changes import changes_in
 from graph.report import LOCAL_MODE_WHAT_IF, Citation, what_if_axis, what_if_size
 from graph.report_text import citation_text, where_it_flattens
 from graph.setting_advice import asked_setting, asked_state, setting_advice, setting_state, spelled, value_line
-from graph.topics import CHEAPER, SAVINGS, asks_about_executors, asks_to_fix, related_findings, savings_answer, topic_answer, topic_of
+from graph.topics import (CHEAPER, SAVINGS, asks_about_executors, asks_to_fix, finding_fix, related_findings, savings_answer,
+                          topic_answer, topic_of)
 from graph.verify import CONFIG_KEY
 from graph.tools import Toolbox
 from tools.findings import Finding
@@ -37,7 +38,7 @@ HELP = """I can answer from the loaded event log(s), offline:
   - "show me the config to change"             --conf flags and spark.conf.set lines
   - "what did it cost?"                        cost and idle share
   - "is there skew?" / "did anything spill?" / "how do I fix the GC time?"   a topic's findings, fixes and figures
-    (skew, spill, GC, shuffle, failures, driver time, executors, memory, broadcast, UDFs, small files)
+    (skew, spill, GC, partitions, shuffle, failures, driver time, executors, memory, broadcast, UDFs, small files)
   - "why is utilization so low?"               where the allocated core time went, stages that left cores waiting
   - "what is the bottleneck?"                   where the run's time went and the findings on its longest stages
   - "how much would I save?" / "can I make it cheaper?"   each finding's savings and all of them together
@@ -210,9 +211,13 @@ def setting_used(text: str, toolbox: Toolbox) -> str:
 
 
 def config(text: str, toolbox: Toolbox) -> str:
-    changes = [(f, f.recommendation.config_changes) for f in ranked(toolbox) if f.recommendation.config_changes]
+    in_order = ranked(toolbox)
+    changes = [(f, f.recommendation.config_changes) for f in in_order if f.recommendation.config_changes]
     if not changes:
-        return "No finding calls for a configuration change."
+        if not in_order:
+            return "No finding calls for a configuration change, or for any other."
+        # 'what should I change first?' with fixes that are code or operations, not settings: the biggest of them
+        return "No finding calls for a configuration change. The biggest fix:\n" + finding_fix(1, in_order[0], toolbox)
     out = []
     for f, cc in changes[:5]:
         out.append(f"# {f.title}\n" + "\n".join(conf_flags(cc)) + "\n" + "\n".join(conf_set_lines(cc)))

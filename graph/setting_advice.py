@@ -148,7 +148,8 @@ def value_line(key: str, toolbox: Toolbox) -> str:
     if current is not None:
         return f"In this run {key} = {current}."
     default = spark_default(key, toolbox.profile.spark_version)
-    if default is None and (entry := cached_entry(toolbox.config.home, key)) and entry[0].default:
+    entry = cached_entry(toolbox.config.home, key) if default is None else None
+    if entry and entry[0].default and not entry[0].default.startswith("<"):  # '<undefined>': no fixed default
         catalog_default, release = entry[0].default, entry[1]
         if spark_release(release) == spark_release(toolbox.profile.spark_version):
             default = catalog_default

@@ -79,6 +79,34 @@ def io_facts(toolbox: Toolbox) -> str:
     return text
 
 
+def partition_facts(toolbox: Toolbox) -> str:
+    """The shuffle partition setting, then the stages that processed the most data: their task counts and the data
+    per task ('are there too many partitions?', 'how big were the partitions?')."""
+    from graph.setting_advice import value_line  # the setting's wording, as the setting answers give it
+
+    if toolbox.profile.sql_executions:  # AQE coalesces (and splits) the shuffle partitions the setting asks for
+        lines = [value_line("spark.sql.shuffle.partitions", toolbox), value_line("spark.sql.adaptive.enabled", toolbox)]
+    else:  # RDD code: its shuffles take spark.default.parallelism or the partitions the code asks for
+        lines = [value_line("spark.default.parallelism", toolbox)]
+    rows = []
+    for stage in toolbox.profile.stages:
+        read = max(((q, what) for q, what in ((stage.metrics.input_bytes, "input"), (stage.metrics.shuffle_read_bytes, "shuffle data"))
+                    if q is not None and q.sum > 0), key=lambda item: item[0].sum, default=None)
+        if read is not None:
+            rows.append((read[0], read[1], stage))
+    rows.sort(key=lambda row: -row[0].sum)
+    for q, what, stage in rows[:TOP]:
+        lines.append(f"Stage {stage.stage_id}: {units.count(q.count, 'task')} reading {units.size(q.sum)} of {what}, "
+                     f"median {units.size(q.median)} per task, largest {units.size(q.max)}.")
+    if not rows:  # no bytes to size the partitions by: their count and how long their tasks took
+        lines.append("No stage recorded input or shuffle bytes per task; the longest stages: " + "; ".join(
+            f"stage {s.stage_id}: {units.count(s.metrics.duration_ms.count, 'task')}, median task "
+            f"{units.duration(s.metrics.duration_ms.median)}"
+            for s in sorted(toolbox.profile.stages, key=lambda s: s.duration_ms or 0, reverse=True)[:TOP]
+            if s.metrics.duration_ms is not None) + ".")
+    return "\n".join(lines)
+
+
 def gc_facts(toolbox: Toolbox) -> str:
     gc, run = _totals(toolbox, "jvm_gc_time_ms", "executor_run_time_ms")
     if not run:
@@ -227,6 +255,8 @@ TOPICS = (
           ("driver_bound", "idle_executors"), time_facts),
     Topic("cartesian joins", _words("cartesian", "cross join"), ("cartesian_join",)),
     Topic("serialization", _words("kryo", "serializ"), ("serializer",)),
+    Topic("partitions", _words("partition"), ("too_few_partitions", "too_many_small_tasks", "oversized_partitions",
+                                                "skew", "spill"), partition_facts),
     Topic("shuffle", _words("shuffl"), ("shuffle_heavy", "too_few_partitions", "too_many_small_tasks",
                                          "oversized_partitions"), shuffle_facts),
     Topic("input and output", _words("how much data", "data (?:was |did it |does it )?(?:read|written|wr[io]te)",

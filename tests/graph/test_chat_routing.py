@@ -75,6 +75,9 @@ def handler_for(question: str) -> str | None:
     ("should I enable AQE?", "setting_value"),
     ("does AQE help with skew?", "topic"),  # 'help' in a question is not a request for the help text
     ("what is the bottleneck?", "topic"),  # where the time went, not a documentation search
+    ("are there too many partitions?", "topic"),  # the partitions' sizes, not the overview
+    ("how big were the partitions?", "topic"),
+    ("what should I change first?", "config"),
 ])
 def test_a_question_goes_to_the_answer_its_words_ask_for(question: str, handler: str) -> None:
     assert handler_for(question) == handler

@@ -431,3 +431,34 @@ def test_the_bottleneck_is_where_the_time_went_with_the_findings_on_the_longest_
         assert answer.startswith("The run took 43.7 s; 14.5 s with no job running")
         assert "\n1. [moderate] Stage 3: longest task 18.6 s vs median 3.1 s (6.0x)\n" in answer
         assert "the documentation" not in answer
+
+
+def test_partition_questions_get_the_setting_and_the_data_per_task(eventlog_fixtures) -> None:
+    """'how big were the partitions?' got the overview. Now the setting and AQE (which coalesced the default 200
+    shuffle partitions of this Spark 3.2 run into 13 tasks), the stages that read the most with their data per
+    task, and the spill finding those partitions caused."""
+    from graph.intents import answer_offline
+    from graph.tools import Toolbox
+    from tools.eventlog import load_profile
+
+    profile = load_profile(eventlog_fixtures / "NVIDIA__spark-rapids-tools" / "aqeshuffle_eventlog.zstd")
+    lines = answer_offline("how big were the partitions?", Toolbox(profile)).splitlines()
+    assert lines[:3] == [
+        "This run did not set spark.sql.shuffle.partitions (Spark's default applies: 200).",
+        "This run did not set spark.sql.adaptive.enabled (Spark's default applies: true).",
+        "Stage 4: 13 tasks reading 96.7 MiB of shuffle data, median 7.7 MiB per task, largest 7.7 MiB."]
+    assert "1. [severe] Stage 4 spilled 113.4 MiB to disk (1.2x of its input)" in lines
+
+
+def test_what_to_change_first_without_a_setting_to_change_gives_the_biggest_fix(eventlog_fixtures) -> None:
+    """The spark-shell log's only finding is fixed by ending the session, not by a setting: 'what should I change
+    first?' answered only 'No finding calls for a configuration change.'"""
+    from graph.intents import answer_offline
+    from graph.tools import Toolbox
+    from tools.eventlog import load_profile
+
+    profile = load_profile(eventlog_fixtures / "apache__spark" / "spark-events" / "local-1642039451826")
+    lines = answer_offline("what should I change first?", Toolbox(profile)).splitlines()
+    assert lines[0] == "No finding calls for a configuration change. The biggest fix:"
+    assert lines[1].startswith("1. [moderate] 99% of the spark-shell session (85.0 s) had no Spark job running")
+    assert any(line.startswith("   code: End the session when the work is done") for line in lines)
