@@ -21,7 +21,7 @@ from graph.tools import Toolbox, stage_summary
 from tools.eventlog.master import heap_key
 from tools.findings import Finding
 from tools.redact import redact_text
-from tools.eventlog.slots import peak_alive
+from tools.eventlog.slots import cores_used_beside, peak_alive
 from tools.rules.driver import cores_between_jobs_ms
 from tools.rules.executors import idle_core_time, removal_cause
 
@@ -193,20 +193,22 @@ def _stages_leaving_cores_idle(toolbox: Toolbox) -> list[str]:
         if not executors or q is None or not wall:
             continue
         cores = peak_alive(executors, stage.submission_time_ms, stage.completion_time_ms)
-        idle = cores * wall - q.sum
-        if cores and q.sum < MOSTLY_BUSY * cores * wall:
-            rows.append((idle, stage, cores, wall, q))
+        beside = cores_used_beside(toolbox.profile.stages, stage)  # concurrent stages' tasks on the same cores
+        busy = q.sum + beside * wall
+        if cores and busy < MOSTLY_BUSY * cores * wall:
+            rows.append((cores * wall - busy, stage, cores, wall, q, beside))
     rows.sort(key=lambda row: -row[0])
     out = []
-    for _, stage, cores, wall, q in rows[:TOP]:
+    for idle, stage, cores, wall, q, beside in rows[:TOP]:
         if q.count < cores:
             why = f"{units.count(q.count, 'task')} on {cores} cores"
         elif q.max < wall / 2:
             why = f"no task ran over {units.duration(q.max)}: the rest was scheduling and start-up"
         else:
             why = f"longest task {units.duration(q.max)}, median {units.duration(q.median)}"
+        shared = f", {beside:.1f} of them on average by concurrent stages" if beside >= 0.5 else ""
         out.append(f"stage {stage.stage_id}: {cores} cores for {units.duration(wall)}, "
-                   f"{units.percent(min(q.sum / (cores * wall), 1.0))} busy ({why})")
+                   f"{units.percent(min(1.0 - idle / (cores * wall), 1.0))} busy{shared} ({why})")
     return out
 
 

@@ -462,3 +462,23 @@ def test_what_to_change_first_without_a_setting_to_change_gives_the_biggest_fix(
     assert lines[0] == "No finding calls for a configuration change. The biggest fix:"
     assert lines[1].startswith("1. [moderate] 99% of the spark-shell session (85.0 s) had no Spark job running")
     assert any(line.startswith("   code: End the session when the work is done") for line in lines)
+
+
+def test_cores_a_concurrent_stage_kept_busy_do_not_count_as_waiting(yarn_log: str) -> None:
+    """Stage 0 of the YARN join log ran 1 task on 30 cores: '2% busy'. Had another stage's tasks kept 10 of those
+    cores busy meanwhile (a concurrent job, the other side of a join), the cores did not all wait: the answer
+    counts them and says so."""
+    from graph.intents import answer_offline
+    from graph.tools import Toolbox
+    from tools.eventlog import load_profile
+
+    profile = load_profile(yarn_log)
+    stage = next(s for s in profile.stages if s.stage_id == 0)
+    busy = stage.metrics.duration_ms.model_copy(update={"sum": 10.0 * stage.duration_ms, "count": 60})
+    other = stage.model_copy(update={"stage_id": 99, "num_tasks": 60,
+                                     "metrics": stage.metrics.model_copy(update={"duration_ms": busy})})
+    alone = answer_offline("why is the utilization low?", Toolbox(profile))
+    assert "stage 0: 30 cores for 5.3 s, 2% busy (1 task on 30 cores)" in alone
+    shared = answer_offline("why is the utilization low?",
+                            Toolbox(profile.model_copy(update={"stages": [*profile.stages, other]})))
+    assert "stage 0: 30 cores for 5.3 s, 35% busy, 10.0 of them on average by concurrent stages (1 task on 30 cores)" in shared

@@ -805,3 +805,34 @@ def test_a_udf_run_by_every_micro_batch_is_one_finding_counted_once(profile_of):
     assert udf.estimated_savings.core_ms == pytest.approx(0.7 * expected)
     [single] = findings_of("python_udf_row_at_a_time", profile_of("python_row_udf"))  # one query, as before
     assert single.title == "Row-at-a-time Python UDF in SQL 6 (1 operator(s))"
+
+
+def test_cores_a_concurrent_stage_kept_busy_are_not_idle(profile_of):
+    """Stage 0 of this YARN log ran 4 tasks on 10 cores. Stages of concurrent jobs, or the two sides of a join,
+    share the slots: if another stage's tasks used the 6 cores it left free, none was idle and the rule is
+    silent; if another kept one core busy, the finding says so and spreads the work over the 9 cores left."""
+    from tools.eventlog.slots import cores_used_beside
+
+    profile = profile_of(f"{SPARK_EVENTS}/application_1628109047826_1317105")
+    stage = next(s for s in profile.stages if s.stage_id == 0)
+    q, wall = stage.metrics.duration_ms, stage.duration_ms
+
+    def with_stage_beside(cores_busy: float):
+        # the other stage runs twice as long as stage 0, half of it inside stage 0's window
+        start = stage.submission_time_ms - wall
+        busy = q.model_copy(update={"sum": cores_busy * 2 * wall, "count": 40})  # enough tasks not to be flagged itself
+        other = stage.model_copy(update={"stage_id": 999, "num_tasks": 40, "submission_time_ms": start,
+                                         "completion_time_ms": start + 2 * wall,
+                                         "metrics": stage.metrics.model_copy(update={"duration_ms": busy})})
+        return profile.model_copy(update={"stages": [*profile.stages, other]}), other
+
+    full, other = with_stage_beside(6)
+    assert cores_used_beside(full.stages, stage) == pytest.approx(6)
+    assert cores_used_beside(full.stages, other) == pytest.approx(q.sum / (2 * wall))  # stage 0's tasks, over its window
+    assert findings_of("idle_cores_few_tasks", full) == []
+    one, _ = with_stage_beside(1)
+    [idle] = findings_of("idle_cores_few_tasks", one)
+    evidence = {e.name: e.value for e in idle.evidence}
+    assert evidence["cores busy with concurrent stages"] == 1.0 and evidence["idle core fraction"] == pytest.approx(0.5)
+    assert idle.estimated_savings.wall_ms == pytest.approx(q.p75 - q.sum / 9)  # skewed: from its 75th percentile
+    assert idle.estimated_savings.core_ms == pytest.approx(idle.estimated_savings.wall_ms * (9 - 4))

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from tools.eventlog.master import local_master
-from tools.eventlog.model import AppProfile, ExecutorProfile
+from tools.eventlog.model import AppProfile, ExecutorProfile, StageProfile
 
 
 def peak_alive(executors: Iterable[ExecutorProfile], start_ms: int | None = None, end_ms: int | None = None,
@@ -52,3 +52,21 @@ def peak_cores(profile: AppProfile) -> int | None:
         return local.total_cores
     per_executor, instances = profile.int_property("spark.executor.cores"), profile.int_property("spark.executor.instances")
     return per_executor * instances if per_executor and instances else None
+
+
+def cores_used_beside(stages: Iterable[StageProfile], stage: StageProfile) -> float:
+    """Cores the other stages' tasks kept busy, on average, while `stage` ran: each other stage's task time spread
+    evenly over its own run, the part inside `stage`'s window, divided by that window. Stages of concurrent jobs
+    (or the two sides of a join) share the slots, so cores one stage leaves free are not idle when another uses them."""
+    start, end = stage.submission_time_ms, stage.completion_time_ms
+    if start is None or end is None or end <= start:
+        return 0.0
+    busy_ms = 0.0
+    for other in stages:
+        q, o_start, o_end = other.metrics.duration_ms, other.submission_time_ms, other.completion_time_ms
+        if other is stage or q is None or o_start is None or o_end is None or o_end <= o_start:
+            continue
+        overlap = min(end, o_end) - max(start, o_start)
+        if overlap > 0:
+            busy_ms += q.sum * overlap / (o_end - o_start)
+    return busy_ms / (end - start)

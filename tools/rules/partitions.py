@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tools.eventlog.model import Quantiles, StageProfile
+from tools.eventlog.slots import cores_used_beside
 from tools.findings import ConfigChange, Finding, Recommendation, Savings, Severity
 from tools.rules.config import aqe_enabled
 from tools.rules.measure import MiB, ev, spark_size
@@ -110,20 +111,22 @@ def idle_cores_few_tasks(ctx: RuleContext) -> Iterator[Finding]:
         wall = stage.duration_ms
         if q is None or wall is None or tasks <= 0 or wall < t.idle_cores_min_stage_ms:
             continue
-        if tasks >= cores * t.min_tasks_per_core:
+        beside = cores_used_beside(ctx.profile.stages, stage)  # concurrent stages' tasks used some of the cores
+        free = cores - beside
+        if tasks >= free * t.min_tasks_per_core:
             continue
         if q.max < t.idle_cores_min_stage_ms / 2:
             continue  # short tasks: the stage wall time is not task work
         if reader_metadata_job(stage):
             continue
-        idle_fraction = 1 - tasks / cores
+        idle_fraction = 1 - (tasks + beside) / cores
         if idle_fraction < t.idle_cores_min_fraction:
             continue
         # spread over every core the task time would end after sum/cores instead of the longest task; the
         # rest of the stage's wall time (scheduling, executor start-up) stays. In a skewed stage the tail above
         # the 75th percentile is the skew finding's saving, so this one starts from there.
         skewed = duration_skew(stage, t) is not None
-        saved_ms = min(max((q.p75 if skewed else q.max) - q.sum / cores, 0.0), wall)
+        saved_ms = min(max((q.p75 if skewed else q.max) - q.sum / free, 0.0), wall)
         shuffle = reads_shuffle(stage)
         target = cores * 3
         yield ctx.finding(
@@ -134,6 +137,8 @@ def idle_cores_few_tasks(ctx: RuleContext) -> Iterator[Finding]:
                 ev("cores", cores, "count", stage_id=stage.stage_id),
                 ev("stage duration", wall, "ms", t.idle_cores_min_stage_ms, stage.stage_id),
                 ev("idle core fraction", idle_fraction, "share", stage_id=stage.stage_id),
+                *([ev("cores busy with concurrent stages", round(beside, 1), "count", stage_id=stage.stage_id)]
+                  if beside >= 0.5 else []),
             ],
             recommendation=Recommendation(
                 summary=f"Split the stage's work into at least {target} partitions (about 3 per core).",
@@ -143,10 +148,10 @@ def idle_cores_few_tasks(ctx: RuleContext) -> Iterator[Finding]:
             ),
             savings=Savings(
                 wall_ms=saved_ms,
-                core_ms=saved_ms * (cores - tasks),
-                method="With the task time spread over all cores the stage's work would end after its total task "
-                "time / cores instead of its longest task; the idle cores' wait for that difference is the core time "
-                "saved." + (" The stage is skewed: the time above its 75th-percentile task is the skew finding's "
+                core_ms=saved_ms * max(free - tasks, 0.0),
+                method="With the task time spread over all cores (less those concurrent stages kept busy) the stage's "
+                "work would end after its total task time / those cores instead of its longest task; the idle cores' "
+                "wait for that difference is the core time saved." + (" The stage is skewed: the time above its 75th-percentile task is the skew finding's "
                             "saving and is not counted here." if skewed else ""),
             ),
             doc_query="spark.sql.shuffle.partitions parallelism number of partitions idle cores",
