@@ -38,7 +38,8 @@ HELP = """I can answer from the loaded event log(s), offline:
   - "show me the config to change"             --conf flags and spark.conf.set lines
   - "what did it cost?"                        cost and idle share
   - "is there skew?" / "did anything spill?" / "how do I fix the GC time?"   a topic's findings, fixes and figures
-    (skew, spill, GC, partitions, shuffle, failures, driver time, executors, memory, broadcast, UDFs, small files)
+    (skew, spill, GC, partitions, shuffle, streaming, failures, driver time, executors, memory, broadcast, UDFs,
+    small files)
   - "why is utilization so low?"               where the allocated core time went, stages that left cores waiting
   - "what is the bottleneck?"                   where the run's time went and the findings on its longest stages
   - "how much would I save?" / "can I make it cheaper?"   each finding's savings and all of them together
@@ -235,7 +236,8 @@ def topic(text: str, toolbox: Toolbox) -> str:
     documentation when a fix or an explanation is asked for and no finding has one)."""
     in_order = ranked(toolbox)
     answer = topic_answer(text, toolbox, in_order)
-    if (asks_to_fix(text) or asks_a_concept(text)) and not related_findings(text, in_order, toolbox):
+    concept = asks_a_concept(text) and not (_RUN_FIGURE.match(text) and topic_of(text).facts is not None)
+    if (asks_to_fix(text) or concept) and not related_findings(text, in_order, toolbox):
         said = topic_of(text).facts is None  # topic_answer already said there is no finding
         lead = "The documentation:" if said else "No finding about it in this run; the documentation:"
         answer = "\n\n".join(part for part in (answer, lead, docs(text, toolbox)) if part)
@@ -289,6 +291,8 @@ _CONCEPT = re.compile(
     r"\bdifferen\w*\s+between\b|\bvs\.?\s|\bversus\b"
     r"|^\s*(?:what(?:'s|\s+is|\s+are|\s+does|\s+do)|how\s+(?:does|do)|when\s+(?:should|would|do)\s+(?:i|we|you)"
     r"|why\s+(?:would|should)\s+(?:i|we|you)|is\s+it\s+better\s+to)\b")
+# 'what is the processing rate?', 'what was its peak memory?': one of the run's figures, which the topic's facts give
+_RUN_FIGURE = re.compile(r"^\s*what(?:'s|\s+is|\s+was|\s+were|\s+are)\s+(?:the|its)\s+(?!differen)")
 _ABOUT_THE_RUN = re.compile(r"\b(?:my|our|the)\s+(?:run|job|app|application|log|cluster|query|stage)s?\b"
                             r"|\b(?:it|this|here|going on|happen\w*|you)\b")
 

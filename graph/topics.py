@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from graph import units
 from graph.adapters import ToolUnavailable
-from graph.compose import conf_flags, evidence_line
+from graph.compose import conf_flags, evidence_line, streaming_sentence
 from graph.report_text import effect_text, savings_line, savings_period
 from graph.tools import Toolbox, stage_summary
 from tools.eventlog.master import heap_key
@@ -24,6 +24,7 @@ from tools.redact import redact_text
 from tools.eventlog.slots import cores_used_beside, peak_alive
 from tools.rules.driver import cores_between_jobs_ms
 from tools.rules.executors import idle_core_time, removal_cause
+from tools.sources.streaming import StreamingThresholds
 
 TOP = 3  # stages or executors named per figure
 MOSTLY_BUSY = 0.8  # a stage whose tasks kept this share of its cores busy is not named as leaving cores waiting
@@ -77,6 +78,31 @@ def io_facts(toolbox: Toolbox) -> str:
     if read is None and written is None:
         text = f"The log has no input or output metrics (Spark before 1.x task metrics); shuffled {units.size(shuffled)}."
     return text
+
+
+def streaming_facts(toolbox: Toolbox) -> str:
+    """Each structured-streaming query's progress and whether it keeps up: the processed rate against the arrival
+    rate (with the rule's ratio), the median batch against the time between batch starts, and its state."""
+    queries = toolbox.profile.streaming
+    if not queries:
+        return "This application ran no structured-streaming query (the log has no query progress events)."
+    keeps_up = StreamingThresholds().falling_behind_ratio
+    lines = []
+    for query in queries[:TOP]:
+        parts = [streaming_sentence(query)]
+        incoming, processed = query.input_rows_per_second_mean, query.processed_rows_per_second_mean
+        if incoming and processed is not None:
+            verdict = "keeping up" if processed >= incoming * keeps_up else "falling behind"
+            parts.append(f"It is {verdict}: it processes rows {processed / incoming:.1f}x as fast as they arrive.")
+        if query.batch_duration_ms_median and query.trigger_interval_ms:
+            parts.append(f"The median batch takes {units.percent(query.batch_duration_ms_median / query.trigger_interval_ms)} "
+                         f"of the median {units.duration(query.trigger_interval_ms)} between batch starts.")
+        if query.state_memory_bytes_max:
+            parts.append(f"Its state took up to {units.size(query.state_memory_bytes_max)} of memory.")
+        lines.append(" ".join(parts))
+    if len(queries) > TOP:
+        lines.append(f"(+{len(queries) - TOP} more queries)")
+    return "\n".join(lines)
 
 
 def partition_facts(toolbox: Toolbox) -> str:
@@ -246,6 +272,10 @@ TOPICS = (
     Topic("failures", _words("fail", "retr", "error", "crash", "lost", "died"), ("task_failures", "executor_loss"),
           failure_facts),
     Topic("small files", _words("small files?", "tiny files?", "file sizes?", "output files"), ("small_files",)),
+    Topic("streaming", _words("stream", "micro-?batch", "batches", "keep(?:s|ing)? up", "falling behind", "backlog",
+                              "processing rate", "input rate", "rows per second", "rows/s", "state store",
+                              "(?:the|its) state\\b", "watermark", "trigger"),
+          ("streaming",), streaming_facts),
     Topic("memory", _words("memory", "heap", "oom", "out of memory"),
           ("memory_overprovisioned", "memory_underprovisioned", "gc_pressure", "spill"), memory_facts),
     Topic("utilization", _words("utili[sz]", "busy\\b", "idle cores?", "cores? (?:were |was |sat )?idle",

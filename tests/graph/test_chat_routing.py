@@ -78,6 +78,9 @@ def handler_for(question: str) -> str | None:
     ("are there too many partitions?", "topic"),  # the partitions' sizes, not the overview
     ("how big were the partitions?", "topic"),
     ("what should I change first?", "config"),
+    ("is the stream keeping up?", "topic"),  # the streaming queries' progress, not the overview
+    ("how long do the micro-batches take?", "topic"),
+    ("is it falling behind?", "topic"),
 ])
 def test_a_question_goes_to_the_answer_its_words_ask_for(question: str, handler: str) -> None:
     assert handler_for(question) == handler

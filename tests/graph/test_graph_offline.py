@@ -482,3 +482,26 @@ def test_cores_a_concurrent_stage_kept_busy_do_not_count_as_waiting(yarn_log: st
     shared = answer_offline("why is the utilization low?",
                             Toolbox(profile.model_copy(update={"stages": [*profile.stages, other]})))
     assert "stage 0: 30 cores for 5.3 s, 35% busy, 10.0 of them on average by concurrent stages (1 task on 30 cores)" in shared
+
+
+def test_streaming_questions_get_each_querys_progress_and_whether_it_keeps_up(eventlog_fixtures, yarn_log: str) -> None:
+    """'is the stream keeping up?' got the overview and 'The rules found nothing worth changing here.'; 'what is
+    the processing rate?' three unrelated documentation passages. Now the query's rates, batches and a verdict; a
+    query processing slower than its rows arrive is falling behind, with the rule's finding."""
+    from graph.intents import answer_offline
+    from graph.tools import Toolbox
+    from tools.eventlog import load_profile
+
+    profile = load_profile(eventlog_fixtures / "NVIDIA__spark-rapids-tools" / "streaming_eventlog.zstd")
+    expected = ("Streaming query c86ef692-94c1-4171-919e-477831146f91: 1 micro-batch, 7 rows/s arriving and 26 rows/s "
+                "processed on average; median batch 2.7 min, longest 2.7 min. It is keeping up: it processes rows 3.7x "
+                "as fast as they arrive.")
+    assert answer_offline("is the stream keeping up?", Toolbox(profile)) == expected
+    assert answer_offline("what is the processing rate?", Toolbox(profile)) == expected  # a figure of the run: no docs
+    query = profile.streaming[0]
+    slow = query.model_copy(update={"batches": 5, "processed_rows_per_second_mean": 3.5})
+    behind = answer_offline("is the stream keeping up?", Toolbox(profile.model_copy(update={"streaming": [slow]})))
+    assert "It is falling behind: it processes rows 0.5x as fast as they arrive." in behind
+    assert "\n1. [severe] Query c86ef692 processes 4 rows/s but receives 7 rows/s: its backlog grows\n" in behind
+    assert answer_offline("is the stream keeping up?", Toolbox(load_profile(yarn_log))) == (
+        "This application ran no structured-streaming query (the log has no query progress events).")
