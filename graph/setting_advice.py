@@ -81,7 +81,7 @@ def setting_state(key: str, toolbox: Toolbox, findings: list[Finding]) -> str:
     and how the executor count moved, and the findings that change it or its sibling settings."""
     key = spelled(key, [c.key for f in findings for c in f.recommendation.config_changes], toolbox)
     lines = [value_line(key, toolbox)]
-    if key == "spark.dynamicAllocation.enabled":
+    if key == "spark.dynamicAllocation.enabled" and toolbox.spark_config().get(key, "").strip().lower() == "true":
         lines.append(_executor_scaling(toolbox))
     family = key.removesuffix("enabled") if key.endswith(".enabled") else key
     for finding in findings:

@@ -80,6 +80,25 @@ def io_facts(toolbox: Toolbox) -> str:
     return text
 
 
+SKEW_MIN_TASKS = 4  # a stage with fewer tasks has no meaningful median to compare its longest task with
+
+
+def skew_facts(toolbox: Toolbox) -> str:
+    """The stages whose longest task ran furthest above their median ('is there skew?' answered with figures,
+    also when no rule fired)."""
+    rows = []
+    for stage in toolbox.profile.stages:
+        q = stage.metrics.duration_ms
+        if q is not None and q.count >= SKEW_MIN_TASKS and q.median > 0:
+            rows.append((q.max / q.median, stage.stage_id, q))
+    if not rows:
+        return f"No stage ran {SKEW_MIN_TASKS} or more tasks with timings, so task times cannot be compared."
+    rows.sort(key=lambda row: -row[0])
+    return "Most uneven stages (longest task against the median): " + "; ".join(
+        f"stage {stage_id}: {units.duration(q.max)} vs {units.duration(q.median)} ({ratio:.1f}x)"
+        for ratio, stage_id, q in rows[:TOP]) + "."
+
+
 def streaming_facts(toolbox: Toolbox) -> str:
     """Each structured-streaming query's progress and whether it keeps up: the processed rate against the arrival
     rate (with the rule's ratio), the median batch against the time between batch starts, and its state."""
@@ -264,7 +283,7 @@ def _words(*words: str) -> re.Pattern[str]:
 
 
 TOPICS = (
-    Topic("skew", _words("skew", "straggl", "hot key", "imbalanc", "uneven"), ("skew", "speculation")),
+    Topic("skew", _words("skew", "straggl", "hot key", "imbalanc", "uneven"), ("skew", "speculation"), skew_facts),
     Topic("spill", _words("spill"), ("spill",), spill_facts),
     Topic("garbage collection", _words("gc\\b", "garbage"), ("gc_pressure",), gc_facts),
     Topic("broadcast joins", _words("broadcast"), ("broadcast_join_opportunity",)),

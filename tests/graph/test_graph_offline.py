@@ -416,6 +416,9 @@ def test_yes_no_questions_about_a_setting_get_the_runs_value_and_what_it_did(yar
         "This run did not set spark.sql.adaptive.enabled (Spark's default applies: true).")
     assert answer_offline("is speculation enabled?", toolbox) == (
         "This run did not set spark.speculation (Spark's default applies: false).")
+    off = Toolbox(load_profile(yarn_log.replace("join_agg_on_yarn_eventlog.zstd", "aqeshuffle_eventlog.zstd")))
+    assert answer_offline("did it use dynamic allocation?", off) == (  # no bounds or scaling for a run without it
+        "This run did not set spark.dynamicAllocation.enabled (Spark's default applies: false).")
 
 
 def test_the_bottleneck_is_where_the_time_went_with_the_findings_on_the_longest_stages(yarn_log: str) -> None:
@@ -505,3 +508,19 @@ def test_streaming_questions_get_each_querys_progress_and_whether_it_keeps_up(ev
     assert "\n1. [severe] Query c86ef692 processes 4 rows/s but receives 7 rows/s: its backlog grows\n" in behind
     assert answer_offline("is the stream keeping up?", Toolbox(load_profile(yarn_log))) == (
         "This application ran no structured-streaming query (the log has no query progress events).")
+
+
+def test_is_there_skew_is_answered_with_the_most_uneven_stages(yarn_log: str, eventlog_fixtures) -> None:
+    """'is there skew?' said only 'No finding about skew in this run.' on a run without skew, and gave no figures
+    beside the finding on one with it: now the stages whose longest task ran furthest above the median."""
+    from graph.intents import answer_offline
+    from graph.tools import Toolbox
+    from tools.eventlog import load_profile
+
+    skewed = answer_offline("is there skew?", Toolbox(load_profile(yarn_log)))
+    assert skewed.startswith("Most uneven stages (longest task against the median): stage 3: 18.6 s vs 3.1 s (6.0x); "
+                             "stage 2: 190 ms vs 50 ms (3.8x); stage 5: 2.3 s vs 1.9 s (1.2x).\n1. [moderate] Stage 3:")
+    even = load_profile(eventlog_fixtures / "apache__spark" / "spark-events" / "local-1422981759269")
+    assert answer_offline("is there skew?", Toolbox(even)) == (
+        "Most uneven stages (longest task against the median): stage 5: 23 ms vs 20 ms (1.1x); "
+        "stage 0: 561 ms vs 552 ms (1.0x); stage 4: 251 ms vs 247 ms (1.0x).")
