@@ -276,10 +276,27 @@ def _named_api(query: str, toolbox: Toolbox) -> list[Citation]:
         names = api_names()
     except ImportError:
         return []
-    wanted = [full for word in dict.fromkeys(re.findall(r"[a-z_][a-z0-9_]+", query.lower())) for full in names.get(word, [])]
+    wanted = [full for word in _api_words(query.lower()) for full in names.get(word, [])]
     if not wanted:
         return []
     return toolbox.search_docs(query, len(wanted), {"kind": "api", "api_name": wanted})
+
+
+# English words that are also PySpark names: read as names only in code form ('.to(', 'first()', '`where`')
+_PROSE_FIRST = frozenset({"to", "where", "first", "mode"})
+_DETERMINER_BEFORE = re.compile(r"\b(?:the|a|an|this|that|my|our|its|each|every)\s+$")
+
+
+def _api_words(text: str) -> list[str]:
+    """The words of `text` that may name an API: not a word in prose use ('the first thing to check'), unless it is
+    written as code."""
+    words = []
+    for match in re.finditer(r"[a-z_][a-z0-9_]+", text):
+        word, before = match.group(0), text[:match.start()]
+        code = before.endswith((".", "`")) or text[match.end():].lstrip().startswith("(")
+        if code or (word not in _PROSE_FIRST and not _DETERMINER_BEFORE.search(before)):
+            words.append(word)
+    return list(dict.fromkeys(words))
 
 
 def _asks_for_docs(text: str) -> bool:

@@ -105,3 +105,18 @@ def test_a_request_for_help_gets_the_help_text(question: str) -> None:
     asks_for_help = INTENTS[0][0]
     assert asks_for_help(question.lower())
     assert not asks_for_help("does aqe help with skew?") and not asks_for_help("would broadcasting help here?")
+
+
+@pytest.mark.parametrize(("question", "named", "not_named"), [
+    ("what is the first thing to check when a job is slow?", [], ["first", "to", "job"]),
+    ("what does first() do?", ["first"], []),  # written as code: the API name
+    ("how do i convert with df.to(schema)?", ["to", "convert"], []),
+    ("what is the difference between cache and persist?", ["cache", "persist"], ["difference"]),
+    ("how do i count the rows?", ["count"], ["rows"]),
+])
+def test_common_words_are_api_names_only_when_written_as_code(question: str, named: list[str], not_named: list[str]) -> None:
+    """'the first thing to check' brought DataFrame.first and DataFrame.to as the answer's first passages."""
+    from graph.intents import _api_words
+
+    words = _api_words(question)
+    assert all(word in words for word in named) and not any(word in words for word in not_named)
