@@ -8,6 +8,7 @@ Requests outside what the model was trained on are answered with a caveat.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 import math
@@ -221,7 +222,9 @@ def _parse_change(run: RunFeatures, profile: AppProfile, changes: dict[str, str]
                 if new.scale_ratio <= 0:
                     raise ValueError("must be positive")
             else:
-                raise ModelError(f"cannot predict a change of {key!r}; supported keys: {', '.join(SUPPORTED_KEYS)}")
+                close = difflib.get_close_matches(key, SUPPORTED_KEYS, n=1, cutoff=0.85)  # a typo, not any spark.* key
+                hint = f"did you mean {close[0]}? " if close else ""
+                raise ModelError(f"cannot predict a change of {key!r}; {hint}supported keys: {', '.join(SUPPORTED_KEYS)}")
         except ValueError as exc:
             raise ModelError(f"bad value for {key}: {value!r} ({exc})") from None
         if new.cores < 1:

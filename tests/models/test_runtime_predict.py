@@ -79,8 +79,11 @@ def test_out_of_range_requests_are_flagged(local_profile):
 
 
 def test_unknown_key_is_a_clear_error(local_profile):
-    with pytest.raises(ModelError, match="supported keys"):
+    with pytest.raises(ModelError, match="supported keys") as unknown:
         predict_runtime(local_profile, {"spark.foo.bar": "1"})
+    assert "did you mean" not in str(unknown.value)
+    with pytest.raises(ModelError, match=r"'spark.sql.shufle.partitions'; did you mean spark.sql.shuffle.partitions\? "):
+        predict_runtime(local_profile, {"spark.sql.shufle.partitions": "8"})  # a typo: the key it resembles
 
 
 def test_bad_value_is_a_clear_error(local_profile):
