@@ -141,7 +141,9 @@ def write_template(report: Report, question: Question | None = None, copy: bool 
 
 def template_headline(report: Report) -> str:
     if not report.findings:
-        return "Nothing to check: the log records no finished task." if ran_no_task(report) else "No significant problems found."
+        if ran_no_task(report):
+            return "Nothing to check: the log records no finished task."
+        return "No significant problems found."
     top = report.findings[0].finding
     more = len(report.findings) - 1
     return f"{top.title}" + (f" (+{more} more finding{'s' if more != 1 else ''})" if more else "")

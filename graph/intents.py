@@ -340,7 +340,8 @@ _COMPARE = re.compile(
     r"|\b(?:than|since|vs\.?|versus)\s+(?:the\s+)?(?:last|previous|earlier|other|baseline|yesterday)"
     r"|\bdifferen\w*\s+between\s+(?:the\s+)?(?:two|runs|them|these)|\btwo\s+runs\b")
 # 'help', 'what can you do?', 'how can you help me?': the assistant's help, not 'does AQE help with skew?'
-_ASKS_FOR_HELP = re.compile(r"^\W*help\W*$|\bhelp me\W*$|\bwhat can (?:you|i ask)\b|\bhow can you help\b|\bwhat do you do\b")
+_ASKS_FOR_HELP = re.compile(r"^\W*help\W*$|\bhelp me\W*$|\bwhat can (?:you|i ask)\b|\bhow can you help\b"
+                            r"|\bwhat do you do\b")
 # Words of the executor-count what-if: 'what if I double the executors?', 'how many executors should I use?'
 _WHAT_IF = re.compile(r"\bwhat if\b|\bhow many\b|\bdoubl|\bhalv|\btwice\b|\b(?:more|fewer|extra)\s+executors\b|"
                       r"\bfaster with\b|\bscal|\b\d+\s*x\b")

@@ -12,8 +12,8 @@ from html import escape
 from graph import report_svg as svg
 from graph import units
 from graph.report import Report
-from graph.report_text import (app_line, citation_text, effect_text, evidence_cells, header_description, no_findings_text, savings_text,
-                               stage_list, what_if_table, where_it_flattens)
+from graph.report_text import (app_line, citation_text, effect_text, evidence_cells, header_description, no_findings_text,
+                               savings_text, stage_list, what_if_table, where_it_flattens)
 
 SCOPE = "spark-copilot-report"
 

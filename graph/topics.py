@@ -17,6 +17,7 @@ from graph import units
 from graph.adapters import ToolUnavailable
 from graph.compose import conf_flags, evidence_line, streaming_sentence
 from graph.report_text import effect_text, savings_line, savings_period
+from graph.setting_advice import value_line
 from graph.tools import Toolbox, stage_summary
 from tools.eventlog.master import heap_key
 from tools.findings import Finding
@@ -114,8 +115,9 @@ def streaming_facts(toolbox: Toolbox) -> str:
             verdict = "keeping up" if processed >= incoming * keeps_up else "falling behind"
             parts.append(f"It is {verdict}: it processes rows {processed / incoming:.1f}x as fast as they arrive.")
         if query.batch_duration_ms_median and query.trigger_interval_ms:
-            parts.append(f"The median batch takes {units.percent(query.batch_duration_ms_median / query.trigger_interval_ms)} "
-                         f"of the median {units.duration(query.trigger_interval_ms)} between batch starts.")
+            share = query.batch_duration_ms_median / query.trigger_interval_ms
+            parts.append(f"The median batch takes {units.percent(share)} of the median "
+                         f"{units.duration(query.trigger_interval_ms)} between batch starts.")
         if query.state_memory_bytes_max:
             parts.append(f"Its state took up to {units.size(query.state_memory_bytes_max)} of memory.")
         lines.append(" ".join(parts))
@@ -127,16 +129,14 @@ def streaming_facts(toolbox: Toolbox) -> str:
 def partition_facts(toolbox: Toolbox) -> str:
     """The shuffle partition setting, then the stages that processed the most data: their task counts and the data
     per task ('are there too many partitions?', 'how big were the partitions?')."""
-    from graph.setting_advice import value_line  # the setting's wording, as the setting answers give it
-
     if toolbox.profile.sql_executions:  # AQE coalesces (and splits) the shuffle partitions the setting asks for
         lines = [value_line("spark.sql.shuffle.partitions", toolbox), value_line("spark.sql.adaptive.enabled", toolbox)]
     else:  # RDD code: its shuffles take spark.default.parallelism or the partitions the code asks for
         lines = [value_line("spark.default.parallelism", toolbox)]
     rows = []
     for stage in toolbox.profile.stages:
-        read = max(((q, what) for q, what in ((stage.metrics.input_bytes, "input"), (stage.metrics.shuffle_read_bytes, "shuffle data"))
-                    if q is not None and q.sum > 0), key=lambda item: item[0].sum, default=None)
+        sources = ((stage.metrics.input_bytes, "input"), (stage.metrics.shuffle_read_bytes, "shuffle data"))
+        read = max(((q, what) for q, what in sources if q is not None and q.sum > 0), key=lambda item: item[0].sum, default=None)
         if read is not None:
             rows.append((read[0], read[1], stage))
     rows.sort(key=lambda row: -row[0].sum)
@@ -301,8 +301,8 @@ TOPICS = (
                                  "idle executors?", "executors? (?:are |were |was |sat |sit )?idle",
                                  "wasted? cores?", "core time"),
           ("idle_executors", "driver_bound", "too_few_partitions", "skew"), utilization_facts),
-    Topic("driver time", _words("driver", "critical path", "idle", "wall time", "where.*time", "time.*go", "most time", "bottleneck",
-                                "taking (?:so )?long"),
+    Topic("driver time", _words("driver", "critical path", "idle", "wall time", "where.*time", "time.*go", "most time",
+                                "bottleneck", "taking (?:so )?long"),
           ("driver_bound", "idle_executors"), time_facts),
     Topic("cartesian joins", _words("cartesian", "cross join"), ("cartesian_join",)),
     Topic("serialization", _words("kryo", "serializ"), ("serializer",)),

@@ -12,8 +12,8 @@ from rich.text import Text
 
 from graph import units
 from graph.report import Report, ReportFinding
-from graph.report_text import (app_line, citation_text, effect_text, evidence_cells, header_description, no_findings_text, savings_text,
-                               stage_list, what_if_table, where_it_flattens)
+from graph.report_text import (app_line, citation_text, effect_text, evidence_cells, header_description, no_findings_text,
+                               savings_text, stage_list, what_if_table, where_it_flattens)
 
 SEVERITY_STYLE = {"critical": "bold red", "severe": "red", "moderate": "yellow", "low": "cyan", "info": "dim"}
 PATH_LABEL = {"llm": "written by the LLM, verified", "llm-retry": "written by the LLM (second try), verified",
