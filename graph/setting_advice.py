@@ -42,7 +42,7 @@ _ASKS_FOR_A_VALUE = re.compile(r"\b(?:should|shall|how\s+(?:many|much|big|large|
 SPARK_DEFAULTS = {"spark.sql.shuffle.partitions": "200", "spark.sql.autoBroadcastJoinThreshold": "10MB",
                   "spark.memory.fraction": "0.6", "spark.executor.memory": "1g",
                   "spark.dynamicAllocation.enabled": "false", "spark.speculation": "false",
-                  "spark.serializer": "org.apache.spark.serializer.JavaSerializer"}
+                  "spark.serializer": "org.apache.spark.serializer.JavaSerializer", "spark.driver.maxResultSize": "1g"}
 DYNAMIC_ALLOCATION_BOUNDS = ("minExecutors", "initialExecutors", "maxExecutors")
 MAX_CANDIDATES = 7
 

@@ -152,6 +152,17 @@ def partition_facts(toolbox: Toolbox) -> str:
     return "\n".join(lines)
 
 
+def result_facts(toolbox: Toolbox) -> str:
+    """What the tasks sent back to the driver (collect, toPandas, take; accumulators), against
+    spark.driver.maxResultSize."""
+    stages = [(s.metrics.result_size_bytes.sum, s.stage_id) for s in toolbox.profile.stages if s.metrics.result_size_bytes]
+    limit = value_line("spark.driver.maxResultSize", toolbox)
+    if not stages:
+        return f"The log records no task result sizes. {limit}"
+    largest = ", ".join(f"stage {stage_id} ({units.size(size)})" for size, stage_id in sorted(stages, reverse=True)[:TOP])
+    return f"Tasks sent {units.size(sum(size for size, _ in stages))} of results to the driver; most in {largest}. {limit}"
+
+
 def gc_facts(toolbox: Toolbox) -> str:
     gc, run = _totals(toolbox, "jvm_gc_time_ms", "executor_run_time_ms")
     if not run:
@@ -276,6 +287,7 @@ class Topic:
     words: re.Pattern[str]
     categories: tuple[str, ...]
     facts: Callable[[Toolbox], str] | None = None
+    rules: tuple[str, ...] = ()  # single rules whose category is broader than the topic
 
 
 def _words(*words: str) -> re.Pattern[str]:
@@ -301,6 +313,9 @@ TOPICS = (
                                  "idle executors?", "executors? (?:are |were |was |sat |sit )?idle",
                                  "wasted? cores?", "core time"),
           ("idle_executors", "driver_bound", "too_few_partitions", "skew"), utilization_facts),
+    Topic("results to the driver", _words("collect(?:ed|s|ing)?\\b", "to the driver", "results? sizes?", "maxresultsize",
+                                          "topandas"),
+          (), result_facts, rules=("large_results_to_driver",)),
     Topic("driver time", _words("driver", "critical path", "idle", "wall time", "where.*time", "time.*go", "most time",
                                 "bottleneck", "taking (?:so )?long"),
           ("driver_bound", "idle_executors"), time_facts),
@@ -349,7 +364,8 @@ def related_findings(text: str, ranked: list[Finding], toolbox: Toolbox | None =
     if topic.name == "driver time" and toolbox is not None and toolbox.profile is not None:
         stages = sorted(toolbox.profile.stages, key=lambda s: s.duration_ms or 0, reverse=True)[:TOP]
         longest = {s.stage_id for s in stages if s.duration_ms}
-    return [f for f in ranked if f.category in topic.categories or longest.intersection(f.stage_ids)]
+    return [f for f in ranked
+            if f.category in topic.categories or f.rule_id in topic.rules or longest.intersection(f.stage_ids)]
 
 
 def topic_answer(text: str, toolbox: Toolbox, ranked: list[Finding]) -> str:

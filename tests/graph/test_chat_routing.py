@@ -81,6 +81,7 @@ def handler_for(question: str) -> str | None:
     ("is the stream keeping up?", "topic"),  # the streaming queries' progress, not the overview
     ("how long do the micro-batches take?", "topic"),
     ("is it falling behind?", "topic"),
+    ("how much data was collected to the driver?", "topic"),  # results sent to the driver, not its idle time
 ])
 def test_a_question_goes_to_the_answer_its_words_ask_for(question: str, handler: str) -> None:
     assert handler_for(question) == handler

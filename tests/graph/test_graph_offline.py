@@ -524,3 +524,16 @@ def test_is_there_skew_is_answered_with_the_most_uneven_stages(yarn_log: str, ev
     assert answer_offline("is there skew?", Toolbox(even)) == (
         "Most uneven stages (longest task against the median): stage 5: 23 ms vs 20 ms (1.1x); "
         "stage 0: 561 ms vs 552 ms (1.0x); stage 4: 251 ms vs 247 ms (1.0x).")
+
+
+def test_what_the_driver_collected_is_answered_with_the_result_sizes(eventlog_fixtures) -> None:
+    """'how much data was collected to the driver?' got the driver-time figures (the word 'driver'): now what the
+    tasks sent back, by stage, against spark.driver.maxResultSize."""
+    from graph.intents import answer_offline
+    from graph.tools import Toolbox
+    from tools.eventlog import load_profile
+
+    profile = load_profile(eventlog_fixtures / "NVIDIA__spark-rapids-tools" / "jdbc_eventlog.zstd")
+    assert answer_offline("how much data was collected to the driver?", Toolbox(profile)) == (
+        "Tasks sent 766.5 KiB of results to the driver; most in stage 2 (759.3 KiB), stage 3 (2.6 KiB), stage 0 "
+        "(2.3 KiB). This run did not set spark.driver.maxResultSize (Spark's default applies: 1g).")
