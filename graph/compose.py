@@ -231,7 +231,7 @@ def template_answer(report: Report, question: Question) -> str:
 
 
 def stage_sentence(st) -> str:
-    text = f"Stage {st.stage_id} ({st.name or 'unnamed'}) ran {units.duration(st.duration_ms)} with {st.num_tasks} tasks"
+    text = f"Stage {st.stage_id} ({st.name or 'unnamed'}) ran {units.duration(st.duration_ms)} with {units.count(st.num_tasks, 'task')}"
     if st.task_duration_median_ms is not None and st.task_duration_max_ms is not None:
         text += (f"; median task {units.duration(st.task_duration_median_ms)}, slowest "
                  f"{units.duration(st.task_duration_max_ms)}")
@@ -242,7 +242,7 @@ def stage_sentence(st) -> str:
     if st.jvm_gc_time_ms and st.executor_run_time_ms:
         text += f"; GC {units.duration(st.jvm_gc_time_ms)} of {units.duration(st.executor_run_time_ms)} task time"
     if st.tasks_failed:
-        text += f"; {st.tasks_failed} failed tasks"
+        text += f"; {units.count(st.tasks_failed, 'failed task')}"
     return text + "."
 
 

@@ -9,8 +9,8 @@ from graph import units
 from graph.adapters import ToolUnavailable
 from graph.comparison import comparison_answer
 from graph.compose import conf_flags, conf_set_lines, evidence_line, stage_sentence, streaming_sentence
-from graph.query_answers import (JOB_ID, JOB_QUESTION, SOURCES_QUESTION, SQL_ID, SQL_QUESTION, findings_on, job, ranked,
-                                 slowest_jobs, sources, sql_execution, sql_queries)
+from graph.query_answers import (JOB_ID, JOB_QUESTION, ORDINAL, SOURCES_QUESTION, SQL_ID, SQL_QUESTION, findings_on, job,
+                                 ordinal_id, ranked, slowest_jobs, sources, sql_execution, sql_queries)
 from graph.question_changes import changes_in
 from graph.report import LOCAL_MODE_WHAT_IF, Citation, what_if_axis, what_if_size
 from graph.report_text import citation_text, where_it_flattens
@@ -99,7 +99,11 @@ def findings(text: str, toolbox: Toolbox, only: Callable[[Finding], bool] = lamb
 
 
 def stage(text: str, toolbox: Toolbox) -> str:
-    return _stage_answer(int(re.search(r"stage\s+#?(\d+)", text).group(1)), toolbox)
+    named = re.search(r"stage\s+#?(\d+)", text)
+    stage_id = int(named.group(1)) if named else ordinal_id(text, "stage", [s.stage_id for s in toolbox.profile.stages])
+    if stage_id is None:
+        return "The application has no such stage."
+    return _stage_answer(stage_id, toolbox)
 
 
 def _stage_answer(stage_id: int, toolbox: Toolbox) -> str:
@@ -348,6 +352,11 @@ _WHAT_IF = re.compile(r"\bwhat if\b|\bhow many\b|\bdoubl|\bhalv|\btwice\b|\b(?:m
 _N_CORES = re.compile(r"\b\d+\s+cores?\b")  # "with 8 cores?": the what-if curve, by cores in local mode
 
 
+def _names_by_order(text: str, kind: str) -> bool:
+    match = ORDINAL.search(text)
+    return match is not None and match.group(2) == kind
+
+
 def _a_topic_not_a_what_if(text: str) -> bool:
     """A topic's question that names executors ('why do executors spill?') without asking what more or fewer
     would do: the what-if intent below takes every question that names executors."""
@@ -361,9 +370,9 @@ INTENTS: list[tuple[Callable[[str], bool], Callable[[str, Toolbox], str]]] = [
     (lambda t: CHEAPER.search(t) is not None, savings),  # 'how do I reduce the cost?': likewise
     (_asks_for_docs, docs),
     (lambda t: _COMPARE.search(t) is not None, compare),
-    (lambda t: re.search(r"stage\s+#?\d+", t) is not None, stage),
+    (lambda t: re.search(r"stage\s+#?\d+", t) is not None or _names_by_order(t, "stage"), stage),
     (lambda t: SQL_ID.search(t) is not None, sql_execution),
-    (lambda t: JOB_ID.search(t) is not None, job),
+    (lambda t: JOB_ID.search(t) is not None or _names_by_order(t, "job"), job),
     (_asks_a_value, setting_value),
     (lambda t: asked_state(t) is not None, setting_used),
     (_asks_about_a_key, docs),

@@ -25,6 +25,18 @@ SQL_QUESTION = re.compile(
     r"(?<![.\w])sql(?![.\w])|\b(?:physical|query|sql|execution)\s+plans?\b|\bthe\s+plans?\b"
     r"|\b(?:slowest|longest|which|what|all|list|show(?:\s+me)?(?:\s+the)?)\s+quer(?:y|ies)\b|\bquer(?:y|ies)\s+(?:ran|run)\b")
 JOB_ID = re.compile(r"\bjob\s+#?(\d+)\b")
+# 'why was the first job slow?', 'what did the last stage do?': a job or stage by its place in the run
+ORDINAL = re.compile(r"\b(first|second|third|last|final)\s+(job|stage)\b")
+_ORDINALS = {"first": 0, "second": 1, "third": 2, "last": -1, "final": -1}
+
+
+def ordinal_id(text: str, kind: str, ids: list[int]) -> int | None:
+    """The id a question names by order ('the first job': the lowest job id), else None."""
+    match = ORDINAL.search(text)
+    if match is None or match.group(2) != kind or not ids:
+        return None
+    index, ordered = _ORDINALS[match.group(1)], sorted(set(ids))
+    return ordered[index] if -len(ordered) <= index < len(ordered) else None
 JOB_QUESTION = re.compile(r"\b(?:slowest|longest|which|what|all|list)\s+jobs?\b|\bjobs?\s+(?:took|ran|run|failed)\b")
 SOURCES_QUESTION = re.compile(r"\b(?:which|what)\s+(?:tables?|files?|sources?|data\s*sources?|paths?|inputs?)\b"
                               r"|\b(?:tables?|files?|sources?|paths?)\s+(?:were|was|did\s+it)\s+read\b|\bread\s+from\b")
@@ -79,7 +91,11 @@ def sql_queries(text: str, toolbox: Toolbox) -> str:
 
 def job(text: str, toolbox: Toolbox) -> str:
     """'what does job 2 do?': the job's time, status, stages, SQL execution and the findings on its stages."""
-    return _job_answer(int(JOB_ID.search(text).group(1)), toolbox)
+    named = JOB_ID.search(text)
+    job_id = int(named.group(1)) if named else ordinal_id(text, "job", [j.job_id for j in toolbox.profile.jobs])
+    if job_id is None:
+        return "The application has no such job."
+    return _job_answer(job_id, toolbox)
 
 
 def _job_answer(job_id: int, toolbox: Toolbox) -> str:

@@ -34,7 +34,7 @@ def handler_for(question: str) -> str | None:
     ("why is this run slower than the previous one?", "compare"),
     ("what changed since yesterday?", "compare"),
     ("what's the difference between the two runs?", "compare"),
-    ("how much data came from the first stage?", "topic"),
+    ("how much data came from the first stage?", "stage"),  # that stage's figures: input, shuffle, output
     ("what does SQL 3 do?", "sql_execution"),
     ("what does job 2 do?", "job"),
     ("which job took the longest?", "slowest_jobs"),
@@ -82,6 +82,8 @@ def handler_for(question: str) -> str | None:
     ("how long do the micro-batches take?", "topic"),
     ("is it falling behind?", "topic"),
     ("how much data was collected to the driver?", "topic"),  # results sent to the driver, not its idle time
+    ("why was the first job slow?", "job"),  # a job by its place in the run
+    ("what did the last stage do?", "stage"),
 ])
 def test_a_question_goes_to_the_answer_its_words_ask_for(question: str, handler: str) -> None:
     assert handler_for(question) == handler

@@ -537,3 +537,19 @@ def test_what_the_driver_collected_is_answered_with_the_result_sizes(eventlog_fi
     assert answer_offline("how much data was collected to the driver?", Toolbox(profile)) == (
         "Tasks sent 766.5 KiB of results to the driver; most in stage 2 (759.3 KiB), stage 3 (2.6 KiB), stage 0 "
         "(2.3 KiB). This run did not set spark.driver.maxResultSize (Spark's default applies: 1g).")
+
+
+def test_a_job_or_stage_named_by_its_place_in_the_run_is_answered(yarn_log: str) -> None:
+    """'why was the first job slow?' got the findings list: the first, second, third and last job or stage are the
+    lowest, second, third and highest ids."""
+    from graph.intents import answer_offline
+    from graph.query_answers import ordinal_id
+    from graph.tools import Toolbox
+    from tools.eventlog import load_profile
+
+    toolbox = Toolbox(load_profile(yarn_log))
+    assert answer_offline("why was the first job slow?", toolbox).startswith("Job 0 ran 5.3 s, succeeded; stage 0.")
+    assert answer_offline("what did the last stage do?", toolbox).startswith(
+        "Stage 5 (saveAsTable at NativeMethodAccessorImpl.java:0) ran 2.3 s with 16 tasks")
+    assert answer_offline("what did the last job do?", toolbox).startswith("Job 4 ran 2.3 s")
+    assert ordinal_id("the second stage", "stage", [4, 1, 9]) == 4 and ordinal_id("the third job", "job", [0, 1]) is None
