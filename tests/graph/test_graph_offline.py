@@ -552,4 +552,6 @@ def test_a_job_or_stage_named_by_its_place_in_the_run_is_answered(yarn_log: str)
     assert answer_offline("what did the last stage do?", toolbox).startswith(
         "Stage 5 (saveAsTable at NativeMethodAccessorImpl.java:0) ran 2.3 s with 16 tasks")
     assert answer_offline("what did the last job do?", toolbox).startswith("Job 4 ran 2.3 s")
+    assert answer_offline("what did the first stage do?", toolbox).startswith(
+        "Stage 0 (parquet at NativeMethodAccessorImpl.java:0) ran 5.3 s with 1 task;")  # not '1 tasks'
     assert ordinal_id("the second stage", "stage", [4, 1, 9]) == 4 and ordinal_id("the third job", "job", [0, 1]) is None
