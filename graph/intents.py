@@ -304,7 +304,9 @@ def _api_words(text: str) -> list[str]:
 
 
 def _asks_for_docs(text: str) -> bool:
-    return re.match(r"\s*(docs?|documentation|explain|how do i)\b", text) is not None
+    """'docs about AQE', 'explain broadcast joins', 'how do I read a CSV?'; not 'how do I make it faster?' (the run)."""
+    match = re.match(r"\s*(docs?|documentation|explain|how do i)\b", text)
+    return match is not None and (match.group(1) != "how do i" or _ABOUT_THE_RUN.search(text) is None)
 
 
 # 'what is the difference between cache and persist?', 'when should I use broadcast()?', 'how does coalesce work?'
@@ -391,6 +393,7 @@ INTENTS: list[tuple[Callable[[str], bool], Callable[[str, Toolbox], str]]] = [
     (_has("documentation", " docs"), docs),
     (_has("summary", "overview", "what is this", "what is the app", "about this app", "version", "how long did",
           "how long was", "how long it", "runtime", "duration"), overview),
-    (_has("wrong", "slow", "problem", "finding", "issue", "improve", "fix"), findings),
+    (_has("wrong", "slow", "problem", "finding", "issue", "improve", "fix", "faster", "speed up", "quicker", "optimi"),
+     findings),
     (asks_a_concept, docs),  # 'what is the difference between cache and persist?': nothing above, and not this run
 ]

@@ -23,7 +23,8 @@ _NAMED_SETTINGS = (
     (re.compile(r"shuffle\s+partitions|partitions?\s+count|number\s+of\s+partitions"), "spark.sql.shuffle.partitions"),
     (re.compile(r"broadcast(?:\s+join)?\s+threshold"), "spark.sql.autoBroadcastJoinThreshold"),
     (re.compile(r"memory\s+fraction"), "spark.memory.fraction"),
-    (re.compile(r"executor\s+memory|memory\s+(?:per|for\s+each|of\s+each)\s+executor"), "spark.executor.memory"),
+    (re.compile(r"executor\s+(?:memory|size)|memory\s+(?:per|for\s+each|of\s+each)\s+executor"
+                r"|(?:smaller|bigger|larger)\s+executors"), "spark.executor.memory"),
     (re.compile(r"\baqe\b|adaptive\s+query\s+execution"), "spark.sql.adaptive.enabled"),
 )
 # settings a yes/no question about the run names ('did it use dynamic allocation?'): the above and a few switches
@@ -38,7 +39,8 @@ _ASKS_FOR_A_STATE = re.compile(r"^(?:did|was|were|is|are|has|had)\b.*\b(?:use[ds
                                r"|turned|configured|active)\b")
 # words that ask for a value rather than an explanation ('what does ... do?' stays a documentation question)
 _ASKS_FOR_A_VALUE = re.compile(r"\b(?:should|shall|how\s+(?:many|much|big|large|high|low)|best|right|optimal|ideal"
-                               r"|recommend\w*|suggest\w*|good\s+value|worth)\b")
+                               r"|recommend\w*|suggest\w*|good\s+value|worth"
+                               r"|too\s+(?:much|many|few|little|big|large|small|high|low)|smaller|bigger|larger)\b")
 SPARK_DEFAULTS = {"spark.sql.shuffle.partitions": "200", "spark.sql.autoBroadcastJoinThreshold": "10MB",
                   "spark.memory.fraction": "0.6", "spark.executor.memory": "1g",
                   "spark.dynamicAllocation.enabled": "false", "spark.speculation": "false",

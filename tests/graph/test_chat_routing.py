@@ -84,6 +84,9 @@ def handler_for(question: str) -> str | None:
     ("how much data was collected to the driver?", "topic"),  # results sent to the driver, not its idle time
     ("why was the first job slow?", "job"),  # a job by its place in the run
     ("what did the last stage do?", "stage"),
+    ("how do i make it faster?", "findings"),  # the run's findings, not a documentation search
+    ("is 9g of executor memory too much?", "setting_value"),  # the run's value and the finding's, not a what-if
+    ("can i use smaller executors?", "setting_value"),
 ])
 def test_a_question_goes_to_the_answer_its_words_ask_for(question: str, handler: str) -> None:
     assert handler_for(question) == handler

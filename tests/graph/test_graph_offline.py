@@ -555,3 +555,20 @@ def test_a_job_or_stage_named_by_its_place_in_the_run_is_answered(yarn_log: str)
     assert answer_offline("what did the first stage do?", toolbox).startswith(
         "Stage 0 (parquet at NativeMethodAccessorImpl.java:0) ran 5.3 s with 1 task;")  # not '1 tasks'
     assert ordinal_id("the second stage", "stage", [4, 1, 9]) == 4 and ordinal_id("the third job", "job", [0, 1]) is None
+
+
+def test_sizing_and_speed_questions_get_the_runs_values_and_findings(yarn_log: str) -> None:
+    """'is 9g of executor memory too much?' got a model prediction for 9g (read as a change), 'can I use smaller
+    executors?' the executor-count curve and 'how do I make it faster?' documentation: now the run's value with the
+    finding's recommended one, and the findings ranked by savings."""
+    from graph.intents import answer_offline
+    from graph.tools import Toolbox
+    from tools.eventlog import load_profile
+
+    toolbox = Toolbox(load_profile(yarn_log))
+    for question in ("is 9g of executor memory too much?", "can I use smaller executors?"):
+        assert answer_offline(question, toolbox).startswith(
+            "In this run spark.executor.memory = 9397M.\nRecommended: spark.executor.memory=1751m, from \"Executors peaked "
+            "at 1.1 GiB of heap with 9.2 GiB allocated\"")
+    assert answer_offline("how do I make it faster?", toolbox).startswith(
+        "1. [moderate] Stage 3: longest task 18.6 s vs median 3.1 s (6.0x)")
