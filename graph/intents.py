@@ -58,6 +58,8 @@ def answer_offline(question: str, toolbox: Toolbox) -> str:
         if _asks_for_docs(text) or asks_a_concept(text):  # the documentation needs no log
             return docs(text, toolbox)
         return "No event log is loaded yet. Load one with /load PATH (a log file or directory)."
+    if toolbox.baseline is not None and _RAN_DIFFERENTLY.search(text) and not _HYPOTHETICAL.search(text):
+        return compare(text, toolbox)  # 'why is this run slower?' with two runs loaded: against the one before
     for matches, handler in INTENTS:
         if matches(text):
             try:
@@ -345,6 +347,9 @@ _COMPARE = re.compile(
     r"|\bwhat(?:'s|\s+has|\s+have)?\s+changed\b|\bregress"
     r"|\b(?:than|since|vs\.?|versus)\s+(?:the\s+)?(?:last|previous|earlier|other|baseline|yesterday)"
     r"|\bdifferen\w*\s+between\s+(?:the\s+)?(?:two|runs|them|these)|\btwo\s+runs\b")
+# With two runs loaded: 'why is this run slower?', 'did it get faster?' ask about the difference between them
+_RAN_DIFFERENTLY = re.compile(r"\b(?:slower|faster|longer|shorter|more\s+expensive|cheaper)\b")
+_HYPOTHETICAL = re.compile(r"\b(?:with|if|would|could|make|should|can)\b")
 # 'help', 'what can you do?', 'how can you help me?': the assistant's help, not 'does AQE help with skew?'
 _ASKS_FOR_HELP = re.compile(r"^\W*help\W*$|\bhelp me\W*$|\bwhat can (?:you|i ask)\b|\bhow can you help\b"
                             r"|\bwhat do you do\b")

@@ -171,3 +171,16 @@ def test_findings_that_fire_on_one_run_only_are_named_once_per_rule() -> None:
     rules_before, rules_after = {f.rule_id for f in diagnose(before)}, {f.rule_id for f in diagnose(after)}
     assert [f.rule_id for f in c.findings_new] == sorted(rules_after - rules_before, key=[f.rule_id for f in diagnose(after)].index)
     assert {f.rule_id for f in c.findings_gone} == rules_before - rules_after
+
+
+def test_with_two_runs_loaded_slower_or_faster_asks_for_the_comparison() -> None:
+    """'why is this run slower?' (no 'than the previous one') got the findings of the last run alone, although two
+    runs were loaded; a hypothetical ('would it be faster with 4 cores?') stays a what-if."""
+    healthy, skewed = load_profile(str(WORKLOADS / "healthy.zstd")), load_profile(str(WORKLOADS / "skewed_join.zstd"))
+    toolbox = Toolbox(skewed, GraphConfig(), baseline=healthy)
+    for question in ("why is this run slower?", "did it get slower?"):
+        answer = answer_offline(question, toolbox)
+        assert answer.startswith(f"problem=skewed_join ({skewed.app_id}) took 99.9 s against 5.9 s for problem=healthy")
+    assert answer_offline("would it be faster with 4 cores?", toolbox).startswith("With 4 cores the simulator predicts")
+    alone = answer_offline("why is this run slower?", Toolbox(skewed, GraphConfig()))
+    assert alone.startswith("1. [severe] Stage 4: longest task 38.8 s")  # one run: its findings
