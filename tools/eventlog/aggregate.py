@@ -16,7 +16,7 @@ from typing import Any
 import msgspec
 
 from tools.eventlog import events as ev
-from tools.eventlog.model import ExecutorProfile, JobProfile
+from tools.eventlog.model import ExecutorProfile, JobProfile, failure_line
 from tools.eventlog.stages import PEAK_FIELDS, StageTasks
 from tools.eventlog.tasks import EXECUTOR_TOTALS, TaskAggregator
 
@@ -397,7 +397,7 @@ class Aggregator:
             job.status = "failed"
             exception = (e.result.exception or {}) if e.result is not None else {}
             message = exception.get("Message") if isinstance(exception, dict) else None
-            job.failure_reason = _first_line(str(message)) if message else result
+            job.failure_reason = failure_line(str(message), 500) if message else result
 
     def _stage_event(self, e: ev.StageEvent) -> StageState | None:
         if e.info is None:
@@ -564,10 +564,6 @@ def _float_or_none(value: Any) -> float | None:
         except ValueError:
             return None
     return None
-
-
-def _first_line(text: str) -> str:
-    return text.strip().split("\n", 1)[0][:500]
 
 
 def _sum_sources(sources: list, attribute: str) -> float | None:

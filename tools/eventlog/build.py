@@ -23,6 +23,7 @@ from tools.eventlog.model import (
     SqlExecution,
     StageProfile,
     StreamingProgress,
+    failure_line,
     task_cpus,
 )
 from tools.redact import redact_properties, redact_text
@@ -134,7 +135,7 @@ def _stage_profile(agg: Aggregator, stage: StageState) -> StageProfile:
         profile.submission_time_ms = info.submission_time
         profile.completion_time_ms = info.completion_time
         if info.failure_reason:
-            profile.failure_reason = redact_text(info.failure_reason.strip().split("\n", 1)[0][:TEXT_CHARS])
+            profile.failure_reason = redact_text(failure_line(info.failure_reason, TEXT_CHARS))
         profile.accumulables = _named_accumulables(info)
     if profile.submission_time_ms and profile.completion_time_ms:
         profile.duration_ms = max(0, profile.completion_time_ms - profile.submission_time_ms)
@@ -287,7 +288,7 @@ def _sql(state: SqlState, values: dict[int, float], max_plan_chars: int) -> SqlE
         duration_ms=max(0, duration) if duration is not None else None,
         job_ids=sorted(state.job_ids),
         nodes=_plan_nodes(state.plan_info, values),
-        error=redact_text(state.error.strip().split("\n", 1)[0][:TEXT_CHARS]) if state.error else None,
+        error=redact_text(failure_line(state.error, TEXT_CHARS)) if state.error else None,
     )
 
 

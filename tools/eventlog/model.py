@@ -21,6 +21,30 @@ def spark_release(spark_version: str | None) -> tuple[int, int]:
     return (int(match.group(1)), int(match.group(2))) if match else (0, 0)
 
 
+PYTHON_TRACEBACK = "Traceback (most recent call last):"
+# Lines of a failure message that are not the exception itself: traceback headers and Spark's own trailers
+_NOT_THE_EXCEPTION = ("Traceback", "During handling of the above exception", "The above exception was the direct cause")
+_END_OF_PYTHON_PART = ("Driver stacktrace", "\tat ")
+
+
+def failure_line(text: str, limit: int = 2000) -> str:
+    """The line of a failure message that says what went wrong: its first line, except that a Python traceback
+    announced at its end ('[PYTHON_EXCEPTION] ... Traceback (most recent call last):') gives way to the exception the
+    traceback ends with ('... ValueError: bad record in partition 0'), the last one when exceptions are chained."""
+    lines = text.strip().split("\n")
+    first = lines[0].rstrip()
+    if first.endswith(PYTHON_TRACEBACK):
+        exception = None
+        for line in lines[1:]:
+            if line.startswith(_END_OF_PYTHON_PART):
+                break
+            if line[:1] not in ("", " ", "\t") and not line.startswith(_NOT_THE_EXCEPTION):
+                exception = line.strip()
+        if exception:
+            first = f"{first[:-len(PYTHON_TRACEBACK)].rstrip()} {exception}"
+    return first[:limit]
+
+
 def task_cpus(spark_properties: dict[str, str]) -> float:
     """Cores each task holds (spark.task.cpus, default 1)."""
     try:
