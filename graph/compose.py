@@ -193,6 +193,10 @@ def streaming_sentence(query: StreamingProgress) -> str:
                           if query.batch_duration_ms_max is not None else ""))
     if query.state_rows_max:
         figures.append(f"up to {query.state_rows_max:,} rows of state")
+    if query.exception:
+        figures.append(f"it failed: {query.exception}")
+    elif query.terminated:
+        figures.append("then it was stopped")
     return f"Streaming query {query.name or query.query_id}: {'; '.join(figures)}."
 
 

@@ -278,6 +278,27 @@ def lagging_stream(spark, workdir: Path) -> None:
         query.stop()
 
 
+def _reject_late_batch(batch, batch_id: int) -> None:
+    """foreachBatch sink that fails on the third micro-batch, as a sink whose target went away would."""
+    if batch_id >= 2:
+        raise RuntimeError(f"sink rejected batch {batch_id}: target table is read-only")
+    batch.count()
+
+
+def failed_stream(spark, workdir: Path) -> None:
+    """A streaming query over the rate source whose foreachBatch sink raises on its third micro-batch: the query
+    stops with that error (QueryTerminatedEvent with the exception)."""
+    events = spark.readStream.format("rate").option("rowsPerSecond", 1000).load()
+    query = (events.writeStream.foreachBatch(_reject_late_batch).queryName("failing_sink")
+             .option("checkpointLocation", str(workdir / "checkpoint")).start())
+    try:
+        query.awaitTermination(300)
+    except Exception:  # noqa: BLE001 - the failure is the point: it is in the event log
+        pass
+    finally:
+        query.stop()
+
+
 class ProblemWorkload(BaseModel):
     """A workload, the configuration that provokes its problem, and what it demonstrates."""
 
@@ -348,6 +369,7 @@ _add(missed_broadcast, {"spark.sql.autoBroadcastJoinThreshold": "-1", "spark.sql
 _add(cancelled_job, {"spark.sql.adaptive.enabled": "true"})
 _add(stopped_stream, {"spark.sql.shuffle.partitions": "8"})
 _add(lagging_stream, {"spark.sql.execution.pythonUDF.arrow.enabled": "false"})
+_add(failed_stream)
 _add(
     healthy,
     {

@@ -497,8 +497,8 @@ def test_streaming_questions_get_each_querys_progress_and_whether_it_keeps_up(ev
 
     profile = load_profile(eventlog_fixtures / "NVIDIA__spark-rapids-tools" / "streaming_eventlog.zstd")
     expected = ("Streaming query c86ef692-94c1-4171-919e-477831146f91: 1 micro-batch, 7 rows/s arriving and 26 rows/s "
-                "processed on average; median batch 2.7 min, longest 2.7 min. It is keeping up: it processes rows 3.7x "
-                "as fast as they arrive.")
+                "processed on average; median batch 2.7 min, longest 2.7 min; then it was stopped. It is keeping up: it "
+                "processes rows 3.7x as fast as they arrive.")
     assert answer_offline("is the stream keeping up?", Toolbox(profile)) == expected
     assert answer_offline("what is the processing rate?", Toolbox(profile)) == expected  # a figure of the run: no docs
     query = profile.streaming[0]
@@ -572,3 +572,22 @@ def test_sizing_and_speed_questions_get_the_runs_values_and_findings(yarn_log: s
             "at 1.1 GiB of heap with 9.2 GiB allocated\"")
     assert answer_offline("how do I make it faster?", toolbox).startswith(
         "1. [moderate] Stage 3: longest task 18.6 s vs median 3.1 s (6.0x)")
+
+
+def test_why_a_stream_stopped_is_answered_with_its_error(eventlog_fixtures) -> None:
+    """A query that stopped with an error (real PySpark log: its foreachBatch sink raised on the third batch): the
+    chat's streaming answer says so, with the exception, and the finding follows."""
+    from pathlib import Path
+
+    from graph.intents import answer_offline
+    from graph.tools import Toolbox
+    from tools.eventlog import load_profile
+
+    log = Path(eventlog_fixtures).parent / "workloads" / "failed_stream.zstd"
+    answer = answer_offline("why did the stream stop?", Toolbox(load_profile(log)))
+    assert answer.startswith("Streaming query failing_sink: 2 micro-batches, ")
+    assert ("; it failed: py4j.Py4JException: An exception was raised by the Python Proxy. Return Message: "
+            "RuntimeError: sink rejected batch 2: target table is read-only.") in answer
+    assert "\n1. [severe] Query failing_sink stopped with an error after 2 micro-batches\n" in answer
+    stopped = load_profile(Path(eventlog_fixtures).parent / "workloads" / "stopped_stream.zstd")
+    assert "; then it was stopped." in answer_offline("is the stream keeping up?", Toolbox(stopped))

@@ -44,6 +44,7 @@ FIRES_ON: dict[str, tuple[str, dict[str, float]]] = {
     "broadcast_join_missed": ("missed_broadcast", {}),
     "broadcast_too_large": (f"{RAPIDS}/join_agg_on_yarn_eventlog.zstd", {"broadcast_too_large_bytes": 1e4}),
     "cartesian_join": ("cross_join", {}),
+    "streaming_query_failed": ("failed_stream", {}),
     "python_udf_row_at_a_time": ("python_row_udf", {}),
     "python_udf_vectorized": ("pandas_vectorized_udf", {}),
     # a submitted job (Spark Pi on YARN: 12.8 s of 15.1 s with no job); the public logs past the default 60 s
@@ -836,3 +837,17 @@ def test_cores_a_concurrent_stage_kept_busy_are_not_idle(profile_of):
     assert evidence["cores busy with concurrent stages"] == 1.0 and evidence["idle core fraction"] == pytest.approx(0.5)
     assert idle.estimated_savings.wall_ms == pytest.approx(q.p75 - q.sum / 9)  # skewed: from its 75th percentile
     assert idle.estimated_savings.core_ms == pytest.approx(idle.estimated_savings.wall_ms * (9 - 4))
+
+
+def test_a_stream_that_stopped_with_an_error_is_reported_with_it(profile_of):
+    """The failed_stream workload's foreachBatch sink raised on its third micro-batch (real PySpark log): the query's
+    terminated event carries the error, which the finding states; a stream stopped on purpose has none."""
+    [failed] = findings_of("streaming_query_failed", profile_of("failed_stream"))
+    assert failed.severity.value == "severe"
+    assert failed.title == "Query failing_sink stopped with an error after 2 micro-batches"
+    error = next(e.value for e in failed.evidence if e.name == "error")
+    assert error.endswith("RuntimeError: sink rejected batch 2: target table is read-only")
+    assert "checkpoint" in failed.recommendation.summary
+    assert not findings_of("streaming_query_failed", profile_of("stopped_stream"))
+    [query] = profile_of("stopped_stream").streaming
+    assert query.terminated and query.exception is None

@@ -40,7 +40,7 @@ IGNORED_EVENTS = frozenset({
     "SparkListenerExecutorExcludedForStage", "SparkListenerNodeExcludedForStage",
     "SparkListenerMiscellaneousProcessAdded",
     f"{SQL}SparkListenerSQLAdaptiveSQLMetricUpdates",
-    f"{STREAMING}QueryStartedEvent", f"{STREAMING}QueryTerminatedEvent", f"{STREAMING}QueryIdleEvent",
+    f"{STREAMING}QueryStartedEvent", f"{STREAMING}QueryIdleEvent",
 })
 
 
@@ -150,6 +150,8 @@ class StreamState:
     sources: list[str] = field(default_factory=list)
     sinks: list[str] = field(default_factory=list)
     input_rows_total: int = 0
+    terminated: bool = False
+    exception: str | None = None
 
 
 # Event name -> (struct it decodes into, Aggregator method that processes it).
@@ -172,6 +174,7 @@ HANDLED_EVENTS: dict[str, tuple[type, str]] = {
     f"{SQL}SparkListenerSQLExecutionEnd": (ev.SqlExecutionEnd, "_sql_end"),
     f"{SQL}SparkListenerDriverAccumUpdates": (ev.DriverAccumUpdates, "_driver_accum_updates"),
     f"{STREAMING}QueryProgressEvent": (ev.QueryProgressEvent, "_query_progress"),
+    f"{STREAMING}QueryTerminatedEvent": (ev.QueryTerminatedEvent, "_query_terminated"),
 }
 # Decoders are built once, at import (under the import lock): building msgspec decoders in one thread while
 # another decodes with decoders of the same structs crashed the HTTP API's worker threads (segfault, seen twice
@@ -428,10 +431,7 @@ class Aggregator:
     # ------------------------------------------------------------ SQL and streaming
 
     def _sql(self, execution_id: int) -> SqlState:
-        state = self.sql.get(execution_id)
-        if state is None:
-            state = self.sql[execution_id] = SqlState(execution_id)
-        return state
+        return _state_of(self.sql, execution_id, SqlState)
 
     def _sql_start(self, e: ev.SqlExecutionStart) -> None:
         state = self._sql(e.execution_id)
@@ -464,13 +464,20 @@ class Aggregator:
                 if value is not None:
                     self.accumulator_values[pair[0]] = value
 
+    def _stream(self, query_id: str) -> StreamState:
+        return _state_of(self.streams, query_id, StreamState)
+
+    def _query_terminated(self, e: ev.QueryTerminatedEvent) -> None:
+        if e.id:  # a query that failed before its first batch is in the profile too, with its error
+            state = self._stream(e.id)
+            state.terminated = True
+            state.exception = e.exception or state.exception
+
     def _query_progress(self, e: ev.QueryProgressEvent) -> None:
         p = e.progress
         if p is None or not p.id:
             return
-        state = self.streams.get(p.id)
-        if state is None:
-            state = self.streams[p.id] = StreamState(p.id)
+        state = self._stream(p.id)
         state.name = p.name or state.name
         state.batches += 1
         # Spark writes the rates per source; the top-level fields are absent in event logs.
@@ -564,6 +571,14 @@ def _float_or_none(value: Any) -> float | None:
         except ValueError:
             return None
     return None
+
+
+def _state_of(table: dict, key, make: Callable):
+    """The state kept under `key` in `table`, made by `make(key)` the first time it is asked for."""
+    state = table.get(key)
+    if state is None:
+        state = table[key] = make(key)
+    return state
 
 
 def _sum_sources(sources: list, attribute: str) -> float | None:

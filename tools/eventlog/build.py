@@ -317,4 +317,6 @@ def _stream(state: StreamState) -> StreamingProgress:
         sources=[redact_text(s) for s in state.sources],
         sinks=[redact_text(s) for s in state.sinks],
         num_input_rows_total=state.input_rows_total,
+        terminated=state.terminated,
+        exception=redact_text(failure_line(state.exception, TEXT_CHARS)) if state.exception else None,
     )

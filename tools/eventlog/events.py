@@ -314,6 +314,11 @@ class QueryProgressEvent(Struct):
     progress: QueryProgress | None = None
 
 
+class QueryTerminatedEvent(Struct):
+    id: str = ""
+    exception: str | None = None  # the error the query failed with; null when it was stopped
+
+
 class EventName(Struct):
     """Fallback for lines that do not start with `{"Event":"` (re-serialized logs)."""
 

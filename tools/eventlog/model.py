@@ -218,6 +218,8 @@ class StreamingProgress(BaseModel):
     sources: list[str] = Field(default_factory=list)
     sinks: list[str] = Field(default_factory=list)
     num_input_rows_total: int = 0
+    terminated: bool = False  # the log has the query's end: stopped, or failed with `exception`
+    exception: str | None = None  # what it failed with (the line that says what went wrong, redacted)
 
 
 class LogSource(BaseModel):

@@ -1,4 +1,5 @@
-"""Structured-streaming queries: processing slower than the input arrives, large state in executor heaps.
+"""Structured-streaming queries: stopped with an error, processing slower than the input arrives, large state in
+executor heaps.
 
 The checks themselves live with the rest of the streaming advice (`tools.sources.streaming`, also behind
 `copilot streaming`); here they run as rules so `analyze` reports them with everything else. `analyze` judges
@@ -12,11 +13,19 @@ from collections.abc import Iterator
 
 from tools.findings import Finding, Severity
 from tools.rules.registry import RuleContext, rule
-from tools.sources.streaming import StreamingThresholds, falling_behind, large_state
+from tools.sources.streaming import StreamingThresholds, failed_query, falling_behind, large_state
 
 
 def _thresholds(ctx: RuleContext) -> StreamingThresholds:
     return StreamingThresholds.from_rules(ctx.thresholds, busy_ratio=None)
+
+
+@rule("streaming_query_failed", "Streaming query stopped with an error", "streaming", Severity.severe)
+def streaming_query_failed(ctx: RuleContext) -> Iterator[Finding]:
+    """A structured-streaming query's log ends with the error it stopped on: its output stops until it is restarted."""
+    for query in ctx.profile.streaming:
+        if (finding := failed_query(query)) is not None:
+            yield finding
 
 
 @rule(

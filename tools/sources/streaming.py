@@ -117,6 +117,7 @@ def advise_streaming(
         topics = kafka_topics(query.sources)
         partitions = topic_partition_counts(bootstrap_servers, topics) if bootstrap_servers and topics else {}
         findings = [
+            failed_query(query),
             falling_behind(query, thresholds, cores, partitions),
             large_state(query, profile, thresholds),
             _kafka_parallelism(query, cores, partitions),
@@ -204,6 +205,30 @@ def falling_behind(query: StreamingProgress, t: StreamingThresholds, cores: int 
         code_change=code,
         savings_method="latency, not cost: keeps batches within the trigger",
         doc_query="structured streaming falling behind input rate processed rate trigger maxOffsetsPerTrigger backlog",
+    )
+
+
+def failed_query(query: StreamingProgress) -> Finding | None:
+    """A query whose log ends with the error it stopped on: nothing is written until it is fixed and restarted."""
+    if not query.exception:
+        return None
+    return advice_finding(
+        rule_id="streaming_query_failed",
+        category="streaming",
+        severity=Severity.severe,
+        title=f"Query {_label(query)} stopped with an error after {query.batches} micro-batch"
+              + ("" if query.batches == 1 else "es"),
+        evidence=[
+            Evidence(name="error", value=query.exception),
+            Evidence(name="micro-batches completed", value=query.batches, unit="count"),
+        ],
+        summary="Fix the error the query stopped with, then restart it with the same checkpoint location: it resumes "
+                "after the last committed micro-batch (no input skipped with a replayable source; a sink that is not "
+                "idempotent may see the failed batch's rows again).",
+        code_change='.option("checkpointLocation", "<the same path>").start() once the error is fixed (a job retry policy '
+                    'restarts it the same way)',
+        savings_method="availability: the query writes nothing while it is down",
+        doc_query="streaming query stopped with an error exception restart checkpoint location recovery",
     )
 
 
