@@ -228,7 +228,7 @@ def failed_query(query: StreamingProgress) -> Finding | None:
         code_change='.option("checkpointLocation", "<the same path>").start() once the error is fixed (a job retry policy '
                     'restarts it the same way)',
         savings_method="availability: the query writes nothing while it is down",
-        doc_query="streaming query stopped with an error exception restart checkpoint location recovery",
+        doc_query="streaming query stopped with an error: what to do, restart with the same checkpoint location",
     )
 
 
