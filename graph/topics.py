@@ -172,13 +172,25 @@ def gc_facts(toolbox: Toolbox) -> str:
 
 
 def memory_facts(toolbox: Toolbox) -> str:
-    peaks = [e.peak_jvm_heap_bytes for e in toolbox.executors() if e.peak_jvm_heap_bytes]
+    """The task JVMs' largest heap peak against their configured heap; on a cluster, the driver's heap too."""
     key = heap_key(toolbox.profile.master_url)
+    executors = toolbox.executors()
+    text = _heap_sentence("The largest heap peak", key, [e for e in executors if e.executor_id != "driver"] or executors,
+                          toolbox)
+    if key != "spark.driver.memory":  # on a cluster the driver is a JVM of its own
+        text += " " + _heap_sentence("The driver's heap peak", "spark.driver.memory",
+                                     [e for e in executors if e.executor_id == "driver"], toolbox)
+    return text
+
+
+def _heap_sentence(what: str, key: str, jvms: list, toolbox: Toolbox) -> str:
+    """'The largest heap peak was 1.1 GiB; spark.executor.memory is 9397M.'"""
     configured = toolbox.spark_config().get(key)
     heap = f"{key} is {configured}" if configured else f"{key} is not set (1g)"
+    peaks = [e.peak_jvm_heap_bytes for e in jvms if e.peak_jvm_heap_bytes]
     if not peaks:
-        return f"The log records no heap peaks; {heap}."
-    return f"The largest heap peak was {units.size(max(peaks))}; {heap}."
+        return f"{what} is not in the log; {heap}."
+    return f"{what} was {units.size(max(peaks))}; {heap}."
 
 
 def failure_facts(toolbox: Toolbox) -> str:

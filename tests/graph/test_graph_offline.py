@@ -391,6 +391,8 @@ def test_memory_and_idle_questions_that_name_executors_get_their_topic(yarn_log:
     toolbox = Toolbox(load_profile(yarn_log))
     memory = answer_offline("how much memory do executors need?", toolbox)
     assert memory.startswith("The largest heap peak was 1.1 GiB; spark.executor.memory is 9397M.")
+    # on YARN the driver is a JVM of its own: its heap is said apart (this log records no driver peaks)
+    assert "The driver's heap peak is not in the log; spark.driver.memory is 2048M." in memory
     assert "Executors peaked at 1.1 GiB of heap with 9.2 GiB allocated" in memory and "Simulated runtime" not in memory
     idle = answer_offline("why are my executors idle?", toolbox)
     assert idle.startswith("Of 18.2 min of executor core time, tasks ran 4.5 min (25%)")
