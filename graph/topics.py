@@ -100,6 +100,17 @@ def skew_facts(toolbox: Toolbox) -> str:
         for ratio, stage_id, q in rows[:TOP]) + "."
 
 
+def speculation_facts(toolbox: Toolbox) -> str:
+    """spark.speculation, and the speculative task copies the run launched, by stage."""
+    stages = [(s.stage_id, s.tasks_speculative) for s in toolbox.profile.stages if s.tasks_speculative]
+    setting = value_line("spark.speculation", toolbox)
+    if not stages:
+        return f"{setting} No task ran a speculative copy."
+    total = sum(n for _, n in stages)
+    where = ", ".join(f"stage {stage_id} ({n})" for stage_id, n in stages[:TOP]) + (" and more" if len(stages) > TOP else "")
+    return f"{setting} {units.count(total, 'speculative task attempt')} ran, in {where}."
+
+
 def streaming_facts(toolbox: Toolbox) -> str:
     """Each structured-streaming query's progress and whether it keeps up: the processed rate against the arrival
     rate (with the rule's ratio), the median batch against the time between batch starts, and its state."""
@@ -307,6 +318,7 @@ def _words(*words: str) -> re.Pattern[str]:
 
 
 TOPICS = (
+    Topic("speculation", _words("speculat"), ("speculation",), speculation_facts),
     Topic("skew", _words("skew", "straggl", "hot key", "imbalanc", "uneven"), ("skew", "speculation"), skew_facts),
     Topic("spill", _words("spill"), ("spill",), spill_facts),
     Topic("garbage collection", _words("gc\\b", "garbage"), ("gc_pressure",), gc_facts),

@@ -87,6 +87,7 @@ def handler_for(question: str) -> str | None:
     ("how do i make it faster?", "findings"),  # the run's findings, not a documentation search
     ("is 9g of executor memory too much?", "setting_value"),  # the run's value and the finding's, not a what-if
     ("can i use smaller executors?", "setting_value"),
+    ("were there any speculative tasks?", "topic"),  # the copies the run launched, not the overview
 ])
 def test_a_question_goes_to_the_answer_its_words_ask_for(question: str, handler: str) -> None:
     assert handler_for(question) == handler

@@ -593,3 +593,17 @@ def test_why_a_stream_stopped_is_answered_with_its_error(eventlog_fixtures) -> N
     assert "\n1. [severe] Query failing_sink stopped with an error after 2 micro-batches\n" in answer
     stopped = load_profile(Path(eventlog_fixtures).parent / "workloads" / "stopped_stream.zstd")
     assert "; then it was stopped." in answer_offline("is the stream keeping up?", Toolbox(stopped))
+
+
+def test_speculative_copies_are_counted_by_stage(eventlog_fixtures, yarn_log: str) -> None:
+    """'were there any speculative tasks?' got the overview: now spark.speculation and the copies, by stage (this
+    public YARN log ran with speculation on and launched one copy of its straggler in stage 0)."""
+    from graph.intents import answer_offline
+    from graph.tools import Toolbox
+    from tools.eventlog import load_profile
+
+    on = load_profile(eventlog_fixtures / "apache__spark" / "spark-events" / "application_1628109047826_1317105")
+    assert answer_offline("were there any speculative tasks?", Toolbox(on)).startswith(
+        "In this run spark.speculation = true. 1 speculative task attempt ran, in stage 0 (1).")
+    assert answer_offline("were there any speculative tasks?", Toolbox(load_profile(yarn_log))) == (
+        "This run did not set spark.speculation (Spark's default applies: false). No task ran a speculative copy.")
