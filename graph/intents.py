@@ -231,10 +231,47 @@ def config(text: str, toolbox: Toolbox) -> str:
     return "\n\n".join(out)
 
 
+# 'if it runs daily', 'every 6 hours', '3 times a day': runs per day
+_SCHEDULE = re.compile(r"\b(hourly|daily|nightly|weekly|monthly)\b|\bevery\s+(\d+)\s+hours?\b|\b(\d+)\s+times\s+(?:a|per)\s+day\b")
+_RUNS_PER_DAY = {"hourly": 24.0, "daily": 1.0, "nightly": 1.0, "weekly": 1 / 7, "monthly": 12 / 365}
+
+
 def cost(text: str, toolbox: Toolbox) -> str:
+    """What the run cost; with a schedule in the question, per month and year; asked by stage, the stages' shares."""
     c = toolbox.app_cost()
     idle = f", {units.money(c.idle_amount, c.currency)} of it for idle cores" if c.idle_amount else ""
-    return f"The run cost about {units.money(c.amount, c.currency)}{idle} ({c.method})."
+    lines = [f"The run cost about {units.money(c.amount, c.currency)}{idle} ({c.method})."]
+    if (per_day := runs_per_day(text)) and not toolbox.profile.streaming:
+        often = "once a day" if per_day == 1 else f"{per_day:.3g} times a day"
+        lines.append(f"Run {often}, that is about "
+                     f"{units.money(c.amount * per_day * 30, c.currency)} a month and "
+                     f"{units.money(c.amount * per_day * 365, c.currency)} a year at these prices.")
+    if re.search(r"\bstages?\b", text):
+        lines.append(_stage_cost_shares(toolbox))
+    return "\n".join(lines)
+
+
+def runs_per_day(text: str) -> float | None:
+    """Runs a day a question's schedule implies ('daily': 1, 'every 6 hours': 4, '3 times a day': 3), else None."""
+    match = _SCHEDULE.search(text)
+    if match is None:
+        return None
+    if match.group(1):
+        return _RUNS_PER_DAY[match.group(1)]
+    hours = match.group(2)
+    return 24 / int(hours) if hours else float(match.group(3)) if int(match.group(3)) > 0 else None
+
+
+def _stage_cost_shares(toolbox: Toolbox) -> str:
+    """The stages whose tasks used the most core time, with their share of all task time: what a stage costs, as
+    the cluster's price is paid for the cores the tasks keep busy (idle cores are the run's, not a stage's)."""
+    times = [(s.metrics.duration_ms.sum, s.stage_id) for s in toolbox.profile.stages if s.metrics.duration_ms]
+    total = sum(t for t, _ in times)
+    if not total:
+        return "No stage recorded task times to share the cost by."
+    top = sorted(times, reverse=True)[:3]
+    return "Stages by task time (their share of the cost of busy cores): " + "; ".join(
+        f"stage {stage_id} {units.duration(t)} ({units.percent(t / total)})" for t, stage_id in top) + "."
 
 
 def topic(text: str, toolbox: Toolbox) -> str:

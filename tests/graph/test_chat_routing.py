@@ -127,3 +127,13 @@ def test_common_words_are_api_names_only_when_written_as_code(question: str, nam
 
     words = _api_words(question)
     assert all(word in words for word in named) and not any(word in words for word in not_named)
+
+
+@pytest.mark.parametrize(("question", "per_day"), [
+    ("how much would it cost per month if it runs daily?", 1.0), ("what if it ran every 6 hours?", 4.0),
+    ("and 3 times a day?", 3.0), ("hourly?", 24.0), ("what did it cost?", None),
+])
+def test_a_schedule_in_a_cost_question_gives_the_runs_a_day(question: str, per_day: float | None) -> None:
+    from graph.intents import runs_per_day
+
+    assert runs_per_day(question) == per_day

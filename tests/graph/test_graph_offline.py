@@ -607,3 +607,20 @@ def test_speculative_copies_are_counted_by_stage(eventlog_fixtures, yarn_log: st
         "In this run spark.speculation = true. 1 speculative task attempt ran, in stage 0 (1).")
     assert answer_offline("were there any speculative tasks?", Toolbox(load_profile(yarn_log))) == (
         "This run did not set spark.speculation (Spark's default applies: false). No task ran a speculative copy.")
+
+
+def test_cost_questions_with_a_schedule_or_by_stage(yarn_log: str) -> None:
+    """'how much would it cost per month if it runs daily?' and 'which stage costs the most?' got the run's cost only."""
+    from graph.intents import answer_offline
+    from graph.tools import Toolbox
+    from tools.eventlog import load_profile
+
+    toolbox = Toolbox(load_profile(yarn_log))
+    run = toolbox.app_cost().amount
+    monthly = answer_offline("how much would it cost per month if it runs daily?", toolbox).splitlines()
+    assert monthly[0].startswith("The run cost about $0.0144")
+    assert monthly[1].startswith("Run once a day, that is about ") and f"${run * 365:.2f} a year" in monthly[1]
+    assert answer_offline("which stage costs the most?", toolbox).splitlines()[1] == (
+        "Stages by task time (their share of the cost of busy cores): stage 3 2.6 min (58%); stage 1 77.4 s (29%); "
+        "stage 5 29.7 s (11%).")
+    assert len(answer_offline("what did it cost?", toolbox).splitlines()) == 1
