@@ -100,6 +100,29 @@ def skew_facts(toolbox: Toolbox) -> str:
         for ratio, stage_id, q in rows[:TOP]) + "."
 
 
+JOIN_OPERATORS = ("SortMergeJoin", "BroadcastHashJoin", "ShuffledHashJoin", "BroadcastNestedLoopJoin",
+                  "CartesianProduct")
+
+
+def join_facts(toolbox: Toolbox) -> str:
+    """The joins of the SQL plans by strategy, and each join with its keys and output rows (the first few)."""
+    executions = toolbox.profile.sql_executions
+    if not executions:
+        return "The log has no SQL plans (an RDD application or Spark before 1.x SQL events): its joins are not visible."
+    joins = [(x.execution_id, n) for x in executions for n in x.nodes if n.name in JOIN_OPERATORS]
+    if not joins:
+        return "No SQL plan in this log has a join."
+    kinds = Counter(n.name for _, n in joins)
+    lines = ["Joins in the SQL plans: " + ", ".join(f"{count} {name}" for name, count in kinds.most_common()) + "."]
+    for execution_id, node in joins[:5]:
+        rows = node.metrics.get("number of output rows")
+        lines.append(f"SQL {execution_id}: {redact_text(node.description[:100]) or node.name}"
+                     + (f", {units.number(rows)} output rows" if rows is not None else ""))
+    if len(joins) > 5:
+        lines.append(f"(+{len(joins) - 5} more joins)")
+    return "\n".join(lines)
+
+
 def speculation_facts(toolbox: Toolbox) -> str:
     """spark.speculation, and the speculative task copies the run launched, by stage."""
     stages = [(s.stage_id, s.tasks_speculative) for s in toolbox.profile.stages if s.tasks_speculative]
@@ -322,6 +345,8 @@ TOPICS = (
     Topic("skew", _words("skew", "straggl", "hot key", "imbalanc", "uneven"), ("skew", "speculation"), skew_facts),
     Topic("spill", _words("spill"), ("spill",), spill_facts),
     Topic("garbage collection", _words("gc\\b", "garbage"), ("gc_pressure",), gc_facts),
+    # 'were there broadcast joins?': the plans' joins; 'how does broadcast work?': the broadcast topic's documentation
+    Topic("joins", _words("joins?\\b", "joined"), ("broadcast_join_opportunity", "cartesian_join"), join_facts),
     Topic("broadcast joins", _words("broadcast"), ("broadcast_join_opportunity",)),
     Topic("python UDFs", _words("udf", "python", "pandas"), ("python_udf",)),
     Topic("failures", _words("fail", "retr", "error", "crash", "lost", "died"), ("task_failures", "executor_loss"),

@@ -88,6 +88,8 @@ def handler_for(question: str) -> str | None:
     ("is 9g of executor memory too much?", "setting_value"),  # the run's value and the finding's, not a what-if
     ("can i use smaller executors?", "setting_value"),
     ("were there any speculative tasks?", "topic"),  # the copies the run launched, not the overview
+    ("what joins ran?", "topic"),  # the plans' joins, not the overview
+    ("which join was the slowest?", "topic"),
 ])
 def test_a_question_goes_to_the_answer_its_words_ask_for(question: str, handler: str) -> None:
     assert handler_for(question) == handler

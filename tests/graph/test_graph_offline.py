@@ -624,3 +624,18 @@ def test_cost_questions_with_a_schedule_or_by_stage(yarn_log: str) -> None:
         "Stages by task time (their share of the cost of busy cores): stage 3 2.6 min (58%); stage 1 77.4 s (29%); "
         "stage 5 29.7 s (11%).")
     assert len(answer_offline("what did it cost?", toolbox).splitlines()) == 1
+
+
+def test_join_questions_list_the_plans_joins(eventlog_fixtures, yarn_log: str) -> None:
+    """'what joins ran?' got the overview and 'were there broadcast joins?' 'No finding about broadcast joins': now
+    the joins of the SQL plans by strategy, each with its keys and output rows."""
+    from graph.intents import answer_offline
+    from graph.tools import Toolbox
+    from tools.eventlog import load_profile
+
+    profile = load_profile(eventlog_fixtures / "NVIDIA__spark-rapids-tools" / "rp_sql_eventlog.zstd")
+    expected = "Joins in the SQL plans: 1 SortMergeJoin.\nSQL 0: SortMergeJoin [a#12], [b#14], Inner, 10,000,000 output rows"
+    assert answer_offline("what joins ran?", Toolbox(profile)).startswith(expected)
+    assert answer_offline("were there broadcast joins?", Toolbox(profile)).startswith(expected)
+    rdd = load_profile(eventlog_fixtures / "apache__spark" / "spark-events" / "local-1422981759269")
+    assert answer_offline("what joins ran?", Toolbox(rdd)).startswith("The log has no SQL plans")
