@@ -201,6 +201,21 @@ def healthy(spark, workdir: Path) -> None:
     _sink(facts.join(F.broadcast(dims), "k").groupBy("g").agg(F.sum("v"), F.count("*")))
 
 
+def cache_read_once(spark, workdir: Path) -> None:
+    """Two cached frames: per-key totals read back by two queries (a reuse), and a projection persisted to memory and
+    disk that a single aggregation reads (a cache that buys nothing)."""
+    from pyspark import StorageLevel
+    from pyspark.sql import functions as F
+
+    totals = spark.range(1_000_000).groupBy((F.col("id") % 1000).alias("k")).agg(F.sum("id").alias("s")).cache()
+    _sink(totals.filter("k < 500"))
+    _sink(totals.agg(F.max("s")))
+    totals.unpersist()
+    once = spark.range(1_000_000).select((F.col("id") % 97).alias("k"), (F.col("id") * 3).alias("v"))
+    once = once.persist(StorageLevel.MEMORY_AND_DISK)
+    _sink(once.groupBy("k").agg(F.sum("v")))
+
+
 def _wait_for(condition: Callable[[], bool], timeout_s: float = 300.0) -> None:
     import time
 
@@ -370,6 +385,7 @@ _add(cancelled_job, {"spark.sql.adaptive.enabled": "true"})
 _add(stopped_stream, {"spark.sql.shuffle.partitions": "8"})
 _add(lagging_stream, {"spark.sql.execution.pythonUDF.arrow.enabled": "false"})
 _add(failed_stream)
+_add(cache_read_once, {"spark.sql.adaptive.enabled": "true"})
 _add(
     healthy,
     {

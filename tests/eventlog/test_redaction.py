@@ -41,6 +41,12 @@ def planted_log(tmp_path):
             e["description"] = f"copy from jdbc:postgresql://etl:{SECRET}8@db/sales key {AWS_KEY_ID}"
         if e["Event"] == "SparkListenerJobStart":
             e.setdefault("Properties", {})["spark.job.description"] = f"s3a://{AWS_KEY_ID}:{SECRET}0@bucket/path"
+        if e["Event"] in ("SparkListenerStageSubmitted", "SparkListenerStageCompleted"):
+            e["Stage Info"].setdefault("RDD Info", []).append({  # a cached JDBC read
+                "RDD ID": 9001, "Name": f"Scan JDBCRelation(jdbc:mysql://db/x?user=a&password={SECRET}a)",
+                "Callsite": f"cache at s3a://{AWS_KEY_ID}:{SECRET}b@bucket/job.py:3", "Number of Partitions": 4,
+                "Storage Level": {"Use Disk": True, "Use Memory": True, "Deserialized": True, "Replication": 1},
+            })
     return write_events(tmp_path / "planted", items)
 
 
@@ -54,6 +60,8 @@ def test_planted_secrets_are_not_in_the_profile_json(tmp_path):
     assert profile.spark_properties["spark.custom.credstore.value"] == REDACTED  # the app's own redaction regex
     assert profile.spark_properties["spark.master"] == profile.master != REDACTED
     assert any("JDBCRelation(jdbc:sqlserver://db;user=sa;password=" + REDACTED in x.physical_plan for x in profile.sql_executions)
+    [cached] = profile.cached
+    assert cached.rdd_id == 9001 and REDACTED in cached.name and REDACTED in cached.callsite
 
 
 def test_planted_secrets_are_not_in_the_cli_output(tmp_path):

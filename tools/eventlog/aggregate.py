@@ -31,7 +31,7 @@ STREAMING = "org.apache.spark.sql.streaming.StreamingQueryListener$"
 # Events the profile does not need: recognised, skipped without decoding.
 IGNORED_EVENTS = frozenset({
     "SparkListenerTaskStart", "SparkListenerTaskGettingResult", "SparkListenerBlockUpdated",
-    "SparkListenerBlockManagerRemoved", "SparkListenerUnpersistRDD", "SparkListenerResourceProfileAdded",
+    "SparkListenerBlockManagerRemoved", "SparkListenerResourceProfileAdded",
     "SparkListenerExecutorBlacklisted", "SparkListenerExecutorUnblacklisted", "SparkListenerNodeBlacklisted",
     "SparkListenerNodeUnblacklisted", "SparkListenerExecutorExcluded", "SparkListenerExecutorUnexcluded",
     "SparkListenerNodeExcluded", "SparkListenerNodeUnexcluded", "SparkListenerSpeculativeTaskSubmitted",
@@ -169,6 +169,7 @@ HANDLED_EVENTS: dict[str, tuple[type, str]] = {
     "SparkListenerJobEnd": (ev.JobEnd, "_job_end"),
     "SparkListenerStageSubmitted": (ev.StageEvent, "_stage_submitted"),
     "SparkListenerStageCompleted": (ev.StageEvent, "_stage_completed"),
+    "SparkListenerUnpersistRDD": (ev.UnpersistRdd, "_unpersist"),
     f"{SQL}SparkListenerSQLExecutionStart": (ev.SqlExecutionStart, "_sql_start"),
     f"{SQL}SparkListenerSQLAdaptiveExecutionUpdate": (ev.SqlAdaptiveExecutionUpdate, "_sql_adaptive"),
     f"{SQL}SparkListenerSQLExecutionEnd": (ev.SqlExecutionEnd, "_sql_end"),
@@ -204,6 +205,7 @@ class Aggregator:
         self.stage_jobs: dict[int, list[int]] = {}
         self.executors: dict[str, ExecutorProfile] = {}
         self.sql: dict[int, SqlState] = {}
+        self.unpersisted: set[int] = set()  # RDD ids the application unpersisted
         self.accumulator_values: dict[int, float] = {}
         self.streams: dict[str, StreamState] = {}
         self.first_timestamp_ms: int | None = None
@@ -427,6 +429,9 @@ class Aggregator:
                 if value is not None:
                     self.accumulator_values[acc.id] = value
         self.tasks.finalize((stage.stage_id, stage.attempt_id))
+
+    def _unpersist(self, e: ev.UnpersistRdd) -> None:
+        self.unpersisted.add(e.rdd_id)
 
     # ------------------------------------------------------------ SQL and streaming
 

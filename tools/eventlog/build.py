@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from tools.eventlog.aggregate import Aggregator, SqlState, StageState, StreamState
+from tools.eventlog.cache import cached_data
 from tools.eventlog.events import SparkPlanInfo
 from tools.eventlog.master import local_master
 from tools.eventlog.model import (
@@ -69,6 +70,8 @@ def build_profile(agg: Aggregator, *, app_key: str, source: LogSource, truncated
         stages=stages,
         sql_executions=[_sql(s, agg.accumulator_values, max_plan_chars) for s in sorted(agg.sql.values(), key=lambda s: s.execution_id)],
         streaming=[_stream(s) for s in agg.streams.values()],
+        cached=cached_data((s.info for s in agg.stages.values() if s.info is not None), agg.stage_jobs,
+                           {j.job_id: j.sql_execution_id for j in jobs}, agg.unpersisted),
         driver_time_ms=(max(0, duration - executor_time) if duration is not None else None),
         executor_time_ms=executor_time if jobs else (0 if duration is not None else None),
         critical_path_ms=_critical_path_ms(stages),
@@ -131,7 +134,7 @@ def _stage_profile(agg: Aggregator, stage: StageState) -> StageProfile:
         profile.details = redact_text("\n".join(info.details.splitlines()[:DETAILS_LINES]))
         profile.num_tasks = info.num_tasks
         profile.parent_ids = list(info.parent_ids)
-        profile.rdd_names = [r.name for r in info.rdds if r.name][:50]
+        profile.rdd_names = [redact_text(r.name) for r in info.rdds[:50] if r.name]
         profile.submission_time_ms = info.submission_time
         profile.completion_time_ms = info.completion_time
         if info.failure_reason:

@@ -120,9 +120,19 @@ class Accumulable(Struct, gc=False):
 
 
 class RddInfo(Struct):
+    rdd_id: int = field(name="RDD ID", default=-1)
     name: str = field(name="Name", default="")
+    callsite: str = field(name="Callsite", default="")
     storage_level: dict[str, Any] | None = field(name="Storage Level", default=None)
+    partitions: int = field(name="Number of Partitions", default=0)
+    # Spark fills these three only while it tracks block updates (logs before 2.3); later logs write zeros
     cached_partitions: int = field(name="Number of Cached Partitions", default=0)
+    memory_bytes: int = field(name="Memory Size", default=0)
+    disk_bytes: int = field(name="Disk Size", default=0)
+
+
+class UnpersistRdd(Struct):
+    rdd_id: int = field(name="RDD ID", default=-1)
 
 
 class StageInfo(Struct):

@@ -202,6 +202,26 @@ def executions_with_jobs(executions: list[SqlExecution]) -> list[SqlExecution]:
     return [x for x in executions if x.job_ids] or executions
 
 
+class CachedData(BaseModel):
+    """A persisted RDD or cached DataFrame / table: how it was stored and which work had it in its lineage."""
+
+    rdd_id: int
+    name: str = ""  # the RDD's name; for a cached DataFrame, the plan it stores (redacted, truncated)
+    callsite: str = ""  # where the RDD was created, as Spark logs it (redacted)
+    storage_level: str  # as the Spark UI's Storage tab words it, e.g. "Disk Memory Deserialized 1x Replicated"
+    partitions: int = 0
+    # stages that ran with it in their lineage: the first computes and stores it, later ones read it back
+    stage_ids: list[int] = Field(default_factory=list)
+    job_ids: list[int] = Field(default_factory=list)
+    sql_execution_ids: list[int] = Field(default_factory=list)
+    actions: int = 0  # what ran it: its SQL executions, plus its jobs outside any SQL execution (RDD code)
+    unpersisted: bool = False  # the application released it (an UnpersistRDD event)
+    # the largest sizes a stage reported; None when none did (logs of Spark 2.3+ do not track them)
+    cached_partitions: int | None = None
+    memory_bytes: int | None = None
+    disk_bytes: int | None = None
+
+
 class StreamingProgress(BaseModel):
     """Summary of one structured-streaming query's progress events."""
 
@@ -256,6 +276,7 @@ class AppProfile(BaseModel):
     stages: list[StageProfile] = Field(default_factory=list)  # one per attempt
     sql_executions: list[SqlExecution] = Field(default_factory=list)
     streaming: list[StreamingProgress] = Field(default_factory=list)
+    cached: list[CachedData] = Field(default_factory=list)  # persisted RDDs / cached DataFrames, by RDD id
     # time accounting
     driver_time_ms: int | None = None  # wall time with no job running
     executor_time_ms: int | None = None  # wall time with at least one job running
