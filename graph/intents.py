@@ -38,8 +38,8 @@ HELP = """I can answer from the loaded event log(s), offline:
   - "show me the config to change"             --conf flags and spark.conf.set lines
   - "what did it cost?"                        cost and idle share
   - "is there skew?" / "did anything spill?" / "how do I fix the GC time?"   a topic's findings, fixes and figures
-    (skew, speculation, spill, GC, partitions, shuffle, streaming, failures, driver time, results sent to the
-    driver, executors, memory, joins, broadcast, UDFs, small files)
+    (skew, speculation, spill, GC, partitions, shuffle, streaming, caching, failures, driver time, results sent to
+    the driver, executors, memory, joins, broadcast, UDFs, small files)
   - "why is utilization so low?"               where the allocated core time went, stages that left cores waiting
   - "what is the bottleneck?"                   where the run's time went and the findings on its longest stages
   - "how much would I save?" / "can I make it cheaper?"   each finding's savings and all of them together
@@ -280,10 +280,14 @@ def topic(text: str, toolbox: Toolbox) -> str:
     in_order = ranked(toolbox)
     answer = topic_answer(text, toolbox, in_order)
     concept = asks_a_concept(text) and not (_RUN_FIGURE.match(text) and topic_of(text).facts is not None)
-    if (asks_to_fix(text) or concept) and not related_findings(text, in_order, toolbox):
+    found = related_findings(text, in_order, toolbox)
+    if (asks_to_fix(text) or concept) and not found:
         said = topic_of(text).facts is None  # topic_answer already said there is no finding
         lead = "The documentation:" if said else "No finding about it in this run; the documentation:"
         answer = "\n\n".join(part for part in (answer, lead, docs(text, toolbox)) if part)
+    elif concept and not asks_to_fix(text):
+        # 'what is the difference between cache and persist?': what Spark says too, after the run's findings
+        answer = "\n\n".join((answer, "The documentation:", docs(text, toolbox)))
     return answer
 
 

@@ -60,8 +60,8 @@ SPECIALISTS: tuple[Specialist, ...] = (
     Specialist(
         "runtime",
         "where the wall time goes and how it scales: executor count what-if, GC, memory, driver-bound time, "
-        "streaming queries that fall behind their input",
-        ("gc_pressure", "memory_underprovisioned", "driver_bound", "executor_loss", "streaming"),
+        "streaming queries that fall behind their input, caches nothing reused",
+        ("gc_pressure", "memory_underprovisioned", "driver_bound", "executor_loss", "streaming", "caching"),
         ("app_overview", "stage_details", "executors", "diagnose", "what_if_executors", "predict_runtime"),
         (("diagnose", {"categories": "OWNED"}), ("what_if_executors", {})),
     ),

@@ -23,6 +23,7 @@ from tools.eventlog.master import heap_key
 from tools.findings import Finding
 from tools.redact import redact_text
 from tools.eventlog.slots import cores_used_beside, peak_alive
+from tools.rules.caching import cached_label, cached_once
 from tools.rules.driver import cores_between_jobs_ms
 from tools.rules.executors import idle_core_time, removal_cause
 from tools.sources.streaming import StreamingThresholds
@@ -132,6 +133,30 @@ def speculation_facts(toolbox: Toolbox) -> str:
     total = sum(n for _, n in stages)
     where = ", ".join(f"stage {stage_id} ({n})" for stage_id, n in stages[:TOP]) + (" and more" if len(stages) > TOP else "")
     return f"{setting} {units.count(total, 'speculative task attempt')} ran, in {where}."
+
+
+def cache_facts(toolbox: Toolbox) -> str:
+    """The persisted RDDs and cached DataFrames: how each was stored, what ran through it, whether it was released."""
+    profile = toolbox.profile
+    if not profile.cached:
+        return "Nothing was cached: no stage ran through a persisted RDD or cached DataFrame."
+    once = {c.rdd_id for c in cached_once(profile)}
+    lines = [f"{units.count(len(profile.cached), 'persisted dataset')}:"]
+    for c in profile.cached[:5]:
+        runs = ", ".join(f"SQL {x}" for x in c.sql_execution_ids[:TOP]) or ", ".join(f"job {j}" for j in c.job_ids[:TOP])
+        more = " and more" if max(len(c.sql_execution_ids), len(c.job_ids)) > TOP else ""
+        sized = ""
+        if c.cached_partitions is not None:
+            sized = (f"; {c.cached_partitions} of {c.partitions} partitions stored, {units.size(c.memory_bytes)} in memory"
+                     + (f", {units.size(c.disk_bytes)} on disk" if c.disk_bytes else ""))
+        lines.append(
+            f"  {cached_label(c)}: {c.storage_level}, {units.count(c.partitions, 'partition')}, run by "
+            f"{units.count(c.actions, 'action')} ({runs}{more})" + sized
+            + ("; read once, never reused" if c.rdd_id in once else "")
+            + ("; unpersisted" if c.unpersisted else "; never unpersisted"))
+    if len(profile.cached) > 5:
+        lines.append(f"  (+{len(profile.cached) - 5} more)")
+    return "\n".join(lines)
 
 
 def streaming_facts(toolbox: Toolbox) -> str:
@@ -342,6 +367,7 @@ def _words(*words: str) -> re.Pattern[str]:
 
 TOPICS = (
     Topic("speculation", _words("speculat"), ("speculation",), speculation_facts),
+    Topic("caching", _words("cach", "persist", "unpersist", "storage level"), ("caching",), cache_facts),
     Topic("skew", _words("skew", "straggl", "hot key", "imbalanc", "uneven"), ("skew", "speculation"), skew_facts),
     Topic("spill", _words("spill"), ("spill",), spill_facts),
     Topic("garbage collection", _words("gc\\b", "garbage"), ("gc_pressure",), gc_facts),

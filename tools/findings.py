@@ -34,6 +34,7 @@ Category = Literal[
     "speculation",
     "config",
     "streaming",
+    "caching",
 ]
 
 

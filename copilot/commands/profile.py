@@ -95,6 +95,8 @@ def render_profile(console: Console, p: AppProfile) -> None:
         console.print(_stage_table(p, sorted(ran, key=lambda s: s.duration_ms or 0, reverse=True)[:TOP_STAGES]))
     if p.executors:
         console.print(_executor_table(p))
+    if p.cached:
+        _print_cached(console, p)
     reasons: dict[str, int] = {}
     for s in p.stages:
         for reason, count in s.task_failure_reasons.items():
@@ -142,6 +144,22 @@ def _stage_table(p: AppProfile, top: list):
             *(_bytes(getattr(s.metrics, field).sum) if getattr(s.metrics, field) else "-" for _, field in volumes),
         )
     return table
+
+
+def _print_cached(console: Console, p: AppProfile, limit: int = 8) -> None:
+    """Persisted RDDs and cached DataFrames: how each was stored, how many actions ran through it, what it holds."""
+    from tools.rules.caching import cached_what
+
+    console.print(f"[bold]Cached data[/bold] ({len(p.cached)})")
+    for c in p.cached[:limit]:
+        level = c.storage_level.removesuffix(" 1x Replicated")  # the usual replication goes without saying
+        console.print(f"  RDD {c.rdd_id}: {level} · {c.partitions} partitions · {c.actions} action(s)"
+                      f" · {'unpersisted' if c.unpersisted else 'kept'}", markup=False)
+        what = cached_what(c)
+        if what:
+            console.print(f"    {what}", markup=False, overflow="ellipsis", no_wrap=True)
+    if len(p.cached) > limit:
+        console.print(f"  ... and {len(p.cached) - limit} more")
 
 
 def _executor_table(p: AppProfile, limit: int = 12):

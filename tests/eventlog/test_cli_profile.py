@@ -64,3 +64,12 @@ def test_names_with_brackets_print_as_written(tmp_path):
     done = copilot("profile", str(log))
     assert done.returncode == 0, done.stderr
     assert name in done.stdout
+
+
+def test_summary_lists_the_cached_data():
+    """The BisectingKMeans log persisted one RDD, which six jobs ran through before it was released."""
+    done = copilot("profile", str(SPARK_EVENTS / "application_1538416563558_0014"))
+    assert done.returncode == 0, done.stderr
+    assert ("Cached data (1)\n  RDD 5: Disk Memory Deserialized · 2 partitions · 6 action(s) · unpersisted\n"
+            "    map at BisectingKMeans.scala:168\n") in done.stdout
+    assert "Cached data" not in copilot("profile", str(DEMO_LOG)).stdout

@@ -58,7 +58,8 @@ def handler_for(question: str) -> str | None:
     ("why is utilization so low?", "topic"),
     ("why are my cores idle?", "topic"),
     ("what is taking the most time?", "topic"),
-    ("what is the difference between cache and persist?", "docs"),  # the API reference, not this run's overview
+    # a caching question: the run's persisted data and findings, then the documentation (topic appends it)
+    ("what is the difference between cache and persist?", "topic"),
     ("when should I use coalesce instead of repartition?", "docs"),
     ("what does checkpoint do?", "docs"),
     ("what is this app?", "overview"),
@@ -139,3 +140,12 @@ def test_a_schedule_in_a_cost_question_gives_the_runs_a_day(question: str, per_d
     from graph.intents import runs_per_day
 
     assert runs_per_day(question) == per_day
+
+
+@pytest.mark.parametrize("question", ["what was cached?", "is caching helping?", "was anything persisted?",
+                                      "did the cache get reused?", "what storage level did it use?"])
+def test_caching_questions_get_the_caching_topic(question: str) -> None:
+    from graph.topics import topic_of
+
+    assert handler_for(question) == "topic"
+    assert topic_of(question.lower()).name == "caching"

@@ -639,3 +639,30 @@ def test_join_questions_list_the_plans_joins(eventlog_fixtures, yarn_log: str) -
     assert answer_offline("were there broadcast joins?", Toolbox(profile)).startswith(expected)
     rdd = load_profile(eventlog_fixtures / "apache__spark" / "spark-events" / "local-1422981759269")
     assert answer_offline("what joins ran?", Toolbox(rdd)).startswith("The log has no SQL plans")
+
+
+def test_caching_questions_get_the_persisted_data_and_the_finding(eventlog_fixtures) -> None:
+    """'what was cached?' had no answer (the profile kept no cache information): now each persisted dataset with its
+    storage level and the actions that ran it, then the finding on the one never reused; a concept question about
+    caching also gets the documentation after the run's findings."""
+    from pathlib import Path
+
+    from graph.intents import answer_offline
+    from graph.tools import Toolbox
+    from tools.eventlog import load_profile
+
+    workloads = Path(eventlog_fixtures).parent / "workloads"
+    toolbox = Toolbox(load_profile(workloads / "cache_read_once.zstd"))
+    answer = answer_offline("what was cached?", toolbox)
+    assert answer.startswith("2 persisted datasets:\n  RDD 7 (HashAggregate(keys=[_groupingexpression], functions=[sum(id)]")
+    assert ("  RDD 23 (Project [(id % 97) AS k, (id * 3) AS v] +- Range (0, 1000000, step=1, splits=2)): Disk Memory "
+            "Serialized 1x Replicated, 2 partitions, run by 1 action (SQL 2); read once, never reused; never unpersisted\n"
+            ) in answer
+    assert "run by 2 actions (SQL 0, SQL 1); unpersisted\n" in answer
+    assert "\n1. [low] 1 cached dataset read by one action only: never reused\n" in answer
+    concept = answer_offline("what is the difference between cache and persist?", toolbox)
+    assert "\n1. [low] 1 cached dataset" in concept and "\n\nThe documentation:\n\n" in concept
+    assert "DataFrame.persist" in concept.split("The documentation:")[1]
+    healthy = Toolbox(load_profile(workloads / "healthy.zstd"))
+    assert answer_offline("was anything cached?", healthy) == (
+        "Nothing was cached: no stage ran through a persisted RDD or cached DataFrame.")

@@ -45,6 +45,7 @@ FIRES_ON: dict[str, tuple[str, dict[str, float]]] = {
     "broadcast_too_large": (f"{RAPIDS}/join_agg_on_yarn_eventlog.zstd", {"broadcast_too_large_bytes": 1e4}),
     "cartesian_join": ("cross_join", {}),
     "streaming_query_failed": ("failed_stream", {}),
+    "cache_not_reused": ("cache_read_once", {}),
     "python_udf_row_at_a_time": ("python_row_udf", {}),
     "python_udf_vectorized": ("pandas_vectorized_udf", {}),
     # a submitted job (Spark Pi on YARN: 12.8 s of 15.1 s with no job); the public logs past the default 60 s
@@ -851,3 +852,43 @@ def test_a_stream_that_stopped_with_an_error_is_reported_with_it(profile_of):
     assert not findings_of("streaming_query_failed", profile_of("stopped_stream"))
     [query] = profile_of("stopped_stream").streaming
     assert query.terminated and query.exception is None
+
+
+def test_a_cache_read_by_one_action_is_reported_and_a_reused_one_is_not(profile_of):
+    """cache_read_once (real PySpark log): per-key totals cached and read by two queries, then a projection persisted
+    and read by one aggregation. Only the second is reported, named by the plan it stores."""
+    profile = profile_of("cache_read_once")
+    reused, once = profile.cached
+    assert (reused.actions, once.actions) == (2, 1)
+    [finding] = findings_of("cache_not_reused", profile)
+    assert finding.severity.value == "low"
+    assert finding.title == "1 cached dataset read by one action only: never reused"
+    [read] = [e for e in finding.evidence if e.name.startswith("actions that read")]
+    assert read.name == f"actions that read RDD {once.rdd_id} (Project [(id % 97) AS k, (id * 3) AS v] +- Range (0, 1000000, step=1, splits=2))"
+    assert (read.value, read.threshold, read.stage_id) == (1, 2, once.stage_ids[0])
+    assert finding.sql_execution_ids == once.sql_execution_ids
+    assert "NativeMethodAccessorImpl" not in finding.recommendation.code_change  # PySpark's call site names Py4J
+    assert not finding.estimated_savings.wall_ms and finding.estimated_savings.method.startswith("Not estimated")
+
+
+def test_a_cache_is_not_judged_before_the_application_ends_or_when_one_query_reads_it_twice(profile_of):
+    profile = profile_of("cache_read_once")
+    assert not findings_of("cache_not_reused", profile.model_copy(update={"complete": False}))
+    once = profile.cached[1]
+    [execution] = [x for x in profile.sql_executions if x.execution_id in once.sql_execution_ids]
+    scan = next(n for n in execution.nodes if n.name == "InMemoryTableScan")
+    self_join = execution.model_copy(update={"nodes": [*execution.nodes, scan.model_copy(update={"node_id": 999})]})
+    executions = [self_join if x is execution else x for x in profile.sql_executions]
+    assert not findings_of("cache_not_reused", profile.model_copy(update={"sql_executions": executions}))
+    without_plan = [x.model_copy(update={"nodes": []}) if x is execution else x for x in profile.sql_executions]
+    assert not findings_of("cache_not_reused", profile.model_copy(update={"sql_executions": without_plan}))
+
+
+def test_a_shell_session_that_cached_twice_for_one_show_is_told_so(profile_of):
+    """A public Spark 2.4 shell session (apache/spark test log) cached two frames (`cache at <console>:39` and `:41`)
+    and ran one action, a show(): both caches were read once. Its call sites name the user's code."""
+    profile = profile_of(f"{SPARK_EVENTS}/application_1506645932520_24630151")
+    [finding] = findings_of("cache_not_reused", profile)
+    assert finding.title.startswith("2 cached datasets")
+    assert "`cache at <console>:39`" in finding.recommendation.code_change
+    assert "`cache at <console>:41`" in finding.recommendation.code_change

@@ -35,6 +35,7 @@ THEME_MODULES = (
     "shuffle",
     "speculation",
     "streaming",
+    "caching",
 )
 
 
