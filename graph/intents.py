@@ -9,8 +9,9 @@ from graph import units
 from graph.adapters import ToolUnavailable
 from graph.comparison import comparison_answer
 from graph.compose import conf_flags, conf_set_lines, evidence_line, stage_sentence, streaming_sentence
-from graph.query_answers import (JOB_ID, JOB_QUESTION, ORDINAL, SOURCES_QUESTION, SQL_ID, SQL_QUESTION, findings_on, job,
-                                 ordinal_id, ranked, slowest_jobs, sources, sql_execution, sql_queries)
+from graph.query_answers import (JOB_ID, JOB_QUESTION, LIST_QUESTION, ORDINAL, SOURCES_QUESTION, SQL_ID, SQL_QUESTION,
+                                 findings_on, job, listed, ordinal_id, ranked, slowest_jobs, sources, sql_execution,
+                                 sql_queries)
 from graph.question_changes import changes_in
 from graph.report import LOCAL_MODE_WHAT_IF, Citation, what_if_axis, what_if_size
 from graph.report_text import citation_text, where_it_flattens
@@ -29,6 +30,7 @@ HELP = """I can answer from the loaded event log(s), offline:
   - "which query is the slowest?" / "what does SQL 3 do?" / "show me the plan of query 3"
                                                SQL executions: operators with rows, sizes, spill and memory
   - "which job took the longest?" / "what does job 2 do?"   jobs: time, stages, query, findings
+  - "list the jobs" / "what stages ran?"        every job (or stage) in order: time, status, stages or tasks
   - "which tables were read?" / "how much data was read?"   scans, locations, bytes and records
   - "compare the two runs" / "why is this run slower than the last one?"   with two logs loaded: the last against
     the one before it (runtime, executors, data, settings that differ, stages that grew and why, findings)
@@ -427,6 +429,7 @@ INTENTS: list[tuple[Callable[[str], bool], Callable[[str, Toolbox], str]]] = [
     (lambda t: bool(changes_in(t)), predicted),
     (lambda t: _SLOWEST_STAGE.search(t) is not None, slowest_stages),
     (lambda t: SQL_QUESTION.search(t) is not None, sql_queries),
+    (lambda t: LIST_QUESTION.search(t) is not None and "fail" not in t, listed),  # failures: the topic
     (lambda t: JOB_QUESTION.search(t) is not None, slowest_jobs),
     (lambda t: SOURCES_QUESTION.search(t) is not None, sources),
     (asks_about_executors, topic),

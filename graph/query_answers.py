@@ -37,6 +37,10 @@ def ordinal_id(text: str, kind: str, ids: list[int]) -> int | None:
         return None
     index, ordered = _ORDINALS[match.group(1)], sorted(set(ids))
     return ordered[index] if -len(ordered) <= index < len(ordered) else None
+# 'list the jobs', 'show me all stages', 'how many jobs were there?', 'what stages ran?': every job or stage in order
+LIST_QUESTION = re.compile(r"\b(?:list|show|all|every)\b(?:\s+(?:me|the|of|all))*\s+(jobs|stages)\b"
+                           r"|\bhow\s+many\s+(jobs|stages)\b|\b(?:what|which)\s+(jobs|stages)\s+(?:ran|were\s+(?:there|run))\b")
+LISTED = 20  # jobs or stages named one per line
 JOB_QUESTION = re.compile(r"\b(?:slowest|longest|which|what|all|list)\s+jobs?\b|\bjobs?\s+(?:took|ran|run|failed)\b")
 SOURCES_QUESTION = re.compile(r"\b(?:which|what)\s+(?:tables?|files?|sources?|data\s*sources?|paths?|inputs?)\b"
                               r"|\b(?:tables?|files?|sources?|paths?)\s+(?:were|was|did\s+it)\s+read\b|\bread\s+from\b")
@@ -138,6 +142,52 @@ def slowest_jobs(text: str, toolbox: Toolbox) -> str:
                          + (f": {redact_text(one_line(j.failure_reason, 200))}" if j.failure_reason else "") for j in failed[:5])
     ranking = "Longest jobs: " + ", ".join(f"{j.job_id} ({units.duration(j.duration_ms)})" for j in jobs[:3]) + "."
     return ranking + "\n" + _job_answer(jobs[0].job_id, toolbox)
+
+
+def listed(text: str, toolbox: Toolbox) -> str:
+    """'list the jobs' / 'how many stages were there?': every job (or stage) in order, one line each."""
+    match = LIST_QUESTION.search(text)
+    kind = next((g for g in match.groups() if g), "jobs") if match else "jobs"
+    return stage_list(toolbox) if kind == "stages" else job_list(toolbox)
+
+
+def job_list(toolbox: Toolbox) -> str:
+    jobs = sorted(toolbox.profile.jobs, key=lambda j: j.job_id)
+    if not jobs:
+        return "No job ran in this application."
+    failed = sum(1 for j in jobs if j.status == "failed")
+    lines = [f"{units.count(len(jobs), 'job')}" + (f", {failed} of them failed or cancelled" if failed else "")
+             + f"; jobs were running for {units.duration(toolbox.profile.executor_time_ms)} of the run:"]
+    for j in jobs[:LISTED]:
+        ids = sorted(j.stage_ids)
+        stages = ", ".join(map(str, ids[:4])) + (" ..." if len(ids) > 4 else "")
+        what = f" ({one_line(j.description, 70)})" if j.description else ""
+        sql = f", SQL {j.sql_execution_id}" if j.sql_execution_id is not None else ""
+        lines.append(f"  job {j.job_id}{what}: {units.duration(j.duration_ms)}, {j.status}, "
+                     f"stage{'s' if len(j.stage_ids) != 1 else ''} {stages or '-'}{sql}")
+    if len(jobs) > LISTED:
+        lines.append(f"  (+{len(jobs) - LISTED} more; ask \"which job took the longest?\")")
+    return "\n".join(lines)
+
+
+def stage_list(toolbox: Toolbox) -> str:
+    stages = sorted(toolbox.profile.stages, key=lambda s: (s.stage_id, s.attempt_id))
+    if not stages:
+        return "No stage ran in this application."
+    by_status: dict[str, int] = {}
+    for stage in stages:
+        by_status[stage.status] = by_status.get(stage.status, 0) + 1
+    counts = ", ".join(f"{n} {status}" for status, n in sorted(by_status.items(), key=lambda kv: -kv[1]))
+    lines = [f"{units.count(len({s.stage_id for s in stages}), 'stage')} ({counts}):"]
+    for s in stages[:LISTED]:
+        attempt = f" (attempt {s.attempt_id})" if s.attempt_id else ""
+        name = f" ({one_line(s.name, 60)})" if s.name else ""
+        ran = (f", {units.count(s.tasks_succeeded + s.tasks_failed + s.tasks_killed, 'task')}, "
+               f"{units.duration(s.duration_ms)}" if s.status != "skipped" else "")
+        lines.append(f"  stage {s.stage_id}{attempt}{name}: {s.status}{ran}")
+    if len(stages) > LISTED:
+        lines.append(f"  (+{len(stages) - LISTED} more; ask \"which stages took the longest?\")")
+    return "\n".join(lines)
 
 
 def sources(text: str, toolbox: Toolbox) -> str:

@@ -149,3 +149,14 @@ def test_caching_questions_get_the_caching_topic(question: str) -> None:
 
     assert handler_for(question) == "topic"
     assert topic_of(question.lower()).name == "caching"
+
+
+@pytest.mark.parametrize(("question", "handler"), [
+    ("list the jobs", "listed"), ("what jobs ran?", "listed"), ("how many jobs were there?", "listed"),
+    ("show me all stages", "listed"), ("what stages were there?", "listed"),
+    ("show the slowest stages", "slowest_stages"), ("which job took the longest?", "slowest_jobs"),
+    ("which jobs failed?", "slowest_jobs"), ("how many stages failed?", "topic"),
+])
+def test_a_request_for_every_job_or_stage_gets_the_list(question: str, handler: str) -> None:
+    """'list the jobs' got the overview and every finding; 'what jobs ran?' the longest job in detail."""
+    assert handler_for(question) == handler

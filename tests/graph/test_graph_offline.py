@@ -666,3 +666,21 @@ def test_caching_questions_get_the_persisted_data_and_the_finding(eventlog_fixtu
     healthy = Toolbox(load_profile(workloads / "healthy.zstd"))
     assert answer_offline("was anything cached?", healthy) == (
         "Nothing was cached: no stage ran through a persisted RDD or cached DataFrame.")
+
+
+def test_the_jobs_and_stages_are_listed_in_order(yarn_log: str) -> None:
+    """The public YARN log: 5 jobs (three of them run for SQL 0) and 6 stages, one skipped (its shuffle was reused)."""
+    from graph.intents import answer_offline
+    from graph.tools import Toolbox
+    from tools.eventlog import load_profile
+
+    toolbox = Toolbox(load_profile(yarn_log))
+    jobs = answer_offline("list the jobs", toolbox).splitlines()
+    assert jobs[0] == "5 jobs; jobs were running for 29.2 s of the run:"
+    assert jobs[1] == "  job 0: 5.3 s, succeeded, stage 0"
+    assert jobs[4] == "  job 3: 18.6 s, succeeded, stage 3, SQL 0"
+    assert jobs[5] == "  job 4: 2.3 s, succeeded, stages 4, 5, SQL 0"
+    stages = answer_offline("what stages ran?", toolbox).splitlines()
+    assert stages[0] == "6 stages (5 complete, 1 skipped):"
+    assert stages[4] == "  stage 3 (saveAsTable at NativeMethodAccessorImpl.java:0): complete, 30 tasks, 18.6 s"
+    assert stages[5] == "  stage 4 (saveAsTable at NativeMethodAccessorImpl.java:0): skipped"
