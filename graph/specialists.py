@@ -62,7 +62,7 @@ SPECIALISTS: tuple[Specialist, ...] = (
         "where the wall time goes and how it scales: executor count what-if, GC, memory, driver-bound time, "
         "streaming queries that fall behind their input, caches nothing reused",
         ("gc_pressure", "memory_underprovisioned", "driver_bound", "executor_loss", "streaming", "caching"),
-        ("app_overview", "stage_details", "executors", "diagnose", "what_if_executors", "predict_runtime"),
+        ("app_overview", "stage_details", "executors", "cached_data", "diagnose", "what_if_executors", "predict_runtime"),
         (("diagnose", {"categories": "OWNED"}), ("what_if_executors", {})),
     ),
     Specialist(

@@ -21,7 +21,7 @@ from graph.config import GraphConfig
 from graph.report import AppFacts, Citation, Cost, PredictedEffect, StageSummary, TableSummary, WhatIfPoint
 from graph.sql_plans import SqlPlan, one_line, query_executions
 from tools.compare import RunComparison, compare_profiles
-from tools.eventlog.model import AppProfile, ExecutorProfile, StageProfile
+from tools.eventlog.model import AppProfile, CachedData, ExecutorProfile, StageProfile
 from tools.eventlog.slots import peak_cores, peak_executors
 from tools.findings import Category, Finding
 from tools.redact import redact_text
@@ -217,6 +217,12 @@ class Toolbox:
         self._record_call("executors")
         return self._need_profile().executors[:50]
 
+    def cached_data(self) -> list[CachedData]:
+        """Persisted RDDs and cached DataFrames: what each holds, storage level, the stages, jobs and SQL executions
+        that ran through it, how many actions did, whether it was unpersisted."""
+        self._record_call("cached_data")
+        return self._need_profile().cached[:50]
+
     def spark_config(self, prefix: str = "spark.") -> dict[str, str]:
         """Spark properties the application ran with (secrets already redacted)."""
         self._record_call("spark_config", prefix=prefix if prefix != "spark." else None)
@@ -323,6 +329,7 @@ TOOL_SCHEMAS: dict[str, type[BaseModel]] = {
     "sql_plan": SqlArgs,
     "compare_runs": NoArgs,
     "executors": NoArgs,
+    "cached_data": NoArgs,
     "diagnose": DiagnoseArgs,
     "what_if_executors": NoArgs,
     "predict_runtime": PredictArgs,

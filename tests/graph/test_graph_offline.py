@@ -145,7 +145,7 @@ def test_every_tool_answers_a_model_in_json_and_bad_calls_are_errors_not_excepti
     toolbox = Toolbox(load_profiles(yarn_log, GraphConfig())[0], GraphConfig())
     calls = {"app_overview": {}, "stage_details": {"stage_id": 3}, "spark_config": {"prefix": "spark.executor."},
              "sql_executions": {}, "sql_plan": {"execution_id": 0}, "executors": {}, "diagnose": {"categories": ["skew"]},
-             "what_if_executors": {},
+             "what_if_executors": {}, "cached_data": {},
              "predict_runtime": {"changes": {"spark.executor.instances": "5"}}, "app_cost": {}}
     for name, args in calls.items():
         result = json.loads(toolbox.call(name, args))
@@ -157,6 +157,7 @@ def test_every_tool_answers_a_model_in_json_and_bad_calls_are_errors_not_excepti
     assert json.loads(toolbox.call("stage_details", {"stage_id": "3"}))["stage_id"] == 3  # coerced by the schema
     assert "unknown tool" in toolbox.call("rm_rf", {})
     assert "only one application is loaded" in json.loads(toolbox.call("compare_runs", {}))["error"]
+    assert json.loads(toolbox.call("cached_data", {})) == []  # this application persisted nothing
 
 
 def test_config_findings_carry_the_runtime_models_prediction_with_an_interval(eventlog_fixtures) -> None:
@@ -684,3 +685,17 @@ def test_the_jobs_and_stages_are_listed_in_order(yarn_log: str) -> None:
     assert stages[0] == "6 stages (5 complete, 1 skipped):"
     assert stages[4] == "  stage 3 (saveAsTable at NativeMethodAccessorImpl.java:0): complete, 30 tasks, 18.6 s"
     assert stages[5] == "  stage 4 (saveAsTable at NativeMethodAccessorImpl.java:0): skipped"
+
+
+def test_the_cached_data_tool_gives_a_model_each_persisted_dataset(eventlog_fixtures) -> None:
+    import json
+
+    from graph.tools import Toolbox
+    from tools.eventlog import load_profile
+
+    toolbox = Toolbox(load_profile(eventlog_fixtures.parent / "workloads" / "cache_read_once.zstd"))
+    reused, once = json.loads(toolbox.call("cached_data", {}))
+    assert (reused["rdd_id"], reused["actions"], reused["unpersisted"]) == (7, 2, True)
+    assert (once["rdd_id"], once["actions"], once["sql_execution_ids"]) == (23, 1, [2])
+    assert once["storage_level"] == "Disk Memory Serialized 1x Replicated"
+    assert "cached_data" in [t.name for t in toolbox.langchain_tools()]
