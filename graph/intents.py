@@ -29,6 +29,7 @@ HELP = """I can answer from the loaded event log(s), offline:
   - "which stage is the slowest?"              the longest stages, the longest in detail
   - "which query is the slowest?" / "what does SQL 3 do?" / "show me the plan of query 3"
                                                SQL executions: operators with rows, sizes, spill and memory
+  - "how many executors did it use?" / "what was the executor memory?"   the run's executors, a setting's value
   - "which job took the longest?" / "what does job 2 do?"   jobs: time, stages, query, findings
   - "list the jobs" / "what stages ran?"        every job (or stage) in order: time, status, stages or tasks
   - "which tables were read?" / "how much data was read?"   scans, locations, bytes and records
@@ -399,7 +400,8 @@ _ASKS_FOR_HELP = re.compile(r"^\W*help\W*$|\bhelp me\W*$|\bwhat can (?:you|i ask
 # Words of the executor-count what-if: 'what if I double the executors?', 'how many executors should I use?'
 _WHAT_IF = re.compile(r"\bwhat if\b|\bhow many\b|\bdoubl|\bhalv|\btwice\b|\b(?:more|fewer|extra)\s+executors\b|"
                       r"\bfaster with\b|\bscal|\b\d+\s*x\b")
-_N_CORES = re.compile(r"\b\d+\s+cores?\b")  # "with 8 cores?": the what-if curve, by cores in local mode
+# "with 8 cores?", "how many cores should I use?": the what-if curve, by cores in local mode
+_N_CORES = re.compile(r"\b\d+\s+cores?\b|\bhow\s+many\s+cores\b")
 
 
 def _names_by_order(text: str, kind: str) -> bool:

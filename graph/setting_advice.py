@@ -37,6 +37,10 @@ _STATE_SETTINGS = (
 # 'did it use ...?', 'was ... on?', 'is ... enabled?': the run's state, not advice or documentation
 _ASKS_FOR_A_STATE = re.compile(r"^(?:did|was|were|is|are|has|had)\b.*\b(?:use[ds]?|using|enabled?|disabled?|on|off|set"
                                r"|turned|configured|active)\b")
+# 'what was the shuffle partitions setting?', 'what were the shuffle partitions set to?': the run's value, in the past
+# tense or as a setting ('what is spark.x?' stays a documentation question)
+_ASKS_WHAT_IT_WAS = re.compile(r"^what\s+(?:was|were)\b|^what\s+(?:is|are)\b.*\b(?:setting|set\s+to|configured)\b"
+                               r"|^what\s+value\b")
 # words that ask for a value rather than an explanation ('what does ... do?' stays a documentation question)
 _ASKS_FOR_A_VALUE = re.compile(r"\b(?:should|shall|how\s+(?:many|much|big|large|high|low)|best|right|optimal|ideal"
                                r"|recommend\w*|suggest\w*|good\s+value|worth"
@@ -66,7 +70,8 @@ def asked_setting(text: str) -> str | None:
 
 def asked_state(text: str) -> str | None:
     """The setting a yes/no question about this run names ('did it use dynamic allocation?', 'was AQE on?')."""
-    return _named_setting(text, _ASKS_FOR_A_STATE, _STATE_SETTINGS)
+    return (_named_setting(text, _ASKS_FOR_A_STATE, _STATE_SETTINGS)
+            or _named_setting(text, _ASKS_WHAT_IT_WAS, _STATE_SETTINGS))
 
 
 def _named_setting(text: str, asks: re.Pattern[str], named: tuple[tuple[re.Pattern[str], str], ...]) -> str | None:

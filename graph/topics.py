@@ -22,7 +22,7 @@ from graph.tools import Toolbox, stage_summary
 from tools.eventlog.master import heap_key
 from tools.findings import Finding
 from tools.redact import redact_text
-from tools.eventlog.slots import cores_used_beside, peak_alive
+from tools.eventlog.slots import cores_used_beside, peak_alive, peak_executors
 from tools.rules.caching import cached_label, cached_once
 from tools.rules.driver import cores_between_jobs_ms
 from tools.rules.executors import idle_core_time, removal_cause
@@ -349,7 +349,18 @@ def executor_facts(toolbox: Toolbox) -> str:
             + (f", {e.failed_task_count} failed" if e.failed_task_count else "")
             + (f", removed: {redact_text(e.removed_reason[:80])}" if e.removed_reason else "") for e in executors[:5]]
     more = f" (+{len(executors) - 5} more)" if len(executors) > 5 else ""
-    return f"Executors by task time{more}:\n" + "\n".join(f"  {row}" for row in rows)
+    return f"{_executor_count(toolbox)}\nExecutors by task time{more}:\n" + "\n".join(f"  {row}" for row in rows)
+
+
+def _executor_count(toolbox: Toolbox) -> str:
+    """'9 executors, at most 8 at once, 3 cores each: 24 cores at the peak.' (local mode: the driver's JVM)."""
+    profile = toolbox.profile
+    executors = profile.executors
+    cores = sorted({e.cores for e in executors if e.cores})
+    each = "" if not cores else f", {cores[0]} cores each" if len(cores) == 1 else f", {cores[0]}-{cores[-1]} cores each"
+    if [e.executor_id for e in executors] == ["driver"]:
+        return f"Local mode: the tasks ran in the driver's JVM{each.replace(' each', '')}."
+    return f"{units.executors(len(executors), peak_executors(executors))}{each}: {peak_alive(executors)} cores at the peak."
 
 
 @dataclass(frozen=True)
@@ -406,7 +417,11 @@ TOPICS = (
           ("small_files",), io_facts),
     Topic("executors", _words("busiest executor", "executors? (?:was|were) (?:the )?(?:busiest|slowest)",
                                "executors? (?:was|were|got) (?:lost|removed|killed|decommissioned)",
-                               "which executor", "per executor", "each executor"), ("executor_loss",), executor_facts),
+                               "which executor", "per executor", "each executor",
+                               # 'how many executors did it use?': the run's count, not the executor-count what-if
+                               "how many (?:executors|cores) (?:did|were|was|ran|had|it)\\b",
+                               "(?:executors|cores) (?:did|does) (?:it|the \\w+|this \\w+) (?:use|have|get|run)"),
+          ("executor_loss",), executor_facts),
 )
 _FIX = re.compile(r"\bhow\s+(?:do|can|should|would|could)\s+(?:i|we)\s+(?:fix|solve|avoid|reduce|remove|get\s+rid|handle|"
                   r"deal|cut|lower|speed|improve)|\b(?:fix|solve|avoid|reduce|get\s+rid\s+of)\b")

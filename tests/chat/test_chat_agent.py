@@ -333,7 +333,7 @@ def test_a_topic_question_gets_the_runs_figures_and_the_findings_fixes(eventlog_
     assert fix == spill
     assert gc.startswith("GC took ") and "No finding about it in this run; the documentation:" in gc
     assert "Garbage collection" in gc  # the docs follow when no finding has a fix
-    assert busiest.startswith("Executors by task time:\n  driver on ")
+    assert busiest.startswith("Local mode: the tasks ran in the driver's JVM, 2 cores.\nExecutors by task time:\n  driver on ")
     peak = max(e.peak_jvm_heap_bytes for e in profile.executors if e.peak_jvm_heap_bytes)
     assert memory.startswith(f"The largest heap peak was {size(peak)}; spark.driver.memory is 1g.")  # local mode
     assert "1. [severe] Stage 2 spilled" in memory

@@ -160,3 +160,18 @@ def test_caching_questions_get_the_caching_topic(question: str) -> None:
 def test_a_request_for_every_job_or_stage_gets_the_list(question: str, handler: str) -> None:
     """'list the jobs' got the overview and every finding; 'what jobs ran?' the longest job in detail."""
     assert handler_for(question) == handler
+
+
+@pytest.mark.parametrize(("question", "handler"), [
+    ("how many executors did it use?", "topic"), ("how many executors were there?", "topic"),
+    ("how many cores did it have?", "topic"),  # the run's figures, not the executor-count what-if
+    ("how many executors should I use?", "what_if"), ("how many executors does the job need?", "what_if"),
+    ("how many cores should I use?", "what_if"),
+    ("what was the shuffle partitions setting?", "setting_used"), ("what were the shuffle partitions set to?", "setting_used"),
+    ("what was spark.sql.shuffle.partitions?", "setting_used"), ("what was the executor memory?", "setting_used"),
+    ("what is spark.sql.shuffle.partitions?", "docs"), ("what were the settings?", "config"),
+])
+def test_questions_about_what_the_run_had_get_its_figures(question: str, handler: str) -> None:
+    """'how many executors did it use?' got the executor-count what-if, 'what was the shuffle partitions setting?'
+    the findings' config lines."""
+    assert handler_for(question) == handler

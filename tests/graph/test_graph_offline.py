@@ -699,3 +699,20 @@ def test_the_cached_data_tool_gives_a_model_each_persisted_dataset(eventlog_fixt
     assert (once["rdd_id"], once["actions"], once["sql_execution_ids"]) == (23, 1, [2])
     assert once["storage_level"] == "Disk Memory Serialized 1x Replicated"
     assert "cached_data" in [t.name for t in toolbox.langchain_tools()]
+
+
+def test_the_executor_count_and_a_settings_value_are_answered_from_the_run(eventlog_fixtures) -> None:
+    """A public YARN shell session (9 executors, at most 8 at once, 2-4 cores each) and a local-mode workload."""
+    from graph.intents import answer_offline
+    from graph.tools import Toolbox
+    from tools.eventlog import load_profile
+
+    yarn = Toolbox(load_profile(eventlog_fixtures / "NVIDIA__spark-rapids-tools" / "rp_sql_eventlog.zstd"))
+    assert answer_offline("how many executors did it use?", yarn).startswith(
+        "9 executors, at most 8 at once, 2-4 cores each: 24 cores at the peak.\nExecutors by task time (+4 more):\n")
+    assert answer_offline("what was the executor memory?", yarn) == "In this run spark.executor.memory = 20g."
+    assert answer_offline("what was the shuffle partitions setting?", yarn) == (
+        "This run did not set spark.sql.shuffle.partitions (Spark's default applies: 200).")
+    local = Toolbox(load_profile(eventlog_fixtures.parent / "workloads" / "healthy.zstd"))
+    assert answer_offline("how many cores did it have?", local).startswith(
+        "Local mode: the tasks ran in the driver's JVM, 2 cores.\n")
