@@ -149,11 +149,17 @@ def spelled(key: str, known: list[str], toolbox: Toolbox) -> str:
     return found or key
 
 
+def _as_size(key: str, value: str) -> str:
+    """' (25.0 MiB)' for a byte count given as a bare number to a size setting (a threshold or a ...Bytes key)."""
+    sized = key.endswith("Threshold") or "bytes" in key.lower()
+    return f" ({units.size(int(value))})" if sized and value.strip().isdigit() and int(value) >= 1024 else ""
+
+
 def value_line(key: str, toolbox: Toolbox) -> str:
     """'In this run spark.sql.shuffle.partitions = 2.', or that the run left it to Spark's default."""
     current = toolbox.spark_config().get(key)
     if current is not None:
-        return f"In this run {key} = {current}."
+        return f"In this run {key} = {current}{_as_size(key, current)}."
     default = spark_default(key, toolbox.profile.spark_version)
     entry = cached_entry(toolbox.config.home, key) if default is None else None
     if entry and entry[0].default and not entry[0].default.startswith("<"):  # '<undefined>': no fixed default

@@ -711,6 +711,8 @@ def test_the_executor_count_and_a_settings_value_are_answered_from_the_run(event
     assert answer_offline("how many executors did it use?", yarn).startswith(
         "9 executors, at most 8 at once, 2-4 cores each: 24 cores at the peak.\nExecutors by task time (+4 more):\n")
     assert answer_offline("what was the executor memory?", yarn) == "In this run spark.executor.memory = 20g."
+    assert answer_offline("what was the broadcast threshold?", yarn) == (  # a byte count is also given as a size
+        "In this run spark.sql.autoBroadcastJoinThreshold = 26214400 (25.0 MiB).")
     assert answer_offline("what was the shuffle partitions setting?", yarn) == (
         "This run did not set spark.sql.shuffle.partitions (Spark's default applies: 200).")
     local = Toolbox(load_profile(eventlog_fixtures.parent / "workloads" / "healthy.zstd"))
