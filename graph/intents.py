@@ -231,7 +231,14 @@ def config(text: str, toolbox: Toolbox) -> str:
     out = []
     for f, cc in changes[:5]:
         out.append(f"# {f.title}\n" + "\n".join(conf_flags(cc)) + "\n" + "\n".join(conf_set_lines(cc)))
+    if _FIRST.search(text) and not in_order[0].recommendation.config_changes:
+        # 'what should I change first?' when the biggest fix is code or operations: that fix, then the settings
+        return ("The biggest fix is not a setting:\n" + finding_fix(1, in_order[0], toolbox)
+                + "\n\nSettings the other findings change:\n\n" + "\n\n".join(out))
     return "\n\n".join(out)
+
+
+_FIRST = re.compile(r"\b(?:first|priorit\w*|most\s+important|biggest|top)\b")
 
 
 # 'if it runs daily', 'every 6 hours', '3 times a day': runs per day

@@ -718,3 +718,17 @@ def test_the_executor_count_and_a_settings_value_are_answered_from_the_run(event
     local = Toolbox(load_profile(eventlog_fixtures.parent / "workloads" / "healthy.zstd"))
     assert answer_offline("how many cores did it have?", local).startswith(
         "Local mode: the tasks ran in the driver's JVM, 2 cores.\n")
+
+
+def test_what_to_change_first_leads_with_the_biggest_fix_when_it_is_not_a_setting(eventlog_fixtures) -> None:
+    """BisectingKMeans on YARN lost 8 of its 9 executors; the only setting any finding changes is the dynamic-allocation
+    bound. 'what should I change first?' answered with that bound alone."""
+    from graph.intents import answer_offline
+    from graph.tools import Toolbox
+    from tools.eventlog import load_profile
+
+    toolbox = Toolbox(load_profile(eventlog_fixtures / "apache__spark" / "spark-events" / "application_1538416563558_0014"))
+    answer = answer_offline("what should I change first?", toolbox)
+    assert answer.startswith("The biggest fix is not a setting:\n1. [severe] 8 task attempts failed (22.9%)")
+    assert "\n\nSettings the other findings change:\n\n# Dynamic allocation: maxExecutors unbounded" in answer
+    assert answer_offline("show me the config to change", toolbox).startswith("# Dynamic allocation")
