@@ -82,7 +82,8 @@ def cache_not_reused(ctx: RuleContext) -> Iterator[Finding]:
         ),
         savings=Savings(method="Not estimated: the log does not time storing the blocks apart from the stage that "
                         "computed them; removing the cache saves that write and frees the storage memory it held."),
-        doc_query="cache persist DataFrame storage level when to cache unpersist",
+        doc_query="what to do: cache only data two or more actions read; remove cache() persist(); "
+                  "unpersist() after the last",
         stage_ids=stage_ids[:20],
         sql_execution_ids=sorted({x for c in shown for x in c.sql_execution_ids}),
     )
