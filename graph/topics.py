@@ -124,6 +124,54 @@ def join_facts(toolbox: Toolbox) -> str:
     return "\n".join(lines)
 
 
+AQE_READS = ("AQEShuffleRead", "CustomShuffleReader")  # the operator's name from Spark 3.2, and before
+
+
+def aqe_facts(toolbox: Toolbox) -> str:
+    """What adaptive execution did in the final plans: each AQE shuffle read with the partitions the exchange wrote
+    and the ones read (coalesced), the skewed partitions split, and reads made local."""
+    lines = [value_line("spark.sql.adaptive.enabled", toolbox)]
+    reads = []
+    for execution in toolbox.profile.sql_executions:
+        by_id = {n.node_id: n for n in execution.nodes}
+        for node in execution.nodes:
+            if node.name not in AQE_READS:
+                continue
+            how = node.description.removeprefix(node.name).strip() or "adaptive"
+            read = node.metrics.get("number of partitions")
+            written = _exchange_partitions(node, execution.nodes, by_id)
+            text = f"SQL {execution.execution_id}: {how} shuffle read"
+            if read is not None:
+                text += (f", {units.number(written)} shuffle partitions read as {units.number(read)}"
+                         if written and written != read else f", {units.number(read)} partitions")
+            skewed = node.metrics.get("number of skewed partitions")
+            if skewed:
+                splits = node.metrics.get("number of skewed partition splits")
+                text += f"; {units.count(int(skewed), 'skewed partition')} split" + (
+                    f" into {units.number(splits)} tasks" if splits else "")
+            reads.append(text)
+    if not reads:
+        lines.append("No AQE shuffle read in the final plans: adaptive execution re-cut no shuffle here "
+                     "(off, no shuffle, or the log's plans are not adaptive).")
+        return "\n".join(lines)
+    counted = Counter(reads)  # the two sides of a join often read alike
+    lines += [text + (f" ({n} reads)" if n > 1 else "") for text, n in list(counted.items())[:8]]
+    if len(counted) > 8:
+        lines.append(f"(+{len(counted) - 8} more)")
+    return "\n".join(lines)
+
+
+def _exchange_partitions(read, nodes, by_id) -> float | None:
+    """The partitions the shuffle under an AQE read wrote: the first Exchange below it (its 'number of partitions')."""
+    below = [n for n in nodes if n.parent_id == read.node_id]
+    while below:
+        node = below.pop(0)
+        if node.name.startswith("Exchange"):
+            return node.metrics.get("number of partitions")
+        below += [n for n in nodes if n.parent_id == node.node_id]
+    return None
+
+
 def speculation_facts(toolbox: Toolbox) -> str:
     """spark.speculation, and the speculative task copies the run launched, by stage."""
     stages = [(s.stage_id, s.tasks_speculative) for s in toolbox.profile.stages if s.tasks_speculative]
@@ -380,6 +428,7 @@ TOPICS = (
     Topic("speculation", _words("speculat"), ("speculation",), speculation_facts),
     Topic("caching", _words("cach", "persist", "unpersist", "storage level"), ("caching",), cache_facts),
     Topic("skew", _words("skew", "straggl", "hot key", "imbalanc", "uneven"), ("skew", "speculation"), skew_facts),
+    Topic("adaptive execution", _words("aqe\\b", "adaptive (?:query )?execution"), ("aqe_disabled",), aqe_facts),
     Topic("spill", _words("spill"), ("spill",), spill_facts),
     Topic("garbage collection", _words("gc\\b", "garbage"), ("gc_pressure",), gc_facts),
     # 'were there broadcast joins?': the plans' joins; 'how does broadcast work?': the broadcast topic's documentation

@@ -42,6 +42,16 @@ def skewed_join(spark, workdir: Path) -> None:
     _sink(joined.groupBy("g").agg(F.sum("v"), F.sum(digest), F.count("*")))
 
 
+def aqe_skew_split(spark, workdir: Path) -> None:
+    """The skewed join with AQE's skew-join handling on and low thresholds: AQE splits the hot key's partition."""
+    from pyspark.sql import functions as F
+
+    hot = F.when(F.col("id") % 10 < 8, F.lit(0)).otherwise(F.col("id") % 50_000)
+    facts = spark.range(2_000_000).select(hot.alias("k"), (F.col("id") % 101).alias("v"))
+    dims = spark.range(50_000).select(F.col("id").alias("k"), (F.col("id") % 37).alias("g"))
+    _sink(facts.join(dims, "k").groupBy("g").agg(F.sum("v"), F.count("*")))
+
+
 def _sorted_rows(spark, start: int, count: int):
     """`count` rows from id `start`, ordered by a scrambled key and a 40-character hash (sorting them needs memory)."""
     from pyspark.sql import functions as F
@@ -387,6 +397,18 @@ _add(lagging_stream, {"spark.sql.execution.pythonUDF.arrow.enabled": "false"})
 _add(failed_stream)
 _add(cache_read_once, {"spark.sql.adaptive.enabled": "true"})
 _add(
+    aqe_skew_split,
+    {
+        "spark.sql.adaptive.enabled": "true",
+        "spark.sql.adaptive.skewJoin.enabled": "true",
+        "spark.sql.autoBroadcastJoinThreshold": "-1",
+        "spark.sql.shuffle.partitions": "16",
+        "spark.sql.adaptive.advisoryPartitionSizeInBytes": "256KB",
+        "spark.sql.adaptive.skewJoin.skewedPartitionThresholdInBytes": "1MB",
+        "spark.sql.adaptive.skewJoin.skewedPartitionFactor": "2",
+    },
+)
+_add(
     healthy,
     {
         "spark.sql.adaptive.enabled": "true",
@@ -411,6 +433,9 @@ SPARK_DEFAULTS: dict[str, str] = {
     "spark.task.maxFailures": "4",
     "spark.serializer": "org.apache.spark.serializer.JavaSerializer",
     "spark.local.dir": "/tmp",
+    "spark.sql.adaptive.advisoryPartitionSizeInBytes": "64MB",
+    "spark.sql.adaptive.skewJoin.skewedPartitionThresholdInBytes": "256MB",
+    "spark.sql.adaptive.skewJoin.skewedPartitionFactor": "5",
 }
 
 

@@ -175,3 +175,15 @@ def test_questions_about_what_the_run_had_get_its_figures(question: str, handler
     """'how many executors did it use?' got the executor-count what-if, 'what was the shuffle partitions setting?'
     the findings' config lines."""
     assert handler_for(question) == handler
+
+
+@pytest.mark.parametrize(("question", "handler"), [
+    ("what did AQE do?", "topic"), ("did aqe coalesce the partitions?", "topic"), ("was AQE on?", "setting_used"),
+    ("should I enable aqe?", "setting_value"), ("docs about adaptive query execution", "docs"),
+])
+def test_what_adaptive_execution_did_is_the_aqe_topic(question: str, handler: str) -> None:
+    from graph.topics import topic_of
+
+    assert handler_for(question) == handler
+    if handler == "topic":
+        assert topic_of(question.lower()).name == "adaptive execution"

@@ -732,3 +732,25 @@ def test_what_to_change_first_leads_with_the_biggest_fix_when_it_is_not_a_settin
     assert answer.startswith("The biggest fix is not a setting:\n1. [severe] 8 task attempts failed (22.9%)")
     assert "\n\nSettings the other findings change:\n\n# Dynamic allocation: maxExecutors unbounded" in answer
     assert answer_offline("show me the config to change", toolbox).startswith("# Dynamic allocation")
+
+
+def test_what_aqe_did_is_read_from_the_final_plans(eventlog_fixtures) -> None:
+    """'what did AQE do?' got the overview and every finding. The YARN join log's aggregation wrote 1,000 shuffle
+    partitions that AQE read as 16; the spark-shell join read both sides' 200 as 13; Spark 3.1 without AQE says so."""
+    from graph.intents import answer_offline
+    from graph.tools import Toolbox
+    from tools.eventlog import load_profile
+
+    rapids = eventlog_fixtures / "NVIDIA__spark-rapids-tools"
+    yarn = answer_offline("what did AQE do?", Toolbox(load_profile(rapids / "join_agg_on_yarn_eventlog.zstd")))
+    assert yarn == ("This run did not set spark.sql.adaptive.enabled (Spark's default applies: true).\n"
+                    "SQL 0: coalesced shuffle read, 1,000 shuffle partitions read as 16")
+    join = answer_offline("what did AQE do?", Toolbox(load_profile(rapids / "aqeshuffle_eventlog.zstd")))
+    assert join.endswith("SQL 0: coalesced shuffle read, 200 shuffle partitions read as 13 (2 reads)")
+    off = answer_offline("what did AQE do?", Toolbox(load_profile(rapids / "rp_sql_eventlog.zstd")))
+    assert off.startswith("This run did not set spark.sql.adaptive.enabled (Spark's default applies: false).\n"
+                          "No AQE shuffle read in the final plans")
+    assert "\n1. [moderate] AQE is off for 1 SQL execution(s) with shuffles\n" in off
+    split = answer_offline("what did AQE do?", Toolbox(load_profile(eventlog_fixtures.parent / "workloads" / "aqe_skew_split.zstd")))
+    assert ("SQL 0: coalesced and skewed shuffle read, 16 shuffle partitions read as 5; 1 skewed partition split into "
+            "2 tasks\n") in split
