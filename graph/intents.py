@@ -112,10 +112,7 @@ def stage(text: str, toolbox: Toolbox) -> str:
 
 
 def _stage_answer(stage_id: int, toolbox: Toolbox) -> str:
-    try:
-        details = toolbox.stage_details(stage_id)
-    except ToolUnavailable as exc:
-        return f"{exc}."
+    details = toolbox.stage_details(stage_id)
     related = [f for f in ranked(toolbox) if stage_id in f.stage_ids]
     return "\n".join([stage_sentence(details), *findings_on(related, "stage")])
 

@@ -9,10 +9,9 @@ from __future__ import annotations
 import re
 
 from graph import units
-from graph.adapters import ToolUnavailable
 from graph.compose import savings_key, streaming_sentence
 from graph.sql_plans import id_ranges, one_line, plan_lines, query_executions, scans
-from graph.tools import Toolbox
+from graph.tools import Toolbox, not_in_app
 from tools.findings import Finding
 from tools.rules.failures import cancelled
 from tools.redact import redact_text
@@ -106,7 +105,7 @@ def _job_answer(job_id: int, toolbox: Toolbox) -> str:
     profile = toolbox.profile
     found = next((j for j in profile.jobs if j.job_id == job_id), None)
     if found is None:
-        raise ToolUnavailable(f"job {job_id} is not in this application")
+        raise not_in_app("job", job_id, [j.job_id for j in profile.jobs])
     stages = [s for s in (profile.stage(i) for i in found.stage_ids) if s is not None]
     ran = [s for s in stages if s.status != "skipped"]
     head = f"Job {job_id}" + (f" ({redact_text(one_line(found.description, 80))})" if found.description else "")

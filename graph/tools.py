@@ -19,7 +19,7 @@ from graph import adapters, sql_plans
 from graph.adapters import ToolUnavailable
 from graph.config import GraphConfig
 from graph.report import AppFacts, Citation, Cost, PredictedEffect, StageSummary, TableSummary, WhatIfPoint
-from graph.sql_plans import SqlPlan, one_line, query_executions
+from graph.sql_plans import SqlPlan, id_ranges, one_line, query_executions
 from tools.compare import RunComparison, compare_profiles
 from tools.eventlog.model import AppProfile, CachedData, ExecutorProfile, StageProfile
 from tools.eventlog.slots import peak_cores, peak_executors
@@ -130,6 +130,12 @@ def app_overview(profile: AppProfile, top: int = 5) -> AppOverview:
 
 # ----------------------------------------------------------------- the toolbox
 
+def not_in_app(kind: str, wanted: int, ids: list[int]) -> ToolUnavailable:
+    """'stage 99 is not in this application (it has stages 0-5)': what to ask for instead."""
+    has = id_ranges(ids, kind) if ids else f"no {kind}s"
+    return ToolUnavailable(f"{kind} {wanted} is not in this application (it has {has})")
+
+
 class Recorded(BaseModel):
     """Everything the tools produced in one specialist run (what the report is built from)."""
 
@@ -176,7 +182,7 @@ class Toolbox:
         self._record_call("stage_details", stage_id=stage_id)
         stage = self._need_profile().stage(stage_id)
         if stage is None:
-            raise ToolUnavailable(f"stage {stage_id} is not in this application")
+            raise not_in_app("stage", stage_id, [s.stage_id for s in self._need_profile().stages])
         return stage_summary(stage)
 
     def sql_executions(self, top: int = 10) -> list[SqlSummary]:
@@ -198,7 +204,7 @@ class Toolbox:
         self._record_call("sql_plan", execution_id=execution_id)
         plan = sql_plans.sql_plan(self._need_profile(), execution_id)
         if plan is None:
-            raise ToolUnavailable(f"SQL execution {execution_id} is not in this application")
+            raise not_in_app("SQL execution", execution_id, [x.execution_id for x in self._need_profile().sql_executions])
         return plan
 
     def compare_runs(self) -> RunComparison:

@@ -44,7 +44,8 @@ def test_offline_chat_shows_the_slowest_query_its_operators_findings_and_plan(ev
     assert findings.startswith("- Stage 4: longest task 38.8 s") and "\n- SortMergeJoin in SQL 0: one side is only 1.1 MiB" in findings
     assert "Physical plan as Spark logged it" not in slowest  # the plan text only when asked for
     assert by_id.startswith("SQL 0 (save at") and "\nPhysical plan as Spark logged it:\n== Physical Plan ==\n" in by_id
-    assert missing == "I cannot answer that from this log: SQL execution 7 is not in this application."
+    assert missing == ("I cannot answer that from this log: SQL execution 7 is not in this application (it has SQL "
+                       "execution 0).")
 
 
 def test_offline_chat_answers_about_jobs_sources_and_data_read(yarn_log: str) -> None:
@@ -55,7 +56,7 @@ def test_offline_chat_answers_about_jobs_sources_and_data_read(yarn_log: str) ->
     assert "\nFindings on this job:\n- Stage 3: longest task 18.6 s vs median 3.1 s" in longest
     assert job.startswith("Job 2 (Broadcast exchange (runId") and job.endswith("No rule flagged this job.")
     assert 'It ran for SQL 0 (ask "what does SQL 0 do?").' in job
-    assert missing == "I cannot answer that from this log: job 99 is not in this application."
+    assert missing == "I cannot answer that from this log: job 99 is not in this application (it has jobs 0-4)."
     assert sources == ("What the SQL queries read:\n- SQL 0: Scan parquet (2 files, 562.3 MiB of files, 50,000,000 rows)\n"
                        "  location: hdfs://ip-127-12-56-78.us-west-2.compute.internal:8020/large_dataset")
     assert data.startswith("Tasks read 250.9 MiB in 52,000,000 records of input (most in stage 3"), data

@@ -754,3 +754,13 @@ def test_what_aqe_did_is_read_from_the_final_plans(eventlog_fixtures) -> None:
     split = answer_offline("what did AQE do?", Toolbox(load_profile(eventlog_fixtures.parent / "workloads" / "aqe_skew_split.zstd")))
     assert ("SQL 0: coalesced and skewed shuffle read, 16 shuffle partitions read as 5; 1 skewed partition split into "
             "2 tasks\n") in split
+
+
+def test_a_stage_not_in_the_run_is_named_with_the_ones_it_has(eventlog_fixtures) -> None:
+    from graph.intents import answer_offline
+    from graph.tools import Toolbox
+    from tools.eventlog import load_profile
+
+    toolbox = Toolbox(load_profile(eventlog_fixtures.parent / "workloads" / "healthy.zstd"))
+    assert answer_offline("why is stage 12 slow?", toolbox) == (
+        "I cannot answer that from this log: stage 12 is not in this application (it has stages 0-3).")

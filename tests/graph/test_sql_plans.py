@@ -62,5 +62,5 @@ def test_the_sql_plan_tool_answers_json_and_an_unknown_execution_is_an_error() -
     assert {"name": "SortMergeJoin", "depth": 5, "detail": "SortMergeJoin [k#1L], [k#4L], Inner",
             "metrics": {"number of output rows": 48600000.0}} in result["operators"]
     assert json.loads(toolbox.call("sql_plan", {"execution_id": 9})) == {
-        "error": "SQL execution 9 is not in this application"}
+        "error": "SQL execution 9 is not in this application (it has SQL execution 0)"}
     assert [q.execution_id for q in toolbox.sql_executions()] == [0]
