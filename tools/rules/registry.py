@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from tools.eventlog.model import AppProfile, ExecutorProfile, SqlExecution, StageProfile
+from tools.eventlog.model import AppProfile, SqlExecution, StageProfile
 from tools.eventlog.master import heap_key, task_jvm_role
 from tools.eventlog.slots import peak_alive, peak_cores, peak_executors
 from tools.findings import Category, ConfigChange, Evidence, Finding, Recommendation, Savings, Severity
