@@ -24,9 +24,11 @@ API_CLASSES = (
     "pyspark.sql.DataFrame", "pyspark.sql.DataFrameReader", "pyspark.sql.DataFrameWriter", "pyspark.sql.GroupedData",
     "pyspark.sql.SparkSession", "pyspark.sql.Catalog", "pyspark.sql.window.Window", "pyspark.sql.window.WindowSpec",
 )
-# Functions that change execution rather than compute a value.
+# Functions that change execution rather than compute a value, and aggregates whose cost people ask about
+# (collecting a group's values into one row, exact percentiles).
 API_FUNCTIONS = ("broadcast", "udf", "pandas_udf", "spark_partition_id", "monotonically_increasing_id",
-                 "approx_count_distinct", "count_distinct", "percentile_approx", "explode", "input_file_name")
+                 "approx_count_distinct", "count_distinct", "percentile_approx", "explode", "input_file_name",
+                 "collect_list", "collect_set", "percentile")
 MAX_CHARS = 1200  # about one chunk: what a method does and its notes come first, parameters after
 
 _ROLE = re.compile(r":(?:class|meth|func|attr|py:\w+|mod|obj|ref):\s*`~?([^`]+)`")
