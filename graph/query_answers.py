@@ -7,6 +7,7 @@ query 3', 'which tables were read?': the profile's figures for that unit and the
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 from graph import units
 from graph.compose import savings_key, streaming_sentence
@@ -36,6 +37,8 @@ def ordinal_id(text: str, kind: str, ids: list[int]) -> int | None:
         return None
     index, ordered = _ORDINALS[match.group(1)], sorted(set(ids))
     return ordered[index] if -len(ordered) <= index < len(ordered) else None
+
+
 # 'list the jobs', 'show me all stages', 'how many jobs were there?', 'what stages ran?': every job or stage in order
 LIST_QUESTION = re.compile(r"\b(?:list|show|all|every)\b(?:\s+(?:me|the|of|all))*\s+(jobs|stages)\b"
                            r"|\bhow\s+many\s+(jobs|stages)\b|\b(?:what|which)\s+(jobs|stages)\s+(?:ran|were\s+(?:there|run))\b")
@@ -173,10 +176,7 @@ def stage_list(toolbox: Toolbox) -> str:
     stages = sorted(toolbox.profile.stages, key=lambda s: (s.stage_id, s.attempt_id))
     if not stages:
         return "No stage ran in this application."
-    by_status: dict[str, int] = {}
-    for stage in stages:
-        by_status[stage.status] = by_status.get(stage.status, 0) + 1
-    counts = ", ".join(f"{n} {status}" for status, n in sorted(by_status.items(), key=lambda kv: -kv[1]))
+    counts = ", ".join(f"{n} {status}" for status, n in Counter(s.status for s in stages).most_common())
     lines = [f"{units.count(len({s.stage_id for s in stages}), 'stage')} ({counts}):"]
     for s in stages[:LISTED]:
         attempt = f" (attempt {s.attempt_id})" if s.attempt_id else ""

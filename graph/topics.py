@@ -20,6 +20,7 @@ from graph.report_text import effect_text, savings_line, savings_period
 from graph.setting_advice import value_line
 from graph.tools import Toolbox, stage_summary
 from tools.eventlog.master import heap_key
+from tools.eventlog.model import PlanNode
 from tools.findings import Finding
 from tools.redact import redact_text
 from tools.eventlog.slots import cores_used_beside, peak_alive, peak_executors
@@ -133,13 +134,12 @@ def aqe_facts(toolbox: Toolbox) -> str:
     lines = [value_line("spark.sql.adaptive.enabled", toolbox)]
     reads = []
     for execution in toolbox.profile.sql_executions:
-        by_id = {n.node_id: n for n in execution.nodes}
         for node in execution.nodes:
             if node.name not in AQE_READS:
                 continue
             how = node.description.removeprefix(node.name).strip() or "adaptive"
             read = node.metrics.get("number of partitions")
-            written = _exchange_partitions(node, execution.nodes, by_id)
+            written = _exchange_partitions(node, execution.nodes)
             text = f"SQL {execution.execution_id}: {how} shuffle read"
             if read is not None:
                 text += (f", {units.number(written)} shuffle partitions read as {units.number(read)}"
@@ -161,7 +161,7 @@ def aqe_facts(toolbox: Toolbox) -> str:
     return "\n".join(lines)
 
 
-def _exchange_partitions(read, nodes, by_id) -> float | None:
+def _exchange_partitions(read: PlanNode, nodes: list[PlanNode]) -> float | None:
     """The partitions the shuffle under an AQE read wrote: the first Exchange below it (its 'number of partitions')."""
     below = [n for n in nodes if n.parent_id == read.node_id]
     while below:
