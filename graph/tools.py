@@ -204,7 +204,8 @@ class Toolbox:
         self._record_call("sql_plan", execution_id=execution_id)
         plan = sql_plans.sql_plan(self._need_profile(), execution_id)
         if plan is None:
-            raise not_in_app("SQL execution", execution_id, [x.execution_id for x in self._need_profile().sql_executions])
+            executions = [x.execution_id for x in self._need_profile().sql_executions]
+            raise not_in_app("SQL execution", execution_id, executions)
         return plan
 
     def compare_runs(self) -> RunComparison:
