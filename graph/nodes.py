@@ -22,6 +22,7 @@ from graph.llm import LLMSession, LLMUnavailable
 from graph.report import PredictedEffect, Report
 from graph.specialists import BY_NAME, SPECIALISTS
 from graph.state import AnalysisState, AppArtifacts, AppFinding, Question
+from graph.topics import topic_of
 from graph.verify import verify_report
 from tools.errors import EventLogError
 from tools.eventlog.model import AppProfile
@@ -50,7 +51,12 @@ def parse_question(text: str | None) -> Question:
     stages = [int(s) for s in re.findall(r"\bstages?\s+#?(\d+)", lower)]
     executors = re.search(r"(\d+)\s+executors?", lower)
     topics = [name for name, words in TOPIC_WORDS.items() if any(w in lower for w in words)]
-    return Question(text=text, stage_ids=stages, executors=int(executors.group(1)) if executors else None, topics=topics)
+    subject = topic_of(lower)
+    if subject is not None and subject.name == "driver time":
+        subject = None  # 'why is it taking so long?' is about the whole run: the top fix answers it
+    return Question(text=text, stage_ids=stages, executors=int(executors.group(1)) if executors else None, topics=topics,
+                    subject=subject.name if subject else None, categories=list(subject.categories) if subject else [],
+                    rule_ids=list(subject.rules) if subject else [])
 
 
 def max_task_ratio(profile: AppProfile) -> float:

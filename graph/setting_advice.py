@@ -8,11 +8,11 @@ covers, its prediction for a few candidate values, each with its 80% interval.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from graph import units
 from graph.tools import Toolbox
 from graph.verify import CONFIG_KEY
-from knowledge.catalog import cached_entry
 from tools.eventlog.model import AQE_DEFAULT_ON_SINCE, spark_release
 from tools.eventlog.slots import peak_cores, peak_executors
 from tools.findings import Finding
@@ -139,12 +139,20 @@ def setting_advice(key: str, toolbox: Toolbox, findings: list[Finding], asked: l
     return "\n".join(lines)
 
 
+def _catalog_entry(home: Any, key: str) -> Any:
+    """The cached config-catalog entry of `key`, if any. Imported here, not at the top: the analysis graph parses
+    questions with the chat's topics, and its findings-only depth must not load the knowledge package."""
+    from knowledge.catalog import cached_entry
+
+    return cached_entry(home, key)
+
+
 def spelled(key: str, known: list[str], toolbox: Toolbox) -> str:
     """The key as Spark spells it ('spark.sql.adaptive.skewJoin.enabled' from a lower-cased question): as the run,
     `known` keys (a finding's, a catalog entry's) or the defaults above spell it."""
     candidates = [*toolbox.spark_config(), *known, *SPARK_DEFAULTS, "spark.sql.adaptive.enabled"]
     found = next((k for k in candidates if k.lower() == key.lower()), None)
-    if found is None and (entry := cached_entry(toolbox.config.home, key)):
+    if found is None and (entry := _catalog_entry(toolbox.config.home, key)):
         return entry[0].key
     return found or key
 
@@ -161,7 +169,7 @@ def value_line(key: str, toolbox: Toolbox) -> str:
     if current is not None:
         return f"In this run {key} = {current}{_as_size(key, current)}."
     default = spark_default(key, toolbox.profile.spark_version)
-    entry = cached_entry(toolbox.config.home, key) if default is None else None
+    entry = _catalog_entry(toolbox.config.home, key) if default is None else None
     if entry and entry[0].default and not entry[0].default.startswith("<"):  # '<undefined>': no fixed default
         catalog_default, release = entry[0].default, entry[1]
         if spark_release(release) == spark_release(toolbox.profile.spark_version):

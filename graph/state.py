@@ -42,6 +42,10 @@ class Question(BaseModel):
     stage_ids: list[int] = Field(default_factory=list)
     executors: int | None = None
     topics: list[str] = Field(default_factory=list)  # specialist names the question points at
+    # the chat topic it names ('what was cached?': caching) and the findings that answer it
+    subject: str | None = None
+    categories: list[str] = Field(default_factory=list)
+    rule_ids: list[str] = Field(default_factory=list)
 
 
 def merge_findings(left: list[AppFinding], right: list[AppFinding]) -> list[AppFinding]:

@@ -764,3 +764,17 @@ def test_a_stage_not_in_the_run_is_named_with_the_ones_it_has(eventlog_fixtures)
     toolbox = Toolbox(load_profile(eventlog_fixtures.parent / "workloads" / "healthy.zstd"))
     assert answer_offline("why is stage 12 slow?", toolbox) == (
         "I cannot answer that from this log: stage 12 is not in this application (it has stages 0-3).")
+
+
+def test_analyze_answers_a_topic_question_with_that_topics_findings(eventlog_fixtures) -> None:
+    """`copilot analyze --ask 'what was cached?'` answered with the top finding whatever the topic; it now names the
+    topic's findings, or says there is none before giving the top fix."""
+    log = str(eventlog_fixtures.parent / "workloads" / "cache_read_once.zstd")
+    cached = graph.analyze([log], question="what was cached?")
+    assert cached.answer == "On caching: #1 1 cached dataset read by one action only: never reused."
+    skew = graph.analyze([log], question="is there skew?")
+    assert skew.answer.startswith("No finding about skew in this run. The most valuable change is #1: 1 cached dataset")
+    slow = graph.analyze([log], question="why is it taking so long?")
+    assert slow.answer.startswith("The most valuable change is #1: ")
+    assert parse_question("why is it taking so long?").subject is None
+    assert parse_question("did anything spill?").categories == ["spill"]
