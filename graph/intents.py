@@ -17,7 +17,7 @@ from graph.report import LOCAL_MODE_WHAT_IF, Citation, what_if_axis, what_if_siz
 from graph.report_text import citation_text, where_it_flattens
 from graph.setting_advice import asked_setting, asked_state, setting_advice, setting_state, spelled, value_line
 from graph.topics import (CHEAPER, SAVINGS, asks_about_executors, asks_to_fix, finding_fix, related_findings, savings_answer,
-                          topic_answer, topic_of)
+                          time_facts, topic_answer, topic_of)
 from graph.verify import CONFIG_KEY
 from graph.tools import Toolbox
 from tools.findings import Finding
@@ -89,11 +89,16 @@ def overview(text: str, toolbox: Toolbox) -> str:
     return " ".join(lines)
 
 
+_SLOW = re.compile(r"\b(?:slow|long|faster|speed|quicker)")
+
+
 def findings(text: str, toolbox: Toolbox, only: Callable[[Finding], bool] = lambda f: True) -> str:
     shown_findings = [f for f in ranked(toolbox) if only(f)]
     if not shown_findings:
         if not toolbox.profile.total_tasks and not toolbox.profile.streaming:
             return "No task finished in this log, so the rules had nothing to check."
+        if _SLOW.search(text):  # 'why is it slow?' with nothing to fix: where the time went says why
+            return "The rules found nothing worth changing here. Where the time went:\n" + time_facts(toolbox)
         return "The rules found nothing worth changing here."
     out = []
     for i, f in enumerate(shown_findings[:5], start=1):

@@ -778,3 +778,17 @@ def test_analyze_answers_a_topic_question_with_that_topics_findings(eventlog_fix
     assert slow.answer.startswith("The most valuable change is #1: ")
     assert parse_question("why is it taking so long?").subject is None
     assert parse_question("did anything spill?").categories == ["spill"]
+
+
+def test_why_is_it_slow_with_nothing_to_fix_says_where_the_time_went(eventlog_fixtures) -> None:
+    """A Spark 2.2 spark-shell session: 47 s, of which 0.5 s ran jobs, under every rule's threshold. 'why is it
+    slow?' answered only that nothing was worth changing."""
+    from graph.intents import answer_offline
+    from graph.tools import Toolbox
+    from tools.eventlog import load_profile
+
+    toolbox = Toolbox(load_profile(eventlog_fixtures / "NVIDIA__spark-rapids-tools" / "spark2-eventlog.zstd"))
+    assert answer_offline("why is it slow?", toolbox).startswith(
+        "The rules found nothing worth changing here. Where the time went:\nThe run took 47.1 s; 46.5 s with no job "
+        "running (driver only; in an interactive spark-shell session mostly time between commands)")
+    assert answer_offline("what should I fix?", toolbox) == "The rules found nothing worth changing here."
