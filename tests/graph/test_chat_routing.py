@@ -187,3 +187,11 @@ def test_what_adaptive_execution_did_is_the_aqe_topic(question: str, handler: st
     assert handler_for(question) == handler
     if handler == "topic":
         assert topic_of(question.lower()).name == "adaptive execution"
+
+
+@pytest.mark.parametrize("question", ["what is the batch duration?", "how long did the batch take?"])
+def test_a_micro_batch_figure_is_the_streaming_topic(question: str) -> None:
+    """'what is the batch duration?' got the overview (its 'duration' asked for the run's)."""
+    from graph.topics import topic_of
+
+    assert handler_for(question) == "topic" and topic_of(question).name == "streaming"
