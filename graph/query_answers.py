@@ -45,7 +45,8 @@ LIST_QUESTION = re.compile(r"\b(?:list|show|all|every)\b(?:\s+(?:me|the|of|all))
 LISTED = 20  # jobs or stages named one per line
 JOB_QUESTION = re.compile(r"\b(?:slowest|longest|which|what|all|list)\s+jobs?\b|\bjobs?\s+(?:took|ran|run|failed)\b")
 SOURCES_QUESTION = re.compile(r"\b(?:which|what)\s+(?:tables?|files?|sources?|data\s*sources?|paths?|inputs?)\b"
-                              r"|\b(?:tables?|files?|sources?|paths?)\s+(?:were|was|did\s+it)\s+read\b|\bread\s+from\b")
+                              r"|\b(?:tables?|files?|sources?|paths?)\s+(?:were|was|did\s+it)\s+read\b|\bread\s+from\b"
+                              r"|\bwhat\s+did\s+(?:it|the\s+(?:job|app|application|query|run))\s+read\b")
 
 
 def ranked(toolbox: Toolbox) -> list[Finding]:

@@ -195,3 +195,16 @@ def test_a_micro_batch_figure_is_the_streaming_topic(question: str) -> None:
     from graph.topics import topic_of
 
     assert handler_for(question) == "topic" and topic_of(question).name == "streaming"
+
+
+@pytest.mark.parametrize(("question", "handler"), [
+    ("what did it read?", "sources"), ("what did the job read?", "sources"),
+    ("why did it take 9 minutes?", "topic"), ("why did it take so long?", "topic"),
+])
+def test_what_it_read_and_why_it_took_long_get_their_answers(question: str, handler: str) -> None:
+    """Both got the overview and every finding; 'why did it take 9 minutes?' now gets where the time went."""
+    from graph.topics import topic_of
+
+    assert handler_for(question) == handler
+    if handler == "topic":
+        assert topic_of(question).name == "driver time"
