@@ -83,7 +83,9 @@ def _emit(report, fmt: OutputFormat, out: Path | None, err) -> None:
         return
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")
-    err.print(f"report written to {out} ({report.path}, {len(report.findings)} findings)", markup=False)
+    from graph.units import count
+
+    err.print(f"report written to {out} ({report.path}, {count(len(report.findings), 'finding')})", markup=False)
 
 
 STORE_WAIT_S = 10.0  # a batch may hold the store; the report is printed either way

@@ -267,3 +267,12 @@ def test_a_log_cut_off_before_any_task_says_there_was_nothing_to_check(eventlog_
     assert f"<p>{line}</p>" in html.read_text()
     terminal = " ".join(analyze(str(cut)).split())
     assert line in terminal and "No significant problems" not in terminal
+
+
+def test_writing_a_report_says_where_and_how_many_findings(eventlog_fixtures: Path, tmp_path: Path) -> None:
+    """'report written to ... (template, 1 findings)': the count reads as English."""
+    out = tmp_path / "report.md"
+    log = str(eventlog_fixtures.parent / "workloads" / "cache_read_once.zstd")
+    result = runner.invoke(app, ["analyze", log, "--format", "md", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert f"report written to {out} (template, 1 finding)" in " ".join(result.output.split())  # rich wraps it
