@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-from tools.units import SAME_RUNTIME, human_duration, human_duration_range, human_master, human_number, human_share, human_size
+from tools.units import SAME_RUNTIME, count, human_duration, human_duration_range, human_master, human_number, human_share, human_size
 
 
 duration = human_duration  # one implementation for every layer, in tools/units.py
@@ -52,11 +52,6 @@ def speed_change(speedup: float) -> str:
     if abs(speedup - 1) < SAME_RUNTIME:
         return "about the same"
     return f"{speedup:.2f}x faster" if speedup > 1 else f"{1 / speedup:.2f}x slower"
-
-
-def count(n: int, noun: str) -> str:
-    """'1 job', '3 jobs', '1,200 tasks' (regular plurals only)."""
-    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
 
 
 def executors(total: int, peak: int) -> str:

@@ -59,6 +59,11 @@ def runtime_direction(before_ms: float, after_ms: float, low_ms: float | None = 
     return "faster" if after_ms < before_ms else "slower"
 
 
+def count(n: int, noun: str) -> str:
+    """'1 job', '3 jobs', '1,200 tasks' (regular plurals only)."""
+    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
+
+
 def human_master(url: str | None) -> str:
     """The master URL as a text says it after "master ": "?" when the log has none, and no redaction marker where
     the log itself carries Spark's (public test logs redact spark.master)."""

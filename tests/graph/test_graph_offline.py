@@ -750,7 +750,7 @@ def test_what_aqe_did_is_read_from_the_final_plans(eventlog_fixtures) -> None:
     off = answer_offline("what did AQE do?", Toolbox(load_profile(rapids / "rp_sql_eventlog.zstd")))
     assert off.startswith("This run did not set spark.sql.adaptive.enabled (Spark's default applies: false).\n"
                           "No AQE shuffle read in the final plans")
-    assert "\n1. [moderate] AQE is off for 1 SQL execution(s) with shuffles\n" in off
+    assert "\n1. [moderate] AQE is off for 1 SQL execution with shuffles\n" in off
     split = answer_offline("what did AQE do?", Toolbox(load_profile(eventlog_fixtures.parent / "workloads" / "aqe_skew_split.zstd")))
     assert ("SQL 0: coalesced and skewed shuffle read, 16 shuffle partitions read as 5; 1 skewed partition split into "
             "2 tasks\n") in split

@@ -702,9 +702,9 @@ def test_executor_loss_groups_removal_reasons_by_cause(profile_of):
     from tools.rules.executors import removal_cause
 
     [lost] = findings_of("executor_loss", profile_of(f"{SPARK_EVENTS}/application_1538416563558_0014"))
-    assert lost.title.startswith("8 executor(s) lost; most often (8 of 8): Container marked as failed: container_<id> "
+    assert lost.title.startswith("8 executors lost; most often (8 of 8): Container marked as failed: container_<id> "
                                  "on host: <host>. Exit status: 56.")
-    assert [e.name for e in lost.evidence if e.name.startswith("removal reason")] == ["removal reason of 8 executor(s)"]
+    assert [e.name for e in lost.evidence if e.name.startswith("removal reason")] == ["removal reason of 8 executors"]
     one = removal_cause("Container marked as failed: container_1538416563558_0014_01_000137 on host: rezamemory-2.gce.x.com. "
                         "Exit status: 56.\nStack trace: ...")
     assert one == "Container marked as failed: container_<id> on host: <host>. Exit status: 56."
@@ -801,12 +801,12 @@ def test_a_udf_run_by_every_micro_batch_is_one_finding_counted_once(profile_of):
                     and s.metrics.executor_run_time_ms)
     [udf] = findings_of("python_udf_row_at_a_time", profile)
     assert udf.sql_execution_ids == [e.execution_id for e in with_udf if e.job_ids] == [1, 3, 5, 7, 9, 11, 13]
-    assert udf.title == "Row-at-a-time Python UDF in SQL 1 and 6 more executions of the same call (1 operator(s))"
+    assert udf.title == "Row-at-a-time Python UDF in SQL 1 and 6 more executions of the same call (1 operator)"
     assert dict((e.name, e.value) for e in udf.evidence)["SQL executions running this UDF call"] == 7
     assert dict((e.name, e.value) for e in udf.evidence)["time attributed to Python UDFs"] == pytest.approx(expected)
     assert udf.estimated_savings.core_ms == pytest.approx(0.7 * expected)
     [single] = findings_of("python_udf_row_at_a_time", profile_of("python_row_udf"))  # one query, as before
-    assert single.title == "Row-at-a-time Python UDF in SQL 6 (1 operator(s))"
+    assert single.title == "Row-at-a-time Python UDF in SQL 6 (1 operator)"
 
 
 def test_cores_a_concurrent_stage_kept_busy_are_not_idle(profile_of):

@@ -10,7 +10,7 @@ from tools.eventlog.model import AQE_DEFAULT_ON_SINCE
 from tools.findings import ConfigChange, Evidence, Finding, Recommendation, Savings, Severity
 from tools.rules.measure import GIB, MiB, ev
 from tools.rules.registry import RuleContext, rule
-from tools.units import human_size, parse_size
+from tools.units import count, human_size, parse_size
 
 DEPRECATED_KEYS = {
     "spark.yarn.executor.memoryOverhead": "spark.executor.memoryOverhead",
@@ -43,7 +43,7 @@ def aqe_disabled(ctx: RuleContext) -> Iterator[Finding]:
     if not executions:
         return
     yield ctx.finding(
-        title=f"AQE is off for {len(executions)} SQL execution(s) with shuffles",
+        title=f"AQE is off for {count(len(executions), 'SQL execution')} with shuffles",
         evidence=[
             ev("spark.sql.adaptive.enabled", ctx.prop("spark.sql.adaptive.enabled") or "unset (false before 3.2)", "", "true"),
             ev("Spark version", ctx.profile.spark_version or "unknown", ""),
@@ -122,7 +122,7 @@ def java_serializer_rdd_shuffle(ctx: RuleContext) -> Iterator[Finding]:
         return
     write_ms = sum(s.metrics.shuffle_write_time_ms.sum for s in stages if s.metrics.shuffle_write_time_ms)
     yield ctx.finding(
-        title=f"{len(stages)} RDD stage(s) shuffled {human_size(shuffled)} with the Java serializer",
+        title=f"{count(len(stages), 'RDD stage')} shuffled {human_size(shuffled)} with the Java serializer",
         evidence=[
             ev("spark.serializer", serializer, "", "org.apache.spark.serializer.KryoSerializer"),
             ev("RDD shuffle bytes written", shuffled, "bytes", ctx.thresholds.serializer_min_shuffle_bytes),
@@ -173,9 +173,9 @@ def executor_split(ctx: RuleContext) -> list[tuple[Evidence, ConfigChange | None
                          ctx.change(key, f"{mib // 1024}g" if mib % 1024 == 0 else f"{mib}m")))
     for key in ("spark.executor.instances", "spark.dynamicAllocation.maxExecutors", "spark.dynamicAllocation.minExecutors",
                 "spark.dynamicAllocation.initialExecutors"):
-        count = ctx.int_property(key)
-        if count and k > 1:
-            rows.append((ev(f"{key} after the split", count * k, "count"), ctx.change(key, str(count * k))))
+        instances = ctx.int_property(key)
+        if instances and k > 1:
+            rows.append((ev(f"{key} after the split", instances * k, "count"), ctx.change(key, str(instances * k))))
     return rows
 
 

@@ -12,7 +12,7 @@ from tools.findings import ConfigChange, Finding, Recommendation, Savings, Sever
 from tools.rules.measure import ev
 from tools.rules.registry import RuleContext, rule
 from tools.rules.thresholds import RuleThresholds
-from tools.units import human_duration, human_share, parse_seconds
+from tools.units import count, human_duration, human_share, parse_seconds
 
 IDLE_HEADROOM = 0.2  # share of allocated core time an elastic cluster still keeps idle
 # With no upper bound, dynamic allocation's peak is the run's own demand (its widest stage); the proposed bound
@@ -88,10 +88,10 @@ def executor_loss(ctx: RuleContext) -> Iterator[Finding]:
     overhead = ctx.overhead_change() if memory else None
     changes = ([overhead] if overhead else []) + ctx.shuffle_survival_changes()
     yield ctx.finding(
-        title=f"{len(lost)} executor(s) lost; most often ({top_count} of {len(lost)}): {top}",
+        title=f"{count(len(lost), 'executor')} lost; most often ({top_count} of {len(lost)}): {top}",
         evidence=[ev("executors lost", len(lost), "count", 1), ev("executors total", len(ctx.profile.executors), "count"),
                   ev("task attempts failed with ExecutorLostFailure", lost_failures, "count")]
-        + [ev(f"removal reason of {n} executor(s)", reason, "") for reason, n in reasons.most_common(3)],
+        + [ev(f"removal reason of {count(n, 'executor')}", reason, "") for reason, n in reasons.most_common(3)],
         recommendation=Recommendation(
             summary="Find the cause in the removal reason: memory limits need more overhead/memory; preemption "
             "or node loss needs the external shuffle service (or decommissioning) so shuffle files survive.",

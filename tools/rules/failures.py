@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from tools.findings import Finding, Recommendation, Savings, Severity
 from tools.rules.measure import ev
 from tools.rules.registry import RuleContext, rule
+from tools.units import count
 
 NOT_FAILURES = ("TaskKilled", "Success", "Resubmitted", "TaskCommitDenied")
 # how Spark words a job or stage it cancelled on request (a stopped streaming query, a cancelled job group or tag,
@@ -83,7 +84,7 @@ def task_failures(ctx: RuleContext) -> Iterator[Finding]:
         ev("failed / all task attempts", rate, "share",
            t.task_failure_rate.moderate if rate >= t.task_failure_rate.moderate else None),
     ]
-    evidence += [ev(f"failures: {reason}", count, "count") for reason, count in reasons.most_common(5)]
+    evidence += [ev(f"failures: {reason}", n, "count") for reason, n in reasons.most_common(5)]
     if held:
         evidence.append(ev("core time held by the failed attempts", held * ctx.profile.task_cpus, "ms"))
     yield ctx.finding(
@@ -118,7 +119,7 @@ def stage_failures(ctx: RuleContext) -> Iterator[Finding]:
     wall = sum(s.duration_ms or 0 for s in failed)
     reasons = Counter((s.failure_reason or "unknown")[:160] for s in failed)
     yield ctx.finding(
-        title=f"{len(failed)} stage attempt(s) failed: {reasons.most_common(1)[0][0]}",
+        title=f"{count(len(failed), 'stage attempt')} failed: {reasons.most_common(1)[0][0]}",
         evidence=[ev("failed stage attempts", len(failed), "count", 1)]
         + [ev("stage failure reason", reason, "", stage_id=None) for reason, _ in reasons.most_common(3)],
         recommendation=Recommendation(
@@ -141,7 +142,7 @@ def job_failures(ctx: RuleContext) -> Iterator[Finding]:
     reasons = Counter((j.failure_reason or "unknown")[:160] for j in failed)
     stages = sorted({sid for j in failed for sid in j.stage_ids})
     yield ctx.finding(
-        title=f"{len(failed)} job(s) failed: {reasons.most_common(1)[0][0]}",
+        title=f"{count(len(failed), 'job')} failed: {reasons.most_common(1)[0][0]}",
         evidence=[ev("failed jobs", len(failed), "count", 1)]
         + [ev("job failure reason", reason, "") for reason, _ in reasons.most_common(3)],
         recommendation=Recommendation(
@@ -168,7 +169,7 @@ def shuffle_fetch_failures(ctx: RuleContext) -> Iterator[Finding]:
     changes = [] if local else [*ctx.shuffle_survival_changes(), ctx.change("spark.shuffle.io.maxRetries", "10"),
                                 ctx.change("spark.shuffle.io.retryWait", "30s")]
     yield ctx.finding(
-        title=f"{fetch} shuffle fetch failure(s) forced stage re-runs",
+        title=f"{count(fetch, 'shuffle fetch failure')} forced stage re-runs",
         evidence=[ev("FetchFailed task attempts", fetch, "count", 1)],
         recommendation=Recommendation(
             summary="Shuffle files went missing from the local disk of this local-mode run (one JVM, no executor to "

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from tools.findings import Evidence, Finding, Recommendation, Savings, Severity
 from tools.rules.measure import ev, metric, nodes
 from tools.rules.registry import RuleContext, rule
-from tools.units import human_size
+from tools.units import count, human_size
 
 FILES_READ = ("number of files read", "number of files")
 BYTES_READ = ("size of files read", "file size")
@@ -102,7 +102,7 @@ def small_output_files(ctx: RuleContext) -> Iterator[Finding]:
                 evidence=[*_file_evidence(ctx, files, size, "written"),
                           ev("files at the target file size", ideal, "count")],
                 recommendation=Recommendation(
-                    summary=f"Write about {ideal} file(s) instead of {int(files)}.",
+                    summary=f"Write about {count(ideal, 'file')} instead of {int(files)}.",
                     config_changes=[
                         ctx.change("spark.sql.adaptive.enabled", "true"),
                         ctx.change("spark.sql.adaptive.coalescePartitions.enabled", "true"),

@@ -10,7 +10,7 @@ from tools.findings import Finding, Recommendation, Savings, Severity
 from tools.rules.measure import MiB, ev
 from tools.rules.memory import heap_cut, sized_by_executor_memory
 from tools.rules.registry import RuleContext, rule
-from tools.units import human_share, human_size, parse_size
+from tools.units import count, human_share, human_size, parse_size
 
 GC_LOW_HEAP_CUT = 0.75  # almost no GC: try a quarter less heap
 
@@ -79,7 +79,7 @@ def gc_time_high(ctx: RuleContext) -> Iterator[Finding]:
     severity = t.gc.severity(app_ratio) if app_fires else Severity.low
     yield ctx.finding(
         title=f"GC took {human_share(app_ratio)} of executor run time"
-        + (f"; {len(hot_stages)} stage(s) above {t.gc_stage_ratio:.0%}" if hot_stages else ""),
+        + (f"; {count(len(hot_stages), 'stage')} above {t.gc_stage_ratio:.0%}" if hot_stages else ""),
         evidence=evidence,
         recommendation=Recommendation(
             summary=(

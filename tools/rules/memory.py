@@ -9,7 +9,7 @@ from tools.findings import ConfigChange, Finding, Recommendation, Savings, Sever
 from tools.rules.failures import failure_counts
 from tools.rules.measure import GIB, MiB, ev
 from tools.rules.registry import RuleContext, rule
-from tools.units import human_size, parse_size
+from tools.units import count, human_size, parse_size
 
 MEMORY_KILL_WORDS = ("exceeding memory limits", "OutOfMemory", "OOMKilled", "exit code 137", "exit status 137")
 HEAP_HEADROOM = 1.5  # suggested heap = this x the observed peak ...
@@ -114,8 +114,8 @@ def executor_memory_underprovisioned(ctx: RuleContext) -> Iterator[Finding]:
     changes.append(ctx.change("spark.sql.shuffle.partitions", str(max(2 * (ctx.int_property("spark.sql.shuffle.partitions") or 200), 400))))
     yield ctx.finding(
         title="Executors ran out of memory"
-        + (f": {oom_tasks} task attempt(s) failed" if oom_tasks else "")
-        + (f", {len(killed)} executor(s) killed" if killed else ""),
+        + (f": {count(oom_tasks, 'task attempt')} failed" if oom_tasks else "")
+        + (f", {count(len(killed), 'executor')} killed" if killed else ""),
         evidence=evidence,
         recommendation=Recommendation(
             summary="Give each task more memory (more executor memory or overhead, fewer cores per executor) or "

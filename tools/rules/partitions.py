@@ -11,7 +11,7 @@ from tools.rules.config import aqe_enabled
 from tools.rules.measure import MiB, ev, spark_size
 from tools.rules.registry import RuleContext, rule
 from tools.rules.skew import duration_skew
-from tools.units import human_duration, human_size
+from tools.units import count, human_duration, human_size
 
 
 def count_set_in_code(ctx: RuleContext, stage: StageProfile) -> bool:
@@ -130,7 +130,7 @@ def idle_cores_few_tasks(ctx: RuleContext) -> Iterator[Finding]:
         shuffle = reads_shuffle(stage)
         target = cores * 3
         yield ctx.finding(
-            title=f"Stage {stage.stage_id} ran {tasks} task(s) on {cores} cores for {human_duration(wall)}"
+            title=f"Stage {stage.stage_id} ran {count(tasks, 'task')} on {cores} cores for {human_duration(wall)}"
             + (" after a shuffle" if shuffle else ""),
             evidence=[
                 ev("tasks", tasks, "count", cores * t.min_tasks_per_core, stage.stage_id),

@@ -12,6 +12,7 @@ from tools.findings import ConfigChange, Finding, Recommendation, Savings, Sever
 from tools.rules.joins import stage_time_ms
 from tools.rules.measure import ev, metric
 from tools.rules.registry import RuleContext, rule
+from tools.units import count
 
 ROW_UDF = ("BatchEvalPython",)
 VECTORIZED_UDF = (
@@ -128,7 +129,7 @@ def python_udf_row_at_a_time(ctx: RuleContext) -> Iterator[Finding]:
     for run in udf_runs(ctx, ROW_UDF):
         python_ms, source, found = run.python_ms, run.source, run.nodes
         yield ctx.finding(
-            title=f"Row-at-a-time Python UDF in {run.where()} ({len(found)} operator(s))",
+            title=f"Row-at-a-time Python UDF in {run.where()} ({count(len(found), 'operator')})",
             evidence=run.evidence(),
             recommendation=Recommendation(
                 summary="Replace the UDF with built-in functions (pyspark.sql.functions), or make it a vectorized "
