@@ -225,12 +225,14 @@ def template_answer(report: Report, question: Question) -> str:
             parts.append(f"The run cost {units.money(app.cost.amount, app.cost.currency)}"
                          + (f", of which {units.money(app.cost.idle_amount, app.cost.currency)} paid for idle cores"
                             if app.cost.idle_amount else "") + ".")
-    if not parts and question.subject:
+    answered = bool(parts)
+    if not answered and question.subject:
         related = [f for f in report.findings
                    if f.finding.category in question.categories or f.finding.rule_id in question.rule_ids]
+        answered = bool(related)
         parts.append(f"On {question.subject}: " + "; ".join(f"#{f.rank} {f.finding.title}" for f in related[:3]) + "."
                      if related else f"No finding about {question.subject} in this run.")
-    if not parts or (question.subject and parts[-1].startswith("No finding about")):
+    if not answered:  # nothing specific asked, or a topic without a finding: the top fix
         if report.findings:
             top = report.findings[0]
             parts.append(f"The most valuable change is #1: {top.finding.title}. {top.finding.recommendation.summary}")

@@ -20,13 +20,13 @@ from graph.report_text import effect_text, savings_line, savings_period
 from graph.setting_advice import value_line
 from graph.tools import Toolbox, stage_summary
 from tools.eventlog.master import heap_key
-from tools.eventlog.model import PlanNode
 from tools.findings import Finding
 from tools.redact import redact_text
 from tools.eventlog.slots import cores_used_beside, peak_alive, peak_executors
 from tools.rules.caching import cached_label, cached_once
 from tools.rules.driver import cores_between_jobs_ms
 from tools.rules.executors import idle_core_time, removal_cause
+from tools.rules.joins import children, side_exchange
 from tools.sources.streaming import StreamingThresholds
 
 TOP = 3  # stages or executors named per figure
@@ -134,12 +134,14 @@ def aqe_facts(toolbox: Toolbox) -> str:
     lines = [value_line("spark.sql.adaptive.enabled", toolbox)]
     reads = []
     for execution in toolbox.profile.sql_executions:
+        tree = children(execution)
         for node in execution.nodes:
             if node.name not in AQE_READS:
                 continue
             how = node.description.removeprefix(node.name).strip() or "adaptive"
             read = node.metrics.get("number of partitions")
-            written = _exchange_partitions(node, execution.nodes)
+            exchange = side_exchange(tree, node)  # the shuffle the read re-cuts
+            written = exchange.metrics.get("number of partitions") if exchange else None
             text = f"SQL {execution.execution_id}: {how} shuffle read"
             if read is not None:
                 text += (f", {units.number(written)} shuffle partitions read as {units.number(read)}"
@@ -159,17 +161,6 @@ def aqe_facts(toolbox: Toolbox) -> str:
     if len(counted) > 8:
         lines.append(f"(+{len(counted) - 8} more)")
     return "\n".join(lines)
-
-
-def _exchange_partitions(read: PlanNode, nodes: list[PlanNode]) -> float | None:
-    """The partitions the shuffle under an AQE read wrote: the first Exchange below it (its 'number of partitions')."""
-    below = [n for n in nodes if n.parent_id == read.node_id]
-    while below:
-        node = below.pop(0)
-        if node.name.startswith("Exchange"):
-            return node.metrics.get("number of partitions")
-        below += [n for n in nodes if n.parent_id == node.node_id]
-    return None
 
 
 def speculation_facts(toolbox: Toolbox) -> str:
@@ -405,9 +396,10 @@ def _executor_count(toolbox: Toolbox) -> str:
     profile = toolbox.profile
     executors = profile.executors
     cores = sorted({e.cores for e in executors if e.cores})
-    each = "" if not cores else f", {cores[0]} cores each" if len(cores) == 1 else f", {cores[0]}-{cores[-1]} cores each"
+    per = "" if not cores else f"{cores[0]} cores" if len(cores) == 1 else f"{cores[0]}-{cores[-1]} cores"
     if [e.executor_id for e in executors] == ["driver"]:
-        return f"Local mode: the tasks ran in the driver's JVM{each.replace(' each', '')}."
+        return f"Local mode: the tasks ran in the driver's JVM" + (f", {per}." if per else ".")
+    each = f", {per} each" if per else ""
     return f"{units.executors(len(executors), peak_executors(executors))}{each}: {peak_alive(executors)} cores at the peak."
 
 

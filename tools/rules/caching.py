@@ -7,14 +7,14 @@ from collections.abc import Iterator
 
 from tools.eventlog.model import AppProfile, CachedData
 from tools.findings import Finding, Recommendation, Savings, Severity
-from tools.rules.measure import ev
+from tools.rules.measure import EXPRESSION_ID, ev, nodes
 from tools.rules.registry import RuleContext, rule
+from tools.units import count
 
 SHOWN = 5  # cached datasets named in one finding
 PLAN_CHARS = 90
 # Call sites that name the Py4J bridge instead of the user's code (PySpark)
 _BRIDGE = ("NativeMethodAccessorImpl", "DirectMethodHandleAccessor", "GeneratedMethodAccessor")
-_EXPR_ID = re.compile(r"#\d+L?\b")
 _CODEGEN = re.compile(r"\*\(\d+\)\s*")
 _ADAPTIVE_ROOT = re.compile(r"^AdaptiveSparkPlan isFinalPlan=\w+\s*\+-\s*")
 
@@ -28,7 +28,7 @@ def read_twice_in_one_action(cached: CachedData, profile: AppProfile) -> bool | 
     execution = next((x for x in profile.sql_executions if x.execution_id == cached.sql_execution_ids[0]), None)
     if execution is None or not execution.nodes:
         return None
-    return sum(1 for node in execution.nodes if node.name == "InMemoryTableScan") > 1
+    return sum(1 for _ in nodes(execution, "InMemoryTableScan")) > 1
 
 
 def cached_once(profile: AppProfile) -> list[CachedData]:
@@ -43,7 +43,7 @@ def user_callsite(cached: CachedData) -> str:
 
 def cached_what(cached: CachedData) -> str:
     """What a cached RDD holds, readably: the plan it stores (without expression ids), else the user's call site."""
-    plan = _ADAPTIVE_ROOT.sub("", " ".join(_CODEGEN.sub("", _EXPR_ID.sub("", cached.name)).split()))
+    plan = _ADAPTIVE_ROOT.sub("", " ".join(_CODEGEN.sub("", EXPRESSION_ID.sub("", cached.name)).split()))
     if cached.sql_execution_ids and plan:
         return plan if len(plan) <= PLAN_CHARS else plan[:PLAN_CHARS].rstrip() + "..."
     return user_callsite(cached)
@@ -69,10 +69,9 @@ def cache_not_reused(ctx: RuleContext) -> Iterator[Finding]:
     stage_ids = sorted({s for c in shown for s in c.stage_ids})
     evidence = [ev(f"actions that read {cached_label(c)}", c.actions, "count", 2, c.stage_ids[0]) for c in shown]
     evidence.append(ev("persisted datasets in the run", len(profile.cached), "count"))
-    what = f"{len(once)} cached dataset" + ("s" if len(once) != 1 else "")
     callsites = ", ".join(f"`{user_callsite(c)}`" for c in shown if user_callsite(c))
     yield ctx.finding(
-        title=f"{what} read by one action only: never reused",
+        title=f"{count(len(once), 'cached dataset')} read by one action only: never reused",
         evidence=evidence,
         recommendation=Recommendation(
             summary="Drop the cache() / persist() calls whose data only one action reads; keep a cache only for "

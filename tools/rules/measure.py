@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from tools.eventlog.model import PlanNode, Quantiles, SqlExecution, StageProfile
 from tools.findings import Evidence
 
+EXPRESSION_ID = re.compile(r"#\d+L?\b")  # `value#1L`, `pythonUDF0#7`: ids Spark renumbers per plan
 MiB = 1024 * 1024
 GIB = 1024 * MiB
 

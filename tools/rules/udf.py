@@ -3,14 +3,13 @@ between the JVM and Python workers."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from tools.eventlog.model import PlanNode, SqlExecution, executions_with_jobs
 from tools.findings import ConfigChange, Finding, Recommendation, Savings, Severity
 from tools.rules.joins import stage_time_ms
-from tools.rules.measure import ev, metric
+from tools.rules.measure import EXPRESSION_ID, ev, metric
 from tools.rules.registry import RuleContext, rule
 from tools.units import count
 
@@ -26,7 +25,6 @@ VECTORIZED_UDF = (
     "WindowInPandas",
     "FlatMapGroupsInArrow",
 )
-EXPRESSION_ID = re.compile(r"#\d+L?\b")  # `value#1L`, `pythonUDF0#7`: ids Spark renumbers per plan
 PYTHON_TIME_METRICS = ("time to execute Python code", "time to run Python workers")
 ARROW_BATCH_KEY = "spark.sql.execution.arrow.maxRecordsPerBatch"
 ARROW_BATCH_DEFAULT = 10_000
