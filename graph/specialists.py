@@ -38,8 +38,10 @@ class Specialist:
 SPECIALISTS: tuple[Specialist, ...] = (
     Specialist(
         "metadata",
-        "how the application is configured: Spark version, serializer, AQE, failures, UDFs, join strategy, risky settings",
-        ("config", "aqe_disabled", "serializer", "task_failures", "python_udf", "broadcast_join_opportunity", "cartesian_join"),
+        "how the application is configured: Spark version, serializer, AQE, failures, UDFs, join strategy and joins "
+        "that multiply rows, risky settings",
+        ("config", "aqe_disabled", "serializer", "task_failures", "python_udf", "broadcast_join_opportunity", "cartesian_join",
+         "join_explosion"),
         ("app_overview", "spark_config", "sql_executions", "sql_plan", "diagnose", "search_docs"),
         (("app_overview", {}), ("spark_config", {}), ("diagnose", {"categories": "OWNED"})),
     ),

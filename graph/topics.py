@@ -26,7 +26,7 @@ from tools.eventlog.slots import cores_used_beside, peak_alive, peak_executors
 from tools.rules.caching import cached_label, cached_once
 from tools.rules.driver import cores_between_jobs_ms
 from tools.rules.executors import idle_core_time, removal_cause
-from tools.rules.joins import children, side_exchange
+from tools.rules.joins import children, plan_rows, side_exchange
 from tools.sources.streaming import StreamingThresholds
 
 TOP = 3  # stages or executors named per figure
@@ -116,10 +116,17 @@ def join_facts(toolbox: Toolbox) -> str:
         return "No SQL plan in this log has a join."
     kinds = Counter(n.name for _, n in joins)
     lines = ["Joins in the SQL plans: " + ", ".join(f"{count} {name}" for name, count in kinds.most_common()) + "."]
+    trees = {x.execution_id: children(x) for x in executions}
     for execution_id, node in joins[:5]:
         rows = node.metrics.get("number of output rows")
+        tree = trees[execution_id]
+        sides = [plan_rows(tree, side) for side in tree.get(node.node_id, [])]
+        inputs = ""
+        if rows is not None and len(sides) == 2 and None not in sides and max(sides) > 0:  # type: ignore[type-var]
+            inputs = (f" from {units.number(sides[0])} and {units.number(sides[1])}"
+                      f" ({units.number(rows / max(sides), 'x')} the larger input)")  # type: ignore[type-var]
         lines.append(f"SQL {execution_id}: {redact_text(node.description[:100]) or node.name}"
-                     + (f", {units.number(rows)} output rows" if rows is not None else ""))
+                     + (f", {units.number(rows)} output rows{inputs}" if rows is not None else ""))
     if len(joins) > 5:
         lines.append(f"(+{len(joins) - 5} more joins)")
     return "\n".join(lines)
@@ -424,7 +431,12 @@ TOPICS = (
     Topic("spill", _words("spill"), ("spill",), spill_facts),
     Topic("garbage collection", _words("gc\\b", "garbage"), ("gc_pressure",), gc_facts),
     # 'were there broadcast joins?': the plans' joins; 'how does broadcast work?': the broadcast topic's documentation
-    Topic("joins", _words("joins?\\b", "joined"), ("broadcast_join_opportunity", "cartesian_join"), join_facts),
+    # 'does a join multiply rows?', 'are there duplicate keys?': before the joins topic, which it narrows
+    Topic("join row explosion", _words("explosion", "exploding join", "joins? (?:that )?explod", "many[- ]to[- ]many",
+                                       "duplicate(?:d)? (?:join )?keys?", "fan[- ]?out",
+                                       "multipl(?:y|ies|ied|ying) (?:the )?rows"), ("join_explosion",), join_facts),
+    Topic("joins", _words("joins?\\b", "joined"), ("broadcast_join_opportunity", "cartesian_join", "join_explosion"),
+          join_facts),
     Topic("broadcast joins", _words("broadcast"), ("broadcast_join_opportunity",)),
     Topic("python UDFs", _words("udf", "python", "pandas"), ("python_udf",)),
     Topic("failures", _words("fail", "retr", "error", "crash", "lost", "died"), ("task_failures", "executor_loss"),

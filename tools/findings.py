@@ -35,6 +35,7 @@ Category = Literal[
     "config",
     "streaming",
     "caching",
+    "join_explosion",
 ]
 
 

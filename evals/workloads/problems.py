@@ -226,6 +226,17 @@ def cache_read_once(spark, workdir: Path) -> None:
     _sink(once.groupBy("k").agg(F.sum("v")))
 
 
+def exploding_join(spark, workdir: Path) -> None:
+    """Orders joined to a customer-address history that keeps every version of an address (25 per customer), not
+    only the current one: each order matches 25 rows, and the revenue per region is summed over the joined rows."""
+    from pyspark.sql import functions as F
+
+    orders = spark.range(500_000).select((F.col("id") % 20_000).alias("customer_id"), (F.col("id") % 1000).alias("amount"))
+    history = spark.range(500_000).select(
+        (F.col("id") % 20_000).alias("customer_id"), F.floor(F.col("id") / 20_000).alias("version"), (F.col("id") % 13).alias("region"))
+    _sink(orders.join(history, "customer_id").groupBy("region").agg(F.sum("amount"), F.count("*")))
+
+
 def _wait_for(condition: Callable[[], bool], timeout_s: float = 300.0) -> None:
     import time
 
@@ -396,6 +407,7 @@ _add(stopped_stream, {"spark.sql.shuffle.partitions": "8"})
 _add(lagging_stream, {"spark.sql.execution.pythonUDF.arrow.enabled": "false"})
 _add(failed_stream)
 _add(cache_read_once, {"spark.sql.adaptive.enabled": "true"})
+_add(exploding_join)
 _add(
     aqe_skew_split,
     {

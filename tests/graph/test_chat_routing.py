@@ -208,3 +208,14 @@ def test_what_it_read_and_why_it_took_long_get_their_answers(question: str, hand
     assert handler_for(question) == handler
     if handler == "topic":
         assert topic_of(question).name == "driver time"
+
+
+@pytest.mark.parametrize(("question", "topic"), [
+    ("does a join multiply rows?", "join row explosion"), ("are there duplicate keys?", "join row explosion"),
+    ("is there a many-to-many join?", "join row explosion"), ("why did the join explode?", "join row explosion"),
+    ("what joins ran?", "joins"), ("were there broadcast joins?", "joins"),
+])
+def test_row_multiplying_joins_have_their_topic(question: str, topic: str) -> None:
+    from graph.topics import topic_of
+
+    assert handler_for(question) == "topic" and topic_of(question).name == topic

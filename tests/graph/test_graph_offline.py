@@ -792,3 +792,24 @@ def test_why_is_it_slow_with_nothing_to_fix_says_where_the_time_went(eventlog_fi
         "The rules found nothing worth changing here. Where the time went:\nThe run took 47.1 s; 46.5 s with no job "
         "running (driver only; in an interactive spark-shell session mostly time between commands)")
     assert answer_offline("what should I fix?", toolbox) == "The rules found nothing worth changing here."
+
+
+def test_a_join_that_multiplies_rows_is_answered_with_its_inputs_and_the_finding(eventlog_fixtures) -> None:
+    """exploding_join: 'does a join multiply rows?' gives each join's rows in and out and the join-explosion finding;
+    'what joins ran?' shows the same rows against the larger input."""
+    from graph.intents import answer_offline
+    from graph.tools import Toolbox
+    from tools.eventlog import load_profile
+
+    toolbox = Toolbox(load_profile(eventlog_fixtures.parent / "workloads" / "exploding_join.zstd"))
+    answer = answer_offline("does a join multiply rows?", toolbox)
+    assert "12,500,000 output rows from 500,000 and 500,000 (25.0x the larger input)" in answer
+    assert "1. [moderate] BroadcastHashJoin in SQL 0 multiplies rows 25.0x" in answer
+    assert "dropDuplicates(['customer_id'])" in answer
+    healthy = Toolbox(load_profile(eventlog_fixtures.parent / "workloads" / "healthy.zstd"))
+    joins = answer_offline("what joins ran?", healthy)
+    assert "1,000,000 output rows from 1,000,000 and 10,000 (1.00x the larger input)" in joins
+    assert "multiplies rows" not in joins
+    report = graph.analyze([str(eventlog_fixtures.parent / "workloads" / "exploding_join.zstd")],
+                           question="are there duplicate keys?")
+    assert report.answer.startswith("On join row explosion: #1 BroadcastHashJoin in SQL 0 multiplies rows 25.0x")

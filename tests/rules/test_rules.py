@@ -46,6 +46,7 @@ FIRES_ON: dict[str, tuple[str, dict[str, float]]] = {
     "cartesian_join": ("cross_join", {}),
     "streaming_query_failed": ("failed_stream", {}),
     "cache_not_reused": ("cache_read_once", {}),
+    "join_row_explosion": ("exploding_join", {}),
     "python_udf_row_at_a_time": ("python_row_udf", {}),
     "python_udf_vectorized": ("pandas_vectorized_udf", {}),
     # a submitted job (Spark Pi on YARN: 12.8 s of 15.1 s with no job); the public logs past the default 60 s
@@ -892,3 +893,59 @@ def test_a_shell_session_that_cached_twice_for_one_show_is_told_so(profile_of):
     assert finding.title.startswith("2 cached datasets")
     assert "`cache at <console>:39`" in finding.recommendation.code_change
     assert "`cache at <console>:41`" in finding.recommendation.code_change
+
+
+def test_a_join_whose_keys_repeat_on_both_sides_is_reported_with_its_fan_out(profile_of):
+    """exploding_join (real PySpark log): 500k orders joined to a 500k-row address history with 25 versions per
+    customer. The broadcast hash join emits 12.5M rows, 25x its larger input."""
+    [finding] = findings_of("join_row_explosion", profile_of("exploding_join"))
+    assert finding.title == ("BroadcastHashJoin in SQL 0 multiplies rows 25.0x: 12,500,000 rows out of 500,000 "
+                             "and 500,000")
+    facts = {e.name: e for e in finding.evidence}
+    assert (facts["join output rows"].value, facts["left input rows"].value, facts["right input rows"].value) == (
+        12_500_000, 500_000, 500_000)
+    assert (facts["output rows / larger input"].value, facts["output rows / larger input"].threshold) == (25.0, 3.0)
+    assert facts["join keys (left side)"].value == "customer_id"  # expression ids left out
+    assert "groupBy('customer_id')" in finding.recommendation.code_change
+    run_ms = facts["SQL execution task time"].value
+    assert finding.estimated_savings.core_ms == pytest.approx(run_ms * 0.5 * (1 - 1 / 25))
+    assert finding.severity is Severity.moderate and finding.sql_execution_ids == [0]
+    assert finding.stage_ids == []  # a broadcast join runs inside the stage that scans its large side
+
+
+def test_a_shuffled_join_that_multiplies_rows_names_the_stage_that_ran_it(profile_of):
+    """skewed_join: the hot key also repeats 20 times in the dimension, so the sort-merge join emits 48.6M rows from
+    3M and 50,019; the stage reading both exchanges is the join's."""
+    profile = profile_of("skewed_join")
+    [finding] = findings_of("join_row_explosion", profile)
+    assert "48,600,000 rows out of 3,000,000 and 50,019" in finding.title
+    [stage_id] = finding.stage_ids
+    [skew] = findings_of("stage_task_skew", profile)
+    assert skew.stage_ids == [stage_id]
+
+
+def test_one_to_many_joins_and_small_joins_are_not_reported(profile_of):
+    """A fact table joined to a dimension with one row per key never exceeds its larger side; a join under the row
+    floor or under the ratio is not reported either."""
+    for log in ("missed_broadcast", "healthy", "one_shuffle_partition", "aqe_skew_split"):
+        assert not findings_of("join_row_explosion", profile_of(log)), log
+    exploding = profile_of("exploding_join")
+    assert not findings_of("join_row_explosion", exploding, RuleThresholds(join_fanout_ratio=26))
+    assert not findings_of("join_row_explosion", exploding, RuleThresholds(join_fanout_min_rows=13e6))
+
+
+def test_plan_rows_sums_a_union_and_gives_up_on_a_reused_exchange():
+    from tools.eventlog.model import PlanNode, SqlExecution
+    from tools.rules.joins import children, plan_rows
+
+    def node(node_id, name, parent, rows=None):
+        return PlanNode(node_id=node_id, name=name, parent_id=parent,
+                        metrics={} if rows is None else {"number of output rows": rows})
+
+    execution = SqlExecution(execution_id=0, nodes=[
+        node(0, "Sort", None), node(1, "Union", 0), node(2, "Filter", 1, 300.0), node(3, "Project", 1),
+        node(4, "Scan parquet", 3, 200.0), node(5, "Project", None), node(6, "ReusedExchange", 5)])
+    tree = children(execution)
+    assert plan_rows(tree, execution.nodes[0]) == 500.0  # through Sort, the Union's two inputs added
+    assert plan_rows(tree, execution.nodes[5]) is None  # a reused exchange carries no metrics
+

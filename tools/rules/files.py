@@ -30,7 +30,7 @@ def _file_savings(ctx: RuleContext, files: float, size: float) -> Savings:
     saved = (files - ideal) * t.per_file_overhead_ms
     return Savings(
         core_ms=saved,
-        wall_ms=saved / max(ctx.total_cores or 1, 1),
+        wall_ms=ctx.spread(saved),
         method=f"Assumed {t.per_file_overhead_ms:g} ms open/list/commit overhead per file, for the files beyond "
         "total size / target file size.",
         code_change_only=True,

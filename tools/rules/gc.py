@@ -95,7 +95,7 @@ def gc_time_high(ctx: RuleContext) -> Iterator[Finding]:
         ),
         savings=Savings(
             core_ms=max(excess, 0.0),
-            wall_ms=max(excess, 0.0) / max(ctx.total_cores or 1, 1),
+            wall_ms=ctx.spread(max(excess, 0.0)),
             method="GC time above half the threshold share of run time, spread over the application's cores.",
         ),
         doc_query="garbage collection tuning executor memory G1GC GC time",

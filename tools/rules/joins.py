@@ -8,12 +8,14 @@ from collections.abc import Iterator
 
 from tools.eventlog.model import PlanNode, SqlExecution, StageProfile
 from tools.findings import Finding, Recommendation, Savings, Severity
-from tools.rules.measure import MiB, ev, metric, spark_size
+from tools.redact import redact_text
+from tools.rules.measure import EXPRESSION_ID, MiB, ev, metric, nodes, spark_size
 from tools.rules.registry import RuleContext, rule
 from tools.rules.skew import duration_skew
-from tools.units import human_size
+from tools.units import human_number, human_size
 
 SHUFFLED_JOINS = ("SortMergeJoin", "ShuffledHashJoin")
+EQUI_JOINS = (*SHUFFLED_JOINS, "BroadcastHashJoin")
 NESTED_JOINS = ("CartesianProduct", "BroadcastNestedLoopJoin")
 # which side may be broadcast for a join type (Spark's BroadcastHashJoin build-side rules)
 BUILD_LEFT_OK = ("Inner", "RightOuter", "Cross")
@@ -36,6 +38,34 @@ def side_exchange(tree: dict[int | None, list[PlanNode]], root: PlanNode) -> Pla
             return node
         queue.extend(tree.get(node.node_id, []))
     return None
+
+
+def plan_rows(tree: dict[int | None, list[PlanNode]], node: PlanNode) -> float | None:
+    """Rows a plan node produced: its row metric (an exchange's records written), else the rows of its only child
+    (Sort, Project, InputAdapter and query stages keep rows), or the sum over a Union's children. None when unknown:
+    a reused exchange, or an operator with several children and no row metric."""
+    while True:
+        rows = metric(node, "number of output rows", "shuffle records written")
+        if rows is not None:
+            return rows
+        below = tree.get(node.node_id, [])
+        if len(below) != 1:
+            break
+        node = below[0]
+    if below and node.name.startswith("Union"):
+        parts = [plan_rows(tree, child) for child in below]
+        return None if None in parts else sum(parts)  # type: ignore[arg-type]
+    return None
+
+
+def join_keys(join: PlanNode) -> list[str]:
+    """The key columns of an equi-join's left side as the plan names them (expression ids left out)."""
+    text = EXPRESSION_ID.sub("", join.description)
+    start = text.find("[")
+    end = text.find("]", start)
+    if start < 0 or end < 0:
+        return []
+    return [key.strip() for key in text[start + 1 : end].split(",") if key.strip()]
 
 
 def exchange_bytes(node: PlanNode) -> float | None:
@@ -141,7 +171,7 @@ def broadcast_join_missed(ctx: RuleContext) -> Iterator[Finding]:
                     config_changes=[ctx.change("spark.sql.autoBroadcastJoinThreshold", new_threshold)],
                     code_change="Hint it in code: large_df.join(broadcast(small_df), key) (SQL: /*+ BROADCAST(t) */).",
                 ),
-                savings=Savings(core_ms=write_ms + sort_ms, wall_ms=(write_ms + sort_ms) / max(ctx.total_cores or 1, 1),
+                savings=Savings(core_ms=write_ms + sort_ms, wall_ms=ctx.spread(write_ms + sort_ms),
                                 method=method, counted_elsewhere=counted_elsewhere),
                 stage_ids=[stage.stage_id] if stage is not None else [],
                 doc_query="broadcast join hint autoBroadcastJoinThreshold sort merge join",
@@ -212,11 +242,81 @@ def cartesian_join(ctx: RuleContext) -> Iterator[Finding]:
                 ),
                 savings=Savings(
                     core_ms=run_ms * 0.5,
-                    wall_ms=run_ms * 0.5 / max(ctx.total_cores or 1, 1),
+                    wall_ms=ctx.spread(run_ms * 0.5),
                     method="Rough: half the SQL execution's task time, assuming an equi-join replaces the n x m "
                     "comparisons.",
                 ),
                 doc_query="cartesian product BroadcastNestedLoopJoin cross join equi-join condition",
                 severity=Severity.severe if (rows or 0) >= 1e9 or run_ms >= 3_600_000 else Severity.moderate,
+                sql_execution_ids=[execution.execution_id],
+            )
+
+
+@rule(
+    "join_row_explosion",
+    "Join multiplies rows: keys repeat on both sides",
+    "join_explosion",
+    Severity.moderate,
+    ("join_fanout_ratio", "join_fanout_min_rows"),
+)
+def join_row_explosion(ctx: RuleContext) -> Iterator[Finding]:
+    """An equi-join produced several times the rows of its larger input: keys repeat on both sides (many-to-many),
+    so the join and everything after it handle the multiplied rows. Usually a side meant to have one row per key
+    (a history or log table), a key column missing from the condition, or a catch-all key value."""
+    t = ctx.thresholds
+    for execution in ctx.sql_executions:
+        tree = children(execution)
+        for join in nodes(execution, *EQUI_JOINS):
+            out = metric(join, "number of output rows")
+            sides = tree.get(join.node_id, [])
+            if out is None or out < t.join_fanout_min_rows or len(sides) != 2:
+                continue
+            left, right = (plan_rows(tree, side) for side in sides)
+            if left is None or right is None or max(left, right) <= 0:
+                continue
+            larger = max(left, right)
+            fanout = out / larger
+            if fanout < t.join_fanout_ratio:
+                continue
+            run_ms = stage_time_ms(ctx, execution)
+            saved = run_ms * 0.5 * (1 - larger / out)
+            keys = join_keys(join)
+            key_list = ", ".join(f"'{k}'" for k in keys) or "<join keys>"
+            evidence = [
+                ev("output rows / larger input", fanout, "ratio", t.join_fanout_ratio),
+                ev("join output rows", out, "count", t.join_fanout_min_rows),
+                ev("left input rows", left, "count"),
+                ev("right input rows", right, "count"),
+            ]
+            if keys:
+                evidence.append(ev("join keys (left side)", redact_text(", ".join(keys))[:200], ""))
+            evidence.append(ev("SQL execution task time", run_ms, "ms"))
+            exchanges = [side_exchange(tree, side) for side in sides]
+            stage = join_stage(ctx, execution, exchanges) if None not in exchanges else None  # type: ignore[arg-type]
+            yield ctx.finding(
+                title=f"{join.name} in SQL {execution.execution_id} multiplies rows {human_number(fanout, 'x')}: "
+                f"{human_number(out)} rows out of {human_number(left)} and {human_number(right)}",
+                evidence=evidence,
+                recommendation=Recommendation(
+                    summary="Make the join match each row once (or as often as intended): its keys repeat on both "
+                    "sides, so every row meets every copy. Deduplicate or aggregate the side that should have one row "
+                    "per key, or add the key columns the condition is missing.",
+                    code_change=redact_text(
+                        f"See which keys repeat on each side: side.groupBy({key_list}).count().where('count > 1')"
+                        ".orderBy(desc('count')).show(); then keep one row per key before the join (dropDuplicates(["
+                        f"{key_list}]), or the current row: row_number() over a window partitioned by the key = 1), "
+                        "aggregate that side by key first, or join on the full key. A catch-all value (0, '', "
+                        "'unknown') shared by many rows on both sides is better filtered out and handled apart."),
+                ),
+                savings=Savings(
+                    core_ms=saved,
+                    wall_ms=ctx.spread(saved),
+                    method=f"Rough: half the SQL execution's task time, times the share of the join's output beyond its "
+                    f"larger input (1 - 1/{human_number(fanout, 'x')}): the work on rows the duplicate keys added goes, "
+                    "the scans and shuffles feeding the join stay. Only if those rows were not intended.",
+                ),
+                stage_ids=[stage.stage_id] if stage is not None else [],
+                doc_query="join duplicate keys many-to-many row explosion dropDuplicates row_number window",
+                severity=Severity.severe if out >= 1e9 or fanout >= 100 else Severity.moderate,
                 sql_execution_ids=[execution.execution_id],
             )

@@ -247,7 +247,7 @@ def too_many_small_tasks(ctx: RuleContext) -> Iterator[Finding]:
             ),
             savings=Savings(
                 core_ms=saved,
-                wall_ms=saved / max(ctx.total_cores or 1, 1),
+                wall_ms=ctx.spread(saved),
                 method="Per-task overhead (median scheduler delay + deserialization, else 20 ms) times the tasks "
                 "that fewer partitions would remove.",
             ),

@@ -110,6 +110,10 @@ class RuleContext:
         """Task slots the application had at its peak (executors' cores, or local[N]); None if unknown."""
         return peak_cores(self.profile)
 
+    def spread(self, core_ms: float) -> float:
+        """Wall time of `core_ms` of task time spread over every core the application had at its peak."""
+        return core_ms / max(self.total_cores or 1, 1)
+
     def cores_during(self, start_ms: int | None, end_ms: int | None) -> int | None:
         """Most cores alive at once while a stage ran (falls back to the application's peak)."""
         executors = [e for e in self.profile.executors if e.cores]

@@ -151,6 +151,10 @@ class RuleThresholds(BaseModel):
     broadcast_size_ratio: float = 2.0
     # DataFlint: broadcasts over 1 GiB are flagged.
     broadcast_too_large_bytes: float = 1 * GiB
+    # Our choice: an equi-join whose output has 3x the rows of its larger input matched a key on both sides many
+    # times (a one-to-many join never exceeds its larger side); under 1M output rows the cost is negligible.
+    join_fanout_ratio: float = 3.0
+    join_fanout_min_rows: float = 1_000_000
 
     # --- driver ------------------------------------------------------------------------
     # Sparklens reports driver wall-clock share; our choice: half the run on the driver, for at least 1 minute.

@@ -139,7 +139,7 @@ def python_udf_row_at_a_time(ctx: RuleContext) -> Iterator[Finding]:
             ),
             savings=Savings(
                 core_ms=python_ms * 0.7,
-                wall_ms=python_ms * 0.7 / max(ctx.total_cores or 1, 1),
+                wall_ms=ctx.spread(python_ms * 0.7),
                 method=f"70% of {source}: built-ins run in the JVM without serialization to Python. Arrow "
                 "evaluation saves less: it batches the transfer, the Python function still runs per row.",
                 code_change_only=True,
