@@ -23,6 +23,7 @@ from graph.report import PredictedEffect, Report
 from graph.specialists import BY_NAME, SPECIALISTS
 from graph.state import AnalysisState, AppArtifacts, AppFinding, Question
 from graph.topics import topic_of
+from graph.units import count
 from graph.verify import verify_report
 from tools.errors import EventLogError
 from tools.eventlog.model import AppProfile
@@ -82,7 +83,7 @@ def choose_specialists(profiles: list[AppProfile], question: Question, table: st
     }
     shuffled = sum(1 for p in profiles for s in p.stages if s.metrics.shuffle_read_bytes or s.metrics.shuffle_write_bytes)
     if shuffled or "partition" in question.topics:
-        routes["partition"] = f"{shuffled} stage(s) shuffle data" if shuffled else "the question asks about partitioning"
+        routes["partition"] = f"shuffled data in {count(shuffled, 'stage')}" if shuffled else "the question asks about partitioning"
     ratio = max((max_task_ratio(p) for p in profiles), default=0.0)
     if ratio >= 2 or "skew" in question.topics or question.stage_ids:
         routes["skew"] = (f"slowest task runs {ratio:.1f}x the median in some stage" if ratio >= 2

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from tools.units import human_duration, human_master, human_size
+from tools.units import count, human_duration, human_master, human_size
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -70,7 +70,7 @@ def render_profile(console: Console, p: AppProfile) -> None:
     )
     if p.source:
         console.print(
-            f"[dim]log: {escape(p.source.path)} · {p.source.codec} · {len(p.source.parts)} part(s) · "
+            f"[dim]log: {escape(p.source.path)} · {p.source.codec} · {count(len(p.source.parts), 'part')} · "
             f"{_bytes(p.source.bytes_read)} read, {_bytes(p.source.bytes_decoded)} decoded · {p.source.events} events[/dim]"
         )
     from tools.eventlog.slots import peak_alive, peak_executors
@@ -99,13 +99,13 @@ def render_profile(console: Console, p: AppProfile) -> None:
         _print_cached(console, p)
     reasons: dict[str, int] = {}
     for s in p.stages:
-        for reason, count in s.task_failure_reasons.items():
-            reasons[reason] = reasons.get(reason, 0) + count
+        for reason, n in s.task_failure_reasons.items():
+            reasons[reason] = reasons.get(reason, 0) + n
     failed_stages = [s for s in p.stages if s.status == "failed"]
     if reasons or failed_stages:
         console.print("[bold red]Failures[/bold red]")
-        for reason, count in sorted(reasons.items(), key=lambda x: -x[1]):
-            console.print(f"  {count} task(s): {reason}", markup=False)
+        for reason, n in sorted(reasons.items(), key=lambda x: -x[1]):
+            console.print(f"  {count(n, 'task')}: {reason}", markup=False)
         for s in failed_stages[:5]:
             console.print(f"  stage {s.stage_id}.{s.attempt_id} failed: {s.failure_reason or '?'}", markup=False)
     for warning in p.warnings:
@@ -153,7 +153,7 @@ def _print_cached(console: Console, p: AppProfile, limit: int = 8) -> None:
     console.print(f"[bold]Cached data[/bold] ({len(p.cached)})")
     for c in p.cached[:limit]:
         level = c.storage_level.removesuffix(" 1x Replicated")  # the usual replication goes without saying
-        console.print(f"  RDD {c.rdd_id}: {level} · {c.partitions} partitions · {c.actions} action(s)"
+        console.print(f"  RDD {c.rdd_id}: {level} · {c.partitions} partitions · {count(c.actions, 'action')}"
                       f" · {'unpersisted' if c.unpersisted else 'kept'}", markup=False)
         what = cached_what(c)
         if what:

@@ -32,7 +32,7 @@ def test_summary_shows_top_stages_and_failures():
     assert done.returncode == 0, done.stderr
     assert "Top stages by duration" in done.stdout
     assert "count at" in done.stdout and "16 +10f" in done.stdout
-    assert "10 task(s): ExceptionFailure:java.lang.RuntimeException" in done.stdout
+    assert "10 tasks: ExceptionFailure:java.lang.RuntimeException" in done.stdout
 
 
 def test_json_is_the_full_app_profile():
@@ -70,6 +70,6 @@ def test_summary_lists_the_cached_data():
     """The BisectingKMeans log persisted one RDD, which six jobs ran through before it was released."""
     done = copilot("profile", str(SPARK_EVENTS / "application_1538416563558_0014"))
     assert done.returncode == 0, done.stderr
-    assert ("Cached data (1)\n  RDD 5: Disk Memory Deserialized · 2 partitions · 6 action(s) · unpersisted\n"
+    assert ("Cached data (1)\n  RDD 5: Disk Memory Deserialized · 2 partitions · 6 actions · unpersisted\n"
             "    map at BisectingKMeans.scala:168\n") in done.stdout
     assert "Cached data" not in copilot("profile", str(DEMO_LOG)).stdout

@@ -14,8 +14,8 @@ FINDING_KEYS = {"rule_id", "category", "severity", "title", "stage_ids", "sql_ex
                 "evidence", "recommendation", "estimated_savings", "doc_query"}
 
 
-def copilot(*args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "COLUMNS": "200"}
+def copilot(*args: str, columns: int = 200) -> subprocess.CompletedProcess:
+    env = {**os.environ, "COLUMNS": str(columns)}
     return subprocess.run(
         [sys.executable, "-m", "copilot.cli", *args], capture_output=True, text=True, timeout=300, env=env
     )
@@ -72,3 +72,16 @@ def test_diagnose_directory_reports_each_application():
     by_name = {app["app_name"]: app for app in apps}
     assert by_name["problem=healthy"]["findings"] == []
     assert {f["category"] for f in by_name["problem=cross_join"]["findings"]} >= {"cartesian_join"}
+
+
+def test_rules_in_a_narrow_terminal_is_one_block_per_rule_with_thresholds_in_their_units():
+    """Piped or in an 80-column terminal the five-column table wrapped every cell a few letters wide."""
+    run = copilot("rules", columns=80)
+    assert run.returncode == 0, run.stderr
+    assert "┃" not in run.stdout and max(len(line) for line in run.stdout.splitlines()) <= 80
+    block = run.stdout.split("\njoin_row_explosion · join_explosion · moderate\n")[1].split("\n\n")[0]
+    assert block == ("  Join multiplies rows: keys repeat on both sides\n"
+                     "  thresholds: join_fanout_ratio=3, join_fanout_min_rows=1,000,000")
+    assert "serializer_min_shuffle_bytes=16.0 MiB" in run.stdout and "long_task_median_ms=5.0 min" in run.stdout
+    assert "dynamic_allocation_idle_timeout_max_s=10.0 min" in run.stdout
+

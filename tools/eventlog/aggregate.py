@@ -19,6 +19,7 @@ from tools.eventlog import events as ev
 from tools.eventlog.model import ExecutorProfile, JobProfile, failure_line
 from tools.eventlog.stages import PEAK_FIELDS, StageTasks
 from tools.eventlog.tasks import EXECUTOR_TOTALS, TaskAggregator
+from tools.units import count
 
 TASK_END_PREFIX = b'{"Event":"SparkListenerTaskEnd"'
 TASK_PREFIX = b'{"Event":"SparkListenerTask'  # TaskStart, TaskEnd, TaskGettingResult
@@ -534,7 +535,7 @@ class Aggregator:
             self._warn_once(warning)
         if self.bad_lines:
             kinds = ", ".join(f"{n} {k}" for k, n in self.bad_line_kinds.most_common(5))
-            self.warnings.append(f"skipped {self.bad_lines} event line(s) that could not be decoded: {kinds}")
+            self.warnings.append(f"skipped {count(self.bad_lines, 'event line')} that could not be decoded: {kinds}")
 
     def _stage(self, stage_id: int, attempt_id: int) -> StageState:
         key = (stage_id, attempt_id)
