@@ -26,7 +26,7 @@ from tools.eventlog.slots import cores_used_beside, peak_alive, peak_executors
 from tools.rules.caching import cached_label, cached_once
 from tools.rules.driver import cores_between_jobs_ms
 from tools.rules.executors import idle_core_time, removal_cause
-from tools.rules.joins import children, plan_rows, side_exchange
+from tools.rules.joins import children, join_text, plan_rows, side_exchange
 from tools.sources.streaming import StreamingThresholds
 
 TOP = 3  # stages or executors named per figure
@@ -111,10 +111,11 @@ def join_facts(toolbox: Toolbox) -> str:
     executions = toolbox.profile.sql_executions
     if not executions:
         return "The log has no SQL plans (an RDD application or Spark before 1.x SQL events): its joins are not visible."
-    joins = [(x.execution_id, n) for x in executions for n in x.nodes if n.name in JOIN_OPERATORS]
+    # AQE names a join whose skewed partitions it split 'SortMergeJoin(skew=true)'
+    joins = [(x.execution_id, n) for x in executions for n in x.nodes if n.name.split("(")[0] in JOIN_OPERATORS]
     if not joins:
         return "No SQL plan in this log has a join."
-    kinds = Counter(n.name for _, n in joins)
+    kinds = Counter(n.name.split("(")[0] for _, n in joins)
     lines = ["Joins in the SQL plans: " + ", ".join(f"{count} {name}" for name, count in kinds.most_common()) + "."]
     trees = {x.execution_id: children(x) for x in executions}
     for execution_id, node in joins[:5]:
@@ -125,7 +126,7 @@ def join_facts(toolbox: Toolbox) -> str:
         if rows is not None and len(sides) == 2 and None not in sides and max(sides) > 0:  # type: ignore[type-var]
             inputs = (f" from {units.number(sides[0])} and {units.number(sides[1])}"
                       f" ({units.number(rows / max(sides), 'x')} the larger input)")  # type: ignore[type-var]
-        lines.append(f"SQL {execution_id}: {redact_text(node.description[:100]) or node.name}"
+        lines.append(f"SQL {execution_id}: {join_text(node, 100)}"
                      + (f", {units.number(rows)} output rows{inputs}" if rows is not None else ""))
     if len(joins) > 5:
         lines.append(f"(+{len(joins) - 5} more joins)")

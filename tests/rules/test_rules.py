@@ -905,7 +905,7 @@ def test_a_join_whose_keys_repeat_on_both_sides_is_reported_with_its_fan_out(pro
     assert (facts["join output rows"].value, facts["left input rows"].value, facts["right input rows"].value) == (
         12_500_000, 500_000, 500_000)
     assert (facts["output rows / larger input"].value, facts["output rows / larger input"].threshold) == (25.0, 3.0)
-    assert facts["join keys (left side)"].value == "customer_id"  # expression ids left out
+    assert facts["join keys"].value == "customer_id"  # expression ids left out
     assert "groupBy('customer_id')" in finding.recommendation.code_change
     run_ms = facts["SQL execution task time"].value
     assert finding.estimated_savings.core_ms == pytest.approx(run_ms * 0.5 * (1 - 1 / 25))
@@ -948,4 +948,23 @@ def test_plan_rows_sums_a_union_and_gives_up_on_a_reused_exchange():
     tree = children(execution)
     assert plan_rows(tree, execution.nodes[0]) == 500.0  # through Sort, the Union's two inputs added
     assert plan_rows(tree, execution.nodes[5]) is None  # a reused exchange carries no metrics
+
+
+@pytest.mark.parametrize(("description", "text"), [
+    ("SortMergeJoin [a#12], [b#14], Inner", "SortMergeJoin (Inner) on a = b"),
+    ("BroadcastHashJoin [customer_id#1L], [customer_id#4L], Inner, BuildRight, false, false",
+     "BroadcastHashJoin (Inner, right side broadcast) on customer_id"),
+    ("ShuffledHashJoin [coalesce(k#1, 0), d#2], [coalesce(k#5, 0), d#6], LeftOuter, BuildLeft, (v#3 > w#7)",
+     "ShuffledHashJoin (LeftOuter, hash table of the left side) on coalesce(k, 0), d and (v > w)"),
+    ("CartesianProduct (((a#86L + b#88L) % 97) = 0)", "CartesianProduct (((a + b) % 97) = 0)"),
+])
+def test_a_join_is_said_plainly(description: str, text: str) -> None:
+    from tools.eventlog.model import PlanNode
+    from tools.rules.joins import join_text, parse_join
+
+    node = PlanNode(name=description.split(" ")[0], description=description)
+    assert join_text(node) == text
+    if description.startswith("ShuffledHashJoin"):
+        parts = parse_join(node)
+        assert (parts.left, parts.right) == (["coalesce(k, 0)", "d"], ["coalesce(k, 0)", "d"])
 

@@ -3,8 +3,10 @@ cartesian / nested-loop joins. Reads the SQL plan tree (PlanNode.parent_id) and 
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from tools.eventlog.model import PlanNode, SqlExecution, StageProfile
 from tools.findings import Finding, Recommendation, Savings, Severity
@@ -58,14 +60,94 @@ def plan_rows(tree: dict[int | None, list[PlanNode]], node: PlanNode) -> float |
     return None
 
 
-def join_keys(join: PlanNode) -> list[str]:
-    """The key columns of an equi-join's left side as the plan names them (expression ids left out)."""
-    text = EXPRESSION_ID.sub("", join.description)
-    start = text.find("[")
-    end = text.find("]", start)
-    if start < 0 or end < 0:
-        return []
-    return [key.strip() for key in text[start + 1 : end].split(",") if key.strip()]
+@dataclass(frozen=True)
+class JoinParts:
+    """An equi-join's description taken apart: keys of each side, join type, build side, extra condition."""
+
+    left: list[str]
+    right: list[str]
+    join_type: str
+    build: str = ""  # "left" / "right": the side a hash join builds (broadcast hash join: the side broadcast)
+    condition: str = ""
+
+    def keys_text(self) -> str:
+        """'customer_id' when both sides name the keys alike, else 'a = b, c = d'."""
+        if self.left == self.right:
+            return ", ".join(self.left)
+        return ", ".join(f"{a} = {b}" for a, b in zip(self.left, self.right))
+
+
+# "SortMergeJoin(skew=true) [k#1L], [k#4L], Inner" / "BroadcastHashJoin [a#1], [b#2], Inner, BuildRight, false, false"
+_EQUI_JOIN = re.compile(r"^\w+(?:\([^)]*\))? \[(?P<left>.*?)\], \[(?P<right>.*?)\], (?P<type>\w+)(?P<rest>.*)$", re.DOTALL)
+
+
+def top_level_split(text: str) -> list[str]:
+    """`text` split at the commas outside parentheses and brackets ('coalesce(a, 0), b' is two parts)."""
+    parts, depth, start = [], 0, 0
+    for i, char in enumerate(text):
+        if char in "([":
+            depth += 1
+        elif char in ")]":
+            depth -= 1
+        elif char == "," and depth == 0:
+            parts.append(text[start:i].strip())
+            start = i + 1
+    parts.append(text[start:].strip())
+    return [part for part in parts if part]
+
+
+def parse_join(join: PlanNode) -> JoinParts | None:
+    """The parts of an equi-join's description (expression ids left out); None for other descriptions."""
+    match = _EQUI_JOIN.match(EXPRESSION_ID.sub("", join.description))
+    if match is None:
+        return None
+    build, condition = "", []
+    for token in top_level_split(match["rest"]):
+        if token in ("BuildLeft", "BuildRight"):
+            build = token.removeprefix("Build").lower()
+        elif token not in ("true", "false"):
+            condition.append(token)
+    return JoinParts(top_level_split(match["left"]), top_level_split(match["right"]), match["type"], build,
+                     " and ".join(condition))
+
+
+def duplicate_keys_code(parts: JoinParts | None) -> str:
+    """How to find the keys that repeat on each side of a join, and the ways to make it match once."""
+    def quoted(keys: list[str]) -> str:
+        return ", ".join(f"'{k}'" for k in keys)
+
+    if parts is None:
+        left = right = "<join keys>"
+    else:
+        left, right = quoted(parts.left), quoted(parts.right)
+    count = ".count().where('count > 1').orderBy(desc('count')).show()"
+    sides = (f"side.groupBy({left}){count} on each side" if left == right
+             else f"left.groupBy({left}){count}, and the same with right.groupBy({right})")
+    return redact_text(
+        f"See which keys repeat: {sides}; "
+        "then keep one row per key on the side that should have one before the join (dropDuplicates on the key, or "
+        "the current row: row_number() over a window partitioned by the key = 1), aggregate that side by key first, "
+        "or join on the full key. A catch-all value (0, '', 'unknown') shared by many rows on both sides is better "
+        "filtered out and handled apart.")
+
+
+def join_text(join: PlanNode, limit: int = 160) -> str:
+    """'BroadcastHashJoin (Inner, right side broadcast) on customer_id': an equi-join said plainly (ids and flags
+    left out); other joins by their description on one line."""
+    parts = parse_join(join)
+    if parts is None:
+        text = " ".join(EXPRESSION_ID.sub("", join.description).split()) or join.name
+        return redact_text(text[:limit])
+    how = [parts.join_type]
+    if "(skew=true)" in join.name:
+        how.append("skewed partitions split by AQE")
+    if parts.build:
+        how.append(f"{parts.build} side broadcast" if join.name.startswith("BroadcastHashJoin")
+                   else f"hash table of the {parts.build} side")
+    text = f"{join.name.split('(')[0]} ({', '.join(how)}) on {parts.keys_text()}"
+    if parts.condition:
+        text += f" and {parts.condition}"
+    return redact_text(" ".join(text.split())[:limit])
 
 
 def exchange_bytes(node: PlanNode) -> float | None:
@@ -280,16 +362,15 @@ def join_row_explosion(ctx: RuleContext) -> Iterator[Finding]:
                 continue
             run_ms = stage_time_ms(ctx, execution)
             saved = run_ms * 0.5 * (1 - larger / out)
-            keys = join_keys(join)
-            key_list = ", ".join(f"'{k}'" for k in keys) or "<join keys>"
+            parts = parse_join(join)
             evidence = [
                 ev("output rows / larger input", fanout, "ratio", t.join_fanout_ratio),
                 ev("join output rows", out, "count", t.join_fanout_min_rows),
                 ev("left input rows", left, "count"),
                 ev("right input rows", right, "count"),
             ]
-            if keys:
-                evidence.append(ev("join keys (left side)", redact_text(", ".join(keys))[:200], ""))
+            if parts is not None:
+                evidence.append(ev("join keys", redact_text(parts.keys_text())[:200], ""))
             evidence.append(ev("SQL execution task time", run_ms, "ms"))
             exchanges = [side_exchange(tree, side) for side in sides]
             stage = join_stage(ctx, execution, exchanges) if None not in exchanges else None  # type: ignore[arg-type]
@@ -301,12 +382,7 @@ def join_row_explosion(ctx: RuleContext) -> Iterator[Finding]:
                     summary="Make the join match each row once (or as often as intended): its keys repeat on both "
                     "sides, so every row meets every copy. Deduplicate or aggregate the side that should have one row "
                     "per key, or add the key columns the condition is missing.",
-                    code_change=redact_text(
-                        f"See which keys repeat on each side: side.groupBy({key_list}).count().where('count > 1')"
-                        ".orderBy(desc('count')).show(); then keep one row per key before the join (dropDuplicates(["
-                        f"{key_list}]), or the current row: row_number() over a window partitioned by the key = 1), "
-                        "aggregate that side by key first, or join on the full key. A catch-all value (0, '', "
-                        "'unknown') shared by many rows on both sides is better filtered out and handled apart."),
+                    code_change=duplicate_keys_code(parts),
                 ),
                 savings=Savings(
                     core_ms=saved,
