@@ -922,6 +922,11 @@ def test_a_shuffled_join_that_multiplies_rows_names_the_stage_that_ran_it(profil
     [stage_id] = finding.stage_ids
     [skew] = findings_of("stage_task_skew", profile)
     assert skew.stage_ids == [stage_id]
+    # the hot partition's tail is the skew finding's saving, not counted twice
+    q = next(s for s in profile.stages if s.stage_id == stage_id).metrics.duration_ms
+    run_ms = next(e.value for e in finding.evidence if e.name == "SQL execution task time")
+    assert finding.estimated_savings.core_ms == pytest.approx((run_ms - (q.max - q.p75)) * 0.5 * (1 - 3_000_000 / 48_600_000))
+    assert finding.estimated_savings.counted_elsewhere == f"the skewed partition of stage {stage_id}, which the skew finding counts"
 
 
 def test_one_to_many_joins_and_small_joins_are_not_reported(profile_of):
