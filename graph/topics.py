@@ -27,6 +27,7 @@ from tools.rules.caching import cached_label, cached_once
 from tools.rules.driver import cores_between_jobs_ms
 from tools.rules.executors import idle_core_time, removal_cause
 from tools.rules.joins import children, join_text, plan_rows, side_exchange
+from tools.rules.measure import operator_name
 from tools.sources.streaming import StreamingThresholds
 
 TOP = 3  # stages or executors named per figure
@@ -111,11 +112,10 @@ def join_facts(toolbox: Toolbox) -> str:
     executions = toolbox.profile.sql_executions
     if not executions:
         return "The log has no SQL plans (an RDD application or Spark before 1.x SQL events): its joins are not visible."
-    # AQE names a join whose skewed partitions it split 'SortMergeJoin(skew=true)'
-    joins = [(x.execution_id, n) for x in executions for n in x.nodes if n.name.split("(")[0] in JOIN_OPERATORS]
+    joins = [(x.execution_id, n) for x in executions for n in x.nodes if operator_name(n) in JOIN_OPERATORS]
     if not joins:
         return "No SQL plan in this log has a join."
-    kinds = Counter(n.name.split("(")[0] for _, n in joins)
+    kinds = Counter(operator_name(n) for _, n in joins)
     lines = ["Joins in the SQL plans: " + ", ".join(f"{count} {name}" for name, count in kinds.most_common()) + "."]
     trees = {x.execution_id: children(x) for x in executions}
     for execution_id, node in joins[:5]:

@@ -973,3 +973,12 @@ def test_a_join_is_said_plainly(description: str, text: str) -> None:
         parts = parse_join(node)
         assert (parts.left, parts.right) == (["coalesce(k, 0)", "d"], ["coalesce(k, 0)", "d"])
 
+
+def test_a_join_whose_skew_aqe_split_is_still_a_broadcast_candidate(profile_of):
+    """aqe_skew_split: AQE names the join 'SortMergeJoin(skew=true)'; its 1.1 MiB side is shuffled against 45.8 MiB
+    with broadcast off, as in the skewed join. The name kept the broadcast rule from looking at it."""
+    [finding] = findings_of("broadcast_join_missed", profile_of("aqe_skew_split"))
+    assert finding.title.startswith("SortMergeJoin(skew=true) in SQL 0: one side is only 1.1 MiB")
+    assert [(c.key, c.value, c.current) for c in finding.recommendation.config_changes] == [
+        ("spark.sql.autoBroadcastJoinThreshold", "10MB", "-1")]
+

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 
 from tools.eventlog.model import AQE_DEFAULT_ON_SINCE
 from tools.findings import ConfigChange, Evidence, Finding, Recommendation, Savings, Severity
-from tools.rules.measure import GIB, MiB, ev
+from tools.rules.measure import GIB, SHUFFLED_JOINS, MiB, ev, operator_name
 from tools.rules.registry import RuleContext, rule
 from tools.units import count, human_size, parse_size
 
@@ -31,7 +31,7 @@ def shuffling_sql(ctx: RuleContext) -> list[int]:
 
 
 def sql_shuffle_joins(ctx: RuleContext) -> list[int]:
-    return [x.execution_id for x in ctx.sql_executions if any(n.name in ("SortMergeJoin", "ShuffledHashJoin") for n in x.nodes)]
+    return [x.execution_id for x in ctx.sql_executions if any(operator_name(n) in SHUFFLED_JOINS for n in x.nodes)]
 
 
 @rule("aqe_disabled", "Adaptive Query Execution disabled", "aqe_disabled", Severity.moderate)

@@ -11,12 +11,11 @@ from dataclasses import dataclass
 from tools.eventlog.model import PlanNode, SqlExecution, StageProfile
 from tools.findings import Finding, Recommendation, Savings, Severity
 from tools.redact import redact_text
-from tools.rules.measure import EXPRESSION_ID, MiB, ev, metric, nodes, spark_size
+from tools.rules.measure import EXPRESSION_ID, SHUFFLED_JOINS, MiB, ev, metric, nodes, operator_name, spark_size
 from tools.rules.registry import RuleContext, rule
 from tools.rules.skew import duration_skew
 from tools.units import human_number, human_size
 
-SHUFFLED_JOINS = ("SortMergeJoin", "ShuffledHashJoin")
 EQUI_JOINS = (*SHUFFLED_JOINS, "BroadcastHashJoin")
 NESTED_JOINS = ("CartesianProduct", "BroadcastNestedLoopJoin")
 # which side may be broadcast for a join type (Spark's BroadcastHashJoin build-side rules)
@@ -144,7 +143,7 @@ def join_text(join: PlanNode, limit: int = 160) -> str:
     if parts.build:
         how.append(f"{parts.build} side broadcast" if join.name.startswith("BroadcastHashJoin")
                    else f"hash table of the {parts.build} side")
-    text = f"{join.name.split('(')[0]} ({', '.join(how)}) on {parts.keys_text()}"
+    text = f"{operator_name(join)} ({', '.join(how)}) on {parts.keys_text()}"
     if parts.condition:
         text += f" and {parts.condition}"
     return redact_text(" ".join(text.split())[:limit])
@@ -194,7 +193,7 @@ def broadcast_join_missed(ctx: RuleContext) -> Iterator[Finding]:
             continue  # no plan tree (older engine output): not evaluated
         tree = children(execution)
         for join in execution.nodes:
-            if join.name not in SHUFFLED_JOINS:
+            if operator_name(join) not in SHUFFLED_JOINS:
                 continue
             sides = tree.get(join.node_id, [])
             if len(sides) != 2:

@@ -10,6 +10,7 @@ from tools.findings import Evidence
 
 EXPRESSION_ID = re.compile(r"#\d+L?\b")  # `value#1L`, `pythonUDF0#7`: ids Spark renumbers per plan
 MiB = 1024 * 1024
+SHUFFLED_JOINS = ("SortMergeJoin", "ShuffledHashJoin")  # joins that shuffle both sides
 GIB = 1024 * MiB
 
 
@@ -48,6 +49,12 @@ def nodes(execution: SqlExecution, *prefixes: str) -> Iterator[PlanNode]:
     for node in execution.nodes:
         if node.name.startswith(prefixes):
             yield node
+
+
+def operator_name(node: PlanNode) -> str:
+    """The operator's name without AQE's marker: 'SortMergeJoin(skew=true)' (a join whose skewed partitions AQE
+    split) is a 'SortMergeJoin'."""
+    return node.name.split("(")[0]
 
 
 def metric(node: PlanNode, *names: str) -> float | None:
