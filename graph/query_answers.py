@@ -162,12 +162,10 @@ def job_list(toolbox: Toolbox) -> str:
     lines = [f"{units.count(len(jobs), 'job')}" + (f", {failed} of them failed or cancelled" if failed else "")
              + f"; jobs were running for {units.duration(toolbox.profile.executor_time_ms)} of the run:"]
     for j in jobs[:LISTED]:
-        ids = sorted(j.stage_ids)
-        stages = ", ".join(map(str, ids[:4])) + (" ..." if len(ids) > 4 else "")
         what = f" ({one_line(j.description, 70)})" if j.description else ""
         sql = f", SQL {j.sql_execution_id}" if j.sql_execution_id is not None else ""
         lines.append(f"  job {j.job_id}{what}: {units.duration(j.duration_ms)}, {j.status}, "
-                     f"stage{'s' if len(j.stage_ids) != 1 else ''} {stages or '-'}{sql}")
+                     f"{id_ranges(j.stage_ids, 'stage') if j.stage_ids else 'no stages'}{sql}")
     if len(jobs) > LISTED:
         lines.append(f"  (+{len(jobs) - LISTED} more; ask \"which job took the longest?\")")
     return "\n".join(lines)

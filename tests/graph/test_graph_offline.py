@@ -686,7 +686,7 @@ def test_the_jobs_and_stages_are_listed_in_order(yarn_log: str) -> None:
     assert jobs[0] == "5 jobs; jobs were running for 29.2 s of the run:"
     assert jobs[1] == "  job 0: 5.3 s, succeeded, stage 0"
     assert jobs[4] == "  job 3: 18.6 s, succeeded, stage 3, SQL 0"
-    assert jobs[5] == "  job 4: 2.3 s, succeeded, stages 4, 5, SQL 0"
+    assert jobs[5] == "  job 4: 2.3 s, succeeded, stages 4-5, SQL 0"
     stages = answer_offline("what stages ran?", toolbox).splitlines()
     assert stages[0] == "6 stages (5 complete, 1 skipped):"
     assert stages[4] == "  stage 3 (saveAsTable at NativeMethodAccessorImpl.java:0): complete, 30 tasks, 18.6 s"
