@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from graph import units
 from tools.eventlog.model import AppProfile, PlanNode, SqlExecution, executions_with_jobs
 from tools.redact import redact_text
+from tools.units import one_line
 
 # Nodes that only wrap their child (adaptive execution, codegen boundaries, query-stage markers).
 WRAPPERS = ("AdaptiveSparkPlan", "InputAdapter", "WholeStageCodegen", "ShuffleQueryStage", "BroadcastQueryStage",
@@ -136,12 +137,6 @@ def _names_itself(op: PlanOperator) -> bool:
     """Whether the description already starts with the operator ('Sort [k#1L ...]', 'FileScan csv ...' for 'Scan csv')."""
     first, detail_first = op.name.split(" ", 1)[0], op.detail.split(" ", 1)[0]
     return bool(op.detail) and (op.detail.startswith(op.name) or detail_first.endswith(first))
-
-
-def one_line(text: str, limit: int) -> str:
-    """`text` on one line (runs of whitespace, newlines too, as one space), cut to `limit` characters."""
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 _LOCATION = re.compile(r"Location: \w+(?:\(\d+ paths?\))?\s*\[([^\]\n]*)\]")

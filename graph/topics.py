@@ -23,7 +23,7 @@ from tools.eventlog.master import heap_key
 from tools.findings import Finding
 from tools.redact import redact_text
 from tools.eventlog.slots import cores_used_beside, peak_alive, peak_executors
-from tools.rules.caching import cached_label, cached_once
+from tools.rules.caching import cached_label, cached_once, read_label, repeated_reads, reread_bytes
 from tools.rules.driver import cores_between_jobs_ms
 from tools.rules.executors import idle_core_time, removal_cause
 from tools.rules.joins import children, join_text, plan_rows, side_exchange
@@ -185,8 +185,9 @@ def speculation_facts(toolbox: Toolbox) -> str:
 def cache_facts(toolbox: Toolbox) -> str:
     """The persisted RDDs and cached DataFrames: how each was stored, what ran through it, whether it was released."""
     profile = toolbox.profile
+    reread = reread_facts(profile)
     if not profile.cached:
-        return "Nothing was cached: no stage ran through a persisted RDD or cached DataFrame."
+        return "\n".join(["Nothing was cached: no stage ran through a persisted RDD or cached DataFrame.", *reread])
     once = {c.rdd_id for c in cached_once(profile)}
     lines = [f"{units.count(len(profile.cached), 'persisted dataset')}:"]
     for c in profile.cached[:5]:
@@ -203,7 +204,18 @@ def cache_facts(toolbox: Toolbox) -> str:
             + ("; unpersisted" if c.unpersisted else "; never unpersisted"))
     if len(profile.cached) > 5:
         lines.append(f"  (+{len(profile.cached) - 5} more)")
-    return "\n".join(lines)
+    return "\n".join([*lines, *reread])
+
+
+def reread_facts(profile) -> list[str]:
+    """The files more than one SQL execution read from storage (each read with its size), largest re-read first."""
+    lines = []
+    for key, found in repeated_reads(profile.sql_executions)[:TOP]:
+        executions = list(dict.fromkeys(x for x, _ in found))
+        lines.append(f"{read_label(key, found[0][1])} read by {units.count(len(executions), 'SQL execution')} "
+                     f"({', '.join(f'SQL {x}' for x in executions[:TOP])}{' and more' if len(executions) > TOP else ''}): "
+                     f"{units.size(reread_bytes(found))} read again after the first read")
+    return lines
 
 
 def streaming_facts(toolbox: Toolbox) -> str:
@@ -426,7 +438,8 @@ def _words(*words: str) -> re.Pattern[str]:
 
 TOPICS = (
     Topic("speculation", _words("speculat"), ("speculation",), speculation_facts),
-    Topic("caching", _words("cach", "persist", "unpersist", "storage level"), ("caching",), cache_facts),
+    Topic("caching", _words("cach", "persist", "unpersist", "storage level", "re-?read", "read (?:\\w+ )?(?:twice|again|"
+                            "repeatedly|more than once|several times)", "recomput"), ("caching",), cache_facts),
     Topic("skew", _words("skew", "straggl", "hot key", "imbalanc", "uneven"), ("skew", "speculation"), skew_facts),
     Topic("adaptive execution", _words("aqe\\b", "adaptive (?:query )?execution"), ("aqe_disabled",), aqe_facts),
     Topic("spill", _words("spill"), ("spill",), spill_facts),

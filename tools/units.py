@@ -144,3 +144,10 @@ def human_number(value: float | str | None, unit: str = "") -> str:
     else:
         text = f"{value:,.2f}".rstrip("0").rstrip(".")
     return f"{text} {unit}".strip() if unit and unit not in ("count",) else text
+
+
+def one_line(text: str, limit: int) -> str:
+    """`text` on one line (runs of whitespace, newlines too, as one space), cut to `limit` characters."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+

@@ -237,6 +237,22 @@ def exploding_join(spark, workdir: Path) -> None:
     _sink(orders.join(history, "customer_id").groupBy("region").agg(F.sum("amount"), F.count("*")))
 
 
+def repeated_read(spark, workdir: Path) -> None:
+    """A Parquet table of 3M events written, then read back and filtered into a DataFrame that three actions use
+    without keeping it: a count() for a log line, a per-country aggregation and a distinct count. Each action reads
+    the files again."""
+    from pyspark.sql import functions as F
+
+    path = str(workdir / "events")
+    spark.range(3_000_000).select(
+        F.col("id"), (F.col("id") % 50).alias("country"), (F.col("id") * 7 % 1000).alias("amount"),
+        F.sha1(F.col("id").cast("string")).alias("payload")).write.mode("overwrite").parquet(path)
+    events = spark.read.parquet(path).where(F.col("amount") > 10)
+    print(f"{events.count()} events")  # the log line
+    _sink(events.groupBy("country").agg(F.sum("amount"), F.count("*")))
+    events.select("payload").distinct().count()
+
+
 def _wait_for(condition: Callable[[], bool], timeout_s: float = 300.0) -> None:
     import time
 
@@ -408,6 +424,7 @@ _add(lagging_stream, {"spark.sql.execution.pythonUDF.arrow.enabled": "false"})
 _add(failed_stream)
 _add(cache_read_once, {"spark.sql.adaptive.enabled": "true"})
 _add(exploding_join)
+_add(repeated_read)
 _add(
     aqe_skew_split,
     {

@@ -219,3 +219,12 @@ def test_row_multiplying_joins_have_their_topic(question: str, topic: str) -> No
     from graph.topics import topic_of
 
     assert handler_for(question) == "topic" and topic_of(question).name == topic
+
+
+@pytest.mark.parametrize("question", ["is any input read twice?", "was the table read more than once?",
+                                      "is the data recomputed?", "why does it reread the table?"])
+def test_reading_the_same_data_again_is_the_caching_topic(question: str) -> None:
+    from graph.topics import topic_of
+
+    assert handler_for(question) == "topic" and topic_of(question).name == "caching"
+

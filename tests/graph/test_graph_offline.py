@@ -819,3 +819,19 @@ def test_a_join_that_multiplies_rows_is_answered_with_its_inputs_and_the_finding
     report = graph.analyze([str(eventlog_fixtures.parent / "workloads" / "exploding_join.zstd")],
                            question="are there duplicate keys?")
     assert report.answer.startswith("On join row explosion: #1 BroadcastHashJoin in SQL 0 multiplies rows 25.0x")
+
+
+def test_files_read_again_by_later_queries_are_told_with_the_caching_facts(eventlog_fixtures) -> None:
+    """repeated_read: three actions each read the same filtered Parquet files. 'is any input read twice?' said only
+    that nothing was cached; it now names the files, the SQL executions and the bytes read again, also when they are
+    under the rule's threshold (no finding)."""
+    from graph.intents import answer_offline
+    from graph.tools import Toolbox
+    from tools.eventlog import load_profile
+
+    toolbox = Toolbox(load_profile(eventlog_fixtures.parent / "workloads" / "repeated_read.zstd"))
+    answer = answer_offline("is any input read twice?", toolbox)
+    first, second = answer.splitlines()
+    assert first == "Nothing was cached: no stage ran through a persisted RDD or cached DataFrame."
+    assert second.startswith("Parquet files at file:/tmp/problem-repeated_read-")
+    assert second.endswith("/events read by 3 SQL executions (SQL 1, SQL 2, SQL 3): 255.5 MiB read again after the first read")

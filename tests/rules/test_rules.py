@@ -47,6 +47,8 @@ FIRES_ON: dict[str, tuple[str, dict[str, float]]] = {
     "streaming_query_failed": ("failed_stream", {}),
     "cache_not_reused": ("cache_read_once", {}),
     "join_row_explosion": ("exploding_join", {}),
+    # 255 MiB read again in a small local run; the default asks for a GiB
+    "input_read_repeatedly": ("repeated_read", {"repeated_read_min_bytes": 1e8}),
     "python_udf_row_at_a_time": ("python_row_udf", {}),
     "python_udf_vectorized": ("pandas_vectorized_udf", {}),
     # a submitted job (Spark Pi on YARN: 12.8 s of 15.1 s with no job); the public logs past the default 60 s
@@ -981,4 +983,41 @@ def test_a_join_whose_skew_aqe_split_is_still_a_broadcast_candidate(profile_of):
     assert finding.title.startswith("SortMergeJoin(skew=true) in SQL 0: one side is only 1.1 MiB")
     assert [(c.key, c.value, c.current) for c in finding.recommendation.config_changes] == [
         ("spark.sql.autoBroadcastJoinThreshold", "10MB", "-1")]
+
+
+def test_files_that_three_actions_read_again_are_reported_with_the_actions(profile_of):
+    """repeated_read (real PySpark log): a filtered Parquet DataFrame used by a count(), an aggregation and a distinct
+    count, never persisted: three SQL executions each read the 128 MiB of files."""
+    profile = profile_of("repeated_read")
+    assert not findings_of("input_read_repeatedly", profile)  # 255 MiB read again: under the GiB default
+    [finding] = findings_of("input_read_repeatedly", profile, RuleThresholds(repeated_read_min_bytes=1e8))
+    assert finding.title.startswith("Parquet files at file:/tmp/problem-repeated_read-")
+    assert finding.title.endswith("/events read by 3 SQL executions (255.5 MiB read again)")
+    facts = {e.name: e.value for e in finding.evidence}
+    assert facts["SQL executions that read them"] == 3 and facts["bytes read again after the first read"] == 2 * facts["bytes per read (first)"]
+    scans = [n for x in profile.sql_executions if x.execution_id in (2, 3) for n in x.nodes if n.name.startswith("Scan parquet")]
+    assert finding.estimated_savings.core_ms == sum(n.metrics["scan time"] for n in scans) == facts["scan time of the reads after the first"]
+    assert finding.sql_execution_ids == [1, 2, 3] and finding.severity is Severity.low
+    assert finding.recommendation.code_change.startswith("The reads: SQL 1 (count); SQL 2 (save); SQL 3 (count).")
+    streaming = profile.model_copy(update={"streaming": profile_of("stopped_stream").streaming})
+    assert not findings_of("input_read_repeatedly", streaming, RuleThresholds(repeated_read_min_bytes=1e8))
+
+
+def test_a_read_is_the_same_whatever_columns_it_takes_but_not_with_other_filters():
+    from tools.eventlog.model import PlanNode
+    from tools.rules.caching import scan_read
+
+    def scan(columns: str, filters: str) -> PlanNode:
+        return PlanNode(name="Scan parquet ", description=(
+            f"FileScan parquet [{columns}] Batched: true, DataFilters: [{filters}], Format: Parquet, Location: "
+            "InMemoryFileIndex(1 paths)[s3://bucket/events], PartitionFilters: [], PushedFilters: [], "
+            f"ReadSchema: struct<{columns}>"))
+
+    count = scan("amount#3L", "(amount#3L > 10)")
+    write = scan("id#1L,country#2L,amount#3L", "(amount#7L > 10)")  # another plan numbers the same column anew
+    assert scan_read(count) == scan_read(write) == (
+        "Parquet", "DataFilters: [(amount > 10)]", "Location: InMemoryFileIndex(1 paths)[s3://bucket/events]",
+        "PartitionFilters: []")
+    assert scan_read(scan("amount#3L", "(amount#3L > 99)")) != scan_read(count)
+    assert scan_read(PlanNode(name="Scan ExistingRDD", description="Scan ExistingRDD[a#1]")) is None
 

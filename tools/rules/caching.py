@@ -1,15 +1,19 @@
-"""Caching: DataFrames and RDDs persisted for reuse that no second action read."""
+"""Caching: DataFrames and RDDs persisted for reuse that no second action read, and files that several SQL
+executions read again because nothing was kept."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
 
-from tools.eventlog.model import AppProfile, CachedData
+from collections import defaultdict
+
+from tools.eventlog.model import AppProfile, CachedData, PlanNode, SqlExecution, executions_with_jobs
 from tools.findings import Finding, Recommendation, Savings, Severity
-from tools.rules.measure import EXPRESSION_ID, ev, nodes
+from tools.redact import redact_text
+from tools.rules.measure import EXPRESSION_ID, ev, metric, nodes
 from tools.rules.registry import RuleContext, rule
-from tools.units import count
+from tools.units import count, human_size, one_line
 
 SHOWN = 5  # cached datasets named in one finding
 PLAN_CHARS = 90
@@ -17,6 +21,11 @@ PLAN_CHARS = 90
 _BRIDGE = ("NativeMethodAccessorImpl", "DirectMethodHandleAccessor", "GeneratedMethodAccessor")
 _CODEGEN = re.compile(r"\*\(\d+\)\s*")
 _ADAPTIVE_ROOT = re.compile(r"^AdaptiveSparkPlan isFinalPlan=\w+\s*\+-\s*")
+# What a file scan reads, from its description: the format, the files and the filters (columns left out: a count()
+# reads none of the columns a write of the same DataFrame reads)
+_SCAN_FORMAT = re.compile(r"Format: (\w+)")
+_SCAN_PARTS = re.compile(r"(Location: [^\]]*\]|PartitionFilters: \[[^\]]*\]|DataFilters: \[[^\]]*\])")
+_SCAN_LOCATION = re.compile(r"Location: \w+(?:\(\d+ paths?\))?\s*\[([^\]\n]*)\]")
 
 
 def read_twice_in_one_action(cached: CachedData, profile: AppProfile) -> bool | None:
@@ -86,3 +95,103 @@ def cache_not_reused(ctx: RuleContext) -> Iterator[Finding]:
         stage_ids=stage_ids[:20],
         sql_execution_ids=sorted({x for c in shown for x in c.sql_execution_ids}),
     )
+
+
+def scan_read(node: PlanNode) -> tuple[str, ...] | None:
+    """What a file scan read, as a key two scans share when they read the same files with the same filters:
+    format, location and filters without expression ids; None for scans of no files (ranges, RDDs, local data)."""
+    text = EXPRESSION_ID.sub("", node.description)
+    if "Location:" not in text:
+        return None
+    found = _SCAN_FORMAT.search(text)
+    return (found[1] if found else node.name, *_SCAN_PARTS.findall(text))
+
+
+def repeated_reads(executions: list[SqlExecution]) -> list[tuple[tuple[str, ...], list[tuple[int, PlanNode]]]]:
+    """File reads that more than one SQL execution made, each with the (execution id, scan) pairs, largest re-read
+    first."""
+    reads: dict[tuple[str, ...], list[tuple[int, PlanNode]]] = defaultdict(list)
+    for execution in executions_with_jobs(executions):
+        for node in nodes(execution, "Scan ", "FileScan ", "BatchScan "):
+            key = scan_read(node)
+            if key is not None and metric(node, "size of files read") is not None:
+                reads[key].append((execution.execution_id, node))
+    repeated = [(key, found) for key, found in reads.items() if len({x for x, _ in found}) > 1]
+    return sorted(repeated, key=lambda item: -reread_bytes(item[1]))
+
+
+def read_label(key: tuple[str, ...], scan: PlanNode) -> str:
+    """'Parquet files at s3://bucket/events' (secrets redacted)."""
+    location = _SCAN_LOCATION.search(scan.description)
+    return redact_text(f"{key[0]} files at {location[1]}" if location else f"{key[0]} files")[:160]
+
+
+def action_label(execution_id: int, description: str) -> str:
+    """'SQL 2 (save at etl.py:41)', or 'SQL 2 (save)' where PySpark logged its Py4J bridge as the call site."""
+    if any(bridge in description for bridge in _BRIDGE):
+        description = description.split(" at ")[0]
+    return f"SQL {execution_id} ({one_line(description, 60)})" if description else f"SQL {execution_id}"
+
+
+def reread_bytes(found: list[tuple[int, PlanNode]]) -> float:
+    """Bytes read beyond the first read."""
+    sizes = [metric(node, "size of files read") or 0.0 for _, node in found]
+    return sum(sizes) - sizes[0]
+
+
+@rule(
+    "input_read_repeatedly",
+    "The same files read by several SQL executions",
+    "caching",
+    Severity.low,
+    ("repeated_read_min_bytes",),
+)
+def input_read_repeatedly(ctx: RuleContext) -> Iterator[Finding]:
+    """Several SQL executions read the same files with the same filters, each from storage: actions on one DataFrame
+    that nothing kept (a count() before a write), or queries that could share one read."""
+    if ctx.profile.streaming:
+        return  # each micro-batch reads its own input
+    t = ctx.thresholds
+    for key, found in repeated_reads(ctx.sql_executions):
+        again = reread_bytes(found)
+        if again < t.repeated_read_min_bytes:
+            continue
+        executions = list(dict.fromkeys(x for x, _ in found))
+        first = found[0][1]
+        what = read_label(key, first)
+        scan_ms = [metric(node, "scan time") for _, node in found]
+        saved = sum(ms or 0.0 for ms in scan_ms[1:]) if scan_ms[0] is not None else 0.0
+        by_execution = {x.execution_id: x for x in ctx.sql_executions}
+        actions = "; ".join(action_label(x, by_execution[x].description) for x in executions[:SHOWN])
+        evidence = [
+            ev("SQL executions that read them", len(executions), "count", 2),
+            ev("bytes read again after the first read", again, "bytes", t.repeated_read_min_bytes),
+            ev("bytes per read (first)", metric(first, "size of files read") or 0.0, "bytes"),
+        ]
+        if saved:
+            evidence.append(ev("scan time of the reads after the first", saved, "ms"))
+        yield ctx.finding(
+            title=f"{what} read by {count(len(executions), 'SQL execution')} ({human_size(again)} read again)",
+            evidence=evidence,
+            recommendation=Recommendation(
+                summary="Read these files once: keep the DataFrame that several actions use, or let one action do the "
+                "work of several.",
+                code_change=redact_text(
+                    f"The reads: {actions}. If they are actions on one DataFrame, persist it before the first "
+                    "(df.persist(StorageLevel.MEMORY_AND_DISK), or DISK_ONLY when it is large) and unpersist() after "
+                    "the last; a count() kept only for logging can come from the write itself (df.observe('rows', "
+                    "count(lit(1))) before the write, read back from the Observation). If they are different queries "
+                    "over the same table, filter and project it once and cache that, or compute the results in one "
+                    "pass (one groupBy with several aggregates)."),
+            ),
+            savings=Savings(
+                core_ms=saved,
+                wall_ms=ctx.spread(saved),
+                method="The scan time of the reads after the first (SQL metric 'scan time'); the operators the same "
+                "actions recompute above the scan (joins, aggregations) are not counted." if saved else
+                "Not estimated: the scans carry no scan-time metric.",
+            ),
+            doc_query="cache persist DataFrame reused by several actions recomputation storage level",
+            sql_execution_ids=executions,
+        )
+

@@ -14,7 +14,7 @@ from tools.redact import redact_text
 from tools.rules.measure import EXPRESSION_ID, SHUFFLED_JOINS, MiB, ev, metric, nodes, operator_name, spark_size
 from tools.rules.registry import RuleContext, rule
 from tools.rules.skew import duration_skew
-from tools.units import human_number, human_size
+from tools.units import human_number, human_size, one_line
 
 EQUI_JOINS = (*SHUFFLED_JOINS, "BroadcastHashJoin")
 NESTED_JOINS = ("CartesianProduct", "BroadcastNestedLoopJoin")
@@ -135,8 +135,7 @@ def join_text(join: PlanNode, limit: int = 160) -> str:
     left out); other joins by their description on one line."""
     parts = parse_join(join)
     if parts is None:
-        text = " ".join(EXPRESSION_ID.sub("", join.description).split()) or join.name
-        return redact_text(text[:limit])
+        return redact_text(one_line(EXPRESSION_ID.sub("", join.description), limit) or join.name)
     how = [parts.join_type]
     if "(skew=true)" in join.name:
         how.append("skewed partitions split by AQE")
@@ -146,7 +145,7 @@ def join_text(join: PlanNode, limit: int = 160) -> str:
     text = f"{operator_name(join)} ({', '.join(how)}) on {parts.keys_text()}"
     if parts.condition:
         text += f" and {parts.condition}"
-    return redact_text(" ".join(text.split())[:limit])
+    return redact_text(one_line(text, limit))
 
 
 def exchange_bytes(node: PlanNode) -> float | None:

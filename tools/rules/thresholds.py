@@ -155,6 +155,9 @@ class RuleThresholds(BaseModel):
     # times (a one-to-many join never exceeds its larger side); under 1M output rows the cost is negligible.
     join_fanout_ratio: float = 3.0
     join_fanout_min_rows: float = 1_000_000
+    # Our choice: files read again by later SQL executions (beyond the first read) worth a finding; below a GiB
+    # re-reading costs seconds of task time on any storage.
+    repeated_read_min_bytes: float = 1 * GiB
 
     # --- driver ------------------------------------------------------------------------
     # Sparklens reports driver wall-clock share; our choice: half the run on the driver, for at least 1 minute.
