@@ -4,9 +4,8 @@ executions read again because nothing was kept."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-
 from collections import defaultdict
+from collections.abc import Iterator
 
 from tools.eventlog.model import AppProfile, CachedData, PlanNode, SqlExecution, executions_with_jobs
 from tools.findings import Finding, Recommendation, Savings, Severity
@@ -24,7 +23,7 @@ _ADAPTIVE_ROOT = re.compile(r"^AdaptiveSparkPlan isFinalPlan=\w+\s*\+-\s*")
 # What a file scan reads, from its description: the format, the files and the filters (columns left out: a count()
 # reads none of the columns a write of the same DataFrame reads)
 _SCAN_FORMAT = re.compile(r"Format: (\w+)")
-_SCAN_PARTS = re.compile(r"(Location: [^\]]*\]|PartitionFilters: \[[^\]]*\]|DataFilters: \[[^\]]*\])")
+_SCAN_PARTS = re.compile(r"(Location: [^\]]*\]|PartitionFilters: \[[^\]]*\]|DataFilters: \[[^\]]*\]|PushedFilters: \[[^\]]*\])")
 _SCAN_LOCATION = re.compile(r"Location: \w+(?:\(\d+ paths?\))?\s*\[([^\]\n]*)\]")
 
 
@@ -101,10 +100,14 @@ def scan_read(node: PlanNode) -> tuple[str, ...] | None:
     """What a file scan read, as a key two scans share when they read the same files with the same filters:
     format, location and filters without expression ids; None for scans of no files (ranges, RDDs, local data)."""
     text = EXPRESSION_ID.sub("", node.description)
-    if "Location:" not in text:
+    parts = {part.split(":")[0]: part for part in _SCAN_PARTS.findall(text)}
+    # the profile keeps a description's first 400 characters: a read is only known if its files and its filters
+    # are all there (Spark writes them in this order; Spark 2 has no DataFilters, only PushedFilters after them)
+    wanted = ("Location", "PartitionFilters") + (("DataFilters",) if "DataFilters:" in text else ("PushedFilters",))
+    if any(name not in parts for name in wanted):
         return None
     found = _SCAN_FORMAT.search(text)
-    return (found[1] if found else node.name, *_SCAN_PARTS.findall(text))
+    return (found[1] if found else node.name, *(parts[name] for name in wanted))
 
 
 def repeated_reads(executions: list[SqlExecution]) -> list[tuple[tuple[str, ...], list[tuple[int, PlanNode]]]]:
@@ -123,7 +126,7 @@ def repeated_reads(executions: list[SqlExecution]) -> list[tuple[tuple[str, ...]
 def read_label(key: tuple[str, ...], scan: PlanNode) -> str:
     """'Parquet files at s3://bucket/events' (secrets redacted)."""
     location = _SCAN_LOCATION.search(scan.description)
-    return redact_text(f"{key[0]} files at {location[1]}" if location else f"{key[0]} files")[:160]
+    return redact_text(one_line(f"{key[0]} files at {location[1]}" if location else f"{key[0]} files", 160))
 
 
 def action_label(execution_id: int, description: str) -> str:
@@ -152,6 +155,7 @@ def input_read_repeatedly(ctx: RuleContext) -> Iterator[Finding]:
     if ctx.profile.streaming:
         return  # each micro-batch reads its own input
     t = ctx.thresholds
+    by_execution = {x.execution_id: x for x in ctx.sql_executions}
     for key, found in repeated_reads(ctx.sql_executions):
         again = reread_bytes(found)
         if again < t.repeated_read_min_bytes:
@@ -161,7 +165,6 @@ def input_read_repeatedly(ctx: RuleContext) -> Iterator[Finding]:
         what = read_label(key, first)
         scan_ms = [metric(node, "scan time") for _, node in found]
         saved = sum(ms or 0.0 for ms in scan_ms[1:]) if scan_ms[0] is not None else 0.0
-        by_execution = {x.execution_id: x for x in ctx.sql_executions}
         actions = "; ".join(action_label(x, by_execution[x].description) for x in executions[:SHOWN])
         evidence = [
             ev("SQL executions that read them", len(executions), "count", 2),

@@ -14,6 +14,7 @@ from tools.redact import redact_text
 from tools.rules.measure import EXPRESSION_ID, SHUFFLED_JOINS, MiB, ev, metric, nodes, operator_name, spark_size
 from tools.rules.registry import RuleContext, rule
 from tools.rules.skew import duration_skew
+from tools.rules.thresholds import RuleThresholds
 from tools.units import human_number, human_size, one_line
 
 EQUI_JOINS = (*SHUFFLED_JOINS, "BroadcastHashJoin")
@@ -146,6 +147,13 @@ def join_text(join: PlanNode, limit: int = 160) -> str:
     if parts.condition:
         text += f" and {parts.condition}"
     return redact_text(one_line(text, limit))
+
+
+def skewed_tail_ms(stage: StageProfile, t: RuleThresholds) -> float:
+    """The longest task's time beyond the stage's 75th percentile when its durations are skewed, else 0: what the
+    skew finding counts for that stage."""
+    q = stage.metrics.duration_ms
+    return q.max - q.p75 if q is not None and duration_skew(stage, t) is not None else 0.0
 
 
 def exchange_bytes(node: PlanNode) -> float | None:
@@ -361,9 +369,7 @@ def join_row_explosion(ctx: RuleContext) -> Iterator[Finding]:
             run_ms = stage_time_ms(ctx, execution)
             exchanges = [side_exchange(tree, side) for side in sides]
             stage = join_stage(ctx, execution, exchanges) if None not in exchanges else None  # type: ignore[arg-type]
-            skewed = stage is not None and duration_skew(stage, t) is not None
-            # the longest task of a skewed join stage beyond its 75th percentile: the skew finding counts it
-            tail_ms = stage.metrics.duration_ms.max - stage.metrics.duration_ms.p75 if skewed else 0.0  # type: ignore[union-attr]
+            tail_ms = skewed_tail_ms(stage, t) if stage is not None else 0.0
             saved = max(run_ms - tail_ms, 0.0) * 0.5 * (1 - larger / out)
             parts = parse_join(join)
             evidence = [
@@ -378,8 +384,10 @@ def join_row_explosion(ctx: RuleContext) -> Iterator[Finding]:
             method = (f"Rough: half the SQL execution's task time, times the share of the join's output beyond its "
                       f"larger input (1 - 1/{human_number(fanout, 'x')}): the work on rows the duplicate keys added goes, "
                       "the scans and shuffles feeding the join stay. Only if those rows were not intended.")
-            if skewed:
-                method += f" The skewed join partition's tail in stage {stage.stage_id} is left out: the skew finding counts it."  # type: ignore[union-attr]
+            counted_elsewhere = ""
+            if stage is not None and tail_ms:
+                method += f" The skewed join partition's tail in stage {stage.stage_id} is left out: the skew finding counts it."
+                counted_elsewhere = f"the skewed partition of stage {stage.stage_id}, which the skew finding counts"
             yield ctx.finding(
                 title=f"{join.name} in SQL {execution.execution_id} multiplies rows {human_number(fanout, 'x')}: "
                 f"{human_number(out)} rows out of {human_number(left)} and {human_number(right)}",
@@ -394,8 +402,7 @@ def join_row_explosion(ctx: RuleContext) -> Iterator[Finding]:
                     core_ms=saved,
                     wall_ms=ctx.spread(saved),
                     method=method,
-                    counted_elsewhere=f"the skewed partition of stage {stage.stage_id}, which the skew finding counts"  # type: ignore[union-attr]
-                    if skewed else "",
+                    counted_elsewhere=counted_elsewhere,
                 ),
                 stage_ids=[stage.stage_id] if stage is not None else [],
                 doc_query="join duplicate keys many-to-many row explosion dropDuplicates row_number window",
