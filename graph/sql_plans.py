@@ -8,7 +8,6 @@ that tree for the chat. Secrets are scrubbed here: descriptions and plan text co
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 
 from pydantic import BaseModel, Field
@@ -16,6 +15,7 @@ from pydantic import BaseModel, Field
 from graph import units
 from tools.eventlog.model import AppProfile, PlanNode, SqlExecution, executions_with_jobs
 from tools.redact import redact_text
+from tools.rules.measure import SCAN_LOCATION
 from tools.units import one_line
 
 # Nodes that only wrap their child (adaptive execution, codegen boundaries, query-stage markers).
@@ -139,16 +139,13 @@ def _names_itself(op: PlanOperator) -> bool:
     return bool(op.detail) and (op.detail.startswith(op.name) or detail_first.endswith(first))
 
 
-_LOCATION = re.compile(r"Location: \w+(?:\(\d+ paths?\))?\s*\[([^\]\n]*)\]")
-
-
 def scans(profile: AppProfile) -> list[tuple[int, list[str], list[str]]]:
     """Per query execution (by id): its scan operators with files, bytes and rows read, and the locations its plan names."""
     out = []
     for execution in sorted(query_executions(profile), key=lambda x: x.execution_id):
         counted = Counter(_scan_text(node) for node in execution.nodes if "Scan" in node.name)
         found = [text + (f" x{n}" if n > 1 else "") for text, n in counted.items()]
-        locations = list(dict.fromkeys(redact_text(m) for m in _LOCATION.findall(execution.physical_plan)))
+        locations = list(dict.fromkeys(redact_text(m) for m in SCAN_LOCATION.findall(execution.physical_plan)))
         out.append((execution.execution_id, found, locations))
     return out
 

@@ -20,6 +20,7 @@ from graph.report_text import effect_text, savings_line, savings_period
 from graph.setting_advice import value_line
 from graph.tools import Toolbox, stage_summary
 from tools.eventlog.master import heap_key
+from tools.eventlog.model import AppProfile
 from tools.findings import Finding
 from tools.redact import redact_text
 from tools.eventlog.slots import cores_used_beside, peak_alive, peak_executors
@@ -121,11 +122,12 @@ def join_facts(toolbox: Toolbox) -> str:
     for execution_id, node in joins[:5]:
         rows = node.metrics.get("number of output rows")
         tree = trees[execution_id]
-        sides = [plan_rows(tree, side) for side in tree.get(node.node_id, [])]
+        sides = tree.get(node.node_id, [])
+        left, right = (plan_rows(tree, side) for side in sides) if len(sides) == 2 else (None, None)
         inputs = ""
-        if rows is not None and len(sides) == 2 and None not in sides and max(sides) > 0:  # type: ignore[type-var]
-            inputs = (f" from {units.number(sides[0])} and {units.number(sides[1])}"
-                      f" ({units.number(rows / max(sides), 'x')} the larger input)")  # type: ignore[type-var]
+        if rows is not None and left is not None and right is not None and max(left, right) > 0:
+            inputs = (f" from {units.number(left)} and {units.number(right)}"
+                      f" ({units.number(rows / max(left, right), 'x')} the larger input)")
         lines.append(f"SQL {execution_id}: {join_text(node, 100)}"
                      + (f", {units.number(rows)} output rows{inputs}" if rows is not None else ""))
     if len(joins) > 5:
@@ -207,7 +209,7 @@ def cache_facts(toolbox: Toolbox) -> str:
     return "\n".join([*lines, *reread])
 
 
-def reread_facts(profile) -> list[str]:
+def reread_facts(profile: AppProfile) -> list[str]:
     """The files more than one SQL execution read from storage (each read with its size), largest re-read first."""
     lines = []
     for key, found in repeated_reads(profile.sql_executions)[:TOP]:

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from tools.eventlog.model import AppProfile, CachedData, PlanNode, SqlExecution, executions_with_jobs
 from tools.findings import Finding, Recommendation, Savings, Severity
 from tools.redact import redact_text
-from tools.rules.measure import EXPRESSION_ID, ev, metric, nodes
+from tools.rules.measure import EXPRESSION_ID, SCAN_LOCATION, ev, metric, nodes
 from tools.rules.registry import RuleContext, rule
 from tools.units import count, human_size, one_line
 
@@ -24,7 +24,6 @@ _ADAPTIVE_ROOT = re.compile(r"^AdaptiveSparkPlan isFinalPlan=\w+\s*\+-\s*")
 # reads none of the columns a write of the same DataFrame reads)
 _SCAN_FORMAT = re.compile(r"Format: (\w+)")
 _SCAN_PARTS = re.compile(r"(Location: [^\]]*\]|PartitionFilters: \[[^\]]*\]|DataFilters: \[[^\]]*\]|PushedFilters: \[[^\]]*\])")
-_SCAN_LOCATION = re.compile(r"Location: \w+(?:\(\d+ paths?\))?\s*\[([^\]\n]*)\]")
 
 
 def read_twice_in_one_action(cached: CachedData, profile: AppProfile) -> bool | None:
@@ -125,7 +124,7 @@ def repeated_reads(executions: list[SqlExecution]) -> list[tuple[tuple[str, ...]
 
 def read_label(key: tuple[str, ...], scan: PlanNode) -> str:
     """'Parquet files at s3://bucket/events' (secrets redacted)."""
-    location = _SCAN_LOCATION.search(scan.description)
+    location = SCAN_LOCATION.search(scan.description)
     return redact_text(one_line(f"{key[0]} files at {location[1]}" if location else f"{key[0]} files", 160))
 
 

@@ -9,6 +9,8 @@ from tools.eventlog.model import PlanNode, Quantiles, SqlExecution, StageProfile
 from tools.findings import Evidence
 
 EXPRESSION_ID = re.compile(r"#\d+L?\b")  # `value#1L`, `pythonUDF0#7`: ids Spark renumbers per plan
+# the files a scan reads, in its description or the plan text: 'Location: InMemoryFileIndex(1 paths)[s3://b/t]'
+SCAN_LOCATION = re.compile(r"Location: \w+(?:\(\d+ paths?\))?\s*\[([^\]\n]*)\]")
 MiB = 1024 * 1024
 SHUFFLED_JOINS = ("SortMergeJoin", "ShuffledHashJoin")  # joins that shuffle both sides
 GIB = 1024 * MiB
