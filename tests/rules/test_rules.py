@@ -1024,3 +1024,24 @@ def test_a_read_is_the_same_whatever_columns_it_takes_but_not_with_other_filters
     assert scan_read(cut) is None
     assert scan_read(PlanNode(name="Scan ExistingRDD", description="Scan ExistingRDD[a#1]")) is None
 
+
+
+def test_a_wide_tables_scan_keeps_its_files_and_filters(tmp_path):
+    """Spark lists up to 25 columns before a scan's files and filters; the profile kept 400 characters of every
+    operator's description, so a wide table's scan lost 'PartitionFilters: []' and the full-scan rule went blind.
+    The partitioned_full_scan log with its scan's columns widened to 25 long names (as a wide table logs them)."""
+    import zstandard
+
+    from tests.rules.conftest import WORKLOAD_LOGS
+    from tools.eventlog import load_profile
+
+    columns = ",".join(f"customer_attribute_{i:02d}#{100 + i}L" for i in range(25)) + ",... 40 more fields"
+    raw = zstandard.ZstdDecompressor().stream_reader((WORKLOAD_LOGS / "partitioned_full_scan.zstd").open("rb")).read()
+    wide = raw.replace(b"FileScan parquet [id#15L,day#16]", f"FileScan parquet [{columns}]".encode())
+    assert wide != raw
+    (tmp_path / "wide.log").write_bytes(wide)
+    profile = load_profile(tmp_path / "wide.log")
+    [scan] = [n for x in profile.sql_executions for n in x.nodes if n.name.startswith("Scan parquet")][-1:]
+    assert scan.description.index("PartitionFilters: []") > 400
+    [finding] = findings_of("full_partitioned_scan", profile, RuleThresholds(full_scan_min_bytes=1e5))
+    assert finding.sql_execution_ids

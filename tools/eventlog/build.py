@@ -31,6 +31,11 @@ from tools.redact import redact_properties, redact_text
 
 DETAILS_LINES = 5
 NODE_DESCRIPTION_CHARS = 400
+# A file scan's description carries what it read (Format, Location, PartitionFilters, PushedFilters, DataFilters)
+# after up to 25 column names; Spark cuts each of those entries to 100 characters (spark.sql.debug.maxToStringFields,
+# spark.sql.maxMetadataStringLength), so about 1,200 characters hold all of it.
+SCAN_DESCRIPTION_CHARS = 2000
+SCANS = ("Scan ", "FileScan ", "BatchScan ")
 TEXT_CHARS = 2000
 
 
@@ -268,9 +273,14 @@ def _plan_nodes(info: SparkPlanInfo | None, values: dict[int, float]) -> list[Pl
         metrics = {m.name: values[m.accumulator_id] for m in node.metrics if m.accumulator_id in values}
         node_id = len(nodes)
         nodes.append(PlanNode(node_id=node_id, parent_id=parent_id, name=node.node_name,
-                              description=redact_text(node.simple_string)[:NODE_DESCRIPTION_CHARS], metrics=metrics))
+                              description=redact_text(node.simple_string)[:_description_chars(node.node_name)],
+                              metrics=metrics))
         stack.extend((child, node_id) for child in reversed(node.children))
     return nodes
+
+
+def _description_chars(name: str) -> int:
+    return SCAN_DESCRIPTION_CHARS if name.startswith(SCANS) else NODE_DESCRIPTION_CHARS
 
 
 def _truncate(text: str, limit: int) -> str:

@@ -100,7 +100,7 @@ def scan_read(node: PlanNode) -> tuple[str, ...] | None:
     format, location and filters without expression ids; None for scans of no files (ranges, RDDs, local data)."""
     text = EXPRESSION_ID.sub("", node.description)
     parts = {part.split(":")[0]: part for part in _SCAN_PARTS.findall(text)}
-    # the profile keeps a description's first 400 characters: a read is only known if its files and its filters
+    # the profile keeps a scan description's first 2,000 characters: a read is only known if its files and filters
     # are all there (Spark writes them in this order; Spark 2 has no DataFilters, only PushedFilters after them)
     wanted = ("Location", "PartitionFilters") + (("DataFilters",) if "DataFilters:" in text else ("PushedFilters",))
     if any(name not in parts for name in wanted):
