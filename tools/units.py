@@ -132,9 +132,10 @@ def human_number(value: float | str | None, unit: str = "") -> str:
     if unit in ("bytes", "byte", "b"):
         return human_size(value)
     if unit in ("ratio", "x"):
-        if abs(value) >= 100:
+        # chosen by the value as printed: 9.9997 is '10.0x', not '10.00x'
+        if abs(value) >= 99.5:
             return f"{value:,.0f}x"
-        return f"{value:.1f}x" if abs(value) >= 10 else f"{value:.2f}x"
+        return f"{value:.1f}x" if abs(value) >= 9.995 else f"{value:.2f}x"
     if unit in ("fraction", "share", "percent_ratio"):
         return human_share(value)
     if unit in ("%", "percent", "pct"):

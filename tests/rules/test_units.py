@@ -97,3 +97,12 @@ def test_a_master_redacted_in_the_log_is_said_so_not_shown_as_the_marker():
 
     assert human_master("*********(redacted)") == "redacted in the log"
     assert human_master("yarn") == "yarn" and human_master(None) == human_master("") == "?"
+
+
+@pytest.mark.parametrize(("value", "text"), [(9.9997, "10.0x"), (9.994, "9.99x"), (2.5, "2.50x"), (16.2, "16.2x"),
+                                             (99.7, "100x"), (1234.0, "1,234x")])
+def test_a_ratio_takes_the_decimals_of_the_value_it_prints(value: float, text: str) -> None:
+    """A join of 499,987,388 rows over 50,000,000 was '10.00x': the decimals were chosen before rounding."""
+    from tools.units import human_number
+
+    assert human_number(value, "ratio") == text
