@@ -181,8 +181,9 @@ def input_read_repeatedly(ctx: RuleContext) -> Iterator[Finding]:
                 code_change=redact_text(
                     f"The reads: {actions}. If they are actions on one DataFrame, persist it before the first "
                     "(df.persist(StorageLevel.MEMORY_AND_DISK), or DISK_ONLY when it is large) and unpersist() after "
-                    "the last; a count() kept only for logging can come from the write itself (df.observe('rows', "
-                    "count(lit(1))) before the write, read back from the Observation). If they are different queries "
+                    "the last; a count() kept only for logging can come from the write itself (PySpark 3.3+: obs = "
+                    "Observation(); df.observe(obs, count(lit(1)).alias('rows')).write..., then obs.get['rows']). If "
+                    "they are different queries "
                     "over the same table, filter and project it once and cache that, or compute the results in one "
                     "pass (one groupBy with several aggregates)."),
             ),
