@@ -253,6 +253,17 @@ def repeated_read(spark, workdir: Path) -> None:
     events.select("payload").distinct().count()
 
 
+def window_without_partition(spark, workdir: Path) -> None:
+    """A row number over 3M rows ordered by a value, with no partitionBy: Spark moves every row to one partition and
+    one task sorts and numbers them all, however many shuffle partitions are set."""
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    rows = spark.range(3_000_000).select(
+        F.col("id"), ((F.col("id") * 7919) % 1_000_003).alias("v"), F.sha1(F.col("id").cast("string")).alias("payload"))
+    _sink(rows.withColumn("rn", F.row_number().over(Window.orderBy("v"))))
+
+
 def _wait_for(condition: Callable[[], bool], timeout_s: float = 300.0) -> None:
     import time
 
@@ -425,6 +436,7 @@ _add(failed_stream)
 _add(cache_read_once, {"spark.sql.adaptive.enabled": "true"})
 _add(exploding_join)
 _add(repeated_read)
+_add(window_without_partition, {"spark.sql.shuffle.partitions": "8"})
 _add(
     aqe_skew_split,
     {

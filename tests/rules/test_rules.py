@@ -47,6 +47,7 @@ FIRES_ON: dict[str, tuple[str, dict[str, float]]] = {
     "streaming_query_failed": ("failed_stream", {}),
     "cache_not_reused": ("cache_read_once", {}),
     "join_row_explosion": ("exploding_join", {}),
+    "single_partition_shuffle": ("window_without_partition", {}),
     # 255 MiB read again in a small local run; the default asks for a GiB
     "input_read_repeatedly": ("repeated_read", {"repeated_read_min_bytes": 1e8}),
     "python_udf_row_at_a_time": ("python_row_udf", {}),
@@ -1045,3 +1046,40 @@ def test_a_wide_tables_scan_keeps_its_files_and_filters(tmp_path):
     assert scan.description.index("PartitionFilters: []") > 400
     [finding] = findings_of("full_partitioned_scan", profile, RuleThresholds(full_scan_min_bytes=1e5))
     assert finding.sql_execution_ids
+
+
+def test_a_window_without_partition_by_is_reported_with_the_code_fix_and_no_partition_setting(profile_of):
+    """window_without_partition (real PySpark log): row_number() ordered over 3M rows with no partitionBy. Spark's
+    Exchange SinglePartition sends all 142.9 MiB to one task, which spills. The spill finding suggested a smaller
+    advisory partition size, which cannot split a single partition."""
+    profile = profile_of("window_without_partition")
+    [finding] = findings_of("single_partition_shuffle", profile)
+    facts = {e.name: e.value for e in finding.evidence}
+    assert finding.title.startswith("Stage 2: all 142.9 MiB of a shuffle went to one task (")
+    assert (facts["rows moved to one partition"], facts["tasks"], facts["operator that needed one partition"]) == (
+        3_000_000, 1, "Window")
+    assert finding.recommendation.code_change.startswith("The window has no partitionBy")
+    assert not finding.recommendation.config_changes
+    [spill] = findings_of("stage_spill", profile)
+    assert [c.key for c in spill.recommendation.config_changes] == ["spark.driver.memory"]
+    assert spill.recommendation.code_change == finding.recommendation.code_change
+    assert not findings_of("single_partition_shuffle", profile, RuleThresholds(single_partition_min_bytes=2e8))
+
+
+def test_the_single_partition_advice_follows_the_operator_that_needed_it():
+    from tools.eventlog.model import PlanNode, SqlExecution
+    from tools.rules.single_partition import single_partition_advice
+
+    def plan(top: str, exchange: str) -> tuple[SqlExecution, PlanNode]:
+        nodes = [PlanNode(node_id=0, name=top), PlanNode(node_id=1, parent_id=0, name="InputAdapter"),
+                 PlanNode(node_id=2, parent_id=1, name="Exchange", description=exchange)]
+        return SqlExecution(execution_id=0, nodes=nodes), nodes[2]
+
+    assert single_partition_advice(*plan("Execute InsertIntoHadoopFsRelationCommand",
+                                         "Exchange SinglePartition, REPARTITION_BY_NUM, [plan_id=9]")).startswith(
+        "The code repartitions to one partition")
+    assert single_partition_advice(*plan("ObjectHashAggregate", "Exchange SinglePartition, ENSURE_REQUIREMENTS")).startswith(
+        "An aggregation with no grouping key")
+    assert single_partition_advice(*plan("Window", "Exchange SinglePartition, ENSURE_REQUIREMENTS")).startswith(
+        "The window has no partitionBy")
+

@@ -10,6 +10,7 @@ from tools.findings import ConfigChange, Finding, Recommendation, Savings, Sever
 from tools.rules.config import aqe_enabled
 from tools.rules.measure import MiB, ev, spark_size
 from tools.rules.registry import RuleContext, rule
+from tools.rules.single_partition import single_partition_advice, single_partition_exchange
 from tools.rules.skew import duration_skew
 from tools.units import count, human_duration, human_size
 
@@ -46,7 +47,7 @@ def partition_changes(ctx: RuleContext, stage: StageProfile, target_tasks: int) 
     size for SQL scans (none when the count is set in code, see `partition_code_change`)."""
     target_tasks = max(target_tasks, 1)
     if reads_shuffle(stage):
-        if count_set_in_code(ctx, stage):
+        if count_set_in_code(ctx, stage) or single_partition_exchange(ctx, stage):
             return []
         if stage.stage_id not in ctx.stage_to_sql:
             return [ctx.change("spark.default.parallelism", str(target_tasks))]
@@ -68,6 +69,9 @@ def partition_changes(ctx: RuleContext, stage: StageProfile, target_tasks: int) 
 def partition_code_change(ctx: RuleContext, stage: StageProfile, target_tasks: int) -> str | None:
     """Where to change the partition count in code, when configuration does not set it."""
     if reads_shuffle(stage):
+        single = single_partition_exchange(ctx, stage)
+        if single is not None:
+            return single_partition_advice(*single)
         if count_set_in_code(ctx, stage):
             return (f"The stage's {stage.num_tasks} tasks come from an explicit repartition(n)/coalesce(n) in the "
                     f"code, not from the shuffle-partitions setting: use about {target_tasks} there.")

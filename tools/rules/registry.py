@@ -36,6 +36,7 @@ THEME_MODULES = (
     "speculation",
     "streaming",
     "caching",
+    "single_partition",
 )
 
 

@@ -9,6 +9,7 @@ from tools.findings import Finding, Recommendation, Savings, Severity
 from tools.rules.measure import ev, processed_bytes
 from tools.rules.partitions import partition_code_change, partition_changes
 from tools.rules.registry import RuleContext, rule
+from tools.rules.single_partition import single_partition_exchange
 from tools.units import human_size
 
 SPILL_COVERED_SHARE = 0.8  # the executor finding stays silent when stage findings report this share of the spill
@@ -28,8 +29,11 @@ def spill_recommendation(ctx: RuleContext, stage: StageProfile | None) -> Recomm
     memory = ctx.task_heap_bytes()
     if memory is not None:
         changes.append(ctx.change(ctx.heap_key, f"{int(memory * 1.5 / 2**20)}m"))
+    one_task = stage is not None and single_partition_exchange(ctx, stage) is not None
     return Recommendation(
-        summary="Give each task less data (more partitions) or more execution memory so it fits without spilling.",
+        summary="The query sends every row of this stage to one task, which no partition setting splits: change the "
+        "code (below); until then only more execution memory keeps it from spilling." if one_task else
+        "Give each task less data (more partitions) or more execution memory so it fits without spilling.",
         config_changes=changes,
         code_change=code or "Repartition before the wide sort/aggregation, or drop unused columns before it.",
     )

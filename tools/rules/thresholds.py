@@ -158,6 +158,9 @@ class RuleThresholds(BaseModel):
     # Our choice: files read again by later SQL executions (beyond the first read) worth a finding; below a GiB
     # re-reading costs seconds of task time on any storage.
     repeated_read_min_bytes: float = 1 * GiB
+    # Our choice: a shuffle sent whole to one partition is worth a finding once it is larger than one usual
+    # partition (spark.sql.files.maxPartitionBytes and AQE's advisory size are 128 MiB / 64 MiB by default).
+    single_partition_min_bytes: float = 128 * MiB
 
     # --- driver ------------------------------------------------------------------------
     # Sparklens reports driver wall-clock share; our choice: half the run on the driver, for at least 1 minute.
