@@ -43,6 +43,8 @@ HELP = """I can answer from the loaded event log(s), offline:
   - "is there skew?" / "did anything spill?" / "how do I fix the GC time?"   a topic's findings, fixes and figures
     (skew, speculation, AQE, spill, GC, partitions, shuffle, streaming, caching, failures, driver time, results
     sent to the driver, executors, memory, joins, broadcast, UDFs, small files)
+  - "does a join multiply rows?" / "is any input read twice?"   joins' rows in against out; files several
+    queries read again
   - "why is utilization so low?"               where the allocated core time went, stages that left cores waiting
   - "what is the bottleneck?"                   where the run's time went and the findings on its longest stages
   - "how much would I save?" / "can I make it cheaper?"   each finding's savings and all of them together
