@@ -24,10 +24,10 @@ from tools.eventlog.model import AppProfile
 from tools.findings import Finding
 from tools.redact import redact_text
 from tools.eventlog.slots import cores_used_beside, peak_alive, peak_executors
-from tools.rules.caching import cached_label, cached_once, read_label, repeated_reads, reread_bytes
+from tools.rules.caching import cached_label, cached_once, read_label, reading_executions, repeated_reads, reread_bytes
 from tools.rules.driver import cores_between_jobs_ms
 from tools.rules.executors import idle_core_time, removal_cause
-from tools.rules.joins import children, join_text, plan_rows, side_exchange
+from tools.rules.joins import children, join_inputs, join_text, side_exchange
 from tools.rules.measure import operator_name
 from tools.sources.streaming import StreamingThresholds
 
@@ -121,13 +121,11 @@ def join_facts(toolbox: Toolbox) -> str:
     trees = {x.execution_id: children(x) for x in executions}
     for execution_id, node in joins[:5]:
         rows = node.metrics.get("number of output rows")
-        tree = trees[execution_id]
-        sides = tree.get(node.node_id, [])
-        left, right = (plan_rows(tree, side) for side in sides) if len(sides) == 2 else (None, None)
+        sides = join_inputs(trees[execution_id], node)
         inputs = ""
-        if rows is not None and left is not None and right is not None and max(left, right) > 0:
-            inputs = (f" from {units.number(left)} and {units.number(right)}"
-                      f" ({units.number(rows / max(left, right), 'x')} the larger input)")
+        if rows is not None and sides is not None:
+            inputs = (f" from {units.number(sides[0])} and {units.number(sides[1])}"
+                      f" ({units.number(rows / max(sides), 'x')} the larger input)")
         lines.append(f"SQL {execution_id}: {join_text(node, 100)}"
                      + (f", {units.number(rows)} output rows{inputs}" if rows is not None else ""))
     if len(joins) > 5:
@@ -213,7 +211,7 @@ def reread_facts(profile: AppProfile) -> list[str]:
     """The files more than one SQL execution read from storage (each read with its size), largest re-read first."""
     lines = []
     for key, found in repeated_reads(profile.sql_executions)[:TOP]:
-        executions = list(dict.fromkeys(x for x, _ in found))
+        executions = reading_executions(found)
         lines.append(f"{read_label(key, found[0][1])} read by {units.count(len(executions), 'SQL execution')} "
                      f"({', '.join(f'SQL {x}' for x in executions[:TOP])}{' and more' if len(executions) > TOP else ''}): "
                      f"{units.size(reread_bytes(found))} read again after the first read")

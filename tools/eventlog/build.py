@@ -16,6 +16,7 @@ from tools.eventlog.cache import cached_data
 from tools.eventlog.events import SparkPlanInfo
 from tools.eventlog.master import local_master
 from tools.eventlog.model import (
+    SCAN_OPERATORS,
     AppProfile,
     ExecutorProfile,
     JobProfile,
@@ -35,7 +36,6 @@ NODE_DESCRIPTION_CHARS = 400
 # after up to 25 column names; Spark cuts each of those entries to 100 characters (spark.sql.debug.maxToStringFields,
 # spark.sql.maxMetadataStringLength), so about 1,200 characters hold all of it.
 SCAN_DESCRIPTION_CHARS = 2000
-SCANS = ("Scan ", "FileScan ", "BatchScan ")
 TEXT_CHARS = 2000
 
 
@@ -280,7 +280,7 @@ def _plan_nodes(info: SparkPlanInfo | None, values: dict[int, float]) -> list[Pl
 
 
 def _description_chars(name: str) -> int:
-    return SCAN_DESCRIPTION_CHARS if name.startswith(SCANS) else NODE_DESCRIPTION_CHARS
+    return SCAN_DESCRIPTION_CHARS if name.startswith(SCAN_OPERATORS) else NODE_DESCRIPTION_CHARS
 
 
 def _truncate(text: str, limit: int) -> str:

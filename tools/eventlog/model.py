@@ -173,6 +173,9 @@ class JobProfile(BaseModel):
     description: str | None = None
 
 
+SCAN_OPERATORS = ("Scan ", "FileScan ", "BatchScan ")  # plan operators that read a data source
+
+
 class PlanNode(BaseModel):
     """A physical plan operator with the final values of its SQL metrics."""
 

@@ -7,7 +7,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterator
 
-from tools.eventlog.model import AppProfile, CachedData, PlanNode, SqlExecution, executions_with_jobs
+from tools.eventlog.model import SCAN_OPERATORS, AppProfile, CachedData, PlanNode, SqlExecution, executions_with_jobs
 from tools.findings import Finding, Recommendation, Savings, Severity
 from tools.redact import redact_text
 from tools.rules.measure import EXPRESSION_ID, SCAN_LOCATION, ev, metric, nodes
@@ -114,7 +114,7 @@ def repeated_reads(executions: list[SqlExecution]) -> list[tuple[tuple[str, ...]
     first."""
     reads: dict[tuple[str, ...], list[tuple[int, PlanNode]]] = defaultdict(list)
     for execution in executions_with_jobs(executions):
-        for node in nodes(execution, "Scan ", "FileScan ", "BatchScan "):
+        for node in nodes(execution, *SCAN_OPERATORS):
             key = scan_read(node)
             if key is not None and metric(node, "size of files read") is not None:
                 reads[key].append((execution.execution_id, node))
@@ -133,6 +133,11 @@ def action_label(execution_id: int, description: str) -> str:
     if any(bridge in description for bridge in _BRIDGE):
         description = description.split(" at ")[0]
     return f"SQL {execution_id} ({one_line(description, 60)})" if description else f"SQL {execution_id}"
+
+
+def reading_executions(found: list[tuple[int, PlanNode]]) -> list[int]:
+    """The SQL executions that made a read, in log order, each once."""
+    return list(dict.fromkeys(x for x, _ in found))
 
 
 def reread_bytes(found: list[tuple[int, PlanNode]]) -> float:
@@ -159,7 +164,7 @@ def input_read_repeatedly(ctx: RuleContext) -> Iterator[Finding]:
         again = reread_bytes(found)
         if again < t.repeated_read_min_bytes:
             continue
-        executions = list(dict.fromkeys(x for x, _ in found))
+        executions = reading_executions(found)
         first = found[0][1]
         what = read_label(key, first)
         scan_ms = [metric(node, "scan time") for _, node in found]

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from tools.eventlog.model import PlanNode, SqlExecution, StageProfile
 from tools.findings import Finding, Recommendation, Savings, Severity
 from tools.redact import redact_text
-from tools.rules.measure import EXPRESSION_ID, SHUFFLED_JOINS, MiB, ev, metric, nodes, operator_name, spark_size
+from tools.rules.measure import (EXPRESSION_ID, SHUFFLED_JOINS, MiB, ev, metric, nodes, operator_name,
+                                 reads_what_was_written, spark_size)
 from tools.rules.registry import RuleContext, rule
 from tools.rules.skew import duration_skew
 from tools.rules.thresholds import RuleThresholds
@@ -58,6 +59,18 @@ def plan_rows(tree: dict[int | None, list[PlanNode]], node: PlanNode) -> float |
         parts = [plan_rows(tree, child) for child in below]
         return None if None in parts else sum(parts)  # type: ignore[arg-type]
     return None
+
+
+def join_inputs(tree: dict[int | None, list[PlanNode]], join: PlanNode) -> tuple[float, float] | None:
+    """The rows of a join's two inputs (left, right); None when it has not two sides, a side's rows are unknown, or
+    both are empty."""
+    sides = tree.get(join.node_id, [])
+    if len(sides) != 2:
+        return None
+    left, right = (plan_rows(tree, side) for side in sides)
+    if left is None or right is None or max(left, right) <= 0:
+        return None
+    return left, right
 
 
 @dataclass(frozen=True)
@@ -156,6 +169,11 @@ def skewed_tail_ms(stage: StageProfile, t: RuleThresholds) -> float:
     return q.max - q.p75 if q is not None and duration_skew(stage, t) is not None else 0.0
 
 
+def counted_by_skew(stage: StageProfile) -> str:
+    """`Savings.counted_elsewhere` of a join finding whose stage's skewed partition the skew finding prices."""
+    return f"the skewed partition of stage {stage.stage_id}, which the skew finding counts"
+
+
 def exchange_bytes(node: PlanNode) -> float | None:
     return metric(node, "data size", "shuffle bytes written")
 
@@ -168,9 +186,7 @@ def join_stage(ctx: RuleContext, execution: SqlExecution, exchanges: list[PlanNo
         return None
     expected = float(sum(written))  # type: ignore[arg-type]
     for stage in ctx.completed_stages:
-        read = stage.metrics.shuffle_read_bytes
-        if ctx.stage_to_sql.get(stage.stage_id) == execution.execution_id and read is not None \
-                and abs(read.sum - expected) <= 0.01 * expected:
+        if ctx.stage_to_sql.get(stage.stage_id) == execution.execution_id and reads_what_was_written(stage, expected):
             return stage
     return None
 
@@ -249,7 +265,7 @@ def broadcast_join_missed(ctx: RuleContext) -> Iterator[Finding]:
                            f"{stage.stage_id} goes too.")
                 method += (f" The skewed partition's time in stage {stage.stage_id} is left out here: the skew "
                            "finding for that stage counts it.")
-                counted_elsewhere = f"the skewed partition of stage {stage.stage_id}, which the skew finding counts"
+                counted_elsewhere = counted_by_skew(stage)
             yield ctx.finding(
                 title=f"{join.name} in SQL {execution.execution_id}: one side is only {human_size(small)} "
                 f"(other {human_size(large)})",
@@ -356,12 +372,11 @@ def join_row_explosion(ctx: RuleContext) -> Iterator[Finding]:
         tree = children(execution)
         for join in nodes(execution, *EQUI_JOINS):
             out = metric(join, "number of output rows")
-            sides = tree.get(join.node_id, [])
-            if out is None or out < t.join_fanout_min_rows or len(sides) != 2:
+            inputs = join_inputs(tree, join)
+            if out is None or out < t.join_fanout_min_rows or inputs is None:
                 continue
-            left, right = (plan_rows(tree, side) for side in sides)
-            if left is None or right is None or max(left, right) <= 0:
-                continue
+            left, right = inputs
+            sides = tree[join.node_id]
             larger = max(left, right)
             fanout = out / larger
             if fanout < t.join_fanout_ratio:
@@ -387,7 +402,7 @@ def join_row_explosion(ctx: RuleContext) -> Iterator[Finding]:
             counted_elsewhere = ""
             if stage is not None and tail_ms:
                 method += f" The skewed join partition's tail in stage {stage.stage_id} is left out: the skew finding counts it."
-                counted_elsewhere = f"the skewed partition of stage {stage.stage_id}, which the skew finding counts"
+                counted_elsewhere = counted_by_skew(stage)
             yield ctx.finding(
                 title=f"{join.name} in SQL {execution.execution_id} multiplies rows {human_number(fanout, 'x')}: "
                 f"{human_number(out)} rows out of {human_number(left)} and {human_number(right)}",

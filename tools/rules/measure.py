@@ -41,6 +41,12 @@ def processed_bytes(stage: StageProfile) -> float | None:
     return sum(parts) if parts else None
 
 
+def reads_what_was_written(stage: StageProfile, written: float) -> bool:
+    """Whether a stage's shuffle read is what exchanges wrote (`written` bytes, within 1%): the stage that read them."""
+    read = stage.metrics.shuffle_read_bytes
+    return read is not None and written > 0 and abs(read.sum - written) <= 0.01 * written
+
+
 def stage_label(stage: StageProfile) -> str:
     name = stage.name.split(" at ")[0] if stage.name else ""
     return f"stage {stage.stage_id}" + (f" ({stage.name})" if name else "")

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from tools.eventlog.model import PlanNode, SqlExecution, StageProfile
 from tools.findings import Finding, Recommendation, Savings, Severity
-from tools.rules.measure import ev, metric, nodes
+from tools.rules.measure import ev, metric, nodes, reads_what_was_written
 from tools.rules.registry import RuleContext, rule
 from tools.units import human_duration, human_size
 
@@ -26,9 +26,8 @@ def single_partition_exchange(ctx: RuleContext, stage: StageProfile) -> tuple[Sq
         if execution.execution_id != sql_id:
             continue
         for node in nodes(execution, "Exchange"):
-            written = metric(node, "shuffle bytes written")
-            if node.description.startswith("Exchange SinglePartition") and written \
-                    and abs(written - read.sum) <= 0.01 * written:
+            if node.description.startswith("Exchange SinglePartition") \
+                    and reads_what_was_written(stage, metric(node, "shuffle bytes written") or 0.0):
                 return execution, node
     return None
 
