@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from graph.report import Charts, StageDistribution, StageSpan, UtilizationPoint
-from tools.eventlog.model import AppProfile
+from tools.eventlog.model import AppProfile, stage_label
 
 MAX_TIMELINE_STAGES = 60
 UTILIZATION_POINTS = 80
@@ -31,7 +31,7 @@ def stage_timeline(profile: AppProfile) -> list[StageSpan]:
     timed = [s for s in profile.stages if s.submission_time_ms is not None and s.completion_time_ms is not None]
     timed = sorted(timed, key=lambda s: s.duration_ms or 0, reverse=True)[:MAX_TIMELINE_STAGES]
     return [
-        StageSpan(stage_id=s.stage_id, name=s.name[:60], start_ms=s.submission_time_ms - origin,
+        StageSpan(stage_id=s.stage_id, name=stage_label(s)[:60], start_ms=s.submission_time_ms - origin,
                   end_ms=s.completion_time_ms - origin, status=s.status, tasks=s.num_tasks)
         for s in sorted(timed, key=lambda s: s.submission_time_ms or 0)
     ]

@@ -13,6 +13,7 @@ from graph import units
 from graph.compose import savings_key, streaming_sentence
 from graph.sql_plans import id_ranges, one_line, plan_lines, query_executions, scans
 from graph.tools import Toolbox, not_in_app
+from tools.eventlog.model import stage_label
 from tools.findings import Finding
 from tools.rules.failures import cancelled
 from tools.redact import redact_text
@@ -69,7 +70,7 @@ def _sql_answer(execution_id: int, toolbox: Toolbox, with_plan_text: bool) -> st
         head += ": it ran no Spark job"
     lines = [head + "." + (f" It failed: {plan.error}." if plan.error else "")]
     if plan.operators:
-        lines += ["Operators in plan order, with their figures:", *plan_lines(plan)]
+        lines += ["Operators in plan order, with their figures and the stages they ran in:", *plan_lines(plan)]
     lines += findings_on([f for f in ranked(toolbox) if execution_id in f.sql_execution_ids], "query")
     if with_plan_text and plan.plan_text:
         lines += ["Physical plan as Spark logged it:", plan.plan_text]
@@ -121,7 +122,7 @@ def _job_answer(job_id: int, toolbox: Toolbox) -> str:
     if ran:
         longest = max(ran, key=lambda s: s.duration_ms or 0)
         lines.append(f"Its longest stage: {longest.stage_id} ({units.duration(longest.duration_ms)}, "
-                     f"{units.count(longest.num_tasks, 'task')}, {redact_text(one_line(longest.name, 60))}).")
+                     f"{units.count(longest.num_tasks, 'task')}, {redact_text(one_line(stage_label(longest), 80))}).")
     if found.sql_execution_id is not None:
         lines.append(f"It ran for SQL {found.sql_execution_id} (ask \"what does SQL {found.sql_execution_id} do?\").")
     if found.failure_reason:
@@ -179,7 +180,7 @@ def stage_list(toolbox: Toolbox) -> str:
     lines = [f"{units.count(len({s.stage_id for s in stages}), 'stage')} ({counts}):"]
     for s in stages[:LISTED]:
         attempt = f" (attempt {s.attempt_id})" if s.attempt_id else ""
-        name = f" ({one_line(s.name, 60)})" if s.name else ""
+        name = f" ({one_line(label, 80)})" if (label := stage_label(s)) else ""
         ran = (f", {units.count(s.tasks_succeeded + s.tasks_failed + s.tasks_killed, 'task')}, "
                f"{units.duration(s.duration_ms)}" if s.status != "skipped" else "")
         lines.append(f"  stage {s.stage_id}{attempt}{name}: {s.status}{ran}")

@@ -13,14 +13,11 @@ from collections import Counter
 from pydantic import BaseModel, Field
 
 from graph import units
-from tools.eventlog.model import AppProfile, PlanNode, SqlExecution, executions_with_jobs
+from tools.eventlog.model import PLAN_WRAPPERS, AppProfile, PlanNode, SqlExecution, executions_with_jobs
 from tools.redact import redact_text
 from tools.rules.measure import SCAN_LOCATION
 from tools.units import one_line
 
-# Nodes that only wrap their child (adaptive execution, codegen boundaries, query-stage markers).
-WRAPPERS = ("AdaptiveSparkPlan", "InputAdapter", "WholeStageCodegen", "ShuffleQueryStage", "BroadcastQueryStage",
-            "ResultQueryStage", "TableCacheQueryStage", "ReusedQueryStage")
 # SQL metrics worth showing, in the order shown, with their unit (Spark logs sizes in bytes, these timings in ms).
 SHOWN_METRICS = (
     ("number of output rows", "rows"), ("shuffle records written", "records written"), ("data size", "bytes"),
@@ -39,6 +36,7 @@ class PlanOperator(BaseModel):
     name: str
     detail: str = ""  # the operator's one-line description, shortened
     metrics: dict[str, float] = Field(default_factory=dict)  # the SHOWN_METRICS it has
+    stage_ids: list[int] = Field(default_factory=list)  # the stages it ran in (an exchange: writer and reader)
 
 
 class SqlPlan(BaseModel):
@@ -77,14 +75,15 @@ def operators(nodes: list[PlanNode]) -> list[PlanOperator]:
     out: list[PlanOperator] = []
     for node in nodes:
         parent_depth = depth_of.get(node.parent_id, -1)
-        if node.name.startswith(WRAPPERS):
+        if node.name.startswith(PLAN_WRAPPERS):
             depth_of[node.node_id] = parent_depth
             continue
         depth_of[node.node_id] = parent_depth + 1
         detail = node.description if node.description != node.name else ""
         out.append(PlanOperator(
             depth=parent_depth + 1, name=node.name, detail=redact_text(one_line(detail, 70)),
-            metrics={name: node.metrics[name] for name, _ in SHOWN_METRICS if node.metrics.get(name)}))
+            metrics={name: node.metrics[name] for name, _ in SHOWN_METRICS if node.metrics.get(name)},
+            stage_ids=node.stage_ids))
     return out
 
 
@@ -110,12 +109,13 @@ def metric_text(name: str, value: float) -> str:
 
 
 def plan_lines(plan: SqlPlan) -> list[str]:
-    """'SortMergeJoin [k#1L], [k#4L], Inner: 48,600,000 rows, spill size 0 B', indented by depth."""
+    """'SortMergeJoin [k#1L], [k#4L], Inner: 48,600,000 rows [stage 4]', indented by depth."""
     lines = []
     for op in plan.operators[:OPERATORS_SHOWN]:
         figures = ", ".join(metric_text(name, value) for name, value in op.metrics.items())
         label = op.detail if _names_itself(op) else f"{op.name} {op.detail}".strip()
-        lines.append("  " * op.depth + label + (f": {figures}" if figures else ""))
+        ran = f" [{id_ranges(op.stage_ids, 'stage')}]" if op.stage_ids else ""
+        lines.append("  " * op.depth + label + (f": {figures}" if figures else "") + ran)
     if len(plan.operators) > OPERATORS_SHOWN:
         lines.append(f"... ({len(plan.operators) - OPERATORS_SHOWN} more operators)")
     return lines

@@ -21,7 +21,7 @@ from graph.config import GraphConfig
 from graph.report import AppFacts, Citation, Cost, PredictedEffect, StageSummary, TableSummary, WhatIfPoint
 from graph.sql_plans import SqlPlan, id_ranges, one_line, query_executions
 from tools.compare import RunComparison, compare_profiles
-from tools.eventlog.model import AppProfile, CachedData, ExecutorProfile, StageProfile
+from tools.eventlog.model import AppProfile, CachedData, ExecutorProfile, StageProfile, stage_label
 from tools.eventlog.slots import peak_cores, peak_executors
 from tools.findings import Category, Finding
 from tools.redact import redact_text
@@ -85,7 +85,7 @@ def _sum(q: Any) -> float | None:
 def stage_summary(stage: StageProfile) -> StageSummary:
     m = stage.metrics
     return StageSummary(
-        stage_id=stage.stage_id, attempt_id=stage.attempt_id, name=stage.name[:80], status=stage.status,
+        stage_id=stage.stage_id, attempt_id=stage.attempt_id, name=stage_label(stage)[:80], status=stage.status,
         num_tasks=stage.num_tasks, duration_ms=stage.duration_ms,
         task_duration_median_ms=m.duration_ms.median if m.duration_ms else None,
         task_duration_p95_ms=m.duration_ms.p95 if m.duration_ms else None,

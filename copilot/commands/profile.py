@@ -124,20 +124,22 @@ def _stage_table(p: AppProfile, top: list):
     """Longest stages with task-time quantiles and the data volumes that are non-zero."""
     from rich.text import Text
 
+    from tools.eventlog.model import stage_label
+
     volumes = [(title, field) for title, field in (
         ("input", "input_bytes"), ("shuffle rd", "shuffle_read_bytes"),
         ("shuffle wr", "shuffle_write_bytes"), ("spill disk", "disk_bytes_spilled"))
         if any(getattr(s.metrics, field) and getattr(s.metrics, field).sum for s in top)]
     table = _table(f"Top stages by duration (of {len(p.stages)})")
     table.add_column("stage", no_wrap=True, min_width=5)
-    table.add_column("name", no_wrap=True, max_width=20, overflow="ellipsis")
+    table.add_column("name", no_wrap=True, max_width=30, overflow="ellipsis")
     for column in ("tasks", "duration", "task p50/max", *(title for title, _ in volumes)):
         table.add_column(column, no_wrap=True, justify="right", min_width=len(column))
     for s in top:
         d = s.metrics.duration_ms
         flag = "" if s.status == "complete" else f" {s.status}"
         table.add_row(
-            f"{s.stage_id}.{s.attempt_id}{flag}", Text(s.name),
+            f"{s.stage_id}.{s.attempt_id}{flag}", Text(stage_label(s)),
             f"{s.tasks_succeeded}" + (f" +{s.tasks_failed}f" if s.tasks_failed else ""),
             _ms(s.duration_ms),
             f"{_ms(d.median)}/{_ms(d.max)}" if d else "-",

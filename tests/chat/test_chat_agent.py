@@ -39,7 +39,7 @@ def test_offline_chat_shows_the_slowest_query_its_operators_findings_and_plan(ev
     slowest, by_id, missing = answers(log, "which query is the slowest?", "show me the plan of SQL 0", "what does sql 7 do?")
     assert slowest.startswith("1 SQL execution ran Spark jobs; the longest: SQL 0 (75.5 s, save at"), slowest
     assert "\nSQL 0 (save at NativeMethodAccessorImpl.java:0) ran 75.5 s: jobs 0-3, stages 0-8.\n" in slowest
-    assert "SortMergeJoin [k#1L], [k#4L], Inner: 48,600,000 rows\n" in slowest
+    assert "SortMergeJoin [k#1L], [k#4L], Inner: 48,600,000 rows [stage 4]\n" in slowest
     findings = slowest.split("\nFindings on this query:\n")[1]
     assert findings.startswith("- Stage 4: longest task 38.8 s") and "\n- SortMergeJoin in SQL 0: one side is only 1.1 MiB" in findings
     assert "Physical plan as Spark logged it" not in slowest  # the plan text only when asked for
@@ -52,7 +52,7 @@ def test_offline_chat_answers_about_jobs_sources_and_data_read(yarn_log: str) ->
     longest, job, missing, sources, data = answers(yarn_log, "which job took the longest?", "what does job 2 do?",
                                                    "job 99", "which tables were read?", "how much data was read?")
     assert longest.startswith("Longest jobs: 3 (18.6 s), 0 (5.3 s), 1 (2.9 s).\nJob 3 ran 18.6 s, succeeded; stage 3.\n"), longest
-    assert "\nIts longest stage: 3 (18.6 s, 30 tasks, saveAsTable" in longest
+    assert "\nIts longest stage: 3 (18.6 s, 30 tasks, SQL 0: Scan parquet, Filter, BroadcastHashJoin, HashAggregate)" in longest
     assert "\nFindings on this job:\n- Stage 3: longest task 18.6 s vs median 3.1 s" in longest
     assert job.startswith("Job 2 (Broadcast exchange (runId") and job.endswith("No rule flagged this job.")
     assert 'It ran for SQL 0 (ask "what does SQL 0 do?").' in job
@@ -96,7 +96,7 @@ def test_offline_chat_answers_slowest_stage_what_if_cost_and_a_named_setting(yar
     agent.load(thread, yarn_log)
     slowest = "".join(agent.ask(thread, "which stage is the slowest?"))
     assert slowest.startswith("Longest stages: 3 (18.6 s, 30 tasks), 0 (5.3 s, 1 task)"), slowest
-    assert "Stage 3 (saveAsTable" in slowest and "Findings on this stage" in slowest
+    assert "Stage 3 (SQL 0: Scan parquet, Filter, BroadcastHashJoin, HashAggregate) ran 18.6 s" in slowest and "Findings on this stage" in slowest
     priced = "".join(agent.ask(thread, "what would 20 executors cost?"))
     run_cost = "".join(agent.ask(thread, "what did it cost?")).split("about ")[1].split(" ")[0].rstrip(",")
     assert priced.startswith("With 20 executors the simulator predicts 43.7 s against 43.7 s now, costing about $"), priced

@@ -60,7 +60,7 @@ def test_multi_turn_session_then_a_resumed_thread(copilot_exe: str, yarn_log: st
     assert "Loaded ProcessLargeDataset" in banner
     assert "43.7 s with 10 executors" in turn(child, "what is this app about? summary please")
     answer = turn(child, "why is stage 3 slow?")
-    assert "Stage 3 (saveAsTable" in answer and "median task 3.1 s" in answer
+    assert "Stage 3 (SQL 0: Scan parquet, Filter, BroadcastHashJoin, HashAggregate) ran 18.6 s" in answer and "median task 3.1 s" in answer
     answer = turn(child, "what if I double the executors?")
     assert "With 20 executors the simulator predicts" in answer and "<- now" in answer
     assert "/load PATH" in turn(child, "/help")

@@ -11,9 +11,11 @@ import numpy as np
 import pytest
 import zstandard
 
+from tests.conftest import FIXTURES_DIR
 from tests.eventlog.logs import FAILING_APP, FIXTURES, ROLLING_APP, SQL_APP, YARN_APP
 from tools.cost import app_cost, load_pricing
 from tools.eventlog import load_profile
+from tools.eventlog.model import PLAN_WRAPPERS
 
 AQE_SPILL_APP = FIXTURES / "NVIDIA__spark-rapids-tools" / "aqeshuffle_eventlog.zstd"
 
@@ -135,6 +137,46 @@ def test_sql_node_metrics_come_from_stage_accumulables():
                     checked += 1
     assert checked > 5
     assert all(x.job_ids for x in profile.sql_executions if x.duration_ms)
+
+
+def _preorder(plan: dict) -> list[dict]:
+    """Plan nodes root first, children left to right (the order of `SqlExecution.nodes`)."""
+    out, stack = [], [plan]
+    while stack:
+        node = stack.pop()
+        out.append(node)
+        stack.extend(reversed(node["children"]))
+    return out
+
+
+@pytest.mark.parametrize("path", [SQL_APP, FIXTURES_DIR / "workloads" / "skewed_join.zstd"], ids=["spark3-sql", "aqe-join"])
+def test_plan_operators_ran_in_the_stages_that_updated_their_metrics(path):
+    events = read_events(path)
+    updated_by: dict[int, set[int]] = defaultdict(set)  # accumulator id -> stages whose tasks updated it
+    final_plans = {}
+    for e in events:
+        if e["Event"] == "SparkListenerStageCompleted":
+            for acc in e["Stage Info"].get("Accumulables", []):
+                if not acc.get("Name", "").startswith("internal."):
+                    updated_by[acc["ID"]].add(e["Stage Info"]["Stage ID"])
+        elif e["Event"].endswith(("SparkListenerSQLExecutionStart", "SparkListenerSQLAdaptiveExecutionUpdate")):
+            final_plans[e["executionId"]] = e["sparkPlanInfo"]
+    profile = load_profile(path)
+    operators_of: dict[int, set[str]] = defaultdict(set)
+    for execution_id, plan in final_plans.items():
+        execution = next(x for x in profile.sql_executions if x.execution_id == execution_id)
+        nodes = _preorder(plan)
+        assert [n.name for n in execution.nodes] == [n["nodeName"] for n in nodes]
+        for node, profiled in zip(nodes, execution.nodes):
+            stages = sorted({s for m in node["metrics"] for s in updated_by.get(m["accumulatorId"], ())})
+            assert profiled.stage_ids == stages, node["nodeName"]
+            if not node["nodeName"].startswith(PLAN_WRAPPERS):
+                for stage_id in stages:
+                    operators_of[stage_id].add(node["nodeName"].strip())
+    assert operators_of  # the log's SQL metrics do tie operators to stages
+    for stage in profile.stages:
+        assert set(stage.operators) == operators_of.get(stage.stage_id, set())
+        assert (stage.sql_execution_id is not None) == bool(stage.operators)
 
 
 def test_time_accounting_is_consistent():

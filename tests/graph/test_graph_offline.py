@@ -553,7 +553,7 @@ def test_a_job_or_stage_named_by_its_place_in_the_run_is_answered(yarn_log: str)
     toolbox = Toolbox(load_profile(yarn_log))
     assert answer_offline("why was the first job slow?", toolbox).startswith("Job 0 ran 5.3 s, succeeded; stage 0.")
     assert answer_offline("what did the last stage do?", toolbox).startswith(
-        "Stage 5 (saveAsTable at NativeMethodAccessorImpl.java:0) ran 2.3 s with 16 tasks")
+        "Stage 5 (SQL 0: HashAggregate, BroadcastHashJoin) ran 2.3 s with 16 tasks")
     assert answer_offline("what did the last job do?", toolbox).startswith("Job 4 ran 2.3 s")
     assert answer_offline("what did the first stage do?", toolbox).startswith(
         "Stage 0 (parquet at NativeMethodAccessorImpl.java:0) ran 5.3 s with 1 task;")  # not '1 tasks'
@@ -689,7 +689,7 @@ def test_the_jobs_and_stages_are_listed_in_order(yarn_log: str) -> None:
     assert jobs[5] == "  job 4: 2.3 s, succeeded, stages 4-5, SQL 0"
     stages = answer_offline("what stages ran?", toolbox).splitlines()
     assert stages[0] == "6 stages (5 complete, 1 skipped):"
-    assert stages[4] == "  stage 3 (saveAsTable at NativeMethodAccessorImpl.java:0): complete, 30 tasks, 18.6 s"
+    assert stages[4] == "  stage 3 (SQL 0: Scan parquet, Filter, BroadcastHashJoin, HashAggregate): complete, 30 tasks, 18.6 s"
     assert stages[5] == "  stage 4 (saveAsTable at NativeMethodAccessorImpl.java:0): skipped"
 
 

@@ -6,9 +6,10 @@ import json
 
 from tests.conftest import FIXTURES_DIR
 from graph.config import GraphConfig
-from graph.sql_plans import WRAPPERS, plan_lines, query_executions, sql_plan
+from graph.sql_plans import plan_lines, query_executions, sql_plan
 from graph.tools import Toolbox
 from tools.eventlog import load_profile
+from tools.eventlog.model import PLAN_WRAPPERS
 
 SKEWED_JOIN = FIXTURES_DIR / "workloads" / "skewed_join.zstd"
 LAGGING_STREAM = FIXTURES_DIR / "workloads" / "lagging_stream.zstd"
@@ -18,16 +19,17 @@ def test_a_sql_execution_shows_its_working_operators_in_tree_order_with_their_fi
     profile = load_profile(str(SKEWED_JOIN))
     plan = sql_plan(profile, 0)
     names = [op.name for op in plan.operators]
-    assert not [n for n in names if n.startswith(WRAPPERS)]  # AQE / codegen / query-stage wrappers folded away
+    assert not [n for n in names if n.startswith(PLAN_WRAPPERS)]  # AQE / codegen / query-stage wrappers folded away
     join = next(op for op in plan.operators if op.name == "SortMergeJoin")
     final_aggregate = next(op for op in plan.operators if op.name == "HashAggregate")
     sorts = [op for op in plan.operators if op.name == "Sort"]
     assert final_aggregate.depth < join.depth and all(s.depth == join.depth + 1 for s in sorts)  # both join sides
     assert join.metrics["number of output rows"] == 48_600_000
     lines = plan_lines(plan)
-    assert lines[names.index("SortMergeJoin")] == "  " * join.depth + "SortMergeJoin [k#1L], [k#4L], Inner: 48,600,000 rows"
+    assert lines[names.index("SortMergeJoin")] == "  " * join.depth + "SortMergeJoin [k#1L], [k#4L], Inner: 48,600,000 rows [stage 4]"
     exchanges = [line for line in lines if line.lstrip().startswith("Exchange hashpartitioning(k#1L")]
-    assert exchanges and exchanges[0].endswith("3,000,000 records written, data size 68.7 MiB, 16 partitions")
+    # written by the stage that ran the range, read by the join's stage
+    assert exchanges and exchanges[0].endswith("3,000,000 records written, data size 68.7 MiB, 16 partitions [stages 0, 4]")
 
 
 def test_its_stages_are_those_of_its_jobs() -> None:
@@ -60,7 +62,7 @@ def test_the_sql_plan_tool_answers_json_and_an_unknown_execution_is_an_error() -
     result = json.loads(toolbox.call("sql_plan", {"execution_id": 0}))
     assert result["execution_id"] == 0 and result["stage_ids"][0] == 0
     assert {"name": "SortMergeJoin", "depth": 5, "detail": "SortMergeJoin [k#1L], [k#4L], Inner",
-            "metrics": {"number of output rows": 48600000.0}} in result["operators"]
+            "metrics": {"number of output rows": 48600000.0}, "stage_ids": [4]} in result["operators"]
     assert json.loads(toolbox.call("sql_plan", {"execution_id": 9})) == {
         "error": "SQL execution 9 is not in this application (it has SQL execution 0)"}
     assert [q.execution_id for q in toolbox.sql_executions()] == [0]

@@ -16,6 +16,7 @@ from tools.eventlog.cache import cached_data
 from tools.eventlog.events import SparkPlanInfo
 from tools.eventlog.master import local_master
 from tools.eventlog.model import (
+    PLAN_WRAPPERS,
     SCAN_OPERATORS,
     AppProfile,
     ExecutorProfile,
@@ -52,6 +53,10 @@ def build_profile(agg: Aggregator, *, app_key: str, source: LogSource, truncated
     start_ms = app.timestamp if app and app.timestamp else agg.first_timestamp_ms
     end_ms = agg.app_end_ms or agg.last_timestamp_ms
     stages = _stages(agg)
+    ran_in = _accumulator_stages(agg)
+    sql_executions = [_sql(s, agg.accumulator_values, ran_in, max_plan_chars)
+                      for s in sorted(agg.sql.values(), key=lambda s: s.execution_id)]
+    _stage_operators(stages, sql_executions)
     jobs = _jobs(agg, end_ms)
     executors = _executors(agg, spark_props.get("spark.master"))
     executor_time = _union_ms([(j.submission_time_ms, j.completion_time_ms or end_ms) for j in jobs])
@@ -73,7 +78,7 @@ def build_profile(agg: Aggregator, *, app_key: str, source: LogSource, truncated
         executors=executors,
         jobs=jobs,
         stages=stages,
-        sql_executions=[_sql(s, agg.accumulator_values, max_plan_chars) for s in sorted(agg.sql.values(), key=lambda s: s.execution_id)],
+        sql_executions=sql_executions,
         streaming=[_stream(s) for s in agg.streams.values()],
         cached=cached_data((s.info for s in agg.stages.values() if s.info is not None), agg.stage_jobs,
                            {j.job_id: j.sql_execution_id for j in jobs}, agg.unpersisted),
@@ -263,7 +268,36 @@ def _critical_path_ms(stages: list[StageProfile]) -> int | None:
 # ---------------------------------------------------------------- SQL
 
 
-def _plan_nodes(info: SparkPlanInfo | None, values: dict[int, float]) -> list[PlanNode]:
+def _accumulator_stages(agg: Aggregator) -> dict[int, set[int]]:
+    """Accumulator id -> the stages whose tasks updated it. SQL metrics are accumulators, so this says which stage
+    each plan operator ran in (Spark's own internal task metrics are left out: no plan node owns them)."""
+    out: dict[int, set[int]] = {}
+    for stage in agg.stages.values():
+        for acc in stage.info.accumulables if stage.info is not None else ():
+            if acc.name and not acc.name.startswith("internal."):
+                out.setdefault(acc.id, set()).add(stage.stage_id)
+    return out
+
+
+def _stage_operators(stages: list[StageProfile], executions: list[SqlExecution]) -> None:
+    """Give each stage the SQL execution and the working operators that ran in it, in data-flow order (leaves
+    first: the plan nodes are in pre-order, so reversed)."""
+    found: dict[int, tuple[int, list[str]]] = {}
+    for execution in executions:
+        for node in reversed(execution.nodes):
+            if node.name.startswith(PLAN_WRAPPERS):
+                continue
+            name = node.name.strip()  # 'Scan parquet ' when the scan names no table
+            for stage_id in node.stage_ids:
+                _, names = found.setdefault(stage_id, (execution.execution_id, []))
+                if name not in names:
+                    names.append(name)
+    for stage in stages:
+        if stage.stage_id in found:
+            stage.sql_execution_id, stage.operators = found[stage.stage_id][0], list(found[stage.stage_id][1])
+
+
+def _plan_nodes(info: SparkPlanInfo | None, values: dict[int, float], ran_in: dict[int, set[int]]) -> list[PlanNode]:
     if info is None:
         return []
     nodes: list[PlanNode] = []
@@ -271,10 +305,11 @@ def _plan_nodes(info: SparkPlanInfo | None, values: dict[int, float]) -> list[Pl
     while stack:  # pre-order, children left to right
         node, parent_id = stack.pop()
         metrics = {m.name: values[m.accumulator_id] for m in node.metrics if m.accumulator_id in values}
+        stage_ids = sorted({s for m in node.metrics for s in ran_in.get(m.accumulator_id, ())})
         node_id = len(nodes)
         nodes.append(PlanNode(node_id=node_id, parent_id=parent_id, name=node.node_name,
                               description=redact_text(node.simple_string)[:_description_chars(node.node_name)],
-                              metrics=metrics))
+                              metrics=metrics, stage_ids=stage_ids))
         stack.extend((child, node_id) for child in reversed(node.children))
     return nodes
 
@@ -289,7 +324,7 @@ def _truncate(text: str, limit: int) -> str:
     return text[:limit] + f"\n... (truncated, {len(text) - limit} more characters)"
 
 
-def _sql(state: SqlState, values: dict[int, float], max_plan_chars: int) -> SqlExecution:
+def _sql(state: SqlState, values: dict[int, float], ran_in: dict[int, set[int]], max_plan_chars: int) -> SqlExecution:
     duration = (state.end_time_ms - state.start_time_ms) if state.start_time_ms and state.end_time_ms else None
     return SqlExecution(
         execution_id=state.execution_id,
@@ -300,7 +335,7 @@ def _sql(state: SqlState, values: dict[int, float], max_plan_chars: int) -> SqlE
         end_time_ms=state.end_time_ms,
         duration_ms=max(0, duration) if duration is not None else None,
         job_ids=sorted(state.job_ids),
-        nodes=_plan_nodes(state.plan_info, values),
+        nodes=_plan_nodes(state.plan_info, values, ran_in),
         error=redact_text(failure_line(state.error, TEXT_CHARS)) if state.error else None,
     )
 

@@ -134,6 +134,10 @@ class StageProfile(BaseModel):
     duration_sample_ms: list[float] = Field(default_factory=list)  # <= 512 evenly spaced order statistics
     task_time_by_executor_ms: dict[str, float] = Field(default_factory=dict)
     accumulables: dict[str, float] = Field(default_factory=dict)  # named stage accumulables (final values)
+    # the SQL execution whose operators ran in this stage, and those operators (wrappers left out) in the order the
+    # data flows through them: the plan nodes whose SQL metrics this stage's tasks updated
+    sql_execution_id: int | None = None
+    operators: list[str] = Field(default_factory=list)
 
 
 class ExecutorProfile(BaseModel):
@@ -174,6 +178,17 @@ class JobProfile(BaseModel):
 
 
 SCAN_OPERATORS = ("Scan ", "FileScan ", "BatchScan ")  # plan operators that read a data source
+# Plan nodes that only wrap their child (adaptive execution, codegen boundaries, query-stage markers).
+PLAN_WRAPPERS = ("AdaptiveSparkPlan", "InputAdapter", "WholeStageCodegen", "ShuffleQueryStage", "BroadcastQueryStage",
+                 "ResultQueryStage", "TableCacheQueryStage", "ReusedQueryStage")
+# Operators that only move rows between stages or formats; a stage's label names the work around them.
+_DATA_MOVES = ("Exchange", "ShuffleExchange", "BroadcastExchange", "AQEShuffleRead", "CustomShuffleReader",
+               "ColumnarToRow", "RowToColumnar")
+# Call sites that say where Spark's own threads submitted a stage (AQE, broadcasts, PySpark's reflection), not the
+# user's code: '$anonfun$withThreadLocalCaptured$1 at CompletableFuture.java:1768'.
+_SPARK_CALL_SITE = re.compile(r"^\$anonfun\$|\bat (?:NativeMethodAccessorImpl|DirectMethodHandleAccessor|CompletableFuture"
+                              r"|FutureTask|ThreadPoolExecutor|Thread)\.java:")
+LABEL_OPERATORS = 4
 
 
 class PlanNode(BaseModel):
@@ -184,6 +199,7 @@ class PlanNode(BaseModel):
     name: str
     description: str = ""  # simpleString, truncated
     metrics: dict[str, float] = Field(default_factory=dict)  # metric name -> final value
+    stage_ids: list[int] = Field(default_factory=list)  # stages whose tasks updated its metrics (where it ran)
 
 
 class SqlExecution(BaseModel):
@@ -197,6 +213,19 @@ class SqlExecution(BaseModel):
     job_ids: list[int] = Field(default_factory=list)
     nodes: list[PlanNode] = Field(default_factory=list)
     error: str | None = None
+
+
+def stage_label(stage: StageProfile) -> str:
+    """What a stage did, for people: 'SQL 0: Sort, SortMergeJoin, HashAggregate' from the operators that ran in it,
+    after the call site when that names the user's code ('save at Etl.scala:42; SQL 3: Scan parquet, Project');
+    the call site alone when no SQL operator is known (RDD stages, logs without SQL metrics)."""
+    name = stage.name.strip()
+    if not stage.operators:
+        return name
+    work = [op for op in stage.operators if not op.startswith(_DATA_MOVES)] or stage.operators
+    shown = ", ".join(work[:LABEL_OPERATORS]) + (", ..." if len(work) > LABEL_OPERATORS else "")
+    ran = f"SQL {stage.sql_execution_id}: {shown}" if stage.sql_execution_id is not None else shown
+    return f"{name}; {ran}" if name and not _SPARK_CALL_SITE.search(name) else ran
 
 
 def executions_with_jobs(executions: list[SqlExecution]) -> list[SqlExecution]:

@@ -47,11 +47,6 @@ def reads_what_was_written(stage: StageProfile, written: float) -> bool:
     return read is not None and written > 0 and abs(read.sum - written) <= 0.01 * written
 
 
-def stage_label(stage: StageProfile) -> str:
-    name = stage.name.split(" at ")[0] if stage.name else ""
-    return f"stage {stage.stage_id}" + (f" ({stage.name})" if name else "")
-
-
 def nodes(execution: SqlExecution, *prefixes: str) -> Iterator[PlanNode]:
     """Plan nodes whose operator name starts with one of `prefixes`."""
     for node in execution.nodes:
