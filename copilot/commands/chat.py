@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 COMMANDS_HELP = "/load PATH  load an event log    /report  full report    /help  what I can answer    /quit  leave"
+QUIT_WORDS = ("/quit", "/exit", "/q", "quit", "exit", "bye")  # the bare words too: as questions they got an overview
 
 
 def register(app: typer.Typer) -> None:
@@ -46,7 +47,7 @@ def register(app: typer.Typer) -> None:
                 break
             if not line:
                 continue
-            if line in ("/quit", "/exit", "/q"):
+            if line.lower() in QUIT_WORDS:
                 break
             if line == "/help":
                 console.print(Text(HELP))

@@ -71,7 +71,8 @@ def test_multi_turn_session_then_a_resumed_thread(copilot_exe: str, yarn_log: st
     banner = start(resumed)
     assert f"Resumed thread {tid}" in banner and yarn_log in banner
     assert "ran 43.7 s" in turn(resumed, "summary")  # the log came back with the thread, no /load needed
-    resumed.sendline("/quit")
+    resumed.sendline("exit")  # the plain word leaves as /quit does (it was answered as a question)
+    resumed.expect_exact("Bye.")
     resumed.expect(pexpect.EOF)
 
 
