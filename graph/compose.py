@@ -85,6 +85,9 @@ def app_summary(profile: AppProfile, state: AnalysisState, skewed: list[int]) ->
     art = (state.get("artifacts") or {}).get(profile.app_id)
     question = state.get("question") or Question()
     asked = [stage_summary(st) for sid in question.stage_ids if (st := profile.stage(sid)) is not None]
+    if question.longest_stage and profile.stages:
+        longest = max(profile.stages, key=lambda s: s.duration_ms or 0)
+        asked += [stage_summary(longest)] if longest.stage_id not in question.stage_ids else []
     return AppSummary(
         **app_facts(profile), log_path=profile.source.path if profile.source else "", user=profile.user,
         description=describe_app(profile), cost=art.cost if art else None,

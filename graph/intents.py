@@ -16,8 +16,8 @@ from graph.question_changes import changes_in
 from graph.report import LOCAL_MODE_WHAT_IF, Citation, what_if_axis, what_if_size
 from graph.report_text import citation_text, where_it_flattens
 from graph.setting_advice import asked_setting, asked_state, setting_advice, setting_state, spelled, value_line
-from graph.topics import (CHEAPER, SAVINGS, asks_about_executors, asks_to_fix, finding_fix, related_findings, savings_answer,
-                          time_facts, topic_answer, topic_of)
+from graph.topics import (CHEAPER, SAVINGS, SLOWEST_STAGE, asks_about_executors, asks_to_fix, finding_fix, related_findings,
+                          savings_answer, time_facts, topic_answer, topic_of)
 from graph.verify import CONFIG_KEY
 from graph.tools import Toolbox
 from tools.findings import Finding
@@ -387,7 +387,6 @@ def _has(*words: str) -> Callable[[str], bool]:
 
 
 COST_WORDS = ("cost", "price", "money", "spend", "$")
-_SLOWEST_STAGE = re.compile(r"\b(?:slowest|longest)\s+stages?\b|\bwhich\s+stages?\b.*\b(?:slow|long|time)")
 
 
 def _asks_about_a_key(text: str) -> bool:
@@ -440,7 +439,7 @@ INTENTS: list[tuple[Callable[[str], bool], Callable[[str, Toolbox], str]]] = [
     (lambda t: asked_state(t) is not None, setting_used),
     (_asks_about_a_key, docs),
     (lambda t: bool(changes_in(t)), predicted),
-    (lambda t: _SLOWEST_STAGE.search(t) is not None, slowest_stages),
+    (lambda t: SLOWEST_STAGE.search(t) is not None, slowest_stages),
     (lambda t: SQL_QUESTION.search(t) is not None, sql_queries),
     (lambda t: LIST_QUESTION.search(t) is not None and "fail" not in t, listed),  # failures: the topic
     (lambda t: JOB_QUESTION.search(t) is not None, slowest_jobs),

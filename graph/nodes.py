@@ -22,7 +22,7 @@ from graph.llm import LLMSession, LLMUnavailable
 from graph.report import PredictedEffect, Report
 from graph.specialists import BY_NAME, SPECIALISTS
 from graph.state import AnalysisState, AppArtifacts, AppFinding, Question
-from graph.topics import topic_of
+from graph.topics import SLOWEST_STAGE, topic_of
 from graph.units import count
 from graph.verify import verify_report
 from tools.errors import EventLogError
@@ -55,7 +55,8 @@ def parse_question(text: str | None) -> Question:
     subject = topic_of(lower)
     if subject is not None and subject.name == "driver time":
         subject = None  # 'why is it taking so long?' is about the whole run: the top fix answers it
-    return Question(text=text, stage_ids=stages, executors=int(executors.group(1)) if executors else None, topics=topics,
+    return Question(text=text, stage_ids=stages, longest_stage=SLOWEST_STAGE.search(lower) is not None,
+                    executors=int(executors.group(1)) if executors else None, topics=topics,
                     subject=subject.name if subject else None, categories=list(subject.categories) if subject else [],
                     rule_ids=list(subject.rules) if subject else [])
 

@@ -40,6 +40,7 @@ class Question(BaseModel):
 
     text: str = ""
     stage_ids: list[int] = Field(default_factory=list)
+    longest_stage: bool = False  # 'which stage took longest?': the report answers with that stage's figures
     executors: int | None = None
     topics: list[str] = Field(default_factory=list)  # specialist names the question points at
     # the chat topic it names ('what was cached?': caching) and the findings that answer it

@@ -494,6 +494,7 @@ TOPICS = (
 )
 _FIX = re.compile(r"\bhow\s+(?:do|can|should|would|could)\s+(?:i|we)\s+(?:fix|solve|avoid|reduce|remove|get\s+rid|handle|"
                   r"deal|cut|lower|speed|improve)|\b(?:fix|solve|avoid|reduce|get\s+rid\s+of)\b")
+SLOWEST_STAGE = re.compile(r"\b(?:slowest|longest)\s+stages?\b|\bwhich\s+stages?\b.*\b(?:slow|long|time)")
 SAVINGS = re.compile(r"\b(?:save|saves|saving|savings|gain|worth)\b")
 # 'can I make it cheaper?', 'how do I reduce the cost?': the findings' savings, before any documentation
 CHEAPER = re.compile(r"\b(?:cheaper|less expensive)\b|\b(?:reduce|lower|cut)\s+(?:the\s+|my\s+|its\s+|this\s+)?costs?\b")

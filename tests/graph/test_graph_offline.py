@@ -835,3 +835,19 @@ def test_files_read_again_by_later_queries_are_told_with_the_caching_facts(event
     assert first == "Nothing was cached: no stage ran through a persisted RDD or cached DataFrame."
     assert second.startswith("Parquet files at file:/tmp/problem-repeated_read-")
     assert second.endswith("/events read by 3 SQL executions (SQL 1, SQL 2, SQL 3): 255.5 MiB read again after the first read")
+
+
+def test_analyze_answers_which_stage_took_longest_with_that_stage(eventlog_fixtures) -> None:
+    """`analyze --ask 'which stage took longest and why?'` answered with the top fix; it now answers with the longest
+    stage's figures (named by what ran in it) and the findings on it, every number traced to the report."""
+    from graph.verify import verify_report
+
+    assert parse_question("which stage took longest and why?").longest_stage
+    assert not parse_question("why is stage 3 slow?").longest_stage
+    report = graph.analyze([str(eventlog_fixtures.parent / "workloads" / "skewed_join.zstd")],
+                           question="which stage took longest and why?")
+    assert [s.stage_id for s in report.apps[0].asked_stages] == [4]
+    assert report.answer.startswith("Stage 4 (SQL 0: Sort, SortMergeJoin, HashAggregate) ran 50.8 s with 16 tasks; "
+                                    "median task 1.2 s, slowest 38.8 s")
+    assert "Findings on this stage: #1 Stage 4: longest task 38.8 s vs median 1.2 s (31.3x)" in report.answer
+    assert verify_report(report) == []
