@@ -913,7 +913,10 @@ def test_a_join_whose_keys_repeat_on_both_sides_is_reported_with_its_fan_out(pro
     run_ms = facts["SQL execution task time"].value
     assert finding.estimated_savings.core_ms == pytest.approx(run_ms * 0.5 * (1 - 1 / 25))
     assert finding.severity is Severity.moderate and finding.sql_execution_ids == [0]
-    assert finding.stage_ids == []  # a broadcast join runs inside the stage that scans its large side
+    # a broadcast join runs inside the stage that reads its large side (here a range): the stage whose tasks updated
+    # its row count
+    scan_stage = next(s for s in profile_of("exploding_join").stages if "BroadcastHashJoin" in s.operators)
+    assert finding.stage_ids == [scan_stage.stage_id] == [1] and scan_stage.operators[0] == "Range"
 
 
 def test_a_shuffled_join_that_multiplies_rows_names_the_stage_that_ran_it(profile_of):

@@ -12,7 +12,7 @@ from tools.eventlog.model import PlanNode, SqlExecution, StageProfile
 from tools.findings import Finding, Recommendation, Savings, Severity
 from tools.redact import redact_text
 from tools.rules.measure import (EXPRESSION_ID, SHUFFLED_JOINS, MiB, ev, metric, nodes, operator_name,
-                                 reads_what_was_written, spark_size)
+                                 spark_size)
 from tools.rules.registry import RuleContext, rule
 from tools.rules.skew import duration_skew
 from tools.rules.thresholds import RuleThresholds
@@ -178,17 +178,11 @@ def exchange_bytes(node: PlanNode) -> float | None:
     return metric(node, "data size", "shuffle bytes written")
 
 
-def join_stage(ctx: RuleContext, execution: SqlExecution, exchanges: list[PlanNode]) -> StageProfile | None:
-    """The stage that ran the join: the stage of `execution` whose shuffle read is exactly what the join's
-    exchanges wrote (within 1%). None when no stage matches, e.g. when the join shares its stage with another."""
-    written = [metric(x, "shuffle bytes written") for x in exchanges]
-    if any(w is None for w in written) or not sum(written):  # type: ignore[arg-type]
-        return None
-    expected = float(sum(written))  # type: ignore[arg-type]
-    for stage in ctx.completed_stages:
-        if ctx.stage_to_sql.get(stage.stage_id) == execution.execution_id and reads_what_was_written(stage, expected):
-            return stage
-    return None
+def join_stage(ctx: RuleContext, join: PlanNode) -> StageProfile | None:
+    """The stage that ran the join: the completed stage whose tasks updated its metrics (the longest, should a retry
+    or a reused plan have run it twice). None when no completed stage did."""
+    ran = [stage for stage in ctx.completed_stages if stage.stage_id in join.stage_ids]
+    return max(ran, key=lambda s: s.duration_ms or 0) if ran else None
 
 
 def stage_time_ms(ctx: RuleContext, execution: SqlExecution) -> float:
@@ -254,7 +248,7 @@ def broadcast_join_missed(ctx: RuleContext) -> Iterator[Finding]:
             summary = "Broadcast the small side instead of shuffling and sorting both sides."
             method = ("The large side's shuffle-write time plus its sort time (from SQL metrics), which a "
                       "broadcast hash join does not need.")
-            stage = join_stage(ctx, execution, exchanges)  # type: ignore[arg-type]
+            stage = join_stage(ctx, join)
             counted_elsewhere = ""
             skew = duration_skew(stage, t) if stage is not None else None
             if stage is not None and skew is not None:
@@ -382,8 +376,7 @@ def join_row_explosion(ctx: RuleContext) -> Iterator[Finding]:
             if fanout < t.join_fanout_ratio:
                 continue
             run_ms = stage_time_ms(ctx, execution)
-            exchanges = [side_exchange(tree, side) for side in sides]
-            stage = join_stage(ctx, execution, exchanges) if None not in exchanges else None  # type: ignore[arg-type]
+            stage = join_stage(ctx, join)
             tail_ms = skewed_tail_ms(stage, t) if stage is not None else 0.0
             saved = max(run_ms - tail_ms, 0.0) * 0.5 * (1 - larger / out)
             parts = parse_join(join)

@@ -41,10 +41,10 @@ def processed_bytes(stage: StageProfile) -> float | None:
     return sum(parts) if parts else None
 
 
-def reads_what_was_written(stage: StageProfile, written: float) -> bool:
-    """Whether a stage's shuffle read is what exchanges wrote (`written` bytes, within 1%): the stage that read them."""
-    read = stage.metrics.shuffle_read_bytes
-    return read is not None and written > 0 and abs(read.sum - written) <= 0.01 * written
+def reading_stages(exchange: PlanNode) -> list[int]:
+    """The stages that read what an exchange wrote: of the stages that updated its metrics, all but the first, which
+    wrote it (Spark numbers a stage's parents before it)."""
+    return exchange.stage_ids[1:]
 
 
 def nodes(execution: SqlExecution, *prefixes: str) -> Iterator[PlanNode]:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from tools.eventlog.model import PlanNode, SqlExecution, StageProfile
 from tools.findings import Finding, Recommendation, Savings, Severity
-from tools.rules.measure import ev, metric, nodes, reads_what_was_written
+from tools.rules.measure import ev, metric, nodes, reading_stages
 from tools.rules.registry import RuleContext, rule
 from tools.units import human_duration, human_size
 
@@ -17,7 +17,7 @@ _PASS_THROUGH = ("ShuffleQueryStage", "InputAdapter", "WholeStageCodegen", "AQES
 
 
 def single_partition_exchange(ctx: RuleContext, stage: StageProfile) -> tuple[SqlExecution, PlanNode] | None:
-    """The `Exchange SinglePartition` a one-task SQL stage reads (matched by the bytes it wrote), with its execution."""
+    """The `Exchange SinglePartition` a one-task SQL stage reads, with its execution."""
     read = stage.metrics.shuffle_read_bytes
     sql_id = ctx.stage_to_sql.get(stage.stage_id)
     if stage.num_tasks != 1 or read is None or not read.sum or sql_id is None:
@@ -26,8 +26,7 @@ def single_partition_exchange(ctx: RuleContext, stage: StageProfile) -> tuple[Sq
         if execution.execution_id != sql_id:
             continue
         for node in nodes(execution, "Exchange"):
-            if node.description.startswith("Exchange SinglePartition") \
-                    and reads_what_was_written(stage, metric(node, "shuffle bytes written") or 0.0):
+            if node.description.startswith("Exchange SinglePartition") and stage.stage_id in reading_stages(node):
                 return execution, node
     return None
 
