@@ -16,8 +16,9 @@ from graph.report_text import ran_no_task, report_period
 from graph.state import AnalysisState, AppFinding
 from graph.state import Question
 from graph.tools import app_facts, stage_summary
-from tools.eventlog.model import AppProfile, StreamingProgress
+from tools.eventlog.model import AppProfile, StreamingProgress, stage_label
 from tools.findings import ConfigChange, Finding
+from tools.redact import redact_text
 
 # Properties Spark reads once at start-up: spark.conf.set cannot change them in a running session.
 STREAMS_DESCRIBED = 3  # streaming queries the narrative describes; the report's JSON has every one
@@ -96,12 +97,25 @@ def app_summary(profile: AppProfile, state: AnalysisState, skewed: list[int]) ->
     )
 
 
+WHERE_SHOWN = 3
+
+
+def where_lines(profile: AppProfile | None, finding: Finding) -> list[str]:
+    """'stage 4: SQL 0: Sort, SortMergeJoin, HashAggregate' for the finding's first stages whose label says more than
+    their id; '(+5 more stages)' after them."""
+    lines = [f"stage {stage.stage_id}: {redact_text(label)}" for sid in finding.stage_ids
+             if profile is not None and (stage := profile.stage(sid)) is not None and (label := stage_label(stage))]
+    more = len(lines) - WHERE_SHOWN
+    return lines[:WHERE_SHOWN] + ([f"(+{units.count(more, 'more stage')})"] if more > 0 else [])
+
+
 def build_report(state: AnalysisState) -> Report:
     """The full report with the template narrative (path = template)."""
     profiles = state.get("profiles") or []
     ranked = sorted(state.get("findings") or [], key=savings_key)
     citations = state.get("citations") or {}
     artifacts = state.get("artifacts") or {}
+    by_app = {p.app_id: p for p in profiles}
     findings = []
     for rank, item in enumerate(ranked, start=1):
         item = item.model_copy(update={"finding": finite(item.finding)})
@@ -112,6 +126,7 @@ def build_report(state: AnalysisState) -> Report:
             conf_flags=conf_flags(changes), conf_set_lines=conf_set_lines(changes),
             predicted_effect=art.effects.get(item.key) if art else None,
             citations=citations.get(item.key, []),
+            where=where_lines(by_app.get(item.app_id), item.finding),
         ))
     apps = []
     for profile in profiles:

@@ -203,6 +203,8 @@ class ReportFinding(BaseModel):
     conf_set_lines: list[str] = Field(default_factory=list)  # spark.conf.set("key", "value")
     predicted_effect: PredictedEffect | None = None
     citations: list[Citation] = Field(default_factory=list)
+    # what ran in the finding's stages, so 'stage 4' can be found in the code: 'stage 4: SQL 0: Sort, SortMergeJoin'
+    where: list[str] = Field(default_factory=list)
     explanation: str = ""  # narrative, checked by verify
     specialist: str = ""  # which specialist produced it
 

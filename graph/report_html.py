@@ -65,7 +65,8 @@ def _body(report: Report) -> str:
                    f'<small class=muted>{e(stages)}</small></h3>')
         if item.explanation:
             out.append(f"<p>{e(item.explanation)}</p>")
-        out.append("<ul>" + "".join(f"<li>evidence: {e(line)}</li>" for line in evidence_cells(item))
+        out.append("<ul>" + "".join(f"<li>where: {e(line)}</li>" for line in item.where)
+                   + "".join(f"<li>evidence: {e(line)}</li>" for line in evidence_cells(item))
                    + f"<li>saves: {e(savings_text(item, report))}</li><li>predicted effect: {e(effect_text(item.predicted_effect))}</li>"
                    + f"<li>do: {e(f.recommendation.summary)}</li>"
                    + (f"<li>code: {e(f.recommendation.code_change)}</li>" if f.recommendation.code_change and f.recommendation.code_change != f.recommendation.summary else "") + "</ul>")

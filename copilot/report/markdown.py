@@ -29,6 +29,7 @@ def render_markdown(report: Report) -> str:
         out += [f"### {item.rank}. [{f.severity.value}] {f.title}{stages}", ""]
         if item.explanation:
             out += [item.explanation, ""]
+        out += [f"- where: {line}" for line in item.where]
         out += [f"- evidence: {line}" for line in evidence_cells(item)]
         out += [f"- saves: {savings_text(item, report)}", f"- predicted effect: {effect_text(item.predicted_effect)}",
                 f"- do: {f.recommendation.summary}"]

@@ -67,6 +67,8 @@ def _finding_panel(item: ReportFinding, report: Report) -> Panel:
     facts.add_column(style="bold", no_wrap=True)
     facts.add_column()
     # Text(): the cells are data, not rich markup ("[runtime model]", "local[4]" would vanish)
+    for line in item.where:
+        facts.add_row("where", Text(line))
     for line in evidence_cells(item):
         facts.add_row("evidence", Text(line))
     facts.add_row("saves", Text(savings_text(item, report)))

@@ -276,3 +276,18 @@ def test_writing_a_report_says_where_and_how_many_findings(eventlog_fixtures: Pa
     result = runner.invoke(app, ["analyze", log, "--format", "md", "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert f"report written to {out} (template, 1 finding)" in " ".join(result.output.split())  # rich wraps it
+
+
+def test_every_format_says_what_ran_in_a_findings_stages(yarn_log: str, tmp_path: Path) -> None:
+    """'Stage 3' alone cannot be found in the code (Spark names it after PySpark's reflection frame): each finding
+    says what ran in its stages, the SQL execution and the operators whose metrics the stage updated."""
+    where = "stage 3: SQL 0: Scan parquet, Filter, BroadcastHashJoin, HashAggregate"
+    report = Report.model_validate_json(analyze(yarn_log, "--json"))
+    skew = next(f for f in report.findings if f.finding.title.startswith("Stage 3: longest task"))
+    assert skew.where == [where]
+    gc = next(f for f in report.findings if f.finding.title.startswith("GC took"))
+    assert gc.where == ["stage 1: SQL 0: Range, Filter", "stage 5: SQL 0: HashAggregate, BroadcastHashJoin"]
+    assert f"- where: {where}" in analyze(yarn_log, "--format", "md")
+    assert "where     stage 3: SQL 0: Scan parquet, Filter," in analyze(yarn_log)  # wrapped at 80 columns
+    analyze(yarn_log, "--format", "html", "--out", str(tmp_path / "r.html"))
+    assert f"<li>where: {where}</li>" in (tmp_path / "r.html").read_text()
