@@ -8,6 +8,7 @@ that tree for the chat. Secrets are scrubbed here: descriptions and plan text co
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 from pydantic import BaseModel, Field
@@ -15,7 +16,7 @@ from pydantic import BaseModel, Field
 from graph import units
 from tools.eventlog.model import PLAN_WRAPPERS, AppProfile, PlanNode, SqlExecution, executions_with_jobs
 from tools.redact import redact_text
-from tools.rules.measure import SCAN_LOCATION
+from tools.rules.measure import EXPRESSION_ID, SCAN_LOCATION
 from tools.units import one_line
 
 # SQL metrics worth showing, in the order shown, with their unit (Spark logs sizes in bytes, these timings in ms).
@@ -27,6 +28,7 @@ SHOWN_METRICS = (
     ("time to run Python workers", "ms"),
 )
 _UNITS = dict(SHOWN_METRICS)
+_PLAN_ID = re.compile(r",?\s*\[(?:plan_id=\d+|id=#\d+)\]")  # an exchange's id in the plan: '[plan_id=78]', '[id=#12]'
 PLAN_TEXT_LINES = 40
 OPERATORS_SHOWN = 40
 
@@ -79,12 +81,19 @@ def operators(nodes: list[PlanNode]) -> list[PlanOperator]:
             depth_of[node.node_id] = parent_depth
             continue
         depth_of[node.node_id] = parent_depth + 1
-        detail = node.description if node.description != node.name else ""
+        detail = readable(node.description) if node.description != node.name else ""
         out.append(PlanOperator(
             depth=parent_depth + 1, name=node.name, detail=redact_text(one_line(detail, 70)),
             metrics={name: node.metrics[name] for name, _ in SHOWN_METRICS if node.metrics.get(name)},
             stage_ids=node.stage_ids))
     return out
+
+
+def readable(description: str) -> str:
+    """An operator's description without the ids Spark numbers per plan: 'SortMergeJoin [k], [k], Inner' for
+    'SortMergeJoin [k#1L], [k#4L], Inner', 'Exchange hashpartitioning(k, 16), ENSURE_REQUIREMENTS' without its
+    '[plan_id=78]'."""
+    return EXPRESSION_ID.sub("", _PLAN_ID.sub("", description))
 
 
 def plan_tree(physical_plan: str) -> str:

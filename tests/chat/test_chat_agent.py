@@ -39,7 +39,7 @@ def test_offline_chat_shows_the_slowest_query_its_operators_findings_and_plan(ev
     slowest, by_id, missing = answers(log, "which query is the slowest?", "show me the plan of SQL 0", "what does sql 7 do?")
     assert slowest.startswith("1 SQL execution ran Spark jobs; the longest: SQL 0 (75.5 s, save at"), slowest
     assert "\nSQL 0 (save at NativeMethodAccessorImpl.java:0) ran 75.5 s: jobs 0-3, stages 0-8.\n" in slowest
-    assert "SortMergeJoin [k#1L], [k#4L], Inner: 48,600,000 rows [stage 4]\n" in slowest
+    assert "SortMergeJoin [k], [k], Inner: 48,600,000 rows [stage 4]\n" in slowest
     findings = slowest.split("\nFindings on this query:\n")[1]
     assert findings.startswith("- Stage 4: longest task 38.8 s") and "\n- SortMergeJoin in SQL 0: one side is only 1.1 MiB" in findings
     assert "Physical plan as Spark logged it" not in slowest  # the plan text only when asked for
