@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from pydantic import BaseModel, Field
 
-from tools.eventlog.model import AppProfile, Quantiles, StageProfile
+from tools.eventlog.model import AppProfile, Quantiles, StageProfile, stage_label
 from tools.eventlog.slots import peak_cores, peak_executors
 from tools.findings import Finding
 from tools.units import human_number
@@ -40,6 +40,7 @@ class StageSummary(BaseModel):
     stage_id: int
     attempt_id: int = 0
     name: str = ""
+    what_ran: str | None = None  # stage_label: 'SQL 0: Sort, SortMergeJoin', else the call site (None: stored before)
     status: str = "unknown"
     num_tasks: int = 0
     tasks_failed: int = 0
@@ -96,6 +97,7 @@ def stage_summary(stage: StageProfile) -> StageSummary:
         stage_id=stage.stage_id,
         attempt_id=stage.attempt_id,
         name=stage.name[:200],
+        what_ran=stage_label(stage)[:200],
         status=stage.status,
         num_tasks=stage.num_tasks,
         tasks_failed=stage.tasks_failed,
@@ -162,7 +164,7 @@ def stage_delta(before: StageSummary, after: StageSummary, min_growth: float = 1
     return StageDelta(
         stage_id=after.stage_id,
         baseline_stage_id=before.stage_id if before.stage_id != after.stage_id else None,
-        name=after.name or before.name,
+        name=after.what_ran or after.name or before.name,
         duration_before_ms=d_before,
         duration_after_ms=d_after,
         duration_delta_ms=delta_ms,
@@ -180,9 +182,12 @@ def compare_stages(before: list[StageSummary], after: list[StageSummary]) -> tup
 
 
 _LINE_NUMBER = re.compile(r":\d+\b")
-# How a stage is recognised in the other run, tried in turn: its name, then its name without line numbers (an edit
-# above the call site moves them).
+_SQL_ID = re.compile(r"\bSQL \d+: ")
+# How a stage is recognised in the other run, tried in turn: what ran in it (the SQL operators whose metrics it
+# updated, whichever SQL execution number the query got: Spark names every stage AQE submits after the same thread),
+# its name, then its name without line numbers (an edit above the call site moves them).
 STAGE_KEYS: tuple[Callable[[StageSummary], str], ...] = (
+    lambda s: _SQL_ID.sub("", s.what_ran or s.name),
     lambda s: s.name,
     lambda s: _LINE_NUMBER.sub("", s.name),
 )

@@ -104,7 +104,7 @@ def render_detail(detail: AppDetail, console: Console) -> None:
         for name in ("stage", "name", "duration", "tasks", "input", "shuffle read", "shuffle write", "spill (disk)"):
             table.add_column(name)
         for s in slowest:
-            table.add_row(f"{s.stage_id}.{s.attempt_id}", escape(s.name[:40]), duration(s.duration_ms), str(s.num_tasks),
+            table.add_row(f"{s.stage_id}.{s.attempt_id}", escape((s.what_ran or s.name)[:40]), duration(s.duration_ms), str(s.num_tasks),
                           size(s.input_bytes), size(s.shuffle_read_bytes),
                           size(s.shuffle_write_bytes), size(s.disk_bytes_spilled))
         console.print(table)

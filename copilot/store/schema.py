@@ -207,6 +207,11 @@ MIGRATIONS: tuple[Migration, ...] = (
         "settings: each application's Spark properties (secrets redacted), so a comparison names the ones that changed",
         ("CREATE TABLE settings (log_hash VARCHAR NOT NULL, key VARCHAR NOT NULL, value VARCHAR, PRIMARY KEY (log_hash, key))",),
     ),
+    Migration(
+        7,
+        "stages.what_ran: the SQL execution and operators that ran in a stage, to show it and to pair it across runs",
+        ("ALTER TABLE stages ADD COLUMN what_ran VARCHAR",),
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

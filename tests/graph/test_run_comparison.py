@@ -36,10 +36,11 @@ def test_run_totals_are_the_stages_sums_and_stages_pair_by_name() -> None:
     assert totals["shuffle_read_bytes"].after == sum(s.metrics.shuffle_read_bytes.sum for s in ran if s.metrics.shuffle_read_bytes)
     assert totals["num_tasks"].before == sum(s.num_tasks for s in before.stages if s.status != "skipped")
     assert c.duration_ratio == pytest.approx(after.duration_ms / before.duration_ms)
-    names_before = {s.stage_id: s.name for s in before.stages}
-    # the write stage is 3 in the healthy run and 8 after the skewed join's extra stages: paired by its name
-    assert {(d.baseline_stage_id or d.stage_id, d.stage_id) for d in c.stages} == {(0, 0), (1, 1), (3, 8)}
-    assert all(names_before[d.baseline_stage_id or d.stage_id] == d.name for d in c.stages)
+    # paired by what ran in them, whatever the SQL execution's number (9 in the healthy run, 0 here): the final
+    # aggregation is stage 3 there and 8 after the skewed join's extra stages, the range alone 0 there and 1 here;
+    # the rest by Spark's name for them (the AQE thread's call site), in run order
+    assert [(d.baseline_stage_id if d.baseline_stage_id is not None else d.stage_id, d.stage_id, d.name)
+            for d in c.stages] == [(1, 0, "SQL 0: Range, Filter"), (0, 1, "SQL 0: Range"), (3, 8, "SQL 0: HashAggregate")]
     assert (c.stages_only_before, c.stages_only_after) == ([], [4])
     assert "  stage 8 (stage 3 in the baseline) " in comparison_text(c)
 
@@ -71,6 +72,19 @@ def test_stages_pair_by_name_in_run_order_not_by_id() -> None:
     pairs, only_before, only_after = pair_stages(retried, skipped)
     assert [(a.stage_id, a.attempt_id, b.stage_id) for a, b in pairs] == [(0, 0, 1), (2, 1, 2), (3, 0, 3)]
     assert (only_before, only_after) == ([1], [])
+
+
+def test_stages_pair_by_what_ran_in_them_before_their_name() -> None:
+    """Spark names every stage AQE submits after the same thread: what ran in it tells them apart."""
+    thread = "$anonfun$withThreadLocalCaptured$1 at CompletableFuture.java:1768"
+    before = [StageSummary(stage_id=i, name=thread, what_ran=f"SQL 2: {ops}")
+              for i, ops in enumerate(["Scan parquet, Filter", "Range", "SortMergeJoin, HashAggregate", "HashAggregate"])]
+    # broadcast on: the range is no longer shuffled (no stage), the join runs in the scan's stage, numbered SQL 5
+    after = [StageSummary(stage_id=i, name=thread, what_ran=f"SQL 5: {ops}")
+             for i, ops in enumerate(["Scan parquet, Filter, BroadcastHashJoin, HashAggregate", "HashAggregate"])]
+    assert _pairs(before, after) == ([(0, 0), (3, 1)], [1, 2], [])  # the final aggregation by its operators, the scan by name
+    stored = [s.model_copy(update={"what_ran": None}) for s in before]  # stored by an older copilot: by name
+    assert _pairs(stored, after) == ([(0, 0), (1, 1)], [2, 3], [])
 
 
 def test_with_one_log_loaded_the_chat_says_what_to_load() -> None:

@@ -6,6 +6,7 @@ import duckdb
 import pytest
 
 from copilot.store import LATEST_VERSION, Store
+from copilot.store.history import _stages as stored_stages
 from copilot.store.schema import current_version, migrate
 from copilot.store.writer import write_outcomes
 from tools.errors import ConfigurationError
@@ -28,6 +29,8 @@ def test_a_version_1_store_is_migrated_in_place_keeping_its_rows(tmp_path, outco
         "VALUES ('oldhash', '/logs/old', 'app-old', 'nightly', 1000, true)"
     )
     con.execute("INSERT INTO findings (log_hash, rank, rule_id) VALUES ('oldhash', 1, 'stage_task_skew')")
+    con.execute("INSERT INTO stages (log_hash, stage_id, attempt_id, name, status, num_tasks, tasks_failed) "
+                "VALUES ('oldhash', 0, 0, 'collect at Job.scala:3', 'complete', 4, 0)")
     assert "log_files" not in {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
     con.close()
 
@@ -41,6 +44,11 @@ def test_a_version_1_store_is_migrated_in_place_keeping_its_rows(tmp_path, outco
         assert con.execute("SELECT count(*) FROM applications").fetchall() == [(3,)]
         # a row stored before version 5 has no peak; the report falls back to the executor count
         assert con.execute("SELECT peak_executors FROM applications WHERE log_hash = 'oldhash'").fetchall() == [(None,)]
+        # stages stored before version 7 do not say what ran in them; new rows do
+        assert con.execute("SELECT what_ran FROM stages WHERE log_hash = 'oldhash'").fetchall() == [(None,)]
+        assert con.execute("SELECT count(*) FROM stages WHERE what_ran IS NOT NULL").fetchone()[0] > 0
+        [old_stage] = stored_stages(con, "oldhash")  # as history and trends read them
+    assert (old_stage.name, old_stage.what_ran) == ("collect at Job.scala:3", None)
 
 
 def test_a_store_from_a_newer_copilot_is_refused_with_one_clear_line(tmp_path):
