@@ -374,6 +374,18 @@ class ProblemWorkload(BaseModel):
 WORKLOADS: dict[str, tuple[Callable[..., None], ProblemWorkload]] = {}
 
 
+def skewed_window(spark, workdir: Path) -> None:
+    """A running total per customer where 80% of 6M rows belong to one customer: the window sorts and scans that
+    customer's rows in one task while the others finish at once. AQE is on with its skew handling, which splits
+    skewed join partitions only, so no setting spreads this one."""
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    hot = F.when(F.col("id") % 10 < 8, F.lit(0)).otherwise(F.col("id") % 50_000)
+    events = spark.range(6_000_000).select(hot.alias("customer"), ((F.col("id") * 7919) % 1_000_003).alias("amount"))
+    _sink(events.withColumn("running", F.sum("amount").over(Window.partitionBy("customer").orderBy("amount"))))
+
+
 def _add(function: Callable[..., None], conf: dict[str, str] | None = None, master: str = "local[2]") -> None:
     spec = ProblemWorkload(
         name=function.__name__, description=(function.__doc__ or "").strip(), conf=conf or {}, master=master
@@ -437,6 +449,8 @@ _add(cache_read_once, {"spark.sql.adaptive.enabled": "true"})
 _add(exploding_join)
 _add(repeated_read)
 _add(window_without_partition, {"spark.sql.shuffle.partitions": "8"})
+_add(skewed_window, {"spark.sql.adaptive.enabled": "true", "spark.sql.shuffle.partitions": "8",
+                     "spark.sql.adaptive.advisoryPartitionSizeInBytes": "1MB"})
 _add(
     aqe_skew_split,
     {

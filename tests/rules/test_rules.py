@@ -137,6 +137,31 @@ def test_skewed_stage_is_the_one_reported(profile_of):
                for c in finding.recommendation.config_changes)
 
 
+def test_a_skewed_window_gets_the_windows_code_fix_and_no_aqe_setting(profile_of):
+    """skewed_window (real PySpark log): 80% of 6M rows on one customer in a window partitioned by customer. AQE's
+    skew handling (on here) splits join partitions only: the finding pastes no setting and says how to split the
+    window instead of the join's salting."""
+    profile = profile_of("skewed_window")
+    [finding] = findings_of("stage_task_skew", profile)
+    assert finding.stage_ids == [2] and profile.stage(2).operators == ["Exchange", "Sort", "Window"]
+    assert finding.recommendation.config_changes == []
+    assert finding.recommendation.code_change.startswith("A window partitioned by a hot key")
+    assert "replicate the small side" not in finding.recommendation.code_change
+
+
+def test_a_skewed_aggregation_beside_a_join_gets_no_skew_join_setting(profile_of):
+    """The AQE skew-join settings go with the stage that ran the shuffled join, not with any stage of a query that
+    has one: the skewed join's stage, read as if it had only aggregated, gets the two-step aggregation instead."""
+    profile = profile_of("skewed_join")
+    aggregated = profile.model_copy(deep=True)
+    aggregated.stage(4).operators = ["HashAggregate"]  # the join ran elsewhere in SQL 0
+    [finding] = findings_of("stage_task_skew", aggregated)
+    assert finding.recommendation.config_changes == []
+    assert finding.recommendation.code_change.startswith("Aggregate in two steps")
+    [joined] = findings_of("stage_task_skew", profile)  # as it ran: the join's stage
+    assert "spark.sql.adaptive.skewJoin.enabled" in {c.key for c in joined.recommendation.config_changes}
+
+
 def test_raising_a_threshold_silences_its_rule(profile_of):
     profile = profile_of("skewed_join")
     assert findings_of("stage_task_skew", profile)

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from tools.eventlog.model import StageProfile
 from tools.findings import ConfigChange, Evidence, Finding, Recommendation, Savings, Severity
 from tools.rules.config import aqe_enabled, aqe_switch_off, sql_shuffle_joins
-from tools.rules.measure import MiB, ev, max_to_median, spark_size
+from tools.rules.measure import SHUFFLED_JOINS, MiB, ev, max_to_median, spark_size
 from tools.rules.registry import RuleContext, rule
 from tools.rules.thresholds import RuleThresholds
 from tools.units import human_duration, human_size, parse_size
@@ -86,20 +86,43 @@ def map_tasks_feeding(ctx: RuleContext, stage: StageProfile) -> int | None:
     return max(parents) if parents else None
 
 
+SALT_JOIN = ("Salt the hot key (add a random suffix 0..N-1 on the large side and replicate the small side N times), "
+             "or aggregate/filter the hot key separately; broadcast the smaller side if it fits.")
+SALT_AGGREGATE = ("Aggregate in two steps: add a random salt 0..N-1 to the key, aggregate by key and salt, then "
+                  "aggregate those partial results by the key alone (collect_list/collect_set and distinct aggregates "
+                  "have no partial step of their own); or aggregate the hot key apart. AQE splits skewed partitions "
+                  "of joins only, so no setting spreads this one.")
+SPLIT_WINDOW = ("A window partitioned by a hot key sorts and scans all of that key's rows in one task: partition by "
+                "more columns where the result allows, or compute the hot key's rows apart and union them back. AQE "
+                "splits skewed partitions of joins only, so no setting spreads this one.")
+_AGGREGATES = ("HashAggregate", "ObjectHashAggregate", "SortAggregate")
+
+
+def skewed_operation(stage: StageProfile) -> str | None:
+    """What the skewed stage ran, from its SQL operators: 'join' (a shuffled join), 'aggregate', 'window', or None
+    (no SQL operator known: an RDD stage, or a log without SQL metrics)."""
+    ran = {op.split("(", 1)[0] for op in stage.operators}
+    for kind, names in (("join", SHUFFLED_JOINS), ("window", ("Window",)), ("aggregate", _AGGREGATES)):
+        if ran & set(names):
+            return kind
+    return None
+
+
 def skew_recommendation(ctx: RuleContext, stage: StageProfile, metric_name: str | None) -> Recommendation:
-    """AQE skew-join settings when the stage reads shuffle data in a SQL execution with a shuffled join (AQE
-    splits skewed partitions of joins only), else a repartition/salting change."""
+    """AQE skew-join settings when the stage reads shuffle data for a shuffled join (AQE splits skewed partitions of
+    joins only; when the stage's operators are unknown, a SQL execution with a shuffled join), else the code change
+    for what the stage ran: a two-step aggregation, a finer window, or repartitioning the input."""
     changes = []
-    execution = ctx.stage_to_sql.get(stage.stage_id)
     shuffled = metric_name is not None and metric_name.startswith("shuffle")
-    if shuffled and execution in sql_shuffle_joins(ctx) and ctx.spark_version >= (3, 0):
+    operation = skewed_operation(stage)
+    joins = (operation == "join" if stage.operators
+             else ctx.stage_to_sql.get(stage.stage_id) in sql_shuffle_joins(ctx))
+    if shuffled and joins and ctx.spark_version >= (3, 0):
         changes = aqe_skew_join_changes(ctx, stage)
-    code = (
-        "Salt the hot key (add a random suffix 0..N-1 on the large side and replicate the small side N times), "
-        "or aggregate/filter the hot key separately; broadcast the smaller side if it fits."
-        if shuffled
-        else "Repartition the input by a well-distributed key (or split large input files) before the heavy step."
-    )
+    if not shuffled:
+        code = "Repartition the input by a well-distributed key (or split large input files) before the heavy step."
+    else:
+        code = {"aggregate": SALT_AGGREGATE, "window": SPLIT_WINDOW}.get(operation or "", SALT_JOIN)
     summary = "Spread the oversized partition over several tasks."
     pieces = map_tasks_feeding(ctx, stage)
     if changes and pieces:
