@@ -327,6 +327,7 @@ def evidence_digest(report: Report) -> str:
     for item in report.findings:
         f = item.finding
         lines.append(f"finding {finding_key(item)} [{f.severity.value}] {f.title}; stages {f.stage_ids}")
+        lines += [f"  where: {where}" for where in item.where]
         for e in f.evidence:
             lines.append(f"  evidence: {evidence_line(e)} (raw {e.value})")
         lines.append(f"  recommendation: {f.recommendation.summary}")

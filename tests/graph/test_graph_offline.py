@@ -851,3 +851,13 @@ def test_analyze_answers_which_stage_took_longest_with_that_stage(eventlog_fixtu
                                     "median task 1.2 s, slowest 38.8 s")
     assert "Findings on this stage: #1 Stage 4: longest task 38.8 s vs median 1.2 s (31.3x)" in report.answer
     assert verify_report(report) == []
+
+
+def test_the_narrative_writer_is_told_what_ran_in_each_findings_stages(offline_report: Report) -> None:
+    """An LLM writing the narrative sees the same 'where' lines the report shows, so it can name the join rather
+    than only 'stage 3'; they are evidence the verifier traces too."""
+    from graph.compose import evidence_digest
+
+    digest = evidence_digest(offline_report)
+    assert "  where: stage 3: SQL 0: Scan parquet, Filter, BroadcastHashJoin, HashAggregate" in digest
+    assert all(f"  where: {line}" in digest for item in offline_report.findings for line in item.where)
