@@ -1,7 +1,8 @@
 """Detection eval: run the rules on labeled cases and score precision / recall per finding category.
 
 A case file (`evals/cases/<name>.yaml`) names a log, the categories that must be found, those that
-must not, optional key facts (a category must cite given stage ids) and an optional severity ceiling.
+must not, optional key facts (a category must cite given stage ids), an optional severity ceiling and optional
+rule thresholds the case is judged with.
 Categories a case lists in neither place are unlabeled for it and not scored.
 `python -m evals.detection [CASES_DIR]` prints the table; `score_detection(cases_dir)` returns it.
 """
@@ -12,11 +13,13 @@ import argparse
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import yaml
-from pydantic import BaseModel, Field, computed_field
+from pydantic import BaseModel, Field, computed_field, field_validator
 
 from tools.findings import Category, Finding, Severity
+from tools.rules.thresholds import RuleThresholds
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CASES_DIR = Path(__file__).resolve().parent / "cases"
@@ -40,6 +43,24 @@ class DetectionCase(BaseModel):
     must_not_find: list[Category] = Field(default_factory=list)
     facts: list[CaseFact] = Field(default_factory=list)
     max_severity: Severity | None = None  # no finding may be more severe than this
+    # rule thresholds this case is judged with (RuleThresholds fields), over the defaults or the user's settings:
+    # a small log can then show a rule whose default floor is sized for production data
+    thresholds: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("thresholds")
+    @classmethod
+    def _known_thresholds(cls, value: dict[str, Any]) -> dict[str, Any]:
+        unknown = sorted(set(value) - set(RuleThresholds.model_fields))
+        if unknown:
+            raise ValueError(f"unknown rule thresholds {', '.join(unknown)} (see `copilot rules`)")
+        return value
+
+
+
+def with_case_thresholds(overrides: dict[str, Any], base: RuleThresholds | None = None) -> RuleThresholds:
+    """`base` (the defaults when None) with a case's thresholds over it."""
+    base = base or RuleThresholds()
+    return RuleThresholds.model_validate({**base.model_dump(), **overrides}) if overrides else base
 
 
 class CategoryScore(BaseModel):
@@ -153,7 +174,7 @@ def score_detection(
     score = DetectionScore()
     cases = load_cases(Path(cases_dir))
     for done, case in enumerate(cases, 1):
-        findings = diagnose(load_profile(str(repo_root / case.log)))
+        findings = diagnose(load_profile(str(repo_root / case.log)), with_case_thresholds(case.thresholds))
         result = check_case(case, findings)
         score.cases.append(result)
         for category in case.must_find:

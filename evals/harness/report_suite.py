@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
@@ -34,6 +34,7 @@ class ReportCase(BaseModel):
     logs: list[Path]
     expected: list[str]
     forbidden: list[str] = []
+    thresholds: dict[str, Any] = {}  # the case's rule thresholds, over the settings' (see DetectionCase)
 
 
 class CaseOutcome(BaseModel):
@@ -58,7 +59,8 @@ def load_report_cases(cases_dir: Path) -> list[ReportCase]:
     from evals.harness.cases import load_cases, log_path
 
     return [
-        ReportCase(case_id=case.name, logs=[log_path(case)], expected=list(case.must_find), forbidden=list(case.must_not_find))
+        ReportCase(case_id=case.name, logs=[log_path(case)], expected=list(case.must_find), forbidden=list(case.must_not_find),
+                   thresholds=case.thresholds)
         for case in load_cases(cases_dir)
     ]
 
@@ -83,14 +85,14 @@ def _load_profiles(logs: list[Path]) -> list:
     return [load_profile(str(log)) for log in logs]
 
 
-def evaluate_case(case: ReportCase, write_report: Callable[[list[str]], Report], judge=None) -> CaseOutcome:
+def evaluate_case(case: ReportCase, write_report: Callable[[list[str], dict[str, Any]], Report], judge=None) -> CaseOutcome:
     """Produce one report and score it; a crash of the analysis is recorded, not raised."""
     from evals.harness.judge import judge_report
     from graph.verify import verify_report
 
     outcome = CaseOutcome(case_id=case.case_id, expected=len(case.expected))
     try:
-        report = write_report([str(log) for log in case.logs])
+        report = write_report([str(log) for log in case.logs], case.thresholds)
     except Exception as exc:  # one broken analysis must not stop the suite
         outcome.error = f"{type(exc).__name__}: {(str(exc).splitlines() or [''])[0]}"
         return outcome
@@ -203,14 +205,17 @@ def run_report(context: SuiteContext) -> SuiteResult:
     return result
 
 
-def _report_writer(analyze, settings, judge, notice: Callable[[str], None]) -> Callable[[list[str]], Report]:
-    """Offline analysis (an LLM session with no model, whatever the environment says), or the judge's model with --llm."""
-    if judge is not None:
-        return lambda logs: analyze(logs, settings=settings, llm=judge, notice=notice)
+def _report_writer(analyze, settings, judge, notice: Callable[[str], None]) -> Callable[[list[str], dict[str, Any]], Report]:
+    """Offline analysis (an LLM session with no model, whatever the environment says), or the judge's model with --llm;
+    a case's rule thresholds over the settings' ones."""
+    from evals.detection import with_case_thresholds
     from graph.llm import LLMSession
 
-    def offline(logs: list[str]) -> Report:
+    def write(logs: list[str], thresholds: dict[str, Any]) -> Report:
+        case_settings = settings.model_copy(update={"rules": with_case_thresholds(thresholds, settings.rules)})
+        if judge is not None:
+            return analyze(logs, settings=case_settings, llm=judge, notice=notice)
         session = LLMSession(None, notice=notice, offline_reason="evaluation: reports are written offline")
-        return analyze(logs, settings=settings, session=session, notice=notice)
+        return analyze(logs, settings=case_settings, session=session, notice=notice)
 
-    return offline
+    return write

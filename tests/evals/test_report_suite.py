@@ -9,6 +9,7 @@ from pydantic import SecretStr
 
 from copilot.settings import LLMSettings, Settings
 from evals.harness import EvalOptions, run_eval
+from evals.harness.errors import EvalInputError
 from tests.evals.helpers import QUIET_LOG, UDF_LOG, write_case
 
 pytestmark = pytest.mark.slow
@@ -76,3 +77,24 @@ def test_llm_judge_scores_reports_and_records_the_model(report_home: Path, repor
     assert result.metric("llm_judge.score").value == pytest.approx(0.75)
     judged = [r for r in chat_stub.requests if r["messages"][0]["content"].startswith("You grade")]
     assert len(judged) == 2
+
+
+def test_a_case_judged_with_its_own_rule_thresholds_in_both_suites(report_home: Path, tmp_path: Path,
+                                                                   eventlog_fixtures: Path) -> None:
+    """repeated_read re-reads 255.5 MiB, under the re-read rule's 1 GiB default: a case can lower the floor, and
+    the detection and report suites both judge it with that floor (over the user's own settings)."""
+    log = eventlog_fixtures.parent / "workloads" / "repeated_read.zstd"
+    cases = tmp_path / "cases"
+    write_case(cases, "reread", log, ["caching"], ["skew"])
+    as_default = EvalOptions(suites=["detection"], cases_dir=cases, progress=False, store=False)
+    assert "reread: missed caching" in run_eval(as_default, settings_for(report_home)).result("detection").misses
+    with (cases / "reread.yaml").open("a") as case:
+        case.write("thresholds:\n  repeated_read_min_bytes: 100000000\n")
+    both = EvalOptions(suites=["detection", "report"], cases_dir=cases, progress=False, store=False)
+    card = run_eval(both, settings_for(report_home))
+    assert card.result("detection").misses == []
+    report = card.result("report")
+    assert report.metric("coverage").value == 1.0 and report.metric("faithfulness").value == 1.0, report.misses
+    (cases / "typo.yaml").write_text((cases / "reread.yaml").read_text().replace("repeated_read_min_bytes", "reread_bytes"))
+    with pytest.raises(EvalInputError, match="unknown rule thresholds reread_bytes"):
+        run_eval(as_default, settings_for(report_home))

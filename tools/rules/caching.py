@@ -109,6 +109,12 @@ def scan_read(node: PlanNode) -> tuple[str, ...] | None:
     return (found[1] if found else node.name, *(parts[name] for name in wanted))
 
 
+OBSERVATION_SINCE = (3, 3)  # pyspark.sql.Observation
+LOGGED_COUNT = ("a count() kept only for logging can come from the write itself (obs = Observation(); "
+                "df.observe(obs, count(lit(1)).alias('rows')).write..., then obs.get['rows'])")
+LOGGED_COUNT_BEFORE_OBSERVATION = "a count() kept only for logging is one more read: drop it, or count the persisted data"
+
+
 def repeated_reads(executions: list[SqlExecution]) -> list[tuple[tuple[str, ...], list[tuple[int, PlanNode]]]]:
     """File reads that more than one SQL execution made, each with the (execution id, scan) pairs, largest re-read
     first."""
@@ -186,11 +192,9 @@ def input_read_repeatedly(ctx: RuleContext) -> Iterator[Finding]:
                 code_change=redact_text(
                     f"The reads: {actions}. If they are actions on one DataFrame, persist it before the first "
                     "(df.persist(StorageLevel.MEMORY_AND_DISK), or DISK_ONLY when it is large) and unpersist() after "
-                    "the last; a count() kept only for logging can come from the write itself (PySpark 3.3+: obs = "
-                    "Observation(); df.observe(obs, count(lit(1)).alias('rows')).write..., then obs.get['rows']). If "
-                    "they are different queries "
-                    "over the same table, filter and project it once and cache that, or compute the results in one "
-                    "pass (one groupBy with several aggregates)."),
+                    f"the last; {LOGGED_COUNT if ctx.spark_version >= OBSERVATION_SINCE else LOGGED_COUNT_BEFORE_OBSERVATION}. "
+                    "If they are different queries over the same table, filter and project it once and cache that, "
+                    "or compute the results in one pass (one groupBy with several aggregates)."),
             ),
             savings=Savings(
                 core_ms=saved,
