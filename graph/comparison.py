@@ -41,7 +41,7 @@ def comparison_text(c: RunComparison) -> str:
     changed = [d for d in c.stages if d.duration_delta_ms][:STAGES_SHOWN]
     if changed:
         lines.append("Stages that changed most:\n" + "\n".join(
-            f"  {d.label()} {'+' if d.duration_delta_ms > 0 else '-'}{units.duration(abs(d.duration_delta_ms))} "
+            f"  {d.label(named=True)} {'+' if d.duration_delta_ms > 0 else '-'}{units.duration(abs(d.duration_delta_ms))} "
             f"({units.duration(d.duration_before_ms)} -> {units.duration(d.duration_after_ms)}): {d.reason}" for d in changed))
     if c.stages_only_before or c.stages_only_after:
         lines.append("Stages in one run only: "

@@ -78,11 +78,13 @@ class StageDelta(BaseModel):
     changes: list[MetricChange] = Field(default_factory=list)  # grown metrics, biggest first
     reason: str = ""
 
-    def label(self, baseline: str = "the baseline") -> str:
-        """'stage 7', or 'stage 7 (stage 5 in the baseline)' when the paired stages have different ids."""
-        if self.baseline_stage_id is None:
-            return f"stage {self.stage_id}"
-        return f"stage {self.stage_id} (stage {self.baseline_stage_id} in {baseline})"
+    def label(self, baseline: str = "the baseline", named: bool = False) -> str:
+        """'stage 7', or 'stage 7 (stage 5 in the baseline)' when the paired stages have different ids; `named` adds
+        what ran in it: 'stage 7 (stage 5 in the baseline; SQL 0: HashAggregate)'."""
+        notes = [f"stage {self.baseline_stage_id} in {baseline}"] if self.baseline_stage_id is not None else []
+        if named and self.name:
+            notes.append(self.name)
+        return f"stage {self.stage_id}" + (f" ({'; '.join(notes)})" if notes else "")
 
 
 def _total(quantiles: Quantiles | None) -> float | None:

@@ -42,7 +42,7 @@ def test_run_totals_are_the_stages_sums_and_stages_pair_by_name() -> None:
     assert [(d.baseline_stage_id if d.baseline_stage_id is not None else d.stage_id, d.stage_id, d.name)
             for d in c.stages] == [(1, 0, "SQL 0: Range, Filter"), (0, 1, "SQL 0: Range"), (3, 8, "SQL 0: HashAggregate")]
     assert (c.stages_only_before, c.stages_only_after) == ([], [4])
-    assert "  stage 8 (stage 3 in the baseline) " in comparison_text(c)
+    assert "  stage 8 (stage 3 in the baseline; SQL 0: HashAggregate) +1.4 s" in comparison_text(c)
 
 
 def _summary(stage_id: int, name: str, status: str = "complete") -> StageSummary:
