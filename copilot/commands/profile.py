@@ -132,7 +132,7 @@ def _stage_table(p: AppProfile, top: list):
         if any(getattr(s.metrics, field) and getattr(s.metrics, field).sum for s in top)]
     table = _table(f"Top stages by duration (of {len(p.stages)})")
     table.add_column("stage", no_wrap=True, min_width=5)
-    table.add_column("name", no_wrap=True, max_width=30, overflow="ellipsis")
+    table.add_column("name", max_width=48, overflow="fold")
     for column in ("tasks", "duration", "task p50/max", *(title for title, _ in volumes)):
         table.add_column(column, no_wrap=True, justify="right", min_width=len(column))
     for s in top:

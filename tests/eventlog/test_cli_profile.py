@@ -73,3 +73,13 @@ def test_summary_lists_the_cached_data():
     assert ("Cached data (1)\n  RDD 5: Disk Memory Deserialized · 2 partitions · 6 actions · unpersisted\n"
             "    map at BisectingKMeans.scala:168\n") in done.stdout
     assert "Cached data" not in copilot("profile", str(DEMO_LOG)).stdout
+
+
+def test_stages_are_named_by_what_ran_in_them():
+    """Spark calls the skewed join's stage '$anonfun$withThreadLocalCaptured$1 at CompletableFuture.java:1768'."""
+    from tests.conftest import FIXTURES_DIR
+
+    done = copilot("profile", str(FIXTURES_DIR / "workloads" / "skewed_join.zstd"))
+    assert done.returncode == 0, done.stderr
+    row = next(line for line in done.stdout.splitlines() if line.lstrip().startswith("4.0 "))
+    assert "SQL 0: Sort, SortMergeJoin, HashAggregate" in row and "anonfun" not in done.stdout
