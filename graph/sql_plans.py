@@ -89,6 +89,23 @@ def operators(nodes: list[PlanNode]) -> list[PlanOperator]:
     return out
 
 
+def stage_operators(profile: AppProfile, stage_id: int) -> list[PlanOperator]:
+    """The working operators that ran in one stage only, with their figures, in the order the data flows through
+    them (an exchange, written in one stage and read in the next, is left out: its figures span both)."""
+    stage = profile.stage(stage_id)
+    execution = next((x for x in profile.sql_executions
+                      if stage is not None and x.execution_id == stage.sql_execution_id), None)
+    if execution is None:
+        return []
+    return [op for op in reversed(operators(execution.nodes)) if op.stage_ids == [stage_id] and op.metrics]
+
+
+def operator_figures(ops: list[PlanOperator]) -> str:
+    """'SortMergeJoin: 48,600,000 rows; HashAggregate: 592 rows, time in aggregation build 49.5 s'."""
+    return "; ".join(f"{op.name.strip()}: " + ", ".join(metric_text(name, value) for name, value in op.metrics.items())
+                     for op in ops)
+
+
 def readable(description: str) -> str:
     """An operator's description without the ids Spark numbers per plan: 'SortMergeJoin [k], [k], Inner' for
     'SortMergeJoin [k#1L], [k#4L], Inner', 'Exchange hashpartitioning(k, 16), ENSURE_REQUIREMENTS' without its
