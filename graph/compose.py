@@ -85,10 +85,10 @@ def describe_app(profile: AppProfile) -> str:
 def app_summary(profile: AppProfile, state: AnalysisState, skewed: list[int]) -> AppSummary:
     art = (state.get("artifacts") or {}).get(profile.app_id)
     question = state.get("question") or Question()
-    asked = [stage_summary(st) for sid in question.stage_ids if (st := profile.stage(sid)) is not None]
+    asked = [stage_summary(st, profile) for sid in question.stage_ids if (st := profile.stage(sid)) is not None]
     if question.longest_stage and profile.stages:
         longest = max(profile.stages, key=lambda s: s.duration_ms or 0)
-        asked += [stage_summary(longest)] if longest.stage_id not in question.stage_ids else []
+        asked += [stage_summary(longest, profile)] if longest.stage_id not in question.stage_ids else []
     return AppSummary(
         **app_facts(profile), log_path=profile.source.path if profile.source else "", user=profile.user,
         description=describe_app(profile), cost=art.cost if art else None,
@@ -272,7 +272,7 @@ def stage_sentence(st) -> str:
         text += f"; GC {units.duration(st.jvm_gc_time_ms)} of {units.duration(st.executor_run_time_ms)} task time"
     if st.tasks_failed:
         text += f"; {units.count(st.tasks_failed, 'failed task')}"
-    return text + "."
+    return text + "." + (f" Its operators: {st.operators}." if st.operators else "")
 
 
 def evidence_line(e) -> str:

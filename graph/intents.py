@@ -9,7 +9,6 @@ from graph import units
 from graph.adapters import ToolUnavailable
 from graph.comparison import comparison_answer
 from graph.compose import conf_flags, conf_set_lines, evidence_line, stage_sentence, streaming_sentence
-from graph.sql_plans import operator_figures, stage_operators
 from graph.query_answers import (JOB_ID, JOB_QUESTION, LIST_QUESTION, ORDINAL, SOURCES_QUESTION, SQL_ID, SQL_QUESTION,
                                  findings_on, job, listed, ordinal_id, ranked, slowest_jobs, sources, sql_execution,
                                  sql_queries)
@@ -122,9 +121,7 @@ def stage(text: str, toolbox: Toolbox) -> str:
 def _stage_answer(stage_id: int, toolbox: Toolbox) -> str:
     details = toolbox.stage_details(stage_id)
     related = [f for f in ranked(toolbox) if stage_id in f.stage_ids]
-    ran = stage_operators(toolbox.profile, stage_id)
-    return "\n".join([stage_sentence(details), *([f"Its operators: {operator_figures(ran)}."] if ran else []),
-                      *findings_on(related, "stage")])
+    return "\n".join([stage_sentence(details), *findings_on(related, "stage")])
 
 
 def compare(text: str, toolbox: Toolbox) -> str:

@@ -142,6 +142,8 @@ class StageSummary(BaseModel):
     executor_run_time_ms: float | None = None
     tasks_failed: int = 0
     failure_reason: str | None = None
+    # the operators that ran only in it, with their figures: 'SortMergeJoin: 48,600,000 rows; HashAggregate: ...'
+    operators: str = ""
 
 
 class AppFacts(BaseModel):

@@ -82,7 +82,8 @@ def _sum(q: Any) -> float | None:
     return None if q is None else q.sum
 
 
-def stage_summary(stage: StageProfile) -> StageSummary:
+def stage_summary(stage: StageProfile, profile: AppProfile | None = None) -> StageSummary:
+    """A stage's figures; with its profile, also the operators that ran in it and theirs."""
     m = stage.metrics
     return StageSummary(
         stage_id=stage.stage_id, attempt_id=stage.attempt_id, name=stage_label(stage)[:80], status=stage.status,
@@ -95,6 +96,7 @@ def stage_summary(stage: StageProfile) -> StageSummary:
         disk_bytes_spilled=_sum(m.disk_bytes_spilled), jvm_gc_time_ms=_sum(m.jvm_gc_time_ms),
         executor_run_time_ms=_sum(m.executor_run_time_ms), tasks_failed=stage.tasks_failed,
         failure_reason=stage.failure_reason,
+        operators=sql_plans.operator_figures(sql_plans.stage_operators(profile, stage.stage_id)) if profile else "",
     )
 
 
@@ -183,7 +185,7 @@ class Toolbox:
         stage = self._need_profile().stage(stage_id)
         if stage is None:
             raise not_in_app("stage", stage_id, [s.stage_id for s in self._need_profile().stages])
-        return stage_summary(stage)
+        return stage_summary(stage, self._need_profile())
 
     def sql_executions(self, top: int = 10) -> list[SqlSummary]:
         """The longest SQL executions: description, duration, jobs and the physical operators they ran."""

@@ -850,6 +850,8 @@ def test_analyze_answers_which_stage_took_longest_with_that_stage(eventlog_fixtu
     assert report.answer.startswith("Stage 4 (SQL 0: Sort, SortMergeJoin, HashAggregate) ran 50.8 s with 16 tasks; "
                                     "median task 1.2 s, slowest 38.8 s")
     assert "Findings on this stage: #1 Stage 4: longest task 38.8 s vs median 1.2 s (31.3x)" in report.answer
+    # and which of its operators took the time: the pre-aggregation of the 48.6M joined rows
+    assert "SortMergeJoin: 48,600,000 rows; HashAggregate: 592 rows, peak memory 4.0 MiB, time in aggregation build 49.5 s." in report.answer
     assert verify_report(report) == []
 
 
