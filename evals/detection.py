@@ -56,7 +56,6 @@ class DetectionCase(BaseModel):
         return value
 
 
-
 def with_case_thresholds(overrides: dict[str, Any], base: RuleThresholds | None = None) -> RuleThresholds:
     """`base` (the defaults when None) with a case's thresholds over it."""
     base = base or RuleThresholds()

@@ -101,8 +101,8 @@ WHERE_SHOWN = 3
 
 
 def where_lines(profile: AppProfile | None, finding: Finding) -> list[str]:
-    """'stage 4: SQL 0: Sort, SortMergeJoin, HashAggregate' for the finding's first stages whose label says more than
-    their id; '(+5 more stages)' after them."""
+    """'stage 4: SQL 0: Sort, SortMergeJoin, HashAggregate' for the finding's first stages that have a label (what ran
+    in them, else their call site); '(+5 more stages)' after them."""
     lines = [f"stage {stage.stage_id}: {redact_text(label)}" for sid in finding.stage_ids
              if profile is not None and (stage := profile.stage(sid)) is not None and (label := stage_label(stage))]
     more = len(lines) - WHERE_SHOWN

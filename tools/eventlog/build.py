@@ -56,7 +56,7 @@ def build_profile(agg: Aggregator, *, app_key: str, source: LogSource, truncated
     ran_in = _accumulator_stages(agg)
     sql_executions = [_sql(s, agg.accumulator_values, ran_in, max_plan_chars)
                       for s in sorted(agg.sql.values(), key=lambda s: s.execution_id)]
-    _stage_operators(stages, sql_executions)
+    _set_stage_operators(stages, sql_executions)
     jobs = _jobs(agg, end_ms)
     executors = _executors(agg, spark_props.get("spark.master"))
     executor_time = _union_ms([(j.submission_time_ms, j.completion_time_ms or end_ms) for j in jobs])
@@ -279,7 +279,7 @@ def _accumulator_stages(agg: Aggregator) -> dict[int, set[int]]:
     return out
 
 
-def _stage_operators(stages: list[StageProfile], executions: list[SqlExecution]) -> None:
+def _set_stage_operators(stages: list[StageProfile], executions: list[SqlExecution]) -> None:
     """Give each stage the SQL execution and the working operators that ran in it, in data-flow order (leaves
     first: the plan nodes are in pre-order, so reversed)."""
     found: dict[int, tuple[int, list[str]]] = {}
