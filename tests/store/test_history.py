@@ -171,3 +171,15 @@ def test_stored_settings_keep_no_secret(copilot_home, secret_log_outcome):
     with store.connect() as con:
         values = [v for (v,) in con.execute("SELECT value FROM settings").fetchall()]
     assert values and not [v for v in values if any(secret in (v or "") for secret in SECRET_VALUES)]
+
+
+def test_show_names_the_slowest_stages_by_what_ran_in_them(store, outcomes):
+    """dsAndDf's SQL stages are stored with the operators that ran in them, and `history show` lists them so."""
+    runner = CliRunner()
+    sql = next(o for o in outcomes if o.log.log_path.endswith("dsAndDf_eventlog.zstd"))
+    stages = [s for s in sql.record.stages if s.status != "skipped"]
+    slowest = max(stages, key=lambda s: s.duration_ms or 0)
+    assert slowest.what_ran and "; SQL " in slowest.what_ran and slowest.what_ran != slowest.name
+    shown = runner.invoke(app, ["history", "show", sql.record.app_id], env={"COLUMNS": "250"})
+    assert shown.exit_code == 0, shown.output
+    assert slowest.what_ran[:40] in shown.output.split("Slowest stages")[1]
