@@ -260,7 +260,10 @@ def template_answer(report: Report, question: Question) -> str:
 
 
 def stage_sentence(st) -> str:
-    text = f"Stage {st.stage_id} ({st.name or 'unnamed'}) ran {units.duration(st.duration_ms)} with {units.count(st.num_tasks, 'task')}"
+    named = f"Stage {st.stage_id}" + (f" ({st.name})" if st.name else "")
+    if st.status == "skipped":
+        return f"{named} was skipped: its output was already there (an earlier stage wrote the same shuffle), so it ran no task."
+    text = f"{named} ran {units.duration(st.duration_ms)} with {units.count(st.num_tasks, 'task')}"
     if st.task_duration_median_ms is not None and st.task_duration_max_ms is not None:
         text += (f"; median task {units.duration(st.task_duration_median_ms)}, slowest "
                  f"{units.duration(st.task_duration_max_ms)}")

@@ -84,3 +84,14 @@ def test_a_stage_lists_the_operators_that_ran_only_in_it_with_their_figures() ->
     assert stage_operators(profile, 2) == []  # skipped: nothing ran
     answer = answer_offline("why is stage 4 slow?", Toolbox(profile, GraphConfig())).splitlines()
     assert answer[0].endswith(f"GC 1.4 s of 60.7 s task time. Its operators: {operator_figures(ran)}.")
+
+
+def test_a_skipped_stage_is_said_to_have_run_nothing() -> None:
+    """'what did stage 2 do?' read 'Stage 2 ($anonfun$withThreadLocalCaptured$1 at CompletableFuture.java:1768) ran
+    n/a with 2 tasks.': a stage AQE's later job skipped ran no task, and Spark's name for it says nothing."""
+    from graph.intents import answer_offline
+
+    profile = load_profile(str(SKEWED_JOIN))
+    assert profile.stage(2).status == "skipped"
+    answer = answer_offline("what did stage 2 do?", Toolbox(profile, GraphConfig()))
+    assert answer.startswith("Stage 2 was skipped: its output was already there") and "anonfun" not in answer

@@ -218,10 +218,11 @@ class SqlExecution(BaseModel):
 def stage_label(stage: StageProfile) -> str:
     """What a stage did, for people: 'SQL 0: Sort, SortMergeJoin, HashAggregate' from the operators that ran in it,
     after the call site when that names the user's code ('save at Etl.scala:42; SQL 3: Scan parquet, Project');
-    the call site alone when no SQL operator is known (RDD stages, logs without SQL metrics)."""
+    the call site alone when no SQL operator is known (RDD stages, logs without SQL metrics); '' for a stage that ran
+    nothing (skipped) and that Spark named after its own AQE or broadcast thread, a name that says nothing."""
     name = stage.name.strip()
     if not stage.operators:
-        return name
+        return "" if name.startswith("$anonfun$") else name
     work = [op for op in stage.operators if not op.startswith(_DATA_MOVES)] or stage.operators
     shown = ", ".join(work[:LABEL_OPERATORS]) + (", ..." if len(work) > LABEL_OPERATORS else "")
     ran = f"SQL {stage.sql_execution_id}: {shown}" if stage.sql_execution_id is not None else shown
