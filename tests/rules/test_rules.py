@@ -524,6 +524,10 @@ def test_spill_under_aqe_coalescing_lowers_the_advisory_size_not_the_partitions(
     assert "spark.sql.shuffle.partitions" not in changes
     advisory = parse_size(changes["spark.sql.adaptive.advisoryPartitionSizeInBytes"], "b")
     assert advisory == pytest.approx(stage.metrics.shuffle_read_bytes.sum / (4 * 13), rel=0.1)
+    # which operators spilled: the sort-merge join's two sorts, whose SQL 'spill size' adds up to the stage's
+    facts = {e.name: e.value for e in finding.evidence}
+    assert facts["operators that spilled (in-memory size)"] == "Sort 384.0 MiB, Sort 144.0 MiB"
+    assert stage.metrics.memory_bytes_spilled.sum == (384 + 144) * 2**20
 
 
 def test_local_mode_memory_fixes_name_the_driver_heap(profile_of):

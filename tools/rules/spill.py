@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from tools.eventlog.model import StageProfile
 from tools.findings import Finding, Recommendation, Savings, Severity
-from tools.rules.measure import ev, processed_bytes
+from tools.rules.measure import ev, metric, processed_bytes
 from tools.rules.partitions import partition_code_change, partition_changes
 from tools.rules.registry import RuleContext, rule
 from tools.rules.single_partition import single_partition_exchange
@@ -37,6 +37,15 @@ def spill_recommendation(ctx: RuleContext, stage: StageProfile | None) -> Recomm
         config_changes=changes,
         code_change=code or "Repartition before the wide sort/aggregation, or drop unused columns before it.",
     )
+
+
+def spilling_operators(ctx: RuleContext, stage: StageProfile) -> str | None:
+    """'Sort 384.0 MiB, Sort 144.0 MiB': the operators of the stage whose SQL metric 'spill size' (the in-memory size
+    of what they spilled) is set, largest first; None when no operator says (RDD stages, older logs)."""
+    spilled = sorted(((metric(n, "spill size") or 0.0, n.name.strip()) for x in ctx.sql_executions for n in x.nodes
+                      if stage.stage_id in n.stage_ids), reverse=True)
+    shown = [f"{name} {human_size(size)}" for size, name in spilled if size > 0]
+    return ", ".join(shown) if shown else None
 
 
 def reported_spill_ratio(ctx: RuleContext, stage: StageProfile) -> float | None:
@@ -85,6 +94,9 @@ def stage_spill(ctx: RuleContext) -> Iterator[Finding]:
             evidence.append(ev("bytes processed (input + shuffle read)", processed, "bytes", stage_id=stage.stage_id))
         if memory is not None:
             evidence.append(ev("memory bytes spilled", memory.sum, "bytes", stage_id=stage.stage_id))
+        operators = spilling_operators(ctx, stage)
+        if operators:
+            evidence.append(ev("operators that spilled (in-memory size)", operators, "", stage_id=stage.stage_id))
         yield ctx.finding(
             title=f"Stage {stage.stage_id} spilled {human_size(disk.sum)} to disk ({ratio:.1f}x of its input)"
             if processed
