@@ -92,12 +92,7 @@ def operators(nodes: list[PlanNode]) -> list[PlanOperator]:
 def stage_operators(profile: AppProfile, stage_id: int) -> list[PlanOperator]:
     """The working operators that ran in one stage only, with their figures, in the order the data flows through
     them (an exchange, written in one stage and read in the next, is left out: its figures span both)."""
-    stage = profile.stage(stage_id)
-    execution = next((x for x in profile.sql_executions
-                      if stage is not None and x.execution_id == stage.sql_execution_id), None)
-    if execution is None:
-        return []
-    return [op for op in reversed(operators(execution.nodes)) if op.stage_ids == [stage_id] and op.metrics]
+    return [op for op in reversed(operators(profile.stage_nodes(stage_id))) if op.stage_ids == [stage_id] and op.metrics]
 
 
 def operator_figures(ops: list[PlanOperator]) -> str:

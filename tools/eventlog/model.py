@@ -362,6 +362,13 @@ class AppProfile(BaseModel):
             matches = [s for s in matches if s.attempt_id == attempt_id]
         return max(matches, key=lambda s: s.attempt_id) if matches else None
 
+    def stage_nodes(self, stage_id: int) -> list[PlanNode]:
+        """The plan nodes of the stage's SQL execution that ran in it (its tasks updated their metrics), pre-order."""
+        stage = self.stage(stage_id)
+        execution = next((x for x in self.sql_executions
+                          if stage is not None and x.execution_id == stage.sql_execution_id), None)
+        return [n for n in execution.nodes if stage_id in n.stage_ids] if execution is not None else []
+
 
 class LogRef(BaseModel):
     """One application's event log found on storage; `load_profile(ref.path)` reads it."""

@@ -370,7 +370,6 @@ def join_row_explosion(ctx: RuleContext) -> Iterator[Finding]:
             if out is None or out < t.join_fanout_min_rows or inputs is None:
                 continue
             left, right = inputs
-            sides = tree[join.node_id]
             larger = max(left, right)
             fanout = out / larger
             if fanout < t.join_fanout_ratio:

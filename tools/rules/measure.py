@@ -55,9 +55,14 @@ def nodes(execution: SqlExecution, *prefixes: str) -> Iterator[PlanNode]:
 
 
 def operator_name(node: PlanNode) -> str:
-    """The operator's name without AQE's marker: 'SortMergeJoin(skew=true)' (a join whose skewed partitions AQE
-    split) is a 'SortMergeJoin'."""
-    return node.name.split("(")[0]
+    """The operator's name without AQE's marker (see `base_operator`)."""
+    return base_operator(node.name)
+
+
+def base_operator(name: str) -> str:
+    """An operator name without AQE's marker: 'SortMergeJoin(skew=true)' (a join whose skewed partitions AQE split)
+    is a 'SortMergeJoin'."""
+    return name.split("(")[0]
 
 
 def metric(node: PlanNode, *names: str) -> float | None:

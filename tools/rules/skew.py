@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from tools.eventlog.model import StageProfile
 from tools.findings import ConfigChange, Evidence, Finding, Recommendation, Savings, Severity
 from tools.rules.config import aqe_enabled, aqe_switch_off, sql_shuffle_joins
-from tools.rules.measure import SHUFFLED_JOINS, MiB, ev, max_to_median, spark_size
+from tools.rules.measure import SHUFFLED_JOINS, MiB, base_operator, ev, max_to_median, spark_size
 from tools.rules.registry import RuleContext, rule
 from tools.rules.thresholds import RuleThresholds
 from tools.units import human_duration, human_size, parse_size
@@ -101,7 +101,7 @@ _AGGREGATES = ("HashAggregate", "ObjectHashAggregate", "SortAggregate")
 def skewed_operation(stage: StageProfile) -> str | None:
     """What the skewed stage ran, from its SQL operators: 'join' (a shuffled join), 'aggregate', 'window', or None
     (no SQL operator known: an RDD stage, or a log without SQL metrics)."""
-    ran = {op.split("(", 1)[0] for op in stage.operators}
+    ran = {base_operator(op) for op in stage.operators}
     for kind, names in (("join", SHUFFLED_JOINS), ("window", ("Window",)), ("aggregate", _AGGREGATES)):
         if ran & set(names):
             return kind

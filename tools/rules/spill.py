@@ -42,8 +42,8 @@ def spill_recommendation(ctx: RuleContext, stage: StageProfile | None) -> Recomm
 def spilling_operators(ctx: RuleContext, stage: StageProfile) -> str | None:
     """'Sort 384.0 MiB, Sort 144.0 MiB': the operators of the stage whose SQL metric 'spill size' (the in-memory size
     of what they spilled) is set, largest first; None when no operator says (RDD stages, older logs)."""
-    spilled = sorted(((metric(n, "spill size") or 0.0, n.name.strip()) for x in ctx.sql_executions for n in x.nodes
-                      if stage.stage_id in n.stage_ids), reverse=True)
+    spilled = sorted(((metric(n, "spill size") or 0.0, n.name.strip()) for n in ctx.profile.stage_nodes(stage.stage_id)),
+                     reverse=True)
     shown = [f"{name} {human_size(size)}" for size, name in spilled if size > 0]
     return ", ".join(shown) if shown else None
 
