@@ -59,7 +59,17 @@ class DetectionCase(BaseModel):
 def with_case_thresholds(overrides: dict[str, Any], base: RuleThresholds | None = None) -> RuleThresholds:
     """`base` (the defaults when None) with a case's thresholds over it."""
     base = base or RuleThresholds()
-    return RuleThresholds.model_validate({**base.model_dump(), **overrides}) if overrides else base
+    return RuleThresholds.model_validate(_laid_over(base.model_dump(), overrides)) if overrides else base
+
+
+def _laid_over(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    """`base` with `overrides` laid over it field by field, nested settings included (`skew: {moderate: 3}`
+    keeps the base's other skew fields)."""
+    merged = dict(base)
+    for key, value in overrides.items():
+        below = merged.get(key)
+        merged[key] = _laid_over(below, value) if isinstance(below, dict) and isinstance(value, dict) else value
+    return merged
 
 
 class CategoryScore(BaseModel):

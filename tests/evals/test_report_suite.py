@@ -98,3 +98,16 @@ def test_a_case_judged_with_its_own_rule_thresholds_in_both_suites(report_home: 
     (cases / "typo.yaml").write_text((cases / "reread.yaml").read_text().replace("repeated_read_min_bytes", "reread_bytes"))
     with pytest.raises(EvalInputError, match="unknown rule thresholds reread_bytes"):
         run_eval(as_default, settings_for(report_home))
+
+
+def test_a_case_threshold_changes_only_the_fields_it_names() -> None:
+    """A nested case threshold (`skew: {moderate: 3}`) keeps the other skew step from the user's settings, as a
+    flat one keeps every other field."""
+    from evals.detection import with_case_thresholds
+    from tools.rules.thresholds import RuleThresholds, SeverityLadder
+
+    users = RuleThresholds(skew=SeverityLadder(moderate=5.0, severe=20.0), spill_min_bytes=1.0)
+    judged = with_case_thresholds({"skew": {"moderate": 3}, "repeated_read_min_bytes": 100}, users)
+    assert (judged.skew.moderate, judged.skew.severe) == (3.0, 20.0)
+    assert judged.repeated_read_min_bytes == 100 and judged.spill_min_bytes == 1.0
+    assert with_case_thresholds({}, users) is users
