@@ -97,7 +97,7 @@ def stage_operators(profile: AppProfile, stage_id: int) -> list[PlanOperator]:
 
 def operator_figures(ops: list[PlanOperator]) -> str:
     """'SortMergeJoin: 48,600,000 rows; HashAggregate: 592 rows, time in aggregation build 49.5 s'."""
-    return "; ".join(f"{op.name.strip()}: " + ", ".join(metric_text(name, value) for name, value in op.metrics.items())
+    return "; ".join(f"{op.name}: " + ", ".join(metric_text(name, value) for name, value in op.metrics.items())
                      for op in ops)
 
 

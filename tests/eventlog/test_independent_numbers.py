@@ -132,7 +132,7 @@ def test_sql_node_metrics_come_from_stage_accumulables():
             stack.extend(node["children"])
             for metric in node["metrics"]:
                 if metric["accumulatorId"] in final:
-                    assert any(n.name == node["nodeName"] and n.metrics.get(metric["name"]) == final[metric["accumulatorId"]]
+                    assert any(n.name == node["nodeName"].strip() and n.metrics.get(metric["name"]) == final[metric["accumulatorId"]]
                                for n in execution.nodes)
                     checked += 1
     assert checked > 5
@@ -166,7 +166,7 @@ def test_plan_operators_ran_in_the_stages_that_updated_their_metrics(path):
     for execution_id, plan in final_plans.items():
         execution = next(x for x in profile.sql_executions if x.execution_id == execution_id)
         nodes = _preorder(plan)
-        assert [n.name for n in execution.nodes] == [n["nodeName"] for n in nodes]
+        assert [n.name for n in execution.nodes] == [n["nodeName"].strip() for n in nodes]
         for node, profiled in zip(nodes, execution.nodes):
             stages = sorted({s for m in node["metrics"] for s in updated_by.get(m["accumulatorId"], ())})
             assert profiled.stage_ids == stages, node["nodeName"]

@@ -1047,7 +1047,7 @@ def test_a_read_is_the_same_whatever_columns_it_takes_but_not_with_other_filters
     from tools.rules.caching import scan_read
 
     def scan(columns: str, filters: str) -> PlanNode:
-        return PlanNode(name="Scan parquet ", description=(
+        return PlanNode(name="Scan parquet", description=(
             f"FileScan parquet [{columns}] Batched: true, DataFilters: [{filters}], Format: Parquet, Location: "
             "InMemoryFileIndex(1 paths)[s3://bucket/events], PartitionFilters: [], PushedFilters: [], "
             f"ReadSchema: struct<{columns}>"))
@@ -1059,7 +1059,7 @@ def test_a_read_is_the_same_whatever_columns_it_takes_but_not_with_other_filters
         "DataFilters: [(amount > 10)]")
     assert scan_read(scan("amount#3L", "(amount#3L > 99)")) != scan_read(count)
     # the profile keeps 400 characters of a description: a wide table's column list can push the files out
-    cut = PlanNode(name="Scan parquet ", description=count.description.split("PartitionFilters")[0])
+    cut = PlanNode(name="Scan parquet", description=count.description.split("PartitionFilters")[0])
     assert scan_read(cut) is None
     assert scan_read(PlanNode(name="Scan ExistingRDD", description="Scan ExistingRDD[a#1]")) is None
 

@@ -287,11 +287,10 @@ def _set_stage_operators(stages: list[StageProfile], executions: list[SqlExecuti
         for node in reversed(execution.nodes):
             if node.name.startswith(PLAN_WRAPPERS):
                 continue
-            name = node.name.strip()  # 'Scan parquet ' when the scan names no table
             for stage_id in node.stage_ids:
                 _, names = found.setdefault(stage_id, (execution.execution_id, []))
-                if name not in names:
-                    names.append(name)
+                if node.name not in names:
+                    names.append(node.name)
     for stage in stages:
         if stage.stage_id in found:
             stage.sql_execution_id, stage.operators = found[stage.stage_id][0], list(found[stage.stage_id][1])
@@ -307,7 +306,8 @@ def _plan_nodes(info: SparkPlanInfo | None, values: dict[int, float], ran_in: di
         metrics = {m.name: values[m.accumulator_id] for m in node.metrics if m.accumulator_id in values}
         stage_ids = sorted({s for m in node.metrics for s in ran_in.get(m.accumulator_id, ())})
         node_id = len(nodes)
-        nodes.append(PlanNode(node_id=node_id, parent_id=parent_id, name=node.node_name,
+        # Spark's name ends in a space when a scan names no table ('Scan parquet ')
+        nodes.append(PlanNode(node_id=node_id, parent_id=parent_id, name=node.node_name.strip(),
                               description=redact_text(node.simple_string)[:_description_chars(node.node_name)],
                               metrics=metrics, stage_ids=stage_ids))
         stack.extend((child, node_id) for child in reversed(node.children))

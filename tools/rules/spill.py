@@ -42,7 +42,7 @@ def spill_recommendation(ctx: RuleContext, stage: StageProfile | None) -> Recomm
 def spilling_operators(ctx: RuleContext, stage: StageProfile) -> str | None:
     """'Sort 384.0 MiB, Sort 144.0 MiB': the operators of the stage whose SQL metric 'spill size' (the in-memory size
     of what they spilled) is set, largest first; None when no operator says (RDD stages, older logs)."""
-    spilled = sorted(((metric(n, "spill size") or 0.0, n.name.strip()) for n in ctx.profile.stage_nodes(stage.stage_id)),
+    spilled = sorted(((metric(n, "spill size") or 0.0, n.name) for n in ctx.profile.stage_nodes(stage.stage_id)),
                      reverse=True)
     shown = [f"{name} {human_size(size)}" for size, name in spilled if size > 0]
     return ", ".join(shown) if shown else None
