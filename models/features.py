@@ -19,7 +19,7 @@ from pydantic import BaseModel, field_validator
 from models.plan_joins import join_conversions
 from tools.eventlog.master import heap_key
 from tools.eventlog.master import task_jvm_role as master_jvm_role
-from tools.eventlog.model import AQE_DEFAULT_ON_SINCE, AppProfile, spark_release
+from tools.eventlog.model import AQE_DEFAULT_ON_SINCE, AppProfile, base_operator, spark_release
 from tools.simulate import observed_resources, simulate
 from tools.units import parse_size
 
@@ -141,7 +141,7 @@ def _operator_names(profile: AppProfile) -> list[str]:
     names: list[str] = []
     for execution in profile.sql_executions:
         if execution.nodes:
-            names += [n.name.split(" ")[0] for n in execution.nodes]
+            names += [base_operator(n.name.split(" ")[0]) for n in execution.nodes]
             continue
         for line in execution.physical_plan.splitlines():
             if not line.strip():

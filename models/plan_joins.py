@@ -10,9 +10,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable
 
-from tools.eventlog.model import AppProfile, PlanNode
-
-_SHUFFLED_JOINS = ("SortMergeJoin", "ShuffledHashJoin")
+from tools.eventlog.model import SHUFFLED_JOINS, AppProfile, PlanNode, base_operator
 
 
 def _children(nodes: list[PlanNode]) -> dict[int | None, list[PlanNode]]:
@@ -42,9 +40,9 @@ def join_conversions(profile: AppProfile) -> dict[str, list[float] | float]:
     for execution in profile.sql_executions:
         children = _children(execution.nodes)
         for node in execution.nodes:
-            name = node.name.split(" ")[0]
+            name = base_operator(node.name)  # a join AQE split skewed partitions of is one too
             sides = children.get(node.node_id, [])
-            if name in _SHUFFLED_JOINS and len(sides) == 2:
+            if name in SHUFFLED_JOINS and len(sides) == 2:
                 exchanges = [_first_below(side, children, lambda n: n.name == "Exchange") for side in sides]
                 if all(e is not None and "data size" in e.metrics for e in exchanges):
                     small.append(min(e.metrics["data size"] for e in exchanges))

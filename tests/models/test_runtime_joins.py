@@ -59,3 +59,13 @@ def test_turning_broadcast_off_adds_the_broadcast_joins_inputs_to_the_shuffle(ra
     assert 0.0 < added <= 1.0
     assert added == pytest.approx(run.bhj_input_rows / (run.shuffle_records + run.bhj_input_rows))
     assert broadcast_shuffle_change(run, config_of(run)) == 0.0  # no change, nothing moves
+
+
+def test_a_join_aqe_split_skewed_partitions_of_is_still_a_shuffled_join(eventlog_fixtures: Path):
+    """Spark names it 'SortMergeJoin(skew=true)'; its sides and the plan counts count it like any sort-merge join."""
+    profile = load_profile(eventlog_fixtures.parent / "workloads" / "aqe_skew_split.zstd")
+    assert [n.name for e in profile.sql_executions for n in e.nodes if "Join" in n.name] == ["SortMergeJoin(skew=true)"]
+    joins = join_conversions(profile)
+    assert len(joins["smj_small_side_bytes"]) == 1 and joins["smj_small_side_bytes"][0] in _exchange_metrics(profile, "data size")
+    assert joins["smj_shuffle_records"][0] > 0
+    assert run_features(profile).sort_merge_joins == 1

@@ -181,6 +181,15 @@ SCAN_OPERATORS = ("Scan ", "FileScan ", "BatchScan ")  # plan operators that rea
 # Plan nodes that only wrap their child (adaptive execution, codegen boundaries, query-stage markers).
 PLAN_WRAPPERS = ("AdaptiveSparkPlan", "InputAdapter", "WholeStageCodegen", "ShuffleQueryStage", "BroadcastQueryStage",
                  "ResultQueryStage", "TableCacheQueryStage", "ReusedQueryStage")
+SHUFFLED_JOINS = ("SortMergeJoin", "ShuffledHashJoin")  # joins that shuffle both sides
+
+
+def base_operator(name: str) -> str:
+    """An operator name without AQE's marker: 'SortMergeJoin(skew=true)' (a join whose skewed partitions AQE split)
+    is a 'SortMergeJoin'."""
+    return name.split("(")[0]
+
+
 # Operators that only move rows between stages or formats; a stage's label names the work around them.
 _DATA_MOVES = ("Exchange", "ShuffleExchange", "BroadcastExchange", "AQEShuffleRead", "CustomShuffleReader",
                "ColumnarToRow", "RowToColumnar")

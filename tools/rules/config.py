@@ -6,9 +6,9 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator
 
-from tools.eventlog.model import AQE_DEFAULT_ON_SINCE
+from tools.eventlog.model import AQE_DEFAULT_ON_SINCE, SHUFFLED_JOINS
 from tools.findings import ConfigChange, Evidence, Finding, Recommendation, Savings, Severity
-from tools.rules.measure import GIB, SHUFFLED_JOINS, MiB, ev, operator_name
+from tools.rules.measure import GIB, MiB, ev, operator_name
 from tools.rules.registry import RuleContext, rule
 from tools.units import count, human_size, parse_size
 

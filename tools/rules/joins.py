@@ -8,11 +8,10 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from tools.eventlog.model import PlanNode, SqlExecution, StageProfile
+from tools.eventlog.model import SHUFFLED_JOINS, PlanNode, SqlExecution, StageProfile
 from tools.findings import Finding, Recommendation, Savings, Severity
 from tools.redact import redact_text
-from tools.rules.measure import (EXPRESSION_ID, SHUFFLED_JOINS, MiB, ev, metric, nodes, operator_name,
-                                 spark_size)
+from tools.rules.measure import EXPRESSION_ID, MiB, ev, metric, nodes, operator_name, spark_size
 from tools.rules.registry import RuleContext, rule
 from tools.rules.skew import duration_skew
 from tools.rules.thresholds import RuleThresholds

@@ -5,14 +5,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from tools.eventlog.model import PlanNode, Quantiles, SqlExecution, StageProfile
+from tools.eventlog.model import PlanNode, Quantiles, SqlExecution, StageProfile, base_operator
 from tools.findings import Evidence
 
 EXPRESSION_ID = re.compile(r"#\d+L?\b")  # `value#1L`, `pythonUDF0#7`: ids Spark renumbers per plan
 # the files a scan reads, in its description or the plan text: 'Location: InMemoryFileIndex(1 paths)[s3://b/t]'
 SCAN_LOCATION = re.compile(r"Location: \w+(?:\(\d+ paths?\))?\s*\[([^\]\n]*)\]")
 MiB = 1024 * 1024
-SHUFFLED_JOINS = ("SortMergeJoin", "ShuffledHashJoin")  # joins that shuffle both sides
 GIB = 1024 * MiB
 
 
@@ -57,12 +56,6 @@ def nodes(execution: SqlExecution, *prefixes: str) -> Iterator[PlanNode]:
 def operator_name(node: PlanNode) -> str:
     """The operator's name without AQE's marker (see `base_operator`)."""
     return base_operator(node.name)
-
-
-def base_operator(name: str) -> str:
-    """An operator name without AQE's marker: 'SortMergeJoin(skew=true)' (a join whose skewed partitions AQE split)
-    is a 'SortMergeJoin'."""
-    return name.split("(")[0]
 
 
 def metric(node: PlanNode, *names: str) -> float | None:

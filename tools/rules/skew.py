@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from tools.eventlog.model import StageProfile
+from tools.eventlog.model import SHUFFLED_JOINS, StageProfile, base_operator
 from tools.findings import ConfigChange, Evidence, Finding, Recommendation, Savings, Severity
 from tools.rules.config import aqe_enabled, aqe_switch_off, sql_shuffle_joins
-from tools.rules.measure import SHUFFLED_JOINS, MiB, base_operator, ev, max_to_median, spark_size
+from tools.rules.measure import MiB, ev, max_to_median, spark_size
 from tools.rules.registry import RuleContext, rule
 from tools.rules.thresholds import RuleThresholds
 from tools.units import human_duration, human_size, parse_size
