@@ -375,8 +375,9 @@ def what_if_curve(profile: AppProfile, factors: tuple[float, ...] | list[float] 
     """Estimated runtime for executor counts from `factors` x the observed count.
 
     Estimates are calibrated: observed duration x simulated(new) / simulated(observed),
-    so the simulator's own bias on this application cancels. With one executor (local
-    mode, or a single big executor) the factors scale cores instead.
+    so the simulator's own bias on this application cancels. When one JVM runs every task
+    (local mode) there is no executor count to change: the factors scale its cores instead.
+    A cluster run with one executor scales executors like any other.
     """
     if profile.streaming:
         raise ModelError(f"{profile.app_id} is a streaming application: it runs until it is stopped, so no setting "
@@ -399,7 +400,7 @@ def what_if_curve(profile: AppProfile, factors: tuple[float, ...] | list[float] 
         caveats.append("some stages have no duration sample; their tasks come from quantiles")
     points: list[WhatIfPoint] = []
     seen: set[int] = set()
-    scale_cores = resources.executors == 1
+    scale_cores = resources.executors == 1 and _one_jvm(profile)
     for factor in sorted(factors):
         if scale_cores:
             executors, cores = 1, max(1, round(resources.cores * factor))
@@ -441,6 +442,14 @@ def what_if_curve(profile: AppProfile, factors: tuple[float, ...] | list[float] 
         points=points,
         caveats=caveats,
     )
+
+
+def _one_jvm(profile: AppProfile) -> bool:
+    """Local mode: the driver's JVM ran the tasks (a `local[N]` master, or no master and no executor but the driver)."""
+    local = local_master(profile.master_url)
+    if local is not None:
+        return not local.cluster
+    return not profile.master_url and all(e.executor_id == "driver" for e in profile.executors)
 
 
 def what_if_from_log(log_path, factors: tuple[float, ...] | list[float] = DEFAULT_FACTORS) -> WhatIf:

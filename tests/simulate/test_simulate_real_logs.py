@@ -82,3 +82,13 @@ def test_a_streaming_application_has_no_runtime_to_predict(eventlog_fixtures: Pa
         predict_runtime(profile, {"spark.sql.shuffle.partitions": "4"})
     batch = profile.model_copy(update={"streaming": []})  # the same jobs without the queries' progress
     assert what_if_curve(batch).points
+
+
+def test_one_executor_on_a_cluster_varies_executors_and_local_mode_varies_cores(eventlog_fixtures: Path):
+    """A standalone run with one 16-core executor can get more executors; a local[*] run has one JVM, whose cores
+    the curve varies instead (the reports title such a curve 'local mode, one JVM')."""
+    cluster = what_if_curve(load_profile(eventlog_fixtures / "NVIDIA__spark-rapids-tools/jdbc_eventlog.zstd"))
+    assert (cluster.observed_executors, cluster.observed_cores) == (1, 16)
+    assert [(p.executors, p.cores) for p in cluster.points] == [(1, 16), (2, 16), (3, 16), (4, 16)]
+    local = what_if_curve(load_profile(eventlog_fixtures / "qubole__sparklens/local-1532512550423"))
+    assert {p.executors for p in local.points} == {1} and [p.cores for p in local.points][:2] == [1, 2]
