@@ -386,6 +386,28 @@ def skewed_window(spark, workdir: Path) -> None:
     _sink(events.withColumn("running", F.sum("amount").over(Window.partitionBy("customer").orderBy("amount"))))
 
 
+DERBY_DRIVER = "org.apache.derby.iapi.jdbc.AutoloadedDriver"  # the embedded Derby database pyspark's jars include
+
+
+def jdbc_one_partition(spark, workdir: Path) -> None:
+    """A table written to a database (embedded Derby) and read back over JDBC with no partitioning options, each row
+    fingerprinted, then aggregated: one task reads and hashes every row while the other core waits."""
+    from pyspark.sql import functions as F
+
+    url = f"jdbc:derby:{workdir / 'shop'};create=true"
+    connection = {"driver": DERBY_DRIVER, "user": "copilot", "password": "derby-secret"}
+    orders = spark.range(0, 1_500_000, 1, 4).select(
+        F.col("id").alias("order_id"), (F.col("id") % 5_000).alias("customer_id"),
+        ((F.col("id") * 7919) % 100_000 / 100).alias("amount"), F.sha2(F.col("id").cast("string"), 256).alias("note"))
+    orders.write.jdbc(url, "ORDERS", mode="overwrite", properties=connection)
+    read = spark.read.jdbc(url, "ORDERS", properties=connection)
+    fingerprint = F.concat_ws("|", "order_id", "customer_id", "amount", "note")
+    for _ in range(6):  # a chain of hashes: per-row work that runs in the read's one task
+        fingerprint = F.sha2(fingerprint, 512)
+    _sink(read.withColumn("fingerprint", fingerprint).groupBy("customer_id").agg(
+        F.sum("amount").alias("spent"), F.count("*").alias("orders"), F.max("fingerprint").alias("last")))
+
+
 def _add(function: Callable[..., None], conf: dict[str, str] | None = None, master: str = "local[2]") -> None:
     spec = ProblemWorkload(
         name=function.__name__, description=(function.__doc__ or "").strip(), conf=conf or {}, master=master
@@ -449,6 +471,7 @@ _add(cache_read_once, {"spark.sql.adaptive.enabled": "true"})
 _add(exploding_join)
 _add(repeated_read)
 _add(window_without_partition, {"spark.sql.shuffle.partitions": "8"})
+_add(jdbc_one_partition, {"spark.sql.shuffle.partitions": "8"})
 _add(skewed_window, {"spark.sql.adaptive.enabled": "true", "spark.sql.shuffle.partitions": "8",
                      "spark.sql.adaptive.advisoryPartitionSizeInBytes": "1MB"})
 _add(

@@ -1104,6 +1104,36 @@ def test_a_window_without_partition_by_is_reported_with_the_code_fix_and_no_part
     assert not findings_of("single_partition_shuffle", profile, RuleThresholds(single_partition_min_bytes=2e8))
 
 
+def test_a_jdbc_read_without_partitioning_options_is_told_its_read_options_not_a_spark_setting(profile_of):
+    """jdbc_one_partition (real PySpark log, embedded Derby): spark.read.jdbc with no partitioning options reads 1.5M
+    rows in one task for 8.9 s on two cores. No Spark setting splits a JDBC read; the finding said to set
+    spark.default.parallelism and to pass numPartitions to range() or parallelize()."""
+    profile = profile_of("jdbc_one_partition")
+    [finding] = findings_of("idle_cores_few_tasks", profile)
+    facts = {e.name: e.value for e in finding.evidence}
+    assert finding.stage_ids == [1] and (facts["tasks"], facts["JDBC read partitions"]) == (1, 1)
+    assert not finding.recommendation.config_changes
+    code = finding.recommendation.code_change
+    assert code.startswith("The stage reads ORDERS over JDBC in 1 partition: with no partitioning options Spark reads "
+                           "the whole table through one connection")
+    assert "partitionColumn" in code and "numPartitions=6" in code and "predicates" in code
+    assert "JDBC" in finding.doc_query
+
+
+def test_jdbc_reads_are_recognised_by_spark_s_scan_name():
+    from tools.eventlog.model import Quantiles, StageProfile, TaskMetricDistributions
+    from tools.rules.partitions import jdbc_read
+
+    def stage(*operators: str, shuffle_read: float = 0.0) -> StageProfile:
+        q = Quantiles(count=1, sum=shuffle_read, min=0, p25=0, median=0, p75=0, p95=0, max=shuffle_read)
+        return StageProfile(stage_id=1, operators=list(operators), metrics=TaskMetricDistributions(shuffle_read_bytes=q))
+
+    assert jdbc_read(stage("Scan JDBCRelation((select * from t where x > 1) q) [numPartitions=4]", "Filter")) == (
+        "(select * from t where x > 1) q", 4)
+    assert jdbc_read(stage("Scan parquet", "HashAggregate")) is None
+    assert jdbc_read(stage("Scan JDBCRelation(T) [numPartitions=1]", shuffle_read=10.0)) is None  # reads a shuffle
+
+
 def test_the_single_partition_advice_follows_the_operator_that_needed_it():
     from tools.eventlog.model import PlanNode, SqlExecution
     from tools.rules.single_partition import single_partition_advice

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from tools.eventlog.model import Quantiles, StageProfile
@@ -34,6 +35,33 @@ def reads_input(stage: StageProfile) -> bool:
     return stage.metrics.input_bytes is not None and stage.metrics.input_bytes.sum > 0
 
 
+# Spark's name for a JDBC scan: the table (or subquery) and the partitions its options gave the read
+_JDBC_SCAN = re.compile(r"Scan JDBCRelation\((.*)\) \[numPartitions=(\d+)\]")
+
+
+def jdbc_read(stage: StageProfile) -> tuple[str, int] | None:
+    """The table a stage read over JDBC and the number of partitions the read was given."""
+    if reads_shuffle(stage):
+        return None
+    for operator in stage.operators:
+        match = _JDBC_SCAN.match(operator)
+        if match:
+            return match.group(1), int(match.group(2))
+    return None
+
+
+def jdbc_advice(table: str, partitions: int, target_tasks: int) -> str:
+    """How a JDBC read gets more partitions: its own options, which no Spark setting replaces."""
+    why = ("with no partitioning options Spark reads the whole table through one connection, in one task"
+           if partitions == 1 else f"its numPartitions option is {partitions}")
+    return (f"The stage reads {table} over JDBC in {count(partitions, 'partition')}: {why}. Give the read a "
+            "partitionColumn (a numeric, date or timestamp column whose values spread evenly), lowerBound and "
+            f"upperBound (they set the stride of the ranges and filter no rows) and numPartitions={target_tasks}, or "
+            "a list of predicates with one WHERE condition per partition. numPartitions also caps the connections the "
+            "read opens at once, so keep it within what the database allows; a larger fetchsize (rows per round "
+            "trip) speeds each task as well.")
+
+
 def aqe_coalesces(ctx: RuleContext, stage: StageProfile) -> bool:
     """AQE sized this SQL stage's shuffle partitions (AQE and its coalescing on): its task count follows
     spark.sql.adaptive.advisoryPartitionSizeInBytes, not spark.sql.shuffle.partitions."""
@@ -58,6 +86,8 @@ def partition_changes(ctx: RuleContext, stage: StageProfile, target_tasks: int) 
                 changes.append(ctx.change("spark.sql.shuffle.partitions", str(target_tasks)))
             return changes
         return [ctx.change("spark.sql.shuffle.partitions", str(target_tasks))]
+    if jdbc_read(stage):
+        return []  # the read's own options split it (see jdbc_advice)
     if reads_input(stage):
         if stage.stage_id not in ctx.stage_to_sql:
             return []  # an RDD read (files or cached blocks): its split is set in code, see partition_code_change
@@ -76,6 +106,9 @@ def partition_code_change(ctx: RuleContext, stage: StageProfile, target_tasks: i
             return (f"The stage's {stage.num_tasks} tasks come from an explicit repartition(n)/coalesce(n) in the "
                     f"code, not from the shuffle-partitions setting: use about {target_tasks} there.")
         return None
+    jdbc = jdbc_read(stage)
+    if jdbc:
+        return jdbc_advice(*jdbc, target_tasks)
     if reads_input(stage):
         return ("If the input files are not splittable (gzip, single large files) split them or repartition right "
                 "after reading; for RDD textFile pass minPartitions.")
@@ -133,6 +166,7 @@ def idle_cores_few_tasks(ctx: RuleContext) -> Iterator[Finding]:
         saved_ms = min(max((q.p75 if skewed else q.max) - q.sum / free, 0.0), wall)
         shuffle = reads_shuffle(stage)
         target = cores * 3
+        jdbc = jdbc_read(stage)
         yield ctx.finding(
             title=f"Stage {stage.stage_id} ran {count(tasks, 'task')} on {cores} cores for {human_duration(wall)}"
             + (" after a shuffle" if shuffle else ""),
@@ -143,12 +177,13 @@ def idle_cores_few_tasks(ctx: RuleContext) -> Iterator[Finding]:
                 ev("idle core fraction", idle_fraction, "share", stage_id=stage.stage_id),
                 *([ev("cores busy with concurrent stages", round(beside, 1), "count", stage_id=stage.stage_id)]
                   if beside >= 0.5 else []),
+                *([ev("JDBC read partitions", jdbc[1], "count", stage_id=stage.stage_id)] if jdbc else []),
             ],
             recommendation=Recommendation(
                 summary=f"Split the stage's work into at least {target} partitions (about 3 per core).",
                 config_changes=partition_changes(ctx, stage, target),
-                code_change="Or repartition(n) before the expensive step; avoid coalesce(1) / repartition(1) "
-                "except for the final write of small results.",
+                code_change=jdbc_advice(*jdbc, target) if jdbc else "Or repartition(n) before the expensive step; "
+                "avoid coalesce(1) / repartition(1) except for the final write of small results.",
             ),
             savings=Savings(
                 wall_ms=saved_ms,
@@ -158,7 +193,8 @@ def idle_cores_few_tasks(ctx: RuleContext) -> Iterator[Finding]:
                 "wait for that difference is the core time saved." + (" The stage is skewed: the time above its 75th-percentile task is the skew finding's "
                             "saving and is not counted here." if skewed else ""),
             ),
-            doc_query="spark.sql.shuffle.partitions parallelism number of partitions idle cores",
+            doc_query="JDBC read partitionColumn numPartitions one connection one task" if jdbc
+            else "spark.sql.shuffle.partitions parallelism number of partitions idle cores",
             severity=Severity.severe if idle_fraction >= 0.75 else Severity.moderate,
             stage_ids=[stage.stage_id],
         )
