@@ -786,6 +786,17 @@ def test_analyze_answers_a_topic_question_with_that_topics_findings(eventlog_fix
     assert parse_question("did anything spill?").categories == ["spill"]
 
 
+def test_the_top_fix_answer_gives_the_code_change_when_no_setting_applies(eventlog_fixtures) -> None:
+    """A JDBC read in one partition: no setting splits it, so the fix is the read's options. The answer stopped at
+    'Split the stage's work into at least 6 partitions', which says nothing about how."""
+    log = str(eventlog_fixtures.parent / "workloads" / "jdbc_one_partition.zstd")
+    result = graph.analyze([log], question="how can I make the JDBC read faster?")
+    assert result.answer.startswith("The most valuable change is #1: Stage 1 ran 1 task on 2 cores for 8.9 s. Split the "
+                                    "stage's work into at least 6 partitions (about 3 per core). The stage reads ORDERS "
+                                    "over JDBC in 1 partition")
+    assert "partitionColumn" in result.answer and "numPartitions=6" in result.answer
+
+
 def test_why_is_it_slow_with_nothing_to_fix_says_where_the_time_went(eventlog_fixtures) -> None:
     """A Spark 2.2 spark-shell session: 47 s, of which 0.5 s ran jobs, under every rule's threshold. 'why is it
     slow?' answered only that nothing was worth changing."""
