@@ -253,10 +253,7 @@ def template_answer(report: Report, question: Question) -> str:
     if not answered:  # nothing specific asked, or a topic without a finding: the top fix
         if report.findings:
             top = report.findings[0]
-            fix = top.finding.recommendation
-            # with no setting to paste, the code change is the fix itself, not an aside
-            how = f"{fix.summary} {fix.code_change}" if fix.code_change and not fix.config_changes else fix.summary
-            parts.append(f"The most valuable change is #1: {top.finding.title}. {how}")
+            parts.append(f"The most valuable change is #1: {top.finding.title}. {top.finding.recommendation.how()}")
         else:
             parts.append("Nothing in the log points to a problem the rules know about.")
     return " ".join(parts)

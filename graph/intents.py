@@ -105,7 +105,7 @@ def findings(text: str, toolbox: Toolbox, only: Callable[[Finding], bool] = lamb
     out = []
     for i, f in enumerate(shown_findings[:5], start=1):
         shown = "; ".join(evidence_line(e) for e in f.evidence[:2])
-        out.append(f"{i}. [{f.severity.value}] {f.title}" + (f": {shown}" if shown else "") + f"\n   -> {f.recommendation.summary}")
+        out.append(f"{i}. [{f.severity.value}] {f.title}" + (f": {shown}" if shown else "") + f"\n   -> {f.recommendation.how()}")
     more = f"\n(+{len(shown_findings) - 5} more; /report shows everything)" if len(shown_findings) > 5 else ""
     return "\n".join(out) + more
 

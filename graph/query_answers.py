@@ -209,4 +209,4 @@ def findings_on(related: list[Finding], unit: str) -> list[str]:
     """'Findings on this stage:' and each finding with its fix, or that no rule flagged it."""
     if not related:
         return [f"No rule flagged this {unit}."]
-    return [f"Findings on this {unit}:", *(f"- {f.title} -> {f.recommendation.summary}" for f in related)]
+    return [f"Findings on this {unit}:", *(f"- {f.title} -> {f.recommendation.how()}" for f in related)]

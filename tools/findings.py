@@ -77,6 +77,11 @@ class Recommendation(BaseModel):
     config_changes: list[ConfigChange] = Field(default_factory=list)
     code_change: str | None = None  # e.g. "broadcast the smaller side of the join"
 
+    def how(self) -> str:
+        """The fix in one passage: the summary, and the code change when there is no setting to paste (it is then
+        the fix itself, not an aside)."""
+        return f"{self.summary} {self.code_change}" if self.code_change and not self.config_changes else self.summary
+
 
 class Savings(BaseModel):
     core_ms: float = 0.0

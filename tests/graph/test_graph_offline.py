@@ -786,15 +786,25 @@ def test_analyze_answers_a_topic_question_with_that_topics_findings(eventlog_fix
     assert parse_question("did anything spill?").categories == ["spill"]
 
 
-def test_the_top_fix_answer_gives_the_code_change_when_no_setting_applies(eventlog_fixtures) -> None:
-    """A JDBC read in one partition: no setting splits it, so the fix is the read's options. The answer stopped at
-    'Split the stage's work into at least 6 partitions', which says nothing about how."""
+def test_the_fix_in_an_answer_gives_the_code_change_when_no_setting_applies(eventlog_fixtures) -> None:
+    """A JDBC read in one partition: no setting splits it, so the fix is the read's options. The answers (analyze
+    --ask, the chat's fix list and its stage answer) stopped at 'Split the stage's work into at least 6
+    partitions', which says nothing about how."""
     log = str(eventlog_fixtures.parent / "workloads" / "jdbc_one_partition.zstd")
     result = graph.analyze([log], question="how can I make the JDBC read faster?")
     assert result.answer.startswith("The most valuable change is #1: Stage 1 ran 1 task on 2 cores for 8.9 s. Split the "
                                     "stage's work into at least 6 partitions (about 3 per core). The stage reads ORDERS "
                                     "over JDBC in 1 partition")
     assert "partitionColumn" in result.answer and "numPartitions=6" in result.answer
+    from graph.intents import answer_offline
+    from graph.tools import Toolbox
+    from tools.eventlog import load_profile
+
+    toolbox = Toolbox(load_profile(log))
+    assert "   -> Split the stage's work into at least 6 partitions (about 3 per core). The stage reads ORDERS over JDBC" in (
+        answer_offline("what should I fix?", toolbox))
+    assert "- Stage 1 ran 1 task on 2 cores for 8.9 s -> Split the stage's work into at least 6 partitions (about 3 per " \
+           "core). The stage reads ORDERS over JDBC" in answer_offline("why is stage 1 slow?", toolbox)
 
 
 def test_why_is_it_slow_with_nothing_to_fix_says_where_the_time_went(eventlog_fixtures) -> None:
