@@ -139,8 +139,8 @@ def where_it_flattens(points: list[WhatIfPoint], currency: str | None = None) ->
                 f"{units.duration(current.runtime_ms)} now ({units.percent(1 - knee.runtime_ms / current.runtime_ms)} "
                 "faster); beyond that the curve is flat.")
     text = (f"The curve flattens at {units.count(size, axis)}: {units.duration(knee.runtime_ms)} against "
-            f"{units.duration(current.runtime_ms)} now, so the {units.count(now - size, axis)} above that add cost, "
-            "not speed")
+            f"{units.duration(current.runtime_ms)} now, so the {units.count(now - size, axis)} above that "
+            f"{'adds' if now - size == 1 else 'add'} cost, not speed")
     if currency is not None and knee.cost is not None and current.cost is not None:
         text += f"; {size} would cost about {units.money(knee.cost, currency)} against {units.money(current.cost, currency)}"
     return text + "."

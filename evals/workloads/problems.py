@@ -386,6 +386,25 @@ def skewed_window(spark, workdir: Path) -> None:
     _sink(events.withColumn("running", F.sum("amount").over(Window.partitionBy("customer").orderBy("amount"))))
 
 
+def gzip_csv_input(spark, workdir: Path) -> None:
+    """One large gzip-compressed CSV file (written here by Python's gzip module, as an export from another system
+    would arrive) read and aggregated: gzip cannot be split, so one task reads and parses the whole file, over the
+    128 MB split size, while the other core waits."""
+    import gzip
+    import hashlib
+
+    from pyspark.sql import functions as F
+
+    path = workdir / "orders.csv.gz"
+    with gzip.open(path, "wt", compresslevel=1) as out:
+        out.write("order_id,customer_id,amount,note\n")
+        for i in range(6_000_000):
+            out.write(f"{i},{i % 5_000},{(i * 7919) % 100_000 / 100},{hashlib.sha256(str(i).encode()).hexdigest()}\n")
+    schema = "order_id long, customer_id long, amount double, note string"
+    read = spark.read.option("header", True).schema(schema).csv(str(path))
+    _sink(read.groupBy("customer_id").agg(F.sum("amount").alias("spent"), F.count("*").alias("orders")))
+
+
 DERBY_DRIVER = "org.apache.derby.iapi.jdbc.AutoloadedDriver"  # the embedded Derby database pyspark's jars include
 
 
@@ -472,6 +491,7 @@ _add(exploding_join)
 _add(repeated_read)
 _add(window_without_partition, {"spark.sql.shuffle.partitions": "8"})
 _add(jdbc_one_partition, {"spark.sql.shuffle.partitions": "8"})
+_add(gzip_csv_input, {"spark.sql.shuffle.partitions": "8"})
 _add(skewed_window, {"spark.sql.adaptive.enabled": "true", "spark.sql.shuffle.partitions": "8",
                      "spark.sql.adaptive.advisoryPartitionSizeInBytes": "1MB"})
 _add(

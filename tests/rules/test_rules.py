@@ -1120,6 +1120,27 @@ def test_a_jdbc_read_without_partitioning_options_is_told_its_read_options_not_a
     assert "JDBC" in finding.doc_query
 
 
+def test_a_file_spark_cannot_split_is_told_to_change_the_files_not_the_split_size(profile_of):
+    """gzip_csv_input (real PySpark log): one 277.2 MiB gzip CSV file, read by one task for 7.6 s on two cores. The
+    finding told to lower spark.sql.files.maxPartitionBytes, which does not split a gzip file."""
+    from tools.rules.registry import RuleContext
+    from tools.rules.partitions import unsplittable_files
+
+    profile = profile_of("gzip_csv_input")
+    [finding] = findings_of("idle_cores_few_tasks", profile)
+    facts = {e.name: e.value for e in finding.evidence}
+    assert finding.stage_ids == [0] and (facts["tasks"], facts["files read whole"]) == (1, 1)
+    assert round(facts["average file size"] / 2**20, 1) == 277.2
+    assert not finding.recommendation.config_changes
+    assert finding.recommendation.code_change.startswith(
+        "The stage read one file of 277.2 MiB in one task although the split size is 128.0 MiB: Spark cannot split "
+        "these files")
+    # with a split size above the file, one task per file is what a splittable file gets too: nothing to say
+    ctx = RuleContext(profile.model_copy(update={"spark_properties": {
+        **profile.spark_properties, "spark.sql.files.maxPartitionBytes": "512m"}}), RuleThresholds())
+    assert unsplittable_files(ctx, profile.stages[0]) is None
+
+
 def test_jdbc_reads_are_recognised_by_spark_s_scan_name():
     from tools.eventlog.model import Quantiles, StageProfile, TaskMetricDistributions
     from tools.rules.partitions import jdbc_read

@@ -5,15 +5,15 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from tools.eventlog.model import Quantiles, StageProfile
+from tools.eventlog.model import SCAN_OPERATORS, Quantiles, StageProfile
 from tools.eventlog.slots import cores_used_beside
-from tools.findings import ConfigChange, Finding, Recommendation, Savings, Severity
+from tools.findings import ConfigChange, Evidence, Finding, Recommendation, Savings, Severity
 from tools.rules.config import aqe_enabled
-from tools.rules.measure import MiB, ev, spark_size
+from tools.rules.measure import MiB, ev, metric, spark_size
 from tools.rules.registry import RuleContext, rule
 from tools.rules.single_partition import single_partition_advice, single_partition_exchange
 from tools.rules.skew import duration_skew
-from tools.units import count, human_duration, human_size
+from tools.units import count, human_duration, human_size, parse_size
 
 
 def count_set_in_code(ctx: RuleContext, stage: StageProfile) -> bool:
@@ -62,6 +62,60 @@ def jdbc_advice(table: str, partitions: int, target_tasks: int) -> str:
             "trip) speeds each task as well.")
 
 
+DEFAULT_SPLIT_BYTES = 128 * MiB  # spark.sql.files.maxPartitionBytes
+
+
+def split_bytes(ctx: RuleContext) -> float:
+    """The most bytes of a splittable file one SQL scan task reads (spark.sql.files.maxPartitionBytes)."""
+    return parse_size(ctx.prop("spark.sql.files.maxPartitionBytes")) or DEFAULT_SPLIT_BYTES
+
+
+def unsplittable_files(ctx: RuleContext, stage: StageProfile) -> tuple[float, float] | None:
+    """(files, bytes) of a file scan that ran in no more tasks than files although they average over the split size:
+    a splittable file that large is read by several tasks, so these are files Spark cannot split (gzip- or
+    zip-compressed text)."""
+    if reads_shuffle(stage) or not stage.num_tasks:
+        return None
+    for node in ctx.profile.stage_nodes(stage.stage_id):
+        files, size = metric(node, "number of files read"), metric(node, "size of files read")
+        if (node.name.startswith(SCAN_OPERATORS) and files and size and stage.num_tasks <= files
+                and size / files > split_bytes(ctx)):
+            return files, size
+    return None
+
+
+def unsplittable_advice(files: float, size: float, split: float) -> str:
+    """How work on files Spark cannot split gets spread: other files, since no split setting reaches inside one."""
+    read = (f"one file of {human_size(size)} in one task" if files == 1
+            else f"{count(int(files), 'file')} of {human_size(size / files)} on average, each in one task")
+    return (f"The stage read {read} although the split size is {human_size(split)}: Spark cannot split these files "
+            "(gzip- or zip-compressed CSV, JSON or text), so no split-size setting reaches inside them. Store the data "
+            "as Parquet, ORC or Delta (splittable and columnar), or write more, smaller files (or bzip2, which "
+            "splits); until then repartition(n) right after the read spreads the work that follows it, not the read.")
+
+
+def source_fix(ctx: RuleContext, stage: StageProfile, target_tasks: int) -> str | None:
+    """The fix for a read whose own source sets its partitions (a JDBC read, files that cannot be split); no Spark
+    setting changes those."""
+    jdbc = jdbc_read(stage)
+    if jdbc:
+        return jdbc_advice(*jdbc, target_tasks)
+    whole = unsplittable_files(ctx, stage)
+    return unsplittable_advice(*whole, split_bytes(ctx)) if whole else None
+
+
+def source_evidence(ctx: RuleContext, stage: StageProfile) -> list[Evidence]:
+    """What says the read's source set its partitions: the JDBC read's partitions, or the unsplit files' size."""
+    jdbc = jdbc_read(stage)
+    if jdbc:
+        return [ev("JDBC read partitions", jdbc[1], "count", stage_id=stage.stage_id)]
+    whole = unsplittable_files(ctx, stage)
+    if whole is None:
+        return []
+    return [ev("files read whole", whole[0], "count", stage_id=stage.stage_id),
+            ev("average file size", whole[1] / whole[0], "bytes", split_bytes(ctx), stage.stage_id)]
+
+
 def aqe_coalesces(ctx: RuleContext, stage: StageProfile) -> bool:
     """AQE sized this SQL stage's shuffle partitions (AQE and its coalescing on): its task count follows
     spark.sql.adaptive.advisoryPartitionSizeInBytes, not spark.sql.shuffle.partitions."""
@@ -86,8 +140,8 @@ def partition_changes(ctx: RuleContext, stage: StageProfile, target_tasks: int) 
                 changes.append(ctx.change("spark.sql.shuffle.partitions", str(target_tasks)))
             return changes
         return [ctx.change("spark.sql.shuffle.partitions", str(target_tasks))]
-    if jdbc_read(stage):
-        return []  # the read's own options split it (see jdbc_advice)
+    if source_fix(ctx, stage, target_tasks):
+        return []  # the read's source sets its partitions (see source_fix)
     if reads_input(stage):
         if stage.stage_id not in ctx.stage_to_sql:
             return []  # an RDD read (files or cached blocks): its split is set in code, see partition_code_change
@@ -106,9 +160,9 @@ def partition_code_change(ctx: RuleContext, stage: StageProfile, target_tasks: i
             return (f"The stage's {stage.num_tasks} tasks come from an explicit repartition(n)/coalesce(n) in the "
                     f"code, not from the shuffle-partitions setting: use about {target_tasks} there.")
         return None
-    jdbc = jdbc_read(stage)
-    if jdbc:
-        return jdbc_advice(*jdbc, target_tasks)
+    fix = source_fix(ctx, stage, target_tasks)
+    if fix:
+        return fix
     if reads_input(stage):
         return ("If the input files are not splittable (gzip, single large files) split them or repartition right "
                 "after reading; for RDD textFile pass minPartitions.")
@@ -166,7 +220,7 @@ def idle_cores_few_tasks(ctx: RuleContext) -> Iterator[Finding]:
         saved_ms = min(max((q.p75 if skewed else q.max) - q.sum / free, 0.0), wall)
         shuffle = reads_shuffle(stage)
         target = cores * 3
-        jdbc = jdbc_read(stage)
+        fix = source_fix(ctx, stage, target)
         yield ctx.finding(
             title=f"Stage {stage.stage_id} ran {count(tasks, 'task')} on {cores} cores for {human_duration(wall)}"
             + (" after a shuffle" if shuffle else ""),
@@ -177,13 +231,13 @@ def idle_cores_few_tasks(ctx: RuleContext) -> Iterator[Finding]:
                 ev("idle core fraction", idle_fraction, "share", stage_id=stage.stage_id),
                 *([ev("cores busy with concurrent stages", round(beside, 1), "count", stage_id=stage.stage_id)]
                   if beside >= 0.5 else []),
-                *([ev("JDBC read partitions", jdbc[1], "count", stage_id=stage.stage_id)] if jdbc else []),
+                *source_evidence(ctx, stage),
             ],
             recommendation=Recommendation(
                 summary=f"Split the stage's work into at least {target} partitions (about 3 per core).",
                 config_changes=partition_changes(ctx, stage, target),
-                code_change=jdbc_advice(*jdbc, target) if jdbc else "Or repartition(n) before the expensive step; "
-                "avoid coalesce(1) / repartition(1) except for the final write of small results.",
+                code_change=fix or "Or repartition(n) before the expensive step; avoid coalesce(1) / repartition(1) "
+                "except for the final write of small results.",
             ),
             savings=Savings(
                 wall_ms=saved_ms,
@@ -193,8 +247,9 @@ def idle_cores_few_tasks(ctx: RuleContext) -> Iterator[Finding]:
                 "wait for that difference is the core time saved." + (" The stage is skewed: the time above its 75th-percentile task is the skew finding's "
                             "saving and is not counted here." if skewed else ""),
             ),
-            doc_query="JDBC read partitionColumn numPartitions one connection one task" if jdbc
-            else "spark.sql.shuffle.partitions parallelism number of partitions idle cores",
+            doc_query=("JDBC read partitionColumn numPartitions one connection one task" if jdbc_read(stage)
+                       else "gzip compressed files not splittable one task per file" if fix
+                       else "spark.sql.shuffle.partitions parallelism number of partitions idle cores"),
             severity=Severity.severe if idle_fraction >= 0.75 else Severity.moderate,
             stage_ids=[stage.stage_id],
         )
