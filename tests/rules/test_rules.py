@@ -1124,7 +1124,7 @@ def test_a_file_spark_cannot_split_is_told_to_change_the_files_not_the_split_siz
     """gzip_csv_input (real PySpark log): one 277.2 MiB gzip CSV file, read by one task for 7.6 s on two cores. The
     finding told to lower spark.sql.files.maxPartitionBytes, which does not split a gzip file."""
     from tools.rules.registry import RuleContext
-    from tools.rules.partitions import unsplittable_files
+    from tools.rules.sources import unsplittable_files
 
     profile = profile_of("gzip_csv_input")
     [finding] = findings_of("idle_cores_few_tasks", profile)
@@ -1143,7 +1143,7 @@ def test_a_file_spark_cannot_split_is_told_to_change_the_files_not_the_split_siz
 
 def test_jdbc_reads_are_recognised_by_spark_s_scan_name():
     from tools.eventlog.model import Quantiles, StageProfile, TaskMetricDistributions
-    from tools.rules.partitions import jdbc_read
+    from tools.rules.sources import jdbc_read
 
     def stage(*operators: str, shuffle_read: float = 0.0) -> StageProfile:
         q = Quantiles(count=1, sum=shuffle_read, min=0, p25=0, median=0, p75=0, p95=0, max=shuffle_read)

@@ -58,6 +58,11 @@ def operator_name(node: PlanNode) -> str:
     return base_operator(node.name)
 
 
+def reads_shuffle(stage: StageProfile) -> bool:
+    """The stage's tasks read shuffle data (it runs after an exchange)."""
+    return stage.metrics.shuffle_read_bytes is not None and stage.metrics.shuffle_read_bytes.sum > 0
+
+
 def metric(node: PlanNode, *names: str) -> float | None:
     """The first of `names` present among the node's SQL metrics."""
     for name in names:
