@@ -405,6 +405,18 @@ def gzip_csv_input(spark, workdir: Path) -> None:
     _sink(read.groupBy("customer_id").agg(F.sum("amount").alias("spent"), F.count("*").alias("orders")))
 
 
+def coalesced_write(spark, workdir: Path) -> None:
+    """Rows fingerprinted and written as one Parquet file with coalesce(1): coalesce merges partitions without a
+    shuffle, so the hashing before it runs in the write's one task too while the other core waits."""
+    from pyspark.sql import functions as F
+
+    fingerprint = F.col("id").cast("string")
+    for _ in range(8):  # per-row work before the coalesce
+        fingerprint = F.sha2(fingerprint, 512)
+    rows = spark.range(0, 1_500_000, 1, 8).select("id", fingerprint.alias("fingerprint"))
+    rows.coalesce(1).write.mode("overwrite").parquet(str(workdir / "fingerprints"))
+
+
 DERBY_DRIVER = "org.apache.derby.iapi.jdbc.AutoloadedDriver"  # the embedded Derby database pyspark's jars include
 
 
@@ -492,6 +504,7 @@ _add(repeated_read)
 _add(window_without_partition, {"spark.sql.shuffle.partitions": "8"})
 _add(jdbc_one_partition, {"spark.sql.shuffle.partitions": "8"})
 _add(gzip_csv_input, {"spark.sql.shuffle.partitions": "8"})
+_add(coalesced_write)
 _add(skewed_window, {"spark.sql.adaptive.enabled": "true", "spark.sql.shuffle.partitions": "8",
                      "spark.sql.adaptive.advisoryPartitionSizeInBytes": "1MB"})
 _add(

@@ -1141,6 +1141,19 @@ def test_a_file_spark_cannot_split_is_told_to_change_the_files_not_the_split_siz
     assert unsplittable_files(ctx, profile.stages[0]) is None
 
 
+def test_a_coalesce_before_a_write_is_told_to_repartition_not_to_set_default_parallelism(profile_of):
+    """coalesced_write (real PySpark log): rows hashed then written with coalesce(1), so the hashing runs in the write's
+    one task (8.9 s on two cores). The finding pasted spark.default.parallelism, which does not change it."""
+    profile = profile_of("coalesced_write")
+    [finding] = findings_of("idle_cores_few_tasks", profile)
+    facts = {e.name: e.value for e in finding.evidence}
+    assert finding.stage_ids == [0] and (facts["tasks"], facts["coalesce(n) in the code"]) == (1, 1)
+    assert not finding.recommendation.config_changes
+    assert finding.recommendation.code_change.startswith(
+        "The stage's 1 task comes from coalesce(1) in the code: coalesce merges partitions without a shuffle, so the "
+        "work before it runs in 1 task too. Use repartition(1) there instead")
+
+
 def test_jdbc_reads_are_recognised_by_spark_s_scan_name():
     from tools.eventlog.model import Quantiles, StageProfile, TaskMetricDistributions
     from tools.rules.sources import jdbc_read

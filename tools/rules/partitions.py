@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from tools.eventlog.model import Quantiles, StageProfile
@@ -55,14 +56,47 @@ def partition_changes(ctx: RuleContext, stage: StageProfile, target_tasks: int) 
                 changes.append(ctx.change("spark.sql.shuffle.partitions", str(target_tasks)))
             return changes
         return [ctx.change("spark.sql.shuffle.partitions", str(target_tasks))]
-    if source_fix(ctx, stage, target_tasks):
-        return []  # the read's source sets its partitions (see source_fix)
+    if code_fix(ctx, stage, target_tasks):
+        return []  # the code sets its partitions, no setting does (see code_fix)
     if reads_input(stage):
         if stage.stage_id not in ctx.stage_to_sql:
             return []  # an RDD read (files or cached blocks): its split is set in code, see partition_code_change
         per_task = stage.metrics.input_bytes.sum / target_tasks  # type: ignore[union-attr]
         return [ctx.change("spark.sql.files.maxPartitionBytes", spark_size(max(per_task, 1 * MiB)))]
     return [ctx.change("spark.default.parallelism", str(target_tasks))]
+
+
+_COALESCE = re.compile(r"Coalesce (\d+)$")  # the plan node of coalesce(n)
+
+
+def coalesced_to(ctx: RuleContext, stage: StageProfile) -> int | None:
+    """n of a coalesce(n) that set this stage's task count (no shuffle read): a `Coalesce n` node in the stage's SQL
+    execution with n equal to its tasks. The node has no metrics, so it is matched by its count, not its stage."""
+    if reads_shuffle(stage) or stage.sql_execution_id is None or not stage.num_tasks:
+        return None
+    for execution in ctx.sql_executions:
+        if execution.execution_id == stage.sql_execution_id:
+            for node in execution.nodes:
+                match = _COALESCE.match(node.description) if node.name == "Coalesce" else None
+                if match and int(match.group(1)) == stage.num_tasks:
+                    return stage.num_tasks
+    return None
+
+
+def code_fix(ctx: RuleContext, stage: StageProfile, target_tasks: int) -> str | None:
+    """The fix when the code, not a setting, set a stage's task count without a shuffle: a read whose source sets
+    it (JDBC, files Spark cannot split) or a coalesce(n)."""
+    fix = source_fix(ctx, stage, target_tasks)
+    if fix:
+        return fix
+    n = coalesced_to(ctx, stage)
+    if n is None:
+        return None
+    return (f"The stage's {count(n, 'task')} come{'s' if n == 1 else ''} from coalesce({n}) in the code: coalesce merges "
+            f"partitions without a shuffle, so the work before it runs in {count(n, 'task')} too. Use repartition({n}) "
+            f"there instead: the same {count(n, 'partition')} after a shuffle, with the work before it spread over "
+            f"every partition of its input; or drop it when the output's partition count does not matter (about "
+            f"{target_tasks} keeps every core busy).")
 
 
 def partition_code_change(ctx: RuleContext, stage: StageProfile, target_tasks: int) -> str | None:
@@ -75,7 +109,7 @@ def partition_code_change(ctx: RuleContext, stage: StageProfile, target_tasks: i
             return (f"The stage's {stage.num_tasks} tasks come from an explicit repartition(n)/coalesce(n) in the "
                     f"code, not from the shuffle-partitions setting: use about {target_tasks} there.")
         return None
-    fix = source_fix(ctx, stage, target_tasks)
+    fix = code_fix(ctx, stage, target_tasks)
     if fix:
         return fix
     if reads_input(stage):
@@ -135,7 +169,8 @@ def idle_cores_few_tasks(ctx: RuleContext) -> Iterator[Finding]:
         saved_ms = min(max((q.p75 if skewed else q.max) - q.sum / free, 0.0), wall)
         shuffle = reads_shuffle(stage)
         target = cores * 3
-        fix = source_fix(ctx, stage, target)
+        fix = code_fix(ctx, stage, target)
+        coalesced = coalesced_to(ctx, stage)
         yield ctx.finding(
             title=f"Stage {stage.stage_id} ran {count(tasks, 'task')} on {cores} cores for {human_duration(wall)}"
             + (" after a shuffle" if shuffle else ""),
@@ -147,6 +182,7 @@ def idle_cores_few_tasks(ctx: RuleContext) -> Iterator[Finding]:
                 *([ev("cores busy with concurrent stages", round(beside, 1), "count", stage_id=stage.stage_id)]
                   if beside >= 0.5 else []),
                 *source_evidence(ctx, stage),
+                *([ev("coalesce(n) in the code", coalesced, "count", stage_id=stage.stage_id)] if coalesced else []),
             ],
             recommendation=Recommendation(
                 summary=f"Split the stage's work into at least {target} partitions (about 3 per core).",
@@ -163,6 +199,7 @@ def idle_cores_few_tasks(ctx: RuleContext) -> Iterator[Finding]:
                             "saving and is not counted here." if skewed else ""),
             ),
             doc_query=("JDBC read partitionColumn numPartitions one connection one task" if jdbc_read(stage)
+                       else "coalesce merges partitions without a shuffle, repartition" if coalesced
                        else "gzip compressed files not splittable one task per file" if fix
                        else "spark.sql.shuffle.partitions parallelism number of partitions idle cores"),
             severity=Severity.severe if idle_fraction >= 0.75 else Severity.moderate,
