@@ -37,6 +37,8 @@ def planted_log(tmp_path):
                 f"\n(9) Scan JDBCRelation(jdbc:sqlserver://db;user=sa;password={SECRET}6;database=x) [numPartitions=1]"
             )
             e["sparkPlanInfo"]["simpleString"] += f" Map(url -> jdbc:oracle:thin:scott/{SECRET}7@db:1521/x)"
+            # a node name holds a JDBC read's table option, which may be a subquery with literals
+            e["sparkPlanInfo"]["children"][0]["nodeName"] = f"Scan JDBCRelation((select * from t where password='{SECRET}c') q)"
         if e["Event"].endswith("SparkListenerSQLExecutionStart"):
             e["description"] = f"copy from jdbc:postgresql://etl:{SECRET}8@db/sales key {AWS_KEY_ID}"
         if e["Event"] == "SparkListenerJobStart":

@@ -306,8 +306,9 @@ def _plan_nodes(info: SparkPlanInfo | None, values: dict[int, float], ran_in: di
         metrics = {m.name: values[m.accumulator_id] for m in node.metrics if m.accumulator_id in values}
         stage_ids = sorted({s for m in node.metrics for s in ran_in.get(m.accumulator_id, ())})
         node_id = len(nodes)
-        # Spark's name ends in a space when a scan names no table ('Scan parquet ')
-        nodes.append(PlanNode(node_id=node_id, parent_id=parent_id, name=node.node_name.strip(),
+        # Spark's name ends in a space when a scan names no table ('Scan parquet '); a JDBC scan's name holds its
+        # table option, which may be a subquery with literals
+        nodes.append(PlanNode(node_id=node_id, parent_id=parent_id, name=redact_text(node.node_name.strip()),
                               description=redact_text(node.simple_string)[:_description_chars(node.node_name)],
                               metrics=metrics, stage_ids=stage_ids))
         stack.extend((child, node_id) for child in reversed(node.children))

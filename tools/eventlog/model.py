@@ -205,7 +205,7 @@ class PlanNode(BaseModel):
 
     node_id: int | None = None
     parent_id: int | None = None  # node_id of the operator this one feeds (None for the root)
-    name: str  # Spark's nodeName without the trailing space a scan naming no table has
+    name: str  # Spark's nodeName, secrets redacted, without the trailing space a scan naming no table has
     description: str = ""  # simpleString, truncated
     metrics: dict[str, float] = Field(default_factory=dict)  # metric name -> final value
     stage_ids: list[int] = Field(default_factory=list)  # stages whose tasks updated its metrics (where it ran)
