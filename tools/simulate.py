@@ -20,7 +20,7 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from tools.errors import ModelError
-from tools.eventlog.master import local_master
+from tools.eventlog.master import local_master, task_jvm_role
 from tools.eventlog.model import AppProfile, StageProfile
 from tools.eventlog.slots import peak_executors
 
@@ -446,10 +446,9 @@ def what_if_curve(profile: AppProfile, factors: tuple[float, ...] | list[float] 
 
 def _one_jvm(profile: AppProfile) -> bool:
     """Local mode: the driver's JVM ran the tasks (a `local[N]` master, or no master and no executor but the driver)."""
-    local = local_master(profile.master_url)
-    if local is not None:
-        return not local.cluster
-    return not profile.master_url and all(e.executor_id == "driver" for e in profile.executors)
+    if profile.master_url:
+        return task_jvm_role(profile.master_url) == "driver"
+    return all(e.executor_id == "driver" for e in profile.executors)
 
 
 def what_if_from_log(log_path, factors: tuple[float, ...] | list[float] = DEFAULT_FACTORS) -> WhatIf:
