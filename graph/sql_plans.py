@@ -59,7 +59,7 @@ def query_executions(profile: AppProfile) -> list[SqlExecution]:
 
 
 def sql_plan(profile: AppProfile, execution_id: int) -> SqlPlan | None:
-    execution = next((x for x in profile.sql_executions if x.execution_id == execution_id), None)
+    execution = profile.sql_execution(execution_id)
     if execution is None:
         return None
     jobs = set(execution.job_ids)

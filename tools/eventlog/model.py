@@ -371,11 +371,14 @@ class AppProfile(BaseModel):
             matches = [s for s in matches if s.attempt_id == attempt_id]
         return max(matches, key=lambda s: s.attempt_id) if matches else None
 
+    def sql_execution(self, execution_id: int | None) -> SqlExecution | None:
+        """The SQL execution with this id (None for None or an id the log does not have)."""
+        return next((x for x in self.sql_executions if execution_id is not None and x.execution_id == execution_id), None)
+
     def stage_nodes(self, stage_id: int) -> list[PlanNode]:
         """The plan nodes of the stage's SQL execution that ran in it (its tasks updated their metrics), pre-order."""
         stage = self.stage(stage_id)
-        execution = next((x for x in self.sql_executions
-                          if stage is not None and x.execution_id == stage.sql_execution_id), None)
+        execution = self.sql_execution(stage.sql_execution_id) if stage is not None else None
         return [n for n in execution.nodes if stage_id in n.stage_ids] if execution is not None else []
 
 

@@ -32,7 +32,7 @@ def read_twice_in_one_action(cached: CachedData, profile: AppProfile) -> bool | 
     if not cached.sql_execution_ids:
         # RDD code: each stage through the RDD reads it (SQL stages also count the one that builds it)
         return len(cached.stage_ids) > 1
-    execution = next((x for x in profile.sql_executions if x.execution_id == cached.sql_execution_ids[0]), None)
+    execution = profile.sql_execution(cached.sql_execution_ids[0])
     if execution is None or not execution.nodes:
         return None
     return sum(1 for _ in nodes(execution, "InMemoryTableScan")) > 1

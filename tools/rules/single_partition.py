@@ -19,15 +19,12 @@ _PASS_THROUGH = ("ShuffleQueryStage", "InputAdapter", "WholeStageCodegen", "AQES
 def single_partition_exchange(ctx: RuleContext, stage: StageProfile) -> tuple[SqlExecution, PlanNode] | None:
     """The `Exchange SinglePartition` a one-task SQL stage reads, with its execution."""
     read = stage.metrics.shuffle_read_bytes
-    sql_id = ctx.stage_to_sql.get(stage.stage_id)
-    if stage.num_tasks != 1 or read is None or not read.sum or sql_id is None:
+    execution = ctx.profile.sql_execution(ctx.stage_to_sql.get(stage.stage_id))
+    if stage.num_tasks != 1 or read is None or not read.sum or execution is None:
         return None
-    for execution in ctx.sql_executions:
-        if execution.execution_id != sql_id:
-            continue
-        for node in nodes(execution, "Exchange"):
-            if node.description.startswith("Exchange SinglePartition") and stage.stage_id in reading_stages(node):
-                return execution, node
+    for node in nodes(execution, "Exchange"):
+        if node.description.startswith("Exchange SinglePartition") and stage.stage_id in reading_stages(node):
+            return execution, node
     return None
 
 
