@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from tools.eventlog.model import Quantiles, StageProfile
@@ -13,7 +12,7 @@ from tools.rules.measure import MiB, ev, reads_shuffle, spark_size
 from tools.rules.registry import RuleContext, rule
 from tools.rules.single_partition import single_partition_advice, single_partition_exchange
 from tools.rules.skew import duration_skew
-from tools.rules.sources import jdbc_read, source_evidence, source_fix
+from tools.rules.sources import partitions_from_code
 from tools.units import count, human_duration, human_size
 
 
@@ -56,47 +55,14 @@ def partition_changes(ctx: RuleContext, stage: StageProfile, target_tasks: int) 
                 changes.append(ctx.change("spark.sql.shuffle.partitions", str(target_tasks)))
             return changes
         return [ctx.change("spark.sql.shuffle.partitions", str(target_tasks))]
-    if code_fix(ctx, stage, target_tasks):
-        return []  # the code sets its partitions, no setting does (see code_fix)
+    if partitions_from_code(ctx, stage, target_tasks):
+        return []  # the code or the source sets its partitions, no setting does
     if reads_input(stage):
         if stage.stage_id not in ctx.stage_to_sql:
             return []  # an RDD read (files or cached blocks): its split is set in code, see partition_code_change
         per_task = stage.metrics.input_bytes.sum / target_tasks  # type: ignore[union-attr]
         return [ctx.change("spark.sql.files.maxPartitionBytes", spark_size(max(per_task, 1 * MiB)))]
     return [ctx.change("spark.default.parallelism", str(target_tasks))]
-
-
-_COALESCE = re.compile(r"Coalesce (\d+)$")  # the plan node of coalesce(n)
-
-
-def coalesced_to(ctx: RuleContext, stage: StageProfile) -> int | None:
-    """n of a coalesce(n) that set this stage's task count (no shuffle read): a `Coalesce n` node in the stage's SQL
-    execution with n equal to its tasks. The node has no metrics, so it is matched by its count, not its stage."""
-    if reads_shuffle(stage) or stage.sql_execution_id is None or not stage.num_tasks:
-        return None
-    for execution in ctx.sql_executions:
-        if execution.execution_id == stage.sql_execution_id:
-            for node in execution.nodes:
-                match = _COALESCE.match(node.description) if node.name == "Coalesce" else None
-                if match and int(match.group(1)) == stage.num_tasks:
-                    return stage.num_tasks
-    return None
-
-
-def code_fix(ctx: RuleContext, stage: StageProfile, target_tasks: int) -> str | None:
-    """The fix when the code, not a setting, set a stage's task count without a shuffle: a read whose source sets
-    it (JDBC, files Spark cannot split) or a coalesce(n)."""
-    fix = source_fix(ctx, stage, target_tasks)
-    if fix:
-        return fix
-    n = coalesced_to(ctx, stage)
-    if n is None:
-        return None
-    return (f"The stage's {count(n, 'task')} come{'s' if n == 1 else ''} from coalesce({n}) in the code: coalesce merges "
-            f"partitions without a shuffle, so the work before it runs in {count(n, 'task')} too. Use repartition({n}) "
-            f"there instead: the same {count(n, 'partition')} after a shuffle, with the work before it spread over "
-            f"every partition of its input; or drop it when the output's partition count does not matter (about "
-            f"{target_tasks} keeps every core busy).")
 
 
 def partition_code_change(ctx: RuleContext, stage: StageProfile, target_tasks: int) -> str | None:
@@ -109,9 +75,9 @@ def partition_code_change(ctx: RuleContext, stage: StageProfile, target_tasks: i
             return (f"The stage's {stage.num_tasks} tasks come from an explicit repartition(n)/coalesce(n) in the "
                     f"code, not from the shuffle-partitions setting: use about {target_tasks} there.")
         return None
-    fix = code_fix(ctx, stage, target_tasks)
-    if fix:
-        return fix
+    from_code = partitions_from_code(ctx, stage, target_tasks)
+    if from_code:
+        return from_code.fix
     if reads_input(stage):
         return ("If the input files are not splittable (gzip, single large files) split them or repartition right "
                 "after reading; for RDD textFile pass minPartitions.")
@@ -169,8 +135,7 @@ def idle_cores_few_tasks(ctx: RuleContext) -> Iterator[Finding]:
         saved_ms = min(max((q.p75 if skewed else q.max) - q.sum / free, 0.0), wall)
         shuffle = reads_shuffle(stage)
         target = cores * 3
-        fix = code_fix(ctx, stage, target)
-        coalesced = coalesced_to(ctx, stage)
+        from_code = partitions_from_code(ctx, stage, target)
         yield ctx.finding(
             title=f"Stage {stage.stage_id} ran {count(tasks, 'task')} on {cores} cores for {human_duration(wall)}"
             + (" after a shuffle" if shuffle else ""),
@@ -181,14 +146,13 @@ def idle_cores_few_tasks(ctx: RuleContext) -> Iterator[Finding]:
                 ev("idle core fraction", idle_fraction, "share", stage_id=stage.stage_id),
                 *([ev("cores busy with concurrent stages", round(beside, 1), "count", stage_id=stage.stage_id)]
                   if beside >= 0.5 else []),
-                *source_evidence(ctx, stage),
-                *([ev("coalesce(n) in the code", coalesced, "count", stage_id=stage.stage_id)] if coalesced else []),
+                *(from_code.evidence if from_code else []),
             ],
             recommendation=Recommendation(
                 summary=f"Split the stage's work into at least {target} partitions (about 3 per core).",
                 config_changes=partition_changes(ctx, stage, target),
-                code_change=fix or "Or repartition(n) before the expensive step; avoid coalesce(1) / repartition(1) "
-                "except for the final write of small results.",
+                code_change=from_code.fix if from_code else "Or repartition(n) before the expensive step; avoid "
+                "coalesce(1) / repartition(1) except for the final write of small results.",
             ),
             savings=Savings(
                 wall_ms=saved_ms,
@@ -198,10 +162,8 @@ def idle_cores_few_tasks(ctx: RuleContext) -> Iterator[Finding]:
                 "wait for that difference is the core time saved." + (" The stage is skewed: the time above its 75th-percentile task is the skew finding's "
                             "saving and is not counted here." if skewed else ""),
             ),
-            doc_query=("JDBC read partitionColumn numPartitions one connection one task" if jdbc_read(stage)
-                       else "coalesce merges partitions without a shuffle, repartition" if coalesced
-                       else "gzip compressed files not splittable one task per file" if fix
-                       else "spark.sql.shuffle.partitions parallelism number of partitions idle cores"),
+            doc_query=from_code.doc_query if from_code
+            else "spark.sql.shuffle.partitions parallelism number of partitions idle cores",
             severity=Severity.severe if idle_fraction >= 0.75 else Severity.moderate,
             stage_ids=[stage.stage_id],
         )

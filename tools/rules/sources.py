@@ -1,10 +1,11 @@
-"""Reads whose source sets their partition count: a table read over JDBC (its partitioning options) and files
-Spark cannot split (gzip- or zip-compressed text). No Spark setting changes those, so the partition rules give
-these fixes and evidence instead of a partition setting."""
+"""Stages whose task count their code or their source set: a table read over JDBC (its partitioning options), files
+Spark cannot split (gzip- or zip-compressed text), a coalesce(n). No Spark setting changes those, so the partition
+rules give these fixes and evidence instead of a partition setting."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from tools.eventlog.model import SCAN_OPERATORS, StageProfile
 from tools.findings import Evidence
@@ -71,23 +72,58 @@ def unsplittable_advice(files: float, size: float, split: float) -> str:
             "splits); until then repartition(n) right after the read spreads the work that follows it, not the read.")
 
 
-def source_fix(ctx: RuleContext, stage: StageProfile, target_tasks: int) -> str | None:
-    """The fix for a read whose own source sets its partitions (a JDBC read, files that cannot be split); no Spark
-    setting changes those."""
-    jdbc = jdbc_read(stage)
-    if jdbc:
-        return jdbc_advice(*jdbc, target_tasks)
-    whole = unsplittable_files(ctx, stage)
-    return unsplittable_advice(*whole, split_bytes(ctx)) if whole else None
+_COALESCE = re.compile(r"Coalesce (\d+)$")  # the plan node of coalesce(n)
 
 
-def source_evidence(ctx: RuleContext, stage: StageProfile) -> list[Evidence]:
-    """What says the read's source set its partitions: the JDBC read's partitions, or the unsplit files' size."""
+def coalesced_to(ctx: RuleContext, stage: StageProfile) -> int | None:
+    """n of a coalesce(n) that set this stage's task count (no shuffle read): a `Coalesce n` node in the stage's SQL
+    execution with n equal to its tasks. The node has no metrics, so it is matched by its count, not its stage."""
+    execution = ctx.profile.sql_execution(stage.sql_execution_id)
+    if reads_shuffle(stage) or execution is None or not stage.num_tasks:
+        return None
+    for node in execution.nodes:
+        match = _COALESCE.match(node.description) if node.name == "Coalesce" else None
+        if match and int(match.group(1)) == stage.num_tasks:
+            return stage.num_tasks
+    return None
+
+
+def coalesce_advice(n: int, target_tasks: int) -> str:
+    """Why coalesce(n) also narrows the work before it, and what keeps that work parallel."""
+    return (f"The stage's {count(n, 'task')} come{'s' if n == 1 else ''} from coalesce({n}) in the code: coalesce merges "
+            f"partitions without a shuffle, so the work before it runs in {count(n, 'task')} too. Use repartition({n}) "
+            f"there instead: the same {count(n, 'partition')} after a shuffle, with the work before it spread over "
+            f"every partition of its input; or drop it when the output's partition count does not matter (about "
+            f"{target_tasks} keeps every core busy).")
+
+
+@dataclass(frozen=True)
+class PartitionsFromCode:
+    """A stage whose task count its code or its source set, which no Spark setting changes: the fix, the evidence
+    that says so, and what to look up in the docs."""
+
+    fix: str
+    evidence: list[Evidence]
+    doc_query: str
+
+
+def partitions_from_code(ctx: RuleContext, stage: StageProfile, target_tasks: int) -> PartitionsFromCode | None:
+    """A JDBC read (its options set the partitions), files Spark cannot split, or a coalesce(n); None otherwise."""
     jdbc = jdbc_read(stage)
     if jdbc:
-        return [ev("JDBC read partitions", jdbc[1], "count", stage_id=stage.stage_id)]
+        return PartitionsFromCode(jdbc_advice(*jdbc, target_tasks),
+                                  [ev("JDBC read partitions", jdbc[1], "count", stage_id=stage.stage_id)],
+                                  "JDBC read partitionColumn numPartitions one connection one task")
     whole = unsplittable_files(ctx, stage)
-    if whole is None:
-        return []
-    return [ev("files read whole", whole[0], "count", stage_id=stage.stage_id),
-            ev("average file size", whole[1] / whole[0], "bytes", split_bytes(ctx), stage.stage_id)]
+    if whole:
+        files, size = whole
+        return PartitionsFromCode(unsplittable_advice(files, size, split_bytes(ctx)),
+                                  [ev("files read whole", files, "count", stage_id=stage.stage_id),
+                                   ev("average file size", size / files, "bytes", split_bytes(ctx), stage.stage_id)],
+                                  "gzip compressed files not splittable one task per file")
+    n = coalesced_to(ctx, stage)
+    if n:
+        return PartitionsFromCode(coalesce_advice(n, target_tasks),
+                                  [ev("coalesce(n) in the code", n, "count", stage_id=stage.stage_id)],
+                                  "coalesce merges partitions without a shuffle, repartition")
+    return None
