@@ -54,7 +54,7 @@ def build_profile(agg: Aggregator, *, app_key: str, source: LogSource, truncated
     end_ms = agg.app_end_ms or agg.last_timestamp_ms
     stages = _stages(agg)
     ran_in = _accumulator_stages(agg)
-    sql_executions = [_sql(s, agg.accumulator_values, ran_in, max_plan_chars)
+    sql_executions = [_sql(s, agg.accumulator_values, ran_in, _own_stages(s, agg), max_plan_chars)
                       for s in sorted(agg.sql.values(), key=lambda s: s.execution_id)]
     _set_stage_operators(stages, sql_executions)
     jobs = _jobs(agg, end_ms)
@@ -279,6 +279,14 @@ def _accumulator_stages(agg: Aggregator) -> dict[int, set[int]]:
     return out
 
 
+def _own_stages(state: SqlState, agg: Aggregator) -> set[int] | None:
+    """The stages of the execution's own jobs, the ones Spark's SQL tab counts for it (None when the log ties no job
+    to it): a job outside any execution can update a plan's metrics (a CSV reader infers the schema over the plan
+    that read the header line), and that stage did not run the query."""
+    own = {stage for job_id in state.job_ids if job_id in agg.jobs for stage in agg.jobs[job_id].stage_ids}
+    return own or None
+
+
 def _set_stage_operators(stages: list[StageProfile], executions: list[SqlExecution]) -> None:
     """Give each stage the SQL execution and the working operators that ran in it, in data-flow order (leaves
     first: the plan nodes are in pre-order, so reversed)."""
@@ -296,7 +304,8 @@ def _set_stage_operators(stages: list[StageProfile], executions: list[SqlExecuti
             stage.sql_execution_id, stage.operators = found[stage.stage_id][0], list(found[stage.stage_id][1])
 
 
-def _plan_nodes(info: SparkPlanInfo | None, values: dict[int, float], ran_in: dict[int, set[int]]) -> list[PlanNode]:
+def _plan_nodes(info: SparkPlanInfo | None, values: dict[int, float], ran_in: dict[int, set[int]],
+                own: set[int] | None) -> list[PlanNode]:
     if info is None:
         return []
     nodes: list[PlanNode] = []
@@ -304,7 +313,7 @@ def _plan_nodes(info: SparkPlanInfo | None, values: dict[int, float], ran_in: di
     while stack:  # pre-order, children left to right
         node, parent_id = stack.pop()
         metrics = {m.name: values[m.accumulator_id] for m in node.metrics if m.accumulator_id in values}
-        stage_ids = sorted({s for m in node.metrics for s in ran_in.get(m.accumulator_id, ())})
+        stage_ids = sorted({s for m in node.metrics for s in ran_in.get(m.accumulator_id, ()) if own is None or s in own})
         node_id = len(nodes)
         # Spark's name ends in a space when a scan names no table ('Scan parquet '); a JDBC scan's name holds its
         # table option, which may be a subquery with literals
@@ -325,7 +334,8 @@ def _truncate(text: str, limit: int) -> str:
     return text[:limit] + f"\n... (truncated, {len(text) - limit} more characters)"
 
 
-def _sql(state: SqlState, values: dict[int, float], ran_in: dict[int, set[int]], max_plan_chars: int) -> SqlExecution:
+def _sql(state: SqlState, values: dict[int, float], ran_in: dict[int, set[int]], own: set[int] | None,
+         max_plan_chars: int) -> SqlExecution:
     duration = (state.end_time_ms - state.start_time_ms) if state.start_time_ms and state.end_time_ms else None
     return SqlExecution(
         execution_id=state.execution_id,
@@ -336,7 +346,7 @@ def _sql(state: SqlState, values: dict[int, float], ran_in: dict[int, set[int]],
         end_time_ms=state.end_time_ms,
         duration_ms=max(0, duration) if duration is not None else None,
         job_ids=sorted(state.job_ids),
-        nodes=_plan_nodes(state.plan_info, values, ran_in),
+        nodes=_plan_nodes(state.plan_info, values, ran_in, own),
         error=redact_text(failure_line(state.error, TEXT_CHARS)) if state.error else None,
     )
 
