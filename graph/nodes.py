@@ -29,6 +29,7 @@ from tools.errors import EventLogError
 from tools.eventlog.model import AppProfile
 from tools.findings import CONFIG_NAME, Finding
 from tools.redact import redact_text
+from tools.rules.schema_inference import inference_jobs
 
 FINDINGS_ONLY_CAVEAT = ("findings-only analysis: no documentation was searched, so recommendations carry no "
                         "citations, and the summary is the template's")
@@ -93,6 +94,8 @@ def choose_specialists(profiles: list[AppProfile], question: Question, table: st
         routes["delta"] = "a table path was given"
     elif any(mentions_delta(p) for p in profiles):
         routes["delta"] = "the plans read or write Delta tables"
+    elif any(inference_jobs(p) for p in profiles):
+        routes["delta"] = "readers inferred the schema of their input files"
     elif "delta" in question.topics:
         routes["delta"] = "the question asks about table layout"
     return routes

@@ -69,8 +69,9 @@ SPECIALISTS: tuple[Specialist, ...] = (
     ),
     Specialist(
         "delta",
-        "table layout of the data read or written: small files, partitioning, Delta table health",
-        ("small_files",),
+        "how the data is read and written: table layout (small files, partitioning, Delta table health) and schema "
+        "inference passes over the input",
+        ("small_files", "schema_inference"),
         ("inspect_table", "diagnose_table", "diagnose", "search_docs"),
         (("diagnose", {"categories": "OWNED"}), ("inspect_table", {"path": "{table}"}), ("diagnose_table", {"path": "{table}"})),
     ),

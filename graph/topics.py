@@ -456,6 +456,7 @@ TOPICS = (
     Topic("failures", _words("fail", "retr", "error", "crash", "lost", "died"), ("task_failures", "executor_loss"),
           failure_facts),
     Topic("small files", _words("small files?", "tiny files?", "file sizes?", "output files"), ("small_files",)),
+    Topic("schema inference", _words("schemas?\\b", "infer", "samplingratio"), ("schema_inference",)),
     Topic("streaming", _words("stream", "micro-?batch", "batches", "keep(?:s|ing)? up", "falling behind", "backlog",
                               "processing rate", "input rate", "rows per second", "rows/s", "state store",
                               "(?:the|its) state\\b", "watermark", "trigger",

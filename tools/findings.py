@@ -8,8 +8,9 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-# a Spark setting named in text, not part of a longer dotted name such as pyspark.sql.functions
-CONFIG_NAME = re.compile(r"(?<![\w.])spark\.[a-zA-Z][a-zA-Z0-9.]*[a-zA-Z0-9]")
+# a Spark setting named in text, not part of a longer dotted name such as pyspark.sql.functions, nor a method call
+# such as spark.read.schema(...)
+CONFIG_NAME = re.compile(r"(?<![\w.])spark\.[a-zA-Z][a-zA-Z0-9.]*[a-zA-Z0-9](?!\w|\.\w|\()")
 
 Category = Literal[
     "skew",
@@ -36,6 +37,7 @@ Category = Literal[
     "streaming",
     "caching",
     "join_explosion",
+    "schema_inference",
 ]
 
 

@@ -417,6 +417,33 @@ def coalesced_write(spark, workdir: Path) -> None:
     rows.coalesce(1).write.mode("overwrite").parquet(str(workdir / "fingerprints"))
 
 
+def inferred_schema(spark, workdir: Path) -> None:
+    """JSON event files and a CSV export (written here by Python, as files from another system would arrive) read
+    without a schema: Spark reads every file once only to infer the column types, in a job of its own before the
+    query, and then again for the query."""
+    import json
+
+    from pyspark.sql import functions as F
+
+    events = workdir / "events"
+    events.mkdir()
+    kinds, countries = ("view", "click", "buy"), ("de", "fr", "us", "br")
+    for part in range(4):
+        with open(events / f"part-{part}.json", "w") as out:
+            for i in range(part * 750_000, (part + 1) * 750_000):
+                record = {"event_id": i, "user": f"u{i % 20_000}", "kind": kinds[i % 3], "amount": (i * 7919) % 100_000 / 100,
+                          "ts": 1_700_000_000 + i, "context": {"country": countries[i % 4], "mobile": i % 2 == 0}}
+                out.write(json.dumps(record) + "\n")
+    orders = workdir / "orders.csv"
+    with open(orders, "w") as out:
+        out.write("order_id,customer_id,amount,placed\n")
+        for i in range(2_000_000):
+            out.write(f"{i},{i % 5_000},{(i * 7919) % 100_000 / 100},2024-01-{1 + i % 28:02d}\n")
+    _sink(spark.read.json(str(events)).groupBy("kind", "context.country").agg(F.sum("amount").alias("amount")))
+    read = spark.read.option("header", True).option("inferSchema", True).csv(str(orders))
+    _sink(read.groupBy("customer_id").agg(F.sum("amount").alias("spent"), F.count("*").alias("orders")))
+
+
 DERBY_DRIVER = "org.apache.derby.iapi.jdbc.AutoloadedDriver"  # the embedded Derby database pyspark's jars include
 
 
@@ -505,6 +532,7 @@ _add(window_without_partition, {"spark.sql.shuffle.partitions": "8"})
 _add(jdbc_one_partition, {"spark.sql.shuffle.partitions": "8"})
 _add(gzip_csv_input, {"spark.sql.shuffle.partitions": "8"})
 _add(coalesced_write)
+_add(inferred_schema)
 _add(skewed_window, {"spark.sql.adaptive.enabled": "true", "spark.sql.shuffle.partitions": "8",
                      "spark.sql.adaptive.advisoryPartitionSizeInBytes": "1MB"})
 _add(

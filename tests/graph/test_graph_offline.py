@@ -102,6 +102,19 @@ def test_routing_adds_delta_for_a_table_and_skew_for_a_skew_question(yarn_log: s
     assert "delta" in asked and "skew" in asked
 
 
+def test_routing_adds_the_data_reading_specialist_when_a_reader_inferred_a_schema() -> None:
+    from tests.conftest import FIXTURES_DIR
+    from tools.eventlog import load_profile
+
+    inferred = load_profile(str(FIXTURES_DIR / "workloads" / "inferred_schema.zstd"))
+    routes = choose_specialists([inferred], parse_question(""), None)
+    assert routes["delta"] == "readers inferred the schema of their input files"
+    report = graph.analyze([str(FIXTURES_DIR / "workloads" / "inferred_schema.zstd")])
+    delta = next(run for run in report.specialists if run.name == "delta")
+    assert delta.findings == 1 and any(call.startswith("diagnose(") for call in delta.tool_calls)
+    assert [f.finding.rule_id for f in report.findings] == ["schema_inference_pass"]
+
+
 def test_several_logs_make_one_report_with_every_application(yarn_log: str, multi_stage_log: str) -> None:
     report = graph.analyze([yarn_log, multi_stage_log])
     assert {a.app_id for a in report.apps} == {"application_1724877841851_0016", "application_1538416563558_0014"}

@@ -10,14 +10,12 @@ from collections.abc import Iterator
 from tools.eventlog.model import SCAN_OPERATORS, AppProfile, CachedData, PlanNode, SqlExecution, executions_with_jobs
 from tools.findings import Finding, Recommendation, Savings, Severity
 from tools.redact import redact_text
-from tools.rules.measure import EXPRESSION_ID, SCAN_LOCATION, ev, metric, nodes
+from tools.rules.measure import EXPRESSION_ID, PY4J_BRIDGE, SCAN_LOCATION, call_site, ev, metric, nodes
 from tools.rules.registry import RuleContext, rule
 from tools.units import count, human_size, one_line
 
 SHOWN = 5  # cached datasets named in one finding
 PLAN_CHARS = 90
-# Call sites that name the Py4J bridge instead of the user's code (PySpark)
-_BRIDGE = ("NativeMethodAccessorImpl", "DirectMethodHandleAccessor", "GeneratedMethodAccessor")
 _CODEGEN = re.compile(r"\*\(\d+\)\s*")
 _ADAPTIVE_ROOT = re.compile(r"^AdaptiveSparkPlan isFinalPlan=\w+\s*\+-\s*")
 # What a file scan reads, from its description: the format, the files and the filters (columns left out: a count()
@@ -45,7 +43,7 @@ def cached_once(profile: AppProfile) -> list[CachedData]:
 
 def user_callsite(cached: CachedData) -> str:
     """Where the cached RDD was created in the user's code ("" when Spark logged only the Py4J bridge)."""
-    return "" if any(b in cached.callsite for b in _BRIDGE) else cached.callsite
+    return "" if any(b in cached.callsite for b in PY4J_BRIDGE) else cached.callsite
 
 
 def cached_what(cached: CachedData) -> str:
@@ -136,8 +134,7 @@ def read_label(key: tuple[str, ...], scan: PlanNode) -> str:
 
 def action_label(execution_id: int, description: str) -> str:
     """'SQL 2 (save at etl.py:41)', or 'SQL 2 (save)' where PySpark logged its Py4J bridge as the call site."""
-    if any(bridge in description for bridge in _BRIDGE):
-        description = description.split(" at ")[0]
+    description = call_site(description)
     return f"SQL {execution_id} ({one_line(description, 60)})" if description else f"SQL {execution_id}"
 
 

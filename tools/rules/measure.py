@@ -14,11 +14,22 @@ SCAN_LOCATION = re.compile(r"Location: \w+(?:\(\d+ paths?\))?\s*\[([^\]\n]*)\]")
 MiB = 1024 * 1024
 GIB = 1024 * MiB
 
+# Call sites that name the Py4J bridge instead of the user's code (PySpark)
+PY4J_BRIDGE = ("NativeMethodAccessorImpl", "DirectMethodHandleAccessor", "GeneratedMethodAccessor")
+
 
 def spark_size(value: float) -> str:
     """A byte count as a Spark size string, rounded up to whole MiB ('12m' style keys accept '12MB')."""
     mib = max(1, int(-(-value // MiB)))
     return f"{mib}MB"
+
+
+def call_site(description: str) -> str:
+    """A Spark call site ('save at etl.py:41') as written, or only its method ('save') where PySpark logged its Py4J
+    bridge instead of the user's code."""
+    if any(bridge in description for bridge in PY4J_BRIDGE):
+        return description.split(" at ")[0]
+    return description
 
 
 def max_to_median(q: Quantiles | None) -> float | None:

@@ -37,6 +37,7 @@ THEME_MODULES = (
     "streaming",
     "caching",
     "single_partition",
+    "schema_inference",
 )
 
 

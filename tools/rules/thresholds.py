@@ -161,6 +161,9 @@ class RuleThresholds(BaseModel):
     # Our choice: a shuffle sent whole to one partition is worth a finding once it is larger than one usual
     # partition (spark.sql.files.maxPartitionBytes and AQE's advisory size are 128 MiB / 64 MiB by default).
     single_partition_min_bytes: float = 128 * MiB
+    # Our choice: a schema-inference pass is worth a code change once it costs 5 s of wall time per run (it runs
+    # before its query, so all of it is wall time); the smallest inferred reads take a few hundred ms.
+    schema_inference_min_ms: float = 5_000
 
     # --- driver ------------------------------------------------------------------------
     # Sparklens reports driver wall-clock share; our choice: half the run on the driver, for at least 1 minute.
