@@ -47,8 +47,9 @@ SPECIALISTS: tuple[Specialist, ...] = (
     ),
     Specialist(
         "partition",
-        "partitioning and shuffle: too few or too many partitions, oversized partitions, spill, heavy shuffles",
-        ("too_few_partitions", "too_many_small_tasks", "oversized_partitions", "spill", "shuffle_heavy"),
+        "partitioning and shuffle: too few or too many partitions, oversized partitions, spill, heavy shuffles, "
+        "global sorts",
+        ("too_few_partitions", "too_many_small_tasks", "oversized_partitions", "spill", "shuffle_heavy", "global_sort"),
         ("app_overview", "stage_details", "spark_config", "diagnose", "search_docs"),
         (("diagnose", {"categories": "OWNED"}),),
     ),

@@ -457,6 +457,8 @@ TOPICS = (
           failure_facts),
     Topic("small files", _words("small files?", "tiny files?", "file sizes?", "output files"), ("small_files",)),
     Topic("schema inference", _words("schemas?\\b", "infer", "samplingratio"), ("schema_inference",)),
+    Topic("global sorts", _words("sort(?:s|ed|ing)?\\b", "order ?by", "range partition", "repartitionbyrange",
+                                  "sortwithinpartitions"), ("global_sort",)),
     Topic("streaming", _words("stream", "micro-?batch", "batches", "keep(?:s|ing)? up", "falling behind", "backlog",
                               "processing rate", "input rate", "rows per second", "rows/s", "state store",
                               "(?:the|its) state\\b", "watermark", "trigger",

@@ -38,6 +38,7 @@ Category = Literal[
     "caching",
     "join_explosion",
     "schema_inference",
+    "global_sort",
 ]
 
 

@@ -38,6 +38,7 @@ THEME_MODULES = (
     "caching",
     "single_partition",
     "schema_inference",
+    "sorting",
 )
 
 

@@ -8,15 +8,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from tools.eventlog.model import AppProfile, JobProfile, StageProfile
-from tools.findings import Finding, Recommendation, Savings, Severity
+from tools.findings import Finding, Recommendation, Severity
 from tools.rules.measure import call_site, ev, run_time_ms
+from tools.rules.passes import extra_pass_finding, listed
 from tools.rules.registry import RuleContext, rule
-from tools.units import count, human_duration, human_share, human_size
+from tools.units import count, human_duration, human_size
 
 # The reader call that ran the stage, from the first line of its call site (Spark 1.4-4.x; Spark 4 adds `.classic`)
 _READER = re.compile(r"\b(DataFrameReader|DataStreamReader)\.(json|csv|xml|load)\(")
-SHOWN = 4  # inference jobs named in one finding
-MODERATE_SHARE = 0.2  # our choice: inference taking a fifth of the run is more than a detail
 
 
 @dataclass(frozen=True)
@@ -96,40 +95,26 @@ def schema_inference_pass(ctx: RuleContext) -> Iterator[Finding]:
     wall_ms = float(sum(j.job.duration_ms or 0 for j in jobs))
     if not jobs or wall_ms < ctx.thresholds.schema_inference_min_ms:
         return
-    duration = ctx.profile.duration_ms
-    share = wall_ms / duration if duration else None
-    core_ms = sum(j.core_ms for j in jobs)
     read = sum(j.input_bytes for j in jobs)
-    shown = "; ".join(f"job {j.job.job_id} ({j.label}, {human_duration(j.job.duration_ms)}, "
-                      f"{human_size(j.input_bytes)} read)" for j in jobs[:SHOWN])
-    if len(jobs) > SHOWN:
-        shown += f"; {count(len(jobs) - SHOWN, 'more job')}"
-    evidence = [
-        ev("schema inference jobs", len(jobs), "count"),
-        ev("wall time of the inference jobs", wall_ms, "ms", ctx.thresholds.schema_inference_min_ms),
-        ev("bytes read to infer schemas", read, "bytes"),
-        ev("task time of the inference jobs", core_ms, "ms"),
-    ]
-    if share is not None:
-        evidence.append(ev("inference time / application wall time", share, "share"))
-    title = (f"{count(len(jobs), 'job')} read {human_size(read)} of input files only to infer their schema "
-             f"({human_duration(wall_ms)}" + (f", {human_share(share)} of the run)" if share is not None else ")"))
-    yield ctx.finding(
-        title=title,
-        evidence=evidence,
+    shown = listed([f"job {j.job.job_id} ({j.label}, {human_duration(j.job.duration_ms)}, {human_size(j.input_bytes)} "
+                    "read)" for j in jobs], "job")
+    yield extra_pass_finding(
+        ctx,
+        title=f"{count(len(jobs), 'job')} read {human_size(read)} of input files only to infer their schema",
+        kind="inference",
+        parts="inference jobs",
+        counted=ev("schema inference jobs", len(jobs), "count"),
+        wall_ms=wall_ms,
+        threshold=ctx.thresholds.schema_inference_min_ms,
+        core_ms=sum(j.core_ms for j in jobs),
+        extra=[ev("bytes read to infer schemas", read, "bytes")],
         recommendation=Recommendation(
             summary="Pass the schema to the reader instead of letting Spark infer it: inference reads every input file "
             f"before the query starts, and the query then reads them again. The inference jobs: {shown}.",
             code_change=_fix({j.reader for j in jobs}),
         ),
-        savings=Savings(
-            core_ms=core_ms,
-            wall_ms=wall_ms,
-            method="The inference jobs' wall time (they run before their query, on the caller's thread) and their "
-            "task time: with a schema given, Spark runs neither.",
-            code_change_only=True,
-        ),
+        method="The inference jobs' wall time (they run before their query, on the caller's thread) and their task "
+        "time: with a schema given, Spark runs neither.",
         doc_query="DataFrameReader schema inference inferSchema samplingRatio JSON CSV explicit schema",
-        severity=Severity.moderate if share is not None and share >= MODERATE_SHARE else Severity.low,
         stage_ids=sorted({s.stage_id for j in jobs for s in j.stages}),
     )

@@ -164,6 +164,8 @@ class RuleThresholds(BaseModel):
     # Our choice: a schema-inference pass is worth a code change once it costs 5 s of wall time per run (it runs
     # before its query, so all of it is wall time); the smallest inferred reads take a few hundred ms.
     schema_inference_min_ms: float = 5_000
+    # Our choice, the same floor: a global sort's sampling pass (its input computed once more) worth a code change.
+    sort_sample_min_ms: float = 5_000
 
     # --- driver ------------------------------------------------------------------------
     # Sparklens reports driver wall-clock share; our choice: half the run on the driver, for at least 1 minute.

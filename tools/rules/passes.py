@@ -1,0 +1,43 @@
+"""Work Spark runs once more only to prepare a query (a schema-inference read, a global sort's sampling): the one
+finding shape both rules report it in."""
+
+from __future__ import annotations
+
+from tools.findings import Evidence, Finding, Recommendation, Savings, Severity
+from tools.rules.measure import ev
+from tools.rules.registry import RuleContext
+from tools.units import count, human_duration, human_share
+
+MODERATE_SHARE = 0.2  # our choice: a preparation pass taking a fifth of the run is more than a detail
+SHOWN = 4  # parts of a pass named in one finding
+
+
+def listed(items: list[str], noun: str) -> str:
+    """The first few items joined by '; ', then how many more `noun`s there are ('2 more jobs')."""
+    text = "; ".join(items[:SHOWN])
+    return text + (f"; {count(len(items) - SHOWN, 'more ' + noun)}" if len(items) > SHOWN else "")
+
+
+def extra_pass_finding(ctx: RuleContext, *, title: str, kind: str, parts: str, counted: Evidence, wall_ms: float,
+                       threshold: float, core_ms: float, extra: list[Evidence], recommendation: Recommendation,
+                       method: str, doc_query: str, stage_ids: list[int],
+                       sql_execution_ids: list[int] | None = None) -> Finding:
+    """A finding for `parts` ('inference jobs') of a preparation pass (`kind`, 'inference'): its wall time (against
+    `threshold`) and task time as evidence and as what the code change saves, with its share of the run; moderate
+    from a fifth of the run, else low."""
+    duration = ctx.profile.duration_ms
+    share = wall_ms / duration if duration else None
+    evidence = [counted, ev(f"wall time of the {parts}", wall_ms, "ms", threshold), *extra,
+                ev(f"task time of the {parts}", core_ms, "ms")]
+    if share is not None:
+        evidence.append(ev(f"{kind} time / application wall time", share, "share"))
+    return ctx.finding(
+        title=f"{title} ({human_duration(wall_ms)}" + (f", {human_share(share)} of the run)" if share is not None else ")"),
+        evidence=evidence,
+        recommendation=recommendation,
+        savings=Savings(core_ms=core_ms, wall_ms=wall_ms, method=method, code_change_only=True),
+        doc_query=doc_query,
+        severity=Severity.moderate if share is not None and share >= MODERATE_SHARE else Severity.low,
+        stage_ids=stage_ids,
+        sql_execution_ids=sql_execution_ids,
+    )
