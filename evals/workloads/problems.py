@@ -444,6 +444,20 @@ def inferred_schema(spark, workdir: Path) -> None:
     _sink(read.groupBy("customer_id").agg(F.sum("amount").alias("spent"), F.count("*").alias("orders")))
 
 
+def sorted_aggregate(spark, workdir: Path) -> None:
+    """Per-key aggregates fingerprinted after the shuffle and sorted by the fingerprint (AQE on): the sort's range
+    partitioning first runs the aggregation's last stage and the hashing to sample the keys, then runs them again to
+    shuffle the rows."""
+    from pyspark.sql import functions as F
+
+    rows = spark.range(0, 4_000_000, 1, 4).select((F.col("id") % 1_000_000).alias("key"), (F.col("id") * 7919 % 1_000).alias("amount"))
+    totals = rows.groupBy("key").agg(F.sum("amount").alias("total"), F.count("*").alias("orders"))
+    fingerprint = F.concat_ws("|", "key", "total", "orders")
+    for _ in range(12):  # per-row work after the shuffle, before the sort
+        fingerprint = F.sha2(fingerprint, 512)
+    _sink(totals.withColumn("fingerprint", fingerprint).orderBy("fingerprint"))
+
+
 DERBY_DRIVER = "org.apache.derby.iapi.jdbc.AutoloadedDriver"  # the embedded Derby database pyspark's jars include
 
 
@@ -533,6 +547,7 @@ _add(jdbc_one_partition, {"spark.sql.shuffle.partitions": "8"})
 _add(gzip_csv_input, {"spark.sql.shuffle.partitions": "8"})
 _add(coalesced_write)
 _add(inferred_schema)
+_add(sorted_aggregate, {"spark.sql.adaptive.enabled": "true", "spark.sql.shuffle.partitions": "8"})
 _add(skewed_window, {"spark.sql.adaptive.enabled": "true", "spark.sql.shuffle.partitions": "8",
                      "spark.sql.adaptive.advisoryPartitionSizeInBytes": "1MB"})
 _add(

@@ -31,6 +31,21 @@ def test_the_sampling_pass_of_a_global_sort_is_found_and_priced(profile_of):
     assert "sortWithinPartitions(keys)" in rec.code_change and "persist" in rec.code_change
 
 
+def test_with_aqe_a_sort_after_an_aggregation_samples_by_re_reading_the_shuffle(profile_of):
+    """sorted_aggregate (real PySpark 4.3 log, AQE on): totals per key hashed after the shuffle, then orderBy the hash.
+    The sampling stage reads the aggregation's shuffle and runs the final aggregate and hashing again; it writes
+    nothing, and the range exchange's writer (stage 4) reads the same shuffle."""
+    profile = profile_of("sorted_aggregate")
+    [found] = sample_passes(RuleContext(profile, RuleThresholds()))
+    assert (found.execution.execution_id, found.stage.stage_id, found.keys) == (0, 2, "fingerprint")
+    sampled, writer = profile.stage(2), profile.stage(4)
+    assert sampled.metrics.shuffle_read_bytes.sum == writer.metrics.shuffle_read_bytes.sum > 0
+    assert sampled.metrics.shuffle_write_bytes.sum == 0 < writer.metrics.shuffle_write_bytes.sum
+    assert any(n.name.startswith("ShuffleQueryStage") for n in found.execution.nodes)  # AQE's final plan
+    [finding] = _sorting_findings(profile)
+    assert finding.stage_ids == [2] and finding.severity.value == "moderate"  # 26% of the run
+
+
 def test_small_sampling_passes_stay_under_the_floor(profile_of):
     """spread_spill: five sorts whose sampling passes take 3.7 s together; each is found, none is reported."""
     profile = profile_of("spread_spill")
