@@ -29,7 +29,9 @@ from tools.errors import EventLogError
 from tools.eventlog.model import AppProfile
 from tools.findings import CONFIG_NAME, Finding
 from tools.redact import redact_text
+from tools.rules import RuleThresholds
 from tools.rules.schema_inference import inference_jobs
+from tools.rules.skipping import selective_scans
 
 FINDINGS_ONLY_CAVEAT = ("findings-only analysis: no documentation was searched, so recommendations carry no "
                         "citations, and the summary is the template's")
@@ -96,6 +98,9 @@ def choose_specialists(profiles: list[AppProfile], question: Question, table: st
         routes["delta"] = "the plans read or write Delta tables"
     elif any(inference_jobs(p) for p in profiles):
         routes["delta"] = "readers inferred the schema of their input files"
+    elif any(s.selectivity <= RuleThresholds().selective_scan_max_share for p in profiles
+             for s in selective_scans(p.sql_executions)):
+        routes["delta"] = "a filter kept a small share of the rows its file scan read"
     elif "delta" in question.topics:
         routes["delta"] = "the question asks about table layout"
     return routes

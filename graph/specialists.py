@@ -70,9 +70,9 @@ SPECIALISTS: tuple[Specialist, ...] = (
     ),
     Specialist(
         "delta",
-        "how the data is read and written: table layout (small files, partitioning, Delta table health) and schema "
-        "inference passes over the input",
-        ("small_files", "schema_inference"),
+        "how the data is read and written: table layout (small files, partitioning, clustering for data skipping, "
+        "Delta table health) and schema inference passes over the input",
+        ("small_files", "schema_inference", "data_skipping"),
         ("inspect_table", "diagnose_table", "diagnose", "search_docs"),
         (("diagnose", {"categories": "OWNED"}), ("inspect_table", {"path": "{table}"}), ("diagnose_table", {"path": "{table}"})),
     ),

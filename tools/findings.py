@@ -39,6 +39,7 @@ Category = Literal[
     "join_explosion",
     "schema_inference",
     "global_sort",
+    "data_skipping",
 ]
 
 

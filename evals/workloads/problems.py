@@ -458,6 +458,25 @@ def sorted_aggregate(spark, workdir: Path) -> None:
     _sink(totals.withColumn("fingerprint", fingerprint).orderBy("fingerprint"))
 
 
+def unclustered_filter(spark, workdir: Path) -> None:
+    """A Parquet table of 6M events in arbitrary order, read by two selective queries: one customer's events (the
+    predicate is pushed to the reader, but every row group holds every customer, so none is skipped) and one day's
+    events through date_format(ts) (a function around the column: not pushed at all). Both scans read every row to
+    keep a few thousand."""
+    from pyspark.sql import functions as F
+
+    path = str(workdir / "events")
+    spark.range(0, 6_000_000, 1, 8).select(
+        F.col("id").alias("event_id"), ((F.col("id") * 2654435761) % 100_000).alias("customer_id"),
+        (F.col("id") % 1_000 / 10).alias("amount"),
+        (F.lit(1_700_000_000) + (F.col("id") * 7919) % 31_536_000).cast("timestamp").alias("ts"),
+        F.sha2(F.col("id").cast("string"), 256).alias("note"),
+    ).write.mode("overwrite").parquet(path)
+    events = spark.read.parquet(path)
+    _sink(events.where(F.col("customer_id") == 4242).agg(F.sum("amount").alias("spent")))
+    _sink(events.where(F.date_format("ts", "yyyy-MM-dd") == "2024-03-01").agg(F.sum("amount").alias("sold")))
+
+
 DERBY_DRIVER = "org.apache.derby.iapi.jdbc.AutoloadedDriver"  # the embedded Derby database pyspark's jars include
 
 
@@ -547,6 +566,7 @@ _add(jdbc_one_partition, {"spark.sql.shuffle.partitions": "8"})
 _add(gzip_csv_input, {"spark.sql.shuffle.partitions": "8"})
 _add(coalesced_write)
 _add(inferred_schema)
+_add(unclustered_filter)
 _add(sorted_aggregate, {"spark.sql.adaptive.enabled": "true", "spark.sql.shuffle.partitions": "8"})
 _add(skewed_window, {"spark.sql.adaptive.enabled": "true", "spark.sql.shuffle.partitions": "8",
                      "spark.sql.adaptive.advisoryPartitionSizeInBytes": "1MB"})

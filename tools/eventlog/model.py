@@ -223,6 +223,14 @@ class SqlExecution(BaseModel):
     nodes: list[PlanNode] = Field(default_factory=list)
     error: str | None = None
 
+    def children(self) -> dict[int, list[PlanNode]]:
+        """Node id -> its child nodes, left to right."""
+        out: dict[int, list[PlanNode]] = {}
+        for node in self.nodes:
+            if node.parent_id is not None:
+                out.setdefault(node.parent_id, []).append(node)
+        return out
+
 
 def stage_label(stage: StageProfile) -> str:
     """What a stage did, for people: 'SQL 0: Sort, SortMergeJoin, HashAggregate' from the operators that ran in it,

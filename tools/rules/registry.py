@@ -39,6 +39,7 @@ THEME_MODULES = (
     "single_partition",
     "schema_inference",
     "sorting",
+    "skipping",
 )
 
 

@@ -59,10 +59,7 @@ def sample_passes(ctx: RuleContext) -> list[SamplePass]:
     below it (down to the next exchange) and wrote no shuffle ran them to sample the sort keys."""
     found = []
     for execution in ctx.sql_executions:
-        children: dict[int, list[PlanNode]] = {}
-        for node in execution.nodes:
-            if node.parent_id is not None:
-                children.setdefault(node.parent_id, []).append(node)
+        children = execution.children()
         for exchange in execution.nodes:
             if not (exchange.name == "Exchange" and _RANGE.search(exchange.description) and exchange.stage_ids):
                 continue

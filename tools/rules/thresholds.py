@@ -120,6 +120,10 @@ class RuleThresholds(BaseModel):
     # Our choice: a scan of a partitioned table without partition filters matters from 2 partitions and 1 GiB.
     full_scan_min_partitions: int = 2
     full_scan_min_bytes: float = 1 * GiB
+    # Our choice: a filter keeping at most 1% of the rows a columnar scan produced could have skipped most row groups
+    # had the files been clustered by its column; from 1 GiB of files, as for the partitioned-scan check.
+    selective_scan_max_share: float = 0.01
+    selective_scan_min_bytes: float = 1 * GiB
 
     # --- failures ----------------------------------------------------------------------
     # Our choice: any failed task is reported; severity rises with the failure rate.
