@@ -73,7 +73,7 @@ def max_task_ratio(profile: AppProfile) -> float:
 
 
 def mentions_delta(profile: AppProfile) -> bool:
-    if "delta" in (profile.property("spark.sql.extensions") or "").lower():
+    if profile.delta_configured():
         return True
     return any("delta" in (sql.physical_plan or "").lower() for sql in profile.sql_executions)
 

@@ -457,8 +457,10 @@ TOPICS = (
           failure_facts),
     Topic("small files", _words("small files?", "tiny files?", "file sizes?", "output files"), ("small_files",)),
     Topic("schema inference", _words("schemas?\\b", "infer", "samplingratio"), ("schema_inference",)),
-    Topic("data skipping", _words("data skipping", "skip(?:s|ped|ping)?\\b", "pushdown", "push(?:ed)? down", "z-?order",
-                                  "liquid clustering", "clustered", "row groups?", "min/max", "predicates?"),
+    # not a bare 'skip': 'why were stages skipped?' is about reused shuffle output
+    Topic("data skipping", _words("data skipping", "skip(?:s|ped|ping)? (?:the |any |no )?(?:row groups?|files)",
+                                  "pushdown", "push(?:ed)? down", "z-?order", "liquid clustering", "row groups?",
+                                  "min/max", "predicates?"),
           ("data_skipping",)),
     Topic("global sorts", _words("sort(?:s|ed|ing)?\\b", "order ?by", "range partition", "repartitionbyrange",
                                   "sortwithinpartitions"), ("global_sort",)),

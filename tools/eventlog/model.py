@@ -364,6 +364,11 @@ class AppProfile(BaseModel):
         """A Spark property as set in the application (redacted values stay redacted)."""
         return self.spark_properties.get(key, default)
 
+    def delta_configured(self) -> bool:
+        """Delta Lake is set up in the session (its SQL extension or its catalog)."""
+        return any("delta" in (self.property(key) or "").lower()
+                   for key in ("spark.sql.extensions", "spark.sql.catalog.spark_catalog"))
+
     def int_property(self, key: str) -> int | None:
         """A Spark property read as an integer; None when unset or not a whole number."""
         value = self.spark_properties.get(key)

@@ -44,7 +44,7 @@ def inference_jobs(profile: AppProfile) -> list[InferenceJob]:
     for stage in profile.stages:
         stages_of.setdefault(stage.stage_id, []).append(stage)
     found = []
-    delta = _uses_delta(profile)
+    delta = profile.delta_configured()  # Delta reads its transaction log from `load` too: not known to be inference
     for job in profile.jobs:
         if job.sql_execution_id is not None or job.duration_ms is None:
             continue
@@ -54,13 +54,6 @@ def inference_jobs(profile: AppProfile) -> list[InferenceJob]:
         if readers and inferred.input_bytes > 0 and not (inferred.reader == "load" and delta):
             found.append(inferred)
     return found
-
-
-def _uses_delta(profile: AppProfile) -> bool:
-    """Delta Lake is configured: its reads of the transaction log also start from `load`, so a `load` job is not
-    known to be inference."""
-    return any("delta" in (profile.spark_properties.get(key) or "").lower()
-               for key in ("spark.sql.extensions", "spark.sql.catalog.spark_catalog"))
 
 
 def _fix(readers: set[str]) -> str:

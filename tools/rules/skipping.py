@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from tools.eventlog.model import PLAN_WRAPPERS, SCAN_OPERATORS, PlanNode, SqlExecution
+from tools.eventlog.model import PLAN_WRAPPERS, SCAN_OPERATORS, PlanNode, SqlExecution, executions_with_jobs
 from tools.findings import Finding, Recommendation, Savings, Severity
 from tools.redact import redact_text
 from tools.rules.caching import action_label
@@ -68,9 +68,10 @@ def _scan_below(node: PlanNode, children: dict[int, list[PlanNode]]) -> PlanNode
 
 
 def selective_scans(executions: list[SqlExecution]) -> list[SelectiveScan]:
-    """Every Filter directly over a file scan, with the rows the scan produced and the filter kept."""
+    """Every Filter directly over a file scan, with the rows the scan produced and the filter kept (in executions that
+    ran jobs: a job-less parent execution mirrors its nested one's plan)."""
     found = []
-    for execution in executions:
+    for execution in executions_with_jobs(executions):
         children = execution.children()
         for node in execution.nodes:
             if node.name != "Filter" or (scan := _scan_below(node, children)) is None:

@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from tools.eventlog.model import PlanNode, SqlExecution, StageProfile
+from tools.eventlog.model import PlanNode, SqlExecution, StageProfile, executions_with_jobs
 from tools.findings import Finding, Recommendation, Severity
 from tools.redact import redact_text
 from tools.rules.caching import action_label
@@ -58,7 +58,7 @@ def sample_passes(ctx: RuleContext) -> list[SamplePass]:
     stage is the first to update its metrics; any other completed stage that updated the metrics of the operators
     below it (down to the next exchange) and wrote no shuffle ran them to sample the sort keys."""
     found = []
-    for execution in ctx.sql_executions:
+    for execution in executions_with_jobs(ctx.sql_executions):  # a job-less parent mirrors its nested execution
         children = execution.children()
         for exchange in execution.nodes:
             if not (exchange.name == "Exchange" and _RANGE.search(exchange.description) and exchange.stage_ids):
