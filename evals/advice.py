@@ -19,11 +19,13 @@ percent; `--repeat` runs the observed configuration that many times to show by h
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import statistics
 import sys
 import tempfile
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 from pydantic import BaseModel, Field
@@ -87,13 +89,14 @@ def applied(conf: dict[str, str], changes: list[ConfigChange]) -> dict[str, str]
     return out
 
 
-def run(name: str, changes: list[ConfigChange], tag: str) -> AppProfile:
-    """Run problem workload `name` with `changes` applied to its configuration; its profile."""
+def run(name: str, changes: list[ConfigChange], tag: str, fixed: bool = False) -> AppProfile:
+    """Run problem workload `name` with `changes` applied to its configuration (and, with `fixed`, the code change
+    its `fixed=True` applies); its profile."""
     function, spec = WORKLOADS[name]
     with tempfile.TemporaryDirectory(prefix=f"advice-{name}-") as tmp:
         conf = {k: v.format(workdir=tmp) for k, v in {**LOG_CONF, **SPARK_DEFAULTS, **spec.conf}.items()}
-        log = run_workload(function, Path(tmp) / "logs", f"advice={name}/{tag}", conf=applied(conf, changes),
-                           master=spec.master, workdir=Path(tmp))
+        log = run_workload(functools.partial(function, fixed=True) if fixed else function, Path(tmp) / "logs",
+                           f"advice={name}/{tag}", conf=applied(conf, changes), master=spec.master, workdir=Path(tmp))
         return load_profile(str(log))
 
 
@@ -172,18 +175,25 @@ def markdown(results: list[AdviceResult]) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", nargs="*", choices=sorted(WORKLOADS), help="check only these workloads")
-    parser.add_argument("--repeat", type=int, default=2, help="observed runs per workload (median used)")
+def command(description: str, names: list[str], check: Callable[[list[str], int], list], to_markdown: Callable[[list], str],
+            argv: list[str] | None, repeat_help: str) -> int:
+    """The command line of a workload check: `--only` some of `names`, `--repeat`, `--json` or a markdown table."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--only", nargs="*", choices=sorted(names), help="check only these workloads")
+    parser.add_argument("--repeat", type=int, default=2, help=repeat_help)
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     args = parser.parse_args(argv)
-    results = check_advice(args.only or list(WORKLOADS), args.repeat)
+    results = check(args.only or list(names), args.repeat)
     if args.json:
         print(json.dumps([r.model_dump() | {"resolved": r.resolved} for r in results], indent=2))
     else:
-        print(markdown(results))
+        print(to_markdown(results))
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return command(__doc__.splitlines()[0], list(WORKLOADS), check_advice, markdown, argv,
+                   "observed runs per workload (median used)")
 
 
 if __name__ == "__main__":

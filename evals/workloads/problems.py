@@ -417,10 +417,10 @@ def coalesced_write(spark, workdir: Path) -> None:
     rows.coalesce(1).write.mode("overwrite").parquet(str(workdir / "fingerprints"))
 
 
-def inferred_schema(spark, workdir: Path) -> None:
+def inferred_schema(spark, workdir: Path, fixed: bool = False) -> None:
     """JSON event files and a CSV export (written here by Python, as files from another system would arrive) read
     without a schema: Spark reads every file once only to infer the column types, in a job of its own before the
-    query, and then again for the query."""
+    query, and then again for the query. `fixed`: both readers are given the schema."""
     import json
 
     from pyspark.sql import functions as F
@@ -439,15 +439,18 @@ def inferred_schema(spark, workdir: Path) -> None:
         out.write("order_id,customer_id,amount,placed\n")
         for i in range(2_000_000):
             out.write(f"{i},{i % 5_000},{(i * 7919) % 100_000 / 100},2024-01-{1 + i % 28:02d}\n")
-    _sink(spark.read.json(str(events)).groupBy("kind", "context.country").agg(F.sum("amount").alias("amount")))
-    read = spark.read.option("header", True).option("inferSchema", True).csv(str(orders))
+    reader = spark.read.schema("event_id BIGINT, user STRING, kind STRING, amount DOUBLE, ts BIGINT, "
+                               "context STRUCT<country: STRING, mobile: BOOLEAN>") if fixed else spark.read
+    _sink(reader.json(str(events)).groupBy("kind", "context.country").agg(F.sum("amount").alias("amount")))
+    read = (spark.read.option("header", True).schema("order_id INT, customer_id INT, amount DOUBLE, placed DATE").csv(str(orders))
+            if fixed else spark.read.option("header", True).option("inferSchema", True).csv(str(orders)))
     _sink(read.groupBy("customer_id").agg(F.sum("amount").alias("spent"), F.count("*").alias("orders")))
 
 
-def sorted_aggregate(spark, workdir: Path) -> None:
+def sorted_aggregate(spark, workdir: Path, fixed: bool = False) -> None:
     """Per-key aggregates fingerprinted after the shuffle and sorted by the fingerprint (AQE on): the sort's range
     partitioning first runs the aggregation's last stage and the hashing to sample the keys, then runs them again to
-    shuffle the rows."""
+    shuffle the rows. `fixed`: each partition is sorted (sortWithinPartitions), no total order."""
     from pyspark.sql import functions as F
 
     rows = spark.range(0, 4_000_000, 1, 4).select((F.col("id") % 1_000_000).alias("key"), (F.col("id") * 7919 % 1_000).alias("amount"))
@@ -455,26 +458,33 @@ def sorted_aggregate(spark, workdir: Path) -> None:
     fingerprint = F.concat_ws("|", "key", "total", "orders")
     for _ in range(12):  # per-row work after the shuffle, before the sort
         fingerprint = F.sha2(fingerprint, 512)
-    _sink(totals.withColumn("fingerprint", fingerprint).orderBy("fingerprint"))
+    fingerprinted = totals.withColumn("fingerprint", fingerprint)
+    _sink(fingerprinted.sortWithinPartitions("fingerprint") if fixed else fingerprinted.orderBy("fingerprint"))
 
 
-def unclustered_filter(spark, workdir: Path) -> None:
+def unclustered_filter(spark, workdir: Path, fixed: bool = False) -> None:
     """A Parquet table of 6M events in arbitrary order, read by two selective queries: one customer's events (the
     predicate is pushed to the reader, but every row group holds every customer, so none is skipped) and one day's
     events through date_format(ts) (a function around the column: not pushed at all). Both scans read every row to
-    keep a few thousand."""
+    keep a few thousand. `fixed`: the table is written ordered by customer_id and the day is a range on the raw ts
+    column (pushed, though the files are not ordered by ts)."""
     from pyspark.sql import functions as F
 
     path = str(workdir / "events")
-    spark.range(0, 6_000_000, 1, 8).select(
+    rows = spark.range(0, 6_000_000, 1, 8).select(
         F.col("id").alias("event_id"), ((F.col("id") * 2654435761) % 100_000).alias("customer_id"),
         (F.col("id") % 1_000 / 10).alias("amount"),
         (F.lit(1_700_000_000) + (F.col("id") * 7919) % 31_536_000).cast("timestamp").alias("ts"),
         F.sha2(F.col("id").cast("string"), 256).alias("note"),
-    ).write.mode("overwrite").parquet(path)
+    )
+    if fixed:
+        rows = rows.repartitionByRange(8, "customer_id").sortWithinPartitions("customer_id")
+    rows.write.mode("overwrite").parquet(path)
     events = spark.read.parquet(path)
     _sink(events.where(F.col("customer_id") == 4242).agg(F.sum("amount").alias("spent")))
-    _sink(events.where(F.date_format("ts", "yyyy-MM-dd") == "2024-03-01").agg(F.sum("amount").alias("sold")))
+    day = ((F.col("ts") >= F.lit("2024-03-01").cast("timestamp")) & (F.col("ts") < F.lit("2024-03-02").cast("timestamp"))
+           if fixed else F.date_format("ts", "yyyy-MM-dd") == "2024-03-01")
+    _sink(events.where(day).agg(F.sum("amount").alias("sold")))
 
 
 DERBY_DRIVER = "org.apache.derby.iapi.jdbc.AutoloadedDriver"  # the embedded Derby database pyspark's jars include

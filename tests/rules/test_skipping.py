@@ -24,7 +24,7 @@ def test_a_pushed_predicate_on_unclustered_files_is_told_to_cluster(profile_of):
     assert (first.sql_execution_ids, second.sql_execution_ids) == ([1], [2])
     facts = {e.name: e.value for e in first.evidence}
     assert facts["rows produced per row kept"] == 100_000 and facts["predicates pushed to the reader"] == scan.pushed
-    assert first.title == "SQL 1 (save) read all 6,000,000 rows (475.8 MiB of parquet files) to keep 60"
+    assert first.title == "SQL 1 (save): a filter kept 60 of the 6,000,000 rows its scan of 475.8 MiB of parquet files produced"
     assert first.estimated_savings.core_ms < facts["scan time"]  # at most the scan time of the rows dropped
     rec = first.recommendation
     assert not rec.config_changes

@@ -1,5 +1,5 @@
-"""Data skipping: a selective filter over a columnar scan that read every row, because the files are not clustered by
-the filtered column or because the predicate could not be pushed to the reader."""
+"""Data skipping: a selective filter over a columnar scan whose reader produced mostly rows the filter dropped, because
+the files are not clustered by the filtered column or because the predicate could not be pushed to the reader."""
 
 from __future__ import annotations
 
@@ -90,8 +90,10 @@ def _fix(scan: SelectiveScan) -> str:
                "before the write), so each file's and row group's min/max cover a narrow range; partition the table by "
                "the column only if it has few distinct values")
     if scan.pushed:
-        return (f"The reader got the predicates ({one_line(scan.pushed, 120)}) but every row group's min/max range "
-                f"contained the values asked for, so it skipped nothing: {cluster}.")
+        return (f"The reader got the predicates ({one_line(scan.pushed, 120)}), yet the row groups it could not skip "
+                f"held mostly rows the filter dropped: {cluster}. If the files are already ordered by the column, "
+                "smaller files or row groups (the writer's maxRecordsPerFile option, parquet.block.size) make the "
+                "skipping finer.")
     return ("No predicate reached the reader besides null checks: the filter wraps the column in a function, a cast "
             f"or a UDF ({scan.condition}). Compare the raw column with literals instead (a day via "
             "ts >= '2024-03-01' AND ts < '2024-03-02', not date_format(ts, ...) = '2024-03-01'), then " + cluster + ".")
@@ -102,23 +104,23 @@ def _fix(scan: SelectiveScan) -> str:
     "A selective filter read every row of its files",
     "data_skipping",
     Severity.moderate,
-    ("selective_scan_max_share", "selective_scan_min_bytes"),
+    ("selective_scan_max_share", "selective_scan_min_bytes", "selective_scan_min_rows"),
 )
 def selective_filter_full_scan(ctx: RuleContext) -> Iterator[Finding]:
     """A filter kept a small share of the rows a Parquet, ORC or Delta scan produced from a large read: the files'
-    min/max statistics let the reader skip nothing (data not clustered by the filtered column, or a predicate the
-    reader never got)."""
+    min/max statistics did not let the reader skip the rest (data not clustered by the filtered column, or a
+    predicate the reader never got)."""
     t = ctx.thresholds
     for scan in selective_scans(ctx.sql_executions):
         if scan.format not in _STATS_FORMATS or scan.bytes_read < t.selective_scan_min_bytes:
             continue
-        if scan.selectivity > t.selective_scan_max_share:
+        if scan.selectivity > t.selective_scan_max_share or scan.rows_scanned < t.selective_scan_min_rows:
             continue
         scan_ms = metric(scan.scan, "scan time")
         saved = scan_ms * (1 - scan.selectivity) if scan_ms else 0.0
         label = action_label(scan.execution.execution_id, scan.execution.description)
         evidence = [
-            ev("rows the scan produced", scan.rows_scanned, "count"),
+            ev("rows the scan produced", scan.rows_scanned, "count", t.selective_scan_min_rows),
             ev("rows the filter kept", scan.rows_kept, "count"),
             ev("rows produced per row kept", scan.rows_scanned / scan.rows_kept, "ratio", 1 / t.selective_scan_max_share)
             if scan.rows_kept else ev("share of rows kept", 0.0, "share", t.selective_scan_max_share),
@@ -128,8 +130,8 @@ def selective_filter_full_scan(ctx: RuleContext) -> Iterator[Finding]:
         if scan_ms:
             evidence.append(ev("scan time", scan_ms, "ms"))
         yield ctx.finding(
-            title=f"{label} read all {human_number(scan.rows_scanned)} rows ({human_size(scan.bytes_read)} of {scan.format} "
-            f"files) to keep {human_number(scan.rows_kept)}",
+            title=f"{label}: a filter kept {human_number(scan.rows_kept)} of the {human_number(scan.rows_scanned)} rows its "
+            f"scan of {human_size(scan.bytes_read)} of {scan.format} files produced",
             evidence=evidence,
             recommendation=Recommendation(
                 summary=f"Let the reader skip the files and row groups the filter ({scan.condition}) rejects: "

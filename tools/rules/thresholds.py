@@ -124,6 +124,9 @@ class RuleThresholds(BaseModel):
     # had the files been clustered by its column; from 1 GiB of files, as for the partitioned-scan check.
     selective_scan_max_share: float = 0.01
     selective_scan_min_bytes: float = 1 * GiB
+    # Our choice: and the reader produced at least a million rows (a well-clustered table read for one key yields a
+    # few thousand: the filter then keeps a small share of very little).
+    selective_scan_min_rows: float = 1_000_000
 
     # --- failures ----------------------------------------------------------------------
     # Our choice: any failed task is reported; severity rises with the failure rate.
