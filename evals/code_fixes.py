@@ -1,7 +1,8 @@
 """Does the code advice work? Run a problem workload as it is and with the code change its finding recommends.
 
 `evals.advice` applies config lines; the findings whose fix is in the code (pass the schema, sortWithinPartitions
-instead of a total order, cluster the files and push the predicate) are checked here. Each workload named in
+instead of a total order, cluster the files, a built-in instead of a UDF, persist or not, cut a join's duplicate
+keys, repartition instead of coalesce, split a JDBC read) are checked here. Each workload named in
 `FIXES` runs interleaved, as it is and fixed (`fixed=True`: the same data through the changed code), after one
 warm-up run of the shared JVM; both logs are diagnosed. Reported: whether the finding's rule still fires, the time
 jobs were running (the part of the run the code change can touch: the data each workload generates in Python
@@ -30,6 +31,12 @@ FIXES: dict[str, tuple[str, dict[str, float]]] = {
     "inferred_schema": ("schema_inference_pass", {"schema_inference_min_ms": 1_000}),
     "sorted_aggregate": ("global_sort_sampling", {"sort_sample_min_ms": 1_000}),
     "unclustered_filter": ("selective_filter_full_scan", {"selective_scan_min_bytes": 1e8}),
+    "python_row_udf": ("python_udf_row_at_a_time", {}),
+    "cache_read_once": ("cache_not_reused", {}),
+    "exploding_join": ("join_row_explosion", {}),
+    "repeated_read": ("input_read_repeatedly", {"repeated_read_min_bytes": 1e8}),
+    "coalesced_write": ("idle_cores_few_tasks", {}),
+    "jdbc_one_partition": ("idle_cores_few_tasks", {}),
 }
 
 

@@ -9,6 +9,7 @@ writes `DIR/<name>.zstd` for every workload (or only those named with `--only`).
 from __future__ import annotations
 
 import argparse
+import logging
 import shutil
 import sys
 import tempfile
@@ -100,8 +101,9 @@ def one_shuffle_partition(spark, workdir: Path) -> None:
     _sink(left.join(right, "k").groupBy((F.col("k") % 1000).alias("b")).agg(F.sum("v"), F.sum("w")))
 
 
-def python_row_udf(spark, workdir: Path) -> None:
-    """A row-at-a-time Python UDF where a built-in expression would do."""
+def python_row_udf(spark, workdir: Path, fixed: bool = False) -> None:
+    """A row-at-a-time Python UDF where a built-in expression would do. `fixed`: the same arithmetic as a built-in
+    column expression."""
     from pyspark.sql import functions as F
     from pyspark.sql.types import LongType
 
@@ -109,7 +111,8 @@ def python_row_udf(spark, workdir: Path) -> None:
     def bucket(value):
         return (value * 2654435761) % 997
 
-    df = spark.range(300_000).select((F.col("id") % 64).alias("k"), bucket(F.col("id")).alias("b"))
+    b = (F.col("id") * 2654435761) % 997 if fixed else bucket(F.col("id"))
+    df = spark.range(300_000).select((F.col("id") % 64).alias("k"), b.alias("b"))
     _sink(df.groupBy("k").agg(F.sum("b")))
 
 
@@ -211,9 +214,9 @@ def healthy(spark, workdir: Path) -> None:
     _sink(facts.join(F.broadcast(dims), "k").groupBy("g").agg(F.sum("v"), F.count("*")))
 
 
-def cache_read_once(spark, workdir: Path) -> None:
+def cache_read_once(spark, workdir: Path, fixed: bool = False) -> None:
     """Two cached frames: per-key totals read back by two queries (a reuse), and a projection persisted to memory and
-    disk that a single aggregation reads (a cache that buys nothing)."""
+    disk that a single aggregation reads (a cache that buys nothing). `fixed`: the projection is not persisted."""
     from pyspark import StorageLevel
     from pyspark.sql import functions as F
 
@@ -222,25 +225,29 @@ def cache_read_once(spark, workdir: Path) -> None:
     _sink(totals.agg(F.max("s")))
     totals.unpersist()
     once = spark.range(1_000_000).select((F.col("id") % 97).alias("k"), (F.col("id") * 3).alias("v"))
-    once = once.persist(StorageLevel.MEMORY_AND_DISK)
+    once = once if fixed else once.persist(StorageLevel.MEMORY_AND_DISK)
     _sink(once.groupBy("k").agg(F.sum("v")))
 
 
-def exploding_join(spark, workdir: Path) -> None:
+def exploding_join(spark, workdir: Path, fixed: bool = False) -> None:
     """Orders joined to a customer-address history that keeps every version of an address (25 per customer), not
-    only the current one: each order matches 25 rows, and the revenue per region is summed over the joined rows."""
+    only the current one: each order matches 25 rows, and the revenue per region is summed over the joined rows.
+    `fixed`: the history is cut to each customer's current address (the latest version) before the join."""
     from pyspark.sql import functions as F
 
     orders = spark.range(500_000).select((F.col("id") % 20_000).alias("customer_id"), (F.col("id") % 1000).alias("amount"))
     history = spark.range(500_000).select(
         (F.col("id") % 20_000).alias("customer_id"), F.floor(F.col("id") / 20_000).alias("version"), (F.col("id") % 13).alias("region"))
+    if fixed:
+        history = history.where(F.col("version") == history.agg(F.max("version")).first()[0])
     _sink(orders.join(history, "customer_id").groupBy("region").agg(F.sum("amount"), F.count("*")))
 
 
-def repeated_read(spark, workdir: Path) -> None:
+def repeated_read(spark, workdir: Path, fixed: bool = False) -> None:
     """A Parquet table of 3M events written, then read back and filtered into a DataFrame that three actions use
     without keeping it: a count() for a log line, a per-country aggregation and a distinct count. Each action reads
-    the files again."""
+    the files again. `fixed`: the filtered DataFrame is persisted (memory and disk) before the first action and
+    unpersisted after the last."""
     from pyspark.sql import functions as F
 
     path = str(workdir / "events")
@@ -248,9 +255,15 @@ def repeated_read(spark, workdir: Path) -> None:
         F.col("id"), (F.col("id") % 50).alias("country"), (F.col("id") * 7 % 1000).alias("amount"),
         F.sha1(F.col("id").cast("string")).alias("payload")).write.mode("overwrite").parquet(path)
     events = spark.read.parquet(path).where(F.col("amount") > 10)
-    print(f"{events.count()} events")  # the log line
+    if fixed:
+        from pyspark import StorageLevel
+
+        events = events.persist(StorageLevel.MEMORY_AND_DISK)
+    logging.getLogger(__name__).info("%d events", events.count())  # the log line
     _sink(events.groupBy("country").agg(F.sum("amount"), F.count("*")))
     events.select("payload").distinct().count()
+    if fixed:
+        events.unpersist()
 
 
 def window_without_partition(spark, workdir: Path) -> None:
@@ -405,16 +418,17 @@ def gzip_csv_input(spark, workdir: Path) -> None:
     _sink(read.groupBy("customer_id").agg(F.sum("amount").alias("spent"), F.count("*").alias("orders")))
 
 
-def coalesced_write(spark, workdir: Path) -> None:
+def coalesced_write(spark, workdir: Path, fixed: bool = False) -> None:
     """Rows fingerprinted and written as one Parquet file with coalesce(1): coalesce merges partitions without a
-    shuffle, so the hashing before it runs in the write's one task too while the other core waits."""
+    shuffle, so the hashing before it runs in the write's one task too while the other core waits. `fixed`:
+    repartition(1) instead, so the hashing runs in the 8 partitions before the shuffle."""
     from pyspark.sql import functions as F
 
     fingerprint = F.col("id").cast("string")
     for _ in range(8):  # per-row work before the coalesce
         fingerprint = F.sha2(fingerprint, 512)
     rows = spark.range(0, 1_500_000, 1, 8).select("id", fingerprint.alias("fingerprint"))
-    rows.coalesce(1).write.mode("overwrite").parquet(str(workdir / "fingerprints"))
+    (rows.repartition(1) if fixed else rows.coalesce(1)).write.mode("overwrite").parquet(str(workdir / "fingerprints"))
 
 
 def inferred_schema(spark, workdir: Path, fixed: bool = False) -> None:
@@ -490,9 +504,10 @@ def unclustered_filter(spark, workdir: Path, fixed: bool = False) -> None:
 DERBY_DRIVER = "org.apache.derby.iapi.jdbc.AutoloadedDriver"  # the embedded Derby database pyspark's jars include
 
 
-def jdbc_one_partition(spark, workdir: Path) -> None:
+def jdbc_one_partition(spark, workdir: Path, fixed: bool = False) -> None:
     """A table written to a database (embedded Derby) and read back over JDBC with no partitioning options, each row
-    fingerprinted, then aggregated: one task reads and hashes every row while the other core waits."""
+    fingerprinted, then aggregated: one task reads and hashes every row while the other core waits. `fixed`: the read
+    is split on order_id (partitionColumn, lowerBound, upperBound, numPartitions=4)."""
     from pyspark.sql import functions as F
 
     url = f"jdbc:derby:{workdir / 'shop'};create=true"
@@ -501,7 +516,8 @@ def jdbc_one_partition(spark, workdir: Path) -> None:
         F.col("id").alias("order_id"), (F.col("id") % 5_000).alias("customer_id"),
         ((F.col("id") * 7919) % 100_000 / 100).alias("amount"), F.sha2(F.col("id").cast("string"), 256).alias("note"))
     orders.write.jdbc(url, "ORDERS", mode="overwrite", properties=connection)
-    read = spark.read.jdbc(url, "ORDERS", properties=connection)
+    split = {"column": "order_id", "lowerBound": 0, "upperBound": 1_500_000, "numPartitions": 4} if fixed else {}
+    read = spark.read.jdbc(url, "ORDERS", properties=connection, **split)
     fingerprint = F.concat_ws("|", "order_id", "customer_id", "amount", "note")
     for _ in range(6):  # a chain of hashes: per-row work that runs in the read's one task
         fingerprint = F.sha2(fingerprint, 512)
