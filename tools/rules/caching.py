@@ -21,6 +21,7 @@ _ADAPTIVE_ROOT = re.compile(r"^AdaptiveSparkPlan isFinalPlan=\w+\s*\+-\s*")
 # What a file scan reads, from its description: the format, the files and the filters (columns left out: a count()
 # reads none of the columns a write of the same DataFrame reads)
 _SCAN_FORMAT = re.compile(r"Format: (\w+)")
+_READ_SCHEMA = re.compile(r"ReadSchema: struct<(.*)>")
 _SCAN_PARTS = re.compile(r"(Location: [^\]]*\]|PartitionFilters: \[[^\]]*\]|DataFilters: \[[^\]]*\]|PushedFilters: \[[^\]]*\])")
 
 
@@ -118,12 +119,57 @@ def repeated_reads(executions: list[SqlExecution]) -> list[tuple[tuple[str, ...]
     first."""
     reads: dict[tuple[str, ...], list[tuple[int, PlanNode]]] = defaultdict(list)
     for execution in executions_with_jobs(executions):
+        cached = _cached_subtree(execution)
         for node in nodes(execution, *SCAN_OPERATORS):
+            if node.node_id in cached and not node.stage_ids:
+                continue  # the cached plan's scan, shown again under the cache it built: this execution read the cache
             key = scan_read(node)
             if key is not None and metric(node, "size of files read") is not None:
                 reads[key].append((execution.execution_id, node))
     repeated = [(key, found) for key, found in reads.items() if len({x for x, _ in found}) > 1]
     return sorted(repeated, key=lambda item: -reread_bytes(item[1]))
+
+
+def read_columns(found: list[tuple[int, PlanNode]]) -> str:
+    """When the reads took different columns (their ReadSchema), what that means for caching ('' when they agree)."""
+    per_read: dict[int, list[str]] = {}
+    for execution_id, node in found:
+        schema = _READ_SCHEMA.search(node.description)
+        if schema is None:
+            return ""
+        per_read.setdefault(execution_id, _top_level_names(schema[1]))
+    if len({tuple(sorted(c)) for c in per_read.values()}) < 2:
+        return ""
+    listed = "; ".join(f"SQL {x}: {', '.join(c) or 'none'}" for x, c in list(per_read.items())[:SHOWN])
+    return (f" The reads take different columns ({listed}): a persisted DataFrame stores every column it has, and "
+            "re-reading a few columns of Parquet, ORC or Delta files is cheap, so select only the columns the later "
+            "actions share before persisting, and persist only when the work above the scan (joins, aggregations, "
+            "UDFs) or the storage is slow; where they share few columns, dropping the extra actions saves more.")
+
+
+def _top_level_names(fields: str) -> list[str]:
+    """The column names of a struct's fields ('a:bigint,b:struct<c:int,d:int>' -> a, b)."""
+    names, depth, start = [], 0, 0
+    for i, char in enumerate(fields + ","):
+        depth += (char == "<") - (char == ">")
+        if char == "," and depth == 0:
+            names.append(fields[start:i].split(":", 1)[0].strip("` "))
+            start = i + 1
+    return [n for n in names if n]
+
+
+def _cached_subtree(execution: SqlExecution) -> set[int]:
+    """Ids of the nodes below an InMemoryTableScan: the plan of the cached data, which Spark shows under every query
+    that reads the cache, with the metrics of the run that built it."""
+    children = execution.children()
+    below: set[int] = set()
+    stack = [c for n in execution.nodes if n.name.startswith("InMemoryTableScan") for c in children.get(n.node_id, [])]
+    while stack:
+        node = stack.pop()
+        if node.node_id not in below:
+            below.add(node.node_id)
+            stack.extend(children.get(node.node_id, []))
+    return below
 
 
 def read_label(key: tuple[str, ...], scan: PlanNode) -> str:
@@ -173,6 +219,7 @@ def input_read_repeatedly(ctx: RuleContext) -> Iterator[Finding]:
         scan_ms = [metric(node, "scan time") for _, node in found]
         saved = sum(ms or 0.0 for ms in scan_ms[1:]) if scan_ms[0] is not None else 0.0
         actions = "; ".join(action_label(x, by_execution[x].description) for x in executions[:SHOWN])
+        columns = read_columns(found)
         evidence = [
             ev("SQL executions that read them", len(executions), "count", 2),
             ev("bytes read again after the first read", again, "bytes", t.repeated_read_min_bytes),
@@ -191,7 +238,7 @@ def input_read_repeatedly(ctx: RuleContext) -> Iterator[Finding]:
                     "(df.persist(StorageLevel.MEMORY_AND_DISK), or DISK_ONLY when it is large) and unpersist() after "
                     f"the last; {LOGGED_COUNT if ctx.spark_version >= OBSERVATION_SINCE else LOGGED_COUNT_BEFORE_OBSERVATION}. "
                     "If they are different queries over the same table, filter and project it once and cache that, "
-                    "or compute the results in one pass (one groupBy with several aggregates)."),
+                    "or compute the results in one pass (one groupBy with several aggregates)." + columns),
             ),
             savings=Savings(
                 core_ms=saved,
