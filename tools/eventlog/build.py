@@ -281,8 +281,8 @@ def _accumulator_stages(agg: Aggregator) -> dict[int, set[int]]:
 
 def _own_stages(state: SqlState, agg: Aggregator) -> set[int] | None:
     """The stages of the execution's own jobs, the ones Spark's SQL tab counts for it (None when the log ties no job
-    to it): a job outside any execution can update a plan's metrics (a CSV reader infers the schema over the plan
-    that read the header line), and that stage did not run the query."""
+    to it): a query that reads a cache shows the cached plan's nodes, whose metrics the stages of the query that built
+    the cache updated; those stages did not run this query."""
     own = {stage for job_id in state.job_ids if job_id in agg.jobs for stage in agg.jobs[job_id].stage_ids}
     return own or None
 

@@ -101,7 +101,7 @@ def _fix(scan: SelectiveScan) -> str:
 
 @rule(
     "selective_filter_full_scan",
-    "A selective filter read every row of its files",
+    "Selective filter over a scan its files' statistics did not narrow",
     "data_skipping",
     Severity.moderate,
     ("selective_scan_max_share", "selective_scan_min_bytes", "selective_scan_min_rows"),
