@@ -27,7 +27,7 @@ from tools.eventlog.slots import cores_used_beside, peak_alive, peak_executors
 from tools.rules.caching import cached_label, cached_once, read_label, reading_executions, repeated_reads, reread_bytes
 from tools.rules.driver import cores_between_jobs_ms
 from tools.rules.executors import idle_core_time, removal_cause
-from tools.rules.joins import children, join_inputs, join_text, side_exchange
+from tools.rules.joins import join_inputs, join_text, side_exchange
 from tools.rules.measure import operator_name
 from tools.sources.streaming import StreamingThresholds
 
@@ -118,7 +118,7 @@ def join_facts(toolbox: Toolbox) -> str:
         return "No SQL plan in this log has a join."
     kinds = Counter(operator_name(n) for _, n in joins)
     lines = ["Joins in the SQL plans: " + ", ".join(f"{count} {name}" for name, count in kinds.most_common()) + "."]
-    trees = {x.execution_id: children(x) for x in executions}
+    trees = {x.execution_id: x.children() for x in executions}
     for execution_id, node in joins[:5]:
         rows = node.metrics.get("number of output rows")
         sides = join_inputs(trees[execution_id], node)
@@ -142,7 +142,7 @@ def aqe_facts(toolbox: Toolbox) -> str:
     lines = [value_line("spark.sql.adaptive.enabled", toolbox)]
     reads = []
     for execution in toolbox.profile.sql_executions:
-        tree = children(execution)
+        tree = execution.children()
         for node in execution.nodes:
             if node.name not in AQE_READS:
                 continue

@@ -979,7 +979,7 @@ def test_one_to_many_joins_and_small_joins_are_not_reported(profile_of):
 
 def test_plan_rows_sums_a_union_and_gives_up_on_a_reused_exchange():
     from tools.eventlog.model import PlanNode, SqlExecution
-    from tools.rules.joins import children, plan_rows
+    from tools.rules.joins import plan_rows
 
     def node(node_id, name, parent, rows=None):
         return PlanNode(node_id=node_id, name=name, parent_id=parent,
@@ -988,7 +988,7 @@ def test_plan_rows_sums_a_union_and_gives_up_on_a_reused_exchange():
     execution = SqlExecution(execution_id=0, nodes=[
         node(0, "Sort", None), node(1, "Union", 0), node(2, "Filter", 1, 300.0), node(3, "Project", 1),
         node(4, "Scan parquet", 3, 200.0), node(5, "Project", None), node(6, "ReusedExchange", 5)])
-    tree = children(execution)
+    tree = execution.children()
     assert plan_rows(tree, execution.nodes[0]) == 500.0  # through Sort, the Union's two inputs added
     assert plan_rows(tree, execution.nodes[5]) is None  # a reused exchange carries no metrics
 

@@ -1,10 +1,9 @@
 """Joins: sort-merge joins with a side small enough to broadcast, broadcasts that are too large, and
-cartesian / nested-loop joins. Reads the SQL plan tree (PlanNode.parent_id) and its metrics."""
+cartesian / nested-loop joins. Reads the SQL plan tree (SqlExecution.children) and its metrics."""
 
 from __future__ import annotations
 
 import re
-from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -24,14 +23,7 @@ BUILD_LEFT_OK = ("Inner", "RightOuter", "Cross")
 BUILD_RIGHT_OK = ("Inner", "LeftOuter", "LeftSemi", "LeftAnti", "Cross", "ExistenceJoin")
 
 
-def children(execution: SqlExecution) -> dict[int | None, list[PlanNode]]:
-    tree: dict[int | None, list[PlanNode]] = defaultdict(list)
-    for node in execution.nodes:
-        tree[node.parent_id].append(node)
-    return tree
-
-
-def side_exchange(tree: dict[int | None, list[PlanNode]], root: PlanNode) -> PlanNode | None:
+def side_exchange(tree: dict[int, list[PlanNode]], root: PlanNode) -> PlanNode | None:
     """The nearest shuffle Exchange below `root` (breadth first): the shuffle feeding this join side."""
     queue = [root]
     while queue:
@@ -42,7 +34,7 @@ def side_exchange(tree: dict[int | None, list[PlanNode]], root: PlanNode) -> Pla
     return None
 
 
-def plan_rows(tree: dict[int | None, list[PlanNode]], node: PlanNode) -> float | None:
+def plan_rows(tree: dict[int, list[PlanNode]], node: PlanNode) -> float | None:
     """Rows a plan node produced: its row metric (an exchange's records written), else the rows of its only child
     (Sort, Project, InputAdapter and query stages keep rows), or the sum over a Union's children. None when unknown:
     a reused exchange, or an operator with several children and no row metric."""
@@ -60,7 +52,7 @@ def plan_rows(tree: dict[int | None, list[PlanNode]], node: PlanNode) -> float |
     return None
 
 
-def join_inputs(tree: dict[int | None, list[PlanNode]], join: PlanNode) -> tuple[float, float] | None:
+def join_inputs(tree: dict[int, list[PlanNode]], join: PlanNode) -> tuple[float, float] | None:
     """The rows of a join's two inputs (left, right); None when it has not two sides, a side's rows are unknown, or
     both are empty."""
     sides = tree.get(join.node_id, [])
@@ -207,7 +199,7 @@ def broadcast_join_missed(ctx: RuleContext) -> Iterator[Finding]:
     for execution in ctx.sql_executions:
         if not any(n.parent_id is not None for n in execution.nodes):
             continue  # no plan tree (older engine output): not evaluated
-        tree = children(execution)
+        tree = execution.children()
         for join in execution.nodes:
             if operator_name(join) not in SHUFFLED_JOINS:
                 continue
@@ -362,7 +354,7 @@ def join_row_explosion(ctx: RuleContext) -> Iterator[Finding]:
     (a history or log table), a key column missing from the condition, or a catch-all key value."""
     t = ctx.thresholds
     for execution in ctx.sql_executions:
-        tree = children(execution)
+        tree = execution.children()
         for join in nodes(execution, *EQUI_JOINS):
             out = metric(join, "number of output rows")
             inputs = join_inputs(tree, join)
