@@ -231,6 +231,18 @@ class SqlExecution(BaseModel):
                 out.setdefault(node.parent_id, []).append(node)
         return out
 
+    def below(self, node: PlanNode, stop: tuple[str, ...] = ()) -> list[PlanNode]:
+        """Every node under `node`, not entering (nor listing) those whose name starts with one of `stop`."""
+        children = self.children()
+        out, stack = [], list(children.get(node.node_id, []))
+        while stack:
+            child = stack.pop()
+            if stop and child.name.startswith(stop):
+                continue
+            out.append(child)
+            stack.extend(children.get(child.node_id, []))
+        return out
+
 
 def stage_label(stage: StageProfile) -> str:
     """What a stage did, for people: 'SQL 0: Sort, SortMergeJoin, HashAggregate' from the operators that ran in it,

@@ -161,15 +161,8 @@ def _top_level_names(fields: str) -> list[str]:
 def _cached_subtree(execution: SqlExecution) -> set[int]:
     """Ids of the nodes below an InMemoryTableScan: the plan of the cached data, which Spark shows under every query
     that reads the cache, with the metrics of the run that built it."""
-    children = execution.children()
-    below: set[int] = set()
-    stack = [c for n in execution.nodes if n.name.startswith("InMemoryTableScan") for c in children.get(n.node_id, [])]
-    while stack:
-        node = stack.pop()
-        if node.node_id not in below:
-            below.add(node.node_id)
-            stack.extend(children.get(node.node_id, []))
-    return below
+    return {n.node_id for scan in execution.nodes if scan.name.startswith("InMemoryTableScan")
+            for n in execution.below(scan)}
 
 
 def read_label(key: tuple[str, ...], scan: PlanNode) -> str:

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 
 from tools.eventlog.model import AQE_DEFAULT_ON_SINCE, SHUFFLED_JOINS
 from tools.findings import ConfigChange, Evidence, Finding, Recommendation, Savings, Severity
-from tools.rules.measure import GIB, MiB, ev, operator_name
+from tools.rules.measure import GIB, MiB, ev, operator_name, writes_shuffle
 from tools.rules.registry import RuleContext, rule
 from tools.units import count, human_size, parse_size
 
@@ -114,8 +114,7 @@ def java_serializer_rdd_shuffle(ctx: RuleContext) -> Iterator[Finding]:
         s for s in ctx.completed_stages
         if s.stage_id not in ctx.stage_to_sql
         and not _python_stage(s.name, s.rdd_names)
-        and s.metrics.shuffle_write_bytes is not None
-        and s.metrics.shuffle_write_bytes.sum > 0
+        and writes_shuffle(s)
     ]
     shuffled = sum(s.metrics.shuffle_write_bytes.sum for s in stages if s.metrics.shuffle_write_bytes)
     if not stages or shuffled < ctx.thresholds.serializer_min_shuffle_bytes:

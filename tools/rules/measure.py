@@ -74,6 +74,11 @@ def reads_shuffle(stage: StageProfile) -> bool:
     return stage.metrics.shuffle_read_bytes is not None and stage.metrics.shuffle_read_bytes.sum > 0
 
 
+def writes_shuffle(stage: StageProfile) -> bool:
+    """The stage's tasks wrote shuffle data (it feeds an exchange)."""
+    return stage.metrics.shuffle_write_bytes is not None and stage.metrics.shuffle_write_bytes.sum > 0
+
+
 def metric(node: PlanNode, *names: str) -> float | None:
     """The first of `names` present among the node's SQL metrics."""
     for name in names:

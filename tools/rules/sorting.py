@@ -11,13 +11,14 @@ from tools.eventlog.model import PlanNode, SqlExecution, StageProfile, execution
 from tools.findings import Finding, Recommendation, Severity
 from tools.redact import redact_text
 from tools.rules.caching import action_label
-from tools.rules.measure import EXPRESSION_ID, ev, run_time_ms
+from tools.rules.measure import EXPRESSION_ID, ev, run_time_ms, writes_shuffle
 from tools.rules.passes import extra_pass_finding, listed
 from tools.rules.registry import RuleContext, rule
 from tools.units import count, human_duration, one_line
 
 _RANGE = re.compile(r"rangepartitioning\((.*), (\d+)\)")
 _ORDER = re.compile(r" (?:ASC|DESC) NULLS (?:FIRST|LAST)")
+_EXCHANGES = ("Exchange", "BroadcastExchange", "ReusedExchange")
 
 
 @dataclass(frozen=True)
@@ -36,38 +37,22 @@ class SamplePass:
         return one_line(redact_text(_ORDER.sub("", EXPRESSION_ID.sub("", text))), 60)
 
 
-def _pipeline(exchange: PlanNode, children: dict[int, list[PlanNode]]) -> list[PlanNode]:
-    """The nodes below an exchange down to the next exchange (excluded): what its writing stage computes."""
-    out, stack = [], list(children.get(exchange.node_id, []))
-    while stack:
-        node = stack.pop()
-        if node.name.startswith(("Exchange", "BroadcastExchange", "ReusedExchange")):
-            continue
-        out.append(node)
-        stack.extend(children.get(node.node_id, []))
-    return out
-
-
-def _writes_shuffle(stage: StageProfile) -> bool:
-    q = stage.metrics.shuffle_write_bytes
-    return q is not None and q.sum > 0
-
-
 def sample_passes(ctx: RuleContext) -> list[SamplePass]:
     """Stages that computed the input of a range-partitioning exchange without writing it: the exchange's writing
     stage is the first to update its metrics; any other completed stage that updated the metrics of the operators
     below it (down to the next exchange) and wrote no shuffle ran them to sample the sort keys."""
     found = []
     for execution in executions_with_jobs(ctx.sql_executions):  # a job-less parent mirrors its nested execution
-        children = execution.children()
         for exchange in execution.nodes:
             if not (exchange.name == "Exchange" and _RANGE.search(exchange.description) and exchange.stage_ids):
                 continue
             writer = exchange.stage_ids[0]
-            sampled = {s for node in _pipeline(exchange, children) for s in node.stage_ids} - set(exchange.stage_ids)
+            # what the exchange's writing stage computes: the operators below it, down to the next exchange
+            pipeline = execution.below(exchange, stop=_EXCHANGES)
+            sampled = {s for node in pipeline for s in node.stage_ids} - set(exchange.stage_ids)
             for stage_id in sorted(sampled):
                 stage = ctx.profile.stage(stage_id)
-                if stage is not None and stage.status == "complete" and not _writes_shuffle(stage) and stage_id < writer:
+                if stage is not None and stage.status == "complete" and not writes_shuffle(stage) and stage_id < writer:
                     found.append(SamplePass(execution, exchange, stage))
     return found
 
