@@ -2,11 +2,11 @@
 
 `evals.advice` applies config lines; the findings whose fix is in the code (pass the schema, sortWithinPartitions
 instead of a total order, cluster the files, a built-in instead of a UDF, persist or not, cut a join's duplicate
-keys, repartition instead of coalesce, split a JDBC read) are checked here. Each workload named in
-`FIXES` runs interleaved, as it is and fixed (`fixed=True`: the same data through the changed code), after one
-warm-up run of the shared JVM; both logs are diagnosed. Reported: whether the finding's rule still fires, the time
-jobs were running (the part of the run the code change can touch: the data each workload generates in Python
-comes before), and the summed duration of the SQL executions the finding named. Thresholds are lowered per
+keys, repartition instead of coalesce, split a JDBC read, count DISTINCT columns apart) are checked here. Each
+workload named in `FIXES` runs interleaved, as it is and fixed (`fixed=True`: the same data through the changed
+code), after one warm-up run of the shared JVM; both logs are diagnosed. Reported: whether the finding's rule still
+fires, the time jobs were running (the part of the run the code change can touch: the data each workload generates
+in Python comes before), and the summed duration of the SQL executions the finding named. Thresholds are lowered per
 workload so the rule fires on runs this small.
 
     python -m evals.code_fixes                            # every workload in FIXES (a few minutes on 2 cores)
@@ -37,6 +37,7 @@ FIXES: dict[str, tuple[str, dict[str, float]]] = {
     "repeated_read": ("input_read_repeatedly", {"repeated_read_min_bytes": 1e8}),
     "coalesced_write": ("idle_cores_few_tasks", {}),
     "jdbc_one_partition": ("idle_cores_few_tasks", {}),
+    "expanded_aggregates": ("aggregate_copies_rows", {}),
 }
 
 

@@ -44,7 +44,7 @@ TOPIC_WORDS: dict[str, tuple[str, ...]] = {
     "runtime": ("executor", "faster", "scale", "what if", "runtime", "gc", "memory", "driver", "slow"),
     "cost": ("cost", "cheaper", "money", "price", "$", "spend", "budget", "waste"),
     "delta": ("delta", "table", "small files", "file", "optimize", "z-order", "layout"),
-    "metadata": ("config", "setting", "aqe", "serializer", "fail", "udf", "join"),
+    "metadata": ("config", "setting", "aqe", "serializer", "fail", "udf", "join", "distinct", "cube", "rollup"),
 }
 
 

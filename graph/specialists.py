@@ -39,9 +39,9 @@ SPECIALISTS: tuple[Specialist, ...] = (
     Specialist(
         "metadata",
         "how the application is configured: Spark version, serializer, AQE, failures, UDFs, join strategy and joins "
-        "that multiply rows, risky settings",
+        "that multiply rows, aggregations that copy rows (several DISTINCT counts, cube / rollup), risky settings",
         ("config", "aqe_disabled", "serializer", "task_failures", "python_udf", "broadcast_join_opportunity", "cartesian_join",
-         "join_explosion"),
+         "join_explosion", "aggregate_expansion"),
         ("app_overview", "spark_config", "sql_executions", "sql_plan", "diagnose", "search_docs"),
         (("app_overview", {}), ("spark_config", {}), ("diagnose", {"categories": "OWNED"})),
     ),

@@ -462,6 +462,8 @@ TOPICS = (
                                   "pushdown", "push(?:ed)? down", "z-?order", "liquid clustering", "row groups?",
                                   "min/max", "predicates?"),
           ("data_skipping",)),
+    Topic("distinct counts and cubes", _words("count ?\\(?distinct", "distinct counts?", "countdistinct", "approx_count_distinct",
+                                 "cubes?\\b", "rollups?\\b", "grouping sets?", "expand\\b"), ("aggregate_expansion",)),
     Topic("global sorts", _words("sort(?:s|ed|ing)?\\b", "order ?by", "range partition", "repartitionbyrange",
                                   "sortwithinpartitions"), ("global_sort",)),
     Topic("streaming", _words("stream", "micro-?batch", "batches", "keep(?:s|ing)? up", "falling behind", "backlog",

@@ -40,6 +40,7 @@ Category = Literal[
     "schema_inference",
     "global_sort",
     "data_skipping",
+    "aggregate_expansion",
 ]
 
 

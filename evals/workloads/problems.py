@@ -501,6 +501,44 @@ def unclustered_filter(spark, workdir: Path, fixed: bool = False) -> None:
     _sink(events.where(day).agg(F.sum("amount").alias("sold")))
 
 
+def expanded_aggregates(spark, workdir: Path, fixed: bool = False) -> None:
+    """Two aggregations whose plan copies every input row several times (an Expand): daily distinct counts of four id
+    columns beside a sum over 4M events (five copies of each row, one per distinct column and one for the sum), and a
+    cube over four low-cardinality dimensions of 8M rows (sixteen copies, one per grouping set); a third query
+    unpivots two columns (an Expand too, and no problem). `fixed`: each distinct count is its own aggregation of the
+    (day, column) pairs, joined by day (exact, no copies); the cube runs over the rows summed at its finest grain
+    first."""
+    from pyspark.sql import functions as F
+
+    events = spark.range(0, 4_000_000, 1, 4).select(
+        (F.col("id") % 90).alias("day"), (F.col("id") * 7919 % 1_500_000).alias("user_id"),
+        (F.col("id") * 104729 % 2_500_000).alias("session_id"), (F.col("id") * 31 % 400_000).alias("page_id"),
+        (F.col("id") * 13 % 60_000).alias("device_id"), (F.col("id") % 977).alias("amount"))
+    ids = ["user_id", "session_id", "page_id", "device_id"]
+    if fixed:
+        daily = events.groupBy("day").agg(F.sum("amount").alias("amount"))
+        for column in ids:
+            distinct = events.select("day", column).distinct().groupBy("day").agg(F.count("*").alias(column))
+            daily = daily.join(distinct, "day")
+    else:
+        daily = events.groupBy("day").agg(*[F.countDistinct(c).alias(c) for c in ids], F.sum("amount").alias("amount"))
+    _sink(daily)
+    sales = spark.range(0, 8_000_000, 1, 4).select(
+        (F.col("id") % 90).alias("day"), (F.col("id") * 7 % 12).alias("region"), (F.col("id") * 13 % 40).alias("product"),
+        (F.col("id") * 17 % 5).alias("channel"), (F.col("id") % 977).alias("amount"))
+    dims = ["day", "region", "product", "channel"]
+    if fixed:
+        finest = sales.groupBy(*dims).agg(F.sum("amount").alias("amount"), F.count("*").alias("orders"))
+        cube = finest.cube(*dims).agg(F.sum("amount").alias("amount"), F.sum("orders").alias("orders"))
+    else:
+        cube = sales.cube(*dims).agg(F.sum("amount").alias("amount"), F.count("*").alias("orders"))
+    _sink(cube)
+    # an Expand that is no problem: unpivot emits one row per listed column, which is what the query asks for
+    wide = spark.range(0, 200_000, 1, 2).select((F.col("id") % 10).alias("shop"), F.col("id").alias("units"),
+                                                (F.col("id") * 2).alias("returns"))
+    _sink(wide.unpivot("shop", ["units", "returns"], "measure", "value").groupBy("shop", "measure").agg(F.sum("value")))
+
+
 DERBY_DRIVER = "org.apache.derby.iapi.jdbc.AutoloadedDriver"  # the embedded Derby database pyspark's jars include
 
 
@@ -593,6 +631,7 @@ _add(gzip_csv_input, {"spark.sql.shuffle.partitions": "8"})
 _add(coalesced_write)
 _add(inferred_schema)
 _add(unclustered_filter)
+_add(expanded_aggregates, {"spark.sql.shuffle.partitions": "8"})
 _add(sorted_aggregate, {"spark.sql.adaptive.enabled": "true", "spark.sql.shuffle.partitions": "8"})
 _add(skewed_window, {"spark.sql.adaptive.enabled": "true", "spark.sql.shuffle.partitions": "8",
                      "spark.sql.adaptive.advisoryPartitionSizeInBytes": "1MB"})

@@ -40,6 +40,7 @@ THEME_MODULES = (
     "schema_inference",
     "sorting",
     "skipping",
+    "expand",
 )
 
 
@@ -81,7 +82,7 @@ def rule(
             severity=Severity(severity),
             thresholds=thresholds,
             check=check,
-            description=(check.__doc__ or "").strip().split("\n\n")[0].replace("\n", " "),
+            description=" ".join((check.__doc__ or "").strip().split("\n\n")[0].split()),  # one line, single spaces
         )
         return check
 

@@ -173,6 +173,9 @@ class RuleThresholds(BaseModel):
     schema_inference_min_ms: float = 5_000
     # Our choice, the same floor: a global sort's sampling pass (its input computed once more) worth a code change.
     sort_sample_min_ms: float = 5_000
+    # Our choice, the same floor in task time: the stages that made and aggregated an Expand's copies of each row
+    # (several DISTINCT aggregates, cube / rollup) worth a code change.
+    expand_min_task_ms: float = 5_000
 
     # --- driver ------------------------------------------------------------------------
     # Sparklens reports driver wall-clock share; our choice: half the run on the driver, for at least 1 minute.

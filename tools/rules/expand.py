@@ -1,0 +1,186 @@
+"""Aggregations that copy their input rows: several DISTINCT aggregates on different columns, and grouping sets (cube,
+rollup, GROUPING SETS), make Spark emit every input row once per distinct column or grouping set (an Expand) before
+aggregating the copies."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from tools.eventlog.model import PLAN_WRAPPERS, PlanNode, SqlExecution, StageProfile, executions_with_jobs
+from tools.findings import Finding, Recommendation, Savings, Severity
+from tools.rules.caching import action_label
+from tools.rules.measure import ev, metric, reading_stages, run_time_ms
+from tools.rules.passes import MODERATE_SHARE
+from tools.rules.registry import RuleContext, rule
+from tools.units import human_number
+
+# Names Spark gives the column that tells the copies apart: RewriteDistinctAggregates' `gid`, and the grouping id
+# of cube / rollup / GROUPING SETS
+_DISTINCT_ID = "gid#"
+_GROUPING_ID = "spark_grouping_id#"
+_AGGREGATES = ("HashAggregate", "ObjectHashAggregate", "SortAggregate")
+_ROW_COUNTS = ("number of output rows", "records read")  # an operator's rows; an exchange's rows read
+
+
+@dataclass(frozen=True)
+class ExpandedAggregate:
+    """An Expand feeding an aggregation, with the rows it took and emitted and the stages that handled the copies."""
+
+    execution: SqlExecution
+    expand: PlanNode
+    aggregate: PlanNode
+    kind: str  # 'distinct' (DISTINCT aggregates on several columns) or 'grouping sets'
+    rows_in: float
+    rows_out: float
+    stages: list[StageProfile]
+
+    @property
+    def copies(self) -> float:
+        return self.rows_out / self.rows_in
+
+    @property
+    def task_ms(self) -> float:
+        return sum(run_time_ms(stage) or 0.0 for stage in self.stages)
+
+    @property
+    def wall_ms(self) -> float:
+        return float(sum(stage.duration_ms or 0 for stage in self.stages))
+
+
+def _up(node: PlanNode, by_id: dict[int, PlanNode]) -> PlanNode | None:
+    """The operator `node` feeds, past codegen and query-stage wrappers."""
+    parent = by_id.get(node.parent_id) if node.parent_id is not None else None
+    while parent is not None and parent.name.startswith(PLAN_WRAPPERS):
+        parent = by_id.get(parent.parent_id) if parent.parent_id is not None else None
+    return parent
+
+
+def _rows_into(expand: PlanNode, children: dict[int, list[PlanNode]]) -> float | None:
+    """The rows the Expand read: those of the first operator below it that counts rows (Project and wrappers do not),
+    through single-child operators only."""
+    below = children.get(expand.node_id, [])
+    while len(below) == 1:
+        rows = metric(below[0], *_ROW_COUNTS)
+        if rows is not None:
+            return rows
+        below = children.get(below[0].node_id, [])
+    return None
+
+
+def _kind(execution: SqlExecution, expand: PlanNode, aggregate: PlanNode) -> str | None:
+    """What made the copies, from the copy id the aggregation groups by: in the two operators' descriptions, or in
+    the plan text where those are cut short. None for an Expand no aggregation of copies reads (unpivot, stack)."""
+    for text in (aggregate.description + expand.description, execution.physical_plan):
+        if _GROUPING_ID in text:
+            return "grouping sets"
+        if _DISTINCT_ID in text:
+            return "distinct"
+    return None
+
+
+def expanded_aggregates(ctx: RuleContext) -> list[ExpandedAggregate]:
+    """Every Expand whose output an aggregation groups by its copy id (in executions that ran jobs), with the
+    completed stages that ran it and those that read the partial aggregation's shuffle."""
+    found = []
+    for execution in executions_with_jobs(ctx.sql_executions):
+        by_id = {node.node_id: node for node in execution.nodes if node.node_id is not None}
+        children = execution.children()
+        for expand in execution.nodes:
+            if expand.name != "Expand" or (aggregate := _up(expand, by_id)) is None:
+                continue
+            rows_out, rows_in = metric(expand, "number of output rows"), _rows_into(expand, children)
+            if not aggregate.name.startswith(_AGGREGATES) or not rows_out or not rows_in:
+                continue
+            if (kind := _kind(execution, expand, aggregate)) is None:
+                continue
+            exchange = _up(aggregate, by_id)
+            stage_ids = list(expand.stage_ids)
+            if exchange is not None and exchange.name == "Exchange":
+                stage_ids += reading_stages(exchange)
+            stages = [s for i in dict.fromkeys(stage_ids) if (s := ctx.profile.stage(i)) and s.status == "complete"]
+            found.append(ExpandedAggregate(execution, expand, aggregate, kind, rows_in, rows_out, stages))
+    return found
+
+
+_SCALES = "The task time of the stages that made and aggregated the copies x (1 - 1/copies), if their work scales with "
+
+
+@dataclass(frozen=True)
+class _Advice:
+    what: str  # what copied the rows, as the title names it
+    summary: str
+    code_change: str
+    method: str  # how the saving is estimated, after `_SCALES`
+
+
+_ADVICE = {
+    "distinct": _Advice(
+        "DISTINCT aggregates on several columns",
+        "DISTINCT aggregates on several columns in one aggregation (count(DISTINCT a), count(DISTINCT b), ...) make "
+        "Spark copy every row once per distinct column, plus once for the other aggregates, and shuffle the copies: "
+        "count each column's distinct values without copying the rows.",
+        "Where an estimate serves (dashboards, monitoring), use approx_count_distinct(col, rsd) for each column "
+        "(HyperLogLog++, relative standard deviation rsd, 0.05 by default): each group shuffles a small sketch and "
+        "nothing is copied. For exact counts, aggregate each column on its own, "
+        "df.select(keys..., col).distinct().groupBy(keys...).count(), and join the results on the keys: each "
+        "shuffles one column's distinct pairs instead of every copy of every row.",
+        "the rows, as with approx_count_distinct; exact counts computed one column at a time still shuffle each "
+        "column's distinct pairs and save less.",
+    ),
+    "grouping sets": _Advice(
+        "grouping sets (cube, rollup)",
+        "cube, rollup and GROUPING SETS copy every input row once per grouping set before aggregating: aggregate the "
+        "rows at the finest grain first, then build the grouping sets over that smaller result.",
+        "Group by all the dimensions first (groupBy(dims...).agg(sum(x), count(*))), then cube or roll up that "
+        "result, re-aggregating with sum (counts become sums of counts, averages sum/count; distinct counts cannot "
+        "be re-aggregated this way). Ask only for the grouping sets the output uses: GROUPING SETS ((a, b), (a), ()) "
+        "instead of CUBE (a, b, c), which makes 2^n of them.",
+        "the rows: aggregating first leaves the grouping sets one row per combination of the dimensions.",
+    ),
+}
+
+
+@rule(
+    "aggregate_copies_rows",
+    "An aggregation copied each input row several times",
+    "aggregate_expansion",
+    Severity.moderate,
+    ("expand_min_task_ms",),
+)
+def aggregate_copies_rows(ctx: RuleContext) -> Iterator[Finding]:
+    """Several DISTINCT aggregates on different columns, or cube / rollup / GROUPING SETS, made Spark copy every input
+    row once per distinct column or grouping set (an Expand) and aggregate, and often shuffle, all the copies."""
+    floor, duration = ctx.thresholds.expand_min_task_ms, ctx.profile.duration_ms
+    for found in expanded_aggregates(ctx):
+        if found.copies < 2 or found.task_ms < floor:
+            continue
+        advice, saved = _ADVICE[found.kind], found.task_ms * (1 - 1 / found.copies)
+        share = found.wall_ms / duration if duration else None
+        evidence = [
+            ev("rows into the Expand", found.rows_in, "count"),
+            ev("rows out of the Expand", found.rows_out, "count"),
+            ev("copies of each row", found.copies, "ratio", 2.0),
+            ev("task time of the stages handling the copies", found.task_ms, "ms", floor),
+        ]
+        kept = metric(found.aggregate, "number of output rows")
+        if kept is not None:
+            evidence.append(ev("rows the partial aggregation kept", kept, "count"))
+        spilled = sum(s.metrics.disk_bytes_spilled.sum for s in found.stages if s.metrics.disk_bytes_spilled)
+        if spilled:
+            evidence.append(ev("disk bytes spilled by those stages", spilled, "bytes"))
+        if share is not None:
+            evidence.append(ev("wall time of those stages / application wall time", share, "share"))
+        label = action_label(found.execution.execution_id, found.execution.description)
+        yield ctx.finding(
+            title=f"{label}: {advice.what} copied each of {human_number(found.rows_in)} input rows {found.copies:.0f} "
+            "times",
+            evidence=evidence,
+            recommendation=Recommendation(summary=advice.summary, code_change=advice.code_change),
+            savings=Savings(core_ms=saved, wall_ms=ctx.spread(saved), method=_SCALES + advice.method,
+                            code_change_only=True),
+            doc_query="count distinct several columns Expand approx_count_distinct cube rollup grouping sets",
+            severity=Severity.moderate if share is not None and share >= MODERATE_SHARE else Severity.low,
+            sql_execution_ids=[found.execution.execution_id],
+            stage_ids=[s.stage_id for s in found.stages],
+        )
