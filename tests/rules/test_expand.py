@@ -67,3 +67,15 @@ def test_the_floor_is_task_time_and_plans_without_an_expand_find_nothing(profile
     assert len(_expand_findings(profile, RuleThresholds(expand_min_task_ms=10_000))) == 1  # the cube: 7.9 s
     for name in ("healthy", "sorted_aggregate", "exploding_join"):
         assert not expanded_aggregates(RuleContext(profile_of(name), RuleThresholds()))
+
+
+def test_the_spill_of_the_copies_points_at_them(profile_of):
+    """Stages 0 and 2 spill while aggregating the 20M copies: their spill findings name the copies before the
+    partition and memory settings."""
+    spills = [f for f in diagnose(profile_of("expanded_aggregates")) if f.rule_id == "stage_spill"]
+    assert [f.stage_ids for f in spills] == [[0], [2]]
+    for finding in spills:
+        assert finding.recommendation.summary.startswith(
+            "This stage aggregates rows an Expand copied 5 times (DISTINCT aggregates on several columns, SQL 0)")
+    others = [f for f in diagnose(profile_of("spilling_sort")) if f.rule_id == "stage_spill"]
+    assert others and not any("Expand" in f.recommendation.summary for f in others)

@@ -40,6 +40,11 @@ class ExpandedAggregate:
         return self.rows_out / self.rows_in
 
     @property
+    def what(self) -> str:
+        """What copied the rows: 'DISTINCT aggregates on several columns', 'grouping sets (cube, rollup)'."""
+        return _ADVICE[self.kind].what
+
+    @property
     def task_ms(self) -> float:
         return sum(run_time_ms(stage) or 0.0 for stage in self.stages)
 
@@ -173,7 +178,7 @@ def aggregate_copies_rows(ctx: RuleContext) -> Iterator[Finding]:
             evidence.append(ev("wall time of those stages / application wall time", share, "share"))
         label = action_label(found.execution.execution_id, found.execution.description)
         yield ctx.finding(
-            title=f"{label}: {advice.what} copied each of {human_number(found.rows_in)} input rows {found.copies:.0f} "
+            title=f"{label}: {found.what} copied each of {human_number(found.rows_in)} input rows {found.copies:.0f} "
             "times",
             evidence=evidence,
             recommendation=Recommendation(summary=advice.summary, code_change=advice.code_change),

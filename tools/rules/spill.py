@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from tools.eventlog.model import StageProfile
 from tools.findings import Finding, Recommendation, Savings, Severity
+from tools.rules.expand import expanded_aggregates
 from tools.rules.measure import ev, metric, processed_bytes
 from tools.rules.partitions import partition_code_change, partition_changes
 from tools.rules.registry import RuleContext, rule
@@ -30,10 +31,20 @@ def spill_recommendation(ctx: RuleContext, stage: StageProfile | None) -> Recomm
     if memory is not None:
         changes.append(ctx.change(ctx.heap_key, f"{int(memory * 1.5 / 2**20)}m"))
     one_task = stage is not None and single_partition_exchange(ctx, stage) is not None
+    copied = None if stage is None else next(
+        (x for x in expanded_aggregates(ctx) if stage.stage_id in {s.stage_id for s in x.stages}), None)
+    if one_task:
+        summary = ("The query sends every row of this stage to one task, which no partition setting splits: change the "
+                   "code (below); until then only more execution memory keeps it from spilling.")
+    elif copied is not None:
+        summary = (f"This stage aggregates rows an Expand copied {copied.copies:.0f} times ({copied.what}, SQL "
+                   f"{copied.execution.execution_id}): aggregating without the copies (the finding on that query) "
+                   "shrinks what spills; until then, give each task less data (more partitions) or more execution "
+                   "memory.")
+    else:
+        summary = "Give each task less data (more partitions) or more execution memory so it fits without spilling."
     return Recommendation(
-        summary="The query sends every row of this stage to one task, which no partition setting splits: change the "
-        "code (below); until then only more execution memory keeps it from spilling." if one_task else
-        "Give each task less data (more partitions) or more execution memory so it fits without spilling.",
+        summary=summary,
         config_changes=changes,
         code_change=code or "Repartition before the wide sort/aggregation, or drop unused columns before it.",
     )
