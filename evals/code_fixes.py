@@ -38,6 +38,7 @@ FIXES: dict[str, tuple[str, dict[str, float]]] = {
     "coalesced_write": ("idle_cores_few_tasks", {}),
     "jdbc_one_partition": ("idle_cores_few_tasks", {}),
     "expanded_aggregates": ("aggregate_copies_rows", {}),
+    "dataframe_through_rdd": ("dataframe_rows_through_python_rdd", {}),
 }
 
 

@@ -452,7 +452,7 @@ TOPICS = (
     Topic("joins", _words("joins?\\b", "joined"), ("broadcast_join_opportunity", "cartesian_join", "join_explosion"),
           join_facts),
     Topic("broadcast joins", _words("broadcast"), ("broadcast_join_opportunity",)),
-    Topic("python UDFs", _words("udf", "python", "pandas"), ("python_udf",)),
+    Topic("python UDFs", _words("udf", "python", "pandas", "df\\.rdd", "rdd\\.map"), ("python_udf",)),
     Topic("failures", _words("fail", "retr", "error", "crash", "lost", "died"), ("task_failures", "executor_loss"),
           failure_facts),
     Topic("small files", _words("small files?", "tiny files?", "file sizes?", "output files"), ("small_files",)),

@@ -539,6 +539,28 @@ def expanded_aggregates(spark, workdir: Path, fixed: bool = False) -> None:
     _sink(wide.unpivot("shop", ["units", "returns"], "measure", "value").groupBy("shop", "measure").agg(F.sum("value")))
 
 
+def dataframe_through_rdd(spark, workdir: Path, fixed: bool = False) -> None:
+    """A DataFrame of 2M orders checked for emptiness with df.rdd.isEmpty(), then taxed per row with df.rdd.map (a
+    Python lambda) and turned back into a DataFrame with toDF() to be summed per customer: every row is pickled to a
+    Python worker and back, and toDF first runs a job of its own to sample rows for the column types. `fixed`:
+    orders.isEmpty() and the same arithmetic as a built-in column expression (F.when)."""
+    from pyspark.sql import functions as F
+
+    orders = spark.range(0, 2_000_000, 1, 4).select(
+        (F.col("id") % 5_000).alias("customer_id"), ((F.col("id") * 7919) % 100_000 / 100).alias("amount"),
+        (F.col("id") % 7).alias("channel"))
+    if orders.isEmpty() if fixed else orders.rdd.isEmpty():
+        return
+    if fixed:
+        taxed = orders.select("customer_id", F.when(F.col("channel") == 3, F.col("amount") * 1.2)
+                              .otherwise(F.col("amount")).alias("gross"))
+    else:
+        taxed = orders.rdd.map(
+            lambda row: (row.customer_id, row.amount * 1.2 if row.channel == 3 else row.amount)
+        ).toDF(["customer_id", "gross"])
+    _sink(taxed.groupBy("customer_id").agg(F.sum("gross").alias("gross")))
+
+
 DERBY_DRIVER = "org.apache.derby.iapi.jdbc.AutoloadedDriver"  # the embedded Derby database pyspark's jars include
 
 
@@ -632,6 +654,7 @@ _add(coalesced_write)
 _add(inferred_schema)
 _add(unclustered_filter)
 _add(expanded_aggregates, {"spark.sql.shuffle.partitions": "8"})
+_add(dataframe_through_rdd, {"spark.sql.shuffle.partitions": "8"})
 _add(sorted_aggregate, {"spark.sql.adaptive.enabled": "true", "spark.sql.shuffle.partitions": "8"})
 _add(skewed_window, {"spark.sql.adaptive.enabled": "true", "spark.sql.shuffle.partitions": "8",
                      "spark.sql.adaptive.advisoryPartitionSizeInBytes": "1MB"})

@@ -54,6 +54,7 @@ FIRES_ON: dict[str, tuple[str, dict[str, float]]] = {
     "global_sort_sampling": ("spilling_sort", {}),
     "selective_filter_full_scan": ("unclustered_filter", {"selective_scan_min_bytes": 1e8}),
     "aggregate_copies_rows": ("expanded_aggregates", {}),
+    "dataframe_rows_through_python_rdd": ("dataframe_through_rdd", {}),
     "python_udf_row_at_a_time": ("python_row_udf", {}),
     "python_udf_vectorized": ("pandas_vectorized_udf", {}),
     # a submitted job (Spark Pi on YARN: 12.8 s of 15.1 s with no job); the public logs past the default 60 s

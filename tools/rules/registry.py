@@ -41,6 +41,7 @@ THEME_MODULES = (
     "sorting",
     "skipping",
     "expand",
+    "python_rdd",
 )
 
 

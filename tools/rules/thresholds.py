@@ -176,6 +176,9 @@ class RuleThresholds(BaseModel):
     # Our choice, the same floor in task time: the stages that made and aggregated an Expand's copies of each row
     # (several DISTINCT aggregates, cube / rollup) worth a code change.
     expand_min_task_ms: float = 5_000
+    # Our choice: DataFrame rows through Python RDD code (df.rdd.map, df.rdd.isEmpty()) worth a finding from a second
+    # of task time; a check on a handful of rows costs less.
+    python_rdd_min_task_ms: float = 1_000
 
     # --- driver ------------------------------------------------------------------------
     # Sparklens reports driver wall-clock share; our choice: half the run on the driver, for at least 1 minute.

@@ -26,6 +26,7 @@ VECTORIZED_UDF = (
     "FlatMapGroupsInArrow",
 )
 PYTHON_TIME_METRICS = ("time to execute Python code", "time to run Python workers")
+BUILTIN_SHARE = 0.7  # our estimate: the share of Python time (per-row work in a Python worker) built-ins save
 ARROW_BATCH_KEY = "spark.sql.execution.arrow.maxRecordsPerBatch"
 ARROW_BATCH_DEFAULT = 10_000
 ARROW_UDF_KEY = "spark.sql.execution.pythonUDF.arrow.enabled"
@@ -138,9 +139,9 @@ def python_udf_row_at_a_time(ctx: RuleContext) -> Iterator[Finding]:
                 + (", or @udf(..., useArrow=True)." if ctx.spark_version >= ARROW_UDF_SINCE else "."),
             ),
             savings=Savings(
-                core_ms=python_ms * 0.7,
-                wall_ms=ctx.spread(python_ms * 0.7),
-                method=f"70% of {source}: built-ins run in the JVM without serialization to Python. Arrow "
+                core_ms=python_ms * BUILTIN_SHARE,
+                wall_ms=ctx.spread(python_ms * BUILTIN_SHARE),
+                method=f"{BUILTIN_SHARE:.0%} of {source}: built-ins run in the JVM without serialization to Python. Arrow "
                 "evaluation saves less: it batches the transfer, the Python function still runs per row.",
                 code_change_only=True,
             ),
