@@ -266,6 +266,27 @@ def repeated_read(spark, workdir: Path, fixed: bool = False) -> None:
         events.unpersist()
 
 
+def filter_loop(spark, workdir: Path, fixed: bool = False) -> None:
+    """A Parquet table of 6M sales written, then a Python loop runs one query per region (eight of them): filter to
+    the region, total per product, collect. Every row group holds every region, so each query reads all the files
+    again. `fixed`: one query grouped by region and product, its rows split per region on the driver."""
+    from pyspark.sql import functions as F
+
+    path = str(workdir / "sales")
+    spark.range(6_000_000).select(
+        F.col("id").alias("sale_id"), (F.col("id") * 7 % 8).alias("region"), (F.col("id") * 13 % 500).alias("product"),
+        (F.col("id") % 977).alias("amount")).write.mode("overwrite").parquet(path)
+    sales = spark.read.parquet(path)
+    by_region: dict[int, list] = {}
+    if fixed:
+        for row in sales.groupBy("region", "product").agg(F.sum("amount").alias("amount")).collect():
+            by_region.setdefault(row.region, []).append(row)
+    else:
+        for region in range(8):
+            by_region[region] = sales.where(F.col("region") == region).groupBy("product").agg(
+                F.sum("amount").alias("amount")).collect()
+
+
 def window_without_partition(spark, workdir: Path) -> None:
     """A row number over 3M rows ordered by a value, with no partitionBy: Spark moves every row to one partition and
     one task sorts and numbers them all, however many shuffle partitions are set."""
@@ -647,6 +668,7 @@ _add(failed_stream)
 _add(cache_read_once, {"spark.sql.adaptive.enabled": "true"})
 _add(exploding_join)
 _add(repeated_read)
+_add(filter_loop, {"spark.sql.shuffle.partitions": "8"})
 _add(window_without_partition, {"spark.sql.shuffle.partitions": "8"})
 _add(jdbc_one_partition, {"spark.sql.shuffle.partitions": "8"})
 _add(gzip_csv_input, {"spark.sql.shuffle.partitions": "8"})

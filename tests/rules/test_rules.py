@@ -1047,9 +1047,32 @@ def test_files_that_three_actions_read_again_are_reported_with_the_actions(profi
     assert "a count() kept only for logging is one more read" in before_33.recommendation.code_change
 
 
-def test_a_read_is_the_same_whatever_columns_it_takes_but_not_with_other_filters():
+def test_a_loop_running_one_query_per_value_is_told_to_group_by_the_column(profile_of):
+    """filter_loop (real PySpark 4.3 log): eight queries, identical but for region = 0..7, each reading all 26.5 MiB
+    of the sales files to keep an eighth of the rows."""
+    profile = profile_of("filter_loop")
+    lowered = RuleThresholds(repeated_read_min_bytes=1e8)
+    [finding] = findings_of("input_read_repeatedly", profile, lowered)
+    assert finding.sql_execution_ids == list(range(1, 9))
+    assert finding.title.endswith("/sales read by 8 SQL executions, the same query once per value (185.3 MiB read again)")
+    facts = {e.name: e.value for e in finding.evidence}
+    assert facts["the one query's filter values"] == "region: 0, 1, 2, 3, 4, ... (8 values)"
+    rec = finding.recommendation
+    assert rec.summary.startswith("A loop ran the same query once per value (region: 0, 1, 2, 3, 4, ... (8 values))")
+    assert rec.code_change.startswith("The reads: 8 runs, SQL 1 to 8 (collect at ")
+    assert "df.groupBy('region', ...)" in rec.code_change and ".write.partitionBy('region')" in rec.code_change
+    later = [x for x in profile.sql_executions if 2 <= x.execution_id <= 8]
+    assert finding.estimated_savings.wall_ms == sum(x.duration_ms for x in later)
+    assert finding.estimated_savings.code_change_only
+    # repeated_read's three actions share one filter value: no loop, the persist advice
+    [same_filter] = findings_of("input_read_repeatedly", profile_of("repeated_read"), lowered)
+    assert "the one query's filter values" not in {e.name for e in same_filter.evidence}
+    assert same_filter.recommendation.summary.startswith("Read these files once")
+
+
+def test_a_read_is_the_same_whatever_columns_it_takes_or_values_it_compares_but_not_with_other_filters():
     from tools.eventlog.model import PlanNode
-    from tools.rules.caching import scan_read
+    from tools.rules.caching import compared_values, scan_read
 
     def scan(columns: str, filters: str) -> PlanNode:
         return PlanNode(name="Scan parquet", description=(
@@ -1061,8 +1084,12 @@ def test_a_read_is_the_same_whatever_columns_it_takes_but_not_with_other_filters
     write = scan("id#1L,country#2L,amount#3L", "(amount#7L > 10)")  # another plan numbers the same column anew
     assert scan_read(count) == scan_read(write) == (
         "Parquet", "Location: InMemoryFileIndex(1 paths)[s3://bucket/events]", "PartitionFilters: []",
-        "DataFilters: [(amount > 10)]")
-    assert scan_read(scan("amount#3L", "(amount#3L > 99)")) != scan_read(count)
+        "DataFilters: [(amount > ?)]")
+    # a loop's next value reads the same files with a filter of the same shape; another column or operator does not
+    assert scan_read(scan("amount#3L", "(amount#3L > 99)")) == scan_read(count)
+    assert compared_values(scan("amount#3L", "(amount#3L > 99)")) == (("amount", "99"),) != compared_values(count)
+    assert scan_read(scan("amount#3L", "(amount#3L < 10)")) != scan_read(count)
+    assert scan_read(scan("id#1L", "(id#1L > 10)")) != scan_read(count)
     # the profile keeps 400 characters of a description: a wide table's column list can push the files out
     cut = PlanNode(name="Scan parquet", description=count.description.split("PartitionFilters")[0])
     assert scan_read(cut) is None

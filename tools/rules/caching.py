@@ -7,9 +7,11 @@ import re
 from collections import defaultdict
 from collections.abc import Iterator
 
-from tools.eventlog.model import SCAN_OPERATORS, AppProfile, CachedData, PlanNode, SqlExecution, executions_with_jobs
+from tools.eventlog.model import (PLAN_WRAPPERS, SCAN_OPERATORS, AppProfile, CachedData, PlanNode, SqlExecution,
+                                  executions_with_jobs)
 from tools.findings import Finding, Recommendation, Savings, Severity
 from tools.redact import redact_text
+from tools.rules.joins import stage_time_ms
 from tools.rules.measure import EXPRESSION_ID, PY4J_BRIDGE, SCAN_LOCATION, call_site, ev, metric, nodes
 from tools.rules.registry import RuleContext, rule
 from tools.units import count, human_size, one_line
@@ -94,10 +96,28 @@ def cache_not_reused(ctx: RuleContext) -> Iterator[Finding]:
     )
 
 
-def scan_read(node: PlanNode) -> tuple[str, ...] | None:
-    """What a file scan read, as a key two scans share when they read the same files with the same filters:
-    format, location and filters without expression ids; None for scans of no files (ranges, RDDs, local data)."""
+# A filter comparing a column with a value, as the scan lists it: '(region = 3)' in DataFilters and PartitionFilters,
+# 'EqualTo(region,3)' in PushedFilters. Groups: what precedes the value (with the column), the value, the close.
+_COMPARED = (
+    re.compile(r"(\((?P<column>[\w.`]+) (?:=|<=>|>=|<=|>|<|!=) )(?P<value>[^()]*)(\))"),
+    re.compile(r"(\b(?:EqualTo|EqualNullSafe|GreaterThan|GreaterThanOrEqual|LessThan|LessThanOrEqual|StringStartsWith|"
+               r"StringEndsWith|StringContains)\((?P<column>[^,()]+),)(?P<value>[^()]*)(\))"),
+)
+
+
+def compared_values(node: PlanNode) -> tuple[tuple[str, str], ...]:
+    """The (column, value) pairs a scan's filters compare, in the order its description lists them."""
     text = EXPRESSION_ID.sub("", node.description)
+    return tuple((m["column"].strip("`"), m["value"]) for pattern in _COMPARED for m in pattern.finditer(text))
+
+
+def scan_read(node: PlanNode) -> tuple[str, ...] | None:
+    """What a file scan read, as a key two scans share when they read the same files with filters of the same shape:
+    format, location and filters without expression ids, compared values left out (a loop running one query per
+    value reads the files once per value); None for scans of no files (ranges, RDDs, local data)."""
+    text = EXPRESSION_ID.sub("", node.description)
+    for pattern in _COMPARED:
+        text = pattern.sub(r"\1?\4", text)
     parts = {part.split(":")[0]: part for part in _SCAN_PARTS.findall(text)}
     # the profile keeps a scan description's first 2,000 characters: a read is only known if its files and filters
     # are all there (Spark writes them in this order; Spark 2 has no DataFilters, only PushedFilters after them)
@@ -165,6 +185,29 @@ def _cached_subtree(execution: SqlExecution) -> set[int]:
             for n in execution.below(scan)}
 
 
+_AQE_ONLY = ("AQEShuffleRead", "CustomShuffleReader")  # present or not by what adaptive execution decided per run
+
+
+def _plan_shape(execution: SqlExecution) -> tuple[str, ...]:
+    """The operators of an execution's plan, without wrappers and adaptive-execution markers."""
+    return tuple(n.name for n in execution.nodes if not n.name.startswith((*PLAN_WRAPPERS, *_AQE_ONLY)))
+
+
+def per_value_loop(found: list[tuple[int, PlanNode]], by_execution: dict[int, SqlExecution]) -> str:
+    """When the reads are one query run once per compared value (a loop over values: the same plan each time, only
+    the filter's value differing), the filtered column and values ('region: 0, 1, 2, ... (8 values)'); else ''."""
+    compared = list(dict.fromkeys(compared_values(node) for _, node in found))
+    if len(compared) < 2 or len({_plan_shape(by_execution[x]) for x, _ in found}) != 1:
+        return ""
+    varying = [i for i in range(len(compared[0])) if len({pairs[i] for pairs in compared if len(pairs) > i}) > 1]
+    if not varying:
+        return ""
+    column = compared[0][varying[0]][0]
+    values = list(dict.fromkeys(pairs[varying[0]][1] for pairs in compared if len(pairs) > varying[0]))
+    shown = ", ".join(values[:SHOWN]) + (", ..." if len(values) > SHOWN else "")
+    return redact_text(f"{column}: {shown} ({count(len(values), 'value')})")
+
+
 def read_label(key: tuple[str, ...], scan: PlanNode) -> str:
     """'Parquet files at s3://bucket/events' (secrets redacted)."""
     location = SCAN_LOCATION.search(scan.description)
@@ -188,6 +231,43 @@ def reread_bytes(found: list[tuple[int, PlanNode]]) -> float:
     return sum(sizes) - sizes[0]
 
 
+def _runs(executions: list[int], by_execution: dict[int, SqlExecution]) -> str:
+    """'8 runs, SQL 1 to 8 (collect at etl.py:12)' when every run has one call site, else the first few action
+    labels."""
+    sites = {call_site(by_execution[x].description) for x in executions}
+    if len(sites) == 1:
+        first, last = executions[0], executions[-1]
+        span = f"SQL {first} to {last}" if last - first + 1 == len(executions) else f"between SQL {first} and {last}"
+        return f"{count(len(executions), 'run')}, {span} ({one_line(sites.pop(), 60)})"
+    return "; ".join(action_label(x, by_execution[x].description) for x in executions[:SHOWN])
+
+
+def _loop_advice(loop: str, actions: str) -> Recommendation:
+    """One query per value of a column, each reading all the files: group by the column instead."""
+    column = loop.split(":")[0]
+    return Recommendation(
+        summary=f"A loop ran the same query once per value ({loop}), and each run read all the files: compute every "
+        "value in one query.",
+        code_change=redact_text(
+            f"The reads: {actions}. Group by the column instead of filtering on it (df.groupBy('{column}', ...)"
+            ".agg(...), one read for all values; split the result per value on the driver, or write it once with "
+            f".write.partitionBy('{column}')). If each value must stay a query of its own, persist the columns the "
+            "loop uses before it and unpersist() after, or store the table partitioned by the column so each query "
+            "reads only its own files."),
+    )
+
+
+def _loop_savings(ctx: RuleContext, later: list[SqlExecution]) -> Savings:
+    """What one grouped query saves over the runs after the first: at most their task time and duration."""
+    return Savings(
+        core_ms=sum(stage_time_ms(ctx, x) for x in later),
+        wall_ms=float(sum(x.duration_ms or 0 for x in later)),
+        method="At most the task time and duration of the runs after the first: one query grouped by the column reads "
+        "and filters the rows once, but still aggregates every value's rows.",
+        code_change_only=True,
+    )
+
+
 @rule(
     "input_read_repeatedly",
     "The same files read by several SQL executions",
@@ -197,7 +277,8 @@ def reread_bytes(found: list[tuple[int, PlanNode]]) -> float:
 )
 def input_read_repeatedly(ctx: RuleContext) -> Iterator[Finding]:
     """Several SQL executions read the same files with the same filters, each from storage: actions on one DataFrame
-    that nothing kept (a count() before a write), or queries that could share one read."""
+    that nothing kept (a count() before a write), queries that could share one read, or a loop running one query per
+    value of a filtered column."""
     if ctx.profile.streaming:
         return  # each micro-batch reads its own input
     t = ctx.thresholds
@@ -211,19 +292,22 @@ def input_read_repeatedly(ctx: RuleContext) -> Iterator[Finding]:
         what = read_label(key, first)
         scan_ms = [metric(node, "scan time") for _, node in found]
         saved = sum(ms or 0.0 for ms in scan_ms[1:]) if scan_ms[0] is not None else 0.0
-        actions = "; ".join(action_label(x, by_execution[x].description) for x in executions[:SHOWN])
-        columns = read_columns(found)
+        actions = _runs(executions, by_execution)
+        loop = per_value_loop(found, by_execution)
         evidence = [
             ev("SQL executions that read them", len(executions), "count", 2),
             ev("bytes read again after the first read", again, "bytes", t.repeated_read_min_bytes),
             ev("bytes per read (first)", metric(first, "size of files read") or 0.0, "bytes"),
         ]
+        if loop:
+            evidence.append(ev("the one query's filter values", loop))
         if saved:
             evidence.append(ev("scan time of the reads after the first", saved, "ms"))
         yield ctx.finding(
-            title=f"{what} read by {count(len(executions), 'SQL execution')} ({human_size(again)} read again)",
+            title=f"{what} read by {count(len(executions), 'SQL execution')}"
+            + (", the same query once per value" if loop else "") + f" ({human_size(again)} read again)",
             evidence=evidence,
-            recommendation=Recommendation(
+            recommendation=_loop_advice(loop, actions) if loop else Recommendation(
                 summary="Read these files once: keep the DataFrame that several actions use, or let one action do the "
                 "work of several.",
                 code_change=redact_text(
@@ -231,16 +315,17 @@ def input_read_repeatedly(ctx: RuleContext) -> Iterator[Finding]:
                     "(df.persist(StorageLevel.MEMORY_AND_DISK), or DISK_ONLY when it is large) and unpersist() after "
                     f"the last; {LOGGED_COUNT if ctx.spark_version >= OBSERVATION_SINCE else LOGGED_COUNT_BEFORE_OBSERVATION}. "
                     "If they are different queries over the same table, filter and project it once and cache that, "
-                    "or compute the results in one pass (one groupBy with several aggregates)." + columns),
+                    "or compute the results in one pass (one groupBy with several aggregates)." + read_columns(found)),
             ),
-            savings=Savings(
+            savings=_loop_savings(ctx, [by_execution[x] for x in executions[1:]]) if loop else Savings(
                 core_ms=saved,
                 wall_ms=ctx.spread(saved),
                 method="The scan time of the reads after the first (SQL metric 'scan time'); the operators the same "
                 "actions recompute above the scan (joins, aggregations) are not counted." if saved else
                 "Not estimated: the scans carry no scan-time metric.",
             ),
-            doc_query="cache persist DataFrame reused by several actions recomputation storage level",
+            doc_query="loop one query per value filter groupBy partitionBy read the table once" if loop else
+            "cache persist DataFrame reused by several actions recomputation storage level",
             sql_execution_ids=executions,
         )
 
