@@ -42,13 +42,16 @@ from tools.rules import diagnose
 
 
 class StageChange(BaseModel):
-    """A stage the finding named: its tasks and longest task as observed and after the fix (None: no such stage)."""
+    """A stage the finding named: its tasks, longest task and largest task input (records read from storage or a
+    shuffle) as observed and after the fix (None: no such stage, or not measured)."""
 
     stage_id: int
     tasks_before: int
     tasks_after: int | None
     longest_task_s_before: float | None
     longest_task_s_after: float | None
+    largest_task_records_before: float | None = None
+    largest_task_records_after: float | None = None
 
 
 class AdviceResult(BaseModel):
@@ -100,12 +103,14 @@ def run(name: str, changes: list[ConfigChange], tag: str, fixed: bool = False) -
         return load_profile(str(log))
 
 
-def longest_task_s(profile: AppProfile, stage_id: int) -> tuple[int | None, float | None]:
+def task_extremes(profile: AppProfile, stage_id: int) -> tuple[int | None, float | None, float | None]:
+    """A stage's task count, longest task (s) and most records one task read (input plus shuffle)."""
     stage = next((s for s in profile.stages if s.stage_id == stage_id), None)
     if stage is None:
-        return None, None
+        return None, None, None
     q = stage.metrics.duration_ms
-    return stage.num_tasks, (q.max / 1000 if q is not None else None)
+    read = [r.max for r in (stage.metrics.input_records, stage.metrics.shuffle_read_records) if r is not None]
+    return stage.num_tasks, (q.max / 1000 if q is not None else None), (max(read) if read else None)
 
 
 def check_finding(name: str, finding: Finding, observed: list[AppProfile], fires_before: int) -> AdviceResult:
@@ -131,10 +136,12 @@ def check_finding(name: str, finding: Finding, observed: list[AppProfile], fires
     result.run_s_after = after.duration_ms / 1000
     result.fires_after = sum(f.rule_id == finding.rule_id for f in diagnose(after))
     for stage_id in finding.stage_ids:
-        tasks_before, longest_before = longest_task_s(observed[0], stage_id)
-        tasks_after, longest_after = longest_task_s(after, stage_id)
+        tasks_before, longest_before, records_before = task_extremes(observed[0], stage_id)
+        tasks_after, longest_after, records_after = task_extremes(after, stage_id)
         result.stages.append(StageChange(stage_id=stage_id, tasks_before=tasks_before or 0, tasks_after=tasks_after,
-                                         longest_task_s_before=longest_before, longest_task_s_after=longest_after))
+                                         longest_task_s_before=longest_before, longest_task_s_after=longest_after,
+                                         largest_task_records_before=records_before,
+                                         largest_task_records_after=records_after))
     return result
 
 

@@ -23,7 +23,9 @@ def test_skewed_join_advice_splits_the_hot_partition_and_broadcast_removes_the_j
     [stage] = skew.stages
     assert skew.checked and stage.stage_id == 4
     assert stage.tasks_after > stage.tasks_before  # AQE split the hot partition
-    assert stage.longest_task_s_after < 0.8 * stage.longest_task_s_before
+    # the hot task reads a share of the rows it read before (counted, so a busy machine cannot blur it) ...
+    assert stage.largest_task_records_after < 0.6 * stage.largest_task_records_before
+    assert stage.longest_task_s_after < stage.longest_task_s_before  # ... and runs shorter
     broadcast = results["broadcast_join_missed"]
     assert broadcast.fires_before == 1 and broadcast.fires_after == 0 and broadcast.resolved
     assert broadcast.run_s_after < broadcast.run_s_before
