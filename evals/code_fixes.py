@@ -40,6 +40,7 @@ FIXES: dict[str, tuple[str, dict[str, float]]] = {
     "expanded_aggregates": ("aggregate_copies_rows", {}),
     "dataframe_through_rdd": ("dataframe_rows_through_python_rdd", {}),
     "filter_loop": ("input_read_repeatedly", {"repeated_read_min_bytes": 1e8}),
+    "nested_loop_joins": ("cartesian_join", {}),
 }
 
 

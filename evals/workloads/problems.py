@@ -138,6 +138,37 @@ def cross_join(spark, workdir: Path) -> None:
     _sink(left.crossJoin(right).where((F.col("a") + F.col("b")) % 97 == 0).agg(F.count("*")))
 
 
+def nested_loop_joins(spark, workdir: Path, fixed: bool = False) -> None:
+    """Two joins with no equality Spark can hash or sort on, so each runs as a broadcast nested-loop join comparing
+    every row with every row: 200k leads matched to 20k customers by email OR phone (4 billion pairs), and 100k sales
+    without the recalled (shop, item) pairs of a 5k-row table, written as a two-column NOT IN (null-aware, 500
+    million pairs). `fixed`: one equi-join per alternative, unioned and deduplicated on the matched pair; NOT EXISTS
+    instead of NOT IN."""
+    from pyspark.sql import functions as F
+
+    leads = spark.range(0, 200_000, 1, 4).select(
+        F.col("id").alias("lead_id"), (F.col("id") * 7919 % 1_000_000).alias("email_key"),
+        (F.col("id") * 104729 % 1_000_000).alias("phone_key")).alias("l")
+    customers = spark.range(0, 20_000, 1, 2).select(
+        F.col("id").alias("customer_id"), (F.col("id") * 31 % 1_000_000).alias("email_key"),
+        (F.col("id") * 17 % 1_000_000).alias("phone_key")).alias("c")
+    by_email = F.col("l.email_key") == F.col("c.email_key")
+    by_phone = F.col("l.phone_key") == F.col("c.phone_key")
+    if fixed:
+        pairs = [leads.join(customers, condition).select("lead_id", "customer_id") for condition in (by_email, by_phone)]
+        matched = pairs[0].union(pairs[1]).dropDuplicates(["lead_id", "customer_id"])
+    else:
+        matched = leads.join(customers, by_email | by_phone).select("lead_id", "customer_id")
+    _sink(matched)
+    spark.range(0, 100_000, 1, 4).select((F.col("id") % 500).alias("shop"), (F.col("id") * 7 % 300).alias("item"),
+                                         (F.col("id") % 97).alias("amount")).createOrReplaceTempView("sales")
+    spark.range(0, 5_000, 1, 2).select((F.col("id") % 500).alias("shop"), (F.col("id") % 11).alias("item")) \
+        .createOrReplaceTempView("recalled")
+    kept = ("NOT EXISTS (SELECT 1 FROM recalled r WHERE r.shop = s.shop AND r.item = s.item)" if fixed else
+            "(shop, item) NOT IN (SELECT shop, item FROM recalled)")
+    _sink(spark.sql(f"SELECT shop, sum(amount) AS amount FROM sales s WHERE {kept} GROUP BY shop"))
+
+
 def _fail_first_attempt(index, rows):
     from pyspark import TaskContext
 
@@ -656,6 +687,7 @@ _add(
 _add(python_row_udf, {"spark.sql.adaptive.enabled": "true", "spark.sql.execution.pythonUDF.arrow.enabled": "false"})
 _add(pandas_vectorized_udf, {"spark.sql.adaptive.enabled": "true"})
 _add(cross_join, {"spark.sql.crossJoin.enabled": "true", "spark.sql.autoBroadcastJoinThreshold": "-1"})
+_add(nested_loop_joins, {"spark.sql.shuffle.partitions": "8"})
 _add(retried_tasks, {"spark.task.maxFailures": "4"}, master="local[2,4]")
 _add(rdd_java_shuffle)
 _add(partitioned_full_scan)

@@ -17,7 +17,6 @@ from tools.rules.thresholds import RuleThresholds
 from tools.units import human_number, human_size, one_line
 
 EQUI_JOINS = (*SHUFFLED_JOINS, "BroadcastHashJoin")
-NESTED_JOINS = ("CartesianProduct", "BroadcastNestedLoopJoin")
 # which side may be broadcast for a join type (Spark's BroadcastHashJoin build-side rules)
 BUILD_LEFT_OK = ("Inner", "RightOuter", "Cross")
 BUILD_RIGHT_OK = ("Inner", "LeftOuter", "LeftSemi", "LeftAnti", "Cross", "ExistenceJoin")
@@ -304,39 +303,6 @@ def broadcast_too_large(ctx: RuleContext) -> Iterator[Finding]:
                     method="The measured broadcast time, spent on the driver before the join could start.",
                 ),
                 doc_query="broadcast too large OOM autoBroadcastJoinThreshold broadcast timeout",
-                sql_execution_ids=[execution.execution_id],
-            )
-
-
-@rule("cartesian_join", "Cartesian or nested-loop join", "cartesian_join", Severity.moderate)
-def cartesian_join(ctx: RuleContext) -> Iterator[Finding]:
-    """A CartesianProduct or BroadcastNestedLoopJoin compares every row with every row (no equi-join key)."""
-    for execution in ctx.sql_executions:
-        for node in execution.nodes:
-            if not node.name.startswith(NESTED_JOINS):
-                continue
-            rows = metric(node, "number of output rows")
-            run_ms = stage_time_ms(ctx, execution)
-            evidence = [ev("join operator", node.name, ""), ev("condition", node.description[:200], "")]
-            if rows is not None:
-                evidence.append(ev("output rows", rows, "count"))
-            evidence.append(ev("SQL execution task time", run_ms, "ms"))
-            yield ctx.finding(
-                title=f"{node.name} in SQL {execution.execution_id}",
-                evidence=evidence,
-                recommendation=Recommendation(
-                    summary="Give the join an equality condition so Spark can hash or sort-merge join.",
-                    code_change="Join on key columns (a.k = b.k); for range conditions, bucket both sides into "
-                    "ranges and equi-join on the bucket first.",
-                ),
-                savings=Savings(
-                    core_ms=run_ms * 0.5,
-                    wall_ms=ctx.spread(run_ms * 0.5),
-                    method="Rough: half the SQL execution's task time, assuming an equi-join replaces the n x m "
-                    "comparisons.",
-                ),
-                doc_query="cartesian product BroadcastNestedLoopJoin cross join equi-join condition",
-                severity=Severity.severe if (rows or 0) >= 1e9 or run_ms >= 3_600_000 else Severity.moderate,
                 sql_execution_ids=[execution.execution_id],
             )
 

@@ -29,6 +29,7 @@ THEME_MODULES = (
     "memory",
     "executors",
     "joins",
+    "nested_joins",
     "udf",
     "driver",
     "config",
