@@ -79,3 +79,17 @@ def test_the_spill_of_the_copies_points_at_them(profile_of):
             "This stage aggregates rows an Expand copied 5 times (DISTINCT aggregates on several columns, SQL 0)")
     others = [f for f in diagnose(profile_of("spilling_sort")) if f.rule_id == "stage_spill"]
     assert others and not any("Expand" in f.recommendation.summary for f in others)
+
+
+def test_the_copy_id_is_spark_s_own_column_not_a_user_column_ending_in_gid():
+    from tools.eventlog.model import PlanNode, SqlExecution
+    from tools.rules.expand import copy_kind
+
+    def kind(aggregate: str) -> str | None:
+        execution = SqlExecution(execution_id=0, physical_plan="")
+        return copy_kind(execution, PlanNode(name="Expand", description="Expand [[a#1, 0], [b#2, 1]]"),
+                         PlanNode(name="HashAggregate", description=aggregate))
+
+    assert kind("HashAggregate(keys=[day#1L, user_id#26L, gid#23], functions=[])") == "distinct"
+    assert kind("HashAggregate(keys=[day#86L, spark_grouping_id#85L], functions=[])") == "grouping sets"
+    assert kind("HashAggregate(keys=[shop#96L, user_gid#99], functions=[sum(value#100L)])") is None

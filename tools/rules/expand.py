@@ -4,6 +4,7 @@ aggregating the copies."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -17,8 +18,8 @@ from tools.units import human_number
 
 # Names Spark gives the column that tells the copies apart: RewriteDistinctAggregates' `gid`, and the grouping id
 # of cube / rollup / GROUPING SETS
-_DISTINCT_ID = "gid#"
-_GROUPING_ID = "spark_grouping_id#"
+_DISTINCT_ID = re.compile(r"\bgid#\d+")
+_GROUPING_ID = re.compile(r"\bspark_grouping_id#\d+")
 _AGGREGATES = ("HashAggregate", "ObjectHashAggregate", "SortAggregate")
 _ROW_COUNTS = ("number of output rows", "records read")  # an operator's rows; an exchange's rows read
 
@@ -73,13 +74,13 @@ def _rows_into(expand: PlanNode, children: dict[int, list[PlanNode]]) -> float |
     return None
 
 
-def _kind(execution: SqlExecution, expand: PlanNode, aggregate: PlanNode) -> str | None:
+def copy_kind(execution: SqlExecution, expand: PlanNode, aggregate: PlanNode) -> str | None:
     """What made the copies, from the copy id the aggregation groups by: in the two operators' descriptions, or in
     the plan text where those are cut short. None for an Expand no aggregation of copies reads (unpivot, stack)."""
     for text in (aggregate.description + expand.description, execution.physical_plan):
-        if _GROUPING_ID in text:
+        if _GROUPING_ID.search(text):
             return "grouping sets"
-        if _DISTINCT_ID in text:
+        if _DISTINCT_ID.search(text):
             return "distinct"
     return None
 
@@ -97,7 +98,7 @@ def expanded_aggregates(ctx: RuleContext) -> list[ExpandedAggregate]:
             rows_out, rows_in = metric(expand, "number of output rows"), _rows_into(expand, children)
             if not aggregate.name.startswith(_AGGREGATES) or not rows_out or not rows_in:
                 continue
-            if (kind := _kind(execution, expand, aggregate)) is None:
+            if (kind := copy_kind(execution, expand, aggregate)) is None:
                 continue
             exchange = _up(aggregate, by_id)
             stage_ids = list(expand.stage_ids)

@@ -17,8 +17,8 @@ from tools.units import one_line
 NESTED_JOINS = ("CartesianProduct", "BroadcastNestedLoopJoin")
 # 'BroadcastNestedLoopJoin BuildRight, Inner, (cond)' / 'CartesianProduct (cond)': the join type, then the condition
 _JOIN_TYPES = r"(?:Inner|Cross|LeftOuter|RightOuter|FullOuter|LeftSemi|LeftAnti|ExistenceJoin\([^)]*\))"
-_CONDITION = re.compile(rf"^(?:BroadcastNestedLoopJoin Build\w+, (?P<type>{_JOIN_TYPES}),?|CartesianProduct)\s*(?P<cond>.*)$",
-                        re.S)
+_CONDITION = re.compile(
+    rf"^(?:BroadcastNestedLoopJoin Build\w+, (?P<type>{_JOIN_TYPES}),?|CartesianProduct)\s*(?P<cond>.*)$", re.S)
 _EQUALITY_OR = re.compile(r"\([^()]+ = [^()]+\) OR \([^()]+ = [^()]+\)")
 _RANGE = re.compile(r" (?:<|<=|>|>=) ")
 
