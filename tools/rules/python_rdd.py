@@ -38,9 +38,9 @@ def _where(stage: StageProfile) -> str:
     ("python_rdd_min_task_ms",),
 )
 def dataframe_rows_through_python_rdd(ctx: RuleContext) -> Iterator[Finding]:
-    """Stages ran Python functions over a DataFrame converted to an RDD (df.rdd.map / flatMap / filter, df.rdd.isEmpty(),
-    df.foreach): each row was pickled to a Python worker as a Row object and the results pickled back, where DataFrame
-    expressions run in the JVM."""
+    """Stages ran Python functions over a DataFrame converted to an RDD (df.rdd.map / flatMap / filter,
+    df.rdd.isEmpty(), df.foreach): each row was pickled to a Python worker as a Row object and the results pickled
+    back, where DataFrame expressions run in the JVM."""
     stages = dataframe_python_stages(ctx)
     task_ms = sum(run_time_ms(s) or 0.0 for s in stages)
     if not stages or task_ms < ctx.thresholds.python_rdd_min_task_ms:
@@ -65,8 +65,9 @@ def dataframe_rows_through_python_rdd(ctx: RuleContext) -> Iterator[Finding]:
             code_change="Write the per-row logic with DataFrame functions (F.when, F.expr, F.regexp_replace, ...) "
             "instead of df.rdd.map / flatMap / filter; where it must be Python, use df.mapInPandas or df.mapInArrow "
             "(Arrow batches instead of pickled rows) or a pandas_udf. Test for rows with df.isEmpty() (on older "
-            "PySpark, len(df.take(1)) == 0), not df.rdd.isEmpty(). When an RDD is turned back into a DataFrame, give toDF / createDataFrame the schema: "
-            "without one, Spark first runs a job to sample rows for the column types.",
+            "PySpark, len(df.take(1)) == 0), not df.rdd.isEmpty(). When an RDD is turned back into a DataFrame, give "
+            "toDF / createDataFrame the schema: without one, Spark first runs a job to sample rows for the column "
+            "types.",
         ),
         savings=Savings(
             core_ms=saved,
