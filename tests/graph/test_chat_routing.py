@@ -228,3 +228,19 @@ def test_reading_the_same_data_again_is_the_caching_topic(question: str) -> None
 
     assert handler_for(question) == "topic" and topic_of(question).name == "caching"
 
+
+
+@pytest.mark.parametrize(("question", "topic"), [
+    ("why is the count distinct so slow?", "distinct counts and cubes"),
+    ("should I use approx_count_distinct?", "distinct counts and cubes"),
+    ("does the cube copy rows?", "distinct counts and cubes"), ("is the rollup expensive?", "distinct counts and cubes"),
+    ("why is df.rdd.map slow?", "python UDFs"), ("is rdd.map a problem here?", "python UDFs"),
+    ("how many distinct users were there?", None),  # a question about the data, not about DISTINCT aggregates
+])
+def test_copied_rows_and_python_rdd_code_have_their_topics(question: str, topic: str | None) -> None:
+    from graph.topics import topic_of
+
+    found = topic_of(question)
+    assert (found.name if found else None) == topic
+    if topic is not None:
+        assert handler_for(question) == "topic"
