@@ -231,6 +231,14 @@ class SqlExecution(BaseModel):
                 out.setdefault(node.parent_id, []).append(node)
         return out
 
+    def above(self, node: PlanNode, skip: tuple[str, ...] = ()) -> PlanNode | None:
+        """The operator `node` feeds, past those whose name starts with one of `skip` (None at the root)."""
+        by_id = {n.node_id: n for n in self.nodes if n.node_id is not None}
+        parent = by_id.get(node.parent_id) if node.parent_id is not None else None
+        while parent is not None and skip and parent.name.startswith(skip):
+            parent = by_id.get(parent.parent_id) if parent.parent_id is not None else None
+        return parent
+
     def below(self, node: PlanNode, stop: tuple[str, ...] = ()) -> list[PlanNode]:
         """Every node under `node`, not entering (nor listing) those whose name starts with one of `stop`."""
         children = self.children()

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from tools.eventlog.model import PLAN_WRAPPERS, PlanNode, SqlExecution, StageProfile, executions_with_jobs
 from tools.findings import Finding, Recommendation, Savings, Severity
 from tools.rules.caching import action_label
+from tools.rules.joins import plan_rows
 from tools.rules.measure import ev, metric, reading_stages, run_time_ms
-from tools.rules.passes import MODERATE_SHARE
+from tools.rules.passes import run_share
 from tools.rules.registry import RuleContext, rule
 from tools.units import human_number
 
@@ -21,7 +22,6 @@ from tools.units import human_number
 _DISTINCT_ID = re.compile(r"\bgid#\d+")
 _GROUPING_ID = re.compile(r"\bspark_grouping_id#\d+")
 _AGGREGATES = ("HashAggregate", "ObjectHashAggregate", "SortAggregate")
-_ROW_COUNTS = ("number of output rows", "records read")  # an operator's rows; an exchange's rows read
 
 
 @dataclass(frozen=True)
@@ -54,26 +54,6 @@ class ExpandedAggregate:
         return float(sum(stage.duration_ms or 0 for stage in self.stages))
 
 
-def _up(node: PlanNode, by_id: dict[int, PlanNode]) -> PlanNode | None:
-    """The operator `node` feeds, past codegen and query-stage wrappers."""
-    parent = by_id.get(node.parent_id) if node.parent_id is not None else None
-    while parent is not None and parent.name.startswith(PLAN_WRAPPERS):
-        parent = by_id.get(parent.parent_id) if parent.parent_id is not None else None
-    return parent
-
-
-def _rows_into(expand: PlanNode, children: dict[int, list[PlanNode]]) -> float | None:
-    """The rows the Expand read: those of the first operator below it that counts rows (Project and wrappers do not),
-    through single-child operators only."""
-    below = children.get(expand.node_id, [])
-    while len(below) == 1:
-        rows = metric(below[0], *_ROW_COUNTS)
-        if rows is not None:
-            return rows
-        below = children.get(below[0].node_id, [])
-    return None
-
-
 def copy_kind(execution: SqlExecution, expand: PlanNode, aggregate: PlanNode) -> str | None:
     """What made the copies, from the copy id the aggregation groups by: in the two operators' descriptions, or in
     the plan text where those are cut short. None for an Expand no aggregation of copies reads (unpivot, stack)."""
@@ -90,17 +70,18 @@ def expanded_aggregates(ctx: RuleContext) -> list[ExpandedAggregate]:
     completed stages that ran it and those that read the partial aggregation's shuffle."""
     found = []
     for execution in executions_with_jobs(ctx.sql_executions):
-        by_id = {node.node_id: node for node in execution.nodes if node.node_id is not None}
         children = execution.children()
         for expand in execution.nodes:
-            if expand.name != "Expand" or (aggregate := _up(expand, by_id)) is None:
+            if expand.name != "Expand" or (aggregate := execution.above(expand, skip=PLAN_WRAPPERS)) is None:
                 continue
-            rows_out, rows_in = metric(expand, "number of output rows"), _rows_into(expand, children)
+            below = children.get(expand.node_id, [])
+            rows_in = plan_rows(children, below[0]) if len(below) == 1 else None
+            rows_out = metric(expand, "number of output rows")
             if not aggregate.name.startswith(_AGGREGATES) or not rows_out or not rows_in:
                 continue
             if (kind := copy_kind(execution, expand, aggregate)) is None:
                 continue
-            exchange = _up(aggregate, by_id)
+            exchange = execution.above(aggregate, skip=PLAN_WRAPPERS)
             stage_ids = list(expand.stage_ids)
             if exchange is not None and exchange.name == "Exchange":
                 stage_ids += reading_stages(exchange)
@@ -157,12 +138,12 @@ _ADVICE = {
 def aggregate_copies_rows(ctx: RuleContext) -> Iterator[Finding]:
     """Several DISTINCT aggregates on different columns, or cube / rollup / GROUPING SETS, made Spark copy every input
     row once per distinct column or grouping set (an Expand) and aggregate, and often shuffle, all the copies."""
-    floor, duration = ctx.thresholds.expand_min_task_ms, ctx.profile.duration_ms
+    floor = ctx.thresholds.expand_min_task_ms
     for found in expanded_aggregates(ctx):
         if found.copies < 2 or found.task_ms < floor:
             continue
         advice, saved = _ADVICE[found.kind], found.task_ms * (1 - 1 / found.copies)
-        share = found.wall_ms / duration if duration else None
+        share, severity = run_share(ctx, found.wall_ms)
         evidence = [
             ev("rows into the Expand", found.rows_in, "count"),
             ev("rows out of the Expand", found.rows_out, "count"),
@@ -186,7 +167,7 @@ def aggregate_copies_rows(ctx: RuleContext) -> Iterator[Finding]:
             savings=Savings(core_ms=saved, wall_ms=ctx.spread(saved), method=_SCALES + advice.method,
                             code_change_only=True),
             doc_query="count distinct several columns Expand approx_count_distinct cube rollup grouping sets",
-            severity=Severity.moderate if share is not None and share >= MODERATE_SHARE else Severity.low,
+            severity=severity,
             sql_execution_ids=[found.execution.execution_id],
             stage_ids=[s.stage_id for s in found.stages],
         )

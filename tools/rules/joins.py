@@ -1,5 +1,6 @@
-"""Joins: sort-merge joins with a side small enough to broadcast, broadcasts that are too large, and
-cartesian / nested-loop joins. Reads the SQL plan tree (SqlExecution.children) and its metrics."""
+"""Joins: sort-merge joins with a side small enough to broadcast, broadcasts that are too large, and equi-joins that
+multiply rows (nested-loop joins are nested_joins.py's). Reads the SQL plan tree (SqlExecution.children) and its
+metrics."""
 
 from __future__ import annotations
 

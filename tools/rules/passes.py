@@ -1,5 +1,6 @@
 """Work Spark runs once more only to prepare a query (a schema-inference read, a global sort's sampling): the one
-finding shape both rules report it in."""
+finding shape both rules report it in, and the share of the run (with the severity it earns) that rules reporting
+a set of stages weigh their findings by."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from tools.rules.measure import ev
 from tools.rules.registry import RuleContext
 from tools.units import count, human_duration, human_share
 
-MODERATE_SHARE = 0.2  # our choice: a preparation pass taking a fifth of the run is more than a detail
+MODERATE_SHARE = 0.2  # our choice: work taking a fifth of the run is more than a detail
 SHOWN = 4  # parts of a pass named in one finding
 
 
@@ -18,6 +19,14 @@ def listed(items: list[str], noun: str) -> str:
     return text + (f"; {count(len(items) - SHOWN, 'more ' + noun)}" if len(items) > SHOWN else "")
 
 
+def run_share(ctx: RuleContext, wall_ms: float) -> tuple[float | None, Severity]:
+    """`wall_ms` as a share of the application's wall time (None when its duration is unknown), and the severity
+    it earns: moderate from a fifth of the run, else low."""
+    duration = ctx.profile.duration_ms
+    share = wall_ms / duration if duration else None
+    return share, Severity.moderate if share is not None and share >= MODERATE_SHARE else Severity.low
+
+
 def extra_pass_finding(ctx: RuleContext, *, title: str, kind: str, parts: str, counted: Evidence, wall_ms: float,
                        threshold: float, core_ms: float, extra: list[Evidence], recommendation: Recommendation,
                        method: str, doc_query: str, stage_ids: list[int],
@@ -25,8 +34,7 @@ def extra_pass_finding(ctx: RuleContext, *, title: str, kind: str, parts: str, c
     """A finding for `parts` ('inference jobs') of a preparation pass (`kind`, 'inference'): its wall time (against
     `threshold`) and task time as evidence and as what the code change saves, with its share of the run; moderate
     from a fifth of the run, else low."""
-    duration = ctx.profile.duration_ms
-    share = wall_ms / duration if duration else None
+    share, severity = run_share(ctx, wall_ms)
     evidence = [counted, ev(f"wall time of the {parts}", wall_ms, "ms", threshold), *extra,
                 ev(f"task time of the {parts}", core_ms, "ms")]
     if share is not None:
@@ -37,7 +45,7 @@ def extra_pass_finding(ctx: RuleContext, *, title: str, kind: str, parts: str, c
         recommendation=recommendation,
         savings=Savings(core_ms=core_ms, wall_ms=wall_ms, method=method, code_change_only=True),
         doc_query=doc_query,
-        severity=Severity.moderate if share is not None and share >= MODERATE_SHARE else Severity.low,
+        severity=severity,
         stage_ids=stage_ids,
         sql_execution_ids=sql_execution_ids,
     )

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from tools.eventlog.model import StageProfile
 from tools.findings import Finding, Recommendation, Savings, Severity
 from tools.rules.measure import ev, run_time_ms
-from tools.rules.passes import MODERATE_SHARE, listed
+from tools.rules.passes import listed, run_share
 from tools.rules.registry import RuleContext, rule
 from tools.rules.udf import BUILTIN_SHARE
 from tools.units import count, human_duration, one_line
@@ -46,8 +46,7 @@ def dataframe_rows_through_python_rdd(ctx: RuleContext) -> Iterator[Finding]:
     if not stages or task_ms < ctx.thresholds.python_rdd_min_task_ms:
         return
     wall_ms = float(sum(s.duration_ms or 0 for s in stages))
-    duration = ctx.profile.duration_ms
-    share = wall_ms / duration if duration else None
+    share, severity = run_share(ctx, wall_ms)
     evidence = [ev("stages running Python RDD code over DataFrame rows", len(stages), "count"),
                 ev("task time of those stages", task_ms, "ms", ctx.thresholds.python_rdd_min_task_ms),
                 ev("wall time of those stages", wall_ms, "ms")]
@@ -78,7 +77,7 @@ def dataframe_rows_through_python_rdd(ctx: RuleContext) -> Iterator[Finding]:
             code_change_only=True,
         ),
         doc_query="PySpark DataFrame rdd map Python serialization mapInPandas built-in functions performance",
-        severity=Severity.moderate if share is not None and share >= MODERATE_SHARE else Severity.low,
+        severity=severity,
         stage_ids=[s.stage_id for s in stages],
         sql_execution_ids=sorted({s.sql_execution_id for s in stages if s.sql_execution_id is not None}),
     )

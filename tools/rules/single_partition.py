@@ -30,11 +30,7 @@ def single_partition_exchange(ctx: RuleContext, stage: StageProfile) -> tuple[Sq
 
 def consumer(execution: SqlExecution, exchange: PlanNode) -> PlanNode | None:
     """The first operator above `exchange` that is not a wrapper, sort, projection or filter."""
-    by_id = {n.node_id: n for n in execution.nodes}
-    node = by_id.get(exchange.parent_id)
-    while node is not None and node.name.startswith(_PASS_THROUGH):
-        node = by_id.get(node.parent_id)
-    return node
+    return execution.above(exchange, skip=_PASS_THROUGH)
 
 
 def single_partition_advice(execution: SqlExecution, exchange: PlanNode) -> str:
