@@ -27,7 +27,7 @@ from tools.eventlog.slots import cores_used_beside, peak_alive, peak_executors
 from tools.rules.caching import cached_label, cached_once, read_label, reading_executions, repeated_reads, reread_bytes
 from tools.rules.driver import cores_between_jobs_ms
 from tools.rules.executors import idle_core_time, removal_cause
-from tools.rules.joins import join_inputs, join_text, side_exchange
+from tools.rules.join_plan import join_inputs, join_text, side_exchange
 from tools.rules.measure import operator_name
 from tools.sources.streaming import StreamingThresholds
 

@@ -981,7 +981,7 @@ def test_one_to_many_joins_and_small_joins_are_not_reported(profile_of):
 
 def test_plan_rows_sums_a_union_and_gives_up_on_a_reused_exchange():
     from tools.eventlog.model import PlanNode, SqlExecution
-    from tools.rules.joins import plan_rows
+    from tools.rules.join_plan import plan_rows
 
     def node(node_id, name, parent, rows=None):
         return PlanNode(node_id=node_id, name=name, parent_id=parent,
@@ -1005,7 +1005,7 @@ def test_plan_rows_sums_a_union_and_gives_up_on_a_reused_exchange():
 ])
 def test_a_join_is_said_plainly(description: str, text: str) -> None:
     from tools.eventlog.model import PlanNode
-    from tools.rules.joins import join_text, parse_join
+    from tools.rules.join_plan import join_text, parse_join
 
     node = PlanNode(name=description.split(" ")[0], description=description)
     assert join_text(node) == text

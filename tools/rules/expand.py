@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from tools.eventlog.model import PLAN_WRAPPERS, PlanNode, SqlExecution, StageProfile, executions_with_jobs
 from tools.findings import Finding, Recommendation, Savings, Severity
 from tools.rules.caching import action_label
-from tools.rules.joins import plan_rows
+from tools.rules.join_plan import plan_rows
 from tools.rules.measure import ev, metric, reading_stages, run_time_ms
 from tools.rules.passes import run_share
 from tools.rules.registry import RuleContext, rule
