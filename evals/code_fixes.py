@@ -41,6 +41,7 @@ FIXES: dict[str, tuple[str, dict[str, float]]] = {
     "dataframe_through_rdd": ("dataframe_rows_through_python_rdd", {}),
     "filter_loop": ("input_read_repeatedly", {"repeated_read_min_bytes": 1e8}),
     "nested_loop_joins": ("cartesian_join", {}),
+    "skewed_outer_join": ("stage_task_skew", {}),
 }
 
 

@@ -637,6 +637,36 @@ def jdbc_one_partition(spark, workdir: Path, fixed: bool = False) -> None:
         F.sum("amount").alias("spent"), F.count("*").alias("orders"), F.max("fingerprint").alias("last")))
 
 
+def skewed_outer_join(spark, workdir: Path, fixed: bool = False) -> None:
+    """Customers LEFT JOIN their orders, 95% of the 8M orders on customer 0 (AQE's skew-join handling on, with low
+    thresholds): AQE splits only the preserved side of an outer join, so the hot partition of the orders side stays
+    one task. Then the orders LEFT JOIN customers, whose skew is on the preserved side: AQE splits it.
+    `fixed`: the orders are aggregated per customer before the first join (the hot customer becomes one row), and
+    the per-customer totals are summed per region after it."""
+    from pyspark.sql import functions as F
+
+    hot = F.when(F.col("id") % 20 < 19, F.lit(0)).otherwise(F.col("id") % 50_000)
+    orders = spark.range(0, 8_000_000, 1, 8).select(hot.alias("customer_id"), (F.col("id") % 101).alias("amount"))
+    customers = spark.range(60_000).select(F.col("id").alias("customer_id"), (F.col("id") % 37).alias("region"))
+    if fixed:
+        totals = orders.groupBy("customer_id").agg(
+            F.sum("amount").alias("amount"), F.sum(_order_digest(orders)).alias("digest"), F.count("*").alias("n"))
+        joined = customers.join(totals, "customer_id", "left")
+        _sink(joined.groupBy("region").agg(F.sum("amount"), F.sum("digest"), F.sum("n")))
+    else:
+        joined = customers.join(orders, "customer_id", "left")
+        _sink(joined.groupBy("region").agg(F.sum("amount"), F.sum(_order_digest(joined)), F.count("amount")))
+    split = orders.join(customers, "customer_id", "left")
+    _sink(split.groupBy("region").agg(F.sum("amount"), F.sum(_order_digest(split)), F.count("*")))
+
+
+def _order_digest(joined):
+    """A per-row checksum of a joined order (SHA-256 of its key and amount): work that runs where the join does."""
+    from pyspark.sql import functions as F
+
+    return F.crc32(F.sha2(F.concat_ws("-", joined["customer_id"], joined["amount"]), 256))
+
+
 def _add(function: Callable[..., None], conf: dict[str, str] | None = None, master: str = "local[2]") -> None:
     spec = ProblemWorkload(
         name=function.__name__, description=(function.__doc__ or "").strip(), conf=conf or {}, master=master
@@ -725,6 +755,20 @@ _add(
     },
 )
 _add(
+    skewed_outer_join,
+    {
+        "spark.sql.adaptive.enabled": "true",
+        "spark.sql.adaptive.skewJoin.enabled": "true",
+        "spark.sql.autoBroadcastJoinThreshold": "-1",
+        "spark.sql.shuffle.partitions": "64",
+        "spark.sql.adaptive.coalescePartitions.parallelismFirst": "false",
+        "spark.sql.adaptive.coalescePartitions.minPartitionSize": "64KB",
+        "spark.sql.adaptive.advisoryPartitionSizeInBytes": "256KB",
+        "spark.sql.adaptive.skewJoin.skewedPartitionThresholdInBytes": "1MB",
+        "spark.sql.adaptive.skewJoin.skewedPartitionFactor": "2",
+    },
+)
+_add(
     healthy,
     {
         "spark.sql.adaptive.enabled": "true",
@@ -752,6 +796,8 @@ SPARK_DEFAULTS: dict[str, str] = {
     "spark.sql.adaptive.advisoryPartitionSizeInBytes": "64MB",
     "spark.sql.adaptive.skewJoin.skewedPartitionThresholdInBytes": "256MB",
     "spark.sql.adaptive.skewJoin.skewedPartitionFactor": "5",
+    "spark.sql.adaptive.coalescePartitions.parallelismFirst": "true",
+    "spark.sql.adaptive.coalescePartitions.minPartitionSize": "1MB",
 }
 
 

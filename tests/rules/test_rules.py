@@ -154,6 +154,52 @@ def test_a_skewed_window_gets_the_windows_code_fix_and_no_aqe_setting(profile_of
     assert "replicate the small side" not in finding.recommendation.code_change
 
 
+def test_skew_on_the_side_aqe_cannot_split_gets_a_query_change_and_no_setting(profile_of):
+    """skewed_outer_join (real PySpark log, AQE skew handling on with low thresholds): `customers LEFT JOIN orders`
+    with 95% of 8M orders on one customer. AQE splits only the left (preserved) side of a LeftOuter join, so the
+    orders' hot partition stays one task (stage 4): no AQE setting to paste, the aggregation moved before the join
+    first (the joined rows are aggregated next). `orders LEFT JOIN customers` (stage 13) was split by AQE and is not
+    reported."""
+    profile = profile_of("skewed_outer_join")
+    [finding] = findings_of("stage_task_skew", profile)
+    assert finding.stage_ids == [4] and "SortMergeJoin" in profile.stage(4).operators
+    assert "SortMergeJoin(skew=true)" in profile.stage(13).operators
+    assert finding.recommendation.config_changes == []
+    assert "splits only the left side of a LeftOuter join" in finding.recommendation.summary
+    assert finding.recommendation.code_change.startswith("The joined rows are aggregated next: aggregate the right")
+    assert "right.select('customer_id').distinct()" in finding.recommendation.code_change
+    hot = next(e for e in finding.evidence if e.name == "most shuffle rows one task read")
+    left = next(e for e in finding.evidence if e.name == "rows of the join's left side in all")
+    assert hot.value == profile.stage(4).metrics.shuffle_read_records.max and left.value == 60_000
+    assert hot.value > 2 * left.value
+    off = profile.model_copy(deep=True)  # with AQE's skew handling off, turning it on would not split it either
+    off.spark_properties["spark.sql.adaptive.skewJoin.enabled"] = "false"
+    [finding] = findings_of("stage_task_skew", off)
+    assert finding.recommendation.config_changes == [] and "AQE cannot split" in finding.recommendation.summary
+
+
+def test_skew_advice_follows_the_join_type(profile_of):
+    """The same stage read as other join types: an inner or right outer join could have its right side split, and
+    the settings in the log would have done it (nothing to paste: the join-salting advice), a full outer join can
+    split neither side, a left semi join needs the right side's keys once."""
+    def skew_of(join_type: str):
+        profile = profile_of("skewed_outer_join").model_copy(deep=True)
+        execution = profile.sql_execution(0)
+        join = next(n for n in execution.nodes if n.name == "SortMergeJoin")
+        join.description = join.description.replace("LeftOuter", join_type)
+        [finding] = findings_of("stage_task_skew", profile)
+        return finding.recommendation
+
+    for splittable in ("Inner", "RightOuter"):
+        advice = skew_of(splittable)
+        assert "AQE cannot split" not in advice.summary and advice.code_change.startswith("Salt the hot key")
+    full = skew_of("FullOuter")
+    assert full.config_changes == [] and "splits neither side of a FullOuter join" in full.summary
+    assert "each side's rows without a match" in full.code_change
+    semi = skew_of("LeftSemi")
+    assert semi.config_changes == [] and semi.code_change.startswith("A LeftSemi join needs each key of the right")
+
+
 def test_a_skewed_aggregation_beside_a_join_gets_no_skew_join_setting(profile_of):
     """The AQE skew-join settings go with the stage that ran the shuffled join, not with any stage of a query that
     has one: the skewed join's stage, read as if it had only aggregated, gets the two-step aggregation instead."""

@@ -127,3 +127,12 @@ def join_text(join: PlanNode, limit: int = 160) -> str:
         text += f" and {parts.condition}"
     return redact_text(one_line(text, limit))
 
+
+# the sides of a shuffled join whose skewed partitions AQE may split (Spark's OptimizeSkewedJoin): a split side's
+# pieces are each joined with the other side's whole partition, which keeps the result right only where every row of
+# the split side meets all of the other side: either side of an inner join, the preserved side of an outer join, the
+# left side of a semi or anti join
+AQE_SPLITTABLE: dict[str, tuple[str, ...]] = {
+    "Inner": ("left", "right"), "Cross": ("left", "right"), "LeftOuter": ("left",), "LeftSemi": ("left",),
+    "LeftAnti": ("left",), "RightOuter": ("right",), "FullOuter": (),
+}

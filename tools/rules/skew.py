@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from tools.eventlog.model import SHUFFLED_JOINS, StageProfile, base_operator
 from tools.findings import ConfigChange, Evidence, Finding, Recommendation, Savings, Severity
 from tools.rules.config import aqe_enabled, aqe_switch_off, sql_shuffle_joins
+from tools.rules.join_skew import stuck_skew
 from tools.rules.measure import MiB, ev, max_to_median, spark_size
 from tools.rules.registry import RuleContext, rule
 from tools.rules.thresholds import RuleThresholds
@@ -110,13 +111,16 @@ def skewed_operation(stage: StageProfile) -> str | None:
 
 def skew_recommendation(ctx: RuleContext, stage: StageProfile, metric_name: str | None) -> Recommendation:
     """AQE skew-join settings when the stage reads shuffle data for a shuffled join (AQE splits skewed partitions of
-    joins only; when the stage's operators are unknown, a SQL execution with a shuffled join), else the code change
-    for what the stage ran: a two-step aggregation, a finer window, or repartitioning the input."""
+    joins only; when the stage's operators are unknown, a SQL execution with a shuffled join) unless the skewed rows
+    come from a side AQE cannot split for the join type, else the code change for what the stage ran: a split join,
+    a two-step aggregation, a finer window, or repartitioning the input."""
     changes = []
     shuffled = metric_name is not None and metric_name.startswith("shuffle")
     operation = skewed_operation(stage)
     joins = (operation == "join" if stage.operators
              else ctx.stage_to_sql.get(stage.stage_id) in sql_shuffle_joins(ctx))
+    if shuffled and joins and (stuck := stuck_skew(ctx, stage)) is not None:
+        return stuck.recommendation()
     if shuffled and joins and ctx.spark_version >= (3, 0):
         changes = aqe_skew_join_changes(ctx, stage)
     if not shuffled:
@@ -184,6 +188,8 @@ def stage_task_skew(ctx: RuleContext) -> Iterator[Finding]:
         ]
         if data is not None:
             evidence.append(ev(f"max / median {data[0]}", data[1], "ratio", stage_id=stage.stage_id))
+        if (stuck := stuck_skew(ctx, stage)) is not None:
+            evidence += stuck.evidence(stage.stage_id)
         recommendation = skew_recommendation(ctx, stage, data[0] if data else None)
         method = ("If the longest task ran as long as the stage's 75th-percentile task the stage would end "
                   "max-p75 earlier, and the other task slots would not wait idle for that long.")
