@@ -42,6 +42,7 @@ FIXES: dict[str, tuple[str, dict[str, float]]] = {
     "filter_loop": ("input_read_repeatedly", {"repeated_read_min_bytes": 1e8}),
     "nested_loop_joins": ("cartesian_join", {}),
     "skewed_outer_join": ("stage_task_skew", {}),
+    "exploded_regroup": ("exploded_rows_regrouped", {}),
 }
 
 

@@ -667,6 +667,40 @@ def _order_digest(joined):
     return F.crc32(F.sha2(F.concat_ws("-", joined["customer_id"], joined["amount"]), 256))
 
 
+def exploded_regroup(spark, workdir: Path, fixed: bool = False) -> None:
+    """1M orders stored as Parquet with their 20 line items in an array (price, quantity), exploded to 20M rows and
+    grouped back by order id to total each order and count its bulk lines: the 20M rows are shuffled to rebuild
+    groups each order already was; then the lines of quantity above 1, discounted, collected back into an array per
+    order. `fixed`: the totals, counts and discounted arrays computed within each row with the higher-order
+    functions aggregate, filter and transform: no explode, no shuffle."""
+    from pyspark.sql import functions as F
+
+    path = str(workdir / "orders")
+    spark.range(1_000_000).select(
+        F.col("id").alias("order_id"),
+        F.transform(F.sequence(F.lit(1), F.lit(20)), lambda i: F.struct(
+            ((F.col("id") * 7 + i) % 97 + 1).alias("price"), (i % 3 + 1).alias("quantity"))).alias("items"),
+    ).write.mode("overwrite").parquet(path)
+    orders = spark.read.parquet(path)
+    if fixed:
+        totals = orders.select(
+            "order_id",
+            F.aggregate("items", F.lit(0).cast("bigint"), lambda total, x: total + x["price"] * x["quantity"]).alias("total"),
+            F.size(F.filter("items", lambda x: x["quantity"] > 1)).alias("bulk_lines"))
+        discounted = orders.select("order_id", F.transform(
+            F.filter("items", lambda x: x["quantity"] > 1),
+            lambda x: F.struct((x["price"] * 9 / 10).alias("price"), x["quantity"].alias("quantity"))).alias("items"))
+    else:
+        lines = orders.select("order_id", F.explode("items").alias("item"))
+        totals = lines.groupBy("order_id").agg(
+            F.sum(F.col("item.price") * F.col("item.quantity")).alias("total"),
+            F.count(F.when(F.col("item.quantity") > 1, 1)).alias("bulk_lines"))
+        discounted = lines.where(F.col("item.quantity") > 1).groupBy("order_id").agg(F.collect_list(F.struct(
+            (F.col("item.price") * 9 / 10).alias("price"), F.col("item.quantity").alias("quantity"))).alias("items"))
+    _sink(totals)
+    _sink(discounted)
+
+
 def _add(function: Callable[..., None], conf: dict[str, str] | None = None, master: str = "local[2]") -> None:
     spec = ProblemWorkload(
         name=function.__name__, description=(function.__doc__ or "").strip(), conf=conf or {}, master=master
@@ -738,6 +772,7 @@ _add(coalesced_write)
 _add(inferred_schema)
 _add(unclustered_filter)
 _add(expanded_aggregates, {"spark.sql.shuffle.partitions": "8"})
+_add(exploded_regroup, {"spark.sql.shuffle.partitions": "8"})
 _add(dataframe_through_rdd, {"spark.sql.shuffle.partitions": "8"})
 _add(sorted_aggregate, {"spark.sql.adaptive.enabled": "true", "spark.sql.shuffle.partitions": "8"})
 _add(skewed_window, {"spark.sql.adaptive.enabled": "true", "spark.sql.shuffle.partitions": "8",

@@ -231,9 +231,13 @@ def test_reading_the_same_data_again_is_the_caching_topic(question: str) -> None
 
 
 @pytest.mark.parametrize(("question", "topic"), [
-    ("why is the count distinct so slow?", "distinct counts and cubes"),
-    ("should I use approx_count_distinct?", "distinct counts and cubes"),
-    ("does the cube copy rows?", "distinct counts and cubes"), ("is the rollup expensive?", "distinct counts and cubes"),
+    ("why is the count distinct so slow?", "distinct counts, cubes and exploded arrays"),
+    ("should I use approx_count_distinct?", "distinct counts, cubes and exploded arrays"),
+    ("does the cube copy rows?", "distinct counts, cubes and exploded arrays"), ("is the rollup expensive?", "distinct counts, cubes and exploded arrays"),
+    ("why is explode then groupBy slow?", "distinct counts, cubes and exploded arrays"),
+    ("should collect_list rebuild the array?", "distinct counts, cubes and exploded arrays"),
+    ("can higher-order functions replace the explode?", "distinct counts, cubes and exploded arrays"),
+    ("does the exploding join hurt?", "join row explosion"),
     ("why is df.rdd.map slow?", "python UDFs"), ("is rdd.map a problem here?", "python UDFs"),
     ("how many distinct users were there?", None),  # a question about the data, not about DISTINCT aggregates
 ])

@@ -18,6 +18,7 @@ RAPIDS = "NVIDIA__spark-rapids-tools"
 # threshold; the rule then still runs on real metrics, with a lower bar.
 FIRES_ON: dict[str, tuple[str, dict[str, float]]] = {
     "stage_task_skew": ("skewed_join", {}),
+    "exploded_rows_regrouped": ("exploded_regroup", {}),
     "stage_data_skew": ("skewed_join", {"skew_min_task_duration_ms": 1e9, "skew_min_partition_bytes": 1e6}),
     "executor_skew": (f"{RAPIDS}/join_agg_on_yarn_eventlog.zstd", {"executor_skew_ratio": 1.5, "executor_skew_min_task_time_ms": 10_000}),
     "stage_spill": ("spilling_sort", {}),
@@ -152,6 +153,41 @@ def test_a_skewed_window_gets_the_windows_code_fix_and_no_aqe_setting(profile_of
     assert finding.recommendation.config_changes == []
     assert finding.recommendation.code_change.startswith("A window partitioned by a hot key")
     assert "replicate the small side" not in finding.recommendation.code_change
+
+
+def test_exploded_arrays_grouped_back_by_their_row_are_priced_by_what_the_per_row_functions_skip(profile_of):
+    """exploded_regroup (real PySpark log): 1M orders' 20-item arrays exploded and grouped back by order_id. SQL 2
+    rebuilds the arrays with collect_list: its saving is the final stage's task time, the shuffle write into it and
+    the partial ObjectHashAggregate's build time (not code-generated); the advice leads with transform / filter.
+    SQL 1 sums the lines in a code-generated HashAggregate, whose build time holds the whole pipeline and is not
+    counted: 1.2 s, under the 5 s floor."""
+    profile = profile_of("exploded_regroup")
+    [finding] = findings_of("exploded_rows_regrouped", profile)
+    assert finding.sql_execution_ids == [2] and finding.stage_ids == [5, 7]
+    expected = (profile.stage(7).metrics.executor_run_time_ms.sum + profile.stage(5).metrics.shuffle_write_time_ms.sum
+                + 7455.0)  # the partial collect_list aggregation's "time in aggregation build"
+    assert finding.estimated_savings.core_ms == pytest.approx(expected)
+    assert finding.recommendation.code_change.startswith("Build the new array within the row: transform(filter(items")
+    evidence = {e.name: e.value for e in finding.evidence}
+    assert evidence["rows out of explode"] == 20_000_000 and evidence["element rows per input row"] == 20
+    assert evidence["grouping keys, carried from the exploded row"] == "order_id"
+    lowered = findings_of("exploded_rows_regrouped", profile, RuleThresholds(explode_min_task_ms=500))
+    [summed] = [f for f in lowered if f.sql_execution_ids == [1]]
+    assert len(lowered) == 2 and summed.recommendation.code_change.startswith("Compute within the row")
+    assert summed.estimated_savings.core_ms == pytest.approx(
+        profile.stage(4).metrics.executor_run_time_ms.sum + profile.stage(2).metrics.shuffle_write_time_ms.sum)
+    [spill] = findings_of("stage_spill", profile)
+    assert spill.stage_ids == [5] and "exploded and grouped back by its row (SQL 2)" in spill.recommendation.summary
+
+
+def test_a_grouping_key_from_the_elements_is_not_a_regroup(profile_of):
+    """Grouping exploded rows by a column of the elements (or by anything the generator did not carry) is an
+    aggregation across rows, which the per-row functions cannot replace."""
+    profile = profile_of("exploded_regroup").model_copy(deep=True)
+    for node in profile.sql_execution(2).nodes:
+        if node.name == "ObjectHashAggregate" and "partial_" in node.description:
+            node.description = node.description.replace("keys=[order_id#6L]", "keys=[item#9.quantity]")
+    assert findings_of("exploded_rows_regrouped", profile) == []
 
 
 def test_skew_on_the_side_aqe_cannot_split_gets_a_query_change_and_no_setting(profile_of):

@@ -13,7 +13,7 @@ from tools.findings import Finding, Recommendation, Savings, Severity
 from tools.rules.caching import action_label
 from tools.rules.join_plan import plan_rows
 from tools.rules.measure import ev, metric, reading_stages, run_time_ms
-from tools.rules.passes import run_share
+from tools.rules.passes import stages_footprint
 from tools.rules.registry import RuleContext, rule
 from tools.units import human_number
 
@@ -48,10 +48,6 @@ class ExpandedAggregate:
     @property
     def task_ms(self) -> float:
         return sum(run_time_ms(stage) or 0.0 for stage in self.stages)
-
-    @property
-    def wall_ms(self) -> float:
-        return float(sum(stage.duration_ms or 0 for stage in self.stages))
 
 
 def copy_kind(execution: SqlExecution, expand: PlanNode, aggregate: PlanNode) -> str | None:
@@ -143,7 +139,6 @@ def aggregate_copies_rows(ctx: RuleContext) -> Iterator[Finding]:
         if found.copies < 2 or found.task_ms < floor:
             continue
         advice, saved = _ADVICE[found.kind], found.task_ms * (1 - 1 / found.copies)
-        share, severity = run_share(ctx, found.wall_ms)
         evidence = [
             ev("rows into the Expand", found.rows_in, "count"),
             ev("rows out of the Expand", found.rows_out, "count"),
@@ -153,11 +148,8 @@ def aggregate_copies_rows(ctx: RuleContext) -> Iterator[Finding]:
         kept = metric(found.aggregate, "number of output rows")
         if kept is not None:
             evidence.append(ev("rows the partial aggregation kept", kept, "count"))
-        spilled = sum(s.metrics.disk_bytes_spilled.sum for s in found.stages if s.metrics.disk_bytes_spilled)
-        if spilled:
-            evidence.append(ev("disk bytes spilled by those stages", spilled, "bytes"))
-        if share is not None:
-            evidence.append(ev("wall time of those stages / application wall time", share, "share"))
+        footprint, severity = stages_footprint(ctx, found.stages)
+        evidence += footprint
         label = action_label(found.execution.execution_id, found.execution.description)
         yield ctx.finding(
             title=f"{label}: {found.what} copied each of {human_number(found.rows_in)} input rows {found.copies:.0f} "

@@ -4,6 +4,7 @@ a set of stages weigh their findings by."""
 
 from __future__ import annotations
 
+from tools.eventlog.model import StageProfile
 from tools.findings import Evidence, Finding, Recommendation, Savings, Severity
 from tools.rules.measure import ev
 from tools.rules.registry import RuleContext
@@ -25,6 +26,19 @@ def run_share(ctx: RuleContext, wall_ms: float) -> tuple[float | None, Severity]
     duration = ctx.profile.duration_ms
     share = wall_ms / duration if duration else None
     return share, Severity.moderate if share is not None and share >= MODERATE_SHARE else Severity.low
+
+
+def stages_footprint(ctx: RuleContext, stages: list[StageProfile]) -> tuple[list[Evidence], Severity]:
+    """What a set of stages spilled to disk and their share of the run's wall time, as evidence (each when known and
+    not nil), with the severity the share earns (`run_share`)."""
+    share, severity = run_share(ctx, float(sum(stage.duration_ms or 0 for stage in stages)))
+    evidence = []
+    spilled = sum(s.metrics.disk_bytes_spilled.sum for s in stages if s.metrics.disk_bytes_spilled)
+    if spilled:
+        evidence.append(ev("disk bytes spilled by those stages", spilled, "bytes"))
+    if share is not None:
+        evidence.append(ev("wall time of those stages / application wall time", share, "share"))
+    return evidence, severity
 
 
 def extra_pass_finding(ctx: RuleContext, *, title: str, kind: str, parts: str, counted: Evidence, wall_ms: float,

@@ -42,6 +42,7 @@ THEME_MODULES = (
     "sorting",
     "skipping",
     "expand",
+    "explode",
     "python_rdd",
 )
 

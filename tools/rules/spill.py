@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from tools.eventlog.model import StageProfile
 from tools.findings import Finding, Recommendation, Savings, Severity
 from tools.rules.expand import expanded_aggregates
+from tools.rules.explode import regroups
 from tools.rules.measure import ev, metric, processed_bytes
 from tools.rules.partitions import partition_code_change, partition_changes
 from tools.rules.registry import RuleContext, rule
@@ -33,6 +34,8 @@ def spill_recommendation(ctx: RuleContext, stage: StageProfile | None) -> Recomm
     one_task = stage is not None and single_partition_exchange(ctx, stage) is not None
     copied = None if stage is None else next(
         (x for x in expanded_aggregates(ctx) if stage.stage_id in {s.stage_id for s in x.stages}), None)
+    regrouped = None if stage is None or copied is not None else next(
+        (x for x in regroups(ctx) if stage.stage_id in {s.stage_id for s in x.stages + x.final_stages}), None)
     if one_task:
         summary = ("The query sends every row of this stage to one task, which no partition setting splits: change the "
                    "code (below); until then only more execution memory keeps it from spilling.")
@@ -41,6 +44,11 @@ def spill_recommendation(ctx: RuleContext, stage: StageProfile | None) -> Recomm
                    f"{copied.execution.execution_id}): aggregating without the copies (the finding on that query) "
                    "shrinks what spills; until then, give each task less data (more partitions) or more execution "
                    "memory.")
+    elif regrouped is not None:
+        summary = (f"This stage aggregates the rows of an array exploded and grouped back by its row (SQL "
+                   f"{regrouped.execution.execution_id}): computing within each row (the finding on that query) "
+                   "leaves nothing here to spill; until then, give each task less data (more partitions) or more "
+                   "execution memory.")
     else:
         summary = "Give each task less data (more partitions) or more execution memory so it fits without spilling."
     return Recommendation(

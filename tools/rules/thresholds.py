@@ -179,6 +179,9 @@ class RuleThresholds(BaseModel):
     # Our choice: DataFrame rows through Python RDD code (df.rdd.map, df.rdd.isEmpty()) worth a finding from a second
     # of task time; a check on a handful of rows costs less.
     python_rdd_min_task_ms: float = 1_000
+    # Our choice, the same floor as the Expand's: arrays exploded and grouped back by their own row worth a code
+    # change from 5 s of task time the per-row functions would not spend (the regrouping after the shuffle).
+    explode_min_task_ms: float = 5_000
 
     # --- driver ------------------------------------------------------------------------
     # Sparklens reports driver wall-clock share; our choice: half the run on the driver, for at least 1 minute.

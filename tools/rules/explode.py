@@ -1,0 +1,159 @@
+"""Arrays exploded and grouped back by their own row: `explode(items)` followed by `groupBy(order_id)` (or any
+generator whose carried columns hold every grouping key) hashes, and shuffles, one row per element to rebuild
+groups each input row already was. The higher-order array functions compute the same per-row result without the
+element rows."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from tools.eventlog.model import PLAN_WRAPPERS, PlanNode, SqlExecution, StageProfile, executions_with_jobs
+from tools.findings import Finding, Recommendation, Savings, Severity
+from tools.redact import redact_text
+from tools.rules.caching import action_label
+from tools.rules.join_plan import plan_rows, top_level_split
+from tools.rules.measure import EXPRESSION_ID, ev, metric, run_time_ms
+from tools.rules.passes import stages_footprint
+from tools.rules.registry import RuleContext, rule
+from tools.units import human_number, one_line
+
+# "Generate explode(items#7), [order_id#6L], false, [item#9]": the generator, the input columns each element row
+# carries, outer, the element's columns
+_GENERATE = re.compile(r"^Generate (?P<generator>\w+)\((?P<array>.*)\), \[(?P<carried>[^\]]*)\], (?:true|false), "
+                       r"\[[^\]]*\]$", re.DOTALL)
+# "HashAggregate(keys=[order_id#6L], functions=[...])"
+_KEYS = re.compile(r"^\w+\(keys=\[(?P<keys>[^\]]*)\]")
+_AGGREGATES = ("HashAggregate", "ObjectHashAggregate", "SortAggregate")
+_BETWEEN = (*PLAN_WRAPPERS, "Project", "Filter")  # between the generator and the aggregation
+_SHUFFLE_READ = (*PLAN_WRAPPERS, "AQEShuffleRead", "CustomShuffleReader")  # between the exchange and the final one
+_BUILD = "time in aggregation build"
+
+
+@dataclass(frozen=True)
+class Regroup:
+    """A generator whose element rows an aggregation groups by columns of the row they came from."""
+
+    execution: SqlExecution
+    generator: str  # explode, posexplode, inline, ...
+    array: str  # what it exploded (an array or map column, or an expression), expression ids left out
+    keys: list[str]  # the grouping keys, expression ids left out
+    rows_in: float
+    rows_out: float
+    partial: PlanNode  # the aggregation over the element rows
+    stages: list[StageProfile]  # the completed stages that ran the generator and the partial aggregation
+    final_stages: list[StageProfile]  # those that read the partial aggregation's shuffle and finished the groups
+
+    @property
+    def removed_ms(self) -> float:
+        """Task time the per-row functions do not spend: the final aggregation's stages and the shuffle write into
+        them, and the partial aggregation's build time where it is its own (not code-generated into the
+        generator's pipeline, whose whole time its metric would hold)."""
+        final = sum(run_time_ms(stage) or 0.0 for stage in self.final_stages)
+        written = sum(s.metrics.shuffle_write_time_ms.sum for s in self.stages if s.metrics.shuffle_write_time_ms)
+        own = self.execution.above(self.partial)
+        build = 0.0 if own is not None and own.name.startswith("WholeStageCodegen") else metric(self.partial, _BUILD)
+        return final + written + (build or 0.0)
+
+
+def _completed(ctx: RuleContext, stage_ids: list[int]) -> list[StageProfile]:
+    return [s for i in dict.fromkeys(stage_ids) if (s := ctx.profile.stage(i)) and s.status == "complete"]
+
+
+def _aggregation_keys(node: PlanNode) -> list[str] | None:
+    match = _KEYS.match(node.description)
+    return top_level_split(match["keys"]) if match else None
+
+
+def regroups(ctx: RuleContext) -> list[Regroup]:
+    """Every generator (in executions that ran jobs) whose rows an aggregation groups by carried columns only."""
+    found = []
+    for execution in executions_with_jobs(ctx.sql_executions):
+        children = execution.children()
+        for node in execution.nodes:
+            match = _GENERATE.match(node.description) if node.name == "Generate" else None
+            partial = execution.above(node, skip=_BETWEEN) if match else None
+            if match is None or partial is None or not partial.name.startswith(_AGGREGATES):
+                continue
+            keys, carried = _aggregation_keys(partial), set(top_level_split(match["carried"]))
+            below = children.get(node.node_id, [])
+            rows_in = plan_rows(children, below[0]) if len(below) == 1 else None
+            rows_out = metric(node, "number of output rows")
+            if not keys or not set(keys) <= carried or not rows_in or not rows_out:
+                continue
+            exchange = execution.above(partial, skip=PLAN_WRAPPERS)
+            final = execution.above(exchange, skip=_SHUFFLE_READ) if exchange and exchange.name == "Exchange" else None
+            final_ids = final.stage_ids if final is not None and final.name.startswith(_AGGREGATES) else []
+            found.append(Regroup(execution, match["generator"], one_line(EXPRESSION_ID.sub("", match["array"]), 60),
+                                 [EXPRESSION_ID.sub("", k) for k in keys], rows_in, rows_out, partial,
+                                 _completed(ctx, [*node.stage_ids, *partial.stage_ids]), _completed(ctx, final_ids)))
+    return found
+
+
+def _code(found: Regroup) -> str:
+    """The higher-order functions that replace the regrouping: transform / filter when it rebuilds an array
+    (collect_list, collect_set), aggregate / filter for totals and counts."""
+    array = found.array
+    if re.search(r"collect_(?:list|set)\(", found.partial.description):
+        lead = (f"Build the new array within the row: transform(filter({array}, lambda x: <keep>), lambda x: <new "
+                f"element>) instead of explode, filter and collect_list (which, after a shuffle, does not even keep "
+                f"the elements' order).")
+    else:
+        lead = (f"Compute within the row: aggregate({array}, lit(0), lambda total, x: total + <value of x>) for a "
+                f"sum (cast the start to the sum's type), size(filter({array}, lambda x: <condition>)) for a count.")
+    return (f"{lead} The higher-order array functions (transform, filter, aggregate, exists, forall; array_max, "
+            "array_min, array_distinct) run per row: no element rows, no shuffle. Where the key repeats over rows, "
+            "group the per-row results afterwards, one row each instead of one per element.")
+
+
+@rule(
+    "exploded_rows_regrouped",
+    "Exploded arrays grouped back by their own row",
+    "aggregate_expansion",
+    Severity.moderate,
+    ("explode_min_task_ms",),
+)
+def exploded_rows_regrouped(ctx: RuleContext) -> Iterator[Finding]:
+    """An array was exploded into one row per element and the element rows were grouped back by columns of the row
+    they came from: hash aggregation (and a shuffle) over every element to rebuild what each row already was."""
+    floor = ctx.thresholds.explode_min_task_ms
+    for found in regroups(ctx):
+        per_row, removed = found.rows_out / found.rows_in, found.removed_ms
+        if per_row < 2 or removed < floor:
+            continue
+        keys, stages = ", ".join(found.keys), found.stages + found.final_stages
+        evidence = [
+            ev(f"rows into {found.generator}", found.rows_in, "count"),
+            ev(f"rows out of {found.generator}", found.rows_out, "count"),
+            ev("element rows per input row", per_row, "ratio", 2.0),
+            ev("grouping keys, carried from the exploded row", keys, ""),
+            ev("rows the partial aggregation kept", metric(found.partial, "number of output rows") or 0.0, "count"),
+            ev("task time of the stages that regroup them", sum(run_time_ms(s) or 0.0 for s in stages), "ms"),
+            ev("task time the per-row functions do not spend", removed, "ms", floor),
+        ]
+        footprint, severity = stages_footprint(ctx, stages)
+        evidence += footprint
+        label = action_label(found.execution.execution_id, found.execution.description)
+        yield ctx.finding(
+            title=f"{label}: {human_number(found.rows_in)} rows exploded into {human_number(found.rows_out)} and "
+            f"grouped back by {keys}",
+            evidence=evidence,
+            recommendation=Recommendation(
+                summary=(f"The query explodes each row's array and groups the element rows back by the row's own "
+                         f"columns ({keys}): the {human_number(found.rows_out)} rows out of {found.generator} go "
+                         "through a hash aggregation, and what it keeps through a shuffle, to rebuild groups each row "
+                         "already was. Compute the result within each row from the array instead."),
+                code_change=redact_text(_code(found)),
+            ),
+            savings=Savings(core_ms=removed, wall_ms=ctx.spread(removed),
+                            method="A floor: the task time of the stages that finish the groups after the shuffle, "
+                                   "the shuffle write into them, and the partial aggregation's build time (SQL metric) "
+                                   "where it is not code-generated with the scan. The hashing of the element rows "
+                                   "inside a generated pipeline is saved too but not counted.",
+                            code_change_only=True),
+            doc_query="explode groupBy higher-order functions aggregate transform filter array",
+            severity=severity,
+            sql_execution_ids=[found.execution.execution_id],
+            stage_ids=[s.stage_id for s in stages],
+        )
