@@ -43,6 +43,7 @@ FIXES: dict[str, tuple[str, dict[str, float]]] = {
     "nested_loop_joins": ("cartesian_join", {}),
     "skewed_outer_join": ("stage_task_skew", {}),
     "exploded_regroup": ("exploded_rows_regrouped", {}),
+    "limit_sample": ("single_partition_shuffle", {}),
 }
 
 

@@ -701,6 +701,22 @@ def exploded_regroup(spark, workdir: Path, fixed: bool = False) -> None:
     _sink(discounted)
 
 
+def limit_sample(spark, workdir: Path, fixed: bool = False) -> None:
+    """A sample of 3M of 4M events taken with limit(3_000_000), each fingerprinted (four SHA-512 rounds) and the
+    fingerprints' maximum kept per country: limit gathers its rows into one partition, so the hashing after it
+    runs in one task while the other core waits. `fixed`: sample(fraction=0.75, seed=7), which keeps each
+    partition's share of the rows where it is (about as many rows, not the first ones)."""
+    from pyspark.sql import functions as F
+
+    events = spark.range(0, 4_000_000, 1, 8).select(F.col("id"), (F.col("id") % 50).alias("country"))
+    picked = events.sample(fraction=0.75, seed=7) if fixed else events.limit(3_000_000)
+    fingerprint = F.col("id").cast("string")
+    for _ in range(4):
+        fingerprint = F.sha2(fingerprint, 512)
+    _sink(picked.withColumn("fingerprint", fingerprint).groupBy("country").agg(
+        F.count("*").alias("events"), F.max("fingerprint").alias("last")))
+
+
 def _add(function: Callable[..., None], conf: dict[str, str] | None = None, master: str = "local[2]") -> None:
     spec = ProblemWorkload(
         name=function.__name__, description=(function.__doc__ or "").strip(), conf=conf or {}, master=master
@@ -773,6 +789,7 @@ _add(inferred_schema)
 _add(unclustered_filter)
 _add(expanded_aggregates, {"spark.sql.shuffle.partitions": "8"})
 _add(exploded_regroup, {"spark.sql.shuffle.partitions": "8"})
+_add(limit_sample, {"spark.sql.shuffle.partitions": "8"})
 _add(dataframe_through_rdd, {"spark.sql.shuffle.partitions": "8"})
 _add(sorted_aggregate, {"spark.sql.adaptive.enabled": "true", "spark.sql.shuffle.partitions": "8"})
 _add(skewed_window, {"spark.sql.adaptive.enabled": "true", "spark.sql.shuffle.partitions": "8",

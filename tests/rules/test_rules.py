@@ -1218,6 +1218,24 @@ def test_a_window_without_partition_by_is_reported_with_the_code_fix_and_no_part
     assert not findings_of("single_partition_shuffle", profile, RuleThresholds(single_partition_min_bytes=2e8))
 
 
+def test_a_limit_that_gathers_rows_into_one_task_is_advised_sample_even_with_nil_task_metrics(profile_of):
+    """limit_sample (real PySpark log): limit(3_000_000) of 4M rows, then an aggregation. The limit's Exchange
+    SinglePartition sends 489.7 MiB to one task (stage 2), whose shuffle-read task metrics are nil in this log (the
+    limit stops reading early): the exchange's SQL metrics say it read 3M rows. The one-partition finding and the
+    spill finding both advise sample() and no partition setting."""
+    profile = profile_of("limit_sample")
+    stage = profile.stage(2)
+    assert stage.num_tasks == 1 and not stage.metrics.shuffle_read_records.sum  # what the fallback is for
+    [finding] = findings_of("single_partition_shuffle", profile)
+    facts = {e.name: e.value for e in finding.evidence}
+    assert finding.stage_ids == [2] and facts["operator that needed one partition"] == "GlobalLimit"
+    assert finding.recommendation.code_change.startswith("The code takes rows with limit(n)")
+    assert "sample(fraction)" in finding.recommendation.code_change
+    [spill] = findings_of("stage_spill", profile)
+    assert spill.recommendation.code_change == finding.recommendation.code_change
+    assert "spark.sql.shuffle.partitions" not in {c.key for c in spill.recommendation.config_changes}
+
+
 def test_a_jdbc_read_without_partitioning_options_is_told_its_read_options_not_a_spark_setting(profile_of):
     """jdbc_one_partition (real PySpark log, embedded Derby): spark.read.jdbc with no partitioning options reads 1.5M
     rows in one task for 8.9 s on two cores. No Spark setting splits a JDBC read; the finding said to set

@@ -67,10 +67,10 @@ def partition_changes(ctx: RuleContext, stage: StageProfile, target_tasks: int) 
 
 def partition_code_change(ctx: RuleContext, stage: StageProfile, target_tasks: int) -> str | None:
     """Where to change the partition count in code, when configuration does not set it."""
+    single = single_partition_exchange(ctx, stage)  # before reads_shuffle: its task metrics can be nil (a limit)
+    if single is not None:
+        return single_partition_advice(*single)
     if reads_shuffle(stage):
-        single = single_partition_exchange(ctx, stage)
-        if single is not None:
-            return single_partition_advice(*single)
         if count_set_in_code(ctx, stage):
             return (f"The stage's {stage.num_tasks} tasks come from an explicit repartition(n)/coalesce(n) in the "
                     f"code, not from the shuffle-partitions setting: use about {target_tasks} there.")
