@@ -86,6 +86,11 @@ def expanded_aggregates(ctx: RuleContext) -> list[ExpandedAggregate]:
     return found
 
 
+def reported_expansions(ctx: RuleContext) -> list[ExpandedAggregate]:
+    """The Expands worth a finding: at least two copies of each row, and the floor of task time handling them."""
+    return [x for x in expanded_aggregates(ctx) if x.copies >= 2 and x.task_ms >= ctx.thresholds.expand_min_task_ms]
+
+
 _SCALES = "The task time of the stages that made and aggregated the copies x (1 - 1/copies), if their work scales with "
 
 
@@ -135,9 +140,7 @@ def aggregate_copies_rows(ctx: RuleContext) -> Iterator[Finding]:
     """Several DISTINCT aggregates on different columns, or cube / rollup / GROUPING SETS, made Spark copy every input
     row once per distinct column or grouping set (an Expand) and aggregate, and often shuffle, all the copies."""
     floor = ctx.thresholds.expand_min_task_ms
-    for found in expanded_aggregates(ctx):
-        if found.copies < 2 or found.task_ms < floor:
-            continue
+    for found in reported_expansions(ctx):
         advice, saved = _ADVICE[found.kind], found.task_ms * (1 - 1 / found.copies)
         evidence = [
             ev("rows into the Expand", found.rows_in, "count"),

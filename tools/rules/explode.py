@@ -46,6 +46,10 @@ class Regroup:
     final_stages: list[StageProfile]  # those that read the partial aggregation's shuffle and finished the groups
 
     @property
+    def per_row(self) -> float:
+        return self.rows_out / self.rows_in
+
+    @property
     def removed_ms(self) -> float:
         """Task time the per-row functions do not spend: the final aggregation's stages and the shuffle write into
         them, and the partial aggregation's build time where it is its own (not code-generated into the
@@ -91,14 +95,19 @@ def regroups(ctx: RuleContext) -> list[Regroup]:
     return found
 
 
+def reported_regroups(ctx: RuleContext) -> list[Regroup]:
+    """The regroups worth a finding: at least two element rows per input row, and the floor of task time saved."""
+    return [x for x in regroups(ctx) if x.per_row >= 2 and x.removed_ms >= ctx.thresholds.explode_min_task_ms]
+
+
 def _code(found: Regroup) -> str:
     """The higher-order functions that replace the regrouping: transform / filter when it rebuilds an array
     (collect_list, collect_set), aggregate / filter for totals and counts."""
     array = found.array
     if re.search(r"collect_(?:list|set)\(", found.partial.description):
         lead = (f"Build the new array within the row: transform(filter({array}, lambda x: <keep>), lambda x: <new "
-                f"element>) instead of explode, filter and collect_list (which, after a shuffle, does not even keep "
-                f"the elements' order).")
+                "element>) instead of explode, filter and collect_list (which, after a shuffle, does not even keep "
+                "the elements' order).")
     else:
         lead = (f"Compute within the row: aggregate({array}, lit(0), lambda total, x: total + <value of x>) for a "
                 f"sum (cast the start to the sum's type), size(filter({array}, lambda x: <condition>)) for a count.")
@@ -118,20 +127,19 @@ def exploded_rows_regrouped(ctx: RuleContext) -> Iterator[Finding]:
     """An array was exploded into one row per element and the element rows were grouped back by columns of the row
     they came from: hash aggregation (and a shuffle) over every element to rebuild what each row already was."""
     floor = ctx.thresholds.explode_min_task_ms
-    for found in regroups(ctx):
-        per_row, removed = found.rows_out / found.rows_in, found.removed_ms
-        if per_row < 2 or removed < floor:
-            continue
+    for found in reported_regroups(ctx):
         keys, stages = ", ".join(found.keys), found.stages + found.final_stages
         evidence = [
             ev(f"rows into {found.generator}", found.rows_in, "count"),
             ev(f"rows out of {found.generator}", found.rows_out, "count"),
-            ev("element rows per input row", per_row, "ratio", 2.0),
+            ev("element rows per input row", found.per_row, "ratio", 2.0),
             ev("grouping keys, carried from the exploded row", keys, ""),
-            ev("rows the partial aggregation kept", metric(found.partial, "number of output rows") or 0.0, "count"),
             ev("task time of the stages that regroup them", sum(run_time_ms(s) or 0.0 for s in stages), "ms"),
-            ev("task time the per-row functions do not spend", removed, "ms", floor),
+            ev("task time the per-row functions do not spend", found.removed_ms, "ms", floor),
         ]
+        kept = metric(found.partial, "number of output rows")
+        if kept is not None:
+            evidence.append(ev("rows the partial aggregation kept", kept, "count"))
         footprint, severity = stages_footprint(ctx, stages)
         evidence += footprint
         label = action_label(found.execution.execution_id, found.execution.description)
@@ -146,7 +154,7 @@ def exploded_rows_regrouped(ctx: RuleContext) -> Iterator[Finding]:
                          "already was. Compute the result within each row from the array instead."),
                 code_change=redact_text(_code(found)),
             ),
-            savings=Savings(core_ms=removed, wall_ms=ctx.spread(removed),
+            savings=Savings(core_ms=found.removed_ms, wall_ms=ctx.spread(found.removed_ms),
                             method="A floor: the task time of the stages that finish the groups after the shuffle, "
                                    "the shuffle write into them, and the partial aggregation's build time (SQL metric) "
                                    "where it is not code-generated with the scan. The hashing of the element rows "

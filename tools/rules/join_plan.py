@@ -1,5 +1,6 @@
 """A join in a SQL plan read from its operators: the rows into each side, the parts of its description (keys, join
-type, build side, extra condition) and the join said plainly. Shared by the join, skew, expand and chat code."""
+type, build side, extra condition) and the join said plainly. Shared by the join, skew, expand, explode and chat
+code."""
 
 from __future__ import annotations
 
@@ -107,7 +108,6 @@ def parse_join(join: PlanNode) -> JoinParts | None:
             condition.append(token)
     return JoinParts(top_level_split(match["left"]), top_level_split(match["right"]), match["type"], build,
                      " and ".join(condition))
-
 
 
 def join_text(join: PlanNode, limit: int = 160) -> str:

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 from tools.eventlog.model import StageProfile
 from tools.findings import Finding, Recommendation, Savings, Severity
-from tools.rules.expand import expanded_aggregates
-from tools.rules.explode import regroups
+from tools.rules.expand import reported_expansions
+from tools.rules.explode import reported_regroups
 from tools.rules.measure import ev, metric, processed_bytes
 from tools.rules.partitions import partition_code_change, partition_changes
 from tools.rules.registry import RuleContext, rule
@@ -33,9 +33,10 @@ def spill_recommendation(ctx: RuleContext, stage: StageProfile | None) -> Recomm
         changes.append(ctx.change(ctx.heap_key, f"{int(memory * 1.5 / 2**20)}m"))
     one_task = stage is not None and single_partition_exchange(ctx, stage) is not None
     copied = None if stage is None else next(
-        (x for x in expanded_aggregates(ctx) if stage.stage_id in {s.stage_id for s in x.stages}), None)
+        (x for x in reported_expansions(ctx) if stage.stage_id in {s.stage_id for s in x.stages}), None)
     regrouped = None if stage is None or copied is not None else next(
-        (x for x in regroups(ctx) if stage.stage_id in {s.stage_id for s in x.stages + x.final_stages}), None)
+        (x for x in reported_regroups(ctx) if stage.stage_id in {s.stage_id for s in x.stages + x.final_stages}),
+        None)
     if one_task:
         summary = ("The query sends every row of this stage to one task, which no partition setting splits: change the "
                    "code (below); until then only more execution memory keeps it from spilling.")
