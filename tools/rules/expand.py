@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from tools.eventlog.model import PLAN_WRAPPERS, PlanNode, SqlExecution, StageProfile, executions_with_jobs
 from tools.findings import Finding, Recommendation, Savings, Severity
 from tools.rules.caching import action_label
-from tools.rules.join_plan import plan_rows
+from tools.rules.join_plan import input_rows
 from tools.rules.measure import ev, metric, reading_stages, run_time_ms
 from tools.rules.passes import stages_footprint
 from tools.rules.registry import RuleContext, rule
@@ -70,8 +70,7 @@ def expanded_aggregates(ctx: RuleContext) -> list[ExpandedAggregate]:
         for expand in execution.nodes:
             if expand.name != "Expand" or (aggregate := execution.above(expand, skip=PLAN_WRAPPERS)) is None:
                 continue
-            below = children.get(expand.node_id, [])
-            rows_in = plan_rows(children, below[0]) if len(below) == 1 else None
+            rows_in = input_rows(children, expand)
             rows_out = metric(expand, "number of output rows")
             if not aggregate.name.startswith(_AGGREGATES) or not rows_out or not rows_in:
                 continue
@@ -81,8 +80,8 @@ def expanded_aggregates(ctx: RuleContext) -> list[ExpandedAggregate]:
             stage_ids = list(expand.stage_ids)
             if exchange is not None and exchange.name == "Exchange":
                 stage_ids += reading_stages(exchange)
-            stages = [s for i in dict.fromkeys(stage_ids) if (s := ctx.profile.stage(i)) and s.status == "complete"]
-            found.append(ExpandedAggregate(execution, expand, aggregate, kind, rows_in, rows_out, stages))
+            found.append(ExpandedAggregate(execution, expand, aggregate, kind, rows_in, rows_out,
+                                           ctx.completed(stage_ids)))
     return found
 
 

@@ -13,7 +13,7 @@ from tools.eventlog.model import PLAN_WRAPPERS, PlanNode, SqlExecution, StagePro
 from tools.findings import Finding, Recommendation, Savings, Severity
 from tools.redact import redact_text
 from tools.rules.caching import action_label
-from tools.rules.join_plan import plan_rows, top_level_split
+from tools.rules.join_plan import input_rows, top_level_split
 from tools.rules.measure import EXPRESSION_ID, ev, metric, run_time_ms
 from tools.rules.passes import stages_footprint
 from tools.rules.registry import RuleContext, rule
@@ -61,10 +61,6 @@ class Regroup:
         return final + written + (build or 0.0)
 
 
-def _completed(ctx: RuleContext, stage_ids: list[int]) -> list[StageProfile]:
-    return [s for i in dict.fromkeys(stage_ids) if (s := ctx.profile.stage(i)) and s.status == "complete"]
-
-
 def _aggregation_keys(node: PlanNode) -> list[str] | None:
     match = _KEYS.match(node.description)
     return top_level_split(match["keys"]) if match else None
@@ -81,8 +77,7 @@ def regroups(ctx: RuleContext) -> list[Regroup]:
             if match is None or partial is None or not partial.name.startswith(_AGGREGATES):
                 continue
             keys, carried = _aggregation_keys(partial), set(top_level_split(match["carried"]))
-            below = children.get(node.node_id, [])
-            rows_in = plan_rows(children, below[0]) if len(below) == 1 else None
+            rows_in = input_rows(children, node)
             rows_out = metric(node, "number of output rows")
             if not keys or not set(keys) <= carried or not rows_in or not rows_out:
                 continue
@@ -91,7 +86,7 @@ def regroups(ctx: RuleContext) -> list[Regroup]:
             final_ids = final.stage_ids if final is not None and final.name.startswith(_AGGREGATES) else []
             found.append(Regroup(execution, match["generator"], one_line(EXPRESSION_ID.sub("", match["array"]), 60),
                                  [EXPRESSION_ID.sub("", k) for k in keys], rows_in, rows_out, partial,
-                                 _completed(ctx, [*node.stage_ids, *partial.stage_ids]), _completed(ctx, final_ids)))
+                                 ctx.completed([*node.stage_ids, *partial.stage_ids]), ctx.completed(final_ids)))
     return found
 
 

@@ -47,6 +47,12 @@ def plan_rows(tree: dict[int, list[PlanNode]], node: PlanNode) -> float | None:
     return None
 
 
+def input_rows(tree: dict[int, list[PlanNode]], node: PlanNode) -> float | None:
+    """The rows into an operator with one child (`plan_rows` of that child); None for other operators."""
+    below = tree.get(node.node_id, [])
+    return plan_rows(tree, below[0]) if len(below) == 1 else None
+
+
 def join_inputs(tree: dict[int, list[PlanNode]], join: PlanNode) -> tuple[float, float] | None:
     """The rows of a join's two inputs (left, right); None when it has not two sides, a side's rows are unknown, or
     both are empty."""

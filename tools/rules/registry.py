@@ -134,6 +134,10 @@ class RuleContext:
         """Stage attempts that ran tasks to completion (the ones whose metrics describe real work)."""
         return [s for s in self.profile.stages if s.status == "complete" and s.tasks_succeeded > 0]
 
+    def completed(self, stage_ids: list[int]) -> list[StageProfile]:
+        """The stages with these ids that completed, each once, in the order given."""
+        return [s for i in dict.fromkeys(stage_ids) if (s := self.profile.stage(i)) and s.status == "complete"]
+
     @cached_property
     def stage_to_sql(self) -> dict[int, int]:
         """Stage id -> SQL execution id, through the jobs."""
