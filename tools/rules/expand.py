@@ -9,11 +9,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from tools.eventlog.model import PLAN_WRAPPERS, PlanNode, SqlExecution, StageProfile, executions_with_jobs
-from tools.findings import Finding, Recommendation, Savings, Severity
-from tools.rules.caching import action_label
+from tools.findings import Finding, Recommendation, Severity
 from tools.rules.join_plan import input_rows
 from tools.rules.measure import ev, metric, reading_stages, run_time_ms
-from tools.rules.passes import stages_footprint
+from tools.rules.passes import query_change_finding
 from tools.rules.registry import RuleContext, rule
 from tools.units import human_number
 
@@ -150,18 +149,11 @@ def aggregate_copies_rows(ctx: RuleContext) -> Iterator[Finding]:
         kept = metric(found.aggregate, "number of output rows")
         if kept is not None:
             evidence.append(ev("rows the partial aggregation kept", kept, "count"))
-        footprint, severity = stages_footprint(ctx, found.stages)
-        evidence += footprint
-        label = action_label(found.execution.execution_id, found.execution.description)
-        yield ctx.finding(
-            title=f"{label}: {found.what} copied each of {human_number(found.rows_in)} input rows {found.copies:.0f} "
-            "times",
+        yield query_change_finding(
+            ctx, found.execution, found.stages,
+            title=f"{found.what} copied each of {human_number(found.rows_in)} input rows {found.copies:.0f} times",
             evidence=evidence,
             recommendation=Recommendation(summary=advice.summary, code_change=advice.code_change),
-            savings=Savings(core_ms=saved, wall_ms=ctx.spread(saved), method=_SCALES + advice.method,
-                            code_change_only=True),
+            saved_ms=saved, method=_SCALES + advice.method,
             doc_query="count distinct several columns Expand approx_count_distinct cube rollup grouping sets",
-            severity=severity,
-            sql_execution_ids=[found.execution.execution_id],
-            stage_ids=[s.stage_id for s in found.stages],
         )

@@ -10,12 +10,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from tools.eventlog.model import PLAN_WRAPPERS, PlanNode, SqlExecution, StageProfile, executions_with_jobs
-from tools.findings import Finding, Recommendation, Savings, Severity
+from tools.findings import Finding, Recommendation, Severity
 from tools.redact import redact_text
-from tools.rules.caching import action_label
 from tools.rules.join_plan import input_rows, top_level_split
 from tools.rules.measure import EXPRESSION_ID, ev, metric, run_time_ms
-from tools.rules.passes import stages_footprint
+from tools.rules.passes import query_change_finding
 from tools.rules.registry import RuleContext, rule
 from tools.units import human_number, one_line
 
@@ -135,12 +134,10 @@ def exploded_rows_regrouped(ctx: RuleContext) -> Iterator[Finding]:
         kept = metric(found.partial, "number of output rows")
         if kept is not None:
             evidence.append(ev("rows the partial aggregation kept", kept, "count"))
-        footprint, severity = stages_footprint(ctx, stages)
-        evidence += footprint
-        label = action_label(found.execution.execution_id, found.execution.description)
-        yield ctx.finding(
-            title=f"{label}: {human_number(found.rows_in)} rows exploded into {human_number(found.rows_out)} and "
-            f"grouped back by {keys}",
+        yield query_change_finding(
+            ctx, found.execution, stages,
+            title=f"{human_number(found.rows_in)} rows exploded into {human_number(found.rows_out)} and grouped back "
+            f"by {keys}",
             evidence=evidence,
             recommendation=Recommendation(
                 summary=(f"The query explodes each row's array and groups the element rows back by the row's own "
@@ -149,14 +146,10 @@ def exploded_rows_regrouped(ctx: RuleContext) -> Iterator[Finding]:
                          "already was. Compute the result within each row from the array instead."),
                 code_change=redact_text(_code(found)),
             ),
-            savings=Savings(core_ms=found.removed_ms, wall_ms=ctx.spread(found.removed_ms),
-                            method="A floor: the task time of the stages that finish the groups after the shuffle, "
-                                   "the shuffle write into them, and the partial aggregation's build time (SQL metric) "
-                                   "where it is not code-generated with the scan. The hashing of the element rows "
-                                   "inside a generated pipeline is saved too but not counted.",
-                            code_change_only=True),
+            saved_ms=found.removed_ms,
+            method="A floor: the task time of the stages that finish the groups after the shuffle, the shuffle write "
+                   "into them, and the partial aggregation's build time (SQL metric) where it is not code-generated "
+                   "with the scan. The hashing of the element rows inside a generated pipeline is saved too but not "
+                   "counted.",
             doc_query="explode groupBy higher-order functions aggregate transform filter array",
-            severity=severity,
-            sql_execution_ids=[found.execution.execution_id],
-            stage_ids=[s.stage_id for s in stages],
         )

@@ -4,8 +4,9 @@ a set of stages weigh their findings by."""
 
 from __future__ import annotations
 
-from tools.eventlog.model import StageProfile
+from tools.eventlog.model import SqlExecution, StageProfile
 from tools.findings import Evidence, Finding, Recommendation, Savings, Severity
+from tools.rules.caching import action_label
 from tools.rules.measure import ev
 from tools.rules.registry import RuleContext
 from tools.units import count, human_duration, human_share
@@ -39,6 +40,24 @@ def stages_footprint(ctx: RuleContext, stages: list[StageProfile]) -> tuple[list
     if share is not None:
         evidence.append(ev("wall time of those stages / application wall time", share, "share"))
     return evidence, severity
+
+
+def query_change_finding(ctx: RuleContext, execution: SqlExecution, stages: list[StageProfile], *, title: str,
+                         evidence: list[Evidence], recommendation: Recommendation, saved_ms: float, method: str,
+                         doc_query: str) -> Finding:
+    """A finding on one SQL execution whose fix is a change to its query, saving `saved_ms` of task time: titled with
+    the action, its stages' footprint added to `evidence`, with the severity their share of the run earns."""
+    footprint, severity = stages_footprint(ctx, stages)
+    return ctx.finding(
+        title=f"{action_label(execution.execution_id, execution.description)}: {title}",
+        evidence=evidence + footprint,
+        recommendation=recommendation,
+        savings=Savings(core_ms=saved_ms, wall_ms=ctx.spread(saved_ms), method=method, code_change_only=True),
+        doc_query=doc_query,
+        severity=severity,
+        sql_execution_ids=[execution.execution_id],
+        stage_ids=[stage.stage_id for stage in stages],
+    )
 
 
 def extra_pass_finding(ctx: RuleContext, *, title: str, kind: str, parts: str, counted: Evidence, wall_ms: float,
