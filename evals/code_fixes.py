@@ -44,6 +44,7 @@ FIXES: dict[str, tuple[str, dict[str, float]]] = {
     "skewed_outer_join": ("stage_task_skew", {}),
     "exploded_regroup": ("exploded_rows_regrouped", {}),
     "limit_sample": ("single_partition_shuffle", {}),
+    "repartition_then_group": ("repartition_reshuffled", {}),
 }
 
 

@@ -468,6 +468,9 @@ TOPICS = (
                  "collect_(?:list|set)", "higher[- ]order functions?"), ("aggregate_expansion",)),
     Topic("global sorts", _words("sort(?:s|ed|ing)?\\b", "order ?by", "range partition", "repartitionbyrange",
                                   "sortwithinpartitions"), ("global_sort",)),
+    # 'is my repartition(64) useful?', 'coalesce or repartition?': the extra shuffle, and one-task stages
+    Topic("repartitions", _words("repartition(?!byrange)", "coalesce"), ("shuffle_heavy",), partition_facts,
+          rules=("idle_cores_few_tasks", "single_partition_shuffle")),
     Topic("streaming", _words("stream", "micro-?batch", "batches", "keep(?:s|ing)? up", "falling behind", "backlog",
                               "processing rate", "input rate", "rows per second", "rows/s", "state store",
                               "(?:the|its) state\\b", "watermark", "trigger",

@@ -717,6 +717,24 @@ def limit_sample(spark, workdir: Path, fixed: bool = False) -> None:
         F.count("*").alias("events"), F.max("fingerprint").alias("last")))
 
 
+def repartition_then_group(spark, workdir: Path, fixed: bool = False) -> None:
+    """10M payments read from Parquet, repartition(64) "for parallelism", then totals per customer: the
+    round-robin shuffle moves every row once before the aggregation's own shuffle by customer moves them again
+    (the scan already ran in as many tasks as there are cores). `fixed`: no repartition; the aggregation's partial
+    step runs in the scan tasks and only its per-customer rows are shuffled."""
+    from pyspark.sql import functions as F
+
+    path = str(workdir / "payments")
+    spark.range(0, 10_000_000, 1, 8).select(
+        (F.col("id") % 5000).alias("customer"), (F.col("id") * 7 % 1000).alias("amount"),
+        F.sha2(F.col("id").cast("string"), 256).substr(1, 16).alias("reference")).write.mode("overwrite").parquet(path)
+    payments = spark.read.parquet(path)
+    if not fixed:
+        payments = payments.repartition(64)
+    _sink(payments.where(F.col("amount") > 10).groupBy("customer").agg(
+        F.sum("amount").alias("total"), F.count("*").alias("payments"), F.sum(F.crc32("reference")).alias("checksum")))
+
+
 def _add(function: Callable[..., None], conf: dict[str, str] | None = None, master: str = "local[2]") -> None:
     spec = ProblemWorkload(
         name=function.__name__, description=(function.__doc__ or "").strip(), conf=conf or {}, master=master
@@ -790,6 +808,7 @@ _add(unclustered_filter)
 _add(expanded_aggregates, {"spark.sql.shuffle.partitions": "8"})
 _add(exploded_regroup, {"spark.sql.shuffle.partitions": "8"})
 _add(limit_sample, {"spark.sql.shuffle.partitions": "8"})
+_add(repartition_then_group, {"spark.sql.shuffle.partitions": "8"})
 _add(dataframe_through_rdd, {"spark.sql.shuffle.partitions": "8"})
 _add(sorted_aggregate, {"spark.sql.adaptive.enabled": "true", "spark.sql.shuffle.partitions": "8"})
 _add(skewed_window, {"spark.sql.adaptive.enabled": "true", "spark.sql.shuffle.partitions": "8",

@@ -60,7 +60,8 @@ def handler_for(question: str) -> str | None:
     ("what is taking the most time?", "topic"),
     # a caching question: the run's persisted data and findings, then the documentation (topic appends it)
     ("what is the difference between cache and persist?", "topic"),
-    ("when should I use coalesce instead of repartition?", "docs"),
+    # a repartition question: the run's shuffles and findings, then the documentation (topic appends it)
+    ("when should I use coalesce instead of repartition?", "topic"),
     ("what does checkpoint do?", "docs"),
     ("what is this app?", "overview"),
     ("what is wrong with it?", "findings"),
@@ -239,6 +240,8 @@ def test_reading_the_same_data_again_is_the_caching_topic(question: str) -> None
     ("can higher-order functions replace the explode?", "distinct counts, cubes and exploded arrays"),
     ("does the exploding join hurt?", "join row explosion"),
     ("why is df.rdd.map slow?", "python UDFs"), ("is rdd.map a problem here?", "python UDFs"),
+    ("does my repartition(64) help?", "repartitions"), ("should I repartition before the groupBy?", "repartitions"),
+    ("coalesce or repartition?", "repartitions"), ("is repartitionbyrange needed?", "global sorts"),
     ("how many distinct users were there?", None),  # a question about the data, not about DISTINCT aggregates
 ])
 def test_copied_rows_and_python_rdd_code_have_their_topics(question: str, topic: str | None) -> None:

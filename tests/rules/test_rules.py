@@ -19,6 +19,7 @@ RAPIDS = "NVIDIA__spark-rapids-tools"
 FIRES_ON: dict[str, tuple[str, dict[str, float]]] = {
     "stage_task_skew": ("skewed_join", {}),
     "exploded_rows_regrouped": ("exploded_regroup", {}),
+    "repartition_reshuffled": ("repartition_then_group", {}),
     "stage_data_skew": ("skewed_join", {"skew_min_task_duration_ms": 1e9, "skew_min_partition_bytes": 1e6}),
     "executor_skew": (f"{RAPIDS}/join_agg_on_yarn_eventlog.zstd", {"executor_skew_ratio": 1.5, "executor_skew_min_task_time_ms": 10_000}),
     "stage_spill": ("spilling_sort", {}),
@@ -188,6 +189,60 @@ def test_a_grouping_key_from_the_elements_is_not_a_regroup(profile_of):
         if node.name == "ObjectHashAggregate" and "partial_" in node.description:
             node.description = node.description.replace("keys=[order_id#6L]", "keys=[item#9.quantity]")
     assert findings_of("exploded_rows_regrouped", profile) == []
+
+
+def test_a_repartition_the_next_shuffle_undoes_is_priced_by_the_work_dropping_it_removes(profile_of):
+    """repartition_then_group (real PySpark log): 10M payments read in 2 tasks on 2 cores, repartition(64), then
+    totals per customer. Stage 2 writes the round-robin shuffle (sorting and spilling each task's rows first), stage
+    4 reads it and runs the partial aggregation. The saving is stage 2's time beyond its code-generated pipeline and
+    stage 4's beyond the partial aggregation's build time; the spill on stage 2 names the repartition instead of
+    advising one."""
+    profile = profile_of("repartition_then_group")
+    [finding] = findings_of("repartition_reshuffled", profile)
+    assert finding.sql_execution_ids == [1] and finding.stage_ids == [2, 4]
+    assert "repartition(64) shuffles 9,890,000 rows just before the aggregation's shuffle by customer" in finding.title
+    expected = (profile.stage(2).metrics.executor_run_time_ms.sum - 7542.0  # WholeStageCodegen (1) duration
+                + profile.stage(4).metrics.executor_run_time_ms.sum - 3358.0)  # partial aggregation build time
+    assert finding.estimated_savings.core_ms == pytest.approx(expected)
+    evidence = {e.name: e.value for e in finding.evidence}
+    assert evidence["rows the aggregation's shuffle by customer moved next"] == 316_480
+    assert evidence["tasks that wrote them"] == 2 and evidence["task slots"] == 2
+    assert finding.recommendation.code_change.startswith("Drop .repartition(64) before the aggregation's shuffle")
+    assert finding.recommendation.config_changes == []
+    [spill] = findings_of("stage_spill", profile)
+    assert spill.stage_ids == [2] and "writes the rows of repartition(64) (SQL 1), sorting" in spill.recommendation.summary
+    assert "repartition right after reading" not in spill.recommendation.code_change
+
+
+@pytest.mark.parametrize(("description", "call"), [
+    ("Exchange hashpartitioning(amount#5L, 64), REPARTITION_BY_NUM, [plan_id=64]", "repartition(64, amount)"),
+    ("Exchange hashpartitioning(amount#5L, 200), REPARTITION_BY_COL, [plan_id=64]", "repartition(amount)"),
+    ("Exchange rangepartitioning(amount#5L ASC NULLS FIRST, 16), REPARTITION_BY_NUM, [plan_id=64]",
+     "repartitionByRange(16, amount)"),
+    ("Exchange hashpartitioning(amount#5L, 64), ENSURE_REQUIREMENTS, [plan_id=64]", None),
+    ("Exchange RoundRobinPartitioning(64), REBALANCE_PARTITIONS_BY_NONE, [plan_id=64]", None),
+])
+def test_only_a_repartition_the_user_asked_for_is_reported(profile_of, description, call):
+    """The exchange's origin (Spark 3.2+) tells a user's repartition from the shuffles Spark adds itself; the
+    finding names the call as the user wrote it."""
+    profile = profile_of("repartition_then_group").model_copy(deep=True)
+    [exchange] = [n for n in profile.sql_execution(1).nodes if "REPARTITION_BY_NUM" in n.description]
+    exchange.description = description
+    found = findings_of("repartition_reshuffled", profile)
+    assert [f.title.split(": ")[1].split(" shuffles")[0] for f in found] == ([call] if call else [])
+
+
+def test_a_repartition_that_spreads_few_input_tasks_or_feeds_no_shuffle_is_kept(profile_of):
+    """A repartition after a read in fewer tasks than cores spreads the work before the next shuffle; one whose rows
+    an aggregation takes without a shuffle of its own (keys not what the next exchange partitions by: a final
+    aggregation) is what the repartition was for."""
+    profile = profile_of("repartition_then_group").model_copy(deep=True)
+    profile.stage(2).num_tasks = 1
+    assert findings_of("repartition_reshuffled", profile) == []
+    profile = profile_of("repartition_then_group").model_copy(deep=True)
+    [partial] = [n for n in profile.sql_execution(1).nodes if "partial_sum" in n.description]
+    partial.description = partial.description.replace("keys=[customer#4L]", "keys=[amount#5L]")
+    assert findings_of("repartition_reshuffled", profile) == []
 
 
 def test_skew_on_the_side_aqe_cannot_split_gets_a_query_change_and_no_setting(profile_of):

@@ -44,6 +44,7 @@ THEME_MODULES = (
     "expand",
     "explode",
     "python_rdd",
+    "repartition",
 )
 
 

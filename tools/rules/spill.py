@@ -11,6 +11,7 @@ from tools.rules.explode import reported_regroups
 from tools.rules.measure import ev, metric, processed_bytes
 from tools.rules.partitions import partition_code_change, partition_changes
 from tools.rules.registry import RuleContext, rule
+from tools.rules.repartition import reported_reshuffles, reshuffle_code
 from tools.rules.single_partition import single_partition_exchange
 from tools.units import human_size
 
@@ -37,6 +38,8 @@ def spill_recommendation(ctx: RuleContext, stage: StageProfile | None) -> Recomm
     regrouped = None if stage is None or copied is not None else next(
         (x for x in reported_regroups(ctx) if stage.stage_id in {s.stage_id for s in x.stages + x.final_stages}),
         None)
+    reshuffled = None if stage is None or copied is not None or regrouped is not None else next(
+        (x for x in reported_reshuffles(ctx) if stage.stage_id in {s.stage_id for s in x.writers}), None)
     if one_task:
         summary = ("The query sends every row of this stage to one task, which no partition setting splits: change the "
                    "code (below); until then only more execution memory keeps it from spilling.")
@@ -50,6 +53,13 @@ def spill_recommendation(ctx: RuleContext, stage: StageProfile | None) -> Recomm
                    f"{regrouped.execution.execution_id}): computing within each row (the finding on that query) "
                    "leaves nothing here to spill; until then, give each task less data (more partitions) or more "
                    "execution memory.")
+    elif reshuffled is not None:
+        summary = (f"This stage writes the rows of {reshuffled.repartition} (SQL {reshuffled.execution.execution_id})"
+                   + (", sorting each task's rows first (a round-robin repartition does, so that a retried task "
+                      "sends every row to the same partition)" if reshuffled.round_robin else "")
+                   + ": dropping the repartition (the finding on that query) leaves nothing here to spill; until "
+                   "then, give each task less data (more partitions) or more execution memory.")
+        code = reshuffle_code(reshuffled)
     else:
         summary = "Give each task less data (more partitions) or more execution memory so it fits without spilling."
     return Recommendation(

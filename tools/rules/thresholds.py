@@ -182,6 +182,9 @@ class RuleThresholds(BaseModel):
     # Our choice, the same floor as the Expand's: arrays exploded and grouped back by their own row worth a code
     # change from 5 s of task time the per-row functions would not spend (the regrouping after the shuffle).
     explode_min_task_ms: float = 5_000
+    # Our choice, the same floor: a repartition the next shuffle undoes worth a code change from 5 s of task time
+    # that dropping it saves (its sort, spill and write, and the reading stages beyond the work that moves).
+    repartition_min_task_ms: float = 5_000
 
     # --- driver ------------------------------------------------------------------------
     # Sparklens reports driver wall-clock share; our choice: half the run on the driver, for at least 1 minute.
