@@ -83,7 +83,8 @@ def _sum(q: Any) -> float | None:
 
 
 def stage_summary(stage: StageProfile, profile: AppProfile | None = None) -> StageSummary:
-    """A stage's figures; with its profile, also the operators that ran in it and theirs."""
+    """A stage's figures; with its profile, also the operators that ran in it and theirs, and the input its Parquet
+    scans read where the tasks' input metric missed it (`AppProfile.input_bytes`)."""
     m = stage.metrics
     return StageSummary(
         stage_id=stage.stage_id, attempt_id=stage.attempt_id, name=stage_label(stage)[:80], status=stage.status,
@@ -91,7 +92,8 @@ def stage_summary(stage: StageProfile, profile: AppProfile | None = None) -> Sta
         task_duration_median_ms=m.duration_ms.median if m.duration_ms else None,
         task_duration_p95_ms=m.duration_ms.p95 if m.duration_ms else None,
         task_duration_max_ms=m.duration_ms.max if m.duration_ms else None,
-        input_bytes=_sum(m.input_bytes), shuffle_read_bytes=_sum(m.shuffle_read_bytes),
+        input_bytes=profile.input_bytes(stage) if profile else _sum(m.input_bytes),
+        shuffle_read_bytes=_sum(m.shuffle_read_bytes),
         shuffle_write_bytes=_sum(m.shuffle_write_bytes), memory_bytes_spilled=_sum(m.memory_bytes_spilled),
         disk_bytes_spilled=_sum(m.disk_bytes_spilled), jvm_gc_time_ms=_sum(m.jvm_gc_time_ms),
         executor_run_time_ms=_sum(m.executor_run_time_ms), tasks_failed=stage.tasks_failed,

@@ -37,13 +37,14 @@ MOSTLY_BUSY = 0.8  # a stage whose tasks kept this share of its cores busy is no
 
 def _largest(toolbox: Toolbox, field: str, label: Callable[[float], str]) -> str:
     """'stage 4 (9.1 MiB), stage 1 (8.7 MiB)': the stages with the most of a StageSummary figure."""
-    stages = sorted((s for s in map(stage_summary, toolbox.profile.stages) if getattr(s, field)),
+    summaries = (stage_summary(s, toolbox.profile) for s in toolbox.profile.stages)
+    stages = sorted((s for s in summaries if getattr(s, field)),
                     key=lambda s: getattr(s, field), reverse=True)
     return ", ".join(f"stage {s.stage_id} ({label(getattr(s, field))})" for s in stages[:TOP]) or "none"
 
 
 def _totals(toolbox: Toolbox, *fields: str) -> list[float]:
-    summaries = [stage_summary(s) for s in toolbox.profile.stages]
+    summaries = [stage_summary(s, toolbox.profile) for s in toolbox.profile.stages]
     return [sum(getattr(s, field) or 0.0 for s in summaries) for field in fields]
 
 
@@ -69,7 +70,9 @@ def io_facts(toolbox: Toolbox) -> str:
         values = [getattr(s.metrics, metric) for s in toolbox.profile.stages if getattr(s.metrics, metric) is not None]
         return sum(q.sum for q in values) if values else None
 
-    read, read_rows = total("input_bytes"), total("input_records")
+    profile = toolbox.profile
+    inputs = [x for s in profile.stages if (x := profile.input_bytes(s)) is not None]
+    read, read_rows = (sum(inputs) if inputs else None), total("input_records")
     written, written_rows = total("output_bytes"), total("output_records")
     shuffled, = _totals(toolbox, "shuffle_write_bytes")
 
@@ -79,6 +82,8 @@ def io_facts(toolbox: Toolbox) -> str:
     text = f"Tasks read {amount(read, read_rows)} of input"
     if read:
         text += f" (most in {_largest(toolbox, 'input_bytes', units.size)})"
+    if any(profile.missed_parquet_bytes(s) is not None for s in profile.stages):
+        text += " (the Parquet files' size where the tasks' input metric missed Parquet's vectored reads)"
     text += f"; wrote {amount(written, written_rows)}; shuffled {units.size(shuffled)}."
     if read is None and written is None:
         text = f"The log has no input or output metrics (Spark before 1.x task metrics); shuffled {units.size(shuffled)}."
@@ -255,12 +260,17 @@ def partition_facts(toolbox: Toolbox) -> str:
     for stage in toolbox.profile.stages:
         sources = ((stage.metrics.input_bytes, "input"), (stage.metrics.shuffle_read_bytes, "shuffle data"))
         read = max(((q, what) for q, what in sources if q is not None and q.sum > 0), key=lambda item: item[0].sum, default=None)
-        if read is not None:
-            rows.append((read[0], read[1], stage))
-    rows.sort(key=lambda row: -row[0].sum)
-    for q, what, stage in rows[:TOP]:
-        lines.append(f"Stage {stage.stage_id}: {units.count(q.count, 'task')} reading {units.size(q.sum)} of {what}, "
-                     f"median {units.size(q.median)} per task, largest {units.size(q.max)}.")
+        files = toolbox.profile.missed_parquet_bytes(stage)
+        if files is not None and stage.num_tasks:
+            rows.append((files, f"Stage {stage.stage_id}: {units.count(stage.num_tasks, 'task')} reading "
+                                f"{units.size(files)} of Parquet files, about {units.size(files / stage.num_tasks)} "
+                                "per task (the tasks' input metric missed Parquet's vectored reads)."))
+        elif read is not None:
+            q, what = read
+            rows.append((q.sum, f"Stage {stage.stage_id}: {units.count(q.count, 'task')} reading {units.size(q.sum)} "
+                                f"of {what}, median {units.size(q.median)} per task, largest {units.size(q.max)}."))
+    rows.sort(key=lambda row: -row[0])
+    lines += [line for _, line in rows[:TOP]]
     if not rows:  # no bytes to size the partitions by: their count and how long their tasks took
         lines.append("No stage recorded input or shuffle bytes per task; the longest stages: " + "; ".join(
             f"stage {s.stage_id}: {units.count(s.metrics.duration_ms.count, 'task')}, median task "

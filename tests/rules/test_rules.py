@@ -212,6 +212,10 @@ def test_a_repartition_the_next_shuffle_undoes_is_priced_by_the_work_dropping_it
     [spill] = findings_of("stage_spill", profile)
     assert spill.stage_ids == [2] and "writes the rows of repartition(64) (SQL 1), sorting" in spill.recommendation.summary
     assert "repartition right after reading" not in spill.recommendation.code_change
+    spilled = {e.name: e.value for e in spill.evidence}  # Spark 4.3's vectored Parquet reads: the files' size stands in
+    assert spilled["bytes processed (input + shuffle read)"] == 185_393_816
+    assert spilled["task input metric, which misses Parquet's vectored reads (the files' size is used)"] == 694_196
+    assert [c.value for c in spill.recommendation.config_changes if c.key.endswith("maxPartitionBytes")] == ["23MB"]
 
 
 @pytest.mark.parametrize(("description", "call"), [

@@ -13,6 +13,11 @@ import re
 from pydantic import BaseModel, Field
 
 AQE_DEFAULT_ON_SINCE = (3, 2)  # spark.sql.adaptive.enabled defaults to true from this release
+# Parquet's vectored reads (on in the Spark 4 releases measured) fetch column chunks on threads the task's input
+# metric does not count; the metric is taken as missing them below this share of the files the scans read
+VECTORED_IO_SINCE = (4, 0)
+VECTORED_IO_KEY = "parquet.hadoop.vectored.io.enabled"
+INPUT_MISSED_SHARE = 0.05
 
 
 def spark_release(spark_version: str | None) -> tuple[int, int]:
@@ -413,6 +418,32 @@ class AppProfile(BaseModel):
         stage = self.stage(stage_id)
         execution = self.sql_execution(stage.sql_execution_id) if stage is not None else None
         return [n for n in execution.nodes if stage_id in n.stage_ids] if execution is not None else []
+
+    def input_bytes(self, stage: StageProfile) -> float | None:
+        """The bytes a stage read as input: the Parquet files its tasks' input metric missed (`missed_parquet_bytes`),
+        else that metric; None when nothing was measured."""
+        missed = self.missed_parquet_bytes(stage)
+        if missed is not None:
+            return missed
+        return stage.metrics.input_bytes.sum if stage.metrics.input_bytes is not None else None
+
+    def missed_parquet_bytes(self, stage: StageProfile) -> float | None:
+        """The size of the Parquet files the stage's scans read where its tasks' input metric holds under 5% of it
+        on a Spark with Parquet's vectored reads on, else None. Those reads run on threads other than the task's,
+        whose Hadoop counters the metric sums: Spark 4.3 logged 21 KB of input for 210 MB of Parquet files read
+        whole, and 212 MB with the vectored reads off."""
+        if not self.vectored_parquet_reads():
+            return None
+        files = sum(n.metrics.get("size of files read", 0.0) for n in self.stage_nodes(stage.stage_id)
+                    if n.name == "Scan parquet")
+        measured = stage.metrics.input_bytes.sum if stage.metrics.input_bytes is not None else 0.0
+        return files if files and measured < INPUT_MISSED_SHARE * files else None
+
+    def vectored_parquet_reads(self) -> bool:
+        """Whether Parquet read with vectored IO: Spark 4+ unless the application switched it off."""
+        setting = (self.spark_properties.get(f"spark.hadoop.{VECTORED_IO_KEY}")
+                   or self.hadoop_properties.get(VECTORED_IO_KEY))
+        return self.release >= VECTORED_IO_SINCE and (setting or "true").strip().lower() != "false"
 
 
 class LogRef(BaseModel):

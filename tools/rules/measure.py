@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from tools.eventlog.model import PlanNode, Quantiles, SqlExecution, StageProfile, base_operator
+from tools.eventlog.model import AppProfile, PlanNode, Quantiles, SqlExecution, StageProfile, base_operator
 from tools.findings import Evidence
 
 EXPRESSION_ID = re.compile(r"#\d+L?\b")  # `value#1L`, `pythonUDF0#7`: ids Spark renumbers per plan
@@ -45,10 +45,22 @@ def run_time_ms(stage: StageProfile) -> float | None:
     return q.sum if q is not None else None
 
 
-def processed_bytes(stage: StageProfile) -> float | None:
-    """Bytes a stage consumed: input plus shuffle read; None when neither was measured."""
-    parts = [q.sum for q in (stage.metrics.input_bytes, stage.metrics.shuffle_read_bytes) if q is not None]
+def processed_bytes(profile: AppProfile, stage: StageProfile) -> float | None:
+    """Bytes a stage consumed: input (`AppProfile.input_bytes`) plus shuffle read; None when neither was measured."""
+    shuffled = stage.metrics.shuffle_read_bytes.sum if stage.metrics.shuffle_read_bytes is not None else None
+    parts = [x for x in (profile.input_bytes(stage), shuffled) if x is not None]
     return sum(parts) if parts else None
+
+
+def missed_input(profile: AppProfile, stages: list[StageProfile]) -> list[Evidence]:
+    """The tasks' input metric as evidence where `AppProfile.input_bytes` took the Parquet files' size instead (the
+    metric missed Parquet's vectored reads); empty where it did not."""
+    missed = [s for s in stages if profile.missed_parquet_bytes(s) is not None]
+    if not missed:
+        return []
+    logged = sum(s.metrics.input_bytes.sum for s in missed if s.metrics.input_bytes is not None)
+    return [ev("task input metric, which misses Parquet's vectored reads (the files' size is used)", logged, "bytes",
+               stage_id=missed[0].stage_id if len(missed) == 1 else None)]
 
 
 def reading_stages(exchange: PlanNode) -> list[int]:

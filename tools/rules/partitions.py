@@ -60,7 +60,7 @@ def partition_changes(ctx: RuleContext, stage: StageProfile, target_tasks: int) 
     if reads_input(stage):
         if stage.stage_id not in ctx.stage_to_sql:
             return []  # an RDD read (files or cached blocks): its split is set in code, see partition_code_change
-        per_task = stage.metrics.input_bytes.sum / target_tasks  # type: ignore[union-attr]
+        per_task = (ctx.profile.input_bytes(stage) or 0.0) / target_tasks
         return [ctx.change("spark.sql.files.maxPartitionBytes", spark_size(max(per_task, 1 * MiB)))]
     return [ctx.change("spark.default.parallelism", str(target_tasks))]
 

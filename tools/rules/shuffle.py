@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tools.findings import Finding, Recommendation, Savings, Severity
-from tools.rules.measure import ev
+from tools.rules.measure import ev, missed_input
 from tools.rules.registry import RuleContext, rule
 from tools.units import human_share, human_size
 
@@ -22,7 +22,7 @@ def shuffle_heavy(ctx: RuleContext) -> Iterator[Finding]:
     repartitioning."""
     t = ctx.thresholds
     written = [s.metrics.shuffle_write_bytes.sum for s in ctx.completed_stages if s.metrics.shuffle_write_bytes]
-    read = [s.metrics.input_bytes.sum for s in ctx.completed_stages if s.metrics.input_bytes]
+    read = [x for s in ctx.completed_stages if (x := ctx.profile.input_bytes(s)) is not None]
     if not written or not read:
         return
     shuffle, input_bytes = sum(written), sum(read)
@@ -42,6 +42,7 @@ def shuffle_heavy(ctx: RuleContext) -> Iterator[Finding]:
             ev("shuffle write / input", shuffle / max(input_bytes, 1.0), "ratio", t.shuffle_to_input_ratio),
             ev("shuffle bytes written", shuffle, "bytes", t.shuffle_min_bytes),
             ev("input bytes", input_bytes, "bytes"),
+            *missed_input(ctx.profile, ctx.completed_stages),
         ]
         + [ev("stage shuffle bytes written", s.metrics.shuffle_write_bytes.sum, "bytes", stage_id=s.stage_id)
            for s in top if s.metrics.shuffle_write_bytes],

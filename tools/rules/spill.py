@@ -8,7 +8,7 @@ from tools.eventlog.model import StageProfile
 from tools.findings import Finding, Recommendation, Savings, Severity
 from tools.rules.expand import reported_expansions
 from tools.rules.explode import reported_regroups
-from tools.rules.measure import ev, metric, processed_bytes
+from tools.rules.measure import ev, metric, missed_input, processed_bytes
 from tools.rules.partitions import partition_code_change, partition_changes
 from tools.rules.registry import RuleContext, rule
 from tools.rules.repartition import reported_reshuffles, reshuffle_code
@@ -84,7 +84,7 @@ def reported_spill_ratio(ctx: RuleContext, stage: StageProfile) -> float | None:
     disk = stage.metrics.disk_bytes_spilled
     if disk is None or disk.sum < t.spill_min_bytes:
         return None
-    processed = processed_bytes(stage)
+    processed = processed_bytes(ctx.profile, stage)
     ratio = disk.sum / processed if processed else t.spill.severe  # nothing read: judge by size alone
     return ratio if ratio >= t.spill.moderate else None
 
@@ -113,7 +113,7 @@ def stage_spill(ctx: RuleContext) -> Iterator[Finding]:
             continue
         disk = stage.metrics.disk_bytes_spilled
         assert disk is not None
-        processed = processed_bytes(stage)
+        processed = processed_bytes(ctx.profile, stage)
         memory = stage.metrics.memory_bytes_spilled
         evidence = [
             ev("disk bytes spilled", disk.sum, "bytes", t.spill_min_bytes, stage.stage_id),
@@ -122,6 +122,7 @@ def stage_spill(ctx: RuleContext) -> Iterator[Finding]:
         ]
         if processed is not None:
             evidence.append(ev("bytes processed (input + shuffle read)", processed, "bytes", stage_id=stage.stage_id))
+            evidence += missed_input(ctx.profile, [stage])
         if memory is not None:
             evidence.append(ev("memory bytes spilled", memory.sum, "bytes", stage_id=stage.stage_id))
         operators = spilling_operators(ctx, stage)
