@@ -45,6 +45,7 @@ FIXES: dict[str, tuple[str, dict[str, float]]] = {
     "exploded_regroup": ("exploded_rows_regrouped", {}),
     "limit_sample": ("single_partition_shuffle", {}),
     "repartition_then_group": ("repartition_reshuffled", {}),
+    "skewed_group_apply": ("stage_task_skew", {}),
 }
 
 

@@ -735,6 +735,35 @@ def repartition_then_group(spark, workdir: Path, fixed: bool = False) -> None:
         F.sum("amount").alias("total"), F.count("*").alias("payments"), F.sum(F.crc32("reference")).alias("checksum")))
 
 
+def skewed_group_apply(spark, workdir: Path, fixed: bool = False) -> None:
+    """10M payments, 90% from one customer, summarised per customer in pandas with groupBy().applyInPandas (mean,
+    largest and 95th percentile of the amounts): the hot customer's 9M rows go to one Python call in one task while
+    the other core waits, and no setting splits a group. `fixed`: the same figures from built-in aggregations (avg,
+    max, percentile_approx), whose partial step runs in every task that reads the rows, so the hot customer is
+    spread over them."""
+    from pyspark.sql import functions as F
+
+    payments = spark.range(0, 10_000_000, 1, 8).select(
+        F.when(F.col("id") % 10 < 9, F.lit(0)).otherwise(F.col("id") % 20_000).alias("customer"),
+        (F.col("id") * 7 % 1000).cast("double").alias("amount"))
+    if fixed:
+        summary = payments.groupBy("customer").agg(F.avg("amount").alias("mean"), F.max("amount").alias("largest"),
+                                                    F.percentile_approx("amount", 0.95).alias("p95"))
+    else:
+        summary = payments.groupBy("customer").applyInPandas(
+            _summarise_amounts, "customer long, mean double, largest double, p95 double")
+    _sink(summary)
+
+
+def _summarise_amounts(group):
+    """One customer's payments (a pandas DataFrame) -> one row: mean, largest and 95th percentile amount."""
+    import pandas as pd
+
+    amounts = group["amount"]
+    return pd.DataFrame({"customer": [group["customer"].iloc[0]], "mean": [amounts.mean()],
+                         "largest": [amounts.max()], "p95": [amounts.quantile(0.95)]})
+
+
 def _add(function: Callable[..., None], conf: dict[str, str] | None = None, master: str = "local[2]") -> None:
     spec = ProblemWorkload(
         name=function.__name__, description=(function.__doc__ or "").strip(), conf=conf or {}, master=master
@@ -809,6 +838,10 @@ _add(expanded_aggregates, {"spark.sql.shuffle.partitions": "8"})
 _add(exploded_regroup, {"spark.sql.shuffle.partitions": "8"})
 _add(limit_sample, {"spark.sql.shuffle.partitions": "8"})
 _add(repartition_then_group, {"spark.sql.shuffle.partitions": "8"})
+_add(skewed_group_apply, {"spark.sql.shuffle.partitions": "8",
+                          "spark.sql.adaptive.coalescePartitions.parallelismFirst": "false",
+                          "spark.sql.adaptive.coalescePartitions.minPartitionSize": "16KB",
+                          "spark.sql.adaptive.advisoryPartitionSizeInBytes": "64KB"})
 _add(dataframe_through_rdd, {"spark.sql.shuffle.partitions": "8"})
 _add(sorted_aggregate, {"spark.sql.adaptive.enabled": "true", "spark.sql.shuffle.partitions": "8"})
 _add(skewed_window, {"spark.sql.adaptive.enabled": "true", "spark.sql.shuffle.partitions": "8",

@@ -249,6 +249,19 @@ def test_a_repartition_that_spreads_few_input_tasks_or_feeds_no_shuffle_is_kept(
     assert findings_of("repartition_reshuffled", profile) == []
 
 
+def test_skew_in_a_function_applied_per_group_gets_built_ins_or_salted_groups_and_no_setting(profile_of):
+    """skewed_group_apply (real PySpark log): groupBy(customer).applyInPandas with 90% of 10M rows on one customer.
+    The FlatMapGroupsInPandas stage's hot task is one group in one Python call: no AQE setting splits it and the
+    join advice (replicate the small side) does not apply; the advice is built-ins or (key, salt) groups."""
+    profile = profile_of("skewed_group_apply")
+    [finding] = findings_of("stage_task_skew", profile)
+    assert finding.stage_ids == [2] and "FlatMapGroupsInPandas" in profile.stage(2).operators
+    assert finding.recommendation.config_changes == []
+    code = finding.recommendation.code_change
+    assert code.startswith("groupBy(key).applyInPandas") and "built-in aggregations" in code
+    assert "replicate the small side" not in code
+
+
 def test_skew_on_the_side_aqe_cannot_split_gets_a_query_change_and_no_setting(profile_of):
     """skewed_outer_join (real PySpark log, AQE skew handling on with low thresholds): `customers LEFT JOIN orders`
     with 95% of 8M orders on one customer. AQE splits only the left (preserved) side of a LeftOuter join, so the

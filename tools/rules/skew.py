@@ -96,14 +96,26 @@ SALT_AGGREGATE = ("Aggregate in two steps: add a random salt 0..N-1 to the key, 
 SPLIT_WINDOW = ("A window partitioned by a hot key sorts and scans all of that key's rows in one task: partition by "
                 "more columns where the result allows, or compute the hot key's rows apart and union them back. AQE "
                 "splits skewed partitions of joins only, so no setting spreads this one.")
+SPLIT_GROUP_APPLY = ("groupBy(key).applyInPandas (a grouped pandas UDF, cogroup, mapGroups) hands each group's rows "
+                     "to one call of the function in one task: the hot key's group is one task and must fit in one "
+                     "worker's memory. Where the result combines from parts (sums, counts, min/max, approximate "
+                     "percentiles), compute it with built-in aggregations, whose partial step spreads the hot key over "
+                     "every task that reads it, or run the function per (key, salt) and combine the partial results; "
+                     "otherwise handle the hot key apart (a sample of it, or built-ins for it). AQE splits skewed "
+                     "partitions of joins only, so no setting spreads this one.")
 _AGGREGATES = ("HashAggregate", "ObjectHashAggregate", "SortAggregate")
+# operators that give each group to one function call: no partial step, nothing splits a group
+_GROUP_APPLIES = ("FlatMapGroupsInPandas", "FlatMapCoGroupsInPandas", "FlatMapGroupsInArrow", "FlatMapCoGroupsInArrow",
+                  "AggregateInPandas", "MapGroups", "CoGroup", "FlatMapGroupsWithState")
 
 
 def skewed_operation(stage: StageProfile) -> str | None:
-    """What the skewed stage ran, from its SQL operators: 'join' (a shuffled join), 'aggregate', 'window', or None
-    (no SQL operator known: an RDD stage, or a log without SQL metrics)."""
+    """What the skewed stage ran, from its SQL operators: 'join' (a shuffled join), 'window', 'group apply' (each
+    group to one function call), 'aggregate', or None (no SQL operator known: an RDD stage, or a log without SQL
+    metrics)."""
     ran = {base_operator(op) for op in stage.operators}
-    for kind, names in (("join", SHUFFLED_JOINS), ("window", ("Window",)), ("aggregate", _AGGREGATES)):
+    for kind, names in (("join", SHUFFLED_JOINS), ("window", ("Window", "WindowInPandas")),
+                        ("group apply", _GROUP_APPLIES), ("aggregate", _AGGREGATES)):
         if ran & set(names):
             return kind
     return None
@@ -113,7 +125,8 @@ def skew_recommendation(ctx: RuleContext, stage: StageProfile, metric_name: str 
     """AQE skew-join settings when the stage reads shuffle data for a shuffled join (AQE splits skewed partitions of
     joins only; when the stage's operators are unknown, a SQL execution with a shuffled join) unless the skewed rows
     come from a side AQE cannot split for the join type, else the code change for what the stage ran: a split join,
-    a two-step aggregation, a finer window, or repartitioning the input."""
+    a two-step aggregation, a finer window, built-ins or salted groups for a function applied per group, or
+    repartitioning the input."""
     changes = []
     shuffled = metric_name is not None and metric_name.startswith("shuffle")
     operation = skewed_operation(stage)
@@ -126,7 +139,8 @@ def skew_recommendation(ctx: RuleContext, stage: StageProfile, metric_name: str 
     if not shuffled:
         code = "Repartition the input by a well-distributed key (or split large input files) before the heavy step."
     else:
-        code = {"aggregate": SALT_AGGREGATE, "window": SPLIT_WINDOW}.get(operation or "", SALT_JOIN)
+        code = {"aggregate": SALT_AGGREGATE, "window": SPLIT_WINDOW, "group apply": SPLIT_GROUP_APPLY}.get(
+            operation or "", SALT_JOIN)
     summary = "Spread the oversized partition over several tasks."
     pieces = map_tasks_feeding(ctx, stage)
     if changes and pieces:
