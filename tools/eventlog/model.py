@@ -435,7 +435,7 @@ class AppProfile(BaseModel):
         if not self.vectored_parquet_reads():
             return None
         files = sum(n.metrics.get("size of files read", 0.0) for n in self.stage_nodes(stage.stage_id)
-                    if n.name == "Scan parquet")
+                    if n.name.startswith("Scan parquet"))
         measured = stage.metrics.input_bytes.sum if stage.metrics.input_bytes is not None else 0.0
         return files if files and measured < INPUT_MISSED_SHARE * files else None
 
