@@ -46,6 +46,7 @@ FIXES: dict[str, tuple[str, dict[str, float]]] = {
     "limit_sample": ("single_partition_shuffle", {}),
     "repartition_then_group": ("repartition_reshuffled", {}),
     "skewed_group_apply": ("stage_task_skew", {}),
+    "multiline_json": ("idle_cores_few_tasks", {}),
 }
 
 

@@ -503,7 +503,7 @@ def inferred_schema(spark, workdir: Path, fixed: bool = False) -> None:
     orders = workdir / "orders.csv"
     with open(orders, "w") as out:
         out.write("order_id,customer_id,amount,placed\n")
-        for i in range(2_000_000):
+        for i in range(3_000_000):
             out.write(f"{i},{i % 5_000},{(i * 7919) % 100_000 / 100},2024-01-{1 + i % 28:02d}\n")
     reader = spark.read.schema("event_id BIGINT, user STRING, kind STRING, amount DOUBLE, ts BIGINT, "
                                "context STRUCT<country: STRING, mobile: BOOLEAN>") if fixed else spark.read
@@ -764,6 +764,35 @@ def _summarise_amounts(group):
                          "largest": [amounts.max()], "p95": [amounts.quantile(0.95)]})
 
 
+def multiline_json(spark, workdir: Path, fixed: bool = False) -> None:
+    """3M orders exported as one JSON array (written here by Python, as another system would export them), read with
+    the multiLine option that an array needs, each note fingerprinted (four SHA-512 rounds) and the orders aggregated
+    per customer: multiLine makes Spark parse each file whole, so one task reads the 400 MB file and fingerprints
+    every row while the other core waits. `fixed`: the same orders exported as JSON Lines (one record per
+    line) and read without multiLine, so the file splits at the 128 MB split size."""
+    import hashlib
+    import json
+
+    from pyspark.sql import functions as F
+
+    path = workdir / ("orders.jsonl" if fixed else "orders.json")
+    with path.open("w") as out:
+        out.write("" if fixed else "[\n")
+        for i in range(3_000_000):
+            record = json.dumps({"order_id": i, "customer_id": i % 5_000, "amount": (i * 7919) % 100_000 / 100,
+                                 "note": hashlib.sha256(str(i).encode()).hexdigest()})
+            out.write(record + "\n" if fixed else ("" if i == 0 else ",\n") + record)
+        out.write("" if fixed else "\n]\n")
+    schema = "order_id long, customer_id long, amount double, note string"
+    reader = spark.read.schema(schema) if fixed else spark.read.schema(schema).option("multiLine", True)
+    fingerprint = F.col("note")
+    for _ in range(4):
+        fingerprint = F.sha2(fingerprint, 512)
+    orders = reader.json(str(path)).withColumn("fingerprint", fingerprint)
+    _sink(orders.groupBy("customer_id").agg(F.sum("amount").alias("spent"), F.count("*").alias("orders"),
+                                            F.max("fingerprint").alias("last")))
+
+
 def _add(function: Callable[..., None], conf: dict[str, str] | None = None, master: str = "local[2]") -> None:
     spec = ProblemWorkload(
         name=function.__name__, description=(function.__doc__ or "").strip(), conf=conf or {}, master=master
@@ -838,6 +867,7 @@ _add(expanded_aggregates, {"spark.sql.shuffle.partitions": "8"})
 _add(exploded_regroup, {"spark.sql.shuffle.partitions": "8"})
 _add(limit_sample, {"spark.sql.shuffle.partitions": "8"})
 _add(repartition_then_group, {"spark.sql.shuffle.partitions": "8"})
+_add(multiline_json, {"spark.sql.shuffle.partitions": "8"})
 _add(skewed_group_apply, {"spark.sql.shuffle.partitions": "8",
                           "spark.sql.adaptive.coalescePartitions.parallelismFirst": "false",
                           "spark.sql.adaptive.coalescePartitions.minPartitionSize": "16KB",

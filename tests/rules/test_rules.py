@@ -1345,6 +1345,19 @@ def test_a_file_spark_cannot_split_is_told_to_change_the_files_not_the_split_siz
     assert unsplittable_files(ctx, profile.stages[0]) is None
 
 
+def test_a_json_file_read_with_multiline_is_named_as_the_cause_and_gzip_by_its_extension(profile_of):
+    """multiline_json (real PySpark log): one 392.5 MiB JSON array read with multiLine, which Spark parses whole, in
+    one task. The path names no codec, so the advice names both causes for JSON and how to read without multiLine;
+    gzip_csv_input's path ends in .gz, so its advice names gzip alone."""
+    [finding] = findings_of("idle_cores_few_tasks", profile_of("multiline_json"))
+    code = finding.recommendation.code_change
+    assert finding.stage_ids == [0] and "JSON read with the multiLine option, which parses each file whole" in code
+    assert "Read without multiLine, files with one record per line split." in code
+    [gzip] = findings_of("idle_cores_few_tasks", profile_of("gzip_csv_input"))
+    assert "Spark cannot split these files (gzip-compressed), so" in gzip.recommendation.code_change
+    assert "multiLine" not in gzip.recommendation.code_change
+
+
 def test_a_coalesce_before_a_write_is_told_to_repartition_not_to_set_default_parallelism(profile_of):
     """coalesced_write (real PySpark log): rows hashed then written with coalesce(1), so the hashing runs in the write's
     one task (8.9 s on two cores). The finding pasted spark.default.parallelism, which does not change it."""

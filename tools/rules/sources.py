@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from tools.eventlog.model import SCAN_OPERATORS, StageProfile
 from tools.findings import Evidence
-from tools.rules.measure import MiB, ev, metric, reads_shuffle
+from tools.rules.measure import SCAN_LOCATION, MiB, ev, metric, reads_shuffle
 from tools.rules.registry import RuleContext
 from tools.units import count, human_size, parse_size
 
@@ -48,28 +48,41 @@ def split_bytes(ctx: RuleContext) -> float:
     return parse_size(ctx.prop("spark.sql.files.maxPartitionBytes")) or DEFAULT_SPLIT_BYTES
 
 
-def unsplittable_files(ctx: RuleContext, stage: StageProfile) -> tuple[float, float] | None:
-    """(files, bytes) of a file scan that ran in no more tasks than files although they average over the split size:
-    a splittable file that large is read by several tasks, so these are files Spark cannot split (gzip- or
-    zip-compressed text)."""
+# extensions of the codecs whose files Spark reads whole (bzip2 splits)
+_CODECS = {"gz": "gzip", "gzip": "gzip", "zip": "zip", "deflate": "deflate", "zst": "zstd", "lz4": "lz4",
+           "snappy": "snappy", "z": "compress"}
+
+
+def unsplittable_files(ctx: RuleContext, stage: StageProfile) -> tuple[float, float, str] | None:
+    """(files, bytes, why) of a file scan that ran in no more tasks than files although they average over the split
+    size: a splittable file that large is read by several tasks, so these are files Spark cannot split. `why` is the
+    codec when the path read names one ('gzip'), else the format ('json': compressed, or read with multiLine)."""
     if reads_shuffle(stage) or not stage.num_tasks:
         return None
     for node in ctx.profile.stage_nodes(stage.stage_id):
         files, size = metric(node, "number of files read"), metric(node, "size of files read")
         if (node.name.startswith(SCAN_OPERATORS) and files and size and stage.num_tasks <= files
                 and size / files > split_bytes(ctx)):
-            return files, size
+            location = SCAN_LOCATION.search(node.description)
+            codec = _CODECS.get(location[1].rsplit(".", 1)[-1].lower(), "") if location else ""
+            return files, size, codec or node.name.removeprefix("Scan ").split(" ")[0].lower()
     return None
 
 
-def unsplittable_advice(files: float, size: float, split: float) -> str:
+def unsplittable_advice(files: float, size: float, split: float, why: str) -> str:
     """How work on files Spark cannot split gets spread: other files, since no split setting reaches inside one."""
     read = (f"one file of {human_size(size)} in one task" if files == 1
             else f"{count(int(files), 'file')} of {human_size(size / files)} on average, each in one task")
+    whole = "read with the multiLine option, which parses each file whole"
+    cause = {"json": f"gzip- or zip-compressed JSON, or JSON {whole}",
+             "csv": f"gzip- or zip-compressed CSV, or CSV {whole}",
+             "text": "gzip- or zip-compressed text, or text read with the wholetext option"}.get(
+        why, f"{why}-compressed" if why in _CODECS.values() else "gzip- or zip-compressed CSV, JSON or text")
+    lines = (" Read without multiLine, files with one record per line split." if why in ("json", "csv") else "")
     return (f"The stage read {read} although the split size is {human_size(split)}: Spark cannot split these files "
-            "(gzip- or zip-compressed CSV, JSON or text), so no split-size setting reaches inside them. Store the data "
-            "as Parquet, ORC or Delta (splittable and columnar), or write more, smaller files (or bzip2, which "
-            "splits); until then repartition(n) right after the read spreads the work that follows it, not the read.")
+            f"({cause}), so no split-size setting reaches inside them.{lines} Store the data as Parquet, ORC or Delta "
+            "(splittable and columnar), or write more, smaller files (or bzip2, which splits); until then "
+            "repartition(n) right after the read spreads the work that follows it, not the read.")
 
 
 _COALESCE = re.compile(r"Coalesce (\d+)$")  # the plan node of coalesce(n)
@@ -116,11 +129,11 @@ def partitions_from_code(ctx: RuleContext, stage: StageProfile, target_tasks: in
                                   "JDBC read partitionColumn numPartitions one connection one task")
     whole = unsplittable_files(ctx, stage)
     if whole:
-        files, size = whole
-        return PartitionsFromCode(unsplittable_advice(files, size, split_bytes(ctx)),
+        files, size, why = whole
+        return PartitionsFromCode(unsplittable_advice(files, size, split_bytes(ctx), why),
                                   [ev("files read whole", files, "count", stage_id=stage.stage_id),
                                    ev("average file size", size / files, "bytes", split_bytes(ctx), stage.stage_id)],
-                                  "gzip compressed files not splittable one task per file")
+                                  "gzip compressed files multiLine not splittable one task per file")
     n = coalesced_to(ctx, stage)
     if n:
         return PartitionsFromCode(coalesce_advice(n, target_tasks),
