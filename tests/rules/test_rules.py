@@ -216,6 +216,12 @@ def test_a_repartition_the_next_shuffle_undoes_is_priced_by_the_work_dropping_it
     assert spilled["bytes processed (input + shuffle read)"] == 185_393_816
     assert spilled["task input metric, which misses Parquet's vectored reads (the files' size is used)"] == 694_196
     assert [c.value for c in spill.recommendation.config_changes if c.key.endswith("maxPartitionBytes")] == ["23MB"]
+    # where a plan operator of the stage reports the spill, that operator spilled, not the repartition's write
+    other = profile.model_copy(deep=True)
+    [scan] = [n for n in other.stage_nodes(2) if n.name == "Scan parquet"]
+    scan.metrics["spill size"] = 2**27
+    [spill] = findings_of("stage_spill", other)
+    assert "repartition(64)" not in spill.recommendation.summary
 
 
 @pytest.mark.parametrize(("description", "call"), [
@@ -223,6 +229,9 @@ def test_a_repartition_the_next_shuffle_undoes_is_priced_by_the_work_dropping_it
     ("Exchange hashpartitioning(amount#5L, 200), REPARTITION_BY_COL, [plan_id=64]", "repartition(amount)"),
     ("Exchange rangepartitioning(amount#5L ASC NULLS FIRST, 16), REPARTITION_BY_NUM, [plan_id=64]",
      "repartitionByRange(16, amount)"),
+    ("Exchange hashpartitioning(coalesce(amount#5L, 0), 64), REPARTITION_BY_NUM, [plan_id=64]",
+     "repartition(64, coalesce(amount, 0))"),
+    ("Exchange RoundRobinPartitioning(64), false, [id=#64]", "repartition(64)"),  # Spark 3.0: no origin printed
     ("Exchange hashpartitioning(amount#5L, 64), ENSURE_REQUIREMENTS, [plan_id=64]", None),
     ("Exchange RoundRobinPartitioning(64), REBALANCE_PARTITIONS_BY_NONE, [plan_id=64]", None),
 ])

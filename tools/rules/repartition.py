@@ -9,7 +9,8 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from tools.eventlog.model import PLAN_WRAPPERS, PlanNode, SqlExecution, StageProfile, executions_with_jobs
+from tools.eventlog.model import (PLAN_WRAPPERS, PlanNode, SqlExecution, StageProfile, base_operator,
+                                  executions_with_jobs)
 from tools.findings import Finding, Recommendation, Severity
 from tools.redact import redact_text
 from tools.rules.join_plan import top_level_split
@@ -19,8 +20,10 @@ from tools.rules.registry import RuleContext, rule
 from tools.units import human_number
 
 # "Exchange RoundRobinPartitioning(64), REPARTITION_BY_NUM, [plan_id=64]", "Exchange hashpartitioning(k#1L, 8),
-# ENSURE_REQUIREMENTS, [plan_id=92]": the partitioning, and the origin Spark 3.2+ prints
-_EXCHANGE = re.compile(r"^Exchange (?P<partitioning>\w+)\((?P<args>.*?)\)(?:, (?P<origin>[A-Z_]+))?", re.DOTALL)
+# ENSURE_REQUIREMENTS, [plan_id=92]": the partitioning (its arguments may hold parentheses), and the origin Spark
+# 3.2+ prints (3.0 printed whether the partition count may change, "true" or "false", in its place)
+_EXCHANGE = re.compile(r"^Exchange (?P<partitioning>\w+)\((?P<args>[^\n]*)\)(?:, (?P<origin>[A-Z_]+)|, (?:true|false))?"
+                       r"(?:, \[[^\]]*\])?$", re.MULTILINE)
 # a repartition the user asked for: by number or by columns (Spark 3.0-3.1 named them REPARTITION and
 # REPARTITION_WITH_NUM); a round-robin partitioning is one on every version (rebalance hints name their origin)
 _USER_ORIGINS = ("REPARTITION_BY_NUM", "REPARTITION_BY_COL", "REPARTITION", "REPARTITION_WITH_NUM")
@@ -108,7 +111,7 @@ def _consumer(execution: SqlExecution, exchange: PlanNode, match: re.Match[str])
     if match["partitioning"] == "rangepartitioning":
         return "sort"
     above = execution.above(exchange, skip=_NARROW)
-    return _CONSUMERS.get(above.name, "next operator") if above is not None else "next operator"
+    return _CONSUMERS.get(base_operator(above.name), "next operator") if above is not None else "next operator"
 
 
 def reshuffles(ctx: RuleContext) -> list[Reshuffle]:

@@ -38,8 +38,10 @@ def spill_recommendation(ctx: RuleContext, stage: StageProfile | None) -> Recomm
     regrouped = None if stage is None or copied is not None else next(
         (x for x in reported_regroups(ctx) if stage.stage_id in {s.stage_id for s in x.stages + x.final_stages}),
         None)
+    # a repartition's own write spilled: it wrote the stage's shuffle and no plan operator of the stage spilled
     reshuffled = None if stage is None or copied is not None or regrouped is not None else next(
-        (x for x in reported_reshuffles(ctx) if stage.stage_id in {s.stage_id for s in x.writers}), None)
+        (x for x in reported_reshuffles(ctx) if stage.stage_id in {s.stage_id for s in x.writers}
+         and spilling_operators(ctx, stage) is None), None)
     if one_task:
         summary = ("The query sends every row of this stage to one task, which no partition setting splits: change the "
                    "code (below); until then only more execution memory keeps it from spilling.")
