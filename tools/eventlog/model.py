@@ -187,6 +187,7 @@ SCAN_OPERATORS = ("Scan ", "FileScan ", "BatchScan ")  # plan operators that rea
 PLAN_WRAPPERS = ("AdaptiveSparkPlan", "InputAdapter", "WholeStageCodegen", "ShuffleQueryStage", "BroadcastQueryStage",
                  "ResultQueryStage", "TableCacheQueryStage", "ReusedQueryStage")
 SHUFFLED_JOINS = ("SortMergeJoin", "ShuffledHashJoin")  # joins that shuffle both sides
+AGGREGATES = ("HashAggregate", "ObjectHashAggregate", "SortAggregate")  # the operators of groupBy().agg()
 
 
 def base_operator(name: str) -> str:

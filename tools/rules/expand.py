@@ -8,7 +8,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from tools.eventlog.model import PLAN_WRAPPERS, PlanNode, SqlExecution, StageProfile, executions_with_jobs
+from tools.eventlog.model import AGGREGATES, PLAN_WRAPPERS, PlanNode, SqlExecution, StageProfile, executions_with_jobs
 from tools.findings import Finding, Recommendation, Severity
 from tools.rules.join_plan import input_rows
 from tools.rules.measure import ev, metric, reading_stages, run_time_ms
@@ -20,7 +20,6 @@ from tools.units import human_number
 # of cube / rollup / GROUPING SETS
 _DISTINCT_ID = re.compile(r"\bgid#\d+")
 _GROUPING_ID = re.compile(r"\bspark_grouping_id#\d+")
-_AGGREGATES = ("HashAggregate", "ObjectHashAggregate", "SortAggregate")
 
 
 @dataclass(frozen=True)
@@ -71,7 +70,7 @@ def expanded_aggregates(ctx: RuleContext) -> list[ExpandedAggregate]:
                 continue
             rows_in = input_rows(children, expand)
             rows_out = metric(expand, "number of output rows")
-            if not aggregate.name.startswith(_AGGREGATES) or not rows_out or not rows_in:
+            if not aggregate.name.startswith(AGGREGATES) or not rows_out or not rows_in:
                 continue
             if (kind := copy_kind(execution, expand, aggregate)) is None:
                 continue

@@ -9,10 +9,11 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from tools.eventlog.model import PLAN_WRAPPERS, PlanNode, SqlExecution, StageProfile, executions_with_jobs
+from tools.eventlog.model import (AGGREGATES, PLAN_WRAPPERS, PlanNode, SqlExecution, StageProfile,
+                                  executions_with_jobs)
 from tools.findings import Finding, Recommendation, Severity
 from tools.redact import redact_text
-from tools.rules.join_plan import input_rows, top_level_split
+from tools.rules.join_plan import AGGREGATION_BUILD, aggregation_keys, input_rows, top_level_split
 from tools.rules.measure import EXPRESSION_ID, ev, metric, run_time_ms
 from tools.rules.passes import query_change_finding
 from tools.rules.registry import RuleContext, rule
@@ -22,12 +23,8 @@ from tools.units import human_number, one_line
 # carries, outer, the element's columns
 _GENERATE = re.compile(r"^Generate (?P<generator>\w+)\((?P<array>.*)\), \[(?P<carried>[^\]]*)\], (?:true|false), "
                        r"\[[^\]]*\]$", re.DOTALL)
-# "HashAggregate(keys=[order_id#6L], functions=[...])"
-_KEYS = re.compile(r"^\w+\(keys=\[(?P<keys>[^\]]*)\]")
-_AGGREGATES = ("HashAggregate", "ObjectHashAggregate", "SortAggregate")
 _BETWEEN = (*PLAN_WRAPPERS, "Project", "Filter")  # between the generator and the aggregation
 _SHUFFLE_READ = (*PLAN_WRAPPERS, "AQEShuffleRead", "CustomShuffleReader")  # between the exchange and the final one
-_BUILD = "time in aggregation build"
 
 
 @dataclass(frozen=True)
@@ -56,13 +53,9 @@ class Regroup:
         final = sum(run_time_ms(stage) or 0.0 for stage in self.final_stages)
         written = sum(s.metrics.shuffle_write_time_ms.sum for s in self.stages if s.metrics.shuffle_write_time_ms)
         own = self.execution.above(self.partial)
-        build = 0.0 if own is not None and own.name.startswith("WholeStageCodegen") else metric(self.partial, _BUILD)
+        generated = own is not None and own.name.startswith("WholeStageCodegen")
+        build = 0.0 if generated else metric(self.partial, AGGREGATION_BUILD)
         return final + written + (build or 0.0)
-
-
-def _aggregation_keys(node: PlanNode) -> list[str] | None:
-    match = _KEYS.match(node.description)
-    return top_level_split(match["keys"]) if match else None
 
 
 def regroups(ctx: RuleContext) -> list[Regroup]:
@@ -73,16 +66,16 @@ def regroups(ctx: RuleContext) -> list[Regroup]:
         for node in execution.nodes:
             match = _GENERATE.match(node.description) if node.name == "Generate" else None
             partial = execution.above(node, skip=_BETWEEN) if match else None
-            if match is None or partial is None or not partial.name.startswith(_AGGREGATES):
+            if match is None or partial is None or not partial.name.startswith(AGGREGATES):
                 continue
-            keys, carried = _aggregation_keys(partial), set(top_level_split(match["carried"]))
+            keys, carried = aggregation_keys(partial), set(top_level_split(match["carried"]))
             rows_in = input_rows(children, node)
             rows_out = metric(node, "number of output rows")
             if not keys or not set(keys) <= carried or not rows_in or not rows_out:
                 continue
             exchange = execution.above(partial, skip=PLAN_WRAPPERS)
             final = execution.above(exchange, skip=_SHUFFLE_READ) if exchange and exchange.name == "Exchange" else None
-            final_ids = final.stage_ids if final is not None and final.name.startswith(_AGGREGATES) else []
+            final_ids = final.stage_ids if final is not None and final.name.startswith(AGGREGATES) else []
             found.append(Regroup(execution, match["generator"], one_line(EXPRESSION_ID.sub("", match["array"]), 60),
                                  [EXPRESSION_ID.sub("", k) for k in keys], rows_in, rows_out, partial,
                                  ctx.completed([*node.stage_ids, *partial.stage_ids]), ctx.completed(final_ids)))

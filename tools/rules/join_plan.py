@@ -47,6 +47,17 @@ def plan_rows(tree: dict[int, list[PlanNode]], node: PlanNode) -> float | None:
     return None
 
 
+# "HashAggregate(keys=[order_id#6L], functions=[...])": an aggregation's grouping keys
+_AGGREGATION_KEYS = re.compile(r"^\w+\(keys=\[(?P<keys>[^\]]*)\]")
+AGGREGATION_BUILD = "time in aggregation build"  # an aggregation's SQL metric (a generated one's holds its pipeline)
+
+
+def aggregation_keys(node: PlanNode) -> list[str] | None:
+    """An aggregation's grouping keys as the plan writes them (expression ids kept); None for other operators."""
+    match = _AGGREGATION_KEYS.match(node.description)
+    return top_level_split(match["keys"]) if match else None
+
+
 def input_rows(tree: dict[int, list[PlanNode]], node: PlanNode) -> float | None:
     """The rows into an operator with one child (`plan_rows` of that child); None for other operators."""
     below = tree.get(node.node_id, [])

@@ -9,11 +9,11 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from tools.eventlog.model import (PLAN_WRAPPERS, PlanNode, SqlExecution, StageProfile, base_operator,
-                                  executions_with_jobs)
+from tools.eventlog.model import (AGGREGATES, PLAN_WRAPPERS, SHUFFLED_JOINS, PlanNode, SqlExecution, StageProfile,
+                                  base_operator, executions_with_jobs)
 from tools.findings import Finding, Recommendation, Severity
 from tools.redact import redact_text
-from tools.rules.join_plan import top_level_split
+from tools.rules.join_plan import AGGREGATION_BUILD, aggregation_keys, top_level_split
 from tools.rules.measure import EXPRESSION_ID, ev, metric, run_time_ms
 from tools.rules.passes import query_change_finding
 from tools.rules.registry import RuleContext, rule
@@ -29,12 +29,9 @@ _EXCHANGE = re.compile(r"^Exchange (?P<partitioning>\w+)\((?P<args>[^\n]*)\)(?:,
 _USER_ORIGINS = ("REPARTITION_BY_NUM", "REPARTITION_BY_COL", "REPARTITION", "REPARTITION_WITH_NUM")
 # between the two exchanges: operators that keep each row where it is and cost little
 _NARROW = (*PLAN_WRAPPERS, "AQEShuffleRead", "CustomShuffleReader", "Project", "Filter", "Sort")
-_AGGREGATES = ("HashAggregate", "ObjectHashAggregate", "SortAggregate")
-_KEYS = re.compile(r"^\w+\(keys=\[(?P<keys>[^\]]*)\]")
-_BUILD = "time in aggregation build"
 _ORDER = re.compile(r" (?:ASC|DESC) NULLS (?:FIRST|LAST)$")
-_CONSUMERS = {"HashAggregate": "aggregation", "ObjectHashAggregate": "aggregation", "SortAggregate": "aggregation",
-              "SortMergeJoin": "join", "ShuffledHashJoin": "join", "Window": "window"}
+_CONSUMERS = {**dict.fromkeys(AGGREGATES, "aggregation"), **dict.fromkeys(SHUFFLED_JOINS, "join"),
+              "Window": "window"}
 
 
 @dataclass(frozen=True)
@@ -65,7 +62,7 @@ class Reshuffle:
         else:
             writer_extra = sum(s.metrics.shuffle_write_time_ms.sum
                                for s in self.writers if s.metrics.shuffle_write_time_ms)
-        build = metric(self.partial, _BUILD) if self.partial is not None else None
+        build = metric(self.partial, AGGREGATION_BUILD) if self.partial is not None else None
         return writer_extra + max(sum(run_time_ms(s) or 0.0 for s in self.readers) - (build or 0.0), 0.0)
 
 
@@ -95,12 +92,12 @@ def _next_exchange(execution: SqlExecution, node: PlanNode) -> tuple[PlanNode | 
     while (parent := execution.above(node, skip=_NARROW)) is not None:
         if parent.name == "Exchange":
             return parent, partial
-        keys = _KEYS.match(parent.description) if parent.name.startswith(_AGGREGATES) else None
+        keys = aggregation_keys(parent) if parent.name.startswith(AGGREGATES) else None
         above = execution.above(parent, skip=_NARROW)
         hashed = _EXCHANGE.match(above.description) if above is not None and above.name == "Exchange" else None
         if partial is not None or keys is None or hashed is None or hashed["partitioning"] != "hashpartitioning":
             return None, None
-        if top_level_split(keys["keys"]) != top_level_split(hashed["args"])[:-1]:
+        if keys != top_level_split(hashed["args"])[:-1]:
             return None, None
         partial, node = parent, parent
     return None, None

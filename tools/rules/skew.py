@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from tools.eventlog.model import SHUFFLED_JOINS, StageProfile, base_operator
+from tools.eventlog.model import AGGREGATES, SHUFFLED_JOINS, StageProfile, base_operator
 from tools.findings import ConfigChange, Evidence, Finding, Recommendation, Savings, Severity
 from tools.rules.config import aqe_enabled, aqe_switch_off, sql_shuffle_joins
 from tools.rules.join_skew import stuck_skew
@@ -103,7 +103,6 @@ SPLIT_GROUP_APPLY = ("groupBy(key).applyInPandas (a grouped pandas UDF, cogroup,
                      "every task that reads it, or run the function per (key, salt) and combine the partial results; "
                      "otherwise handle the hot key apart (a sample of it, or built-ins for it). AQE splits skewed "
                      "partitions of joins only, so no setting spreads this one.")
-_AGGREGATES = ("HashAggregate", "ObjectHashAggregate", "SortAggregate")
 # operators that give each group to one function call: no partial step, nothing splits a group
 _GROUP_APPLIES = ("FlatMapGroupsInPandas", "FlatMapCoGroupsInPandas", "FlatMapGroupsInArrow", "FlatMapCoGroupsInArrow",
                   "AggregateInPandas", "MapGroups", "CoGroup", "FlatMapGroupsWithState")
@@ -115,7 +114,7 @@ def skewed_operation(stage: StageProfile) -> str | None:
     metrics)."""
     ran = {base_operator(op) for op in stage.operators}
     for kind, names in (("join", SHUFFLED_JOINS), ("window", ("Window", "WindowInPandas")),
-                        ("group apply", _GROUP_APPLIES), ("aggregate", _AGGREGATES)):
+                        ("group apply", _GROUP_APPLIES), ("aggregate", AGGREGATES)):
         if ran & set(names):
             return kind
     return None
