@@ -12,7 +12,7 @@ from tools.eventlog.model import (PLAN_WRAPPERS, SCAN_OPERATORS, AppProfile, Cac
 from tools.findings import Finding, Recommendation, Savings, Severity
 from tools.redact import redact_text
 from tools.rules.joins import stage_time_ms
-from tools.rules.measure import EXPRESSION_ID, PY4J_BRIDGE, SCAN_LOCATION, call_site, ev, metric, nodes
+from tools.rules.measure import EXPRESSION_ID, PY4J_BRIDGE, SCAN_LOCATION, call_site, ev, metric, nodes, read_schema
 from tools.rules.registry import RuleContext, rule
 from tools.units import count, human_size, one_line
 
@@ -23,7 +23,6 @@ _ADAPTIVE_ROOT = re.compile(r"^AdaptiveSparkPlan isFinalPlan=\w+\s*\+-\s*")
 # What a file scan reads, from its description: the format, the files and the filters (columns left out: a count()
 # reads none of the columns a write of the same DataFrame reads)
 _SCAN_FORMAT = re.compile(r"Format: (\w+)")
-_READ_SCHEMA = re.compile(r"ReadSchema: struct<(.*)>")
 _SCAN_PARTS = re.compile(r"(Location: [^\]]*\]|PartitionFilters: \[[^\]]*\]|DataFilters: \[[^\]]*\]|PushedFilters: \[[^\]]*\])")
 
 
@@ -154,10 +153,10 @@ def read_columns(found: list[tuple[int, PlanNode]]) -> str:
     """When the reads took different columns (their ReadSchema), what that means for caching ('' when they agree)."""
     per_read: dict[int, list[str]] = {}
     for execution_id, node in found:
-        schema = _READ_SCHEMA.search(node.description)
-        if schema is None:
+        columns = read_schema(node)
+        if columns is None:
             return ""
-        per_read.setdefault(execution_id, _top_level_names(schema[1]))
+        per_read.setdefault(execution_id, columns)
     if len({tuple(sorted(c)) for c in per_read.values()}) < 2:
         return ""
     listed = "; ".join(f"SQL {x}: {', '.join(c) or 'none'}" for x, c in list(per_read.items())[:SHOWN])
@@ -165,17 +164,6 @@ def read_columns(found: list[tuple[int, PlanNode]]) -> str:
             "re-reading a few columns of Parquet, ORC or Delta files is cheap, so select only the columns the later "
             "actions share before persisting, and persist only when the work above the scan (joins, aggregations, "
             "UDFs) or the storage is slow; where they share few columns, dropping the extra actions saves more.")
-
-
-def _top_level_names(fields: str) -> list[str]:
-    """The column names of a struct's fields ('a:bigint,b:struct<c:int,d:int>' -> a, b)."""
-    names, depth, start = [], 0, 0
-    for i, char in enumerate(fields + ","):
-        depth += (char == "<") - (char == ">")
-        if char == "," and depth == 0:
-            names.append(fields[start:i].split(":", 1)[0].strip("` "))
-            start = i + 1
-    return [n for n in names if n]
 
 
 def _cached_subtree(execution: SqlExecution) -> set[int]:

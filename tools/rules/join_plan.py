@@ -97,19 +97,35 @@ class JoinParts:
 _EQUI_JOIN = re.compile(r"^\w+(?:\([^)]*\))? \[(?P<left>.*?)\], \[(?P<right>.*?)\], (?P<type>\w+)(?P<rest>.*)$", re.DOTALL)
 
 
-def top_level_split(text: str) -> list[str]:
-    """`text` split at the commas outside parentheses and brackets ('coalesce(a, 0), b' is two parts)."""
-    parts, depth, start = [], 0, 0
-    for i, char in enumerate(text):
+def top_level_split(text: str, separator: str = ",") -> list[str]:
+    """`text` split at the `separator`s outside parentheses and brackets ('coalesce(a, 0), b' is two parts;
+    with " AND ", '(a AND b) AND c' is two)."""
+    parts, depth, start, i = [], 0, 0, 0
+    while i < len(text):
+        char = text[i]
         if char in "([":
             depth += 1
         elif char in ")]":
             depth -= 1
-        elif char == "," and depth == 0:
+        elif depth == 0 and text.startswith(separator, i):
             parts.append(text[start:i].strip())
-            start = i + 1
+            start = i = i + len(separator)
+            continue
+        i += 1
     parts.append(text[start:].strip())
     return [part for part in parts if part]
+
+
+def unwrapped(condition: str) -> str:
+    """The condition without parentheses around all of it."""
+    while condition.startswith("(") and condition.endswith(")"):
+        depth = 0
+        for i, char in enumerate(condition):
+            depth += (char == "(") - (char == ")")
+            if depth == 0 and i < len(condition) - 1:
+                return condition  # the first group closes before the end: '(a) OR (b)'
+        condition = condition[1:-1]
+    return condition
 
 
 def parse_join(join: PlanNode) -> JoinParts | None:

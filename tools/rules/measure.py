@@ -11,6 +11,7 @@ from tools.findings import Evidence
 EXPRESSION_ID = re.compile(r"#\d+L?\b")  # `value#1L`, `pythonUDF0#7`: ids Spark renumbers per plan
 # the files a scan reads, in its description or the plan text: 'Location: InMemoryFileIndex(1 paths)[s3://b/t]'
 SCAN_LOCATION = re.compile(r"Location: \w+(?:\(\d+ paths?\))?\s*\[([^\]\n]*)\]")
+_READ_SCHEMA = "ReadSchema: struct<"
 MiB = 1024 * 1024
 GIB = 1024 * MiB
 
@@ -106,3 +107,22 @@ def ev(name: str, value: float | str, unit: str = "", threshold: float | str | N
     if isinstance(threshold, float):
         threshold = round(threshold, 4)
     return Evidence(name=name, value=value, unit=unit, threshold=threshold, stage_id=stage_id)
+
+
+def read_schema(scan: PlanNode) -> list[str] | None:
+    """The top-level column names a file scan's ReadSchema lists ('struct<a:bigint,b:struct<c:int>>' -> a, b): the
+    data columns it read, partition columns left out; None when the description has none or is cut inside it."""
+    start = scan.description.find(_READ_SCHEMA)
+    if start < 0:
+        return None
+    names, depth, field = [], 1, ""
+    for char in scan.description[start + len(_READ_SCHEMA):]:
+        depth += (char == "<") - (char == ">")
+        if depth == 0 or (char == "," and depth == 1):
+            names.append(field.split(":", 1)[0].strip("` "))
+            field = ""
+            if depth == 0:
+                return [name for name in names if name]
+        else:
+            field += char
+    return None

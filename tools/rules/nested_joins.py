@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 from tools.eventlog.model import PlanNode
 from tools.findings import Finding, Recommendation, Savings, Severity
+from tools.rules.join_plan import unwrapped
 from tools.rules.joins import stage_time_ms
 from tools.rules.measure import EXPRESSION_ID, ev, metric
 from tools.rules.registry import RuleContext, rule
@@ -23,23 +24,11 @@ _EQUALITY_OR = re.compile(r"\([^()]+ = [^()]+\) OR \([^()]+ = [^()]+\)")
 _RANGE = re.compile(r" (?:<|<=|>|>=) ")
 
 
-def _unwrapped(condition: str) -> str:
-    """The condition without parentheses around all of it."""
-    while condition.startswith("(") and condition.endswith(")"):
-        depth = 0
-        for i, char in enumerate(condition):
-            depth += (char == "(") - (char == ")")
-            if depth == 0 and i < len(condition) - 1:
-                return condition  # the first group closes before the end: '(a) OR (b)'
-        condition = condition[1:-1]
-    return condition
-
-
 def condition_kind(node: PlanNode) -> tuple[str, str]:
     """('or' | 'not in' | 'range' | 'none' | 'other', the condition without expression ids)."""
     text = EXPRESSION_ID.sub("", node.description)
     found = _CONDITION.match(text)
-    condition = _unwrapped(found["cond"].strip()) if found else ""
+    condition = unwrapped(found["cond"].strip()) if found else ""
     join_type = found["type"] if found else ""
     if not condition:
         return "none", ""
