@@ -47,6 +47,7 @@ FIXES: dict[str, tuple[str, dict[str, float]]] = {
     "repartition_then_group": ("repartition_reshuffled", {}),
     "skewed_group_apply": ("stage_task_skew", {}),
     "multiline_json": ("idle_cores_few_tasks", {}),
+    "udf_partition_filter": ("udf_partition_filter", {}),
 }
 
 

@@ -470,7 +470,7 @@ TOPICS = (
     # not a bare 'skip': 'why were stages skipped?' is about reused shuffle output
     Topic("data skipping", _words("data skipping", "skip(?:s|ped|ping)? (?:the |any |no )?(?:row groups?|files)",
                                   "pushdown", "push(?:ed)? down", "z-?order", "liquid clustering", "row groups?",
-                                  "min/max", "predicates?"),
+                                  "min/max", "predicates?", "prun(?:e|es|ed|ing)\\b", "partition filters?"),
           ("data_skipping",)),
     Topic("distinct counts, cubes and exploded arrays",
           _words("count ?\\(?distinct", "distinct counts?", "countdistinct", "approx_count_distinct", "cubes?\\b",

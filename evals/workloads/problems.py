@@ -793,6 +793,28 @@ def multiline_json(spark, workdir: Path, fixed: bool = False) -> None:
                                             F.max("fingerprint").alias("last")))
 
 
+def udf_partition_filter(spark, workdir: Path, fixed: bool = False) -> None:
+    """8M events in a table partitioned by day (60 days), read for the last three days through a Python UDF on the
+    day column, then summed per customer: Spark cannot prune partitions by a Python UDF, so the scan reads all 60
+    partitions and the UDF runs on every row. `fixed`: the same days as a comparison on the column (day >= 57),
+    which Spark turns into a partition filter: it reads 3 partitions."""
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import BooleanType
+
+    @F.udf(returnType=BooleanType())
+    def recent(day):
+        return day >= 57
+
+    path = str(workdir / "events_by_day")
+    spark.range(0, 8_000_000, 1, 8).select(
+        F.col("id").alias("event_id"), ((F.col("id") * 2654435761) % 100_000).alias("customer_id"),
+        (F.col("id") % 1_000 / 10).alias("amount"), (F.col("id") % 60).alias("day"),
+    ).repartition("day").write.partitionBy("day").mode("overwrite").parquet(path)
+    events = spark.read.parquet(path)
+    wanted = F.col("day") >= 57 if fixed else recent("day")
+    _sink(events.where(wanted).groupBy("customer_id").agg(F.sum("amount").alias("spent")))
+
+
 def _add(function: Callable[..., None], conf: dict[str, str] | None = None, master: str = "local[2]") -> None:
     spec = ProblemWorkload(
         name=function.__name__, description=(function.__doc__ or "").strip(), conf=conf or {}, master=master
@@ -868,6 +890,7 @@ _add(exploded_regroup, {"spark.sql.shuffle.partitions": "8"})
 _add(limit_sample, {"spark.sql.shuffle.partitions": "8"})
 _add(repartition_then_group, {"spark.sql.shuffle.partitions": "8"})
 _add(multiline_json, {"spark.sql.shuffle.partitions": "8"})
+_add(udf_partition_filter, {"spark.sql.shuffle.partitions": "8", "spark.sql.execution.pythonUDF.arrow.enabled": "false"})
 _add(skewed_group_apply, {"spark.sql.shuffle.partitions": "8",
                           "spark.sql.adaptive.coalescePartitions.parallelismFirst": "false",
                           "spark.sql.adaptive.coalescePartitions.minPartitionSize": "16KB",

@@ -20,6 +20,7 @@ FIRES_ON: dict[str, tuple[str, dict[str, float]]] = {
     "stage_task_skew": ("skewed_join", {}),
     "exploded_rows_regrouped": ("exploded_regroup", {}),
     "repartition_reshuffled": ("repartition_then_group", {}),
+    "udf_partition_filter": ("udf_partition_filter", {}),
     "stage_data_skew": ("skewed_join", {"skew_min_task_duration_ms": 1e9, "skew_min_partition_bytes": 1e6}),
     "executor_skew": (f"{RAPIDS}/join_agg_on_yarn_eventlog.zstd", {"executor_skew_ratio": 1.5, "executor_skew_min_task_time_ms": 10_000}),
     "stage_spill": ("spilling_sort", {}),
@@ -256,6 +257,43 @@ def test_a_repartition_that_spreads_few_input_tasks_or_feeds_no_shuffle_is_kept(
     [partial] = [n for n in profile.sql_execution(1).nodes if "partial_sum" in n.description]
     partial.description = partial.description.replace("keys=[customer#4L]", "keys=[amount#5L]")
     assert findings_of("repartition_reshuffled", profile) == []
+
+
+def test_a_python_udf_filtering_partition_columns_is_priced_by_the_partitions_pruning_skips(profile_of):
+    """udf_partition_filter (real PySpark log): 8M events partitioned by day, filtered by recent(day), a Python UDF.
+    The scan read all 60 partitions and the UDF saw every row; pruning would have read the rows kept only, so the
+    saving is the scan stage's task time times the share dropped. The no-partition-filter finding, which would tell
+    the user to add the filter they have, stays silent on that scan even with its floor lowered."""
+    profile = profile_of("udf_partition_filter")
+    [finding] = findings_of("udf_partition_filter", profile)
+    assert finding.sql_execution_ids == [1] and finding.stage_ids == [5]
+    assert finding.title.endswith("Scan parquet read all 60 partitions to keep 5% of the rows by a Python UDF of day")
+    expected = profile.stage(5).metrics.executor_run_time_ms.sum * (1 - 399_999 / 8_000_000)
+    assert finding.estimated_savings.core_ms == pytest.approx(expected)
+    evidence = {e.name: e.value for e in finding.evidence}
+    assert evidence["partition filter (Python UDF)"] == "recent(day)" and evidence["partitions read"] == 60
+    assert finding.recommendation.code_change.startswith("Replace recent(day) in the filter with a comparison")
+    assert finding.recommendation.config_changes == []
+    assert findings_of("full_partitioned_scan", profile, RuleThresholds(full_scan_min_bytes=1e5)) == []
+    assert findings_of("udf_partition_filter", profile, RuleThresholds(partition_udf_min_task_ms=1e6)) == []
+
+
+@pytest.mark.parametrize(("udf_call", "condition", "partition_filters", "found"), [
+    ("recent(day#8)#9", "pythonUDF0#17: boolean", "", True),
+    ("recent(day#8)#9", "(pythonUDF0#17 AND (amount#7 > 5.0))", "", True),  # a conjunct on the data as well
+    ("recent(day#8, amount#7)#9", "pythonUDF0#17: boolean", "", False),  # the UDF reads a data column too
+    ("recent(day#8)#9", "(pythonUDF0#17 OR (amount#7 > 5.0))", "", False),  # no partition-only conjunct
+    ("recent(day#8)#9", "pythonUDF0#17: boolean", "isnotnull(day#8), (day#8 >= 50)", False),  # pruned by day
+])
+def test_only_a_udf_of_partition_columns_alone_that_did_not_prune_is_reported(profile_of, udf_call, condition,
+                                                                               partition_filters, found):
+    profile = profile_of("udf_partition_filter").model_copy(deep=True)
+    nodes = {n.name: n for n in profile.sql_execution(1).nodes}
+    nodes["BatchEvalPython"].description = f"BatchEvalPython [{udf_call}], [pythonUDF0#17]"
+    nodes["Filter"].description = f"Filter {condition}"
+    scan = nodes["Scan parquet"]
+    scan.description = scan.description.replace("PartitionFilters: []", f"PartitionFilters: [{partition_filters}]")
+    assert len(findings_of("udf_partition_filter", profile)) == found
 
 
 def test_skew_in_a_function_applied_per_group_gets_built_ins_or_salted_groups_and_no_setting(profile_of):

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 from tools.findings import Evidence, Finding, Recommendation, Savings, Severity
 from tools.rules.measure import ev, metric, nodes
+from tools.rules.pruning import udf_partition_filters
 from tools.rules.registry import RuleContext, rule
 from tools.units import count, human_size
 
@@ -126,8 +127,12 @@ def small_output_files(ctx: RuleContext) -> Iterator[Finding]:
 def full_partitioned_scan(ctx: RuleContext) -> Iterator[Finding]:
     """A scan of a partitioned table had no partition filter and read many partitions and bytes."""
     t = ctx.thresholds
+    # scans filtered by a Python UDF of their partition columns: that rule's finding
+    filtered_by_udf = {(f.execution.execution_id, f.scan.node_id) for f in udf_partition_filters(ctx.sql_executions)}
     for execution in ctx.sql_executions:
         for node in nodes(execution, "Scan", "FileScan", "BatchScan"):
+            if (execution.execution_id, node.node_id) in filtered_by_udf:
+                continue
             partitions = metric(node, "number of partitions read")
             size = metric(node, *BYTES_READ)
             if partitions is None or size is None or "PartitionFilters: []" not in node.description:

@@ -45,6 +45,7 @@ THEME_MODULES = (
     "explode",
     "python_rdd",
     "repartition",
+    "pruning",
 )
 
 

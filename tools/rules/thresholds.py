@@ -185,6 +185,9 @@ class RuleThresholds(BaseModel):
     # Our choice, the same floor: a repartition the next shuffle undoes worth a code change from 5 s of task time
     # that dropping it saves (its sort, spill and write, and the reading stages beyond the work that moves).
     repartition_min_task_ms: float = 5_000
+    # Our choice, the same floor: a Python UDF filtering partition columns worth a code change from 5 s of task time
+    # spent on the partitions its filter dropped (pruning would read none of them).
+    partition_udf_min_task_ms: float = 5_000
 
     # --- driver ------------------------------------------------------------------------
     # Sparklens reports driver wall-clock share; our choice: half the run on the driver, for at least 1 minute.
