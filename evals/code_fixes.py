@@ -48,6 +48,7 @@ FIXES: dict[str, tuple[str, dict[str, float]]] = {
     "skewed_group_apply": ("stage_task_skew", {}),
     "multiline_json": ("idle_cores_few_tasks", {}),
     "udf_partition_filter": ("udf_partition_filter", {}),
+    "union_of_filters": ("union_rereads_input", {}),
 }
 
 

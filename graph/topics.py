@@ -29,6 +29,7 @@ from tools.rules.driver import cores_between_jobs_ms
 from tools.rules.executors import idle_core_time, removal_cause
 from tools.rules.join_plan import join_inputs, join_text, side_exchange
 from tools.rules.measure import operator_name
+from tools.rules.unions import union_rereads
 from tools.sources.streaming import StreamingThresholds
 
 TOP = 3  # stages or executors named per figure
@@ -213,13 +214,18 @@ def cache_facts(toolbox: Toolbox) -> str:
 
 
 def reread_facts(profile: AppProfile) -> list[str]:
-    """The files more than one SQL execution read from storage (each read with its size), largest re-read first."""
+    """The files more than one SQL execution read from storage (each read with its size), largest re-read first, and
+    the files a union's branches each read again in one query."""
     lines = []
     for key, found in repeated_reads(profile.sql_executions)[:TOP]:
         executions = reading_executions(found)
         lines.append(f"{read_label(key, found[0][1])} read by {units.count(len(executions), 'SQL execution')} "
                      f"({', '.join(f'SQL {x}' for x in executions[:TOP])}{' and more' if len(executions) > TOP else ''}): "
                      f"{units.size(reread_bytes(found))} read again after the first read")
+    for union in union_rereads(profile.sql_executions)[:TOP]:
+        values = f" ({union.values})" if union.values else ""
+        lines.append(f"SQL {union.execution.execution_id}: a union of {len(union.scans)} branches{values} "
+                     f"scanned {union.label} once per branch: {units.size(union.again())} of files read again")
     return lines
 
 
@@ -449,7 +455,8 @@ def _words(*words: str) -> re.Pattern[str]:
 TOPICS = (
     Topic("speculation", _words("speculat"), ("speculation",), speculation_facts),
     Topic("caching", _words("cach", "persist", "unpersist", "storage level", "re-?read", "read (?:\\w+ )?(?:twice|again|"
-                            "repeatedly|more than once|several times)", "recomput"), ("caching",), cache_facts),
+                            "repeatedly|more than once|several times)", "recomput", "union(?:byname|all)?s?\\b"),
+          ("caching",), cache_facts),
     Topic("skew", _words("skew", "straggl", "hot key", "imbalanc", "uneven"), ("skew", "speculation"), skew_facts),
     Topic("adaptive execution", _words("aqe\\b", "adaptive (?:query )?execution"), ("aqe_disabled",), aqe_facts),
     Topic("spill", _words("spill"), ("spill",), spill_facts),

@@ -815,6 +815,34 @@ def udf_partition_filter(spark, workdir: Path, fixed: bool = False) -> None:
     _sink(events.where(wanted).groupBy("customer_id").agg(F.sum("amount").alias("spent")))
 
 
+def union_of_filters(spark, workdir: Path, fixed: bool = False) -> None:
+    """8M orders written as Parquet, then taxed per region the way a loop builds it: one filtered copy of the orders
+    per region (8 regions), each with its rate, unioned (unionByName) and summed per customer. Each copy is a scan of
+    its own: one query reads the files 8 times, each time to keep an eighth of the rows. `fixed`: one read, the rate
+    from a join with a broadcast 8-row table of the rates."""
+    from functools import reduce
+
+    from pyspark.sql import DataFrame
+    from pyspark.sql import functions as F
+
+    path = str(workdir / "orders")
+    spark.range(0, 8_000_000, 1, 8).select(
+        F.col("id").alias("order_id"), ((F.col("id") * 2654435761) % 100_000).alias("customer_id"),
+        (F.col("id") % 8).alias("region"), ((F.col("id") * 7919) % 100_000 / 100).alias("amount"),
+        F.md5(F.col("id").cast("string")).alias("note"),
+    ).write.mode("overwrite").parquet(path)
+    orders = spark.read.parquet(path)
+    rates = [0.05, 0.07, 0.10, 0.20, 0.15, 0.08, 0.12, 0.06]
+    if fixed:
+        table = spark.createDataFrame(list(enumerate(rates)), "region long, rate double")
+        taxed = orders.join(F.broadcast(table), "region").withColumn("tax", F.col("amount") * F.col("rate"))
+    else:
+        taxed = reduce(DataFrame.unionByName, [orders.where(F.col("region") == region)
+                                               .withColumn("tax", F.col("amount") * rate)
+                                               for region, rate in enumerate(rates)])
+    _sink(taxed.groupBy("customer_id").agg(F.sum("tax").alias("tax")))
+
+
 def _add(function: Callable[..., None], conf: dict[str, str] | None = None, master: str = "local[2]") -> None:
     spec = ProblemWorkload(
         name=function.__name__, description=(function.__doc__ or "").strip(), conf=conf or {}, master=master
@@ -890,6 +918,7 @@ _add(exploded_regroup, {"spark.sql.shuffle.partitions": "8"})
 _add(limit_sample, {"spark.sql.shuffle.partitions": "8"})
 _add(repartition_then_group, {"spark.sql.shuffle.partitions": "8"})
 _add(multiline_json, {"spark.sql.shuffle.partitions": "8"})
+_add(union_of_filters, {"spark.sql.shuffle.partitions": "8"})
 _add(udf_partition_filter, {"spark.sql.shuffle.partitions": "8", "spark.sql.execution.pythonUDF.arrow.enabled": "false"})
 _add(skewed_group_apply, {"spark.sql.shuffle.partitions": "8",
                           "spark.sql.adaptive.coalescePartitions.parallelismFirst": "false",

@@ -871,6 +871,19 @@ def test_files_read_again_by_later_queries_are_told_with_the_caching_facts(event
     assert second.endswith("/events read by 3 SQL executions (SQL 1, SQL 2, SQL 3): 255.5 MiB read again after the first read")
 
 
+def test_a_union_reading_its_files_once_per_branch_is_told_with_the_caching_facts(eventlog_fixtures) -> None:
+    """union_of_filters: one query unions 8 filtered copies of the orders. 'why does my union read the table 8
+    times?' names the query, the branches' filter values and the file bytes read again, then the finding."""
+    from graph.intents import answer_offline
+    from graph.tools import Toolbox
+    from tools.eventlog import load_profile
+
+    toolbox = Toolbox(load_profile(eventlog_fixtures.parent / "workloads" / "union_of_filters.zstd"))
+    answer = answer_offline("why does my union read the table 8 times?", toolbox)
+    assert "SQL 1: a union of 8 branches (region: 0, 1, 2, 3, 4, ... (8 values)) scanned Parquet files at" in answer
+    assert "/orders once per branch: 2.4 GiB of files read again\n1. [moderate] SQL 1 (save): a union of 8" in answer
+
+
 def test_analyze_answers_which_stage_took_longest_with_that_stage(eventlog_fixtures) -> None:
     """`analyze --ask 'which stage took longest and why?'` answered with the top fix; it now answers with the longest
     stage's figures (named by what ran in it) and the findings on it, every number traced to the report."""

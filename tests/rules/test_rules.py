@@ -21,6 +21,7 @@ FIRES_ON: dict[str, tuple[str, dict[str, float]]] = {
     "exploded_rows_regrouped": ("exploded_regroup", {}),
     "repartition_reshuffled": ("repartition_then_group", {}),
     "udf_partition_filter": ("udf_partition_filter", {}),
+    "union_rereads_input": ("union_of_filters", {}),
     "stage_data_skew": ("skewed_join", {"skew_min_task_duration_ms": 1e9, "skew_min_partition_bytes": 1e6}),
     "executor_skew": (f"{RAPIDS}/join_agg_on_yarn_eventlog.zstd", {"executor_skew_ratio": 1.5, "executor_skew_min_task_time_ms": 10_000}),
     "stage_spill": ("spilling_sort", {}),
@@ -294,6 +295,40 @@ def test_only_a_udf_of_partition_columns_alone_that_did_not_prune_is_reported(pr
     scan = nodes["Scan parquet"]
     scan.description = scan.description.replace("PartitionFilters: []", f"PartitionFilters: [{partition_filters}]")
     assert len(findings_of("udf_partition_filter", profile)) == found
+
+
+def test_a_union_of_filtered_copies_of_one_table_is_priced_by_the_reads_after_the_first(profile_of):
+    """union_of_filters (real PySpark log): 8M orders taxed per region by a union of 8 filtered copies, each a scan of
+    the same Parquet files, all in stage 2. The saving is a floor: the scan time of the seven branches after the
+    first (their filtering of every row is left out)."""
+    profile = profile_of("union_of_filters")
+    [finding] = findings_of("union_rereads_input", profile)
+    assert finding.sql_execution_ids == [1] and finding.stage_ids == [2]
+    assert finding.title.endswith("reads the files 8 times") and "a union of 8 filtered copies of Parquet files at" in finding.title
+    scans = [n for n in profile.sql_execution(1).nodes if n.name == "Scan parquet"]
+    assert finding.estimated_savings.core_ms == sum(scan.metrics["scan time"] for scan in scans[1:]) == 2123
+    evidence = {e.name: e.value for e in finding.evidence}
+    assert evidence["union branches reading the same files"] == 8
+    assert evidence["the branches' filter values"] == "region: 0, 1, 2, 3, 4, ... (8 values)"
+    assert finding.recommendation.code_change.startswith("Replace the loop of filtered copies and unionByName")
+    assert findings_of("input_read_repeatedly", profile, RuleThresholds(repeated_read_min_bytes=1)) == []
+
+
+def test_union_branches_reading_other_files_or_through_other_work_are_not_rereads(profile_of):
+    """Branches count as re-reads only when they scan the same files through projections and filters: a branch that
+    reads another table, or aggregates before the union, is left out (here six of eight stay, still reported)."""
+    profile = profile_of("union_of_filters").model_copy(deep=True)
+    execution = profile.sql_execution(1)
+    scans = [n for n in execution.nodes if n.name == "Scan parquet"]
+    scans[0].description = scans[0].description.replace("/orders]", "/returns]")
+    [union] = [n for n in execution.nodes if n.name == "Union"]
+    branches = [n for n in execution.nodes if n.parent_id == union.node_id]
+    branches[1].name = "HashAggregate"
+    [finding] = findings_of("union_rereads_input", profile)
+    assert {e.name: e.value for e in finding.evidence}["union branches reading the same files"] == 6
+    for scan in scans[2:]:
+        scan.description = scan.description.replace("/orders]", f"/orders_{scan.node_id}]")
+    assert findings_of("union_rereads_input", profile, RuleThresholds(repeated_read_min_bytes=0)) == []
 
 
 def test_skew_in_a_function_applied_per_group_gets_built_ins_or_salted_groups_and_no_setting(profile_of):

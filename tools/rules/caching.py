@@ -184,8 +184,16 @@ def _plan_shape(execution: SqlExecution) -> tuple[str, ...]:
 def per_value_loop(found: list[tuple[int, PlanNode]], by_execution: dict[int, SqlExecution]) -> str:
     """When the reads are one query run once per compared value (a loop over values: the same plan each time, only
     the filter's value differing), the filtered column and values ('region: 0, 1, 2, ... (8 values)'); else ''."""
-    compared = list(dict.fromkeys(compared_values(node) for _, node in found))
-    if len(compared) < 2 or len({_plan_shape(by_execution[x]) for x, _ in found}) != 1:
+    if len({_plan_shape(by_execution[x]) for x, _ in found}) != 1:
+        return ""
+    return varying_filter([node for _, node in found])
+
+
+def varying_filter(scans: list[PlanNode]) -> str:
+    """The column whose compared value differs between scans that read the same files with filters of the same
+    shape, and its values ('region: 0, 1, 2, ... (8 values)'); '' when no value differs."""
+    compared = list(dict.fromkeys(compared_values(node) for node in scans))
+    if len(compared) < 2:
         return ""
     varying = [i for i in range(len(compared[0])) if len({pairs[i] for pairs in compared if len(pairs) > i}) > 1]
     if not varying:

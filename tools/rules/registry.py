@@ -46,6 +46,7 @@ THEME_MODULES = (
     "python_rdd",
     "repartition",
     "pruning",
+    "unions",
 )
 
 
