@@ -49,6 +49,7 @@ FIXES: dict[str, tuple[str, dict[str, float]]] = {
     "multiline_json": ("idle_cores_few_tasks", {}),
     "udf_partition_filter": ("udf_partition_filter", {}),
     "union_of_filters": ("union_rereads_input", {}),
+    "overpartitioned_write": ("small_output_files", {}),
 }
 
 

@@ -472,7 +472,9 @@ TOPICS = (
     Topic("python UDFs", _words("udf", "python", "pandas", "df\\.rdd", "rdd\\.map"), ("python_udf",)),
     Topic("failures", _words("fail", "retr", "error", "crash", "lost", "died"), ("task_failures", "executor_loss"),
           failure_facts),
-    Topic("small files", _words("small files?", "tiny files?", "file sizes?", "output files"), ("small_files",)),
+    # 'is my partitionBy too fine?', 'which column should I partition the table by?': the files a write makes
+    Topic("small files", _words("small files?", "tiny files?", "file sizes?", "output files", "partitionby",
+                                "partition (?:the |my )?(?:table|output|data) by", "[\\d,]+ files"), ("small_files",)),
     Topic("schema inference", _words("schemas?\\b", "infer", "samplingratio"), ("schema_inference",)),
     # not a bare 'skip': 'why were stages skipped?' is about reused shuffle output
     Topic("data skipping", _words("data skipping", "skip(?:s|ped|ping)? (?:the |any |no )?(?:row groups?|files)",

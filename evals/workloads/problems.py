@@ -843,6 +843,21 @@ def union_of_filters(spark, workdir: Path, fixed: bool = False) -> None:
     _sink(taxed.groupBy("customer_id").agg(F.sum("tax").alias("tax")))
 
 
+def overpartitioned_write(spark, workdir: Path, fixed: bool = False) -> None:
+    """2M events (25 MB as Parquet) written partitioned by customer_id, which has 500 values: each of the 8 writing
+    tasks holds rows of every customer and writes a file into each customer's directory, 4,000 files of a few KiB.
+    `fixed`: partitioned by region (customer_id % 8), a column with few values: 64 files."""
+    from pyspark.sql import functions as F
+
+    events = spark.range(0, 2_000_000, 1, 8).select(
+        F.col("id").alias("event_id"), (F.col("id") % 500).alias("customer_id"),
+        ((F.col("id") * 7919) % 100_000 / 100).alias("amount"))
+    if fixed:
+        events.withColumn("region", F.col("customer_id") % 8).write.partitionBy("region").parquet(str(workdir / "events"))
+    else:
+        events.write.partitionBy("customer_id").parquet(str(workdir / "events"))
+
+
 def _add(function: Callable[..., None], conf: dict[str, str] | None = None, master: str = "local[2]") -> None:
     spec = ProblemWorkload(
         name=function.__name__, description=(function.__doc__ or "").strip(), conf=conf or {}, master=master
@@ -919,6 +934,7 @@ _add(limit_sample, {"spark.sql.shuffle.partitions": "8"})
 _add(repartition_then_group, {"spark.sql.shuffle.partitions": "8"})
 _add(multiline_json, {"spark.sql.shuffle.partitions": "8"})
 _add(union_of_filters, {"spark.sql.shuffle.partitions": "8"})
+_add(overpartitioned_write)
 _add(udf_partition_filter, {"spark.sql.shuffle.partitions": "8", "spark.sql.execution.pythonUDF.arrow.enabled": "false"})
 _add(skewed_group_apply, {"spark.sql.shuffle.partitions": "8",
                           "spark.sql.adaptive.coalescePartitions.parallelismFirst": "false",

@@ -243,6 +243,8 @@ def test_reading_the_same_data_again_is_the_caching_topic(question: str) -> None
     ("does my repartition(64) help?", "repartitions"), ("should I repartition before the groupBy?", "repartitions"),
     ("coalesce or repartition?", "repartitions"), ("is repartitionbyrange needed?", "global sorts"),
     ("does my filter on day prune partitions?", "data skipping"), ("are partition filters used?", "data skipping"),
+    ("is my partitionby too fine?", "small files"), ("why did the write make 4,000 files?", "small files"),
+    ("which column should i partition the table by?", "small files"),
     ("why does unionbyname read the table 8 times?", "caching"), ("is my union of filtered frames slow?", "caching"),
     ("how many distinct users were there?", None),  # a question about the data, not about DISTINCT aggregates
 ])

@@ -331,6 +331,29 @@ def test_union_branches_reading_other_files_or_through_other_work_are_not_reread
     assert findings_of("union_rereads_input", profile, RuleThresholds(repeated_read_min_bytes=0)) == []
 
 
+def test_small_files_from_a_partitioned_write_get_the_partitioning_not_a_coalesce(profile_of):
+    """overpartitioned_write (real PySpark log): 2M rows written with partitionBy('customer_id'), 500 values, from 8
+    tasks: 4,000 files of 4.3 KiB. One file cannot span 500 directories: with 34.7 KiB per partition the advice is a
+    coarser partition column (or repartition by the column: one file per partition), and no AQE setting (the write
+    has no shuffle to coalesce). Where each partition holds enough for a file (10 GiB written), it is one writing
+    task per partition: 500 files."""
+    profile = profile_of("overpartitioned_write")
+    [finding] = findings_of("small_output_files", profile)
+    assert finding.title == "Write produced 4000 files averaging 4.3 KiB into 500 partitions of customer_id"
+    assert finding.recommendation.summary.startswith("Partition the table by a coarser column: customer_id split")
+    assert ".repartition('customer_id') before .write writes one file per partition (500 files)" in (
+        finding.recommendation.code_change)
+    assert finding.recommendation.config_changes == []
+    assert finding.estimated_savings.core_ms == (4000 - 1) * 20
+    bigger = profile.model_copy(deep=True)
+    [write] = [n for n in bigger.sql_execution(0).nodes if "number of dynamic part" in n.metrics]
+    write.metrics["written output"] = 10 * 2**30
+    [finding] = findings_of("small_output_files", bigger)
+    assert finding.recommendation.summary.startswith("Write about 500 files instead of 4000: each writing task wrote")
+    assert finding.recommendation.code_change.startswith(".repartition('customer_id') before .write")
+    assert finding.estimated_savings.core_ms == (4000 - 500) * 20
+
+
 def test_skew_in_a_function_applied_per_group_gets_built_ins_or_salted_groups_and_no_setting(profile_of):
     """skewed_group_apply (real PySpark log): groupBy(customer).applyInPandas with 90% of 10M rows on one customer.
     The FlatMapGroupsInPandas stage's hot task is one group in one Python call: no AQE setting splits it and the

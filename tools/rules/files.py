@@ -4,10 +4,13 @@ that read every partition."""
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterator
 
+from tools.eventlog.model import PlanNode, SqlExecution
 from tools.findings import Evidence, Finding, Recommendation, Savings, Severity
-from tools.rules.measure import ev, metric, nodes
+from tools.rules.join_plan import top_level_split
+from tools.rules.measure import EXPRESSION_ID, ev, metric, nodes
 from tools.rules.pruning import udf_partition_filters
 from tools.rules.registry import RuleContext, rule
 from tools.units import count, human_size
@@ -16,6 +19,8 @@ FILES_READ = ("number of files read", "number of files")
 BYTES_READ = ("size of files read", "file size")
 FILES_WRITTEN = ("number of written files",)
 BYTES_WRITTEN = ("written output",)
+# a file write's partition columns, after its ifPartitionNotExists flag: '..., false, [day#4L, hour#5], Parquet, ...'
+_WRITE_PARTITIONS = re.compile(r", (?:true|false), \[([^\]]+)\], ")
 
 
 def _too_small(ctx: RuleContext, files: float | None, size: float | None) -> bool:
@@ -23,17 +28,18 @@ def _too_small(ctx: RuleContext, files: float | None, size: float | None) -> boo
     return files is not None and size is not None and files >= t.small_file_min_count and size / files < t.small_file_bytes
 
 
-def _file_savings(ctx: RuleContext, files: float, size: float) -> Savings:
-    """The per-file overhead of the files beyond what the bytes need at the target file size: what compacting or
-    writing fewer files (the code change) saves."""
+def _file_savings(ctx: RuleContext, files: float, size: float, ideal: int | None = None,
+                  ideal_means: str = "total size / target file size") -> Savings:
+    """The per-file overhead of the files beyond `ideal` (by default what the bytes need at the target file size):
+    what compacting or writing fewer files (the code change) saves."""
     t = ctx.thresholds
-    ideal = max(math.ceil(size / t.target_file_bytes), 1)
+    ideal = ideal or max(math.ceil(size / t.target_file_bytes), 1)
     saved = (files - ideal) * t.per_file_overhead_ms
     return Savings(
         core_ms=saved,
         wall_ms=ctx.spread(saved),
         method=f"Assumed {t.per_file_overhead_ms:g} ms open/list/commit overhead per file, for the files beyond "
-        "total size / target file size.",
+        f"{ideal_means}.",
         code_change_only=True,
     )
 
@@ -98,6 +104,10 @@ def small_output_files(ctx: RuleContext) -> Iterator[Finding]:
                 continue
             assert files is not None and size is not None
             ideal = max(math.ceil(size / t.target_file_bytes), 1)
+            parts, columns = metric(node, "number of dynamic part"), written_partition_columns(node)
+            if parts and columns:
+                yield _partitioned_write(ctx, execution, files, size, int(parts), columns)
+                continue
             yield ctx.finding(
                 title=f"Write produced {int(files)} files averaging {human_size(size / files)}",
                 evidence=[*_file_evidence(ctx, files, size, "written"),
@@ -115,6 +125,53 @@ def small_output_files(ctx: RuleContext) -> Iterator[Finding]:
                 doc_query="small output files coalesce before write optimize write",
                 sql_execution_ids=[execution.execution_id],
             )
+
+
+def written_partition_columns(node: PlanNode) -> list[str]:
+    """The partition columns of a file write ('Execute InsertIntoHadoopFsRelationCommand file:/t, false, [day#4L],
+    Parquet, ...': day); [] for an unpartitioned write or another operator."""
+    found = _WRITE_PARTITIONS.search(node.description)
+    return [EXPRESSION_ID.sub("", c) for c in top_level_split(found[1])] if found else []
+
+
+def _partitioned_write(ctx: RuleContext, execution: SqlExecution, files: float, size: float, parts: int,
+                       columns: list[str]) -> Finding:
+    """Small files from a write partitioned by `columns`: every writing task writes a file into each partition it has
+    rows for. Partitions too small for one good file need a coarser partitioning; otherwise one task per partition."""
+    t = ctx.thresholds
+    named, per_part = ", ".join(columns), size / parts
+    too_fine = per_part < t.small_file_bytes
+    evidence = [*_file_evidence(ctx, files, size, "written"), ev("partition columns", named),
+                ev("partitions written", parts, "count"), ev("files per partition", files / parts, "ratio")]
+    if too_fine:
+        ideal = max(math.ceil(size / t.target_file_bytes), 1)
+        evidence.append(ev("average bytes per partition", per_part, "bytes", t.small_file_bytes))
+        summary = (f"Partition the table by a coarser column: {named} split {human_size(size)} into {parts} partitions "
+                   f"of {human_size(per_part)} on average, too small for one good file each, and each writing task "
+                   f"wrote a file into every partition it had rows for ({int(files)} files).")
+        code = (f"Partition by a column with few values (a date rather than a timestamp, a region rather than a "
+                f"customer), or not at all, and order the rows by {named} within the files instead "
+                f"(.sortWithinPartitions('{columns[0]}') before .write; Delta: ZORDER BY or liquid clustering); if the "
+                f"partitioning must stay, .repartition({', '.join(repr(c) for c in columns)}) before .write writes "
+                f"one file per partition ({parts} files).")
+        means = "total size / target file size (a coarser partitioning)"
+    else:
+        ideal = max(parts, math.ceil(size / t.target_file_bytes))
+        summary = (f"Write about {count(ideal, 'file')} instead of {int(files)}: each writing task wrote a file into "
+                   f"every partition of {named} it had rows for ({files / parts:.1f} files per partition).")
+        code = (f".repartition({', '.join(repr(c) for c in columns)}) before .write, so each partition's rows are "
+                "written by one task (add a second column or a salt to split a partition larger than the target file "
+                "size); on Delta, optimized writes (delta.autoOptimize.optimizeWrite) do the same.")
+        means = "one file per partition, or total size / target file size where that is more"
+    evidence.append(ev("files at the target file size", ideal, "count"))
+    return ctx.finding(
+        title=f"Write produced {int(files)} files averaging {human_size(size / files)} into {parts} partitions of {named}",
+        evidence=evidence,
+        recommendation=Recommendation(summary=summary, code_change=code),
+        savings=_file_savings(ctx, files, size, ideal, means),
+        doc_query="partitionBy too many partitions small files high cardinality partition column",
+        sql_execution_ids=[execution.execution_id],
+    )
 
 
 @rule(
