@@ -20,7 +20,7 @@ from graph.report_text import effect_text, savings_line, savings_period
 from graph.setting_advice import value_line
 from graph.tools import Toolbox, stage_summary
 from tools.eventlog.master import heap_key
-from tools.eventlog.model import AppProfile
+from tools.eventlog.model import AQE_READS, AppProfile
 from tools.findings import Finding
 from tools.redact import redact_text
 from tools.eventlog.slots import cores_used_beside, peak_alive, peak_executors
@@ -137,9 +137,6 @@ def join_facts(toolbox: Toolbox) -> str:
     if len(joins) > 5:
         lines.append(f"(+{len(joins) - 5} more joins)")
     return "\n".join(lines)
-
-
-AQE_READS = ("AQEShuffleRead", "CustomShuffleReader")  # the operator's name from Spark 3.2, and before
 
 
 def aqe_facts(toolbox: Toolbox) -> str:

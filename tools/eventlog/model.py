@@ -186,6 +186,8 @@ SCAN_OPERATORS = ("Scan ", "FileScan ", "BatchScan ")  # plan operators that rea
 # Plan nodes that only wrap their child (adaptive execution, codegen boundaries, query-stage markers).
 PLAN_WRAPPERS = ("AdaptiveSparkPlan", "InputAdapter", "WholeStageCodegen", "ShuffleQueryStage", "BroadcastQueryStage",
                  "ResultQueryStage", "TableCacheQueryStage", "ReusedQueryStage")
+# AQE's read of a shuffle (coalesced, split or local partitions): its name from Spark 3.2, and before
+AQE_READS = ("AQEShuffleRead", "CustomShuffleReader")
 SHUFFLED_JOINS = ("SortMergeJoin", "ShuffledHashJoin")  # joins that shuffle both sides
 AGGREGATES = ("HashAggregate", "ObjectHashAggregate", "SortAggregate")  # the operators of groupBy().agg()
 
@@ -197,8 +199,7 @@ def base_operator(name: str) -> str:
 
 
 # Operators that only move rows between stages or formats; a stage's label names the work around them.
-_DATA_MOVES = ("Exchange", "ShuffleExchange", "BroadcastExchange", "AQEShuffleRead", "CustomShuffleReader",
-               "ColumnarToRow", "RowToColumnar")
+_DATA_MOVES = ("Exchange", "ShuffleExchange", "BroadcastExchange", *AQE_READS, "ColumnarToRow", "RowToColumnar")
 # Call sites that say where Spark's own threads submitted a stage (AQE, broadcasts, PySpark's reflection), not the
 # user's code: '$anonfun$withThreadLocalCaptured$1 at CompletableFuture.java:1768'.
 _SPARK_CALL_SITE = re.compile(r"^\$anonfun\$|\bat (?:NativeMethodAccessorImpl|DirectMethodHandleAccessor|CompletableFuture"

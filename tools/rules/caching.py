@@ -7,8 +7,8 @@ import re
 from collections import defaultdict
 from collections.abc import Iterator
 
-from tools.eventlog.model import (PLAN_WRAPPERS, SCAN_OPERATORS, AppProfile, CachedData, PlanNode, SqlExecution,
-                                  executions_with_jobs)
+from tools.eventlog.model import (AQE_READS, PLAN_WRAPPERS, SCAN_OPERATORS, AppProfile, CachedData, PlanNode,
+                                  SqlExecution, executions_with_jobs)
 from tools.findings import Finding, Recommendation, Savings, Severity
 from tools.redact import redact_text
 from tools.rules.joins import stage_time_ms
@@ -173,12 +173,10 @@ def _cached_subtree(execution: SqlExecution) -> set[int]:
             for n in execution.below(scan)}
 
 
-_AQE_ONLY = ("AQEShuffleRead", "CustomShuffleReader")  # present or not by what adaptive execution decided per run
-
-
 def _plan_shape(execution: SqlExecution) -> tuple[str, ...]:
-    """The operators of an execution's plan, without wrappers and adaptive-execution markers."""
-    return tuple(n.name for n in execution.nodes if not n.name.startswith((*PLAN_WRAPPERS, *_AQE_ONLY)))
+    """The operators of an execution's plan, without wrappers and AQE's shuffle reads (present or not by what adaptive
+    execution decided in each run)."""
+    return tuple(n.name for n in execution.nodes if not n.name.startswith((*PLAN_WRAPPERS, *AQE_READS)))
 
 
 def per_value_loop(found: list[tuple[int, PlanNode]], by_execution: dict[int, SqlExecution]) -> str:

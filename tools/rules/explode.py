@@ -9,7 +9,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from tools.eventlog.model import (AGGREGATES, PLAN_WRAPPERS, PlanNode, SqlExecution, StageProfile,
+from tools.eventlog.model import (AGGREGATES, AQE_READS, PLAN_WRAPPERS, PlanNode, SqlExecution, StageProfile,
                                   executions_with_jobs)
 from tools.findings import Finding, Recommendation, Severity
 from tools.redact import redact_text
@@ -24,7 +24,7 @@ from tools.units import human_number, one_line
 _GENERATE = re.compile(r"^Generate (?P<generator>\w+)\((?P<array>.*)\), \[(?P<carried>[^\]]*)\], (?:true|false), "
                        r"\[[^\]]*\]$", re.DOTALL)
 _BETWEEN = (*PLAN_WRAPPERS, "Project", "Filter")  # between the generator and the aggregation
-_SHUFFLE_READ = (*PLAN_WRAPPERS, "AQEShuffleRead", "CustomShuffleReader")  # between the exchange and the final one
+_SHUFFLE_READ = (*PLAN_WRAPPERS, *AQE_READS)  # between the exchange and the final one
 
 
 @dataclass(frozen=True)

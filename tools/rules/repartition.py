@@ -9,8 +9,8 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from tools.eventlog.model import (AGGREGATES, PLAN_WRAPPERS, SHUFFLED_JOINS, PlanNode, SqlExecution, StageProfile,
-                                  base_operator, executions_with_jobs)
+from tools.eventlog.model import (AGGREGATES, AQE_READS, PLAN_WRAPPERS, SHUFFLED_JOINS, PlanNode, SqlExecution,
+                                  StageProfile, base_operator, executions_with_jobs)
 from tools.findings import Finding, Recommendation, Severity
 from tools.redact import redact_text
 from tools.rules.join_plan import AGGREGATION_BUILD, aggregation_keys, top_level_split
@@ -28,7 +28,7 @@ _EXCHANGE = re.compile(r"^Exchange (?P<partitioning>\w+)\((?P<args>[^\n]*)\)(?:,
 # REPARTITION_WITH_NUM); a round-robin partitioning is one on every version (rebalance hints name their origin)
 _USER_ORIGINS = ("REPARTITION_BY_NUM", "REPARTITION_BY_COL", "REPARTITION", "REPARTITION_WITH_NUM")
 # between the two exchanges: operators that keep each row where it is and cost little
-_NARROW = (*PLAN_WRAPPERS, "AQEShuffleRead", "CustomShuffleReader", "Project", "Filter", "Sort")
+_NARROW = (*PLAN_WRAPPERS, *AQE_READS, "Project", "Filter", "Sort")
 _ORDER = re.compile(r" (?:ASC|DESC) NULLS (?:FIRST|LAST)$")
 _CONSUMERS = {**dict.fromkeys(AGGREGATES, "aggregation"), **dict.fromkeys(SHUFFLED_JOINS, "join"),
               "Window": "window"}

@@ -5,15 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from tools.eventlog.model import PlanNode, SqlExecution, StageProfile
+from tools.eventlog.model import AQE_READS, PlanNode, SqlExecution, StageProfile
 from tools.findings import Finding, Recommendation, Savings, Severity
 from tools.rules.measure import ev, metric, nodes, reading_stages
 from tools.rules.registry import RuleContext, rule
 from tools.units import human_duration, human_size
 
 # Operators between an exchange and the operator that consumes it, which say nothing about why it is one partition
-_PASS_THROUGH = ("ShuffleQueryStage", "InputAdapter", "WholeStageCodegen", "AQEShuffleRead", "CustomShuffleReader",
-                 "Sort", "Project", "Filter")
+_PASS_THROUGH = ("ShuffleQueryStage", "InputAdapter", "WholeStageCodegen", *AQE_READS, "Sort", "Project", "Filter")
 
 
 def single_partition_exchange(ctx: RuleContext, stage: StageProfile) -> tuple[SqlExecution, PlanNode] | None:
