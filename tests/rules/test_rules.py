@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import pytest
 
@@ -312,6 +313,22 @@ def test_a_union_of_filtered_copies_of_one_table_is_priced_by_the_reads_after_th
     assert evidence["the branches' filter values"] == "region: 0, 1, 2, 3, 4, ... (8 values)"
     assert finding.recommendation.code_change.startswith("Replace the loop of filtered copies and unionByName")
     assert findings_of("input_read_repeatedly", profile, RuleThresholds(repeated_read_min_bytes=1)) == []
+
+
+def test_a_union_of_unfiltered_copies_is_told_to_unpivot(profile_of):
+    """The same union with no filter value differing between the branches (copies taking other columns of the same
+    rows: an unpivot written as a union) is not called filtered copies, and gets unpivot instead of a join."""
+    profile = profile_of("union_of_filters").model_copy(deep=True)
+    for scan in (n for n in profile.sql_execution(1).nodes if n.name == "Scan parquet"):
+        scan.description = re.sub(r"region#(\d+)L = \d+\)", r"region#\1L = 0)", scan.description)
+        scan.description = re.sub(r"EqualTo\(region,\d+\)", "EqualTo(region,0)", scan.description)
+    [finding] = findings_of("union_rereads_input", profile)
+    assert "a union of 8 copies of Parquet files at" in finding.title
+    assert "the branches' filter values" not in {e.name for e in finding.evidence}
+    assert "take its own columns or values" in finding.recommendation.summary
+    assert finding.recommendation.code_change.startswith("The branches read the same rows. Where each takes other "
+                                                         "columns of them (an unpivot written as a union), use "
+                                                         "df.unpivot(ids, values, 'name', 'value') (melt)")
 
 
 def test_union_branches_reading_other_files_or_through_other_work_are_not_rereads(profile_of):

@@ -103,11 +103,11 @@ def small_output_files(ctx: RuleContext) -> Iterator[Finding]:
             if not _too_small(ctx, files, size):
                 continue
             assert files is not None and size is not None
-            ideal = max(math.ceil(size / t.target_file_bytes), 1)
             parts, columns = metric(node, "number of dynamic part"), written_partition_columns(node)
             if parts and columns:
                 yield _partitioned_write(ctx, execution, files, size, int(parts), columns)
                 continue
+            ideal = max(math.ceil(size / t.target_file_bytes), 1)
             yield ctx.finding(
                 title=f"Write produced {int(files)} files averaging {human_size(size / files)}",
                 evidence=[*_file_evidence(ctx, files, size, "written"),
@@ -139,7 +139,7 @@ def _partitioned_write(ctx: RuleContext, execution: SqlExecution, files: float, 
     """Small files from a write partitioned by `columns`: every writing task writes a file into each partition it has
     rows for. Partitions too small for one good file need a coarser partitioning; otherwise one task per partition."""
     t = ctx.thresholds
-    named, per_part = ", ".join(columns), size / parts
+    named, listed, per_part = ", ".join(columns), ", ".join(repr(c) for c in columns), size / parts
     too_fine = per_part < t.small_file_bytes
     evidence = [*_file_evidence(ctx, files, size, "written"), ev("partition columns", named),
                 ev("partitions written", parts, "count"), ev("files per partition", files / parts, "ratio")]
@@ -151,15 +151,15 @@ def _partitioned_write(ctx: RuleContext, execution: SqlExecution, files: float, 
                    f"wrote a file into every partition it had rows for ({int(files)} files).")
         code = (f"Partition by a column with few values (a date rather than a timestamp, a region rather than a "
                 f"customer), or not at all, and order the rows by {named} within the files instead "
-                f"(.sortWithinPartitions('{columns[0]}') before .write; Delta: ZORDER BY or liquid clustering); if the "
-                f"partitioning must stay, .repartition({', '.join(repr(c) for c in columns)}) before .write writes "
+                f"(.sortWithinPartitions({listed}) before .write; Delta: ZORDER BY or liquid clustering); if the "
+                f"partitioning must stay, .repartition({listed}) before .write writes "
                 f"one file per partition ({parts} files).")
         means = "total size / target file size (a coarser partitioning)"
     else:
         ideal = max(parts, math.ceil(size / t.target_file_bytes))
         summary = (f"Write about {count(ideal, 'file')} instead of {int(files)}: each writing task wrote a file into "
                    f"every partition of {named} it had rows for ({files / parts:.1f} files per partition).")
-        code = (f".repartition({', '.join(repr(c) for c in columns)}) before .write, so each partition's rows are "
+        code = (f".repartition({listed}) before .write, so each partition's rows are "
                 "written by one task (add a second column or a salt to split a partition larger than the target file "
                 "size); on Delta, optimized writes (delta.autoOptimize.optimizeWrite) do the same.")
         means = "one file per partition, or total size / target file size where that is more"

@@ -64,6 +64,24 @@ def union_rereads(executions: list[SqlExecution]) -> list[UnionReread]:
     return found
 
 
+UNPIVOT_SINCE = (3, 4)  # DataFrame.unpivot / melt
+
+
+def _union_code(ctx: RuleContext, found: UnionReread) -> str:
+    """One read instead of the union: per-value parameters as a join or column for filtered copies, an unpivot for
+    copies that take other columns of the same rows."""
+    if found.values:
+        return ("Replace the loop of filtered copies and unionByName with one DataFrame: put each value's parameters "
+                "in a small DataFrame and join it (F.broadcast(params), on the filtered column), or derive them with "
+                "F.when(col == value, ...) chains; filter once with .isin(values) if only those values are wanted. "
+                "Where a branch does different work, compute it as a column of the one read.")
+    unpivot = ("df.unpivot(ids, values, 'name', 'value') (melt)" if ctx.spark_version >= UNPIVOT_SINCE else
+               "selectExpr(..., \"stack(n, 'a', a, 'b', b) as (name, value)\")")
+    return ("The branches read the same rows. Where each takes other columns of them (an unpivot written as a union), "
+            f"use {unpivot} or explode an array of structs: one read; where they compute different things from the "
+            "same rows, compute them as columns of one read.")
+
+
 @rule(
     "union_rereads_input",
     "One query reads the same files once per union branch",
@@ -86,7 +104,8 @@ def union_rereads_input(ctx: RuleContext) -> Iterator[Finding]:
         per_value = f" ({found.values})" if found.values else ""
         yield query_change_finding(
             ctx, found.execution, stages,
-            title=f"a union of {branches} filtered copies of {found.label} reads the files {branches} times",
+            title=f"a union of {branches} {'filtered ' if found.values else ''}copies of {found.label} reads the files "
+            f"{branches} times",
             evidence=[
                 ev("union branches reading the same files", branches, "count"),
                 *([ev("the branches' filter values", found.values)] if found.values else []),
@@ -96,12 +115,10 @@ def union_rereads_input(ctx: RuleContext) -> Iterator[Finding]:
             ],
             recommendation=Recommendation(
                 summary=f"Read the files once: each of the union's {branches} branches{per_value} scans all of "
-                f"{found.label} ({human_size(again)} of files read again) to keep its own rows. Compute what differs "
-                "per branch from one read.",
-                code_change="Replace the loop of filtered copies and unionByName with one DataFrame: put each "
-                "value's parameters in a small DataFrame and join it (F.broadcast(params), on the filtered column), "
-                "or derive them with F.when(col == value, ...) chains; filter once with .isin(values) if only those "
-                "values are wanted. Where a branch does different work, compute it as a column of the one read.",
+                f"{found.label} ({human_size(again)} of files read again) to "
+                + ("keep its own rows" if found.values else "take its own columns or values")
+                + ". Compute what differs per branch from one read.",
+                code_change=_union_code(ctx, found),
             ),
             saved_ms=saved,
             method="A floor: the scan time of the branches after the first (SQL metric 'scan time'); the filtering of "
