@@ -8,7 +8,8 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from tools.eventlog.model import PLAN_WRAPPERS, SCAN_OPERATORS, PlanNode, SqlExecution, executions_with_jobs
+from tools.eventlog.model import (PLAN_WRAPPERS, SCAN_OPERATORS, PlanNode, SqlExecution, StageProfile,
+                                  executions_with_jobs)
 from tools.findings import Finding, Recommendation, Severity
 from tools.rules.join_plan import top_level_split, unwrapped
 from tools.rules.measure import EXPRESSION_ID, ev, metric, nodes, read_schema, run_time_ms
@@ -120,6 +121,19 @@ def udf_partition_filters(executions: list[SqlExecution]) -> list[UdfPartitionFi
     return found
 
 
+def reported_udf_filters(ctx: RuleContext) -> list[tuple[UdfPartitionFilter, list[StageProfile], float, float]]:
+    """The UDF partition filters worth a finding, each with the stages running its scan, their task time and what
+    pruning saves of it (the task time x the share of rows the filter dropped), from the rule's floor."""
+    reported = []
+    for found in udf_partition_filters(ctx.sql_executions):
+        stages = [s for s in (ctx.profile.stage(i) for i in found.scan.stage_ids) if s is not None]
+        task_ms = sum(run_time_ms(stage) or 0.0 for stage in stages)
+        saved = task_ms * (1 - found.kept_share)
+        if saved >= ctx.thresholds.partition_udf_min_task_ms:
+            reported.append((found, stages, task_ms, saved))
+    return reported
+
+
 @rule(
     "udf_partition_filter",
     "Partition filter written as a Python UDF: no partition pruned",
@@ -130,12 +144,7 @@ def udf_partition_filters(executions: list[SqlExecution]) -> list[UdfPartitionFi
 def udf_partition_filter(ctx: RuleContext) -> Iterator[Finding]:
     """A Python UDF of a partitioned table's partition columns filtered its rows: Spark cannot prune partitions by a
     Python UDF, so the scan read every partition and the UDF ran on every row, to keep the rows of a few partitions."""
-    for found in udf_partition_filters(ctx.sql_executions):
-        stages = [s for s in (ctx.profile.stage(i) for i in found.scan.stage_ids) if s is not None]
-        task_ms = sum(run_time_ms(stage) or 0.0 for stage in stages)
-        saved = task_ms * (1 - found.kept_share)
-        if saved < ctx.thresholds.partition_udf_min_task_ms:
-            continue
+    for found, stages, task_ms, saved in reported_udf_filters(ctx):
         columns, calls = ", ".join(found.columns), "; ".join(found.udf_calls)
         yield query_change_finding(
             ctx, found.execution, stages,

@@ -10,6 +10,7 @@ from tools.eventlog.model import PlanNode, SqlExecution, executions_with_jobs
 from tools.findings import ConfigChange, Finding, Recommendation, Savings, Severity
 from tools.rules.joins import stage_time_ms
 from tools.rules.measure import EXPRESSION_ID, ev, metric
+from tools.rules.pruning import reported_udf_filters
 from tools.rules.registry import RuleContext, rule
 from tools.units import count
 
@@ -118,6 +119,19 @@ def arrow_udf_change(ctx: RuleContext) -> list[ConfigChange]:
     return [ctx.change(ARROW_UDF_KEY, "true")]
 
 
+def partition_filter_note(ctx: RuleContext, run: UdfRun) -> str:
+    """When this UDF call is a filter on partition columns that udf_partition_filter reports, what built-ins buy
+    besides the Python time: partition pruning, which no Arrow setting gives."""
+    calls = {EXPRESSION_ID.sub("", n.description) for n in run.nodes}
+    ran = set(run.execution_ids)
+    for found, *_ in reported_udf_filters(ctx):
+        if found.execution.execution_id in ran and any(call in text for call in found.udf_calls for text in calls):
+            return (f" In SQL {found.execution.execution_id} it filters the partition column "
+                    f"{', '.join(found.columns)}: written with built-in functions, that filter also lets Spark prune "
+                    "partitions, which Arrow evaluation does not (see the data-skipping finding on that query).")
+    return ""
+
+
 @rule("python_udf_row_at_a_time", "Row-at-a-time Python UDF", "python_udf", Severity.moderate)
 def python_udf_row_at_a_time(ctx: RuleContext) -> Iterator[Finding]:
     """A plain Python UDF (BatchEvalPython) pickles every row to a Python worker and back."""
@@ -132,7 +146,7 @@ def python_udf_row_at_a_time(ctx: RuleContext) -> Iterator[Finding]:
             evidence=run.evidence(),
             recommendation=Recommendation(
                 summary="Replace the UDF with built-in functions (pyspark.sql.functions), or make it a vectorized "
-                "pandas_udf / Arrow-optimized UDF." + arrow,
+                "pandas_udf / Arrow-optimized UDF." + arrow + partition_filter_note(ctx, run),
                 config_changes=changes,
                 code_change="Express the logic with F.when/F.expr/F.regexp_* etc.; otherwise @pandas_udf operating "
                 "on pd.Series batches"
@@ -163,7 +177,7 @@ def python_udf_vectorized(ctx: RuleContext) -> Iterator[Finding]:
             title=f"Vectorized Python UDF in {run.where()}: {', '.join(sorted({n.name for n in found}))}",
             evidence=run.evidence(),
             recommendation=Recommendation(
-                summary="Keep vectorized UDFs for logic built-ins cannot express."
+                summary="Keep vectorized UDFs for logic built-ins cannot express." + partition_filter_note(ctx, run)
                 + (f" This run made Arrow batches of {batch} rows; every batch is a round trip to Python: "
                    f"use the default {ARROW_BATCH_DEFAULT}." if batch_changes else ""),
                 config_changes=batch_changes,
