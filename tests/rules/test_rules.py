@@ -321,6 +321,24 @@ def test_a_union_of_filtered_copies_of_one_table_is_priced_by_the_reads_after_th
     assert findings_of("input_read_repeatedly", profile, RuleThresholds(repeated_read_min_bytes=1)) == []
 
 
+@pytest.mark.parametrize(("version", "adaptive", "expected"), [
+    ("4.3.0", None, []),  # AQE and its coalescing are on by default from 3.2: nothing to paste
+    ("3.1.2", None, [("spark.sql.adaptive.enabled", "true")]),  # off by default before 3.2
+    ("4.3.0", "false", [("spark.sql.adaptive.enabled", "true")]),
+])
+def test_small_output_files_paste_aqe_only_where_the_run_had_it_off(profile_of, version, adaptive, expected):
+    """tiny_output_files' write of 800 files with the AQE keys unset, as most jobs leave them: the finding pasted
+    spark.sql.adaptive.enabled=true '(now: unset)' on Spark 4, where it is the default."""
+    profile = profile_of("tiny_output_files").model_copy(deep=True)
+    profile.spark_version = version
+    for key in [k for k in profile.spark_properties if k.startswith("spark.sql.adaptive.")]:
+        del profile.spark_properties[key]
+    if adaptive is not None:
+        profile.spark_properties["spark.sql.adaptive.enabled"] = adaptive
+    [finding] = findings_of("small_output_files", profile)
+    assert [(c.key, c.value) for c in finding.recommendation.config_changes] == expected
+
+
 def test_a_union_of_unfiltered_copies_is_told_to_unpivot(profile_of):
     """The same union with no filter value differing between the branches (copies taking other columns of the same
     rows: an unpivot written as a union) is not called filtered copies, and gets unpivot instead of a join."""

@@ -25,6 +25,13 @@ def aqe_enabled(ctx: RuleContext) -> bool:
     return ctx.bool_property("spark.sql.adaptive.enabled", ctx.spark_version >= AQE_DEFAULT_ON_SINCE)
 
 
+def aqe_feature_changes(ctx: RuleContext, key: str) -> list[ConfigChange]:
+    """What switches on an AQE feature (`key`, default true once AQE is on): AQE itself where this run had it off,
+    and the feature where the run switched it off; none where both were already on."""
+    changes = [] if aqe_enabled(ctx) else [ctx.change("spark.sql.adaptive.enabled", "true")]
+    return changes + ([] if ctx.bool_property(key, True) else [ctx.change(key, "true")])
+
+
 def shuffling_sql(ctx: RuleContext) -> list[int]:
     """SQL executions whose plan contains a shuffle exchange."""
     return [x.execution_id for x in ctx.sql_executions if any(n.name.startswith("Exchange") for n in x.nodes)]

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 from tools.eventlog.model import PlanNode, SqlExecution
 from tools.findings import Evidence, Finding, Recommendation, Savings, Severity
+from tools.rules.config import aqe_feature_changes
 from tools.rules.join_plan import top_level_split
 from tools.rules.measure import EXPRESSION_ID, ev, metric, nodes
 from tools.rules.pruning import udf_partition_filters
@@ -114,10 +115,7 @@ def small_output_files(ctx: RuleContext) -> Iterator[Finding]:
                           ev("files at the target file size", ideal, "count")],
                 recommendation=Recommendation(
                     summary=f"Write about {count(ideal, 'file')} instead of {int(files)}.",
-                    config_changes=[
-                        ctx.change("spark.sql.adaptive.enabled", "true"),
-                        ctx.change("spark.sql.adaptive.coalescePartitions.enabled", "true"),
-                    ],
+                    config_changes=aqe_feature_changes(ctx, "spark.sql.adaptive.coalescePartitions.enabled"),
                     code_change=f"coalesce({ideal}) or repartition by the table's partition columns before "
                     ".write; on Delta enable optimized writes (delta.autoOptimize.optimizeWrite).",
                 ),

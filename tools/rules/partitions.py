@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from tools.eventlog.model import Quantiles, StageProfile
 from tools.eventlog.slots import cores_used_beside
 from tools.findings import ConfigChange, Finding, Recommendation, Savings, Severity
-from tools.rules.config import aqe_enabled
+from tools.rules.config import aqe_enabled, aqe_feature_changes
 from tools.rules.measure import MiB, ev, reads_shuffle, spark_size
 from tools.rules.registry import RuleContext, rule
 from tools.rules.single_partition import single_partition_advice, single_partition_exchange
@@ -235,10 +235,7 @@ def too_many_small_tasks(ctx: RuleContext) -> Iterator[Finding]:
         coalescible = (reads_shuffle(stage) and stage.stage_id in ctx.stage_to_sql and ctx.spark_version >= (3, 0)
                        and not count_set_in_code(ctx, stage))
         if coalescible:
-            if not aqe_enabled(ctx):
-                changes.append(ctx.change("spark.sql.adaptive.enabled", "true"))
-            if not ctx.bool_property("spark.sql.adaptive.coalescePartitions.enabled", True):
-                changes.append(ctx.change("spark.sql.adaptive.coalescePartitions.enabled", "true"))
+            changes.extend(aqe_feature_changes(ctx, "spark.sql.adaptive.coalescePartitions.enabled"))
         yield ctx.finding(
             title=f"Stage {stage.stage_id}: {q.count} tasks with median {human_duration(q.median)}",
             evidence=[

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from tools.eventlog.model import AGGREGATES, SHUFFLED_JOINS, StageProfile, base_operator
 from tools.findings import ConfigChange, Evidence, Finding, Recommendation, Savings, Severity
-from tools.rules.config import aqe_enabled, aqe_switch_off, sql_shuffle_joins
+from tools.rules.config import aqe_feature_changes, aqe_switch_off, sql_shuffle_joins
 from tools.rules.join_skew import stuck_skew
 from tools.rules.measure import MiB, ev, max_to_median, spark_size
 from tools.rules.registry import RuleContext, rule
@@ -50,11 +50,7 @@ def aqe_skew_join_changes(ctx: RuleContext, stage: StageProfile) -> list[ConfigC
     q = stage.metrics.shuffle_read_bytes
     if q is None or q.max < 2 * MiB:
         return []
-    changes = []
-    if not aqe_enabled(ctx):
-        changes.append(ctx.change("spark.sql.adaptive.enabled", "true"))
-    if not ctx.bool_property("spark.sql.adaptive.skewJoin.enabled", True):
-        changes.append(ctx.change("spark.sql.adaptive.skewJoin.enabled", "true"))
+    changes = aqe_feature_changes(ctx, "spark.sql.adaptive.skewJoin.enabled")
     half = spark_size(q.max / 2)
     threshold_key = "spark.sql.adaptive.skewJoin.skewedPartitionThresholdInBytes"
     if q.max <= (parse_size(ctx.prop(threshold_key), "b") or 256 * MiB):
