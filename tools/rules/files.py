@@ -176,7 +176,7 @@ def _partitioned_write(ctx: RuleContext, execution: SqlExecution, files: float, 
     "full_partitioned_scan",
     "Partitioned table scanned without partition filters",
     "config",
-    Severity.moderate,
+    Severity.low,
     ("full_scan_min_partitions", "full_scan_min_bytes"),
 )
 def full_partitioned_scan(ctx: RuleContext) -> Iterator[Finding]:
@@ -202,7 +202,9 @@ def full_partitioned_scan(ctx: RuleContext) -> Iterator[Finding]:
                     ev("partition filters", "none"),
                 ],
                 recommendation=Recommendation(
-                    summary="Filter on the partition columns so Spark prunes partitions.",
+                    summary="If the query needs only some of the partitions, filter on the partition columns so Spark "
+                    "prunes the rest; a query over the whole table reads them all by design, and then this does not "
+                    "apply.",
                     code_change="Add a WHERE clause on the table's partition column(s) (literal values or a "
                     "join that allows dynamic partition pruning).",
                     config_changes=[ctx.change("spark.sql.optimizer.dynamicPartitionPruning.enabled", "true")]
