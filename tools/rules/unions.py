@@ -33,7 +33,7 @@ class UnionReread:
         return sum(metric(scan, *BYTES_READ) or 0.0 for scan in self.scans[1:])
 
 
-def _branch_scan(execution: SqlExecution, branch: PlanNode, children: dict[int, list[PlanNode]]) -> PlanNode | None:
+def _branch_scan(branch: PlanNode, children: dict[int, list[PlanNode]]) -> PlanNode | None:
     """The file scan a Union branch reads through row-by-row operators only (None when anything else is between)."""
     node = branch
     while node.name.startswith(_ROW_BY_ROW):
@@ -53,7 +53,7 @@ def union_rereads(executions: list[SqlExecution]) -> list[UnionReread]:
         for union in nodes(execution, "Union"):
             groups: dict[tuple[str, ...], list[PlanNode]] = {}
             for branch in children.get(union.node_id, []):
-                scan = _branch_scan(execution, branch, children)
+                scan = _branch_scan(branch, children)
                 key = scan_read(scan) if scan is not None else None
                 if key is not None and metric(scan, *BYTES_READ) is not None:
                     groups.setdefault(key, []).append(scan)
