@@ -50,6 +50,7 @@ FIXES: dict[str, tuple[str, dict[str, float]]] = {
     "udf_partition_filter": ("udf_partition_filter", {}),
     "union_of_filters": ("union_rereads_input", {}),
     "overpartitioned_write": ("small_output_files", {}),
+    "cached_then_filtered": ("cache_before_partition_filter", {"cached_partitions_min_task_ms": 1_000}),
 }
 
 

@@ -793,6 +793,19 @@ def multiline_json(spark, workdir: Path, fixed: bool = False) -> None:
                                             F.max("fingerprint").alias("last")))
 
 
+def _events_by_day(spark, workdir: Path):
+    """8M events (event_id, customer_id, amount) written as Parquet partitioned by day, 60 days of one file each (the
+    rows repartitioned by day first, as such a table is written), read back."""
+    from pyspark.sql import functions as F
+
+    path = str(workdir / "events_by_day")
+    spark.range(0, 8_000_000, 1, 8).select(
+        F.col("id").alias("event_id"), ((F.col("id") * 2654435761) % 100_000).alias("customer_id"),
+        (F.col("id") % 1_000 / 10).alias("amount"), (F.col("id") % 60).alias("day"),
+    ).repartition("day").write.partitionBy("day").mode("overwrite").parquet(path)
+    return spark.read.parquet(path)
+
+
 def udf_partition_filter(spark, workdir: Path, fixed: bool = False) -> None:
     """8M events in a table partitioned by day (60 days), read for the last three days through a Python UDF on the
     day column, then summed per customer: Spark cannot prune partitions by a Python UDF, so the scan reads all 60
@@ -805,12 +818,7 @@ def udf_partition_filter(spark, workdir: Path, fixed: bool = False) -> None:
     def recent(day):
         return day >= 57
 
-    path = str(workdir / "events_by_day")
-    spark.range(0, 8_000_000, 1, 8).select(
-        F.col("id").alias("event_id"), ((F.col("id") * 2654435761) % 100_000).alias("customer_id"),
-        (F.col("id") % 1_000 / 10).alias("amount"), (F.col("id") % 60).alias("day"),
-    ).repartition("day").write.partitionBy("day").mode("overwrite").parquet(path)
-    events = spark.read.parquet(path)
+    events = _events_by_day(spark, workdir)
     wanted = F.col("day") >= 57 if fixed else recent("day")
     _sink(events.where(wanted).groupBy("customer_id").agg(F.sum("amount").alias("spent")))
 
@@ -856,6 +864,21 @@ def overpartitioned_write(spark, workdir: Path, fixed: bool = False) -> None:
         events.withColumn("region", F.col("customer_id") % 8).write.partitionBy("region").parquet(str(workdir / "events"))
     else:
         events.write.partitionBy("customer_id").parquet(str(workdir / "events"))
+
+
+def cached_then_filtered(spark, workdir: Path, fixed: bool = False) -> None:
+    """8M events in a table partitioned by day (60 days), read and cached whole, then two queries over its last three
+    days (totals per customer, a count and a maximum), each filtering the cached DataFrame on day: the cache reads
+    and stores all 60 partitions, and a filter applied to a cache prunes nothing. `fixed`: the filter on day comes
+    before cache(), so the scan reads 3 partitions and the cache holds their rows."""
+    from pyspark.sql import functions as F
+
+    events = _events_by_day(spark, workdir)
+    events = (events.where(F.col("day") >= 57) if fixed else events).cache()
+    recent = events.where(F.col("day") >= 57)
+    _sink(recent.groupBy("customer_id").agg(F.sum("amount").alias("spent")))
+    _sink(recent.agg(F.count("*").alias("events"), F.max("amount").alias("largest")))
+    events.unpersist()
 
 
 def _add(function: Callable[..., None], conf: dict[str, str] | None = None, master: str = "local[2]") -> None:
@@ -935,6 +958,7 @@ _add(repartition_then_group, {"spark.sql.shuffle.partitions": "8"})
 _add(multiline_json, {"spark.sql.shuffle.partitions": "8"})
 _add(union_of_filters, {"spark.sql.shuffle.partitions": "8"})
 _add(overpartitioned_write)
+_add(cached_then_filtered, {"spark.sql.shuffle.partitions": "8"})
 _add(udf_partition_filter, {"spark.sql.shuffle.partitions": "8", "spark.sql.execution.pythonUDF.arrow.enabled": "false"})
 _add(skewed_group_apply, {"spark.sql.shuffle.partitions": "8",
                           "spark.sql.adaptive.coalescePartitions.parallelismFirst": "false",

@@ -23,6 +23,7 @@ FIRES_ON: dict[str, tuple[str, dict[str, float]]] = {
     "repartition_reshuffled": ("repartition_then_group", {}),
     "udf_partition_filter": ("udf_partition_filter", {}),
     "union_rereads_input": ("union_of_filters", {}),
+    "cache_before_partition_filter": ("cached_then_filtered", {}),
     "stage_data_skew": ("skewed_join", {"skew_min_task_duration_ms": 1e9, "skew_min_partition_bytes": 1e6}),
     "executor_skew": (f"{RAPIDS}/join_agg_on_yarn_eventlog.zstd", {"executor_skew_ratio": 1.5, "executor_skew_min_task_time_ms": 10_000}),
     "stage_spill": ("spilling_sort", {}),
@@ -302,6 +303,29 @@ def test_only_a_udf_of_partition_columns_alone_that_did_not_prune_is_reported(pr
     scan = nodes["Scan parquet"]
     scan.description = scan.description.replace("PartitionFilters: []", f"PartitionFilters: [{partition_filters}]")
     assert len(findings_of("udf_partition_filter", profile)) == found
+
+
+def test_a_whole_partitioned_table_cached_before_its_filter_is_priced_by_the_rows_no_query_used(profile_of):
+    """cached_then_filtered (real PySpark log): 8M events partitioned by day, read and cached whole, then two queries
+    each filtering the cache to day >= 57. SQL 1 filled the cache (stage 5 read all 60 partitions); the saving is that
+    stage's task time x the share of cached rows the filter did not let out (420,000 of 8M: the cache skips whole
+    batches, so a few more than the 399,999 the filter kept). A reader without the filter, or with another one,
+    means the cache serves other partitions too: nothing is reported."""
+    profile = profile_of("cached_then_filtered")
+    [finding] = findings_of("cache_before_partition_filter", profile)
+    assert finding.sql_execution_ids == [1] and finding.title.endswith(
+        "the cache of Scan parquet holds all 60 partitions; every query reading it keeps day >= 57")
+    [stage] = [profile.stage(i) for i in finding.stage_ids]
+    assert finding.estimated_savings.core_ms == pytest.approx(
+        stage.metrics.executor_run_time_ms.sum * (1 - 420_000 / 8_000_000))
+    assert "every query reading it (SQL 1, SQL 2) kept only 420,000" in finding.recommendation.summary
+    assert finding.recommendation.code_change.startswith('Move the filter on day ahead of the cache: apply '
+                                                         '.where("day >= 57") to the DataFrame the reader returns')
+    for predicates in ("[isnotnull(day#8), (day#8 >= 50)]", "[]"):
+        other = profile.model_copy(deep=True)
+        [cache] = [n for n in other.sql_execution(2).nodes if n.name == "InMemoryTableScan"]
+        cache.description = cache.description.split("], [")[0] + "], " + predicates
+        assert findings_of("cache_before_partition_filter", other) == []
 
 
 def test_a_union_of_filtered_copies_of_one_table_is_priced_by_the_reads_after_the_first(profile_of):

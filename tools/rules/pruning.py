@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from tools.eventlog.model import (PLAN_WRAPPERS, SCAN_OPERATORS, PlanNode, SqlExecution, StageProfile,
                                   executions_with_jobs)
 from tools.findings import Finding, Recommendation, Severity
+from tools.rules.caching import scan_read
 from tools.rules.join_plan import top_level_split, unwrapped
 from tools.rules.measure import EXPRESSION_ID, ev, metric, nodes, read_schema, run_time_ms
 from tools.rules.passes import query_change_finding
@@ -23,6 +24,8 @@ _ROW_PRESERVING = (*PLAN_WRAPPERS, "ColumnarToRow", "Project", "Filter", *PYTHON
 _ATTRIBUTE = re.compile(r"\b([A-Za-z_]\w*)#(\d+)L?\b")  # 'day#8', 'pythonUDF0#17', 'id#0L'
 _OUTPUT = re.compile(r"\[([^\]]*)\]")  # a scan's output columns: the first bracketed list of its description
 _PARTITION_FILTERS = re.compile(r"PartitionFilters: \[([^\]]*)\]")
+# 'InMemoryTableScan [amount#7, day#8], [isnotnull(day#8), (day#8 >= 57)]': the columns, then the predicates
+_CACHE_PREDICATES = re.compile(r"^InMemoryTableScan \[[^\]]*\], \[(?P<predicates>.+)\]$", re.DOTALL)
 _CALLS = re.compile(r"^\w+ \[(?P<calls>.*)\], \[(?P<outputs>[^\]]*)\]")  # 'BatchEvalPython [f(a#1)#9], [pythonUDF0#17]'
 
 Attribute = tuple[str, str]  # (name, expression id)
@@ -172,4 +175,121 @@ def udf_partition_filter(ctx: RuleContext) -> Iterator[Finding]:
             method="The task time of the scan's stages x the share of rows the filter dropped: with pruning, the "
             "dropped partitions are neither read nor sent through the UDF (the work left scales with the rows kept).",
             doc_query="partition pruning partition filters Python UDF predicate",
+        )
+
+
+@dataclass(frozen=True)
+class CachedWholeTable:
+    """A cached DataFrame of a partitioned table that held every partition, while every query reading it kept the
+    same few partitions by a filter on the partition columns (applied to the cache, after it was built)."""
+
+    build: SqlExecution  # the execution whose jobs read the files and stored the cache
+    scan: PlanNode  # the file scan that filled the cache
+    readers: list[int]  # the SQL executions that read the cache
+    condition: str  # the filter every reader applied, expression ids left out
+    columns: list[str]  # the partition columns it tests
+    rows_kept: float  # rows the filter let out of the cache in the building execution
+
+
+def _cache_filter(execution: SqlExecution, node: PlanNode) -> tuple[PlanNode, str, list[str]] | None:
+    """For an InMemoryTableScan, the file scan under it and its filter when the filter tests partition columns of
+    that scan alone, none of them pruned by the scan: (scan, condition without ids, columns); else None."""
+    found = _CACHE_PREDICATES.match(node.description)
+    scans = [n for n in execution.below(node) if n.name.startswith(SCAN_OPERATORS)]
+    if found is None or len(scans) != 1:
+        return None
+    scan, parts = scans[0], [p for p in top_level_split(found["predicates"]) if not p.startswith("isnotnull(")]
+    partitioned, pruned = partition_columns(scan), _PARTITION_FILTERS.search(scan.description)
+    read = set().union(*(_attributes(p) for p in parts)) if parts else set()
+    names = {name for name, _ in read}
+    if not read or pruned is None or not names <= {name for name, _ in partitioned}:
+        return None
+    if names & {name for name, _ in _attributes(pruned[1])}:
+        return None
+    return scan, unwrapped(EXPRESSION_ID.sub("", " AND ".join(parts))), sorted(names)
+
+
+def cached_whole_tables(executions: list[SqlExecution]) -> list[CachedWholeTable]:
+    """Caches of a partitioned table that every reading query filtered the same way on its partition columns, read by
+    two or more queries (a cache read once is cache_not_reused's finding), with the execution that built each."""
+    reads: dict[tuple[str, ...], list[tuple[SqlExecution, PlanNode, PlanNode, str, list[str]]]] = {}
+    unfiltered: set[tuple[str, ...]] = set()
+    for execution in executions_with_jobs(executions):
+        for node in nodes(execution, "InMemoryTableScan"):
+            scans = [n for n in execution.below(node) if n.name.startswith(SCAN_OPERATORS)]
+            key = scan_read(scans[0]) if len(scans) == 1 else None
+            if key is None:
+                continue
+            filtered = _cache_filter(execution, node)
+            if filtered is None:
+                unfiltered.add(key)
+            else:
+                reads.setdefault(key, []).append((execution, node, *filtered))
+    found = []
+    for key, members in reads.items():
+        if key in unfiltered:
+            continue
+        # each execution that ran the cached scan filled a cache of its own; the ones after it read that one
+        caches: list[list[tuple[SqlExecution, PlanNode, PlanNode, str, list[str]]]] = []
+        for member in members:
+            if member[2].stage_ids:
+                caches.append([member])
+            elif caches:
+                caches[-1].append(member)
+        for cache in caches:
+            execution, node, scan, condition, columns = cache[0]
+            kept = metric(node, "number of output rows")
+            if len(cache) > 1 and len({m[3] for m in cache}) == 1 and kept is not None:
+                found.append(CachedWholeTable(execution, scan, [m[0].execution_id for m in cache], condition,
+                                              columns, kept))
+    return found
+
+
+@rule(
+    "cache_before_partition_filter",
+    "Whole partitioned table cached, every query filtering it to a few partitions",
+    "caching",
+    Severity.moderate,
+    ("cached_partitions_min_task_ms",),
+)
+def cache_before_partition_filter(ctx: RuleContext) -> Iterator[Finding]:
+    """A DataFrame of a partitioned table was cached before its filter: the cache read and stored every partition,
+    and every query reading it applied the same filter on the partition columns, which the cache cannot prune by."""
+    for found in cached_whole_tables(ctx.sql_executions):
+        scanned, partitions = metric(found.scan, "number of output rows"), metric(found.scan, "number of partitions read")
+        if not scanned or not partitions:
+            continue
+        stages = [s for s in (ctx.profile.stage(i) for i in found.scan.stage_ids) if s is not None]
+        task_ms = sum(run_time_ms(stage) or 0.0 for stage in stages)
+        saved = task_ms * (1 - min(found.rows_kept / scanned, 1.0))
+        if saved < ctx.thresholds.cached_partitions_min_task_ms:
+            continue
+        columns = ", ".join(found.columns)
+        readers = ", ".join(f"SQL {x}" for x in found.readers)
+        yield query_change_finding(
+            ctx, found.build, stages,
+            title=f"the cache of {found.scan.name} holds all {int(partitions)} partitions; every query reading it "
+            f"keeps {found.condition}",
+            evidence=[
+                ev("filter every query applied to the cache", found.condition),
+                ev("SQL executions reading the cache", len(found.readers), "count"),
+                ev("partitions read to fill the cache", partitions, "count"),
+                ev("rows cached", scanned, "count"),
+                ev("rows the filter let out of the cache", found.rows_kept, "count"),
+                ev("task time of the stages that filled it", task_ms, "ms"),
+            ],
+            recommendation=Recommendation(
+                summary=f"Filter before cache(): the cache read and stored all {human_number(scanned)} rows of the "
+                f"table's {int(partitions)} partitions, and every query reading it ({readers}) kept only "
+                f"{human_number(found.rows_kept)} of them by {found.condition}. A cache cannot prune partitions; a "
+                f"filter on {columns} applied before it can.",
+                code_change=f'Move the filter on {columns} ahead of the cache: apply .where("{found.condition}") to the '
+                "DataFrame the reader returns and cache that, instead of caching the whole table and filtering it in "
+                "each query; the scan then lists the filter under PartitionFilters and reads only those partitions, "
+                "and the cache holds only their rows.",
+            ),
+            saved_ms=saved,
+            method="The task time of the stages that filled the cache x the share of its rows no query let out: "
+            "filtered first, those partitions are neither read nor stored.",
+            doc_query="cache persist filter before caching partition pruning partition filters",
         )

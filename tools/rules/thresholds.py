@@ -188,6 +188,9 @@ class RuleThresholds(BaseModel):
     # Our choice, the same floor: a Python UDF filtering partition columns worth a code change from 5 s of task time
     # spent on the partitions its filter dropped (pruning would read none of them).
     partition_udf_min_task_ms: float = 5_000
+    # Our choice, the same floor: a whole partitioned table cached before the filter every query applies to it worth a
+    # code change from 5 s of task time spent reading and storing the rows no query used.
+    cached_partitions_min_task_ms: float = 5_000
 
     # --- driver ------------------------------------------------------------------------
     # Sparklens reports driver wall-clock share; our choice: half the run on the driver, for at least 1 minute.
