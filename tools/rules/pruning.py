@@ -191,14 +191,13 @@ class CachedWholeTable:
     rows_kept: float  # rows the filter let out of the cache in the building execution
 
 
-def _cache_filter(execution: SqlExecution, node: PlanNode) -> tuple[PlanNode, str, list[str]] | None:
-    """For an InMemoryTableScan, the file scan under it and its filter when the filter tests partition columns of
+def _cache_filter(node: PlanNode, scan: PlanNode) -> tuple[PlanNode, str, list[str]] | None:
+    """For an InMemoryTableScan and the file scan under it, its filter when the filter tests partition columns of
     that scan alone, none of them pruned by the scan: (scan, condition without ids, columns); else None."""
     found = _CACHE_PREDICATES.match(node.description)
-    scans = [n for n in execution.below(node) if n.name.startswith(SCAN_OPERATORS)]
-    if found is None or len(scans) != 1:
+    if found is None:
         return None
-    scan, parts = scans[0], [p for p in top_level_split(found["predicates"]) if not p.startswith("isnotnull(")]
+    parts = [p for p in top_level_split(found["predicates"]) if not p.startswith("isnotnull(")]
     partitioned, pruned = partition_columns(scan), _PARTITION_FILTERS.search(scan.description)
     read = set().union(*(_attributes(p) for p in parts)) if parts else set()
     names = {name for name, _ in read}
@@ -220,7 +219,7 @@ def cached_whole_tables(executions: list[SqlExecution]) -> list[CachedWholeTable
             key = scan_read(scans[0]) if len(scans) == 1 else None
             if key is None:
                 continue
-            filtered = _cache_filter(execution, node)
+            filtered = _cache_filter(node, scans[0])
             if filtered is None:
                 unfiltered.add(key)
             else:
