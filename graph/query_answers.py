@@ -111,7 +111,7 @@ def _job_answer(job_id: int, toolbox: Toolbox) -> str:
     found = next((j for j in profile.jobs if j.job_id == job_id), None)
     if found is None:
         raise not_in_app("job", job_id, [j.job_id for j in profile.jobs])
-    stages = [s for s in (profile.stage(i) for i in found.stage_ids) if s is not None]
+    stages = profile.stages_of(found.stage_ids)
     ran = [s for s in stages if s.status != "skipped"]
     head = f"Job {job_id}" + (f" ({redact_text(one_line(found.description, 80))})" if found.description else "")
     head += f" ran {units.duration(found.duration_ms)}, {found.status}" if found.duration_ms is not None else f", {found.status}"

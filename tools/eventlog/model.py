@@ -411,6 +411,10 @@ class AppProfile(BaseModel):
             matches = [s for s in matches if s.attempt_id == attempt_id]
         return max(matches, key=lambda s: s.attempt_id) if matches else None
 
+    def stages_of(self, stage_ids: list[int]) -> list[StageProfile]:
+        """The last attempt of each of these stages the log has, in the order given."""
+        return [s for s in (self.stage(i) for i in stage_ids) if s is not None]
+
     def sql_execution(self, execution_id: int | None) -> SqlExecution | None:
         """The SQL execution with this id (None for None or an id the log does not have)."""
         return next((x for x in self.sql_executions if execution_id is not None and x.execution_id == execution_id), None)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from tools.eventlog.model import AGGREGATES, PLAN_WRAPPERS, PlanNode, SqlExecution, StageProfile, executions_with_jobs
 from tools.findings import Finding, Recommendation, Severity
 from tools.rules.join_plan import input_rows
-from tools.rules.measure import ev, metric, reading_stages, run_time_ms
+from tools.rules.measure import ev, metric, reading_stages, task_time_ms
 from tools.rules.passes import query_change_finding
 from tools.rules.registry import RuleContext, rule
 from tools.units import human_number
@@ -45,7 +45,7 @@ class ExpandedAggregate:
 
     @property
     def task_ms(self) -> float:
-        return sum(run_time_ms(stage) or 0.0 for stage in self.stages)
+        return task_time_ms(self.stages)
 
 
 def copy_kind(execution: SqlExecution, expand: PlanNode, aggregate: PlanNode) -> str | None:

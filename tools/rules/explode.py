@@ -14,7 +14,7 @@ from tools.eventlog.model import (AGGREGATES, AQE_READS, PLAN_WRAPPERS, PlanNode
 from tools.findings import Finding, Recommendation, Severity
 from tools.redact import redact_text
 from tools.rules.join_plan import AGGREGATION_BUILD, aggregation_keys, input_rows, top_level_split
-from tools.rules.measure import EXPRESSION_ID, ev, metric, run_time_ms
+from tools.rules.measure import EXPRESSION_ID, ev, metric, task_time_ms
 from tools.rules.passes import query_change_finding
 from tools.rules.registry import RuleContext, rule
 from tools.units import human_number, one_line
@@ -50,7 +50,7 @@ class Regroup:
         """Task time the per-row functions do not spend: the final aggregation's stages and the shuffle write into
         them, and the partial aggregation's build time where it is its own (not code-generated into the
         generator's pipeline, whose whole time its metric would hold)."""
-        final = sum(run_time_ms(stage) or 0.0 for stage in self.final_stages)
+        final = task_time_ms(self.final_stages)
         written = sum(s.metrics.shuffle_write_time_ms.sum for s in self.stages if s.metrics.shuffle_write_time_ms)
         own = self.execution.above(self.partial)
         generated = own is not None and own.name.startswith("WholeStageCodegen")
@@ -121,7 +121,7 @@ def exploded_rows_regrouped(ctx: RuleContext) -> Iterator[Finding]:
             ev(f"rows out of {found.generator}", found.rows_out, "count"),
             ev("element rows per input row", found.per_row, "ratio", 2.0),
             ev("grouping keys, carried from the exploded row", keys, ""),
-            ev("task time of the stages that regroup them", sum(run_time_ms(s) or 0.0 for s in stages), "ms"),
+            ev("task time of the stages that regroup them", task_time_ms(stages), "ms"),
             ev("task time the per-row functions do not spend", found.removed_ms, "ms", floor),
         ]
         kept = metric(found.partial, "number of output rows")

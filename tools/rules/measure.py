@@ -46,6 +46,11 @@ def run_time_ms(stage: StageProfile) -> float | None:
     return q.sum if q is not None else None
 
 
+def task_time_ms(stages: list[StageProfile]) -> float:
+    """The stages' summed executor run time (stages without the metric count nothing)."""
+    return sum(run_time_ms(stage) or 0.0 for stage in stages)
+
+
 def processed_bytes(profile: AppProfile, stage: StageProfile) -> float | None:
     """Bytes a stage consumed: input (`AppProfile.input_bytes`) plus shuffle read; None when neither was measured."""
     shuffled = stage.metrics.shuffle_read_bytes.sum if stage.metrics.shuffle_read_bytes is not None else None

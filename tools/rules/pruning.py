@@ -13,7 +13,7 @@ from tools.eventlog.model import (PLAN_WRAPPERS, SCAN_OPERATORS, PlanNode, SqlEx
 from tools.findings import Finding, Recommendation, Severity
 from tools.rules.caching import scan_read
 from tools.rules.join_plan import top_level_split, unwrapped
-from tools.rules.measure import EXPRESSION_ID, ev, metric, nodes, read_schema, run_time_ms
+from tools.rules.measure import EXPRESSION_ID, ev, metric, nodes, read_schema, task_time_ms
 from tools.rules.passes import query_change_finding
 from tools.rules.registry import RuleContext, rule
 from tools.units import human_number, human_share
@@ -129,8 +129,8 @@ def reported_udf_filters(ctx: RuleContext) -> list[tuple[UdfPartitionFilter, lis
     pruning saves of it (the task time x the share of rows the filter dropped), from the rule's floor."""
     reported = []
     for found in udf_partition_filters(ctx.sql_executions):
-        stages = [s for s in (ctx.profile.stage(i) for i in found.scan.stage_ids) if s is not None]
-        task_ms = sum(run_time_ms(stage) or 0.0 for stage in stages)
+        stages = ctx.profile.stages_of(found.scan.stage_ids)
+        task_ms = task_time_ms(stages)
         saved = task_ms * (1 - found.kept_share)
         if saved >= ctx.thresholds.partition_udf_min_task_ms:
             reported.append((found, stages, task_ms, saved))
@@ -258,8 +258,8 @@ def cache_before_partition_filter(ctx: RuleContext) -> Iterator[Finding]:
         scanned, partitions = metric(found.scan, "number of output rows"), metric(found.scan, "number of partitions read")
         if not scanned or not partitions:
             continue
-        stages = [s for s in (ctx.profile.stage(i) for i in found.scan.stage_ids) if s is not None]
-        task_ms = sum(run_time_ms(stage) or 0.0 for stage in stages)
+        stages = ctx.profile.stages_of(found.scan.stage_ids)
+        task_ms = task_time_ms(stages)
         saved = task_ms * (1 - min(found.rows_kept / scanned, 1.0))
         if saved < ctx.thresholds.cached_partitions_min_task_ms:
             continue

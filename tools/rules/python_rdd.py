@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from tools.eventlog.model import StageProfile
 from tools.findings import Finding, Recommendation, Savings, Severity
-from tools.rules.measure import ev, run_time_ms
+from tools.rules.measure import ev, task_time_ms
 from tools.rules.passes import listed, run_share
 from tools.rules.registry import RuleContext, rule
 from tools.rules.udf import BUILTIN_SHARE
@@ -42,7 +42,7 @@ def dataframe_rows_through_python_rdd(ctx: RuleContext) -> Iterator[Finding]:
     df.rdd.isEmpty(), df.foreach): each row was pickled to a Python worker as a Row object and the results pickled
     back, where DataFrame expressions run in the JVM."""
     stages = dataframe_python_stages(ctx)
-    task_ms = sum(run_time_ms(s) or 0.0 for s in stages)
+    task_ms = task_time_ms(stages)
     if not stages or task_ms < ctx.thresholds.python_rdd_min_task_ms:
         return
     wall_ms = float(sum(s.duration_ms or 0 for s in stages))

@@ -14,7 +14,7 @@ from tools.eventlog.model import (AGGREGATES, AQE_READS, PLAN_WRAPPERS, SHUFFLED
 from tools.findings import Finding, Recommendation, Severity
 from tools.redact import redact_text
 from tools.rules.join_plan import AGGREGATION_BUILD, aggregation_keys, top_level_split
-from tools.rules.measure import EXPRESSION_ID, ev, metric, run_time_ms
+from tools.rules.measure import EXPRESSION_ID, ev, metric, task_time_ms
 from tools.rules.passes import query_change_finding
 from tools.rules.registry import RuleContext, rule
 from tools.units import human_number
@@ -56,14 +56,14 @@ class Reshuffle:
         the repartition (the exchange's sort, spill and write; its shuffle write time where the pipeline's time is
         unknown), and the readers' time beyond the partial aggregation's build time (the work that moves into the
         writers; code-generated, its metric holds the shuffle read too, so this stays a floor)."""
-        written = sum(run_time_ms(s) or 0.0 for s in self.writers)
+        written = task_time_ms(self.writers)
         if self.writer_pipeline_ms is not None:
             writer_extra = max(written - self.writer_pipeline_ms, 0.0)
         else:
             writer_extra = sum(s.metrics.shuffle_write_time_ms.sum
                                for s in self.writers if s.metrics.shuffle_write_time_ms)
         build = metric(self.partial, AGGREGATION_BUILD) if self.partial is not None else None
-        return writer_extra + max(sum(run_time_ms(s) or 0.0 for s in self.readers) - (build or 0.0), 0.0)
+        return writer_extra + max(task_time_ms(self.readers) - (build or 0.0), 0.0)
 
 
 def _columns(keys: list[str]) -> str:
@@ -181,7 +181,7 @@ def repartition_reshuffled(ctx: RuleContext) -> Iterator[Finding]:
             evidence.append(ev(f"rows the {found.consumer}'s shuffle by {found.next_keys} moved next", found.next_rows,
                                "count"))
         evidence += [
-            ev("task time of the stages around the repartition", sum(run_time_ms(s) or 0.0 for s in stages), "ms"),
+            ev("task time of the stages around the repartition", task_time_ms(stages), "ms"),
             ev("task time dropping the repartition saves", found.removed_ms, "ms", floor),
         ]
         yield query_change_finding(

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from tools.eventlog.model import AppProfile, JobProfile, StageProfile
 from tools.findings import Finding, Recommendation, Severity
-from tools.rules.measure import call_site, ev, run_time_ms
+from tools.rules.measure import call_site, ev, task_time_ms
 from tools.rules.passes import extra_pass_finding, listed
 from tools.rules.registry import RuleContext, rule
 from tools.units import count, human_duration, human_size
@@ -33,7 +33,7 @@ class InferenceJob:
 
     @property
     def core_ms(self) -> float:
-        return sum(run_time_ms(s) or 0.0 for s in self.stages)
+        return task_time_ms(self.stages)
 
 
 def inference_jobs(profile: AppProfile) -> list[InferenceJob]:

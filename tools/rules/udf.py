@@ -10,7 +10,7 @@ from tools.eventlog.model import PlanNode, SqlExecution, executions_with_jobs
 from tools.findings import ConfigChange, Finding, Recommendation, Savings, Severity
 from tools.rules.joins import stage_time_ms
 from tools.rules.measure import EXPRESSION_ID, ev, metric
-from tools.rules.pruning import reported_udf_filters
+from tools.rules.pruning import UdfPartitionFilter, reported_udf_filters
 from tools.rules.registry import RuleContext, rule
 from tools.units import count
 
@@ -119,12 +119,12 @@ def arrow_udf_change(ctx: RuleContext) -> list[ConfigChange]:
     return [ctx.change(ARROW_UDF_KEY, "true")]
 
 
-def partition_filter_note(ctx: RuleContext, run: UdfRun) -> str:
-    """When this UDF call is a filter on partition columns that udf_partition_filter reports, what built-ins buy
-    besides the Python time: partition pruning, which no Arrow setting gives."""
+def partition_filter_note(run: UdfRun, reported: list[UdfPartitionFilter]) -> str:
+    """When this UDF call is one of the `reported` filters on partition columns (udf_partition_filter's findings),
+    what built-ins buy besides the Python time: partition pruning, which no Arrow setting gives."""
     calls = {EXPRESSION_ID.sub("", n.description) for n in run.nodes}
     ran = set(run.execution_ids)
-    for found, *_ in reported_udf_filters(ctx):
+    for found in reported:
         if found.execution.execution_id in ran and any(call in text for call in found.udf_calls for text in calls):
             return (f" In SQL {found.execution.execution_id} it filters the partition column "
                     f"{', '.join(found.columns)}: written with built-in functions, that filter also lets Spark prune "
@@ -139,6 +139,7 @@ def python_udf_row_at_a_time(ctx: RuleContext) -> Iterator[Finding]:
     arrow = ("" if changes or ctx.spark_version < ARROW_UDF_SINCE else
              " Arrow evaluation of Python UDFs was already on in this run, so this UDF opted out (useArrow=False), "
              "has types Arrow cannot take, or pyarrow is missing where it runs.")
+    reported = [found for found, *_ in reported_udf_filters(ctx)]
     for run in udf_runs(ctx, ROW_UDF):
         python_ms, source, found = run.python_ms, run.source, run.nodes
         yield ctx.finding(
@@ -146,7 +147,7 @@ def python_udf_row_at_a_time(ctx: RuleContext) -> Iterator[Finding]:
             evidence=run.evidence(),
             recommendation=Recommendation(
                 summary="Replace the UDF with built-in functions (pyspark.sql.functions), or make it a vectorized "
-                "pandas_udf / Arrow-optimized UDF." + arrow + partition_filter_note(ctx, run),
+                "pandas_udf / Arrow-optimized UDF." + arrow + partition_filter_note(run, reported),
                 config_changes=changes,
                 code_change="Express the logic with F.when/F.expr/F.regexp_* etc.; otherwise @pandas_udf operating "
                 "on pd.Series batches"
@@ -171,13 +172,14 @@ def python_udf_vectorized(ctx: RuleContext) -> Iterator[Finding]:
     # the batch size is worth changing only when the run lowered it (the default is what Spark tunes for)
     batch_changes = ([ctx.change(ARROW_BATCH_KEY, str(ARROW_BATCH_DEFAULT))]
                      if batch is not None and 0 < batch < ARROW_BATCH_DEFAULT else [])
+    reported = [found for found, *_ in reported_udf_filters(ctx)]
     for run in udf_runs(ctx, VECTORIZED_UDF):
         python_ms, source, found = run.python_ms, run.source, run.nodes
         yield ctx.finding(
             title=f"Vectorized Python UDF in {run.where()}: {', '.join(sorted({n.name for n in found}))}",
             evidence=run.evidence(),
             recommendation=Recommendation(
-                summary="Keep vectorized UDFs for logic built-ins cannot express." + partition_filter_note(ctx, run)
+                summary="Keep vectorized UDFs for logic built-ins cannot express." + partition_filter_note(run, reported)
                 + (f" This run made Arrow batches of {batch} rows; every batch is a round trip to Python: "
                    f"use the default {ARROW_BATCH_DEFAULT}." if batch_changes else ""),
                 config_changes=batch_changes,

@@ -97,7 +97,7 @@ def union_rereads_input(ctx: RuleContext) -> Iterator[Finding]:
         if again < ctx.thresholds.repeated_read_min_bytes:
             continue
         stage_ids = sorted({i for scan in found.scans for i in scan.stage_ids})
-        stages = [s for s in (ctx.profile.stage(i) for i in stage_ids) if s is not None]
+        stages = ctx.profile.stages_of(stage_ids)
         scan_ms = [metric(scan, "scan time") for scan in found.scans]
         saved = sum(ms or 0.0 for ms in scan_ms[1:]) if scan_ms[0] is not None else 0.0
         branches = len(found.scans)
