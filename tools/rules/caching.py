@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from tools.eventlog.model import (AQE_READS, PLAN_WRAPPERS, SCAN_OPERATORS, AppProfile, CachedData, PlanNode,
                                   SqlExecution, executions_with_jobs)
@@ -131,6 +132,36 @@ OBSERVATION_SINCE = (3, 3)  # pyspark.sql.Observation
 LOGGED_COUNT = ("a count() kept only for logging can come from the write itself (obs = Observation(); "
                 "df.observe(obs, count(lit(1)).alias('rows')).write..., then obs.get['rows'])")
 LOGGED_COUNT_BEFORE_OBSERVATION = "a count() kept only for logging is one more read: drop it, or count the persisted data"
+
+
+@dataclass(frozen=True)
+class CacheReads:
+    """One cache of a file scan's rows and the queries that read it: the execution that ran the scan and filled the
+    cache, the scan (as that execution shows it) and each reading execution with its InMemoryTableScan, in order."""
+
+    build: SqlExecution
+    scan: PlanNode
+    reads: list[tuple[SqlExecution, PlanNode]]
+
+
+def cache_reads(executions: list[SqlExecution]) -> list[CacheReads]:
+    """Caches of one file scan each, with their reads. Each execution that ran the cached scan filled a cache of its
+    own (a first action, or the first after unpersist()); the executions after it that show the same read without
+    running it read that cache."""
+    found: list[CacheReads] = []
+    last: dict[tuple[str, ...], CacheReads] = {}
+    for execution in executions_with_jobs(executions):
+        for node in nodes(execution, "InMemoryTableScan"):
+            scans = [n for n in execution.below(node) if n.name.startswith(SCAN_OPERATORS)]
+            key = scan_read(scans[0]) if len(scans) == 1 else None
+            if key is None:
+                continue
+            if scans[0].stage_ids:
+                last[key] = CacheReads(execution, scans[0], [])
+                found.append(last[key])
+            if key in last:
+                last[key].reads.append((execution, node))
+    return found
 
 
 def repeated_reads(executions: list[SqlExecution]) -> list[tuple[tuple[str, ...], list[tuple[int, PlanNode]]]]:

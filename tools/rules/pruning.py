@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from tools.eventlog.model import (PLAN_WRAPPERS, SCAN_OPERATORS, PlanNode, SqlExecution, StageProfile,
                                   executions_with_jobs)
 from tools.findings import Finding, Recommendation, Severity
-from tools.rules.caching import scan_read
+from tools.rules.caching import cache_reads
 from tools.rules.join_plan import top_level_split, unwrapped
 from tools.rules.measure import EXPRESSION_ID, ev, metric, nodes, read_schema, task_time_ms
 from tools.rules.passes import query_change_finding
@@ -191,9 +191,9 @@ class CachedWholeTable:
     rows_kept: float  # rows the filter let out of the cache in the building execution
 
 
-def _cache_filter(node: PlanNode, scan: PlanNode) -> tuple[PlanNode, str, list[str]] | None:
+def _cache_filter(node: PlanNode, scan: PlanNode) -> tuple[str, list[str]] | None:
     """For an InMemoryTableScan and the file scan under it, its filter when the filter tests partition columns of
-    that scan alone, none of them pruned by the scan: (scan, condition without ids, columns); else None."""
+    that scan alone, none of them pruned by the scan: (condition without ids, columns); else None."""
     found = _CACHE_PREDICATES.match(node.description)
     if found is None:
         return None
@@ -205,42 +205,22 @@ def _cache_filter(node: PlanNode, scan: PlanNode) -> tuple[PlanNode, str, list[s
         return None
     if names & {name for name, _ in _attributes(pruned[1])}:
         return None
-    return scan, unwrapped(EXPRESSION_ID.sub("", " AND ".join(parts))), sorted(names)
+    return unwrapped(EXPRESSION_ID.sub("", " AND ".join(parts))), sorted(names)
 
 
 def cached_whole_tables(executions: list[SqlExecution]) -> list[CachedWholeTable]:
     """Caches of a partitioned table that every reading query filtered the same way on its partition columns, read by
     two or more queries (a cache read once is cache_not_reused's finding), with the execution that built each."""
-    reads: dict[tuple[str, ...], list[tuple[SqlExecution, PlanNode, PlanNode, str, list[str]]]] = {}
-    unfiltered: set[tuple[str, ...]] = set()
-    for execution in executions_with_jobs(executions):
-        for node in nodes(execution, "InMemoryTableScan"):
-            scans = [n for n in execution.below(node) if n.name.startswith(SCAN_OPERATORS)]
-            key = scan_read(scans[0]) if len(scans) == 1 else None
-            if key is None:
-                continue
-            filtered = _cache_filter(node, scans[0])
-            if filtered is None:
-                unfiltered.add(key)
-            else:
-                reads.setdefault(key, []).append((execution, node, *filtered))
     found = []
-    for key, members in reads.items():
-        if key in unfiltered:
+    for cache in cache_reads(executions):
+        filters = [_cache_filter(node, cache.scan) for _, node in cache.reads]
+        if len(cache.reads) < 2 or None in filters or len({f[0] for f in filters}) != 1:
             continue
-        # each execution that ran the cached scan filled a cache of its own; the ones after it read that one
-        caches: list[list[tuple[SqlExecution, PlanNode, PlanNode, str, list[str]]]] = []
-        for member in members:
-            if member[2].stage_ids:
-                caches.append([member])
-            elif caches:
-                caches[-1].append(member)
-        for cache in caches:
-            execution, node, scan, condition, columns = cache[0]
-            kept = metric(node, "number of output rows")
-            if len(cache) > 1 and len({m[3] for m in cache}) == 1 and kept is not None:
-                found.append(CachedWholeTable(execution, scan, [m[0].execution_id for m in cache], condition,
-                                              columns, kept))
+        kept = metric(cache.reads[0][1], "number of output rows")
+        if kept is not None:
+            condition, columns = filters[0]
+            found.append(CachedWholeTable(cache.build, cache.scan, [e.execution_id for e, _ in cache.reads],
+                                          condition, columns, kept))
     return found
 
 
