@@ -51,6 +51,7 @@ FIXES: dict[str, tuple[str, dict[str, float]]] = {
     "union_of_filters": ("union_rereads_input", {}),
     "overpartitioned_write": ("small_output_files", {}),
     "cached_then_filtered": ("cache_before_partition_filter", {"cached_partitions_min_task_ms": 1_000}),
+    "cached_wide_table": ("cache_unused_columns", {}),
 }
 
 

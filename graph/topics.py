@@ -24,11 +24,13 @@ from tools.eventlog.model import AQE_READS, AppProfile
 from tools.findings import Finding
 from tools.redact import redact_text
 from tools.eventlog.slots import cores_used_beside, peak_alive, peak_executors
+from tools.rules.cache_columns import wide_caches
 from tools.rules.caching import cached_label, cached_once, read_label, reading_executions, repeated_reads, reread_bytes
 from tools.rules.driver import cores_between_jobs_ms
 from tools.rules.executors import idle_core_time, removal_cause
 from tools.rules.join_plan import join_inputs, join_text, side_exchange
 from tools.rules.measure import operator_name
+from tools.rules.pruning import cached_whole_tables
 from tools.rules.unions import union_rereads
 from tools.sources.streaming import StreamingThresholds
 
@@ -207,7 +209,22 @@ def cache_facts(toolbox: Toolbox) -> str:
             + ("; unpersisted" if c.unpersisted else "; never unpersisted"))
     if len(profile.cached) > 5:
         lines.append(f"  (+{len(profile.cached) - 5} more)")
-    return "\n".join([*lines, *reread])
+    return "\n".join([*lines, *cache_scope_facts(profile), *reread])
+
+
+def cache_scope_facts(profile: AppProfile) -> list[str]:
+    """What the caches of file scans held beyond what their readers used: columns no query took, and partitions
+    every query filtered away."""
+    lines = []
+    for wide in wide_caches(profile.sql_executions)[:TOP]:
+        readers = ", ".join(f"SQL {x}" for x in wide.readers)
+        lines.append(f"SQL {wide.build.execution_id} cached {units.count(wide.cached.total, 'column')} of "
+                     f"{wide.scan.name}; the queries reading it ({readers}) used {len(wide.used)}: {', '.join(wide.used)}")
+    for whole in cached_whole_tables(profile.sql_executions)[:TOP]:
+        readers = ", ".join(f"SQL {x}" for x in whole.readers)
+        lines.append(f"SQL {whole.build.execution_id} cached every partition of {whole.scan.name}; every query reading "
+                     f"it ({readers}) kept {whole.condition}")
+    return lines
 
 
 def reread_facts(profile: AppProfile) -> list[str]:

@@ -881,6 +881,27 @@ def cached_then_filtered(spark, workdir: Path, fixed: bool = False) -> None:
     events.unpersist()
 
 
+def cached_wide_table(spark, workdir: Path, fixed: bool = False) -> None:
+    """A Parquet table of 3M orders with 30 columns (ids, amounts, measures, notes), read and cached whole, then two
+    queries that use three of its columns (revenue per customer, and the count and largest amount of one status): the
+    cache reads, encodes and stores all 30 columns, where a scan of the files would read three. `fixed`: the three
+    columns are selected before cache()."""
+    from pyspark.sql import functions as F
+
+    path = str(workdir / "wide_orders")
+    extra = [(F.col("id") * (k + 3) % 10_007 / 7).alias(f"measure_{k}") for k in range(20)]
+    notes = [F.sha1((F.col("id") + k).cast("string")).alias(f"note_{k}") for k in range(6)]
+    spark.range(0, 3_000_000, 1, 8).select(
+        F.col("id").alias("order_id"), ((F.col("id") * 2654435761) % 100_000).alias("customer_id"),
+        (F.col("id") % 1_000 / 10).alias("amount"), (F.col("id") % 5).alias("status"), *extra, *notes,
+    ).write.mode("overwrite").parquet(path)
+    orders = spark.read.parquet(path)
+    orders = (orders.select("customer_id", "amount", "status") if fixed else orders).cache()
+    _sink(orders.groupBy("customer_id").agg(F.sum("amount").alias("revenue")))
+    _sink(orders.where(F.col("status") == 3).agg(F.count("*").alias("orders"), F.max("amount").alias("largest")))
+    orders.unpersist()
+
+
 def _add(function: Callable[..., None], conf: dict[str, str] | None = None, master: str = "local[2]") -> None:
     spec = ProblemWorkload(
         name=function.__name__, description=(function.__doc__ or "").strip(), conf=conf or {}, master=master
@@ -959,6 +980,7 @@ _add(multiline_json, {"spark.sql.shuffle.partitions": "8"})
 _add(union_of_filters, {"spark.sql.shuffle.partitions": "8"})
 _add(overpartitioned_write)
 _add(cached_then_filtered, {"spark.sql.shuffle.partitions": "8"})
+_add(cached_wide_table, {"spark.sql.shuffle.partitions": "8"})
 _add(udf_partition_filter, {"spark.sql.shuffle.partitions": "8", "spark.sql.execution.pythonUDF.arrow.enabled": "false"})
 _add(skewed_group_apply, {"spark.sql.shuffle.partitions": "8",
                           "spark.sql.adaptive.coalescePartitions.parallelismFirst": "false",

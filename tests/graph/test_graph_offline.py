@@ -884,6 +884,19 @@ def test_a_union_reading_its_files_once_per_branch_is_told_with_the_caching_fact
     assert "/orders once per branch: 2.4 GiB of files read again\n1. [moderate] SQL 1 (save): a union of 8" in answer
 
 
+def test_a_cache_holding_columns_no_query_used_is_told_with_the_caching_facts(eventlog_fixtures) -> None:
+    """cached_wide_table: 30 columns cached, two queries using 3. 'why is my cache slow to fill?' names the columns
+    the readers used beside the cache's, then the finding."""
+    from graph.intents import answer_offline
+    from graph.tools import Toolbox
+    from tools.eventlog import load_profile
+
+    toolbox = Toolbox(load_profile(eventlog_fixtures.parent / "workloads" / "cached_wide_table.zstd"))
+    answer = answer_offline("why is my cache slow to fill?", toolbox)
+    assert ("SQL 1 cached 30 columns of Scan parquet; the queries reading it (SQL 1, SQL 2) used 3: customer_id, "
+            "amount, status\n1. [moderate] SQL 1 (save): the cache holds all 30 columns") in answer
+
+
 def test_analyze_answers_which_stage_took_longest_with_that_stage(eventlog_fixtures) -> None:
     """`analyze --ask 'which stage took longest and why?'` answered with the top fix; it now answers with the longest
     stage's figures (named by what ran in it) and the findings on it, every number traced to the report."""

@@ -24,6 +24,7 @@ FIRES_ON: dict[str, tuple[str, dict[str, float]]] = {
     "udf_partition_filter": ("udf_partition_filter", {}),
     "union_rereads_input": ("union_of_filters", {}),
     "cache_before_partition_filter": ("cached_then_filtered", {}),
+    "cache_unused_columns": ("cached_wide_table", {}),
     "stage_data_skew": ("skewed_join", {"skew_min_task_duration_ms": 1e9, "skew_min_partition_bytes": 1e6}),
     "executor_skew": (f"{RAPIDS}/join_agg_on_yarn_eventlog.zstd", {"executor_skew_ratio": 1.5, "executor_skew_min_task_time_ms": 10_000}),
     "stage_spill": ("spilling_sort", {}),
@@ -326,6 +327,38 @@ def test_a_whole_partitioned_table_cached_before_its_filter_is_priced_by_the_row
         [cache] = [n for n in other.sql_execution(2).nodes if n.name == "InMemoryTableScan"]
         cache.description = cache.description.split("], [")[0] + "], " + predicates
         assert findings_of("cache_before_partition_filter", other) == []
+
+
+def test_a_table_cached_with_every_column_is_priced_by_the_columns_no_query_used(profile_of):
+    """cached_wide_table (real PySpark log): 3M orders with 30 columns read and cached whole, then two queries using
+    customer_id, amount and status. Spark lists 25 of the scan's columns and counts the rest ('... 5 more fields').
+    SQL 1 filled the cache (stage 2); the saving is that stage's task time x 27/30. A reader that takes a column the
+    listing hides still counts; readers using more than half the columns, or a cache of a join, are not reported."""
+    profile = profile_of("cached_wide_table")
+    [finding] = findings_of("cache_unused_columns", profile)
+    assert finding.sql_execution_ids == [1] and finding.title.endswith(
+        "the cache holds all 30 columns of Scan parquet; the queries reading it use 3")
+    [stage] = [profile.stage(i) for i in finding.stage_ids]
+    assert finding.estimated_savings.core_ms == pytest.approx(stage.metrics.executor_run_time_ms.sum * 27 / 30)
+    assert "(SQL 1, SQL 2) used 3 of them: customer_id, amount, status." in finding.recommendation.summary
+    assert finding.recommendation.code_change.startswith('Cache .select("customer_id", "amount", "status") instead')
+
+    hidden = profile.model_copy(deep=True)
+    [cache] = [n for n in hidden.sql_execution(2).nodes if n.name == "InMemoryTableScan"]
+    cache.description = cache.description.replace("[amount#33, status#34L]", "[amount#33, status#34L, note_5#60]")
+    [finding] = findings_of("cache_unused_columns", hidden)
+    assert "used 4 of them: customer_id, amount, status, note_5." in finding.recommendation.summary
+
+    half = profile.model_copy(deep=True)
+    [cache] = [n for n in half.sql_execution(2).nodes if n.name == "InMemoryTableScan"]
+    wide = ", ".join(f"measure_{k}#{35 + k}" for k in range(13))
+    cache.description = cache.description.replace("[amount#33, status#34L]", f"[amount#33, status#34L, {wide}]")
+    assert findings_of("cache_unused_columns", half) == []
+
+    joined = profile.model_copy(deep=True)
+    [top] = [n for n in joined.sql_execution(1).nodes if n.name == "ColumnarToRow"]
+    top.name, top.description = "BroadcastHashJoin", "BroadcastHashJoin [order_id#31L], [id#70L], Inner, BuildRight"
+    assert findings_of("cache_unused_columns", joined) == []
 
 
 def test_a_union_of_filtered_copies_of_one_table_is_priced_by_the_reads_after_the_first(profile_of):

@@ -47,6 +47,7 @@ THEME_MODULES = (
     "repartition",
     "pruning",
     "unions",
+    "cache_columns",
 )
 
 

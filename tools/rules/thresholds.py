@@ -191,6 +191,10 @@ class RuleThresholds(BaseModel):
     # Our choice, the same floor: a whole partitioned table cached before the filter every query applies to it worth a
     # code change from 5 s of task time spent reading and storing the rows no query used.
     cached_partitions_min_task_ms: float = 5_000
+    # Our choice: a cache holding every column of a table while its readers use at most half of them, worth a code
+    # change from 5 s of the filling stages' task time spent on the columns no query used.
+    cached_columns_unused_share: float = 0.5
+    cached_columns_min_task_ms: float = 5_000
 
     # --- driver ------------------------------------------------------------------------
     # Sparklens reports driver wall-clock share; our choice: half the run on the driver, for at least 1 minute.
