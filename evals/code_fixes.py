@@ -52,6 +52,7 @@ FIXES: dict[str, tuple[str, dict[str, float]]] = {
     "overpartitioned_write": ("small_output_files", {}),
     "cached_then_filtered": ("cache_before_partition_filter", {"cached_partitions_min_task_ms": 1_000}),
     "cached_wide_table": ("cache_unused_columns", {}),
+    "summary_recomputed": ("shuffle_work_recomputed", {"recomputed_min_task_ms": 1_000}),
 }
 
 

@@ -29,8 +29,9 @@ from tools.rules.caching import cached_label, cached_once, read_label, reading_e
 from tools.rules.driver import cores_between_jobs_ms
 from tools.rules.executors import idle_core_time, removal_cause
 from tools.rules.join_plan import join_inputs, join_text, side_exchange
-from tools.rules.measure import operator_name
+from tools.rules.measure import operator_name, task_time_ms
 from tools.rules.pruning import cached_whole_tables
+from tools.rules.recompute import recomputations
 from tools.rules.unions import union_rereads
 from tools.sources.streaming import StreamingThresholds
 
@@ -240,6 +241,11 @@ def reread_facts(profile: AppProfile) -> list[str]:
         values = f" ({union.values})" if union.values else ""
         lines.append(f"SQL {union.execution.execution_id}: a union of {len(union.scans)} branches{values} "
                      f"scanned {union.label} once per branch: {units.size(union.again())} of files read again")
+    for rerun in ([] if profile.streaming else recomputations(profile.sql_executions)[:TOP]):
+        stages = ", ".join(str(s) for s in rerun.stage_ids) or "none alone"
+        lines.append(f"SQL {rerun.execution.execution_id} ran again the {', '.join(rerun.operators()) or 'shuffle'} "
+                     f"that SQL {rerun.first} ran, over the same inputs (stages {stages}: "
+                     f"{units.duration(task_time_ms(profile.stages_of(rerun.stage_ids)))} of task time)")
     return lines
 
 
@@ -469,7 +475,8 @@ def _words(*words: str) -> re.Pattern[str]:
 TOPICS = (
     Topic("speculation", _words("speculat"), ("speculation",), speculation_facts),
     Topic("caching", _words("cach", "persist", "unpersist", "storage level", "re-?read", "read (?:\\w+ )?(?:twice|again|"
-                            "repeatedly|more than once|several times)", "recomput", "union(?:byname|all)?s?\\b"),
+                            "repeatedly|more than once|several times)", "recomput", "union(?:byname|all)?s?\\b",
+                            "(?:comput|calculat)\\w* (?:\\w+ ){0,3}(?:twice|again|more than once|\\w+ times)"),
           ("caching",), cache_facts),
     Topic("skew", _words("skew", "straggl", "hot key", "imbalanc", "uneven"), ("skew", "speculation"), skew_facts),
     Topic("adaptive execution", _words("aqe\\b", "adaptive (?:query )?execution"), ("aqe_disabled",), aqe_facts),

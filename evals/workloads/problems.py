@@ -902,6 +902,35 @@ def cached_wide_table(spark, workdir: Path, fixed: bool = False) -> None:
     orders.unpersist()
 
 
+def summary_recomputed(spark, workdir: Path, fixed: bool = False) -> None:
+    """4M orders joined to 1M customers (both Parquet) and summed per segment, country and day: a summary that three
+    actions use without keeping it (written out, its ten largest rows shown, its grand total logged). Each action
+    runs the join and the aggregation again from the files. `fixed`: the summary is persisted (memory and disk)
+    before the first action and unpersisted after the last."""
+    from pyspark import StorageLevel
+    from pyspark.sql import functions as F
+
+    orders_path, customers_path = str(workdir / "orders"), str(workdir / "customers")
+    spark.range(0, 4_000_000, 1, 8).select(
+        F.col("id").alias("order_id"), ((F.col("id") * 2654435761) % 1_000_000).alias("customer_id"),
+        (F.col("id") % 1_000 / 10).alias("amount"), (F.col("id") % 30).alias("day"),
+    ).write.mode("overwrite").parquet(orders_path)
+    spark.range(0, 1_000_000, 1, 4).select(
+        F.col("id").alias("customer_id"), (F.col("id") % 7).alias("segment"), (F.col("id") % 40).alias("country"),
+        F.sha1(F.col("id").cast("string")).alias("email_hash"),
+    ).write.mode("overwrite").parquet(customers_path)
+    orders, customers = spark.read.parquet(orders_path), spark.read.parquet(customers_path)
+    summary = orders.join(customers, "customer_id").groupBy("segment", "country", "day").agg(
+        F.sum("amount").alias("revenue"), F.count("*").alias("orders"))
+    if fixed:
+        summary = summary.persist(StorageLevel.MEMORY_AND_DISK)
+    summary.write.mode("overwrite").parquet(str(workdir / "summary"))
+    summary.orderBy(F.desc("revenue")).limit(10).collect()
+    logging.getLogger(__name__).info("total revenue %s", summary.agg(F.sum("revenue")).first()[0])
+    if fixed:
+        summary.unpersist()
+
+
 def _add(function: Callable[..., None], conf: dict[str, str] | None = None, master: str = "local[2]") -> None:
     spec = ProblemWorkload(
         name=function.__name__, description=(function.__doc__ or "").strip(), conf=conf or {}, master=master
@@ -981,6 +1010,7 @@ _add(union_of_filters, {"spark.sql.shuffle.partitions": "8"})
 _add(overpartitioned_write)
 _add(cached_then_filtered, {"spark.sql.shuffle.partitions": "8"})
 _add(cached_wide_table, {"spark.sql.shuffle.partitions": "8"})
+_add(summary_recomputed, {"spark.sql.shuffle.partitions": "8"})
 _add(udf_partition_filter, {"spark.sql.shuffle.partitions": "8", "spark.sql.execution.pythonUDF.arrow.enabled": "false"})
 _add(skewed_group_apply, {"spark.sql.shuffle.partitions": "8",
                           "spark.sql.adaptive.coalescePartitions.parallelismFirst": "false",

@@ -897,6 +897,20 @@ def test_a_cache_holding_columns_no_query_used_is_told_with_the_caching_facts(ev
             "amount, status\n1. [moderate] SQL 1 (save): the cache holds all 30 columns") in answer
 
 
+def test_a_summary_recomputed_by_later_actions_is_told_with_the_caching_facts(eventlog_fixtures) -> None:
+    """summary_recomputed: a joined and aggregated summary written, then collected and totalled without persisting.
+    'why does my job compute the summary three times?' names what each later query ran again, then the finding."""
+    from graph.intents import answer_offline
+    from graph.tools import Toolbox
+    from tools.eventlog import load_profile
+
+    toolbox = Toolbox(load_profile(eventlog_fixtures.parent / "workloads" / "summary_recomputed.zstd"))
+    answer = answer_offline("why does my job compute the summary three times?", toolbox)
+    assert ("SQL 3 ran again the HashAggregate, SortMergeJoin, Sort that SQL 2 ran, over the same inputs (stages 13, "
+            "14, 17: 5.2 s of task time)\nSQL 4 ran again the SortMergeJoin, Sort that SQL 2 ran") in answer
+    assert "\n1. [moderate] SQL 2 (parquet): its HashAggregate, SortMergeJoin, Sort run again by 2 later" in answer
+
+
 def test_analyze_answers_which_stage_took_longest_with_that_stage(eventlog_fixtures) -> None:
     """`analyze --ask 'which stage took longest and why?'` answered with the top fix; it now answers with the longest
     stage's figures (named by what ran in it) and the findings on it, every number traced to the report."""

@@ -25,6 +25,7 @@ FIRES_ON: dict[str, tuple[str, dict[str, float]]] = {
     "union_rereads_input": ("union_of_filters", {}),
     "cache_before_partition_filter": ("cached_then_filtered", {}),
     "cache_unused_columns": ("cached_wide_table", {}),
+    "shuffle_work_recomputed": ("summary_recomputed", {}),
     "stage_data_skew": ("skewed_join", {"skew_min_task_duration_ms": 1e9, "skew_min_partition_bytes": 1e6}),
     "executor_skew": (f"{RAPIDS}/join_agg_on_yarn_eventlog.zstd", {"executor_skew_ratio": 1.5, "executor_skew_min_task_time_ms": 10_000}),
     "stage_spill": ("spilling_sort", {}),
@@ -359,6 +360,29 @@ def test_a_table_cached_with_every_column_is_priced_by_the_columns_no_query_used
     [top] = [n for n in joined.sql_execution(1).nodes if n.name == "ColumnarToRow"]
     top.name, top.description = "BroadcastHashJoin", "BroadcastHashJoin [order_id#31L], [id#70L], Inner, BuildRight"
     assert findings_of("cache_unused_columns", joined) == []
+
+
+def test_a_join_and_aggregation_run_again_by_later_actions_is_priced_by_the_stages_that_ran_only_them(profile_of):
+    """summary_recomputed (real PySpark log): orders joined to customers and summed, the summary written (SQL 2), its
+    top ten collected (SQL 3) and its grand total taken (SQL 4), nothing persisted. SQL 3 ran SQL 2's join and
+    aggregation again (stages 13, 14, 17); SQL 4 its join (stages 22, 23: its own aggregate keeps only the revenue,
+    so stage 26 ran other work and is left out). The files' re-reads are this finding's, not input_read_repeatedly's,
+    until it is under its floor."""
+    from tools.rules.recompute import recomputations
+
+    profile = profile_of("summary_recomputed")
+    [finding] = findings_of("shuffle_work_recomputed", profile)
+    assert finding.sql_execution_ids == [2, 3, 4] and finding.stage_ids == [13, 14, 17, 22, 23]
+    assert finding.title.startswith("SQL 2 (parquet): its HashAggregate, SortMergeJoin, Sort run again by 2 later SQL "
+                                    "executions")
+    assert finding.estimated_savings.core_ms == sum(
+        profile.stage(i).metrics.executor_run_time_ms.sum for i in (13, 14, 17, 22, 23))
+    reads = RuleThresholds(repeated_read_min_bytes=0)
+    assert findings_of("input_read_repeatedly", profile, reads) == []
+    rereads = findings_of("input_read_repeatedly", profile, reads.model_copy(update={"recomputed_min_task_ms": 1e9}))
+    assert [f.sql_execution_ids for f in rereads] == [[2, 3, 4], [2, 3, 4]]  # the orders and the customers
+    # the same operators over local data (a Seq made into a Dataset three times) are not the same rows
+    assert recomputations(profile_of(f"{RAPIDS}/dsAndDf_eventlog.zstd").sql_executions) == []
 
 
 def test_a_union_of_filtered_copies_of_one_table_is_priced_by_the_reads_after_the_first(profile_of):

@@ -13,7 +13,9 @@ from tools.eventlog.model import (AQE_READS, PLAN_WRAPPERS, SCAN_OPERATORS, AppP
 from tools.findings import Finding, Recommendation, Savings, Severity
 from tools.redact import redact_text
 from tools.rules.joins import stage_time_ms
-from tools.rules.measure import EXPRESSION_ID, PY4J_BRIDGE, SCAN_LOCATION, call_site, ev, metric, nodes, read_schema
+from tools.rules.measure import (EXPRESSION_ID, PY4J_BRIDGE, SCAN_LOCATION, action_label, cached_subtree, call_site, ev,
+                                 metric, nodes, read_schema)
+from tools.rules.recompute import recomputed_nodes
 from tools.rules.registry import RuleContext, rule
 from tools.units import count, human_size, one_line
 
@@ -169,7 +171,7 @@ def repeated_reads(executions: list[SqlExecution]) -> list[tuple[tuple[str, ...]
     first."""
     reads: dict[tuple[str, ...], list[tuple[int, PlanNode]]] = defaultdict(list)
     for execution in executions_with_jobs(executions):
-        cached = _cached_subtree(execution)
+        cached = cached_subtree(execution)
         for node in nodes(execution, *SCAN_OPERATORS):
             if node.node_id in cached and not node.stage_ids:
                 continue  # the cached plan's scan, shown again under the cache it built: this execution read the cache
@@ -195,13 +197,6 @@ def read_columns(found: list[tuple[int, PlanNode]]) -> str:
             "re-reading a few columns of Parquet, ORC or Delta files is cheap, so select only the columns the later "
             "actions share before persisting, and persist only when the work above the scan (joins, aggregations, "
             "UDFs) or the storage is slow; where they share few columns, dropping the extra actions saves more.")
-
-
-def _cached_subtree(execution: SqlExecution) -> set[int]:
-    """Ids of the nodes below an InMemoryTableScan: the plan of the cached data, which Spark shows under every query
-    that reads the cache, with the metrics of the run that built it."""
-    return {n.node_id for scan in execution.nodes if scan.name.startswith("InMemoryTableScan")
-            for n in execution.below(scan)}
 
 
 def _plan_shape(execution: SqlExecution) -> tuple[str, ...]:
@@ -237,12 +232,6 @@ def read_label(key: tuple[str, ...], scan: PlanNode) -> str:
     """'Parquet files at s3://bucket/events' (secrets redacted)."""
     location = SCAN_LOCATION.search(scan.description)
     return redact_text(one_line(f"{key[0]} files at {location[1]}" if location else f"{key[0]} files", 160))
-
-
-def action_label(execution_id: int, description: str) -> str:
-    """'SQL 2 (save at etl.py:41)', or 'SQL 2 (save)' where PySpark logged its Py4J bridge as the call site."""
-    description = call_site(description)
-    return f"SQL {execution_id} ({one_line(description, 60)})" if description else f"SQL {execution_id}"
 
 
 def reading_executions(found: list[tuple[int, PlanNode]]) -> list[int]:
@@ -308,7 +297,11 @@ def input_read_repeatedly(ctx: RuleContext) -> Iterator[Finding]:
         return  # each micro-batch reads its own input
     t = ctx.thresholds
     by_execution = {x.execution_id: x for x in ctx.sql_executions}
+    rerun = recomputed_nodes(ctx)  # reads inside a join or aggregation run again are that finding's
     for key, found in repeated_reads(ctx.sql_executions):
+        found = [(x, node) for x, node in found if (x, node.node_id) not in rerun]
+        if len(reading_executions(found)) < 2:
+            continue
         again = reread_bytes(found)
         if again < t.repeated_read_min_bytes:
             continue

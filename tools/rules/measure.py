@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 from tools.eventlog.model import AppProfile, PlanNode, Quantiles, SqlExecution, StageProfile, base_operator
 from tools.findings import Evidence
+from tools.units import one_line
 
 EXPRESSION_ID = re.compile(r"#\d+L?\b")  # `value#1L`, `pythonUDF0#7`: ids Spark renumbers per plan
 # the files a scan reads, in its description or the plan text: 'Location: InMemoryFileIndex(1 paths)[s3://b/t]'
@@ -31,6 +32,19 @@ def call_site(description: str) -> str:
     if any(bridge in description for bridge in PY4J_BRIDGE):
         return description.split(" at ")[0]
     return description
+
+
+def action_label(execution_id: int, description: str) -> str:
+    """'SQL 2 (save at etl.py:41)', or 'SQL 2 (save)' where PySpark logged its Py4J bridge as the call site."""
+    description = call_site(description)
+    return f"SQL {execution_id} ({one_line(description, 60)})" if description else f"SQL {execution_id}"
+
+
+def cached_subtree(execution: SqlExecution) -> set[int]:
+    """Ids of the nodes below an InMemoryTableScan: the plan of the cached data, which Spark shows under every query
+    that reads the cache, with the metrics of the run that built it."""
+    return {n.node_id for scan in execution.nodes if scan.name.startswith("InMemoryTableScan")
+            for n in execution.below(scan)}
 
 
 def max_to_median(q: Quantiles | None) -> float | None:

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from tools.eventlog.model import SqlExecution, StageProfile
 from tools.findings import Evidence, Finding, Recommendation, Savings, Severity
-from tools.rules.caching import action_label
-from tools.rules.measure import ev
+from tools.rules.measure import action_label, ev
 from tools.rules.registry import RuleContext
 from tools.units import count, human_duration, human_share
 

@@ -48,6 +48,7 @@ THEME_MODULES = (
     "pruning",
     "unions",
     "cache_columns",
+    "recompute",
 )
 
 

@@ -10,9 +10,8 @@ from dataclasses import dataclass
 from tools.eventlog.model import PLAN_WRAPPERS, SCAN_OPERATORS, PlanNode, SqlExecution, executions_with_jobs
 from tools.findings import Finding, Recommendation, Savings, Severity
 from tools.redact import redact_text
-from tools.rules.caching import action_label
 from tools.rules.files import BYTES_READ
-from tools.rules.measure import EXPRESSION_ID, ev, metric
+from tools.rules.measure import EXPRESSION_ID, action_label, ev, metric
 from tools.rules.registry import RuleContext, rule
 from tools.units import human_number, human_size, one_line
 

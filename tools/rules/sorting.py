@@ -10,8 +10,7 @@ from dataclasses import dataclass
 from tools.eventlog.model import PlanNode, SqlExecution, StageProfile, executions_with_jobs
 from tools.findings import Finding, Recommendation, Severity
 from tools.redact import redact_text
-from tools.rules.caching import action_label
-from tools.rules.measure import EXPRESSION_ID, ev, run_time_ms, writes_shuffle
+from tools.rules.measure import EXPRESSION_ID, action_label, ev, run_time_ms, writes_shuffle
 from tools.rules.passes import extra_pass_finding, listed
 from tools.rules.registry import RuleContext, rule
 from tools.units import count, human_duration, one_line

@@ -195,6 +195,9 @@ class RuleThresholds(BaseModel):
     # change from 5 s of the filling stages' task time spent on the columns no query used.
     cached_columns_unused_share: float = 0.5
     cached_columns_min_task_ms: float = 5_000
+    # Our choice, the same floor: later SQL executions rerunning a join or aggregation an earlier one ran, worth keeping
+    # its result from 5 s of task time in stages that ran nothing else.
+    recomputed_min_task_ms: float = 5_000
 
     # --- driver ------------------------------------------------------------------------
     # Sparklens reports driver wall-clock share; our choice: half the run on the driver, for at least 1 minute.
