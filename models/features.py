@@ -19,7 +19,8 @@ from pydantic import BaseModel, field_validator
 from models.plan_joins import join_conversions
 from tools.eventlog.master import heap_key
 from tools.eventlog.master import task_jvm_role as master_jvm_role
-from tools.eventlog.model import AQE_DEFAULT_ON_SINCE, AppProfile, base_operator, spark_release
+from tools.eventlog.model import (AGGREGATES, AQE_DEFAULT_ON_SINCE, PYTHON_EVALS, SHUFFLED_JOINS, AppProfile,
+                                  base_operator, spark_release)
 from tools.simulate import observed_resources, simulate
 from tools.units import parse_size
 
@@ -128,11 +129,11 @@ _TREE_OPERATOR = re.compile(r"^[\s:+\-|*]*(?:\(\d+\)\s*)?([A-Z][A-Za-z]+)")
 _OPERATORS = {
     "exchanges": ("Exchange",),
     "broadcast_joins": ("BroadcastHashJoin", "BroadcastNestedLoopJoin"),
-    "sort_merge_joins": ("SortMergeJoin", "ShuffledHashJoin"),
+    "sort_merge_joins": SHUFFLED_JOINS,
     "windows": ("Window", "WindowGroupLimit"),
     "sorts": ("Sort",),
-    "python_udfs": ("BatchEvalPython", "ArrowEvalPython"),
-    "aggregates": ("HashAggregate", "SortAggregate", "ObjectHashAggregate"),
+    "python_udfs": PYTHON_EVALS,
+    "aggregates": AGGREGATES,
 }
 
 

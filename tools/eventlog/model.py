@@ -190,6 +190,13 @@ PLAN_WRAPPERS = ("AdaptiveSparkPlan", "InputAdapter", "WholeStageCodegen", "Shuf
 AQE_READS = ("AQEShuffleRead", "CustomShuffleReader")
 SHUFFLED_JOINS = ("SortMergeJoin", "ShuffledHashJoin")  # joins that shuffle both sides
 AGGREGATES = ("HashAggregate", "ObjectHashAggregate", "SortAggregate")  # the operators of groupBy().agg()
+# Operators that run Python code on rows: scalar UDFs row at a time or in Arrow batches (one output column each),
+# then the pandas / Arrow functions given whole partitions or groups
+ROW_UDF = ("BatchEvalPython",)
+SCALAR_ARROW_UDF = ("ArrowEvalPython",)
+PYTHON_EVALS = (*ROW_UDF, *SCALAR_ARROW_UDF)
+VECTORIZED_UDF = (*SCALAR_ARROW_UDF, "FlatMapGroupsInPandas", "FlatMapCoGroupsInPandas", "MapInPandas", "MapInArrow",
+                  "PythonMapInArrow", "AggregateInPandas", "WindowInPandas", "FlatMapGroupsInArrow")
 
 
 def base_operator(name: str) -> str:

@@ -8,7 +8,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from tools.eventlog.model import (PLAN_WRAPPERS, SCAN_OPERATORS, PlanNode, SqlExecution, StageProfile,
+from tools.eventlog.model import (PLAN_WRAPPERS, PYTHON_EVALS, SCAN_OPERATORS, PlanNode, SqlExecution, StageProfile,
                                   executions_with_jobs)
 from tools.findings import Finding, Recommendation, Severity
 from tools.rules.caching import cache_reads
@@ -18,7 +18,6 @@ from tools.rules.passes import query_change_finding
 from tools.rules.registry import RuleContext, rule
 from tools.units import human_number, human_share
 
-PYTHON_EVALS = ("BatchEvalPython", "ArrowEvalPython")  # operators that run Python UDFs on rows, one column each
 # between a scan and the Filter above it: operators that pass each row on (a Filter passes the rows it keeps)
 _ROW_PRESERVING = (*PLAN_WRAPPERS, "ColumnarToRow", "Project", "Filter", *PYTHON_EVALS)
 _ATTRIBUTE = re.compile(r"\b([A-Za-z_]\w*)#(\d+)L?\b")  # 'day#8', 'pythonUDF0#17', 'id#0L'

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from tools.eventlog.model import PlanNode, SqlExecution, executions_with_jobs
+from tools.eventlog.model import ROW_UDF, VECTORIZED_UDF, PlanNode, SqlExecution, executions_with_jobs
 from tools.findings import ConfigChange, Finding, Recommendation, Savings, Severity
 from tools.rules.joins import stage_time_ms
 from tools.rules.measure import EXPRESSION_ID, ev, metric
@@ -14,18 +14,6 @@ from tools.rules.pruning import UdfPartitionFilter, reported_udf_filters
 from tools.rules.registry import RuleContext, rule
 from tools.units import count
 
-ROW_UDF = ("BatchEvalPython",)
-VECTORIZED_UDF = (
-    "ArrowEvalPython",
-    "FlatMapGroupsInPandas",
-    "FlatMapCoGroupsInPandas",
-    "MapInPandas",
-    "MapInArrow",
-    "PythonMapInArrow",
-    "AggregateInPandas",
-    "WindowInPandas",
-    "FlatMapGroupsInArrow",
-)
 PYTHON_TIME_METRICS = ("time to execute Python code", "time to run Python workers")
 BUILTIN_SHARE = 0.7  # our estimate: the share of Python time (per-row work in a Python worker) built-ins save
 ARROW_BATCH_KEY = "spark.sql.execution.arrow.maxRecordsPerBatch"
