@@ -53,6 +53,7 @@ FIXES: dict[str, tuple[str, dict[str, float]]] = {
     "cached_then_filtered": ("cache_before_partition_filter", {"cached_partitions_min_task_ms": 1_000}),
     "cached_wide_table": ("cache_unused_columns", {}),
     "summary_recomputed": ("shuffle_work_recomputed", {"recomputed_min_task_ms": 1_000}),
+    "iterative_ranks": ("shuffle_work_recomputed", {"recomputed_min_task_ms": 1_000}),
 }
 
 

@@ -931,6 +931,28 @@ def summary_recomputed(spark, workdir: Path, fixed: bool = False) -> None:
         summary.unpersist()
 
 
+def iterative_ranks(spark, workdir: Path, fixed: bool = False) -> None:
+    """Scores passed along 2M links between 200,000 pages (Parquet) for six passes, each pass a join of the scores to
+    the links and a sum per target page, followed by the largest score as a convergence check: every pass extends
+    the same DataFrame, so pass k runs all k joins and aggregations again. `fixed`: each pass's scores are cut from
+    their plan with localCheckpoint() before the check."""
+    from pyspark.sql import functions as F
+
+    path = str(workdir / "links")
+    spark.range(0, 2_000_000, 1, 8).select(
+        (F.col("id") % 200_000).alias("src"), ((F.col("id") * 2654435761) % 200_000).alias("dst"),
+        (F.col("id") % 10 / 10).alias("weight"),
+    ).write.mode("overwrite").parquet(path)
+    links = spark.read.parquet(path)
+    scores = links.select(F.col("src").alias("page")).distinct().withColumn("score", F.lit(1.0))
+    for _ in range(6):
+        scores = (links.join(scores, links.src == scores.page).groupBy(F.col("dst").alias("page"))
+                  .agg((F.sum(F.col("score") * F.col("weight")) * 0.85 + 0.15).alias("score")))
+        if fixed:
+            scores = scores.localCheckpoint()
+        scores.agg(F.max("score")).first()
+
+
 def _add(function: Callable[..., None], conf: dict[str, str] | None = None, master: str = "local[2]") -> None:
     spec = ProblemWorkload(
         name=function.__name__, description=(function.__doc__ or "").strip(), conf=conf or {}, master=master
@@ -1011,6 +1033,7 @@ _add(overpartitioned_write)
 _add(cached_then_filtered, {"spark.sql.shuffle.partitions": "8"})
 _add(cached_wide_table, {"spark.sql.shuffle.partitions": "8"})
 _add(summary_recomputed, {"spark.sql.shuffle.partitions": "8"})
+_add(iterative_ranks, {"spark.sql.shuffle.partitions": "8"})
 _add(udf_partition_filter, {"spark.sql.shuffle.partitions": "8", "spark.sql.execution.pythonUDF.arrow.enabled": "false"})
 _add(skewed_group_apply, {"spark.sql.shuffle.partitions": "8",
                           "spark.sql.adaptive.coalescePartitions.parallelismFirst": "false",

@@ -385,6 +385,23 @@ def test_a_join_and_aggregation_run_again_by_later_actions_is_priced_by_the_stag
     assert recomputations(profile_of(f"{RAPIDS}/dsAndDf_eventlog.zstd").sql_executions) == []
 
 
+def test_a_loop_extending_one_dataframe_is_one_finding_with_the_loop_advice(profile_of):
+    """iterative_ranks (real PySpark log): six passes of scores joined to links and summed, each extending the same
+    DataFrame and checked with an action (SQL 1 to 6). Each pass reruns the passes before: SQL 3 reruns SQL 2's work,
+    which was itself SQL 1's and more, so the chain is one finding from SQL 1, told to cut the plan each pass."""
+    from tools.rules.recompute import recomputations
+
+    profile = profile_of("iterative_ranks")
+    [finding] = findings_of("shuffle_work_recomputed", profile)
+    assert finding.sql_execution_ids == [1, 2, 3, 4, 5, 6]
+    assert {r.first for r in recomputations(profile.sql_executions)} == {1, 2}  # the chain: 2 reran 1, 3 to 6 reran 2
+    assert finding.recommendation.summary.startswith("Each pass of a loop ran every pass before it again: 5 runs, SQL 2 "
+                                                     "to 6 (first at ")
+    assert finding.recommendation.code_change.startswith("Cut the plan at each pass: df = df.localCheckpoint()")
+    assert finding.estimated_savings.core_ms == sum(profile.stage(i).metrics.executor_run_time_ms.sum
+                                                    for i in finding.stage_ids)
+
+
 def test_a_union_of_filtered_copies_of_one_table_is_priced_by_the_reads_after_the_first(profile_of):
     """union_of_filters (real PySpark log): 8M orders taxed per region by a union of 8 filtered copies, each a scan of
     the same Parquet files, all in stage 2. The saving is a floor: the scan time of the seven branches after the

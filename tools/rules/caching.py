@@ -13,8 +13,8 @@ from tools.eventlog.model import (AQE_READS, PLAN_WRAPPERS, SCAN_OPERATORS, AppP
 from tools.findings import Finding, Recommendation, Savings, Severity
 from tools.redact import redact_text
 from tools.rules.joins import stage_time_ms
-from tools.rules.measure import (EXPRESSION_ID, PY4J_BRIDGE, SCAN_LOCATION, action_label, cached_subtree, call_site, ev,
-                                 metric, nodes, read_schema)
+from tools.rules.measure import (EXPRESSION_ID, PY4J_BRIDGE, SCAN_LOCATION, cached_subtree, ev, metric, nodes, read_schema,
+                                 runs_label)
 from tools.rules.recompute import recomputed_nodes
 from tools.rules.registry import RuleContext, rule
 from tools.units import count, human_size, one_line
@@ -245,17 +245,6 @@ def reread_bytes(found: list[tuple[int, PlanNode]]) -> float:
     return sum(sizes) - sizes[0]
 
 
-def _runs(executions: list[int], by_execution: dict[int, SqlExecution]) -> str:
-    """'8 runs, SQL 1 to 8 (collect at etl.py:12)' when every run has one call site, else the first few action
-    labels."""
-    sites = {call_site(by_execution[x].description) for x in executions}
-    if len(sites) == 1:
-        first, last = executions[0], executions[-1]
-        span = f"SQL {first} to {last}" if last - first + 1 == len(executions) else f"between SQL {first} and {last}"
-        return f"{count(len(executions), 'run')}, {span} ({one_line(sites.pop(), 60)})"
-    return "; ".join(action_label(x, by_execution[x].description) for x in executions[:SHOWN])
-
-
 def _loop_advice(loop: str, actions: str) -> Recommendation:
     """One query per value of a column, each reading all the files: group by the column instead."""
     column = loop.split(":")[0]
@@ -310,7 +299,7 @@ def input_read_repeatedly(ctx: RuleContext) -> Iterator[Finding]:
         what = read_label(key, first)
         scan_ms = [metric(node, "scan time") for _, node in found]
         saved = sum(ms or 0.0 for ms in scan_ms[1:]) if scan_ms[0] is not None else 0.0
-        actions = _runs(executions, by_execution)
+        actions = runs_label([by_execution[x] for x in executions])
         loop = per_value_loop(found, by_execution)
         evidence = [
             ev("SQL executions that read them", len(executions), "count", 2),

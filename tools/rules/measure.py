@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from tools.eventlog.model import AppProfile, PlanNode, Quantiles, SqlExecution, StageProfile, base_operator
 from tools.findings import Evidence
-from tools.units import one_line
+from tools.units import count, one_line
 
 EXPRESSION_ID = re.compile(r"#\d+L?\b")  # `value#1L`, `pythonUDF0#7`: ids Spark renumbers per plan
 # the files a scan reads, in its description or the plan text: 'Location: InMemoryFileIndex(1 paths)[s3://b/t]'
@@ -38,6 +38,17 @@ def action_label(execution_id: int, description: str) -> str:
     """'SQL 2 (save at etl.py:41)', or 'SQL 2 (save)' where PySpark logged its Py4J bridge as the call site."""
     description = call_site(description)
     return f"SQL {execution_id} ({one_line(description, 60)})" if description else f"SQL {execution_id}"
+
+
+def runs_label(executions: list[SqlExecution], shown: int = 5) -> str:
+    """'8 runs, SQL 1 to 8 (collect at etl.py:12)' when every run has one call site, else the first few action
+    labels."""
+    sites = {call_site(x.description) for x in executions}
+    if len(sites) == 1:
+        first, last = executions[0].execution_id, executions[-1].execution_id
+        span = f"SQL {first} to {last}" if last - first + 1 == len(executions) else f"between SQL {first} and {last}"
+        return f"{count(len(executions), 'run')}, {span} ({one_line(sites.pop(), 60)})"
+    return "; ".join(action_label(x.execution_id, x.description) for x in executions[:shown])
 
 
 def cached_subtree(execution: SqlExecution) -> set[int]:

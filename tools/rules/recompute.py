@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from tools.eventlog.model import (AGGREGATES, AQE_READS, PLAN_WRAPPERS, SCAN_OPERATORS, PlanNode, SqlExecution,
                                   executions_with_jobs)
 from tools.findings import Finding, Recommendation, Savings, Severity
-from tools.rules.measure import action_label, cached_subtree, ev, task_time_ms
+from tools.rules.measure import action_label, cached_subtree, ev, runs_label, task_time_ms
 from tools.rules.registry import RuleContext, rule
 from tools.units import count, human_duration
 
@@ -124,13 +124,16 @@ class RecomputedWork:
 
 
 def reported_recomputations(ctx: RuleContext) -> list[RecomputedWork]:
-    """The recomputations worth reporting, grouped by the execution that ran the work first: outside streaming (each
-    micro-batch runs its own query), with at least the threshold of task time in stages that ran nothing else."""
+    """The recomputations worth reporting, grouped by the execution that ran the work first (a loop's passes, each
+    rerunning the one before, are one group): outside streaming (each micro-batch runs its own query), with at least
+    the threshold of task time in stages that ran nothing else."""
     if ctx.profile.streaming:
         return []
     groups: dict[int, list[Recomputed]] = {}
+    chain: dict[int, int] = {}  # execution -> the first of a chain (a loop's passes, each rerunning the pass before)
     for found in recomputations(ctx.sql_executions):
-        groups.setdefault(found.first, []).append(found)
+        chain[found.execution.execution_id] = chain.get(found.first, found.first)
+        groups.setdefault(chain[found.execution.execution_id], []).append(found)
     reported = []
     for first, later in groups.items():
         stage_ids = sorted({s for r in later for s in r.stage_ids})
@@ -162,26 +165,31 @@ def shuffle_work_recomputed(ctx: RuleContext) -> Iterator[Finding]:
         stages = ctx.profile.stages_of(work.stage_ids)
         operators = list(dict.fromkeys(name for r in later for name in r.operators()))
         named = ", ".join(operators) or "shuffle"
-        reruns = ", ".join(action_label(r.execution.execution_id, r.execution.description) for r in later[:5])
+        runs = runs_label([r.execution for r in later])
         first_run = ctx.profile.sql_execution(first)
-        first_label = action_label(first, first_run.description if first_run else "")
+        loop = any(r.first != first for r in later)  # a pass rerunning a later pass: a DataFrame extended in a loop
         yield ctx.finding(
-            title=f"{first_label}: its {named} run again by {count(len(later), 'later SQL execution')} "
-            f"({human_duration(task_ms)} of task time)",
+            title=f"{action_label(first, first_run.description if first_run else '')}: its {named} run again by "
+            f"{count(len(later), 'later SQL execution')} ({human_duration(task_ms)} of task time)",
             evidence=[
                 ev("SQL executions that ran the same operators again", len(later), "count"),
                 ev("operators run again", named),
                 ev("task time of the stages that ran them again", task_ms, "ms", ctx.thresholds.recomputed_min_task_ms),
             ],
             recommendation=Recommendation(
-                summary=f"Keep the result these actions share: {reruns} ran the {named} that SQL {first} ran, over "
-                "the same inputs. Each action plans its query afresh and shares no shuffle with an earlier one, so "
-                "every action on a DataFrame that nothing kept reruns everything that built it.",
-                code_change="Persist the DataFrame the actions share, after its joins and aggregations: "
+                summary=f"Each pass of a loop ran every pass before it again: {runs} each reran the {named} of the "
+                f"passes before, from SQL {first} on. A DataFrame extended pass by pass keeps all of them in its "
+                "plan, and each action runs that plan from the start." if loop else
+                f"Keep the result these actions share: {runs} ran the {named} that SQL {first} ran, over the same "
+                "inputs. Each action plans its query afresh and shares no shuffle with an earlier one, so every "
+                "action on a DataFrame that nothing kept reruns everything that built it.",
+                code_change="Cut the plan at each pass: df = df.localCheckpoint() after the pass's transformations "
+                "(or checkpoint() with a checkpoint directory set, which survives a lost executor), or persist each "
+                "pass's result and unpersist the one before; each action then runs one pass." if loop else
+                "Persist the DataFrame the actions share, after its joins and aggregations: "
                 "df.persist(StorageLevel.MEMORY_AND_DISK) before the first action and unpersist() after the last "
                 "(or write it once and read the files back when it is large). Drop actions kept only to look at the "
-                "data (a count() for a log line). In a loop that extends a DataFrame and runs an action each pass, "
-                "persist each pass's result and unpersist the one before, or cut the plan with localCheckpoint().",
+                "data (a count() for a log line).",
             ),
             savings=Savings(
                 core_ms=task_ms,
