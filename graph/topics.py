@@ -476,7 +476,8 @@ TOPICS = (
     Topic("speculation", _words("speculat"), ("speculation",), speculation_facts),
     Topic("caching", _words("cach", "persist", "unpersist", "storage level", "re-?read", "read (?:\\w+ )?(?:twice|again|"
                             "repeatedly|more than once|several times)", "recomput", "union(?:byname|all)?s?\\b",
-                            "(?:comput|calculat)\\w* (?:\\w+ ){0,3}(?:twice|again|more than once|\\w+ times)"),
+                            "(?:comput|calculat)\\w* (?:\\w+ ){0,3}(?:twice|again|more than once|\\w+ times)",
+                            "(?:each|every|later) (?:iteration|pass)", "lineage"),
           ("caching",), cache_facts),
     Topic("skew", _words("skew", "straggl", "hot key", "imbalanc", "uneven"), ("skew", "speculation"), skew_facts),
     Topic("adaptive execution", _words("aqe\\b", "adaptive (?:query )?execution"), ("aqe_disabled",), aqe_facts),

@@ -911,6 +911,19 @@ def test_a_summary_recomputed_by_later_actions_is_told_with_the_caching_facts(ev
     assert "\n1. [moderate] SQL 2 (parquet): its HashAggregate, SortMergeJoin, Sort run again by 2 later" in answer
 
 
+def test_a_loop_whose_passes_get_slower_is_answered_with_what_each_pass_reran(eventlog_fixtures) -> None:
+    """iterative_ranks: six passes extending one DataFrame. 'why does each iteration of my loop get slower?' is a
+    caching question: each later pass's rerun work, then the loop finding."""
+    from graph.intents import answer_offline
+    from graph.tools import Toolbox
+    from tools.eventlog import load_profile
+
+    toolbox = Toolbox(load_profile(eventlog_fixtures.parent / "workloads" / "iterative_ranks.zstd"))
+    answer = answer_offline("why does each iteration of my loop get slower?", toolbox)
+    assert "SQL 3 ran again the HashAggregate, BroadcastHashJoin that SQL 2 ran, over the same inputs (stages 27" in answer
+    assert "\n1. [moderate] SQL 1 (first at " in answer and "Each pass of a loop ran every pass before" in answer
+
+
 def test_analyze_answers_which_stage_took_longest_with_that_stage(eventlog_fixtures) -> None:
     """`analyze --ask 'which stage took longest and why?'` answered with the top fix; it now answers with the longest
     stage's figures (named by what ran in it) and the findings on it, every number traced to the report."""
