@@ -361,6 +361,11 @@ def test_a_table_cached_with_every_column_is_priced_by_the_columns_no_query_used
     top.name, top.description = "BroadcastHashJoin", "BroadcastHashJoin [order_id#31L], [id#70L], Inner, BuildRight"
     assert findings_of("cache_unused_columns", joined) == []
 
+    counted = profile.model_copy(deep=True)  # a cache of a count(): its scan returns no column
+    [scan] = [n for n in counted.sql_execution(1).nodes if n.name == "Scan parquet"]
+    scan.description = "FileScan parquet [] " + scan.description.split("] ", 1)[1]
+    assert findings_of("cache_unused_columns", counted) == []
+
 
 def test_a_join_and_aggregation_run_again_by_later_actions_is_priced_by_the_stages_that_ran_only_them(profile_of):
     """summary_recomputed (real PySpark log): orders joined to customers and summed, the summary written (SQL 2), its

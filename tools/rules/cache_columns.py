@@ -68,7 +68,7 @@ def cached_columns(execution: SqlExecution, cache_scan: PlanNode) -> Columns | N
 
 @dataclass(frozen=True)
 class WideCache:
-    """A cache whose queries used few of the columns it holds."""
+    """A cache read by several queries: the columns it holds and those its readers used."""
 
     build: SqlExecution
     scan: PlanNode
@@ -84,7 +84,9 @@ def wide_caches(executions: list[SqlExecution]) -> list[WideCache]:
     for cache in cache_reads(executions):
         cached = cached_columns(cache.build, cache.reads[0][1])
         taken = [output_columns(node) for _, node in cache.reads]
-        if len(cache.reads) < 2 or cached is None or any(t is None or len(t.names) < t.total for t in taken):
+        if len(cache.reads) < 2 or cached is None or cached.total == 0:
+            continue  # a count() of the files caches no column
+        if any(t is None or len(t.names) < t.total for t in taken):
             continue
         wanted = {name for t in taken if t is not None for name in t.names}
         # in the cache's order; a column past the ones Spark listed at the end
