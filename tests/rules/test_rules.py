@@ -361,6 +361,14 @@ def test_a_table_cached_with_every_column_is_priced_by_the_columns_no_query_used
     top.name, top.description = "BroadcastHashJoin", "BroadcastHashJoin [order_id#31L], [id#70L], Inner, BuildRight"
     assert findings_of("cache_unused_columns", joined) == []
 
+    selected = profile.model_copy(deep=True)  # a cache of a select: the Project's columns are what it holds
+    [top] = [n for n in selected.sql_execution(1).nodes if n.name == "ColumnarToRow"]
+    kept = ", ".join(["customer_id#32L", "amount#33", "status#34L", "(amount#33 * 2.0) AS doubled#90",
+                      *(f"measure_{k}#{35 + k}" for k in range(6))])
+    top.name, top.description = "Project", f"Project [{kept}]"
+    [finding] = findings_of("cache_unused_columns", selected)
+    assert finding.title.endswith("the cache holds all 10 columns of Scan parquet; the queries reading it use 3")
+
     counted = profile.model_copy(deep=True)  # a cache of a count(): its scan returns no column
     [scan] = [n for n in counted.sql_execution(1).nodes if n.name == "Scan parquet"]
     scan.description = "FileScan parquet [] " + scan.description.split("] ", 1)[1]
