@@ -54,6 +54,7 @@ FIXES: dict[str, tuple[str, dict[str, float]]] = {
     "cached_wide_table": ("cache_unused_columns", {}),
     "summary_recomputed": ("shuffle_work_recomputed", {"recomputed_min_task_ms": 1_000}),
     "iterative_ranks": ("shuffle_work_recomputed", {"recomputed_min_task_ms": 1_000}),
+    "latest_by_self_join": ("latest_row_self_join", {"self_join_min_task_ms": 500}),
 }
 
 

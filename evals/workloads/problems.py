@@ -953,6 +953,28 @@ def iterative_ranks(spark, workdir: Path, fixed: bool = False) -> None:
         scores.agg(F.max("score")).first()
 
 
+def latest_by_self_join(spark, workdir: Path, fixed: bool = False) -> None:
+    """8M address updates of 500,000 customers (Parquet), cut to each customer's latest update the way SQL often
+    writes it: the updates joined to their own maximum timestamp per customer, so the files are read twice and every
+    update is shuffled for the join. `fixed`: one aggregation takes the whole latest row per customer as the maximum
+    of a struct led by the timestamp."""
+    from pyspark.sql import functions as F
+
+    path = str(workdir / "updates")
+    spark.range(0, 8_000_000, 1, 8).select(
+        ((F.col("id") * 2654435761) % 500_000).alias("customer_id"), (F.col("id") * 7919 % 100_000_000).alias("ts"),
+        (F.col("id") % 40).alias("region"), F.sha1(F.col("id").cast("string")).alias("street"),
+    ).write.mode("overwrite").parquet(path)
+    updates = spark.read.parquet(path)
+    if fixed:
+        latest = updates.groupBy("customer_id").agg(F.max(F.struct("ts", "region", "street")).alias("last")).select(
+            "customer_id", "last.ts", "last.region", "last.street")
+    else:
+        newest = updates.groupBy("customer_id").agg(F.max("ts").alias("ts"))
+        latest = updates.join(newest, ["customer_id", "ts"])
+    _sink(latest)
+
+
 def _add(function: Callable[..., None], conf: dict[str, str] | None = None, master: str = "local[2]") -> None:
     spec = ProblemWorkload(
         name=function.__name__, description=(function.__doc__ or "").strip(), conf=conf or {}, master=master
@@ -1034,6 +1056,7 @@ _add(cached_then_filtered, {"spark.sql.shuffle.partitions": "8"})
 _add(cached_wide_table, {"spark.sql.shuffle.partitions": "8"})
 _add(summary_recomputed, {"spark.sql.shuffle.partitions": "8"})
 _add(iterative_ranks, {"spark.sql.shuffle.partitions": "8"})
+_add(latest_by_self_join, {"spark.sql.shuffle.partitions": "8"})
 _add(udf_partition_filter, {"spark.sql.shuffle.partitions": "8", "spark.sql.execution.pythonUDF.arrow.enabled": "false"})
 _add(skewed_group_apply, {"spark.sql.shuffle.partitions": "8",
                           "spark.sql.adaptive.coalescePartitions.parallelismFirst": "false",

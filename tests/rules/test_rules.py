@@ -26,6 +26,7 @@ FIRES_ON: dict[str, tuple[str, dict[str, float]]] = {
     "cache_before_partition_filter": ("cached_then_filtered", {}),
     "cache_unused_columns": ("cached_wide_table", {}),
     "shuffle_work_recomputed": ("summary_recomputed", {}),
+    "latest_row_self_join": ("latest_by_self_join", {}),
     "stage_data_skew": ("skewed_join", {"skew_min_task_duration_ms": 1e9, "skew_min_partition_bytes": 1e6}),
     "executor_skew": (f"{RAPIDS}/join_agg_on_yarn_eventlog.zstd", {"executor_skew_ratio": 1.5, "executor_skew_min_task_time_ms": 10_000}),
     "stage_spill": ("spilling_sort", {}),
@@ -413,6 +414,28 @@ def test_a_loop_extending_one_dataframe_is_one_finding_with_the_loop_advice(prof
     assert finding.recommendation.code_change.startswith("Cut the plan at each pass: df = df.localCheckpoint()")
     assert finding.estimated_savings.core_ms == sum(profile.stage(i).metrics.executor_run_time_ms.sum
                                                     for i in finding.stage_ids)
+
+
+def test_the_latest_row_per_key_by_a_self_join_is_priced_by_the_aggregated_side(profile_of):
+    """latest_by_self_join (real PySpark log): 8M address updates joined to their own max(ts) per customer_id, on
+    customer_id and ts (SQL 1). The saving is a floor: the aggregated side's stage that ran nothing else (stage 3, the
+    second read and the partial max). A join back on the key alone, or to another table's maximum, is not this."""
+    profile = profile_of("latest_by_self_join")
+    [finding] = findings_of("latest_row_self_join", profile)
+    assert finding.sql_execution_ids == [1] and finding.stage_ids == [3]
+    assert finding.title.endswith("the latest row per customer_id taken by joining the table to its own max(ts)")
+    assert finding.estimated_savings.core_ms == profile.stage(3).metrics.executor_run_time_ms.sum
+    assert finding.recommendation.code_change.startswith('df.groupBy("customer_id").agg(F.max(F.struct("ts", ')
+
+    def changed(node_id: int, old: str, new: str) -> list:
+        other = profile.model_copy(deep=True)
+        [node] = [n for n in other.sql_execution(1).nodes if n.node_id == node_id]
+        node.description = node.description.replace(old, new)
+        return findings_of("latest_row_self_join", other)
+
+    assert changed(5, "[customer_id#5L, ts#6L], [customer_id#16L, ts#9L]", "[customer_id#5L], [customer_id#16L]") == []
+    assert changed(16, "/updates]", "/addresses]") == []
+    assert len(changed(25, "max(ts#17L)", "min(ts#17L)")) == 1
 
 
 def test_a_union_of_filtered_copies_of_one_table_is_priced_by_the_reads_after_the_first(profile_of):

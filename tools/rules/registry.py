@@ -49,6 +49,7 @@ THEME_MODULES = (
     "unions",
     "cache_columns",
     "recompute",
+    "latest_rows",
 )
 
 

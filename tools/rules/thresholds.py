@@ -198,6 +198,9 @@ class RuleThresholds(BaseModel):
     # Our choice, the same floor: later SQL executions rerunning a join or aggregation an earlier one ran, worth keeping
     # its result from 5 s of task time in stages that ran nothing else.
     recomputed_min_task_ms: float = 5_000
+    # Our choice, the same floor: a table joined to its own max per key, worth one aggregation from 2 s of task time
+    # in the aggregated side's stages (a floor of what the join costs).
+    self_join_min_task_ms: float = 2_000
 
     # --- driver ------------------------------------------------------------------------
     # Sparklens reports driver wall-clock share; our choice: half the run on the driver, for at least 1 minute.
