@@ -12,13 +12,15 @@ from tools.eventlog.model import (AGGREGATES, AQE_READS, PLAN_WRAPPERS, SCAN_OPE
                                   executions_with_jobs)
 from tools.findings import Finding, Recommendation, Severity
 from tools.rules.join_plan import EQUI_JOINS, parse_join, top_level_split
-from tools.rules.measure import EXPRESSION_ID, SCAN_LOCATION, ev, task_time_ms
+from tools.rules.measure import EXPRESSION_ID, SCAN_LOCATION, ev, stages_running_only, task_time_ms
 from tools.rules.passes import query_change_finding
 from tools.rules.registry import RuleContext, rule
 
 # operators between a join and what feeds a side, keeping its rows' values
 _THROUGH = (*PLAN_WRAPPERS, *AQE_READS, "Exchange", "Sort", "Filter", "Project", "ColumnarToRow")
-_EXTREME = re.compile(r"^\w+Aggregate\(keys=\[(?P<keys>[^\]]*)\], functions=\[(?P<function>max|min)\((?P<column>[\w.`]+)\)\]")
+# 'HashAggregate(keys=[customer_id], functions=[max(ts)])', expression ids left out: a final max or min per key
+_EXTREME = re.compile(r"^\w+Aggregate\(keys=\[(?P<keys>[^\]]*)\], "
+                      r"functions=\[(?P<function>max|min)\((?P<column>[\w.`]+)\)\]")
 
 
 @dataclass(frozen=True)
@@ -30,7 +32,6 @@ class SelfJoinedExtreme:
     keys: list[str]
     function: str  # 'max' / 'min'
     column: str
-    aggregate_scan: PlanNode  # the read feeding the aggregation
     stage_ids: list[int]  # the stages of the aggregated side, up to its final aggregation
 
 
@@ -56,16 +57,6 @@ def _location(scan: PlanNode) -> str | None:
     return found[1] if found else None
 
 
-def _stages_of_side(execution: SqlExecution, top: PlanNode) -> list[int]:
-    """The stages that ran nothing but `top` and the operators below it."""
-    inside = {n.node_id for n in (top, *execution.below(top))}
-    listed: dict[int, set[int]] = {}
-    for node in execution.nodes:
-        for stage_id in node.stage_ids:
-            listed.setdefault(stage_id, set()).add(node.node_id)
-    return sorted(s for s, ids in listed.items() if ids <= inside)
-
-
 def self_joined_extremes(executions: list[SqlExecution]) -> list[SelfJoinedExtreme]:
     """Joins whose one side is a max / min of a column per key over a table and whose other side reads the same
     files, joined on exactly those keys and that column."""
@@ -89,8 +80,9 @@ def self_joined_extremes(executions: list[SqlExecution]) -> list[SelfJoinedExtre
                 if (read is None or not rows.name.startswith(SCAN_OPERATORS) or _location(rows) != _location(read)
                         or sorted(keys) != sorted([*grouped, column])):
                     continue
-                found.append(SelfJoinedExtreme(execution, join, grouped, extreme["function"], column, read,
-                                               _stages_of_side(execution, top)))
+                side = {n.node_id for n in (top, *execution.below(top))}
+                found.append(SelfJoinedExtreme(execution, join, grouped, extreme["function"], column,
+                                               stages_running_only(execution, side)))
     return found
 
 
@@ -113,6 +105,7 @@ def latest_row_self_join(ctx: RuleContext) -> Iterator[Finding]:
         quoted = ", ".join(f'"{k}"' for k in found.keys)
         which = "latest" if found.function == "max" else "earliest"
         extreme = f"{found.function}({found.column})"
+        descending = " descending" if found.function == "max" else ""
         yield query_change_finding(
             ctx, found.execution, stages,
             title=f"the {which} row per {keys} taken by joining the table to its own {extreme}",
@@ -128,7 +121,7 @@ def latest_row_self_join(ctx: RuleContext) -> Iterator[Finding]:
                 code_change=f'df.groupBy({quoted}).agg(F.{found.function}(F.struct("{found.column}", ...the other '
                 f'columns)).alias("row")).select({quoted}, "row.*"): one read, and each task keeps one row per key '
                 f"before the shuffle. Or {found.function}_by per column (Spark 3.3+), or row_number() over a window "
-                f"partitioned by {keys} and ordered by {found.column}{' descending' if found.function == 'max' else ''}, "
+                f"partitioned by {keys} and ordered by {found.column}{descending}, "
                 f"kept where it is 1. Where several rows share the {which} {found.column}, the join kept them all; "
                 "these keep one.",
             ),

@@ -40,6 +40,15 @@ def action_label(execution_id: int, description: str) -> str:
     return f"SQL {execution_id} ({one_line(description, 60)})" if description else f"SQL {execution_id}"
 
 
+def stages_running_only(execution: SqlExecution, inside: set[int]) -> list[int]:
+    """The execution's stages that ran nothing but the plan nodes `inside` (every node listing the stage is one)."""
+    listed: dict[int, set[int]] = {}
+    for node in execution.nodes:
+        for stage_id in node.stage_ids:
+            listed.setdefault(stage_id, set()).add(node.node_id)
+    return sorted(s for s, ids in listed.items() if ids <= inside)
+
+
 def runs_label(executions: list[SqlExecution], shown: int = 5) -> str:
     """'8 runs, SQL 1 to 8 (collect at etl.py:12)' when every run has one call site, else the first few action
     labels."""

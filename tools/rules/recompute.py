@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from tools.eventlog.model import (AGGREGATES, AQE_READS, PLAN_WRAPPERS, SCAN_OPERATORS, PlanNode, SqlExecution,
                                   executions_with_jobs)
 from tools.findings import Finding, Recommendation, Savings, Severity
-from tools.rules.measure import action_label, cached_subtree, ev, runs_label, task_time_ms
+from tools.rules.measure import action_label, cached_subtree, ev, runs_label, stages_running_only, task_time_ms
 from tools.rules.registry import RuleContext, rule
 from tools.units import count, human_duration
 
@@ -103,13 +103,8 @@ def recomputations(executions: list[SqlExecution]) -> list[Recomputed]:
                 seen.setdefault(keys[node.node_id], execution.execution_id)
         if roots:
             inside = {n.node_id for root, _ in roots for n in (root, *execution.below(root))}
-            listed: dict[int, set[int]] = {}
-            for node in execution.nodes:
-                for stage_id in node.stage_ids:
-                    listed.setdefault(stage_id, set()).add(node.node_id)
-            stage_ids = sorted(s for s, ids in listed.items() if ids <= inside)
             found.append(Recomputed(execution, min(first for _, first in roots), [root for root, _ in roots],
-                                    stage_ids))
+                                    stages_running_only(execution, inside)))
     return found
 
 
