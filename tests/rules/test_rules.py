@@ -419,7 +419,8 @@ def test_a_loop_extending_one_dataframe_is_one_finding_with_the_loop_advice(prof
 def test_the_latest_row_per_key_by_a_self_join_is_priced_by_the_aggregated_side(profile_of):
     """latest_by_self_join (real PySpark log): 8M address updates joined to their own max(ts) per customer_id, on
     customer_id and ts (SQL 1). The saving is a floor: the aggregated side's stage that ran nothing else (stage 3, the
-    second read and the partial max). A join back on the key alone, or to another table's maximum, is not this."""
+    second read and the partial max). A join back on the key alone, to another table's maximum, or of rows filtered
+    otherwise than the aggregated ones, is not this."""
     profile = profile_of("latest_by_self_join")
     [finding] = findings_of("latest_row_self_join", profile)
     assert finding.sql_execution_ids == [1] and finding.stage_ids == [3]
@@ -435,6 +436,7 @@ def test_the_latest_row_per_key_by_a_self_join_is_priced_by_the_aggregated_side(
 
     assert changed(5, "[customer_id#5L, ts#6L], [customer_id#16L, ts#9L]", "[customer_id#5L], [customer_id#16L]") == []
     assert changed(16, "/updates]", "/addresses]") == []
+    assert changed(13, "AND isnotnull(ts#6L))", "AND isnotnull(ts#6L) AND (region#7L = 1))") == []  # one region's rows
     assert len(changed(25, "max(ts#17L)", "min(ts#17L)")) == 1
 
 

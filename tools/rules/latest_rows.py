@@ -11,12 +11,13 @@ from dataclasses import dataclass
 from tools.eventlog.model import (AGGREGATES, AQE_READS, PLAN_WRAPPERS, SCAN_OPERATORS, PlanNode, SqlExecution,
                                   executions_with_jobs)
 from tools.findings import Finding, Recommendation, Severity
-from tools.rules.join_plan import EQUI_JOINS, parse_join, top_level_split
+from tools.rules.join_plan import EQUI_JOINS, parse_join, top_level_split, unwrapped
 from tools.rules.measure import EXPRESSION_ID, SCAN_LOCATION, ev, stages_running_only, task_time_ms
 from tools.rules.passes import query_change_finding
 from tools.rules.registry import RuleContext, rule
 
 # operators between a join and what feeds a side, keeping its rows' values
+_PARTITION_FILTERS = re.compile(r"PartitionFilters: \[([^\]]*)\]")
 _THROUGH = (*PLAN_WRAPPERS, *AQE_READS, "Exchange", "Sort", "Filter", "Project", "ColumnarToRow")
 # 'HashAggregate(keys=[customer_id], functions=[max(ts)])', expression ids left out: a final max or min per key
 _EXTREME = re.compile(r"^\w+Aggregate\(keys=\[(?P<keys>[^\]]*)\], "
@@ -57,6 +58,20 @@ def _location(scan: PlanNode) -> str | None:
     return found[1] if found else None
 
 
+def _side_filters(execution: SqlExecution, side: PlanNode) -> set[str]:
+    """The conditions a join side puts on its rows, null checks left out: its Filter operators' parts and its scans'
+    partition filters, expression ids left out. Both sides of the pattern must keep the same rows."""
+    parts: list[str] = []
+    for node in (side, *execution.below(side)):
+        if node.name == "Filter":
+            parts += top_level_split(unwrapped(node.description.removeprefix("Filter ")), " AND ")
+        elif node.name.startswith(SCAN_OPERATORS):
+            found = _PARTITION_FILTERS.search(node.description)
+            parts += top_level_split(found[1]) if found else []
+    conditions = {unwrapped(EXPRESSION_ID.sub("", part)) for part in parts}
+    return {c for c in conditions if not c.startswith("isnotnull(")}
+
+
 def self_joined_extremes(executions: list[SqlExecution]) -> list[SelfJoinedExtreme]:
     """Joins whose one side is a max / min of a column per key over a table and whose other side reads the same
     files, joined on exactly those keys and that column."""
@@ -80,6 +95,8 @@ def self_joined_extremes(executions: list[SqlExecution]) -> list[SelfJoinedExtre
                 if (read is None or not rows.name.startswith(SCAN_OPERATORS) or _location(rows) != _location(read)
                         or sorted(keys) != sorted([*grouped, column])):
                     continue
+                if _side_filters(execution, sides[0]) != _side_filters(execution, sides[1]):
+                    continue  # the rows joined back are not the rows aggregated: not one table's latest rows
                 side = {n.node_id for n in (top, *execution.below(top))}
                 found.append(SelfJoinedExtreme(execution, join, grouped, extreme["function"], column,
                                                stages_running_only(execution, side)))
