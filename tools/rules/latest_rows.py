@@ -12,11 +12,11 @@ from tools.eventlog.model import (AGGREGATES, AQE_READS, PLAN_WRAPPERS, SCAN_OPE
                                   executions_with_jobs)
 from tools.findings import Finding, Recommendation, Severity
 from tools.rules.join_plan import EQUI_JOINS, parse_join, top_level_split, unwrapped
-from tools.rules.measure import EXPRESSION_ID, SCAN_LOCATION, ev, stages_running_only, task_time_ms
+from tools.rules.measure import EXPRESSION_ID, SCAN_LOCATION, descend, ev, stages_running_only, task_time_ms
 from tools.rules.passes import query_change_finding
 from tools.rules.registry import RuleContext, rule
 
-# operators between a join and what feeds a side, keeping its rows' values
+# operators between a join and what feeds a side (exchanges, sorts, filters, projections), keeping its rows' values
 _PARTITION_FILTERS = re.compile(r"PartitionFilters: \[([^\]]*)\]")
 _THROUGH = (*PLAN_WRAPPERS, *AQE_READS, "Exchange", "Sort", "Filter", "Project", "ColumnarToRow")
 # 'HashAggregate(keys=[customer_id], functions=[max(ts)])', expression ids left out: a final max or min per key
@@ -34,14 +34,6 @@ class SelfJoinedExtreme:
     function: str  # 'max' / 'min'
     column: str
     stage_ids: list[int]  # the stages of the aggregated side, up to its final aggregation
-
-
-def _feeding(children: dict[int, list[PlanNode]], node: PlanNode) -> PlanNode:
-    """The first operator below `node` (itself included) that is not an exchange, sort, filter, projection or
-    wrapper: what a join side is made of."""
-    while node.name.startswith(_THROUGH) and len(children.get(node.node_id, [])) == 1:
-        node = children[node.node_id][0]
-    return node
 
 
 def _only_scan(execution: SqlExecution, node: PlanNode) -> PlanNode | None:
@@ -84,14 +76,14 @@ def self_joined_extremes(executions: list[SqlExecution]) -> list[SelfJoinedExtre
             if parts is None or len(sides) != 2 or parts.condition:
                 continue
             for aggregated, other, keys in ((0, 1, parts.right), (1, 0, parts.left)):  # keys: the other side's
-                top = _feeding(children, sides[aggregated])
+                top = descend(children, sides[aggregated], _THROUGH)
                 extreme = _EXTREME.match(EXPRESSION_ID.sub("", top.description)) if top.name in AGGREGATES else None
                 if extreme is None:
                     continue
                 grouped = [k.strip() for k in top_level_split(extreme["keys"])]
                 column = extreme["column"].strip("`")
                 read = _only_scan(execution, top)
-                rows = _feeding(children, sides[other])
+                rows = descend(children, sides[other], _THROUGH)
                 if (read is None or not rows.name.startswith(SCAN_OPERATORS) or _location(rows) != _location(read)
                         or sorted(keys) != sorted([*grouped, column])):
                     continue

@@ -40,6 +40,14 @@ def action_label(execution_id: int, description: str) -> str:
     return f"SQL {execution_id} ({one_line(description, 60)})" if description else f"SQL {execution_id}"
 
 
+def descend(children: dict[int, list[PlanNode]], node: PlanNode, through: tuple[str, ...]) -> PlanNode:
+    """The first node at or below `node`, down a chain of only children, whose name is not one of `through` (or an
+    operator of `through` with other than one child): what such operators pass on, e.g. the scan under a filter."""
+    while node.name.startswith(through) and len(children.get(node.node_id, [])) == 1:
+        node = children[node.node_id][0]
+    return node
+
+
 def stages_running_only(execution: SqlExecution, inside: set[int]) -> list[int]:
     """The execution's stages that ran nothing but the plan nodes `inside` (every node listing the stage is one)."""
     listed: dict[int, set[int]] = {}

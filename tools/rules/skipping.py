@@ -11,7 +11,7 @@ from tools.eventlog.model import PLAN_WRAPPERS, SCAN_OPERATORS, PlanNode, SqlExe
 from tools.findings import Finding, Recommendation, Savings, Severity
 from tools.redact import redact_text
 from tools.rules.files import BYTES_READ
-from tools.rules.measure import EXPRESSION_ID, action_label, ev, metric
+from tools.rules.measure import EXPRESSION_ID, action_label, descend, ev, metric
 from tools.rules.registry import RuleContext, rule
 from tools.units import human_number, human_size, one_line
 
@@ -61,9 +61,8 @@ class SelectiveScan:
 def _scan_below(node: PlanNode, children: dict[int, list[PlanNode]]) -> PlanNode | None:
     """The file scan a Filter reads through pass-through nodes only (None when anything else is in between)."""
     below = children.get(node.node_id, [])
-    while len(below) == 1 and below[0].name.startswith(_PASS_THROUGH):
-        below = children.get(below[0].node_id, [])
-    return below[0] if len(below) == 1 and below[0].name.startswith(SCAN_OPERATORS) else None
+    scan = descend(children, below[0], _PASS_THROUGH) if len(below) == 1 else None
+    return scan if scan is not None and scan.name.startswith(SCAN_OPERATORS) else None
 
 
 def selective_scans(executions: list[SqlExecution]) -> list[SelectiveScan]:

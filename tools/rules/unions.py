@@ -10,7 +10,7 @@ from tools.eventlog.model import PLAN_WRAPPERS, SCAN_OPERATORS, PlanNode, SqlExe
 from tools.findings import Finding, Recommendation, Severity
 from tools.rules.caching import read_label, scan_read, varying_filter
 from tools.rules.files import BYTES_READ
-from tools.rules.measure import ev, metric, nodes
+from tools.rules.measure import descend, ev, metric, nodes
 from tools.rules.passes import query_change_finding
 from tools.rules.registry import RuleContext, rule
 from tools.units import human_size
@@ -35,12 +35,7 @@ class UnionReread:
 
 def _branch_scan(branch: PlanNode, children: dict[int, list[PlanNode]]) -> PlanNode | None:
     """The file scan a Union branch reads through row-by-row operators only (None when anything else is between)."""
-    node = branch
-    while node.name.startswith(_ROW_BY_ROW):
-        below = children.get(node.node_id, [])
-        if len(below) != 1:
-            return None
-        node = below[0]
+    node = descend(children, branch, _ROW_BY_ROW)
     return node if node.name.startswith(SCAN_OPERATORS) else None
 
 
