@@ -12,12 +12,12 @@ from tools.eventlog.model import (AGGREGATES, AQE_READS, PLAN_WRAPPERS, SCAN_OPE
                                   executions_with_jobs)
 from tools.findings import Finding, Recommendation, Severity
 from tools.rules.join_plan import EQUI_JOINS, parse_join, top_level_split, unwrapped
-from tools.rules.measure import EXPRESSION_ID, SCAN_LOCATION, descend, ev, stages_running_only, task_time_ms
+from tools.rules.measure import (EXPRESSION_ID, PARTITION_FILTERS, SCAN_LOCATION, descend, ev, stages_running_only,
+                                 task_time_ms)
 from tools.rules.passes import query_change_finding
 from tools.rules.registry import RuleContext, rule
 
 # operators between a join and what feeds a side (exchanges, sorts, filters, projections), keeping its rows' values
-_PARTITION_FILTERS = re.compile(r"PartitionFilters: \[([^\]]*)\]")
 _THROUGH = (*PLAN_WRAPPERS, *AQE_READS, "Exchange", "Sort", "Filter", "Project", "ColumnarToRow")
 # 'HashAggregate(keys=[customer_id], functions=[max(ts)])', expression ids left out: a final max or min per key
 _EXTREME = re.compile(r"^\w+Aggregate\(keys=\[(?P<keys>[^\]]*)\], "
@@ -58,7 +58,7 @@ def _side_filters(execution: SqlExecution, side: PlanNode) -> set[str]:
         if node.name == "Filter":
             parts += top_level_split(unwrapped(node.description.removeprefix("Filter ")), " AND ")
         elif node.name.startswith(SCAN_OPERATORS):
-            found = _PARTITION_FILTERS.search(node.description)
+            found = PARTITION_FILTERS.search(node.description)
             parts += top_level_split(found[1]) if found else []
     conditions = {unwrapped(EXPRESSION_ID.sub("", part)) for part in parts}
     return {c for c in conditions if not c.startswith("isnotnull(")}

@@ -40,6 +40,9 @@ def action_label(execution_id: int, description: str) -> str:
     return f"SQL {execution_id} ({one_line(description, 60)})" if description else f"SQL {execution_id}"
 
 
+PARTITION_FILTERS = re.compile(r"PartitionFilters: \[([^\]]*)\]")  # a file scan's partition filters, as listed
+
+
 def descend(children: dict[int, list[PlanNode]], node: PlanNode, through: tuple[str, ...]) -> PlanNode:
     """The first node at or below `node`, down a chain of only children, whose name is not one of `through` (or an
     operator of `through` with other than one child): what such operators pass on, e.g. the scan under a filter."""

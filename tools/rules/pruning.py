@@ -13,7 +13,7 @@ from tools.eventlog.model import (PLAN_WRAPPERS, PYTHON_EVALS, SCAN_OPERATORS, P
 from tools.findings import Finding, Recommendation, Severity
 from tools.rules.caching import cache_reads
 from tools.rules.join_plan import top_level_split, unwrapped
-from tools.rules.measure import EXPRESSION_ID, ev, metric, nodes, read_schema, task_time_ms
+from tools.rules.measure import EXPRESSION_ID, PARTITION_FILTERS, ev, metric, nodes, read_schema, task_time_ms
 from tools.rules.passes import query_change_finding
 from tools.rules.registry import RuleContext, rule
 from tools.units import human_number, human_share
@@ -22,7 +22,6 @@ from tools.units import human_number, human_share
 _ROW_PRESERVING = (*PLAN_WRAPPERS, "ColumnarToRow", "Project", "Filter", *PYTHON_EVALS)
 _ATTRIBUTE = re.compile(r"\b([A-Za-z_]\w*)#(\d+)L?\b")  # 'day#8', 'pythonUDF0#17', 'id#0L'
 _OUTPUT = re.compile(r"\[([^\]]*)\]")  # a scan's output columns: the first bracketed list of its description
-_PARTITION_FILTERS = re.compile(r"PartitionFilters: \[([^\]]*)\]")
 # 'InMemoryTableScan [amount#7, day#8], [isnotnull(day#8), (day#8 >= 57)]': the columns, then the predicates
 _CACHE_PREDICATES = re.compile(r"^InMemoryTableScan \[[^\]]*\], \[(?P<predicates>.+)\]$", re.DOTALL)
 _CALLS = re.compile(r"^\w+ \[(?P<calls>.*)\], \[(?P<outputs>[^\]]*)\]")  # 'BatchEvalPython [f(a#1)#9], [pythonUDF0#17]'
@@ -92,7 +91,7 @@ def _udf_conjuncts(condition: str, udfs: dict[Attribute, tuple[str, set[Attribut
 def _udf_filter(execution: SqlExecution, scan: PlanNode) -> UdfPartitionFilter | None:
     """The first Filter above `scan` (through row-preserving operators) with a conjunct that is a Python UDF of the
     scan's partition columns alone, where those columns are not among the scan's partition filters."""
-    partitioned, pruned = partition_columns(scan), _PARTITION_FILTERS.search(scan.description)
+    partitioned, pruned = partition_columns(scan), PARTITION_FILTERS.search(scan.description)
     partitions, scanned = metric(scan, "number of partitions read"), metric(scan, "number of output rows")
     if not partitioned or pruned is None or not partitions or not scanned:
         return None
@@ -197,7 +196,7 @@ def _cache_filter(node: PlanNode, scan: PlanNode) -> tuple[str, list[str]] | Non
     if found is None:
         return None
     parts = [p for p in top_level_split(found["predicates"]) if not p.startswith("isnotnull(")]
-    partitioned, pruned = partition_columns(scan), _PARTITION_FILTERS.search(scan.description)
+    partitioned, pruned = partition_columns(scan), PARTITION_FILTERS.search(scan.description)
     read = set().union(*(_attributes(p) for p in parts)) if parts else set()
     names = {name for name, _ in read}
     if not read or pruned is None or not names <= {name for name, _ in partitioned}:
